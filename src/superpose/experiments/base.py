@@ -1,0 +1,135 @@
+"""Experiments: a named config (quick and full), a runner, and the claims it checks from its run."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..config import FrozenConfig, dump_yaml
+from ..device import resolve_device
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checkable statement of a paper, with what this run measured and whether it holds."""
+
+    id: str
+    statement: str
+    measured: Any
+    expected: str
+    passed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "measured": to_jsonable(self.measured), "passed": bool(self.passed)}
+
+
+@dataclass
+class RunContext:
+    """Where and how an experiment runs."""
+
+    out_dir: Path
+    quick: bool = True
+    device: torch.device = field(default_factory=lambda: resolve_device("auto"))
+    progress: bool = True
+
+    def figure_path(self, name: str) -> Path:
+        return self.out_dir / f"{name}.png"
+
+
+@dataclass
+class ExperimentResult:
+    """What a run produced: claims, figures (PNG paths, in display order) and numbers to keep."""
+
+    claims: list[Claim]
+    figures: list[Path] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered experiment: name → configs + runner + expected runtime."""
+
+    name: str
+    title: str
+    description: str
+    config_cls: type[FrozenConfig]
+    quick: FrozenConfig
+    full: FrozenConfig
+    runner: Callable[[Any, RunContext], ExperimentResult]
+    quick_seconds: float  # expected runtime of the quick form on 2 CPU cores
+    full_seconds: float
+    paper: str = ""  # where in the source the result is
+
+    def config(self, quick: bool) -> FrozenConfig:
+        return self.quick if quick else self.full
+
+
+def to_jsonable(value: Any) -> Any:
+    """Tensors, numpy values and nested containers as plain JSON values (NaN → None)."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().tolist()
+    if hasattr(value, "tolist") and not isinstance(value, list | tuple | dict | str):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def run_experiment(
+    exp: Experiment, ctx: RunContext, config: FrozenConfig | None = None
+) -> dict[str, Any]:
+    """Run one experiment into ctx.out_dir: config.yaml, claims.json, result.json and figures.
+
+    Failures are recorded (error text in result.json), never raised: one broken experiment must not
+    lose the others' results.
+    """
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    config = config if config is not None else exp.config(ctx.quick)
+    dump_yaml(config, ctx.out_dir / "config.yaml")
+    start = time.perf_counter()
+    record: dict[str, Any] = {
+        "name": exp.name,
+        "title": exp.title,
+        "quick": ctx.quick,
+        "config_hash": config.config_hash(),
+        "device": str(ctx.device),
+    }
+    try:
+        result = exp.runner(config, ctx)
+    except Exception as err:  # recorded, shown in the report
+        record.update(
+            status="error",
+            error=f"{type(err).__name__}: {err}",
+            traceback=traceback.format_exc(),
+            seconds=time.perf_counter() - start,
+            claims=[],
+            figures=[],
+        )
+    else:
+        claims = [c.to_dict() for c in result.claims]
+        (ctx.out_dir / "claims.json").write_text(json.dumps(claims, indent=2))
+        record.update(
+            status="ok",
+            seconds=time.perf_counter() - start,
+            claims=claims,
+            figures=[str(Path(f).relative_to(ctx.out_dir)) for f in result.figures],
+            data=to_jsonable(result.data),
+            notes=result.notes,
+        )
+    (ctx.out_dir / "result.json").write_text(json.dumps(record, indent=2))
+    return record

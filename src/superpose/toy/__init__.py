@@ -1,0 +1,1 @@
+"""Learned toy models of superposition (TMS): models, training, measurements, theory."""

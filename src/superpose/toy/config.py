@@ -1,0 +1,98 @@
+"""Configs for learned toy models: the model, its features, importance and training."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ..config import FrozenConfig
+from ..features import FeatureConfig, PerInstanceFeature, _check_unit_interval, instances_implied
+from .models import ModelKind
+
+
+class TrainConfig(FrozenConfig):
+    """Optimisation settings (defaults follow the paper's notebook)."""
+
+    steps: int = Field(10_000, ge=1, le=10_000_000, description="optimiser steps")
+    batch_size: int = Field(1024, ge=1, le=1_000_000, description="samples per step per instance")
+    lr: float = Field(1e-3, gt=0, le=10, description="peak learning rate")
+    optimizer: Literal["adamw", "adam"] = Field("adamw", description="adamw or adam")
+    weight_decay: float = Field(0.01, ge=0, le=10, description="AdamW decoupled weight decay")
+    schedule: Literal["constant", "linear", "cosine"] = Field(
+        "constant", description="learning-rate schedule after warm-up (decays to 0)"
+    )
+    warmup_steps: int = Field(0, ge=0, description="linear warm-up steps")
+    restarts: int = Field(
+        1, ge=1, le=1000, description="best-of-N: train N seeds per instance, keep the lowest loss"
+    )
+    snapshot_every: int | None = Field(
+        None, ge=1, description="save weights and loss every k steps (learning dynamics)"
+    )
+    l1_hidden: float = Field(0.0, ge=0, description="L1 penalty on hidden activations h")
+    eval_batch: int = Field(
+        8192, ge=1, le=10_000_000, description="fresh samples for the final loss estimate"
+    )
+
+
+class ToyConfig(FrozenConfig):
+    """A batch of toy models trained together, one per instance."""
+
+    model: ModelKind = Field("relu_output", description="linear | relu_output | relu_hidden | abs")
+    n_features: int = Field(5, ge=1, le=100_000, description="input features n")
+    n_hidden: int = Field(2, ge=1, le=100_000, description="hidden dimensions / neurons m")
+    n_instances: int | None = Field(
+        None, ge=1, le=1_000_000, description="instances; default: implied by sparsity/importance"
+    )
+    features: FeatureConfig = Field(default_factory=FeatureConfig, description="input features")
+    importance: PerInstanceFeature = Field(
+        1.0,
+        description="loss weight I_i >= 0: a number, a list per feature, or [instances][features]",
+    )
+    importance_decay: float | None = Field(
+        None, gt=0, le=10, description="if set, I_i = decay**i (overrides importance)"
+    )
+    train: TrainConfig = Field(default_factory=TrainConfig, description="training settings")
+    seed: int = Field(0, ge=0, description="random seed (init, data)")
+    device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
+
+    @field_validator("importance")
+    @classmethod
+    def _importance_range(cls, v):
+        return _check_unit_interval(v, upper_open=False, name="importance")
+
+    @model_validator(mode="after")
+    def _instances_consistent(self):
+        implied = {
+            x
+            for x in (
+                instances_implied(self.features.sparsity, "instances"),
+                instances_implied(self.importance, "features")
+                if isinstance(self.importance, list)
+                and self.importance
+                and isinstance(self.importance[0], list)
+                else None,
+            )
+            if x is not None and x != 1
+        }
+        if len(implied) > 1:
+            raise ValueError(f"sparsity and importance imply different instance counts {implied}")
+        if implied and self.n_instances is not None and self.n_instances not in implied:
+            raise ValueError(
+                f"n_instances={self.n_instances} but sparsity/importance give {implied.pop()}"
+            )
+        return self
+
+    @property
+    def instances(self) -> int:
+        """Resolved number of instances (settings, before best-of-N restarts)."""
+        if self.n_instances is not None:
+            return self.n_instances
+        for value, axis in ((self.features.sparsity, "instances"), (self.importance, "features")):
+            if (
+                isinstance(value, list)
+                and value
+                and (axis == "instances" or isinstance(value[0], list))
+            ):
+                return len(value)
+        return 1

@@ -1,0 +1,100 @@
+"""Save and load trained toy models: config.yaml + weights.safetensors + metrics.json, atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .. import __version__
+from ..config import dump_yaml, load_yaml
+from ..errors import SuperposeError
+from ..experiments.base import to_jsonable
+from .config import ToyConfig
+from .metrics import summarize
+from .models import ToyModel
+from .train import TrainResult
+
+SCHEMA_VERSION = 1
+
+
+def weights_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_trained(result: TrainResult, out: str | Path) -> Path:
+    """Write a trained batch of models to folder `out` (replaced only once fully written)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        dump_yaml(result.config, tmp / "config.yaml")
+        weights = {k: v.detach().cpu().contiguous() for k, v in result.model.weights().items()}
+        weights["importance"] = result.importance.cpu().contiguous()
+        save_file(weights, tmp / "weights.safetensors", metadata={"schema": str(SCHEMA_VERSION)})
+        measures = summarize(result.model.W.detach().cpu(), result.model.b.detach().cpu())
+        metrics = {
+            "schema_version": SCHEMA_VERSION,
+            "library_version": __version__,
+            "model": result.config.model,
+            "seed": result.config.seed,
+            "device": str(result.model.W.device),
+            "seconds": result.seconds,
+            "final_loss": to_jsonable(result.final_loss),
+            "restart_losses": to_jsonable(result.restart_losses),
+            "weights_sha256": weights_hash(tmp / "weights.safetensors"),
+            "measurements": to_jsonable(measures),
+        }
+        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1))
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def load_trained(folder: str | Path, device: str = "cpu") -> tuple[ToyConfig, ToyModel, dict]:
+    """Load a saved model folder, checking schema, hash and shapes; clear one-line errors."""
+    folder = Path(folder)
+    for name in ("config.yaml", "weights.safetensors", "metrics.json"):
+        if not (folder / name).is_file():
+            raise SuperposeError(f"{folder}: missing {name} (not a saved superpose model)")
+    config = load_yaml(ToyConfig, folder / "config.yaml")
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise SuperposeError(f"{folder / 'metrics.json'}: not valid JSON") from None
+    if not isinstance(metrics, dict) or metrics.get("schema_version") != SCHEMA_VERSION:
+        got = metrics.get("schema_version") if isinstance(metrics, dict) else None
+        raise SuperposeError(
+            f"{folder / 'metrics.json'}: field 'schema_version': expected {SCHEMA_VERSION}, got {got!r}"
+        )
+    if metrics.get("weights_sha256") != weights_hash(folder / "weights.safetensors"):
+        raise SuperposeError(
+            f"{folder / 'weights.safetensors'}: content hash does not match metrics.json "
+            "(file changed or corrupted)"
+        )
+    try:
+        tensors = load_file(folder / "weights.safetensors", device=device)
+    except (SafetensorError, OSError, ValueError) as err:
+        raise SuperposeError(f"{folder / 'weights.safetensors'}: unreadable ({err})") from None
+    inst, n, m = config.instances, config.n_features, config.n_hidden
+    model = ToyModel(config.model, inst, n, m, device=device)
+    expected = {k: tuple(v.shape) for k, v in model.weights().items()}
+    for key, shape in expected.items():
+        got = tuple(tensors[key].shape) if key in tensors else None
+        if got != shape:
+            raise SuperposeError(
+                f"{folder / 'weights.safetensors'}: tensor {key!r} has shape {got}, "
+                f"config needs {shape}"
+            )
+        getattr(model, key).data.copy_(tensors[key])
+    return config, model, metrics

@@ -1,0 +1,141 @@
+"""Toy models of superposition, batched over a leading instance axis.
+
+Shapes: x [instances, batch, features], W [instances, hidden, features], b [instances, features].
+
+- linear:       x' = Wᵀ W x + b
+- relu_output:  x' = ReLU(Wᵀ W x + b)
+- relu_hidden:  h = ReLU(W x),  x' = ReLU(Wᵀ h + b)           (privileged hidden basis)
+- abs:          h = ReLU(W x),  y' = ReLU(W_out h + b), target |x|  (computation; W_out untied)
+
+Each model computes its loss and gradients by hand (`loss_and_grads`): the same numbers as autograd
+(tested), without building a graph every step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from torch import nn
+
+ModelKind = Literal["linear", "relu_output", "relu_hidden", "abs"]
+MODEL_KINDS: tuple[str, ...] = ("linear", "relu_output", "relu_hidden", "abs")
+
+
+class ToyModel(nn.Module):
+    """A batch of independent toy models of one kind."""
+
+    def __init__(
+        self,
+        kind: ModelKind,
+        n_instances: int,
+        n_features: int,
+        n_hidden: int,
+        generator: torch.Generator | None = None,
+        device: torch.device | str = "cpu",
+    ):
+        super().__init__()
+        if kind not in MODEL_KINDS:
+            raise ValueError(f"unknown model kind {kind!r}; expected one of {MODEL_KINDS}")
+        self.kind = kind
+        self.n_instances, self.n_features, self.n_hidden = n_instances, n_features, n_hidden
+        # Xavier-normal per instance: the scale depends on (hidden, features) only, never on the
+        # number of instances (the reference notebook's init over the whole tensor does).
+        std = math.sqrt(2.0 / (n_hidden + n_features))
+        shape = (n_instances, n_hidden, n_features)
+        self.W = nn.Parameter(torch.randn(shape, generator=generator, device=device) * std)
+        if kind == "abs":
+            w_out = torch.randn(shape, generator=generator, device=device) * std
+            self.W_out = nn.Parameter(
+                w_out.transpose(1, 2).contiguous()
+            )  # [inst, features, hidden]
+        self.b = nn.Parameter(torch.zeros(n_instances, n_features, device=device))
+
+    @property
+    def tied(self) -> bool:
+        return self.kind != "abs"
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """Hidden activations h: [instances, batch, hidden]."""
+        a = torch.bmm(x, self.W.transpose(1, 2))
+        return a if self.kind in ("linear", "relu_output") else torch.relu(a)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Output x' (or y' for abs): [instances, batch, features]."""
+        h = self.hidden(x)
+        w_out = self.W_out.transpose(1, 2) if self.kind == "abs" else self.W
+        pre = torch.baddbmm(self.b[:, None, :], h, w_out)
+        return pre if self.kind == "linear" else torch.relu(pre)
+
+    def target(self, x: torch.Tensor) -> torch.Tensor:
+        return x.abs() if self.kind == "abs" else x
+
+    def loss(
+        self, x: torch.Tensor, importance: torch.Tensor, l1_hidden: float = 0.0
+    ) -> torch.Tensor:
+        """Per-instance loss: mean over batch of Σ_i I_i (target_i − out_i)² (+ L1 on h): [instances]."""
+        err = importance[:, None, :] * (self.target(x) - self(x)) ** 2
+        loss = err.sum(-1).mean(-1)
+        if l1_hidden:
+            loss = loss + l1_hidden * self.hidden(x).abs().sum(-1).mean(-1)
+        return loss
+
+    @torch.no_grad()
+    def loss_and_grads(
+        self,
+        x: torch.Tensor,
+        importance: torch.Tensor,
+        l1_hidden: float = 0.0,
+        need_loss: bool = True,
+    ) -> torch.Tensor | None:
+        """Write the gradient of the summed loss into each `.grad`; return the per-instance loss
+        [instances] when `need_loss` (skipping it saves two passes over the batch)."""
+        batch = x.shape[1]
+        a = torch.bmm(x, self.W.transpose(1, 2))  # [I, B, m]
+        h = a if self.kind in ("linear", "relu_output") else torch.relu(a)
+        w_out = self.W_out.transpose(1, 2) if self.kind == "abs" else self.W  # [I, m, n]
+        pre = torch.baddbmm(self.b[:, None, :], h, w_out)  # [I, B, n]
+        target = self.target(x)
+        loss = None
+        if need_loss:
+            out = pre if self.kind == "linear" else torch.relu(pre)
+            diff = out.sub(target)
+            loss = (diff.square_().mul_(importance[:, None, :])).sum(-1).mean(-1)
+            if l1_hidden:
+                loss += l1_hidden * h.abs().sum(-1).mean(-1)
+        # d loss / d pre = D · c with D = (out − target) masked where the output ReLU is off and
+        # c = 2 I / B per feature; c is folded into the small matrices so the big D needs no pass.
+        off = pre <= 0 if self.kind != "linear" else None
+        d = pre.sub_(target)
+        if off is not None:
+            d.masked_fill_(off, 0.0)
+        c = importance * (2.0 / batch)  # [I, n]
+        self.b.grad = d.sum(1).mul_(c)
+        g_h = torch.bmm(d, (w_out * c[:, None, :]).transpose(1, 2))  # [I, B, m]
+        if l1_hidden:
+            g_h.add_(torch.sign(h), alpha=l1_hidden / batch)
+        if self.kind in ("relu_hidden", "abs"):
+            g_h.masked_fill_(a <= 0, 0.0)
+        g_enc = torch.bmm(g_h.transpose(1, 2), x)  # [I, m, n]
+        g_dec = torch.bmm(h.transpose(1, 2), d).mul_(c[:, None, :])  # [I, m, n]
+        if self.tied:
+            self.W.grad = g_enc.add_(g_dec)
+        else:
+            self.W.grad = g_enc
+            self.W_out.grad = g_dec.transpose(1, 2).contiguous()
+        return loss
+
+    def select_instances(self, index: torch.Tensor) -> ToyModel:
+        """A new model holding only the given instances (used by best-of-N)."""
+        new = ToyModel.__new__(ToyModel)
+        nn.Module.__init__(new)
+        new.kind, new.n_features, new.n_hidden = self.kind, self.n_features, self.n_hidden
+        new.n_instances = len(index)
+        for name, p in self.named_parameters():
+            setattr(new, name, nn.Parameter(p.detach()[index].clone()))
+        return new
+
+    def weights(self) -> dict[str, torch.Tensor]:
+        """Detached parameter tensors by name (W, b, and W_out for abs)."""
+        return {name: p.detach() for name, p in self.named_parameters()}

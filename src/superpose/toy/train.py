@@ -1,0 +1,159 @@
+"""Train a batch of toy models: one fused loop over all instances and best-of-N restarts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ..device import make_generator, resolve_device
+from ..features import FeatureDistribution, per_instance_feature
+from .config import ToyConfig, TrainConfig
+from .models import ToyModel
+
+
+@dataclass
+class TrainResult:
+    """A trained batch of models (best restart per instance) and what happened on the way."""
+
+    config: ToyConfig
+    model: ToyModel
+    importance: torch.Tensor  # [instances, features]
+    distribution: FeatureDistribution
+    final_loss: torch.Tensor  # [instances] reconstruction loss on a fresh evaluation batch
+    restart_losses: torch.Tensor  # [instances, restarts] objective of every restart
+    history_steps: torch.Tensor  # [records]
+    history_loss: torch.Tensor  # [records, instances] training loss of the chosen restart
+    snapshot_steps: list[int] = field(default_factory=list)
+    snapshots: list[dict[str, torch.Tensor]] = field(default_factory=list)  # chosen restarts only
+    seconds: float = 0.0
+
+
+def importance_tensor(config: ToyConfig, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Importance I as [instances, features]."""
+    n, inst = config.n_features, config.instances
+    if config.importance_decay is not None:
+        imp = config.importance_decay ** torch.arange(n, dtype=torch.float32)
+        return imp.expand(inst, n).clone().to(device)
+    return per_instance_feature(config.importance, inst, n, "importance", "features").to(device)
+
+
+def lr_factor(cfg: TrainConfig, step: int) -> float:
+    """Multiplier of the peak learning rate at `step` (0-based)."""
+    if step < cfg.warmup_steps:
+        return (step + 1) / cfg.warmup_steps
+    if cfg.schedule == "constant":
+        return 1.0
+    frac = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    if cfg.schedule == "linear":
+        return 1.0 - frac
+    return 0.5 * (1.0 + math.cos(math.pi * frac))
+
+
+def make_optimizer(model: ToyModel, cfg: TrainConfig) -> torch.optim.Optimizer:
+    params = list(model.parameters())
+    cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    kwargs = {"lr": cfg.lr, "weight_decay": cfg.weight_decay if cfg.optimizer == "adamw" else 0.0}
+    try:
+        return cls(params, fused=True, **kwargs)
+    except (RuntimeError, TypeError):
+        return cls(params, foreach=True, **kwargs)
+
+
+@torch.no_grad()
+def evaluate_loss(
+    model: ToyModel,
+    distribution: FeatureDistribution,
+    importance: torch.Tensor,
+    batch: int,
+    generator: torch.Generator,
+    l1_hidden: float = 0.0,
+) -> torch.Tensor:
+    """Mean per-instance loss on `batch` fresh samples, drawn in memory-bounded chunks: [instances]."""
+    per_sample = distribution.n_instances * distribution.n_features
+    chunk = max(1, min(batch, (1 << 24) // max(1, per_sample)))
+    total = torch.zeros(distribution.n_instances, device=importance.device)
+    done = 0
+    while done < batch:
+        size = min(chunk, batch - done)
+        x = distribution.sample(size, generator)
+        total += model.loss(x, importance, l1_hidden) * size
+        done += size
+    return total / batch
+
+
+def train(config: ToyConfig, progress: bool = True, description: str = "training") -> TrainResult:
+    """Train `config.instances` models (× restarts) and keep the best restart of each."""
+    import time
+
+    cfg = config.train
+    device = resolve_device(config.device)
+    settings, restarts = config.instances, cfg.restarts
+    total = settings * restarts
+    init_gen = make_generator(config.seed, device)
+    data_gen = make_generator(config.seed + 1, device)
+    eval_gen = make_generator(config.seed + 2, device)
+
+    base_dist = FeatureDistribution(config.features, settings, config.n_features, device)
+    dist = base_dist.repeat(restarts)
+    importance = importance_tensor(config, device)
+    imp_all = importance.repeat_interleave(restarts, dim=0)
+    model = ToyModel(config.model, total, config.n_features, config.n_hidden, init_gen, device)
+    opt = make_optimizer(model, cfg)
+
+    record_every = max(10, math.ceil(cfg.steps * total / 4_000_000))
+    n_records = math.ceil(cfg.steps / record_every)
+    history = torch.zeros(n_records, total, device=device)
+    snap_steps: list[int] = []
+    snaps: list[dict[str, torch.Tensor]] = []
+    constant_lr = cfg.schedule == "constant" and cfg.warmup_steps == 0
+
+    start = time.perf_counter()
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} steps"),
+        TimeRemainingColumn(),
+        disable=not progress,
+        transient=True,
+    )
+    tick = max(1, cfg.steps // 100)
+    with bar:
+        task = bar.add_task(description, total=cfg.steps)
+        for step in range(cfg.steps):
+            if not constant_lr:
+                for group in opt.param_groups:
+                    group["lr"] = cfg.lr * lr_factor(cfg, step)
+            x = dist.sample(cfg.batch_size, data_gen)
+            record = step % record_every == 0
+            loss = model.loss_and_grads(x, imp_all, cfg.l1_hidden, need_loss=record)
+            opt.step()
+            if record:
+                history[step // record_every].copy_(loss)
+            if cfg.snapshot_every and (step + 1) % cfg.snapshot_every == 0:
+                snap_steps.append(step + 1)
+                snaps.append({k: v.clone() for k, v in model.weights().items()})
+            if (step + 1) % tick == 0:
+                bar.update(task, completed=step + 1)
+
+    objective = evaluate_loss(model, dist, imp_all, cfg.eval_batch, eval_gen, cfg.l1_hidden)
+    restart_losses = objective.view(settings, restarts)
+    best = restart_losses.argmin(dim=1) + torch.arange(settings, device=device) * restarts
+    chosen = model.select_instances(best)
+    eval_gen = make_generator(config.seed + 3, device)
+    final = evaluate_loss(chosen, base_dist, importance, cfg.eval_batch, eval_gen)
+    return TrainResult(
+        config=config,
+        model=chosen,
+        importance=importance,
+        distribution=base_dist,
+        final_loss=final,
+        restart_losses=restart_losses,
+        history_steps=torch.arange(n_records) * record_every,
+        history_loss=history[:, best],
+        snapshot_steps=snap_steps,
+        snapshots=[{k: v[best] for k, v in s.items()} for s in snaps],
+        seconds=time.perf_counter() - start,
+    )
