@@ -58,7 +58,7 @@ def describe_validation_error(err: ValidationError, source: str) -> str:
         msg = "unknown field (not allowed here)"
     got = first.get("input")
     got_text = "" if isinstance(got, dict) or first["type"] == "missing" else f" (got {got!r:.60})"
-    return f"{source}: field '{loc}': {msg}{got_text}"
+    return f"{source}: field '{loc}': {msg}{got_text}".replace("\n", "\\n")
 
 
 def validate(cls: type[C], data: Any, source: str) -> C:
@@ -78,6 +78,8 @@ def load_yaml(cls: type[C], path: str | Path) -> C:
         text = path.read_text()
     except OSError as err:
         raise SuperposeError(f"{path}: cannot read config ({err.strerror or err})") from None
+    except UnicodeDecodeError:
+        raise SuperposeError(f"{path}: not a text file (config must be UTF-8 YAML)") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:

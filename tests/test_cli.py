@@ -1,0 +1,90 @@
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+
+def run_cli(*args, cwd=None):
+    env = {**os.environ, "PYTHONPATH": os.path.join(os.path.dirname(__file__), "..", "src")}
+    return subprocess.run(
+        [sys.executable, "-m", "superpose", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+    )
+
+
+def assert_one_line_error(proc, *words):
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_help_explains_every_command():
+    proc = run_cli("--help")
+    assert proc.returncode == 0
+    for cmd in ("train", "experiments", "reproduce"):
+        assert cmd in proc.stdout
+
+
+def test_train_bad_config_is_one_line(tmp_path):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml.safe_dump({"model": "relu_output", "n_hidden": -1}))
+    proc = run_cli("train", str(cfg), "--out", str(tmp_path / "out"))
+    assert_one_line_error(proc, "bad.yaml", "n_hidden", "greater than or equal to 1")
+    assert not (tmp_path / "out").exists()
+
+
+def test_train_writes_a_model_folder(tmp_path):
+    cfg = tmp_path / "good.yaml"
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "model": "relu_output",
+                "n_features": 4,
+                "n_hidden": 2,
+                "features": {"sparsity": [0.0, 0.9]},
+                "train": {"steps": 30, "batch_size": 64, "eval_batch": 256},
+            }
+        )
+    )
+    proc = run_cli("train", str(cfg), "--out", str(tmp_path / "out"), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert len(metrics["final_loss"]) == 2
+
+
+def test_unknown_experiment_is_one_line(tmp_path):
+    proc = run_cli("reproduce", "--only", "no-such-thing", "--out", str(tmp_path))
+    assert_one_line_error(proc, "no-such-thing")
+
+
+def test_experiments_lists_tms_basic():
+    proc = run_cli("experiments")
+    assert proc.returncode == 0 and "tms-basic" in proc.stdout
+
+
+def test_reproduce_tms_basic_quick_end_to_end(tmp_path):
+    proc = run_cli(
+        "reproduce", "--quick", "--only", "tms-basic", "--out", str(tmp_path), "--no-progress"
+    )
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "index.html").read_text()
+    assert "tms-basic" in html and "data:image/png;base64," in html
+    claims = json.loads((tmp_path / "tms-basic" / "claims.json").read_text())
+    assert {c["id"] for c in claims} >= {"linear-top-m", "relu-superposition-when-sparse"}
+    for c in claims:
+        assert set(c) == {"id", "statement", "measured", "expected", "passed"}
+        assert isinstance(c["passed"], bool)
+    # the science holds in the quick run
+    assert all(c["passed"] for c in claims), claims
+    # a second run with --resume keeps the finished experiment
+    again = run_cli("reproduce", "--only", "tms-basic", "--out", str(tmp_path), "--resume")
+    assert again.returncode == 0 and "done before, kept" in again.stderr
