@@ -152,10 +152,19 @@ def bench(
         out.write_text(json.dumps([r.to_dict() for r in rows], indent=2))
 
 
+from .sweep.cli import report as _report_cmd  # noqa: E402
+from .sweep.cli import runs_app as _runs_app  # noqa: E402
+from .sweep.cli import sweep as _sweep_cmd  # noqa: E402
+
+app.command("sweep")(_sweep_cmd)
+app.command("report")(_report_cmd)
+app.add_typer(_runs_app, name="runs")
+
+
 def main() -> None:
     """Entry point: bad input ends in one line on stderr, never a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # typer.Exit(n) comes back as n here
     except SuperposeError as err:
         console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
         sys.exit(2)
@@ -173,6 +182,8 @@ def main() -> None:
             err.show()
             sys.exit(err.exit_code)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

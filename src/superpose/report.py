@@ -109,3 +109,131 @@ def render(out_dir: str | Path, title: str = "superpose — reproduction report"
     index = out_dir / "index.html"
     index.write_text("\n".join(parts))
     return index
+
+
+def _axis_values(meta: dict[str, Any], runs: list[Any]) -> dict[str, list[Any]]:
+    """The sweep's axes and their values, in grid order (from the store's meta, else the runs)."""
+    if isinstance(meta.get("axis_values"), dict):
+        return {k: list(v) for k, v in meta["axis_values"].items()}
+    axes: dict[str, dict[str, Any]] = {}
+    for r in runs:
+        for k, v in r.point.items():
+            axes.setdefault(k, {}).setdefault(json.dumps(v, sort_keys=True), v)
+    return {k: list(v.values()) for k, v in axes.items()}
+
+
+def render_sweep(
+    store: str | Path, out_dir: str | Path, max_metrics: int = 12, title: str | None = None
+) -> Path:
+    """Write `out_dir/index.html` for the sweep in run store `store`: one heat-map per metric for
+    two axes (mean over seeds and any further axes), lines for one axis, and a table of runs."""
+    import numpy as np
+
+    from .plots.sweep import heatmap, lines
+    from .store import RunStore
+
+    out_dir = Path(out_dir)
+    with RunStore(store) as db:
+        meta, runs, counts = db.meta(), db.runs(), db.counts()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = meta.get("description", Path(store).stem)
+    title = title or f"superpose — sweep {name}"
+    axes = _axis_values(meta, runs)
+    plot_axes = [a for a in axes if a != "seed"][:2]
+    metrics: dict[str, None] = {}
+    for r in runs:
+        metrics.update(dict.fromkeys(r.scalars()))
+    shown = list(metrics)[:max_metrics]
+    ok_runs = [r for r in runs if r.status == "ok"]
+
+    def index_of(axis: str, value: Any) -> int | None:
+        key = json.dumps(value, sort_keys=True)
+        for i, v in enumerate(axes[axis]):
+            if json.dumps(v, sort_keys=True) == key:
+                return i
+        return None
+
+    figures: list[Path] = []
+    for m in shown:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in m)
+        cells: dict[tuple[int, ...], list[float]] = {}
+        for r in ok_runs:
+            value = r.scalars().get(m)
+            idx = tuple(index_of(a, r.point.get(a)) for a in plot_axes)
+            if value is None or None in idx:
+                continue
+            cells.setdefault(idx, []).append(value)
+        if not cells:
+            continue
+        if len(plot_axes) == 2:
+            xa, ya = plot_axes
+            z = np.full((len(axes[ya]), len(axes[xa])), np.nan)
+            for (i, j), vals in cells.items():
+                z[j, i] = float(np.mean(vals))
+            figures.append(
+                heatmap(
+                    axes[xa],
+                    axes[ya],
+                    z,
+                    out_dir / "figures" / f"{safe}.png",
+                    title=f"{name}: {m}",
+                    x_label=xa,
+                    y_label=ya,
+                    z_label=f"{m} (mean)",
+                )
+            )
+        elif len(plot_axes) == 1:
+            (xa,) = plot_axes
+            mean = np.full(len(axes[xa]), np.nan)
+            std = np.zeros(len(axes[xa]))
+            for (i,), vals in cells.items():
+                mean[i], std[i] = float(np.mean(vals)), float(np.std(vals))
+            figures.append(
+                lines(
+                    axes[xa],
+                    {m: (mean, std)},
+                    out_dir / "figures" / f"{safe}.png",
+                    title=f"{name}: {m}",
+                    x_label=xa,
+                    y_label=m,
+                )
+            )
+    extra = [a for a in axes if a not in plot_axes]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+        f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>",
+        f"<p class='meta'>superpose {__version__}; store <code>{html.escape(str(store))}</code>; "
+        f"{len(runs)} runs: {counts['ok']} ok, "
+        f"<span class='{'fail' if counts['error'] else 'meta'}'>{counts['error']} failed</span>, "
+        f"{counts['pending']} not run yet. Axes: "
+        + html.escape(", ".join(f"{a} ({len(v)})" for a, v in axes.items()) or "none")
+        + (f". Figures average over {html.escape(', '.join(extra))}." if extra else ".")
+        + "</p>",
+    ]
+    if len(metrics) > len(shown):
+        parts.append(
+            f"<p class='meta'>Figures for the first {len(shown)} of {len(metrics)} "
+            "metrics; all are in the table and in `superpose runs export`.</p>"
+        )
+    parts.extend(_image(f) for f in figures)
+    parts.append(
+        "<h2>Runs</h2><table><tr><th>#</th><th>status</th>"
+        + "".join(f"<th>{html.escape(a)}</th>" for a in axes)
+        + "".join(f"<th>{html.escape(m)}</th>" for m in shown)
+        + "<th>seconds</th><th>error</th></tr>"
+    )
+    for r in runs:
+        sc = r.scalars()
+        err = (r.error or "").splitlines()[0] if r.error else ""
+        cls = {"ok": "pass", "error": "fail"}.get(r.status, "meta")
+        parts.append(
+            f"<tr><td>{r.idx}</td><td class='{cls}'>{r.status}</td>"
+            + "".join(f"<td>{html.escape(_fmt(r.point.get(a, '')))}</td>" for a in axes)
+            + "".join(f"<td>{_fmt(sc[m]) if m in sc else ''}</td>" for m in shown)
+            + f"<td>{'' if r.seconds is None else f'{r.seconds:.1f}'}</td>"
+            f"<td>{html.escape(err)}</td></tr>"
+        )
+    parts.append("</table></body></html>")
+    index = out_dir / "index.html"
+    index.write_text("\n".join(parts))
+    return index

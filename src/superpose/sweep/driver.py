@@ -1,14 +1,68 @@
-"""Run a function over grid points. This is the one code path every grid in superpose goes through."""
+"""Run a function over grid points. This is the one code path every grid in superpose goes through.
+
+`map_grid` (the in-library face) and `superpose sweep SPEC` (the command-line face) both end in
+`run_tasks`: plan the grid into the run store, skip what the store already holds, run the rest
+serially, on a local process pool or on Ray, and commit each finished run as it arrives.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+import json
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ..errors import SuperposeError
+from .worker import execute
 
 Point = dict[str, Any]
+EXECUTORS = ("local", "ray")
+
+
+class GridError(SuperposeError):
+    """Some grid points failed (their errors are in the store, when there is one)."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run of a grid: its key (config hash), axis values, and what the function receives."""
+
+    key: str
+    point: Point
+    payload: Point
+
+
+@dataclass
+class GridOutcome:
+    """What `run_tasks` did: per-task results (None for failures) and the counts."""
+
+    results: list[dict[str, Any] | None]
+    errors: dict[str, str] = field(default_factory=dict)  # key → error text
+    ran: int = 0
+    reused: int = 0
+
+
+def point_key(value: Any) -> str:
+    """Stable 16-hex hash of a JSON-able value (the identity of a grid point)."""
+    from ..store import dumps
+
+    return hashlib.sha256(dumps(value).encode()).hexdigest()[:16]
+
+
+def fn_name(fn: Callable[..., Any]) -> str:
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
 def map_grid(
@@ -19,27 +73,226 @@ def map_grid(
     store: str | Path | None = None,
     progress: bool = True,
     description: str = "grid",
+    executor: str = "local",
+    retry_failed: bool = False,
 ) -> list[dict[str, Any]]:
     """`[fn(p) for p in points]`, in order.
 
     `fn` must be a module-level function (so a worker process can import it) taking a point of JSON
-    values and returning a dict of JSON values or tensors. `workers` > 1 runs points in parallel;
-    with `store`, finished points are committed to a run store and reused when the grid is run again.
+    values and returning a dict of JSON values or tensors. `workers` > 1 runs points in parallel
+    (spawned processes, one torch thread each; `executor="ray"` runs them on Ray); with `store`,
+    finished points are committed to a run store and reused when the grid is run again. If any
+    point fails, the others still run (and are stored) and a `GridError` names the first failure.
     """
-    if workers != 1 or store is not None:
-        raise NotImplementedError("parallel workers and run stores come with the sweep engine")
-    bar = Progress(
+    tasks = [Task(point_key(p), dict(p), dict(p)) for p in points]
+    keys = sorted({t.key for t in tasks})
+    sweep_id = point_key({"fn": fn_name(fn), "keys": keys})
+    info = {"description": description, "kind": "map_grid", "fn": fn_name(fn)}
+    out = run_tasks(
+        fn,
+        tasks,
+        workers=workers,
+        store=store,
+        executor=executor,
+        progress=progress,
+        description=description,
+        sweep_id=sweep_id,
+        sweep_info=info,
+        retry_failed=retry_failed,
+    )
+    if out.errors:
+        first = next(iter(out.errors.values())).splitlines()[0]
+        raise GridError(
+            f"{description}: {len(out.errors)} of {len(keys)} points failed; first: {first}"
+        )
+    return [r for r in out.results if r is not None]
+
+
+def _unique(tasks: Sequence[Task]) -> list[Task]:
+    seen: dict[str, Task] = {}
+    for t in tasks:
+        seen.setdefault(t.key, t)
+    return list(seen.values())
+
+
+def run_tasks(
+    fn: Callable[[Point], dict[str, Any]],
+    tasks: Sequence[Task],
+    *,
+    workers: int = 1,
+    store: str | Path | None = None,
+    executor: str = "local",
+    progress: bool = True,
+    description: str = "grid",
+    sweep_id: str | None = None,
+    sweep_info: dict[str, Any] | None = None,
+    retry_failed: bool = False,
+) -> GridOutcome:
+    """The engine: run `fn` on every task's payload, resuming from and committing to `store`."""
+    from ..store import RunStore, artifacts_dir, decode, encode
+
+    if executor not in EXECUTORS:
+        raise SuperposeError(f"executor {executor!r} is not known (use one of: local, ray)")
+    if not isinstance(workers, int) or not 1 <= workers <= 1024:
+        raise SuperposeError(f"workers must be an integer in 1..1024 (got {workers!r})")
+    unique = _unique(tasks)
+    done: dict[str, dict[str, Any] | None] = {}
+    errors: dict[str, str] = {}
+    db = None
+    if store is not None:
+        db = RunStore(store, writer=True, create=True)
+    try:
+        todo = unique
+        art_root = None
+        if db is not None:
+            db.claim(sweep_id or point_key([t.key for t in unique]), sweep_info or {})
+            db.plan([(t.key, i, t.point, t.payload) for i, t in enumerate(unique)])
+            art_root = artifacts_dir(db.path)
+            prior = {r.key: r for r in db.runs()}
+            todo = []
+            for t in unique:
+                r = prior.get(t.key)
+                if r is not None and r.status == "ok":
+                    done[t.key] = decode(r.metrics)
+                elif r is not None and r.status == "error" and not retry_failed:
+                    errors[t.key] = r.error or "error"
+                else:
+                    todo.append(t)
+        reused = len(unique) - len(todo)
+        jobs = []
+        for t in todo:
+            art = None
+            if art_root is not None:
+                art_path = art_root / t.key
+                shutil.rmtree(art_path, ignore_errors=True)  # leftovers of a run cut short
+                art = str(art_path)
+            jobs.append((t.key, t.payload, art))
+        bar = _progress_bar(progress)
+        with bar:
+            task_id = bar.add_task(
+                description,
+                total=len(unique),
+                completed=reused,
+                failed=len(errors),
+                left=len(todo),
+            )
+            left = len(todo)
+            for key, res in _dispatch(executor, fn, jobs, workers):
+                if db is not None:
+                    db.finish(
+                        key,
+                        status=res["status"],
+                        metrics=res["metrics"],
+                        started=res["started"],
+                        finished=res["finished"],
+                        error=res["error"],
+                        artifact=res["artifact"],
+                        worker=res["worker"],
+                    )
+                if res["status"] == "ok":
+                    metrics = res["metrics"]
+                    done[key] = decode(json.loads(json.dumps(encode(metrics)))) if db else metrics
+                else:
+                    errors[key] = res["error"]
+                left -= 1
+                bar.update(task_id, advance=1, failed=len(errors), left=left)
+    finally:
+        if db is not None:
+            db.close()
+    return GridOutcome(
+        results=[done.get(t.key) for t in tasks], errors=errors, ran=len(todo), reused=reused
+    )
+
+
+def _progress_bar(enabled: bool) -> Progress:
+    return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("[red]{task.fields[failed]} failed[/red], {task.fields[left]} left"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
         TimeRemainingColumn(),
-        disable=not progress,
-        transient=True,
+        disable=not enabled,
+        transient=False,
     )
-    results = []
-    with bar:
-        task = bar.add_task(description, total=len(points))
-        for point in points:
-            results.append(fn(point))
-            bar.advance(task)
-    return results
+
+
+Job = tuple[str, Point, str | None]
+
+
+def _dispatch(
+    executor: str, fn: Callable[[Point], Any], jobs: list[Job], workers: int
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    if not jobs:
+        return iter(())
+    if executor == "ray":
+        from .ray_executor import run_ray
+
+        return run_ray(fn, jobs, workers)
+    if workers == 1:
+        return _run_serial(fn, jobs)
+    return _run_pool(fn, jobs, workers)
+
+
+def _run_serial(
+    fn: Callable[[Point], Any], jobs: list[Job]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    for key, payload, art in jobs:
+        yield key, execute(fn, payload, art)
+
+
+def _gpu_count() -> int:
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def _run_pool(
+    fn: Callable[[Point], Any], jobs: list[Job], workers: int
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Spawned local processes, one torch thread each; with GPUs, one device per worker."""
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .worker import init_pool_worker
+
+    ctx = mp.get_context("spawn")
+    counter = ctx.Value("i", 0)
+    workers = min(workers, len(jobs))
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=init_pool_worker,
+        initargs=(counter, _gpu_count()),
+    )
+    pending = {}
+    queue = list(reversed(jobs))
+    clean = False
+    try:
+        while queue or pending:
+            while queue and len(pending) < 2 * workers:  # bounded: a crash loses little
+                key, payload, art = queue.pop()
+                pending[pool.submit(execute, fn, payload, art, True)] = key
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                key = pending.pop(fut)
+                try:
+                    res = fut.result()
+                except BrokenProcessPool:
+                    raise SuperposeError(
+                        "a sweep worker process died (out of memory or killed); finished runs "
+                        "were kept, rerun the same command to continue"
+                    ) from None
+                yield key, res
+        clean = True
+    finally:
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=clean, cancel_futures=True)
+        if not clean:  # Ctrl-C or an error: do not leave workers running
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+            for p in procs:
+                p.join(timeout=5)

@@ -1,0 +1,313 @@
+"""Run store: one SQLite file (WAL mode) with a row per run, and an artifacts folder next to it.
+
+Each finished run is one transaction, so a crash (kill -9 included) loses at most the runs that
+were in flight; rows are keyed by a hash of the run's config, so none is ever stored twice. A lock
+file held with `flock` (released by the OS when the process dies) keeps a second writer out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .errors import SuperposeError
+
+SCHEMA_VERSION = 1
+STATUSES = ("pending", "ok", "error")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY,          -- hash of the run's config (or grid point)
+    idx INTEGER NOT NULL,          -- position in the grid
+    point TEXT NOT NULL,           -- JSON: the axis values of this run
+    config TEXT NOT NULL,          -- JSON: everything the run was given
+    status TEXT NOT NULL,          -- pending | ok | error
+    metrics TEXT,                  -- JSON: what the run returned
+    started REAL, finished REAL, seconds REAL,
+    error TEXT, artifact TEXT, worker TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+"""
+
+
+def encode(value: Any) -> Any:
+    """JSON-ready form of run output; tensors are tagged so `decode` gives them back exactly."""
+    if isinstance(value, torch.Tensor):
+        t = value.detach().cpu()
+        return {
+            "__tensor__": t.flatten().tolist(),
+            "dtype": str(t.dtype)[6:],
+            "shape": list(t.shape),
+        }
+    if isinstance(value, dict):
+        return {str(k): encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [encode(v) for v in value]
+    if hasattr(value, "item") and hasattr(value, "dtype"):  # numpy scalars
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def decode(value: Any) -> Any:
+    """Inverse of `encode`."""
+    if isinstance(value, dict):
+        if "__tensor__" in value:
+            dtype = getattr(torch, value["dtype"])
+            return torch.tensor(value["__tensor__"], dtype=dtype).reshape(value["shape"])
+        return {k: decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON (sorted keys; NaN/inf allowed, as Python's json reads them back)."""
+    return json.dumps(encode(value), sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Run:
+    """One row of the store."""
+
+    key: str
+    idx: int
+    point: dict[str, Any]
+    config: Any
+    status: str
+    metrics: dict[str, Any] | None
+    started: float | None
+    finished: float | None
+    seconds: float | None
+    error: str | None
+    artifact: str | None
+    worker: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def scalars(self) -> dict[str, float]:
+        """Numeric scalar metrics (bools as 0/1), by name: what tables and heat-maps show."""
+        out: dict[str, float] = {}
+        for k, v in (self.metrics or {}).items():
+            if isinstance(v, bool | int | float) and v is not None:
+                out[k] = float(v)
+            elif isinstance(v, dict) and "__tensor__" in v and len(v["__tensor__"]) == 1:
+                out[k] = float(v["__tensor__"][0])
+        return out
+
+
+def artifacts_dir(path: str | Path) -> Path:
+    """The artifacts folder of the store at `path`: `runs.db` → `runs-artifacts/`."""
+    path = Path(path)
+    return path.with_name(path.stem + "-artifacts")
+
+
+class RunStore:
+    """An open run store. `writer=True` takes the lock; readers may open it at any time."""
+
+    def __init__(self, path: str | Path, *, writer: bool = False, create: bool = False):
+        self.path = Path(path)
+        self.writer = writer
+        self._lock_fd: int | None = None
+        if not self.path.exists() and not create:
+            raise SuperposeError(f"{self.path}: no run store here (run a sweep into it first)")
+        if self.path.is_dir():
+            raise SuperposeError(f"{self.path}: is a folder, a run store must be a file path")
+        if create and not self.path.exists():
+            parent = self.path.parent
+            if not parent.is_dir():
+                raise SuperposeError(f"{self.path}: folder {parent} does not exist")
+            if not os.access(parent, os.W_OK):
+                raise SuperposeError(f"{self.path}: folder {parent} is not writable")
+        if writer:
+            self._lock()
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            if writer:
+                self.db.executescript(_SCHEMA)
+            elif not self._has_tables():
+                raise SuperposeError(f"{self.path}: not a superpose run store (no runs table)")
+        except sqlite3.DatabaseError as err:
+            self._unlock()
+            raise SuperposeError(f"{self.path}: cannot open as a run store ({err})") from None
+
+    # locking -----------------------------------------------------------------------------------
+    def _lock(self) -> None:
+        import fcntl
+
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise SuperposeError(f"{self.path}: cannot create lock file ({err.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise SuperposeError(
+                f"{self.path}: in use by another sweep process (pid {holder}); wait or kill it"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            with suppress(OSError):
+                os.close(self._lock_fd)  # closing releases the flock
+            self._lock_fd = None
+
+    def close(self) -> None:
+        with suppress(Exception):
+            self.db.close()
+        self._unlock()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _has_tables(self) -> bool:
+        rows = self.db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+        return {"meta", "runs"} <= {r[0] for r in rows}
+
+    # meta --------------------------------------------------------------------------------------
+    def meta(self) -> dict[str, Any]:
+        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
+
+    def claim(self, sweep_id: str, info: dict[str, Any]) -> None:
+        """Bind an empty store to a sweep, or check it holds this sweep; never mixes two sweeps."""
+        meta = self.meta()
+        if not meta:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                rows = {"schema_version": SCHEMA_VERSION, "sweep_id": sweep_id, **info}
+                rows.setdefault("created", time.time())
+                self.db.executemany(
+                    "INSERT INTO meta VALUES (?, ?)",
+                    [(k, json.dumps(encode(v))) for k, v in rows.items()],
+                )
+            return
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise SuperposeError(
+                f"{self.path}: store schema {meta.get('schema_version')!r}, "
+                f"this superpose reads {SCHEMA_VERSION}"
+            )
+        if meta.get("sweep_id") != sweep_id:
+            raise SuperposeError(
+                f"{self.path}: holds another sweep ({meta.get('description', '?')}, id "
+                f"{meta.get('sweep_id')}); use a new --store path (nothing was changed)"
+            )
+
+    # runs --------------------------------------------------------------------------------------
+    def plan(self, rows: list[tuple[str, int, dict[str, Any], Any]]) -> None:
+        """Add (key, idx, point, config) rows as pending; rows already present are left alone."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "INSERT OR IGNORE INTO runs (key, idx, point, config, status) "
+                "VALUES (?, ?, ?, ?, 'pending')",
+                [(k, i, dumps(p), dumps(c)) for k, i, p, c in rows],
+            )
+
+    def finish(
+        self,
+        key: str,
+        *,
+        status: str,
+        metrics: dict[str, Any] | None,
+        started: float,
+        finished: float,
+        error: str | None = None,
+        artifact: str | None = None,
+        worker: str | None = None,
+    ) -> None:
+        """Record a finished run in one transaction."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            cur = self.db.execute(
+                "UPDATE runs SET status=?, metrics=?, started=?, finished=?, seconds=?, error=?, "
+                "artifact=?, worker=? WHERE key=?",
+                (
+                    status,
+                    None if metrics is None else dumps(metrics),
+                    started,
+                    finished,
+                    finished - started,
+                    error,
+                    artifact,
+                    worker,
+                    key,
+                ),
+            )
+            if cur.rowcount != 1:
+                raise SuperposeError(f"{self.path}: run {key} was not planned in this store")
+
+    def runs(self, status: str | None = None) -> list[Run]:
+        """All runs in grid order (optionally only one status)."""
+        sql = "SELECT * FROM runs" + (" WHERE status=?" if status else "") + " ORDER BY idx"
+        cur = self.db.execute(sql, (status,) if status else ())
+        names = [d[0] for d in cur.description]
+        return [_row(dict(zip(names, r, strict=True))) for r in cur.fetchall()]
+
+    def __iter__(self) -> Iterator[Run]:
+        return iter(self.runs())
+
+    def get(self, ref: str) -> Run:
+        """A run by key (or unique key prefix) or by grid index."""
+        runs = self.runs()
+        if ref.isdigit():
+            hits = [r for r in runs if r.idx == int(ref)]
+        else:
+            hits = [r for r in runs if r.key.startswith(ref)]
+        if len(hits) != 1:
+            what = "no run" if not hits else f"{len(hits)} runs"
+            raise SuperposeError(f"{self.path}: {what} match {ref!r} (give a grid index or key)")
+        return hits[0]
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(STATUSES, 0)
+        for status, n in self.db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status"):
+            out[status] = n
+        return out
+
+
+def _row(r: dict[str, Any]) -> Run:
+    def load(text: str | None) -> Any:
+        return None if text is None else json.loads(text)
+
+    return Run(
+        key=r["key"],
+        idx=r["idx"],
+        point=load(r["point"]),
+        config=load(r["config"]),
+        status=r["status"],
+        metrics=load(r["metrics"]),
+        started=r["started"],
+        finished=r["finished"],
+        seconds=r["seconds"],
+        error=r["error"],
+        artifact=r["artifact"],
+        worker=r["worker"],
+    )
+
+
+def finite_or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None

@@ -1,0 +1,195 @@
+"""Command-line face of sweeps: `superpose sweep`, `superpose runs ls|show|export`, `report --store`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import SuperposeError
+
+console = Console(stderr=True)
+runs_app = typer.Typer(
+    help="Look into a run store: list, show and export runs.", no_args_is_help=True
+)
+
+StoreArg = Annotated[Path, typer.Argument(help="Run store file (made by `superpose sweep`).")]
+
+
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="Sweep spec YAML (see configs/sweep-*.yaml).")],
+    store: Annotated[Path, typer.Option(help="Run store file (SQLite); created if absent.")],
+    executor: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
+    workers: Annotated[int, typer.Option(help="Runs in parallel (processes or Ray tasks).")] = 1,
+    retry_failed: Annotated[
+        bool, typer.Option(help="Run again the runs that failed before (default: keep errors).")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+) -> None:
+    """Run every point of SPEC into STORE; rerunning the same command finishes only what is left."""
+    from .driver import run_tasks
+    from .runners import run_point
+    from .spec import load_plan
+
+    plan = load_plan(spec)
+    n = len(plan.tasks)
+    axes = ", ".join(f"{k}×{len(v)}" for k, v in plan.axes.items()) or "no axes"
+    console.print(f"sweep {plan.spec.name!r}: {plan.target}, {axes} → {n} runs into {store}")
+    try:
+        out = run_tasks(
+            run_point,
+            plan.tasks,
+            workers=workers,
+            store=store,
+            executor=executor,
+            progress=progress,
+            description=plan.spec.name,
+            sweep_id=plan.sweep_id,
+            sweep_info=plan.info(),
+            retry_failed=retry_failed,
+        )
+    except KeyboardInterrupt:
+        console.print("interrupted: finished runs are stored; rerun the same command to go on")
+        raise typer.Exit(130) from None
+    ok = sum(r is not None for r in out.results)
+    console.print(
+        f"done: {ok} ok, {len(out.errors)} failed ({out.ran} run now, {out.reused} kept from before)"
+    )
+    for key, err in list(out.errors.items())[:3]:
+        console.print(f"  [red]{key}[/red]: {err.splitlines()[0]}", highlight=False)
+    if out.errors:
+        raise typer.Exit(1)
+
+
+def _open(store: Path):
+    from ..store import RunStore
+
+    return RunStore(store)
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+@runs_app.command("ls")
+def runs_ls(
+    store: StoreArg,
+    status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option(help="Metric column to show (repeatable; default: first 4).")
+    ] = None,
+) -> None:
+    """One line per run: index, key, status, axis values, metrics, seconds."""
+    from ..store import STATUSES
+
+    if status is not None and status not in STATUSES:
+        raise SuperposeError(f"--status must be one of {', '.join(STATUSES)} (got {status!r})")
+    with _open(store) as db:
+        runs = db.runs(status)
+        meta = db.meta()
+        counts = db.counts()
+    axes = meta.get("axes") or sorted({k for r in runs for k in r.point})
+    names = list(metric or [])
+    if not names:
+        seen: dict[str, None] = {}
+        for r in runs:
+            seen.update(dict.fromkeys(r.scalars()))
+        names = list(seen)[:4]
+    table = Table("#", "key", "status", *axes, *names, "s", title=meta.get("description"))
+    for r in runs:
+        sc = r.scalars()
+        table.add_row(
+            str(r.idx),
+            r.key[:8],
+            r.status,
+            *(_fmt(r.point.get(a, "")) for a in axes),
+            *(_fmt(sc[m]) if m in sc else "" for m in names),
+            "" if r.seconds is None else f"{r.seconds:.1f}",
+        )
+    Console().print(table)
+    Console().print(", ".join(f"{n} {s}" for s, n in counts.items()))
+
+
+@runs_app.command("show")
+def runs_show(
+    store: StoreArg,
+    run: Annotated[str, typer.Argument(help="Grid index or (prefix of) run key.")],
+) -> None:
+    """Everything stored about one run, as JSON."""
+    with _open(store) as db:
+        r = db.get(run)
+    sys.stdout.write(json.dumps(r.to_dict(), indent=2) + "\n")
+
+
+@runs_app.command("export")
+def runs_export(
+    store: StoreArg,
+    out: Annotated[Path, typer.Option(help="File to write: .csv or .jsonl.")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv or jsonl (default: from OUT's suffix).")
+    ] = None,
+) -> None:
+    """Write all runs to CSV (axes + scalar metrics, one row each) or JSON Lines (everything)."""
+    fmt = fmt or out.suffix.lstrip(".").lower()
+    if fmt not in ("csv", "jsonl"):
+        raise SuperposeError(
+            f"--format must be csv or jsonl (got {fmt!r}; or name OUT *.csv/*.jsonl)"
+        )
+    with _open(store) as db:
+        runs = db.runs()
+        meta = db.meta()
+    if not out.parent.is_dir():
+        raise SuperposeError(f"{out}: folder {out.parent} does not exist")
+    try:
+        with out.open("w", newline="") as fh:
+            if fmt == "jsonl":
+                for r in runs:
+                    fh.write(json.dumps(r.to_dict()) + "\n")
+            else:
+                write_csv(fh, runs, meta.get("axes") or [])
+    except OSError as err:
+        raise SuperposeError(f"{out}: cannot write ({err.strerror})") from None
+    console.print(f"wrote {len(runs)} runs to {out}")
+
+
+def write_csv(fh, runs, axes: list[str]) -> None:
+    axes = list(axes) or sorted({k for r in runs for k in r.point})
+    metrics: dict[str, None] = {}
+    for r in runs:
+        metrics.update(dict.fromkeys(r.scalars()))
+    head = ["idx", "key", "status", *axes, *metrics, "seconds", "error", "artifact"]
+    w = csv.writer(fh)
+    w.writerow(head)
+    for r in runs:
+        sc = r.scalars()
+        err = (r.error or "").splitlines()[0] if r.error else ""
+        w.writerow(
+            [r.idx, r.key, r.status]
+            + [
+                json.dumps(r.point.get(a)) if isinstance(r.point.get(a), list) else r.point.get(a)
+                for a in axes
+            ]
+            + [sc.get(m, "") for m in metrics]
+            + ["" if r.seconds is None else r.seconds, err, r.artifact or ""]
+        )
+
+
+def report(
+    store: Annotated[Path, typer.Option(help="Run store to render (made by `superpose sweep`).")],
+    out: Annotated[Path, typer.Option(help="Folder for index.html and figures.")] = Path(
+        "sweep-report"
+    ),
+) -> None:
+    """Render a sweep's results: heat-maps for 2-axis sweeps, lines for 1-axis, a table of runs."""
+    from ..report import render_sweep
+
+    index = render_sweep(store, out)
+    console.print(f"report: {index}")

@@ -1,0 +1,55 @@
+"""Ray executor (optional extra `superpose[ray]`): the same jobs on a local or remote Ray cluster.
+
+Connects to the cluster named by RAY_ADDRESS when set, else starts a local Ray instance (and stops
+it afterwards). At most `workers` runs are in flight; each gets one CPU, and one GPU when the
+cluster has GPUs (Ray then sets CUDA_VISIBLE_DEVICES for the task, so `auto` picks that GPU).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..errors import SuperposeError
+from .worker import execute
+
+
+def run_ray(
+    fn: Callable[[dict[str, Any]], Any],
+    jobs: list[tuple[str, dict[str, Any], str | None]],
+    workers: int,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    try:
+        import ray
+    except ImportError:
+        raise SuperposeError(
+            "executor 'ray' needs Ray: pip install 'superpose[ray]' (or use --executor local)"
+        ) from None
+    started_here = False
+    if not ray.is_initialized():
+        address = os.environ.get("RAY_ADDRESS")
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+        if not address:
+            kwargs["num_cpus"] = workers
+        ray.init(address=address, **kwargs)
+        started_here = True
+    pending: dict[Any, str] = {}
+    try:
+        gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
+        remote = ray.remote(num_cpus=1, num_gpus=gpus, max_retries=0)(execute)
+        fn_ref = ray.put(fn)
+        queue = list(reversed(jobs))
+        while queue or pending:
+            while queue and len(pending) < workers:
+                key, payload, art = queue.pop()
+                pending[remote.remote(fn_ref, payload, art, True)] = key
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                key = pending.pop(ref)
+                yield key, ray.get(ref)
+    finally:
+        for ref in pending:  # stopped early (Ctrl-C, error): drop what is still running
+            ray.cancel(ref, force=True)
+        if started_here:
+            ray.shutdown()

@@ -1,0 +1,212 @@
+"""Sweep specs: a base config (a registered experiment or a toy-model config), axes and seeds.
+
+```yaml
+name: phase-2x1
+experiment: tms-basic        # or  toy: {model: relu_output, n_features: 5, ...}  or  toy: file.yaml
+mode: quick                  # which registered config is the base (experiments only)
+base: {steps: 200}           # fields changed before the axes apply (dotted keys reach inside)
+axes:                        # config field → values; the grid is their product
+  n_hidden: [2, 3]
+  importance_decay: {linspace: [0.5, 1.0, 3]}    # also {range: [start, stop, step]} (stop excluded)
+  train.lr: {logspace: [1.0e-4, 1.0e-2, 3]}      # geometric, end points included
+seeds: 2                     # a count (0..N-1) or a list; set into the config's `seed` field
+```
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, model_validator
+
+from ..config import FrozenConfig, load_yaml, set_dotted, validate
+from ..errors import SuperposeError
+from .driver import Task
+
+AXIS_FORMS = ("range", "linspace", "logspace")
+MAX_RUNS = 1_000_000
+
+
+class SweepSpec(FrozenConfig):
+    """A declared sweep, as read from YAML."""
+
+    name: str = Field(..., min_length=1, max_length=200, description="name of the sweep")
+    experiment: str | None = Field(None, description="registered experiment whose config is swept")
+    mode: Literal["quick", "full"] = Field("quick", description="quick or full experiment config")
+    toy: dict[str, Any] | str | None = Field(
+        None, description="toy-model config to sweep: fields inline, or a YAML file path"
+    )
+    base: dict[str, Any] = Field(
+        default_factory=dict, description="config fields set before the axes (dotted keys)"
+    )
+    axes: dict[str, list[Any] | dict[str, list[float]]] = Field(
+        default_factory=dict,
+        description="config field → list of values, or {range|linspace|logspace: [a, b, n]}",
+    )
+    seeds: int | list[int] | None = Field(
+        None, description="seeds: a count N (0..N-1) or a list; set into the `seed` field"
+    )
+
+    @model_validator(mode="after")
+    def _one_base(self):
+        if (self.experiment is None) == (self.toy is None):
+            raise ValueError("give exactly one of `experiment` (a registered name) or `toy`")
+        if isinstance(self.seeds, int) and not 1 <= self.seeds <= 100_000:
+            raise ValueError(f"seeds count must be in 1..100000 (got {self.seeds})")
+        if isinstance(self.seeds, list) and not self.seeds:
+            raise ValueError("seeds list is empty: empty grid")
+        return self
+
+
+def axis_values(name: str, spec: list[Any] | dict[str, list[float]]) -> list[Any]:
+    """The values of one axis; one-line errors for empty or malformed axes."""
+    if isinstance(spec, list):
+        values = spec
+    else:
+        if len(spec) != 1 or next(iter(spec)) not in AXIS_FORMS:
+            raise SuperposeError(
+                f"axis {name!r}: give a list or one of {{range|linspace|logspace: [a, b, n]}} "
+                f"(got keys {sorted(spec)})"
+            )
+        form, args = next(iter(spec.items()))
+        if len(args) != 3 or not all(isinstance(a, int | float) for a in args):
+            raise SuperposeError(
+                f"axis {name!r}: {form} takes three numbers [a, b, n] (got {args})"
+            )
+        a, b, n = args
+        if form == "range":
+            if n == 0:
+                raise SuperposeError(f"axis {name!r}: range step must not be 0")
+            count = max(0, math.ceil((b - a) / n))
+            values = [a + i * n for i in range(min(count, MAX_RUNS + 1))]
+            if all(isinstance(x, int) for x in args):
+                values = [int(v) for v in values]
+        else:
+            if not isinstance(n, int) or n < 1:
+                raise SuperposeError(
+                    f"axis {name!r}: {form} count must be an integer >= 1 (got {n})"
+                )
+            if form == "logspace" and (a <= 0 or b <= 0):
+                raise SuperposeError(
+                    f"axis {name!r}: logspace end points must be > 0 (got {a}, {b})"
+                )
+            t = [i / (n - 1) if n > 1 else 0.0 for i in range(n)]
+            if form == "linspace":
+                values = [a + (b - a) * x for x in t]
+            else:
+                values = [math.exp(math.log(a) + (math.log(b) - math.log(a)) * x) for x in t]
+            values = [float(f"{v:.12g}") for v in values]  # 0.30000000000000004 → 0.3
+    if not values:
+        raise SuperposeError(f"axis {name!r} has no values: empty grid")
+    return values
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An expanded spec: what to run, and the identity of the sweep."""
+
+    spec: SweepSpec
+    kind: Literal["experiment", "toy"]
+    target: str  # experiment name, or "toy"
+    axes: dict[str, list[Any]]  # seeds included as axis "seed" when given
+    tasks: list[Task]
+
+    @property
+    def sweep_id(self) -> str:
+        ident = {
+            "kind": self.kind,
+            "target": self.target,
+            "keys": sorted(t.key for t in self.tasks),
+        }
+        return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "description": self.spec.name,
+            "kind": self.kind,
+            "target": self.target,
+            "axes": list(self.axes),
+            "axis_values": self.axes,
+            "spec": self.spec.to_dict(),
+        }
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    return load_yaml(SweepSpec, path)
+
+
+def _base(spec: SweepSpec, source: str, root: Path) -> tuple[str, str, type[FrozenConfig], dict]:
+    if spec.experiment is not None:
+        from ..experiments import get_experiment
+
+        exp = get_experiment(spec.experiment)
+        return "experiment", exp.name, exp.config_cls, exp.config(spec.mode == "quick").to_dict()
+    from ..toy.config import ToyConfig
+
+    if isinstance(spec.toy, str):
+        path = Path(spec.toy)
+        path = path if path.is_absolute() else root / path
+        return "toy", "toy", ToyConfig, load_yaml(ToyConfig, path).to_dict()
+    return "toy", "toy", ToyConfig, validate(ToyConfig, spec.toy, f"{source}: toy").to_dict()
+
+
+def expand(spec: SweepSpec, source: str = "<spec>", root: str | Path = ".") -> Plan:
+    """Every run of the sweep, each config validated; one-line errors name the axis or point."""
+    kind, target, cls, data = _base(spec, source, Path(root))
+    for key, value in spec.base.items():
+        try:
+            set_dotted(data, key, value)
+        except SuperposeError:
+            raise SuperposeError(f"{source}: base: unknown field {key!r} of {target}") from None
+    axes = {name: axis_values(name, values) for name, values in spec.axes.items()}
+    for name in axes:
+        try:
+            set_dotted(copy.deepcopy(data), name, None)
+        except SuperposeError:
+            fields = ", ".join(sorted(data))
+            raise SuperposeError(
+                f"{source}: unknown axis {name!r}: not a field of the {target} config ({fields})"
+            ) from None
+    if spec.seeds is not None:
+        if "seed" not in data:
+            raise SuperposeError(
+                f"{source}: seeds given, but the {target} config has no seed field"
+            )
+        if "seed" in axes:
+            raise SuperposeError(f"{source}: give seeds either as `seeds` or as axis 'seed'")
+        axes["seed"] = list(range(spec.seeds)) if isinstance(spec.seeds, int) else spec.seeds
+    total = math.prod(len(v) for v in axes.values())
+    if total > MAX_RUNS:
+        raise SuperposeError(f"{source}: {total} runs is more than {MAX_RUNS}; split the sweep")
+    base_cfg = validate(cls, data, f"{source}: base {target} config")
+    tasks = []
+    names = list(axes)
+    for combo in itertools.product(*(axes[n] for n in names)):
+        point = dict(zip(names, combo, strict=True))
+        cfg_data = copy.deepcopy(data)
+        for name, value in point.items():
+            set_dotted(cfg_data, name, value)
+        cfg = validate(cls, cfg_data, f"{source}: point {json.dumps(point)}") if point else base_cfg
+        payload = {"kind": kind, "target": target, "mode": spec.mode, "config": cfg.to_dict()}
+        key = hashlib.sha256(f"{kind}:{target}:{cfg.config_hash()}".encode()).hexdigest()[:16]
+        tasks.append(Task(key, point, payload))
+    return Plan(spec, kind, target, axes, tasks)
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read, validate and expand a spec file."""
+    path = Path(path)
+    spec = load_spec(path)
+    return expand(spec, str(path), path.parent)
+
+
+def dump_spec(spec: SweepSpec, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False))

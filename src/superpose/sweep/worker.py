@@ -1,0 +1,77 @@
+"""What runs inside a worker: one grid point, timed, with failures caught and returned as text.
+
+Kept free of heavy imports so spawned pool processes start fast. A run that wants to keep files
+(weights, figures) asks `artifact_dir()` for its own folder in the store's artifacts folder.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+_ARTIFACT: Path | None = None
+_DEVICE: str | None = None
+
+
+def artifact_dir() -> Path | None:
+    """Folder for the current run's files (created on first use); None when not in a stored sweep."""
+    if _ARTIFACT is not None:
+        _ARTIFACT.mkdir(parents=True, exist_ok=True)
+    return _ARTIFACT
+
+
+def worker_device() -> str:
+    """The device this worker should use: its own GPU when the sweep handed one out, else `auto`."""
+    return _DEVICE or "auto"
+
+
+def init_pool_worker(counter: Any, n_gpus: int) -> None:
+    """Pool initializer: one torch thread per worker; with GPUs, worker i sees GPU i mod n only."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
+    with counter.get_lock():
+        index = counter.value
+        counter.value += 1
+    if n_gpus > 0:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(index % n_gpus)
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def execute(
+    fn: Callable[[dict[str, Any]], dict[str, Any]],
+    payload: dict[str, Any],
+    artifact: str | None,
+    single_thread: bool = False,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Run `fn(payload)`; returns status, metrics or error text, start/finish times and the worker."""
+    global _ARTIFACT, _DEVICE
+    if single_thread:
+        import torch
+
+        torch.set_num_threads(1)
+    _ARTIFACT = Path(artifact) if artifact else None
+    _DEVICE = device
+    started = time.time()
+    out: dict[str, Any] = {"worker": f"{socket.gethostname()}:{os.getpid()}"}
+    try:
+        metrics = fn(payload)
+        if not isinstance(metrics, dict):
+            raise TypeError(f"grid function returned {type(metrics).__name__}, expected a dict")
+        out.update(status="ok", metrics=metrics, error=None)
+    except Exception as err:
+        tb = traceback.format_exc(limit=-3)
+        out.update(status="error", metrics=None, error=f"{type(err).__name__}: {err}\n{tb}")
+    finally:
+        _ARTIFACT = None
+        _DEVICE = None
+    out.update(started=started, finished=time.time())
+    out["artifact"] = artifact if artifact and Path(artifact).exists() else None
+    return out
