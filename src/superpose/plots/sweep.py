@@ -40,8 +40,7 @@ def heatmap(
     fig, ax = plt.subplots(
         figsize=(1.0 + 0.55 * max(4, len(x_values)), 1.0 + 0.45 * max(4, len(y_values)))
     )
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("#cccccc")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="#cccccc")
     im = ax.imshow(np.ma.masked_invalid(z), cmap=cmap, origin="lower", aspect="auto")
     ax.set_xticks(range(len(x_values)), [_label(v) for v in x_values], rotation=45, ha="right")
     ax.set_yticks(range(len(y_values)), [_label(v) for v in y_values])

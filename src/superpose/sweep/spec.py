@@ -47,7 +47,7 @@ class SweepSpec(FrozenConfig):
     base: dict[str, Any] = Field(
         default_factory=dict, description="config fields set before the axes (dotted keys)"
     )
-    axes: dict[str, list[Any] | dict[str, list[float]]] = Field(
+    axes: dict[str, list[Any] | dict[str, list[int | float]]] = Field(
         default_factory=dict,
         description="config field → list of values, or {range|linspace|logspace: [a, b, n]}",
     )
@@ -66,7 +66,7 @@ class SweepSpec(FrozenConfig):
         return self
 
 
-def axis_values(name: str, spec: list[Any] | dict[str, list[float]]) -> list[Any]:
+def axis_values(name: str, spec: list[Any] | dict[str, list[int | float]]) -> list[Any]:
     """The values of one axis; one-line errors for empty or malformed axes."""
     if isinstance(spec, list):
         values = spec
@@ -166,7 +166,10 @@ def expand(spec: SweepSpec, source: str = "<spec>", root: str | Path = ".") -> P
             set_dotted(data, key, value)
         except SuperposeError:
             raise SuperposeError(f"{source}: base: unknown field {key!r} of {target}") from None
-    axes = {name: axis_values(name, values) for name, values in spec.axes.items()}
+    try:
+        axes = {name: axis_values(name, values) for name, values in spec.axes.items()}
+    except SuperposeError as err:
+        raise SuperposeError(f"{source}: {err}") from None
     for name in axes:
         try:
             set_dotted(copy.deepcopy(data), name, None)

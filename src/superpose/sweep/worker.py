@@ -30,8 +30,21 @@ def worker_device() -> str:
     return _DEVICE or "auto"
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Watchdog: a worker whose sweep process died (kill -9 included) stops instead of lingering."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="superpose-parent-watch").start()
+
+
 def init_pool_worker(counter: Any, n_gpus: int) -> None:
     """Pool initializer: one torch thread per worker; with GPUs, worker i sees GPU i mod n only."""
+    _exit_with_parent(os.getppid())
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["MKL_NUM_THREADS"] = "1"
     with counter.get_lock():
