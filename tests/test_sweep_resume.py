@@ -1,0 +1,105 @@
+"""Resume after a real crash: kill -9 a real `superpose sweep` mid-run, rerun the same command,
+and check that every run ends up stored exactly once and no finished run was redone."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+SPEC = {
+    "name": "resume",
+    "toy": {"n_features": 4, "n_hidden": 2, "train": {"steps": 500, "batch_size": 128}},
+    "axes": {"features.sparsity": [0.0, 0.3, 0.6, 0.9]},
+    "seeds": 2,
+}
+TOTAL = 8
+
+
+def _cmd(spec: Path, store: Path, workers: int) -> list[str]:
+    return [sys.executable, "-m", "superpose", "sweep", str(spec), "--store", str(store),
+            "--workers", str(workers), "--no-progress"]  # fmt: skip
+
+
+def _env() -> dict[str, str]:
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    return {**os.environ, "PYTHONPATH": src, "OMP_NUM_THREADS": "1"}
+
+
+def _finished(store: Path) -> dict[str, tuple]:
+    """key → (finished time, metrics) of every run stored as ok (read-only, WAL readers welcome)."""
+    if not store.exists():
+        return {}
+    try:
+        con = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5)
+        rows = con.execute("SELECT key, finished, metrics FROM runs WHERE status='ok'").fetchall()
+        con.close()
+    except sqlite3.OperationalError:  # tables not made yet
+        return {}
+    return {k: (f, m) for k, f, m in rows}
+
+
+def _kill_after(spec: Path, store: Path, workers: int, at_least: int, sig=signal.SIGKILL):
+    """Start a sweep, wait until `at_least` runs are stored, send `sig`; return the process."""
+    proc = subprocess.Popen(
+        _cmd(spec, store, workers), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 120
+    while len(_finished(store)) < at_least and proc.poll() is None:
+        assert time.monotonic() < deadline, "sweep made no progress"
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    proc.communicate(timeout=60)
+    return proc
+
+
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_kill_9_then_rerun_finishes_only_the_rest(tmp_path, workers):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(SPEC))
+    store = tmp_path / "runs.db"
+    seen: dict[str, tuple] = {}
+    for at_least in (2, 4):  # two crashes at different points
+        proc = _kill_after(spec, store, workers, at_least)
+        assert proc.returncode == -signal.SIGKILL, "the sweep ended before it could be killed"
+        now = _finished(store)
+        assert len(now) < TOTAL, "the sweep finished before the kill; make runs slower"
+        for key, rec in seen.items():  # nothing finished before a crash was lost or redone
+            assert now[key] == rec
+        seen = now
+    done = subprocess.run(
+        _cmd(spec, store, workers), env=_env(), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"({TOTAL - len(seen)} run now, {len(seen)} kept from before)" in done.stderr
+    final = _finished(store)
+    assert len(final) == TOTAL
+    assert all(final[k] == v for k, v in seen.items())
+    con = sqlite3.connect(store)
+    assert con.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM runs").fetchone() == (
+        TOTAL,
+        TOTAL,
+    )
+    con.close()
+    time.sleep(1.5)  # pool workers of the killed sweeps noticed their parent is gone
+    orphans = subprocess.run(["pgrep", "-f", f"spawn_main.*{tmp_path.name}"], capture_output=True)
+    assert orphans.stdout == b""
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(SPEC))
+    store = tmp_path / "runs.db"
+    proc = _kill_after(spec, store, 1, 1, sig=signal.SIGINT)
+    assert proc.returncode == 130
+    kept = _finished(store)
+    assert 1 <= len(kept) < TOTAL
+    done = subprocess.run(
+        _cmd(spec, store, 1), env=_env(), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and f"{len(kept)} kept from before" in done.stderr
