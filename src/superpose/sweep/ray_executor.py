@@ -8,6 +8,8 @@ cluster has GPUs (Ray then sets CUDA_VISIBLE_DEVICES for the task, so `auto` pic
 from __future__ import annotations
 
 import os
+import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,8 +32,10 @@ def run_ray(
     if not ray.is_initialized():
         address = os.environ.get("RAY_ADDRESS")
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-        if not address:
+        if not address:  # a local instance: workers import what this process can import
             kwargs["num_cpus"] = workers
+            path = os.pathsep.join(p for p in sys.path if p)
+            kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": path, "OMP_NUM_THREADS": "1"}}
         ray.init(address=address, **kwargs)
         started_here = True
     pending: dict[Any, str] = {}
@@ -47,7 +51,21 @@ def run_ray(
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
                 key = pending.pop(ref)
-                yield key, ray.get(ref)
+                try:
+                    res = ray.get(ref)
+                except ray.exceptions.RayError as err:  # the task could not run at all
+                    now = time.time()
+                    msg = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
+                    res = {
+                        "status": "error",
+                        "metrics": None,
+                        "error": f"Ray: {msg}",
+                        "started": now,
+                        "finished": now,
+                        "worker": "ray",
+                        "artifact": None,
+                    }
+                yield key, res
     finally:
         for ref in pending:  # stopped early (Ctrl-C, error): drop what is still running
             ray.cancel(ref, force=True)
