@@ -213,3 +213,28 @@ def test_experiment_sweep_metrics_are_the_claims(tmp_path):
     assert isinstance(metrics["relu-superposition-when-sparse.passed"], bool)
     assert isinstance(metrics["relu-superposition-when-sparse"], int)
     assert metrics["claims_held"] == sum(v for k, v in metrics.items() if k.endswith(".passed"))
+
+
+def test_cli_failing_run_is_recorded_and_the_sweep_carries_on(tmp_path, monkeypatch):
+    import superpose.sweep.runners as runners
+
+    real = runners._run_toy
+
+    def flaky(config):
+        if config["n_hidden"] == 2:
+            raise RuntimeError("simulated failure")
+        return real(config)
+
+    monkeypatch.setattr(runners, "_run_toy", flaky)
+    spec = _write(tmp_path / "s.yaml", {"name": "f", "toy": TOY, "axes": {"n_hidden": [1, 2, 3]}})
+    store = tmp_path / "runs.db"
+    res = CliRunner().invoke(app, ["sweep", str(spec), "--store", str(store), "--no-progress"])
+    assert res.exit_code == 1 and "2 ok, 1 failed" in res.output
+    with RunStore(store) as db:
+        bad = db.get("1")
+    assert bad.status == "error" and "RuntimeError: simulated failure" in bad.error
+    monkeypatch.setattr(runners, "_run_toy", real)
+    res = CliRunner().invoke(
+        app, ["sweep", str(spec), "--store", str(store), "--no-progress", "--retry-failed"]
+    )
+    assert res.exit_code == 0 and "(1 run now, 2 kept from before)" in res.output
