@@ -238,3 +238,12 @@ def test_cli_failing_run_is_recorded_and_the_sweep_carries_on(tmp_path, monkeypa
         app, ["sweep", str(spec), "--store", str(store), "--no-progress", "--retry-failed"]
     )
     assert res.exit_code == 0 and "(1 run now, 2 kept from before)" in res.output
+
+
+def test_render_sweep_draws_lines_for_one_axis(tmp_path):
+    from superpose.report import render_sweep
+
+    map_grid(_sq, [{"x": i} for i in range(4)], store=tmp_path / "g.db", progress=False)
+    index = render_sweep(tmp_path / "g.db", tmp_path / "rep")
+    assert (tmp_path / "rep" / "figures" / "y.png").is_file()
+    assert "4 ok" in index.read_text()

@@ -188,10 +188,12 @@ def render_sweep(
             std = np.zeros(len(axes[xa]))
             for (i,), vals in cells.items():
                 mean[i], std[i] = float(np.mean(vals)), float(np.std(vals))
+            per = max(len(v) for v in cells.values())
+            label = m if per == 1 else f"{m}: mean ± std over {per} runs per point"
             figures.append(
                 lines(
                     axes[xa],
-                    {m: (mean, std)},
+                    {label: (mean, std)},
                     out_dir / "figures" / f"{safe}.png",
                     title=f"{name}: {m}",
                     x_label=xa,

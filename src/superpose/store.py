@@ -8,7 +8,6 @@ file held with `flock` (released by the OS when the process dies) keeps a second
 from __future__ import annotations
 
 import json
-import math
 import os
 import sqlite3
 import time
@@ -154,7 +153,9 @@ class RunStore:
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as err:
-            raise SuperposeError(f"{self.path}: cannot create lock file ({err.strerror})") from None
+            raise SuperposeError(
+                f"{self.path}: cannot write a run store here ({err.strerror or err})"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -307,7 +308,3 @@ def _row(r: dict[str, Any]) -> Run:
         artifact=r["artifact"],
         worker=r["worker"],
     )
-
-
-def finite_or_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None

@@ -53,6 +53,7 @@ def sweep(
             sweep_id=plan.sweep_id,
             sweep_info=plan.info(),
             retry_failed=retry_failed,
+            keep_bar=True,
         )
     except KeyboardInterrupt:
         console.print("interrupted: finished runs are stored; rerun the same command to go on")

@@ -127,6 +127,7 @@ def run_tasks(
     sweep_id: str | None = None,
     sweep_info: dict[str, Any] | None = None,
     retry_failed: bool = False,
+    keep_bar: bool = False,
 ) -> GridOutcome:
     """The engine: run `fn` on every task's payload, resuming from and committing to `store`."""
     from ..store import RunStore, artifacts_dir, decode, encode
@@ -167,7 +168,7 @@ def run_tasks(
                 shutil.rmtree(art_path, ignore_errors=True)  # leftovers of a run cut short
                 art = str(art_path)
             jobs.append((t.key, t.payload, art))
-        bar = _progress_bar(progress)
+        bar = _progress_bar(progress, keep_bar)
         with bar:
             task_id = bar.add_task(
                 description,
@@ -204,7 +205,7 @@ def run_tasks(
     )
 
 
-def _progress_bar(enabled: bool) -> Progress:
+def _progress_bar(enabled: bool, keep: bool) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -214,7 +215,7 @@ def _progress_bar(enabled: bool) -> Progress:
         TextColumn("ETA"),
         TimeRemainingColumn(),
         disable=not enabled,
-        transient=False,
+        transient=not keep,
     )
 
 

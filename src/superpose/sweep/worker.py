@@ -44,7 +44,10 @@ def _exit_with_parent(parent: int) -> None:
 
 def init_pool_worker(counter: Any, n_gpus: int) -> None:
     """Pool initializer: one torch thread per worker; with GPUs, worker i sees GPU i mod n only."""
+    import signal
+
     _exit_with_parent(os.getppid())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the sweep process's to handle
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["MKL_NUM_THREADS"] = "1"
     with counter.get_lock():
