@@ -83,6 +83,14 @@ def test_bad_store_paths_give_one_line_errors(tmp_path):
     with pytest.raises(SuperposeError, match="cannot open as a run store"):
         RunStore(junk)
     assert junk.read_bytes().startswith(b"not a database")  # nothing overwritten
+    with pytest.raises(SuperposeError, match="cannot open as a run store"):
+        RunStore(junk, writer=True, create=True)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE people (name TEXT)").connection.commit()
+    with pytest.raises(SuperposeError, match="not a superpose run store"):
+        RunStore(other, writer=True, create=True)
+    tables = sqlite3.connect(other).execute("SELECT name FROM sqlite_master").fetchall()
+    assert tables == [("people",)]
     if os.geteuid() != 0:  # root writes anywhere
         ro = tmp_path / "ro"
         ro.mkdir()

@@ -135,12 +135,22 @@ class RunStore:
             self._lock()
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            tables = self._tables()
+            if tables and not {"meta", "runs"} <= tables:
+                self.db.close()
+                raise SuperposeError(
+                    f"{self.path}: an SQLite file but not a superpose run store (tables: "
+                    f"{', '.join(sorted(tables))}); nothing was changed"
+                )
             if writer:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.executescript(_SCHEMA)
-            elif not self._has_tables():
+            elif not tables:
                 raise SuperposeError(f"{self.path}: not a superpose run store (no runs table)")
+        except SuperposeError:
+            self._unlock()
+            raise
         except sqlite3.DatabaseError as err:
             self._unlock()
             raise SuperposeError(f"{self.path}: cannot open as a run store ({err})") from None
@@ -185,9 +195,9 @@ class RunStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _has_tables(self) -> bool:
+    def _tables(self) -> set[str]:
         rows = self.db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
-        return {"meta", "runs"} <= {r[0] for r in rows}
+        return {r[0] for r in rows}
 
     # meta --------------------------------------------------------------------------------------
     def meta(self) -> dict[str, Any]:
