@@ -1,0 +1,77 @@
+"""Fast paths against plain paths: the sparse sampler, the trainer's timing, the toy benchmark."""
+
+import itertools
+
+import pytest
+import torch
+
+import superpose.features as features
+from superpose.bench import registry
+from superpose.bench.toy import compare, geometry_sparsity
+from superpose.features import FeatureConfig, FeatureDistribution
+
+
+def draw(sparsity, batch=4000, values="uniform", seed=0, n_instances=None, n_features=6):
+    n_instances = n_instances or (len(sparsity) if isinstance(sparsity, list) else 1)
+    dist = FeatureDistribution(
+        FeatureConfig(sparsity=sparsity, values=values), n_instances, n_features
+    )
+    gen = torch.Generator().manual_seed(seed)
+    return dist, dist.sample(batch, gen), dist.sample_dense(batch, gen)
+
+
+@pytest.mark.parametrize("values", ["uniform", "signed", "boolean"])
+def test_sparse_sampler_matches_dense_sampler(values):
+    dist, x, xd = draw([0.0, 0.5, 0.97, 0.999], batch=20000, values=values)
+    assert x.shape == xd.shape == (4, 20000, 6) and x.is_contiguous()
+    dens, dens_d = (x != 0).float().mean(1), (xd != 0).float().mean(1)
+    want = dist.marginal_density()
+    assert torch.allclose(dens, want, atol=0.012) and torch.allclose(dens_d, want, atol=0.012)
+    act, act_d = x[x != 0], xd[xd != 0]
+    assert abs(act.mean() - act_d.mean()) < 0.02 and abs(act.std() - act_d.std()) < 0.02
+    assert act.min() >= -1 and act.max() <= 1
+
+
+def test_sparse_sampler_rows_are_uniform_over_the_batch():
+    # every row position equally likely: no pile-up at the start or at the last row
+    _, x, _ = draw([0.9], batch=256, n_features=2000)
+    per_row = (x[0] != 0).float().mean(1)  # [batch]
+    assert (per_row - 0.1).abs().max() < 0.03
+    assert abs(per_row[:32].mean() - per_row[-32:].mean()) < 0.01
+
+
+def test_per_feature_densities_are_grouped_correctly():
+    sp = [[0.0, 0.9, 0.99, 0.5, 0.2, 0.999]] * 2
+    dist, x, _ = draw(sp, batch=30000, n_instances=2)
+    assert torch.allclose((x != 0).float().mean(1), dist.marginal_density(), atol=0.01)
+
+
+def test_columns_that_run_out_of_draws_are_continued_exactly(monkeypatch):
+    # force far too few draws per column: every column must be continued, density unchanged
+    monkeypatch.setattr(features, "_draws_needed", lambda log_q, batch: torch.ones_like(log_q))
+    dist, x, _ = draw([0.0, 0.7, 0.95], batch=5000)
+    assert torch.allclose((x != 0).float().mean(1), dist.marginal_density(), atol=0.015)
+
+
+def test_sampler_is_deterministic_for_a_seed():
+    _, a, _ = draw([0.3, 0.99], batch=500, seed=5)
+    _, b, _ = draw([0.3, 0.99], batch=500, seed=5)
+    _, c, _ = draw([0.3, 0.99], batch=500, seed=6)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_geometry_sparsity_spans_dense_to_one_in_a_thousand():
+    sp = geometry_sparsity(20)
+    assert len(sp) == 20 and sp[0] == 0.0 and sp[-1] == pytest.approx(0.999, abs=1e-6)
+    assert all(a < b for a, b in itertools.pairwise(sp))
+
+
+def test_compare_times_both_loops_on_the_same_work():
+    r = compare(8, 3, 3, steps=3, batch=16, reference_seeds=2)
+    assert r["ours_s"] > 0 and r["reference_s"] > 0 and r["ratio"] > 0
+    assert len(r["ours_loss"]) == 3 and len(r["reference_loss"]) == 2
+    assert r["loss_rel_diff"] >= 0 and r["reference_seed_rel_diff"] >= 0
+
+
+def test_toy_train_benchmark_is_registered():
+    assert "toy-train" in registry()
