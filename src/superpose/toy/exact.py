@@ -159,7 +159,10 @@ def train_exact(
     std = math.sqrt(2.0 / (n_hidden + n))  # the same Xavier-normal init as ToyModel
     W = (torch.randn(total, n_hidden, n, generator=gen, device=device) * std).requires_grad_()
     b = torch.zeros(total, n, device=device, requires_grad=True)
-    opt = torch.optim.Adam([W, b], lr=lr)
+    try:
+        opt = torch.optim.Adam([W, b], lr=lr, fused=True)
+    except (RuntimeError, TypeError):
+        opt = torch.optim.Adam([W, b], lr=lr, foreach=True)
     scale = weights.T[:, :, None] * (2 * imp)
     for step in range(steps):
         for group in opt.param_groups:
