@@ -145,9 +145,12 @@ def train_exact(
     lr: float = 0.05,
     nodes: int = 8,
     seed: int = 0,
+    init: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> ExactTrainResult:
     """Train `seeds` models per setting (rows of importance/density [settings, features]) by full-batch
-    Adam on the exact loss with a cosine learning-rate decay; keep the lowest-loss seed of each."""
+    Adam on the exact loss with a cosine learning-rate decay; keep the lowest-loss seed of each.
+    `init` (W [settings, hidden, features], b [settings, features]) starts every seed there instead
+    of at a random init (continuing a solution into neighbouring settings)."""
     device = importance.device
     settings, n = importance.shape
     total = settings * seeds
@@ -157,8 +160,14 @@ def train_exact(
     weights = points.pattern_probability(dens)
     gen = make_generator(seed, device)
     std = math.sqrt(2.0 / (n_hidden + n))  # the same Xavier-normal init as ToyModel
-    W = (torch.randn(total, n_hidden, n, generator=gen, device=device) * std).requires_grad_()
-    b = torch.zeros(total, n, device=device, requires_grad=True)
+    if init is None:
+        W = torch.randn(total, n_hidden, n, generator=gen, device=device) * std
+        b = torch.zeros(total, n, device=device)
+    else:
+        W = init[0].to(device).repeat_interleave(seeds, 0).clone()
+        b = init[1].to(device).repeat_interleave(seeds, 0).clone()
+    W.requires_grad_()
+    b.requires_grad_()
     try:
         opt = torch.optim.Adam([W, b], lr=lr, fused=True)
     except (RuntimeError, TypeError):
