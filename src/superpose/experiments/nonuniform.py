@@ -1,0 +1,237 @@
+"""TMS "Non-uniform superposition": n=5 features in m=2 dimensions, one feature's density varied.
+
+At uniform density 0.05 the model learns a regular pentagon; making one feature sparse enough
+collapses it to two antipodal pairs (digons) with that feature at zero: a first-order phase change
+where the loss curves of the two geometries cross. Models are trained on the exact expected loss
+(`toy.exact`: no sampling noise), best of seeds; the two geometries are then each continued across
+all densities from their own solution to trace both loss curves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from pydantic import Field
+
+from ..config import FrozenConfig
+from ..plots.geometry import competing_losses, geometry_panels
+from ..toy.exact import train_exact
+from . import register
+from .base import Claim, Experiment, ExperimentResult, RunContext
+
+N, M, VARIED = 5, 2, 4
+
+
+class NonuniformConfig(FrozenConfig):
+    base_density: float = Field(0.05, gt=0, le=1, description="density of the other four features")
+    min_density: float = Field(1e-3, gt=0, le=1, description="sparsest density of the varied one")
+    max_density: float = Field(0.3, gt=0, le=1, description="densest density of the varied one")
+    n_density: int = Field(12, ge=3, le=200, description="log-spaced densities (plus the base)")
+    seeds: int = Field(16, ge=1, le=1000, description="models per density; the best is kept")
+    steps: int = Field(1000, ge=1, le=100_000, description="full-batch Adam steps (exact loss)")
+    lr: float = Field(0.02, gt=0, le=10, description="peak learning rate (cosine decay)")
+    continue_steps: int = Field(300, ge=1, le=100_000, description="steps continuing a geometry")
+    nodes: int = Field(4, ge=2, le=16, description="Gauss–Legendre nodes per active feature")
+    seed: int = Field(0, ge=0, description="random seed")
+
+
+def angle_gaps(W: torch.Tensor, min_norm: float = 0.5) -> torch.Tensor:
+    """Angular gaps (degrees) between consecutive represented features of W [2, features], in
+    counter-clockwise order; the gap after feature i is at the position of i in that order."""
+    keep = (W.norm(dim=0) >= min_norm).nonzero().flatten()
+    ang = torch.rad2deg(torch.atan2(W[1, keep], W[0, keep])).sort().values
+    return torch.diff(torch.cat([ang, ang[:1] + 360]))
+
+
+def pentagon_error(W: torch.Tensor) -> float:
+    """Largest deviation (degrees) of the gaps from 72° when all five features are represented,
+    else inf."""
+    gaps = angle_gaps(W)
+    return float((gaps - 72).abs().max()) if len(gaps) == N else math.inf
+
+
+def digon_collapse(W: torch.Tensor, varied: int = VARIED) -> dict[str, float]:
+    """Norm of the varied feature and, over the others, the worst best-partner cosine
+    (−1 when every other feature has an exactly antipodal partner)."""
+    others = [i for i in range(W.shape[1]) if i != varied]
+    Wo = W[:, others]
+    unit = Wo / Wo.norm(dim=0).clamp_min(1e-12)
+    cos = unit.T @ unit
+    partner = cos.min(dim=1).values
+    return {
+        "varied_norm": float(W[:, varied].norm()),
+        "worst_partner_cos": float(partner.max()),
+        "min_other_norm": float(Wo.norm(dim=0).min()),
+    }
+
+
+def is_digon(W: torch.Tensor) -> bool:
+    c = digon_collapse(W)
+    return c["varied_norm"] < 0.5 and c["worst_partner_cos"] < -0.95 and c["min_other_norm"] > 0.5
+
+
+def neighbour_gaps(W: torch.Tensor, varied: int = VARIED) -> list[float]:
+    """The two angular gaps (degrees) on either side of the varied feature (needs it represented)."""
+    ang = torch.rad2deg(torch.atan2(W[1], W[0]))
+    rel = (ang - ang[varied]) % 360
+    rel[varied] = float("nan")
+    others = rel[~rel.isnan()]
+    return [float(others.min()), float(360 - others.max())]
+
+
+def pentagon_claim(W: torch.Tensor, density: float) -> Claim:
+    err = pentagon_error(W)
+    return Claim(
+        id="regular-pentagon-when-uniform",
+        statement=f"With all five features at density {density:g} the model learns a regular "
+        "pentagon.",
+        measured={"gaps_deg": angle_gaps(W).tolist(), "max_deviation_deg": err},
+        expected="5 features represented, every angular gap within 5° of 72°",
+        passed=err <= 5.0,
+    )
+
+
+def collapse_claim(W: torch.Tensor, density: float) -> Claim:
+    c = digon_collapse(W)
+    return Claim(
+        id="digon-collapse-when-sparse",
+        statement=f"At density {density:g} of the varied feature the pentagon has collapsed to two "
+        "antipodal pairs (digons) with the varied feature at zero.",
+        measured=c,
+        expected="varied ‖W‖ < 0.5; every other feature has a partner with cos < −0.95",
+        passed=is_digon(W),
+    )
+
+
+def crossing_claim(density: torch.Tensor, pent: torch.Tensor, digon: torch.Tensor) -> Claim:
+    """pent, digon: [D] losses of the continued geometries (density ascending)."""
+    diff = pent - digon
+    sign = torch.sign(diff)
+    changes = int((sign[1:] != sign[:-1]).sum())
+    crossing = None
+    if changes:
+        k = int((sign[1:] != sign[:-1]).nonzero()[0])
+        crossing = float(math.sqrt(density[k] * density[k + 1]))
+    passed = bool(diff[0] > 0 and diff[-1] < 0)
+    return Claim(
+        id="loss-curves-cross",
+        statement="The loss curves of the two geometries cross: digons are better when the varied "
+        "feature is sparse, the pentagon when it is dense (a first-order phase change).",
+        measured={
+            "loss_gap_sparsest": float(diff[0]),
+            "loss_gap_densest": float(diff[-1]),
+            "sign_changes": changes,
+            "crossing_density": crossing,
+        },
+        expected="pentagon − digon loss > 0 at the sparsest density and < 0 at the densest",
+        passed=passed,
+    )
+
+
+def repel_claim(W_dense: torch.Tensor, density: float) -> Claim:
+    gaps = neighbour_gaps(W_dense)
+    return Claim(
+        id="denser-feature-pushes-others-away",
+        statement=f"When the varied feature is denser (density {density:g}) its neighbours move "
+        "away from it: both adjacent gaps exceed the regular 72°.",
+        measured={"adjacent_gaps_deg": gaps},
+        expected="both adjacent gaps > 72°",
+        passed=min(gaps) > 72.0,
+    )
+
+
+def run(cfg: NonuniformConfig, ctx: RunContext) -> ExperimentResult:
+    device = ctx.device
+    grid = torch.logspace(math.log10(cfg.min_density), math.log10(cfg.max_density), cfg.n_density)
+    dv = torch.unique(torch.cat([grid, torch.tensor([cfg.base_density])]))  # ascending
+    D = len(dv)
+    dens = torch.full((D, N), cfg.base_density)
+    dens[:, VARIED] = dv
+    imp = torch.ones(D, N)
+    # every seed separately (seeds=1 on repeated settings) to see each geometry's loss
+    rep = train_exact(
+        M,
+        imp.repeat_interleave(cfg.seeds, 0).to(device),
+        dens.repeat_interleave(cfg.seeds, 0).to(device),
+        seeds=1,
+        steps=cfg.steps,
+        lr=cfg.lr,
+        nodes=cfg.nodes,
+        seed=cfg.seed,
+    )
+    W_all, b_all, L_all = rep.W.cpu(), rep.b.cpu(), rep.loss.cpu()
+    L = L_all.view(D, cfg.seeds)
+    best = L.argmin(1) + torch.arange(D) * cfg.seeds
+    W_best, b_best = W_all[best], b_all[best]
+    base = int((dv == cfg.base_density).nonzero()[0])
+    # continue each geometry from its own solution across all densities
+    conts = {}
+    for name, idx in (("pentagon", base), ("digons", 0)):
+        init = (W_best[idx].expand(D, M, N).clone(), b_best[idx].expand(D, N).clone())
+        conts[name] = train_exact(
+            M,
+            imp.to(device),
+            dens.to(device),
+            seeds=1,
+            steps=cfg.continue_steps,
+            lr=cfg.lr / 10,
+            nodes=cfg.nodes,
+            seed=cfg.seed,
+            init=(init[0].to(device), init[1].to(device)),
+        )
+    pent_loss, digon_loss = conts["pentagon"].loss.cpu(), conts["digons"].loss.cpu()
+    is_pent = torch.tensor([pentagon_error(w) <= 10 for w in W_all])
+    figures = [
+        geometry_panels(
+            list(W_best),
+            [f"density {d:.3g}" for d in dv],
+            VARIED,
+            ctx.figure_path("geometries"),
+            "Best model per density of the varied feature (canonicalised)",
+        ),
+        competing_losses(
+            dv,
+            [("pentagon (continued)", pent_loss), ("two digons (continued)", digon_loss)],
+            (dv.repeat_interleave(cfg.seeds), L_all, is_pent),
+            ctx.figure_path("loss_curves"),
+            "Loss of competing geometries, n=5, m=2",
+            scatter_labels=("seeds: pentagon-like (gaps within 10° of 72°)", "seeds: other"),
+        ),
+    ]
+    claims = [
+        pentagon_claim(W_best[base], cfg.base_density),
+        collapse_claim(W_best[0], float(dv[0])),
+        crossing_claim(dv, pent_loss, digon_loss),
+        repel_claim(W_best[-1], float(dv[-1])),
+    ]
+    return ExperimentResult(
+        claims=claims,
+        figures=figures,
+        data={
+            "density": dv,
+            "best_loss": L.min(1).values,
+            "pentagon_loss": pent_loss,
+            "digon_loss": digon_loss,
+            "pentagon_continued_stays": [pentagon_error(w) <= 10 for w in conts["pentagon"].W],
+            "digons_continued_stay": [is_digon(w) for w in conts["digons"].W.cpu()],
+            "best_is_digon": [is_digon(w) for w in W_best],
+        },
+    )
+
+
+register(
+    Experiment(
+        name="nonuniform-pentagon",
+        title="Non-uniform superposition: a pentagon collapsing to digons (n=5, m=2)",
+        description="Vary one feature's density: the regular pentagon deforms, then collapses "
+        "to two digons with the varied feature at zero where the geometries' loss curves cross.",
+        config_cls=NonuniformConfig,
+        quick=NonuniformConfig(n_density=7, seeds=8, steps=600, continue_steps=200),
+        full=NonuniformConfig(n_density=16, seeds=24, steps=1500, continue_steps=400, nodes=5),
+        runner=run,
+        quick_seconds=30,
+        full_seconds=300,
+        paper="TMS 'Non-uniform superposition', perturbing a single feature",
+    )
+)

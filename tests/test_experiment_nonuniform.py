@@ -1,0 +1,54 @@
+import math
+
+import torch
+
+from superpose.experiments import RunContext, get_experiment, run_experiment
+from superpose.experiments.nonuniform import (
+    collapse_claim,
+    crossing_claim,
+    pentagon_claim,
+    pentagon_error,
+    repel_claim,
+)
+from superpose.plots.geometry import canonicalize
+
+
+def polygon(angles_deg, norms=None):
+    a = torch.deg2rad(torch.tensor(angles_deg, dtype=torch.float32))
+    W = torch.stack([torch.cos(a), torch.sin(a)])
+    return W * (torch.tensor(norms) if norms is not None else 1.0)
+
+
+def test_geometry_claims_pass_on_ideal_shapes_and_flip_on_doctored_ones():
+    pent = polygon([0, 72, 144, 216, 288])
+    assert pentagon_error(pent) < 1e-3
+    assert pentagon_claim(pent, 0.05).passed
+    assert not pentagon_claim(polygon([0, 60, 144, 216, 288]), 0.05).passed
+    digons = polygon([0, 90, 180, 270, 45], norms=[1, 1, 1, 1, 0.0])
+    assert collapse_claim(digons, 0.001).passed
+    assert not collapse_claim(pent, 0.001).passed  # a pentagon has not collapsed
+    d = torch.tensor([0.001, 0.01, 0.1])
+    assert crossing_claim(d, torch.tensor([2.0, 1.0, 1.0]), torch.tensor([1.0, 1.0, 3.0])).passed
+    assert not crossing_claim(
+        d, torch.tensor([1.0, 1.0, 1.0]), torch.tensor([2.0, 2.0, 3.0])
+    ).passed
+    pushed = polygon([0, 80, 150, 210, 280])  # feature 4 at 280°: neighbours 80° away
+    pushed = pushed[:, [1, 2, 3, 4, 0]]  # varied feature (index 4) at 0°
+    assert repel_claim(pushed, 0.3).passed
+    assert not repel_claim(pent, 0.3).passed
+
+
+def test_canonicalize_puts_the_anchor_on_x_and_keeps_norms():
+    W = polygon([33, 105, 177, 249, 321], norms=[1, 1.2, 0.9, 1, 1.1])
+    c = canonicalize(W, anchor=4)
+    assert math.isclose(float(torch.atan2(c[1, 4], c[0, 4])), 0.0, abs_tol=1e-5)
+    torch.testing.assert_close(c.norm(dim=0), W.norm(dim=0))
+
+
+def test_nonuniform_experiment_runs_small(tmp_path):
+    exp = get_experiment("nonuniform-pentagon")
+    cfg = exp.quick.replace(n_density=3, seeds=3, steps=150, continue_steps=30)
+    rec = run_experiment(exp, RunContext(tmp_path, device=torch.device("cpu"), progress=False), cfg)
+    assert rec["status"] == "ok", rec.get("error")
+    assert len(rec["claims"]) == 4
+    assert (tmp_path / "geometries.png").is_file() and (tmp_path / "loss_curves.png").is_file()

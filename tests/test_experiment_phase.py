@@ -1,0 +1,32 @@
+import torch
+
+from superpose.experiments import RunContext, get_experiment, run_experiment
+from superpose.experiments.phase import agreement, agreement_claim, mc_claim, sampled_claim
+
+
+def test_phase_experiment_runs_small(tmp_path):
+    exp = get_experiment("phase-2x1")
+    cfg = exp.quick.replace(
+        n_importance=5, n_density=5, seeds=3, mc_samples=20_000, check_steps=300
+    )
+    rec = run_experiment(exp, RunContext(tmp_path, device=torch.device("cpu"), progress=False), cfg)
+    assert rec["status"] == "ok", rec.get("error")
+    assert {c["id"] for c in rec["claims"]} == {
+        "closed-forms-match-monte-carlo",
+        "empirical-matches-theory",
+        "exact-training-matches-sampled",
+    }
+    assert (tmp_path / "phase_2x1.png").is_file()
+    assert (tmp_path / "claims.json").is_file()
+
+
+def test_claims_flip_on_doctored_input():
+    theo = torch.zeros(10, 10, dtype=torch.long)
+    assert agreement_claim(agreement(theo.clone(), theo), 10, 10).passed
+    wrong = theo.clone()
+    wrong[:3] = 1  # 30 % of points disagree
+    assert not agreement_claim(agreement(wrong, theo), 10, 10).passed
+    assert mc_claim({"max_relative_error": 0.002}).passed
+    assert not mc_claim({"max_relative_error": 0.05}).passed
+    assert sampled_claim({"sampled": [0, 1, 2, 1], "exact": [0, 1, 2, 2]}).passed
+    assert not sampled_claim({"sampled": [0, 0, 0, 0], "exact": [0, 1, 2, 2]}).passed
