@@ -65,9 +65,15 @@ def neuron_feature_shares(W: torch.Tensor) -> torch.Tensor:
     return w2 / w2.sum(-1, keepdim=True).clamp_min(EPS)
 
 
-def polysemanticity(W: torch.Tensor, share: float = 0.1, dead_norm: float = 1e-2) -> torch.Tensor:
+def polysemanticity(
+    W: torch.Tensor, share: float = 0.1, dead_norm: float = 1e-2, positive: bool = False
+) -> torch.Tensor:
     """Features per neuron: how many features carry ≥ `share` of a neuron's squared input weight
-    (0 for dead neurons, ‖w_j‖ < dead_norm): int [instances, hidden]. 1 = monosemantic."""
+    (0 for dead neurons, ‖w_j‖ < dead_norm): int [instances, hidden]. 1 = monosemantic.
+    `positive`: count only positive weights — with a ReLU hidden layer and inputs x ≥ 0 a neuron
+    fires only for features with positive weight (negative weights inhibit)."""
+    if positive:
+        W = W.clamp_min(0.0)
     counts = (neuron_feature_shares(W) >= share).sum(-1)
     alive = W.norm(dim=-1) >= dead_norm
     return torch.where(alive, counts, torch.zeros_like(counts))
@@ -95,18 +101,10 @@ def superposed(
     return represented(W, threshold) & (interference(W) >= min_interference)
 
 
-def monosemantic_neurons(
-    W: torch.Tensor, share: float = 0.1, dead_norm: float = 1e-2
-) -> torch.Tensor:
-    """Alive neurons carrying exactly one feature (polysemanticity 1): int [instances]."""
-    return (polysemanticity(W, share, dead_norm) == 1).sum(-1)
-
-
-def polysemantic_neurons(
-    W: torch.Tensor, share: float = 0.1, dead_norm: float = 1e-2
-) -> torch.Tensor:
-    """Alive neurons carrying two or more features: int [instances]."""
-    return (polysemanticity(W, share, dead_norm) >= 2).sum(-1)
+def represented_by_neurons(W: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """ReLU hidden layer, inputs ≥ 0: feature i drives some neuron, ‖ReLU(W_i)‖ > threshold:
+    bool [instances, features]."""
+    return feature_norms(W.clamp_min(0.0)) > threshold
 
 
 def pair_cosines(W: torch.Tensor, set_size: int) -> torch.Tensor:
@@ -128,33 +126,37 @@ def adversarial_vulnerability(
     importance: torch.Tensor,
     rel_norm: float = 0.1,
 ) -> dict[str, torch.Tensor]:
-    """Worst analytic L2 attack on a ReLU-output model x' = ReLU(WᵀW x + b) (TMS §adversarial).
+    """Analytic optimal L2 attacks on a ReLU-output model x' = ReLU(WᵀW x + b) (TMS §adversarial).
 
-    For each feature k the attack is δ_k = λ (WᵀW)_k / ‖(WᵀW)_k‖ with λ = rel_norm × mean ‖x‖; the
-    attacked input x + δ_k is scored against the clean target x with the training loss
-    Σ_i I_i (x_i − x'_i)². Vulnerability is the worst loss increase per squared attack norm,
-    (L_k − L_clean) / λ², maximised over k: ≈ max I_i for a model without superposition (WᵀW = diag).
+    The attack on feature k is δ_k = λ (WᵀW)_k / ‖(WᵀW)_k‖ with λ = rel_norm × mean ‖x‖. Each input
+    gets the δ_k that most raises its loss Σ_i I_i (x_i − x'_i)² against the clean target x (an
+    adversarial example is per input). Vulnerability = mean over inputs of that worst loss increase,
+    divided by λ²: ≈ max_i I_i for a model without superposition (WᵀW diagonal), larger when
+    interference lets a small attack move many outputs.
     W: [instances, hidden, features], b: [instances, features], x: [instances, batch, features],
-    importance: [instances, features]. Returns vulnerability [instances], worst feature [instances],
-    λ [instances] and the loss increase per feature [instances, features].
+    importance: [instances, features]. Returns `vulnerability` [instances], `attack_norm` λ
+    [instances], `shared_vulnerability` [instances] (one δ_k for all inputs, the worst k) and
+    `loss_increase` [instances, features] (mean increase of each δ_k).
     """
     G = gram(W)  # [I, n, n]
     lam = rel_norm * x.norm(dim=-1).mean(-1)  # [I]
     pre = torch.baddbmm(b[:, None, :], x, G)  # [I, B, n]
-    clean = (importance[:, None, :] * (x - torch.relu(pre)).square()).sum(-1).mean(-1)
+    imp = importance[:, None, :]
+    clean = (imp * (x - torch.relu(pre)).square()).sum(-1)  # [I, B]
     direction = G / G.norm(dim=-1, keepdim=True).clamp_min(EPS)  # row k: attack on feature k
     shift = lam[:, None, None] * (direction @ G)  # [I, k, n]: change of the pre-activation
     n = W.shape[-1]
     increase = torch.empty(W.shape[0], n, device=W.device)
+    worst = torch.full_like(clean, -float("inf"))
     for k in range(n):
-        attacked = torch.relu(pre + shift[:, k, None, :])
-        loss = (importance[:, None, :] * (x - attacked).square()).sum(-1).mean(-1)
-        increase[:, k] = loss - clean
-    worst = increase.max(-1)
+        attacked = (imp * (x - torch.relu(pre + shift[:, k, None, :])).square()).sum(-1) - clean
+        increase[:, k] = attacked.mean(-1)
+        worst = torch.maximum(worst, attacked)
+    lam2 = lam.square().clamp_min(EPS)
     return {
-        "vulnerability": worst.values / lam.square().clamp_min(EPS),
-        "worst_feature": worst.indices,
+        "vulnerability": worst.mean(-1) / lam2,
         "attack_norm": lam,
+        "shared_vulnerability": increase.max(-1).values / lam2,
         "loss_increase": increase,
     }
 
