@@ -65,9 +65,15 @@ def neuron_feature_shares(W: torch.Tensor) -> torch.Tensor:
     return w2 / w2.sum(-1, keepdim=True).clamp_min(EPS)
 
 
-def polysemanticity(W: torch.Tensor, share: float = 0.1, dead_norm: float = 1e-2) -> torch.Tensor:
+def polysemanticity(
+    W: torch.Tensor, share: float = 0.1, dead_norm: float = 1e-2, positive: bool = False
+) -> torch.Tensor:
     """Features per neuron: how many features carry ≥ `share` of a neuron's squared input weight
-    (0 for dead neurons, ‖w_j‖ < dead_norm): int [instances, hidden]. 1 = monosemantic."""
+    (0 for dead neurons, ‖w_j‖ < dead_norm): int [instances, hidden]. 1 = monosemantic.
+    `positive`: count only positive weights — with a ReLU hidden layer and inputs x ≥ 0 a neuron
+    fires only for features with positive weight (negative weights inhibit)."""
+    if positive:
+        W = W.clamp_min(0.0)
     counts = (neuron_feature_shares(W) >= share).sum(-1)
     alive = W.norm(dim=-1) >= dead_norm
     return torch.where(alive, counts, torch.zeros_like(counts))
@@ -86,3 +92,165 @@ def summarize(W: torch.Tensor, b: torch.Tensor | None = None) -> dict[str, torch
     if b is not None:
         out["bias"] = b
     return out
+
+
+def superposed(
+    W: torch.Tensor, threshold: float = 0.5, min_interference: float = 0.1
+) -> torch.Tensor:
+    """Represented features whose interference is ≥ `min_interference`: bool [instances, features]."""
+    return represented(W, threshold) & (interference(W) >= min_interference)
+
+
+def represented_by_neurons(W: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """ReLU hidden layer, inputs ≥ 0: feature i drives some neuron, ‖ReLU(W_i)‖ > threshold:
+    bool [instances, features]."""
+    return feature_norms(W.clamp_min(0.0)) > threshold
+
+
+def pair_cosines(W: torch.Tensor, set_size: int) -> torch.Tensor:
+    """Cosine between features in the same consecutive set of `set_size`, every pair i < j in each
+    set: [instances, sets * set_size * (set_size - 1) / 2]."""
+    inst, _, n = W.shape
+    unit = W / feature_norms(W).clamp_min(EPS)[:, None, :]
+    cos = unit.transpose(-1, -2) @ unit  # [inst, n, n]
+    same = torch.arange(n)[:, None] // set_size == torch.arange(n)[None, :] // set_size
+    upper = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
+    return cos[:, same & upper].reshape(inst, -1)
+
+
+@torch.no_grad()
+def adversarial_vulnerability(
+    W: torch.Tensor,
+    b: torch.Tensor,
+    x: torch.Tensor,
+    importance: torch.Tensor,
+    rel_norm: float = 0.1,
+) -> dict[str, torch.Tensor]:
+    """Analytic optimal L2 attacks on a ReLU-output model x' = ReLU(WᵀW x + b) (TMS §adversarial).
+
+    The attack on feature k is δ_k = λ (WᵀW)_k / ‖(WᵀW)_k‖ with λ = rel_norm × mean ‖x‖. Each input
+    gets the δ_k that most raises its loss Σ_i I_i (x_i − x'_i)² against the clean target x (an
+    adversarial example is per input). Vulnerability = mean over inputs of that worst loss increase,
+    divided by λ²: ≈ max_i I_i for a model without superposition (WᵀW diagonal), larger when
+    interference lets a small attack move many outputs.
+    W: [instances, hidden, features], b: [instances, features], x: [instances, batch, features],
+    importance: [instances, features]. Returns `vulnerability` [instances], `attack_norm` λ
+    [instances], `shared_vulnerability` [instances] (one δ_k for all inputs, the worst k) and
+    `loss_increase` [instances, features] (mean increase of each δ_k).
+    """
+    G = gram(W)  # [I, n, n]
+    lam = rel_norm * x.norm(dim=-1).mean(-1)  # [I]
+    pre = torch.baddbmm(b[:, None, :], x, G)  # [I, B, n]
+    imp = importance[:, None, :]
+    clean = (imp * (x - torch.relu(pre)).square()).sum(-1)  # [I, B]
+    direction = G / G.norm(dim=-1, keepdim=True).clamp_min(EPS)  # row k: attack on feature k
+    shift = lam[:, None, None] * (direction @ G)  # [I, k, n]: change of the pre-activation
+    n = W.shape[-1]
+    increase = torch.empty(W.shape[0], n, device=W.device)
+    worst = torch.full_like(clean, -float("inf"))
+    for k in range(n):
+        attacked = (imp * (x - torch.relu(pre + shift[:, k, None, :])).square()).sum(-1) - clean
+        increase[:, k] = attacked.mean(-1)
+        worst = torch.maximum(worst, attacked)
+    lam2 = lam.square().clamp_min(EPS)
+    return {
+        "vulnerability": worst.mean(-1) / lam2,
+        "attack_norm": lam,
+        "shared_vulnerability": increase.max(-1).values / lam2,
+        "loss_increase": increase,
+    }
+
+
+def abs_gains(W_in: torch.Tensor, W_out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """End-to-end gain of the absolute-value model y = ReLU(W_out ReLU(W_in x) + b) on feature i
+    alone, for x_i > 0 and x_i < 0: Σ_j W_out[i, j] ReLU(±W_in[j, i]). Both ≈ 1 when |x_i| is
+    computed. W_in: [instances, hidden, features], W_out: [instances, features, hidden];
+    returns (gain_pos, gain_neg), each [instances, features]."""
+    w_out = W_out.transpose(-1, -2)  # [I, m, n]
+    pos = (w_out * torch.relu(W_in)).sum(-2)
+    neg = (w_out * torch.relu(-W_in)).sum(-2)
+    return pos, neg
+
+
+def abs_computed(W_in: torch.Tensor, W_out: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """Features whose absolute value the model computes (both gains > threshold): bool [instances, features]."""
+    pos, neg = abs_gains(W_in, W_out)
+    return (pos > threshold) & (neg > threshold)
+
+
+def asymmetric_motifs(
+    W_in: torch.Tensor,
+    W_out: torch.Tensor,
+    ratio: float = 2.0,
+    min_weight: float = 0.1,
+) -> list[list[tuple[int, int, int, int]]]:
+    """Find the asymmetric-superposition motif of the absolute-value model (TMS §computation).
+
+    A neuron j reads features a (strongly) and b (weakly) with opposite signs,
+    |W_in[j, a]| ≥ ratio |W_in[j, b]|, and writes them back reciprocally, W_out[b, j] ≥ ratio
+    W_out[a, j] > 0 (like [2, −½] in, [½, 2] out); an inhibiting neuron k ≠ j reads a with the same
+    sign and writes negatively to b (W_out[b, k] < 0), cancelling the positive interference of a
+    on b. Weights count when ≥ `min_weight` × the neuron's largest input (or output) weight.
+    Returns, per instance, the motifs as (j, k, a, b).
+    """
+    found: list[list[tuple[int, int, int, int]]] = []
+    w_in = W_in.detach().cpu()
+    w_out = W_out.detach().cpu()  # [I, n, m]
+    for inst in range(w_in.shape[0]):
+        win, wout = w_in[inst], w_out[inst]  # [m, n], [n, m]
+        in_big = win.abs() >= min_weight * win.abs().amax(1, keepdim=True).clamp_min(EPS)
+        out_big = wout.abs() >= min_weight * wout.abs().amax(0, keepdim=True).clamp_min(EPS)
+        motifs = []
+        for j in range(win.shape[0]):
+            feats = torch.nonzero(in_big[j] & out_big[:, j]).flatten().tolist()
+            for a in feats:
+                for b in feats:
+                    if a == b or win[j, a] * win[j, b] >= 0:
+                        continue
+                    if win[j, a].abs() < ratio * win[j, b].abs():
+                        continue
+                    if not (wout[a, j] > 0 and wout[b, j] >= ratio * wout[a, j]):
+                        continue
+                    same_sign = (win[:, a] * win[j, a] > 0) & in_big[:, a]
+                    inhibit = same_sign & (wout[b, :] < 0) & out_big[b, :]
+                    inhibit[j] = False
+                    for k in torch.nonzero(inhibit).flatten().tolist():
+                        motifs.append((j, k, a, b))
+        found.append(motifs)
+    return found
+
+
+def jump_loss_coincidence(
+    dims: torch.Tensor, loss: torch.Tensor, jump: float = 0.1, window: int = 1
+) -> dict[str, float]:
+    """Do jumps in feature dimensionality coincide with drops in the loss? (TMS learning dynamics)
+
+    dims: [snapshots, features] D_i over training; loss: [snapshots] loss at the same snapshots.
+    An interval t→t+1 holds a *jump* when some |ΔD_i| ≥ `jump`. The loss drop of an interval is
+    −Δ log L; its *excess* is the drop minus the median drop of the intervals within ±`window`*4
+    (the smooth trend). Returns the mean excess drop at jump intervals (±`window` around each) and
+    elsewhere, their contrast (ratio of mean drops, jump vs quiet) and the count of jumps.
+    """
+    dd = dims.diff(dim=0).abs().amax(-1)  # [T-1]
+    drop = -loss.clamp_min(EPS).log().diff()  # [T-1]
+    is_jump = dd >= jump
+    near = is_jump.clone()
+    for s in range(1, window + 1):
+        near[s:] |= is_jump[:-s]
+        near[:-s] |= is_jump[s:]
+    n_jumps = int(is_jump.sum())
+    if n_jumps == 0 or bool(near.all()):
+        return {
+            "jumps": n_jumps,
+            "drop_at_jumps": float("nan"),
+            "drop_elsewhere": float("nan"),
+            "contrast": float("nan"),
+        }
+    at = float(drop[near].mean())
+    rest = float(drop[~near].mean())
+    return {
+        "jumps": n_jumps,
+        "drop_at_jumps": at,
+        "drop_elsewhere": rest,
+        "contrast": at / rest if rest > 0 else float("inf"),
+    }

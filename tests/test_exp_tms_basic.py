@@ -1,0 +1,73 @@
+"""tms-basic: each claim is computed from weights and flips on weights lacking the property."""
+
+import math
+
+import pytest
+import torch
+
+from superpose.experiments import get_experiment, run_experiment
+from superpose.experiments.base import RunContext
+from superpose.experiments.tms_basic import (
+    claim_least_important_superposed_first,
+    claim_linear_top_m,
+    claim_more_features_when_sparser,
+    claim_superposition_when_sparse,
+)
+
+
+def dedicated(n: int, m: int, k: int) -> torch.Tensor:
+    """W [m, n] representing features 0..k-1 (k ≤ m) on orthogonal axes."""
+    W = torch.zeros(m, n)
+    W[torch.arange(k), torch.arange(k)] = 1.0
+    return W
+
+
+def antipodal(n: int, m: int, first: int) -> torch.Tensor:
+    """Features 0..first-1 dedicated, then antipodal pairs on the remaining axes."""
+    W = dedicated(n, m, first)
+    axis = first
+    for i in range(first, n - 1, 2):
+        if axis >= m:
+            break
+        W[axis, i], W[axis, i + 1] = 1.0, -1.0
+        axis += 1
+    return W
+
+
+def test_linear_top_m_flips():
+    good = torch.stack([dedicated(20, 5, 5)] * 3)
+    assert claim_linear_top_m(good, 5).passed
+    bad = good.clone()
+    bad[1, 4, 4], bad[1, 4, 7] = 0.0, 1.0  # represents feature 7 instead of 4
+    assert not claim_linear_top_m(bad, 5).passed
+
+
+def test_superposition_and_growth_flip():
+    grow = torch.stack([dedicated(20, 5, 5), antipodal(20, 5, 3), antipodal(20, 5, 1)])
+    assert claim_superposition_when_sparse(grow, 5).passed
+    assert claim_more_features_when_sparser(grow).passed
+    flat = torch.stack([dedicated(20, 5, 5)] * 3)
+    assert not claim_superposition_when_sparse(flat, 5).passed
+    assert not claim_more_features_when_sparser(flat).passed
+
+
+def test_least_important_first_flips():
+    W = antipodal(20, 5, 3)[None]  # dedicated 0..2, superposed 3..6
+    assert claim_least_important_superposed_first(W).passed
+    # the most important features superposed, less important ones dedicated
+    rev = torch.zeros(5, 20)
+    rev[0, 0], rev[0, 1] = 1.0, -1.0
+    rev[1, 2], rev[1, 3] = 1.0, -1.0
+    rev[2, 10] = rev[3, 11] = rev[4, 12] = 1.0
+    assert not claim_least_important_superposed_first(rev[None]).passed
+    assert math.isfinite(
+        claim_least_important_superposed_first(rev[None]).measured[0]["mean index superposed"]
+    )
+
+
+@pytest.mark.slow
+def test_quick_run_claims_hold(tmp_path):
+    exp = get_experiment("tms-basic")
+    rec = run_experiment(exp, RunContext(tmp_path, quick=True, progress=False))
+    assert rec["status"] == "ok"
+    assert all(c["passed"] for c in rec["claims"]), rec["claims"]

@@ -1,0 +1,84 @@
+"""Claims of the adversarial, privileged-basis and l1 experiments are computed from their inputs:
+each holds on weights/numbers with the property and flips on doctored ones lacking it."""
+
+import torch
+
+from superpose.experiments.adversarial import (
+    claim_tracks_features_per_dim,
+    claim_vulnerability_rises,
+)
+from superpose.experiments.l1 import (
+    claim_control_superposed,
+    claim_l1_costs_loss,
+    claim_l1_removes_superposition,
+)
+from superpose.experiments.privileged_basis import (
+    claim_monosemantic_when_dense,
+    claim_more_features_than_neurons,
+    claim_polysemantic_when_sparse,
+)
+from superpose.toy import metrics
+
+
+def mono(n=10, m=5):
+    W = torch.zeros(m, n)
+    W[torch.arange(m), torch.arange(m)] = 1.0
+    return W
+
+
+def poly(n=10, m=5):
+    W = torch.zeros(m, n)
+    for j in range(m):
+        W[j, 2 * j], W[j, 2 * j + 1] = 1.0, 0.8
+    return W
+
+
+def test_vulnerability_claims_flip():
+    rising = torch.tensor([1.0, 2.0, 4.0, 6.0])
+    per_dim = torch.tensor([1.0, 2.1, 3.9, 6.2])
+    assert claim_vulnerability_rises(rising).passed
+    assert claim_tracks_features_per_dim(rising, per_dim).passed
+    flat = torch.tensor([1.0, 1.2, 0.9, 1.1])
+    assert not claim_vulnerability_rises(flat).passed
+    assert not claim_tracks_features_per_dim(flat, per_dim).passed
+
+
+def test_adversarial_vulnerability_measures_superposition():
+    """No superposition (orthogonal features) gives ≈ max I = 1; an antipodal/pentagon layout more."""
+    n = 5
+    x = torch.rand(1, 4096, n) * (torch.rand(1, 4096, n) < 0.1)
+    imp = torch.ones(1, n)
+    eye = torch.eye(n)[None]
+    v_eye = metrics.adversarial_vulnerability(eye, torch.zeros(1, n), x, imp)["vulnerability"]
+    angles = torch.arange(n) * 2 * torch.pi / n
+    pent = torch.stack([angles.cos(), angles.sin()])[None]
+    v_pent = metrics.adversarial_vulnerability(pent, torch.full((1, n), -0.3), x, imp)
+    assert abs(float(v_eye[0]) - 1.0) < 0.05
+    assert float(v_pent["vulnerability"][0]) > 1.5 * float(v_eye[0])
+
+
+def test_privileged_basis_claims_flip():
+    W = torch.stack([mono(), poly()])
+    assert claim_monosemantic_when_dense(W).passed
+    assert claim_polysemantic_when_sparse(W).passed
+    assert claim_more_features_than_neurons(W).passed
+    swapped = torch.stack([poly(), mono()])
+    assert not claim_monosemantic_when_dense(swapped).passed
+    assert not claim_polysemantic_when_sparse(swapped).passed
+    assert not claim_more_features_than_neurons(swapped).passed
+
+
+def test_negative_weights_do_not_count_as_polysemantic():
+    W = mono()
+    W[0, 7] = -1.5  # inhibition: neuron 0 never fires for feature 7 (inputs ≥ 0)
+    assert claim_monosemantic_when_dense(W[None]).passed
+
+
+def test_l1_claims_flip():
+    W = torch.stack([poly(), mono()])
+    assert claim_control_superposed(W).passed
+    assert claim_l1_removes_superposition(W).passed
+    assert not claim_control_superposed(W.flip(0)).passed
+    assert not claim_l1_removes_superposition(W.flip(0)).passed
+    assert claim_l1_costs_loss(torch.tensor([0.1, 0.2])).passed
+    assert not claim_l1_costs_loss(torch.tensor([0.1, 0.1])).passed

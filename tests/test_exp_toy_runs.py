@@ -1,0 +1,43 @@
+"""Every tms-b experiment runs end to end: a tiny smoke config by default (claims computed, figures
+written), the registered quick form under -m slow (claims hold)."""
+
+import json
+
+import pytest
+
+from superpose.experiments import get_experiment, run_experiment
+from superpose.experiments.base import RunContext
+
+NAMES = [
+    "tms-basic",
+    "adversarial",
+    "privileged-basis",
+    "l1-no-superposition",
+]
+SMOKE = {
+    "tms-basic": {"steps": 20, "sparsities": [0.0, 0.99]},
+    "adversarial": {"steps": 20, "attack_batch": 64},
+    "privileged-basis": {"steps": 20, "restarts": 1},
+    "l1-no-superposition": {"steps": 20, "restarts": 1},
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_smoke_run_writes_claims_and_figures(name, tmp_path):
+    exp = get_experiment(name)
+    cfg = exp.quick.replace(**SMOKE[name])
+    rec = run_experiment(exp, RunContext(tmp_path, quick=True, progress=False), cfg)
+    assert rec["status"] == "ok", rec.get("traceback")
+    claims = json.loads((tmp_path / "claims.json").read_text())
+    assert claims and all(isinstance(c["passed"], bool) for c in claims)
+    assert rec["figures"] and all((tmp_path / f).is_file() for f in rec["figures"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_quick_form_claims_hold(name, tmp_path):
+    exp = get_experiment(name)
+    rec = run_experiment(exp, RunContext(tmp_path, quick=True, progress=False))
+    assert rec["status"] == "ok", rec.get("traceback")
+    failed = [c["id"] for c in rec["claims"] if not c["passed"]]
+    assert not failed, rec["claims"]
