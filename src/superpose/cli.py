@@ -152,6 +152,11 @@ def bench(
         out.write_text(json.dumps([r.to_dict() for r in rows], indent=2))
 
 
+from .circuits.cli import app as cis_app  # noqa: E402
+
+app.add_typer(cis_app, name="cis")
+
+
 def main() -> None:
     """Entry point: bad input ends in one line on stderr, never a traceback."""
     try:

@@ -22,6 +22,7 @@ from .allocation import SCHEMES, Allocation, layer_positions, make_allocation
 from .small import SmallCircuits, make_circuits, sample_inputs
 
 DENSE_MAX_ENTRIES = 200_000_000  # refuse dense weights above this many floats (0.8 GB)
+DENSE_CHECK_MAX_FLOPS = 3e9  # verification builds the dense network only below this cost
 CHUNK = 8192  # circuits per gather/scatter chunk in the structured path (bounds memory)
 
 
@@ -317,7 +318,7 @@ def verify_network(net: CiS2Network, batch: int, tol: float, seed: int = 0) -> d
             f"verification: active-circuit relative MSE {rel:.3g} at layer {net.L} exceeds verify_tol = {tol:g} (too many circuits or too small S for this D)"
         )
     report = {"layer1_max_abs_error": err1, "last_layer_relative_mse": rel}
-    if net.dense_fits():
+    if net.dense_fits() and net.width**2 * net.T * net.d <= DENSE_CHECK_MAX_FLOPS:
         dense = dense_forward(net.dense_module(), x)
         gap = max(float((a - b).abs().max()) for a, b in zip(acts, dense, strict=True))
         if gap > 1e-3:

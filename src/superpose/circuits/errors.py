@@ -129,10 +129,33 @@ def fit_c_w(profiles: list[ErrorProfile]) -> float:
     return num / den if den else 0.0
 
 
+def fit_loglog(x: list[float], y: list[float]) -> dict[str, float]:
+    """Least-squares slope and intercept of log y against log x."""
+    import numpy as np
+
+    lx, ly = np.log(np.asarray(x, dtype=float)), np.log(np.asarray(y, dtype=float))
+    slope, intercept = np.polyfit(lx, ly, 1)
+    return {"slope": float(slope), "intercept": float(intercept)}
+
+
+def linear_r2(y: list[float]) -> float:
+    """R² of a straight-line fit of y against 1, 2, …, len(y) (how linear growth with depth is)."""
+    import numpy as np
+
+    yy = np.asarray(y, dtype=float)
+    xx = np.arange(1, len(yy) + 1, dtype=float)
+    coef = np.polyfit(xx, yy, 1)
+    resid = yy - np.polyval(coef, xx)
+    tot = ((yy - yy.mean()) ** 2).sum()
+    return float(1 - (resid**2).sum() / tot) if tot > 0 else 1.0
+
+
 __all__ = [
     "PARTS",
     "ErrorProfile",
     "fit_c_w",
+    "fit_loglog",
+    "linear_r2",
     "measure",
     "predicted",
     "propagation_scale",
