@@ -156,8 +156,8 @@ def from_torch(modules: list[nn.Module]) -> SmallCircuits:
                     f"circuit {t} module {j}: expected nn.ReLU after Linear, got {name} (only Linear+ReLU stacks are supported)"
                 )
             expect_linear = not expect_linear
-        if expect_linear:
-            raise SuperposeError(f"circuit {t}: must end with nn.ReLU after its last Linear")
+        if not expect_linear or not layers_w:
+            raise SuperposeError(f"circuit {t}: must be Linear, ReLU pairs ending with nn.ReLU")
         ws.append(torch.stack(layers_w))
         bs.append(torch.stack(layers_b))
     shapes = {tuple(w.shape) for w in ws}
