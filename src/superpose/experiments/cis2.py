@@ -287,6 +287,19 @@ def scaling_point(point: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def slope_claim(var: str, part: str, label: str, x: list, y: list, tolerance: float) -> Claim:
+    """The fitted log-log slope of `part` against `var` is within tolerance of §2's exponent."""
+    pred = PREDICTED_SLOPES[(var, part)]
+    slope = fit_loglog(x, y)["slope"]
+    return Claim(
+        id=f"slope-{part}-vs-{var}",
+        statement=f"The {part} error scales as {label}^{pred:g}.",
+        measured={"slope": slope, "x": x, "y": y},
+        expected=f"slope within {tolerance:.0%} of {pred:g}",
+        passed=abs(slope - pred) <= tolerance * abs(pred),
+    )
+
+
 def run_scaling(cfg: Cis2ScalingConfig, ctx: RunContext) -> ExperimentResult:
     base = {
         "width": cfg.width,
@@ -338,13 +351,7 @@ def run_scaling(cfg: Cis2ScalingConfig, ctx: RunContext) -> ExperimentResult:
             fits[f"{part} (slope {fit['slope']:.2f}, theory {pred:g})"] = fit
             ys[f"{part} (slope {fit['slope']:.2f}, theory {pred:g})"] = by_var[var][part]
             claims.append(
-                Claim(
-                    id=f"slope-{part}-vs-{var}",
-                    statement=f"The {part} error scales as {labels[var]}^{pred:g}.",
-                    measured={"slope": fit["slope"], "x": vals, "y": by_var[var][part]},
-                    expected=f"slope within {cfg.tolerance:.0%} of {pred:g}",
-                    passed=abs(fit["slope"] - pred) <= cfg.tolerance * abs(pred),
-                )
+                slope_claim(var, part, labels[var], vals, by_var[var][part], cfg.tolerance)
             )
         panels.append(
             {"x": vals, "ys": ys, "fits": fits, "xlabel": labels[var], "title": f"vs {labels[var]}"}
@@ -464,6 +471,28 @@ def capacity_point(point: dict[str, Any]) -> dict[str, Any]:
     return {"T": T, "capacity": hi, "allocation_limited": False, "grid": Ts, "errors": errs}
 
 
+def capacity_claim(
+    scheme: str, widths: list[int], ts: list[float], limited: list[bool], tolerance: float
+) -> Claim:
+    """Largest T at fixed error grows as D² (fit over error-limited points when ≥ 2 exist)."""
+    keep = [k for k, lim in enumerate(limited) if not lim]
+    if len(keep) < 2:
+        keep = list(range(len(ts)))
+    slope = fit_loglog([widths[k] for k in keep], [ts[k] for k in keep])["slope"]
+    return Claim(
+        id=f"capacity-slope-{scheme}",
+        statement=f"With the {scheme} allocation, the largest T at fixed error grows as D² (T ≲ D²/(d²z)).",
+        measured={
+            "slope": slope,
+            "T": ts,
+            "allocation_limited": limited,
+            "fitted_widths": [widths[k] for k in keep],
+        },
+        expected=f"slope within {tolerance:.0%} of 2",
+        passed=abs(slope - 2) <= 2 * tolerance,
+    )
+
+
 def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
     base = {
         "circuit_width": cfg.circuit_width,
@@ -486,27 +515,10 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
     theory = [D**2 / (d * d * z) for D in cfg.widths]
     first = next(iter(found.values()))
     scale = first[0] / theory[0]
-    claims = []
-    for scheme, ts in found.items():
-        # allocation-limited points say nothing about the error law: fit the error-limited ones
-        keep = [k for k, lim in enumerate(limited[scheme]) if not lim]
-        if len(keep) < 2:
-            keep = list(range(len(ts)))
-        slope = fit_loglog([cfg.widths[k] for k in keep], [ts[k] for k in keep])["slope"]
-        claims.append(
-            Claim(
-                id=f"capacity-slope-{scheme}",
-                statement=f"With the {scheme} allocation, the largest T at fixed error grows as D² (T ≲ D²/(d²z)).",
-                measured={
-                    "slope": slope,
-                    "T": ts,
-                    "allocation_limited": limited[scheme],
-                    "fitted_widths": [cfg.widths[k] for k in keep],
-                },
-                expected=f"slope within {cfg.tolerance:.0%} of 2",
-                passed=abs(slope - 2) <= 2 * cfg.tolerance,
-            )
-        )
+    claims = [
+        capacity_claim(scheme, cfg.widths, ts, limited[scheme], cfg.tolerance)
+        for scheme, ts in found.items()
+    ]
     fig = cplots.capacity(
         cfg.widths,
         found,
