@@ -159,6 +159,9 @@ from .sweep.cli import sweep as _sweep_cmd  # noqa: E402
 app.command("sweep")(_sweep_cmd)
 app.command("report")(_report_cmd)
 app.add_typer(_runs_app, name="runs")
+from .circuits.cli import app as cis_app  # noqa: E402
+
+app.add_typer(cis_app, name="cis")
 
 
 def main() -> None:

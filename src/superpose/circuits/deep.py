@@ -1,0 +1,330 @@
+"""CiS2: T small deep MLPs compressed into one large MLP of width D (REFERENCE §2).
+
+Driver: `build_cis2(config)` = make circuits → allocate → per-layer positions → biases → verify.
+Large layer l holds circuit neuron i of circuit t on the S neurons i·N + P_t^l (N = D/d).
+Weights W^l = Σ_t E_t^l w_t^l U_t^{l−1} (l ≥ 2); layer 1 reads the circuits' inputs directly
+(W¹ = Σ_t E_t¹ w_t¹, input x: [batch, T·d]), so layer 1 is exact when one circuit is on.
+Two forward paths: `forward` (structured: gather → batched d×d matmul → scatter-add, never D×D) and
+`dense_module()` (real nn.Linear weights). They agree to float tolerance (checked in `verify`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from pydantic import Field
+from torch import nn
+
+from ..config import FrozenConfig
+from ..errors import SuperposeError
+from .allocation import SCHEMES, Allocation, layer_positions, make_allocation
+from .small import SmallCircuits, make_circuits, sample_inputs
+
+DENSE_MAX_ENTRIES = 200_000_000  # refuse dense weights above this many floats (0.8 GB)
+DENSE_CHECK_MAX_FLOPS = 3e9  # verification builds the dense network only below this cost
+CHUNK = 8192  # circuits per gather/scatter chunk in the structured path (bounds memory)
+
+
+class CiS2Config(FrozenConfig):
+    width: int = Field(
+        1000, ge=2, le=10_000_000, description="large-network width D (divisible by d)"
+    )
+    circuit_width: int = Field(4, ge=3, le=1024, description="small-circuit width d")
+    redundancy: int = Field(
+        6, ge=2, le=64, description="embedding redundancy S (neurons per circuit neuron)"
+    )
+    circuits: int = Field(557, ge=1, le=10_000_000, description="number of circuits T")
+    layers: int = Field(5, ge=1, le=64, description="layers L")
+    max_active: int = Field(
+        3, ge=1, le=1000, description="most circuits on at once (z) the network is built for"
+    )
+    circuit_kind: str = Field(
+        "rotation",
+        pattern="^(rotation|random)$",
+        description="small circuits: rotation (d=4) or random",
+    )
+    allocation: str = Field(
+        "prime",
+        pattern="^(prime|affine|random)$",
+        description="neuron allocation scheme: prime, affine or random",
+    )
+    unembedding: str = Field(
+        "mean",
+        pattern="^(mean|plain)$",
+        description="U_t = E_tᵀ/S ('plain') or block-mean-corrected ('mean')",
+    )
+    max_load: float = Field(
+        1.0, gt=0, le=100, description="largest allowed z·T·d²/D² (capacity regime)"
+    )
+    verify_batch: int = Field(
+        64, ge=1, le=100_000, description="sampled inputs used to verify the built network"
+    )
+    verify_tol: float = Field(
+        0.5,
+        gt=0,
+        description="largest allowed relative MSE of active circuits (z=1, last layer) in verification",
+    )
+    seed: int = Field(0, ge=0, description="random seed")
+
+
+@dataclass
+class CiS2Network:
+    """A built CiS2 network. positions: [L, T, S] (neuron inside each block), bias: [L, D]."""
+
+    circuits: SmallCircuits
+    positions: torch.Tensor
+    bias: torch.Tensor
+    width: int
+    unembedding: str
+    allocation: Allocation
+
+    @property
+    def d(self) -> int:
+        return self.circuits.width
+
+    @property
+    def block(self) -> int:
+        """N = D/d neurons per block."""
+        return self.width // self.d
+
+    @property
+    def S(self) -> int:
+        return int(self.positions.shape[-1])
+
+    @property
+    def T(self) -> int:
+        return self.circuits.n_circuits
+
+    @property
+    def L(self) -> int:
+        return self.circuits.n_layers
+
+    def to(self, device: torch.device | str) -> CiS2Network:
+        return CiS2Network(
+            self.circuits.to(device),
+            self.positions.to(device),
+            self.bias.to(device),
+            self.width,
+            self.unembedding,
+            self.allocation,
+        )
+
+    # --- structured path ---------------------------------------------------------------------
+    def scatter(self, h: torch.Tensor, layer: int) -> torch.Tensor:
+        """Σ_t E_t^l h_t. h: [batch, T, d] → [batch, D] (layer is 0-based)."""
+        b, T, d = h.shape
+        out = torch.zeros(b, d, self.block, dtype=h.dtype, device=h.device)
+        pos = self.positions[layer]
+        for lo in range(0, T, CHUNK):
+            p = pos[lo : lo + CHUNK]  # [t, S]
+            src = h[:, lo : lo + CHUNK].transpose(1, 2).unsqueeze(-1).expand(-1, -1, -1, self.S)
+            out.index_add_(2, p.reshape(-1), src.reshape(b, d, -1))
+        return out.reshape(b, self.width)
+
+    def read(self, A: torch.Tensor, layer: int) -> torch.Tensor:
+        """U_t^l A for every circuit. A: [batch, D] → [batch, T, d] (layer is 0-based)."""
+        b = A.shape[0]
+        A3 = A.reshape(b, self.d, self.block)
+        pos = self.positions[layer]
+        parts = [
+            A3[:, :, pos[lo : lo + CHUNK].reshape(-1)].reshape(b, self.d, -1, self.S).sum(-1)
+            for lo in range(0, self.T, CHUNK)
+        ]
+        r = torch.cat(parts, 2)  # [b, d, T]
+        if self.unembedding == "mean":
+            S, N = self.S, self.block
+            r = (r - S * A3.mean(2, keepdim=True)) / (S - S * S / N)
+        else:
+            r = r / self.S
+        return r.transpose(1, 2)
+
+    def layer(self, r: torch.Tensor, layer: int) -> torch.Tensor:
+        """Large activations of layer l from circuit-space inputs r: [batch, T, d] → [batch, D]."""
+        w = self.circuits.weights[:, layer].to(r)
+        h = torch.einsum("tij,btj->bti", w, r)
+        return torch.relu(self.scatter(h, layer) + self.bias[layer].to(r))
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Structured forward. x: [batch, T, d] circuit inputs → L × [batch, D] large activations."""
+        acts, r = [], x
+        for k in range(self.L):
+            A = self.layer(r, k)
+            acts.append(A)
+            if k + 1 < self.L:
+                r = self.read(A, k)
+        return acts
+
+    def readouts(self, acts: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Linear read-off of every circuit at every layer: L × [batch, T, d]."""
+        return [self.read(A, k) for k, A in enumerate(acts)]
+
+    # --- dense path --------------------------------------------------------------------------
+    def embedding(self, layer: int) -> torch.Tensor:
+        """E^l: [D, T, d] 0/1 (dense; moderate sizes only)."""
+        self._check_dense()
+        E = torch.zeros(self.d, self.block, self.T, self.d)
+        pos = self.positions[layer].cpu()
+        t = torch.arange(self.T).unsqueeze(1).expand_as(pos)
+        for i in range(self.d):
+            E[i, pos, t, i] = 1.0
+        return E.reshape(self.width, self.T, self.d)
+
+    def unembedding_matrix(self, layer: int) -> torch.Tensor:
+        """U^l: [T, d, D] with U_t E_t = I."""
+        E = self.embedding(layer).permute(1, 2, 0)  # [T, d, D]
+        S, N = self.S, self.block
+        if self.unembedding == "plain":
+            return E / S
+        blocks = torch.zeros(self.d, self.width)
+        for i in range(self.d):
+            blocks[i, i * N : (i + 1) * N] = 1.0
+        return (E - (S / N) * blocks) / (S - S * S / N)
+
+    def dense_weights(self) -> list[torch.Tensor]:
+        """[W¹: [D, T·d], W²…W^L: [D, D]] — the real weights of the large network."""
+        w = self.circuits.weights.cpu()
+        E1 = self.embedding(0)
+        Ws = [torch.einsum("nti,tij->ntj", E1, w[:, 0]).reshape(self.width, -1)]
+        for k in range(1, self.L):
+            G = torch.einsum("tij,tjm->tim", w[:, k], self.unembedding_matrix(k - 1))
+            Ws.append(self.embedding(k).reshape(self.width, -1) @ G.reshape(-1, self.width))
+        return Ws
+
+    def dense_module(self) -> nn.Sequential:
+        """The large network as nn.Sequential(Linear, ReLU, …); input x.reshape(batch, T·d)."""
+        mods: list[nn.Module] = []
+        for k, W in enumerate(self.dense_weights()):
+            lin = nn.Linear(W.shape[1], W.shape[0])
+            with torch.no_grad():
+                lin.weight.copy_(W)
+                lin.bias.copy_(self.bias[k].cpu())
+            mods += [lin, nn.ReLU()]
+        return nn.Sequential(*mods)
+
+    def _check_dense(self) -> None:
+        if self.width * max(self.width, self.T * self.d) > DENSE_MAX_ENTRIES:
+            raise SuperposeError(
+                f"dense weights for D = {self.width}, T·d = {self.T * self.d} exceed {DENSE_MAX_ENTRIES:.0e} entries; use the structured forward"
+            )
+
+    def dense_fits(self) -> bool:
+        return self.width * max(self.width, self.T * self.d) <= DENSE_MAX_ENTRIES
+
+
+def dense_forward(module: nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
+    """Activations after every ReLU of a dense module. x: [batch, T, d] → L × [batch, D]."""
+    acts, a = [], x.reshape(x.shape[0], -1)
+    for mod in module:
+        with torch.no_grad():
+            a = mod(a)
+        if isinstance(mod, nn.ReLU):
+            acts.append(a)
+    return acts
+
+
+def block_bias(circuits: SmallCircuits, positions: torch.Tensor, n_block: int) -> torch.Tensor:
+    """B^l: [L, D], each large neuron gets the mean bias of the circuit neurons it hosts (0 if none).
+
+    Exact for the generated circuits (they share biases per neuron index); for circuits whose biases
+    differ, the mean is the best shared value and verification measures the cost.
+    """
+    _, L, d = circuits.weights.shape[:3]
+    out = torch.zeros(L, d, n_block)
+    for k in range(L):
+        idx = positions[k].reshape(-1)
+        for i in range(d):
+            tot = torch.zeros(n_block).index_add_(
+                0, idx, circuits.biases[:, k, i].cpu().repeat_interleave(positions.shape[-1])
+            )
+            cnt = torch.bincount(idx, minlength=n_block).float()
+            out[k, i] = tot / cnt.clamp_min(1)
+    return out.reshape(L, d * n_block)
+
+
+def check_regime(cfg: CiS2Config) -> None:
+    """Raise naming the limit hit when the requested network is outside the construction's regime."""
+    D, d, S, T, z = cfg.width, cfg.circuit_width, cfg.redundancy, cfg.circuits, cfg.max_active
+    if D % d:
+        raise SuperposeError(f"width D = {D} must be divisible by circuit_width d = {d}")
+    if D // d <= S * (S - 1):
+        raise SuperposeError(f"redundancy S = {S} too large for D/d = {D // d} (need S(S−1) < D/d)")
+    if z > T:
+        raise SuperposeError(f"max_active z = {z} exceeds circuits T = {T}")
+    load = z * T * d * d / D**2
+    if load > cfg.max_load:
+        raise SuperposeError(
+            f"capacity: z·T·d²/D² = {load:.3g} exceeds max_load = {cfg.max_load:g} (T ≲ D²/(d²z) = {D**2 // (d * d * z)})"
+        )
+
+
+def build_cis2(
+    cfg: CiS2Config,
+    circuits: SmallCircuits | None = None,
+    allocation: Allocation | None = None,
+    verify: bool = True,
+) -> CiS2Network:
+    """Build (and by default verify) a CiS2 network for cfg; pass circuits to embed your own."""
+    check_regime(cfg)
+    d, N = cfg.circuit_width, cfg.width // cfg.circuit_width
+    if circuits is None:
+        circuits = make_circuits(cfg.circuit_kind, cfg.circuits, cfg.layers, d, cfg.seed)
+    if circuits.weights.shape[:3] != (cfg.circuits, cfg.layers, d):
+        raise SuperposeError(
+            f"circuits have shape [T, L, d] = {list(circuits.weights.shape[:3])}, config says {[cfg.circuits, cfg.layers, d]}"
+        )
+    if allocation is None:
+        allocation = make_allocation(
+            cfg.allocation, N, cfg.redundancy, seed=cfg.seed, target=cfg.circuits
+        )
+    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    positions = layer_positions(allocation, cfg.circuits, cfg.layers, gen)
+    net = CiS2Network(
+        circuits,
+        positions,
+        block_bias(circuits, positions, N),
+        cfg.width,
+        cfg.unembedding,
+        allocation,
+    )
+    if verify:
+        verify_network(net, cfg.verify_batch, cfg.verify_tol, seed=cfg.seed + 2)
+    return net
+
+
+def verify_network(net: CiS2Network, batch: int, tol: float, seed: int = 0) -> dict[str, float]:
+    """Check a built network against its exact small circuits on sampled inputs with one circuit on.
+
+    Checks: layer 1 exact (z = 1); last-layer relative MSE of the active circuit ≤ tol; the dense
+    network agrees with the structured path (when dense fits). Raises SuperposeError naming the check.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    x, mask = sample_inputs(net.circuits, batch, 1, gen)
+    exact = net.circuits.forward(x)
+    acts = net.forward(x)
+    reads = net.readouts(acts)
+    scale = exact[0][mask].pow(2).mean().clamp_min(1e-12)
+    err1 = float((reads[0][mask] - exact[0][mask]).abs().max())
+    if err1 > 1e-4 * float(scale.sqrt()) + 1e-5:
+        raise SuperposeError(
+            f"verification: layer-1 readout of the active circuit is off by {err1:.3g} (must be exact when one circuit is on)"
+        )
+    rel = float(
+        (reads[-1][mask] - exact[-1][mask]).pow(2).mean()
+        / exact[-1][mask].pow(2).mean().clamp_min(1e-12)
+    )
+    if rel > tol:
+        raise SuperposeError(
+            f"verification: active-circuit relative MSE {rel:.3g} at layer {net.L} exceeds verify_tol = {tol:g} (too many circuits or too small S for this D)"
+        )
+    report = {"layer1_max_abs_error": err1, "last_layer_relative_mse": rel}
+    if net.dense_fits() and net.width**2 * net.T * net.d <= DENSE_CHECK_MAX_FLOPS:
+        dense = dense_forward(net.dense_module(), x)
+        gap = max(float((a - b).abs().max()) for a, b in zip(acts, dense, strict=True))
+        if gap > 1e-3:
+            raise SuperposeError(f"verification: dense and structured forward differ by {gap:.3g}")
+        report["dense_structured_max_gap"] = gap
+    return report
+
+
+__all__ = ["SCHEMES", "CiS2Config", "CiS2Network", "build_cis2", "dense_forward", "verify_network"]

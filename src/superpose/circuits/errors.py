@@ -1,0 +1,163 @@
+"""Per-layer readout errors of a CiS2 network against its exact circuits, decomposed, with theory.
+
+Decomposition (REFERENCE §2), by running idealised variants of each layer:
+- overlap: read the exact embedding Σ_u E_u a_u^l of the true activations (other circuits bleeding in);
+- ReLU activation: the layer fed the exact previous activations, minus the overlap part;
+- propagation: the real network minus the layer fed exact previous activations (errors carried over).
+The three error vectors sum to the total by construction; at layer 1 propagation is exactly 0.
+Predictions per readout (MSE per circuit neuron; ⟨a²⟩ the mean square of active activations):
+overlap ≈ (z−1)·d/D·⟨a²⟩ (active), z·d/D·⟨a²⟩ (inactive); propagation ≈ c_w·z·T·d²/D² per layer;
+active at layer l ≈ l·(z−1)·d/D·⟨a²⟩ + (l−1)·c_w·z·T·d²/D², with c_w fitted once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from .deep import CiS2Network
+from .small import sample_inputs
+
+PARTS = ("total", "overlap", "relu", "propagation")
+
+
+@dataclass
+class ErrorProfile:
+    """Per-layer MSE (per circuit neuron) of active and inactive circuits, for each part.
+
+    active[part], inactive[part]: list of L floats; a2: [L] mean square of active activations.
+    """
+
+    active: dict[str, list[float]]
+    inactive: dict[str, list[float]]
+    a2: list[float]
+    z: int
+    T: int
+    D: int
+    d: int
+    vectors: dict[str, list[torch.Tensor]] = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict:
+        return {
+            "active": self.active,
+            "inactive": self.inactive,
+            "a2": self.a2,
+            "z": self.z,
+            "T": self.T,
+            "D": self.D,
+            "d": self.d,
+        }
+
+
+def _mse(e: torch.Tensor, mask: torch.Tensor) -> float:
+    """Mean square of e: [batch, T, d] over the circuits selected by mask: [batch, T]."""
+    sel = e[mask]
+    return float(sel.pow(2).mean()) if sel.numel() else 0.0
+
+
+def measure(
+    net: CiS2Network, x: torch.Tensor, mask: torch.Tensor, keep_vectors: bool = False
+) -> ErrorProfile:
+    """Run the network and its idealised variants on inputs x: [batch, T, d] (mask: [batch, T])."""
+    z = int(mask.sum(1).max())
+    exact = net.circuits.forward(x)
+    reads = net.readouts(net.forward(x))
+    vecs: dict[str, list[torch.Tensor]] = {p: [] for p in PARTS}
+    for k in range(net.L):
+        tot = reads[k] - exact[k]
+        prev = x if k == 0 else exact[k - 1]
+        no_prop = net.read(net.layer(prev, k), k) - exact[k]
+        overlap = net.read(net.scatter(exact[k], k), k) - exact[k]
+        parts = {
+            "total": tot,
+            "overlap": overlap,
+            "relu": no_prop - overlap,
+            "propagation": tot - no_prop,
+        }
+        for p in PARTS:
+            vecs[p].append(parts[p])
+    inactive = ~mask
+    prof = ErrorProfile(
+        active={p: [_mse(v, mask) for v in vecs[p]] for p in PARTS},
+        inactive={p: [_mse(v, inactive) for v in vecs[p]] for p in PARTS},
+        a2=[_mse(a, mask) for a in exact],
+        z=z,
+        T=net.T,
+        D=net.width,
+        d=net.d,
+    )
+    if keep_vectors:
+        prof.vectors = vecs
+    return prof
+
+
+def run_profile(net: CiS2Network, z: int, batch: int, seed: int) -> ErrorProfile:
+    """Sample `batch` inputs with exactly z circuits on and measure the error profile."""
+    x, mask = sample_inputs(net.circuits, batch, z, torch.Generator().manual_seed(seed))
+    return measure(net, x, mask)
+
+
+def propagation_scale(z: int, T: int, D: int, d: int) -> float:
+    """z·T·d²/D²: the propagation error per layer in units of c_w."""
+    return z * T * d * d / D**2
+
+
+def predicted(prof: ErrorProfile, c_w: float) -> dict[str, list[float]]:
+    """§2's formulas per layer for this profile's z, T, D, d and measured ⟨a²⟩."""
+    z, T, D, d = prof.z, prof.T, prof.D, prof.d
+    a2 = prof.a2
+    L = len(a2)
+    prop = [(l - 1) * c_w * propagation_scale(z, T, D, d) for l in range(1, L + 1)]
+    return {
+        "overlap_active": [(z - 1) * d / D * a2[k] for k in range(L)],
+        "overlap_inactive": [z * d / D * a2[k] for k in range(L)],
+        "propagation_active": prop,
+        "total_active": [(k + 1) * (z - 1) * d / D * a2[k] + prop[k] for k in range(L)],
+    }
+
+
+def fit_c_w(profiles: list[ErrorProfile]) -> float:
+    """Least-squares c_w through the origin: active propagation MSE ≈ (l−1)·c_w·z·T·d²/D²."""
+    num = den = 0.0
+    for prof in profiles:
+        s = propagation_scale(prof.z, prof.T, prof.D, prof.d)
+        for k, y in enumerate(prof.active["propagation"]):
+            xk = k * s
+            num += xk * y
+            den += xk * xk
+    return num / den if den else 0.0
+
+
+def fit_loglog(x: list[float], y: list[float]) -> dict[str, float]:
+    """Least-squares slope and intercept of log y against log x."""
+    import numpy as np
+
+    lx, ly = np.log(np.asarray(x, dtype=float)), np.log(np.asarray(y, dtype=float))
+    slope, intercept = np.polyfit(lx, ly, 1)
+    return {"slope": float(slope), "intercept": float(intercept)}
+
+
+def linear_r2(y: list[float]) -> float:
+    """R² of a straight-line fit of y against 1, 2, …, len(y) (how linear growth with depth is)."""
+    import numpy as np
+
+    yy = np.asarray(y, dtype=float)
+    xx = np.arange(1, len(yy) + 1, dtype=float)
+    coef = np.polyfit(xx, yy, 1)
+    resid = yy - np.polyval(coef, xx)
+    tot = ((yy - yy.mean()) ** 2).sum()
+    return float(1 - (resid**2).sum() / tot) if tot > 0 else 1.0
+
+
+__all__ = [
+    "PARTS",
+    "ErrorProfile",
+    "fit_c_w",
+    "fit_loglog",
+    "linear_r2",
+    "measure",
+    "predicted",
+    "propagation_scale",
+    "run_profile",
+]

@@ -1,0 +1,152 @@
+"""CiS1 (seed 000): T small residual networks compressed into one large residual network.
+
+Small circuit t: r^l = r^{l−1} + W_out,t^l ReLU(W_in,t^l r^{l−1} + b^l), residual width d, m neurons.
+Large network: residual width D, M neurons per layer. Random embeddings E_t (D×d, orthonormal
+columns); distributing matrices V_t: the M neurons form M/m sets of m, each connected to circuit t
+with probability p = m·log M / M through a random m×m permutation. W_in = Σ_t V_t W_in,t E_tᵀ,
+W_out = Σ_t E_t W_out,t V_tᵀ / |S_t|. Readout r_t = E_tᵀ R. Kept structured (never D×M dense).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from pydantic import Field
+
+from ..config import FrozenConfig
+from ..errors import SuperposeError
+
+
+class CiS1Config(FrozenConfig):
+    width: int = Field(1000, ge=2, le=1_000_000, description="large residual width D")
+    neurons: int = Field(
+        1000, ge=2, le=1_000_000, description="large neurons per layer M (divisible by m)"
+    )
+    circuit_width: int = Field(4, ge=1, le=256, description="small residual width d")
+    circuit_neurons: int = Field(4, ge=1, le=256, description="small neurons per layer m")
+    circuits: int = Field(557, ge=1, le=1_000_000, description="number of circuits T")
+    layers: int = Field(5, ge=1, le=64, description="layers L")
+    margin: float = Field(
+        0.3, gt=0, le=10, description="negative bias of circuit neurons (noise robustness)"
+    )
+    out_scale: float = Field(
+        0.5, gt=0, le=10, description="scale of the circuits' write-out weights"
+    )
+    seed: int = Field(0, ge=0, description="random seed")
+
+
+@dataclass(frozen=True)
+class ResidualCircuits:
+    """w_in: [T, L, m, d], bias: [T, L, m] (≤ 0), w_out: [T, L, d, m]."""
+
+    w_in: torch.Tensor
+    bias: torch.Tensor
+    w_out: torch.Tensor
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Exact residual streams. x: [batch, T, d] → L × [batch, T, d]."""
+        out, r = [], x
+        for k in range(self.w_in.shape[1]):
+            h = torch.relu(torch.einsum("tmd,btd->btm", self.w_in[:, k], r) + self.bias[:, k])
+            r = r + torch.einsum("tdm,btm->btd", self.w_out[:, k], h)
+            out.append(r)
+        return out
+
+
+def random_residual_circuits(cfg: CiS1Config) -> ResidualCircuits:
+    gen = torch.Generator().manual_seed(cfg.seed)
+    T, L, d, m = cfg.circuits, cfg.layers, cfg.circuit_width, cfg.circuit_neurons
+    w_in = torch.randn(T, L, m, d, generator=gen) / math.sqrt(d)
+    w_out = torch.randn(T, L, d, m, generator=gen) * cfg.out_scale / math.sqrt(m)
+    return ResidualCircuits(w_in, torch.full((T, L, m), -cfg.margin), w_out)
+
+
+@dataclass
+class CiS1Network:
+    """embed: [T, D, d]; per layer connections (circuit [C], set [C], perm [C, m]) and |S_t|: [T]."""
+
+    circuits: ResidualCircuits
+    embed: torch.Tensor
+    conn_circuit: list[torch.Tensor]
+    conn_neurons: list[torch.Tensor]  # [C, m] large-neuron index of each circuit neuron copy
+    copies: list[torch.Tensor]
+    neurons: int
+
+    def embed_input(self, x: torch.Tensor) -> torch.Tensor:
+        """R⁰ = Σ_t E_t x_t. x: [batch, T, d] → [batch, D]."""
+        return torch.einsum("tDd,btd->bD", self.embed, x)
+
+    def read(self, R: torch.Tensor) -> torch.Tensor:
+        """r_t = E_tᵀ R: [batch, D] → [batch, T, d]."""
+        return torch.einsum("tDd,bD->btd", self.embed, R)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Large residual streams after each layer: L × [batch, D]."""
+        R, out = self.embed_input(x), []
+        b = x.shape[0]
+        for k in range(self.circuits.w_in.shape[1]):
+            r = self.read(R)
+            h = torch.einsum("tmd,btd->btm", self.circuits.w_in[:, k], r)  # [b, T, m]
+            ct, cn = self.conn_circuit[k], self.conn_neurons[k]
+            pre = torch.zeros(b, self.neurons).index_add_(
+                1, cn.reshape(-1), h[:, ct].reshape(b, -1)
+            )
+            # each large neuron gets the mean bias of the circuit neurons it hosts
+            idx = cn.reshape(-1)
+            tot = torch.zeros(self.neurons).index_add_(
+                0, idx, self.circuits.bias[ct, k].reshape(-1)
+            )
+            bias = tot / torch.bincount(idx, minlength=self.neurons).clamp_min(1)
+            A = torch.relu(pre + bias)
+            got = A[:, cn]  # [b, C, m]
+            hsum = torch.zeros(b, r.shape[1], cn.shape[1]).index_add_(1, ct, got) / self.copies[
+                k
+            ].view(1, -1, 1)
+            R = R + torch.einsum("tDd,tdm,btm->bD", self.embed, self.circuits.w_out[:, k], hsum)
+            out.append(R)
+        return out
+
+    def readouts(self, streams: list[torch.Tensor]) -> list[torch.Tensor]:
+        return [self.read(R) for R in streams]
+
+
+def build_cis1(cfg: CiS1Config) -> CiS1Network:
+    """Random embeddings and distributing matrices per seed 000."""
+    T, D, M, m, d = cfg.circuits, cfg.width, cfg.neurons, cfg.circuit_neurons, cfg.circuit_width
+    if M % m:
+        raise SuperposeError(f"neurons M = {M} must be divisible by circuit_neurons m = {m}")
+    if d > D:
+        raise SuperposeError(f"circuit_width d = {d} exceeds width D = {D}")
+    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    q, _ = torch.linalg.qr(torch.randn(T, D, d, generator=gen))
+    sets = M // m
+    p = min(1.0, m * math.log(M) / M)
+    circuits = random_residual_circuits(cfg)
+    conn_c, conn_n, copies = [], [], []
+    for _ in range(cfg.layers):
+        link = torch.rand(T, sets, generator=gen) < p
+        none = ~link.any(1)
+        link[none, torch.randint(sets, (int(none.sum()),), generator=gen)] = True
+        ct, cs = link.nonzero(as_tuple=True)
+        perm = torch.rand(ct.numel(), m, generator=gen).argsort(1)
+        conn_c.append(ct)
+        conn_n.append(cs.unsqueeze(1) * m + perm)
+        copies.append(link.sum(1).float())
+    return CiS1Network(circuits, q, conn_c, conn_n, copies, M)
+
+
+def sample_residual_inputs(
+    T: int, d: int, batch: int, active: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """x: [batch, T, d] with `active` circuits given unit-norm random inputs; mask: [batch, T]."""
+    idx = torch.rand(batch, T, generator=gen).argsort(1)[:, :active]
+    mask = torch.zeros(batch, T, dtype=torch.bool).scatter_(1, idx, True)
+    v = torch.randn(batch, active, d, generator=gen)
+    v = v / v.norm(dim=-1, keepdim=True)
+    x = torch.zeros(batch, T, d).scatter_(1, idx.unsqueeze(-1).expand(-1, -1, d), v)
+    return x, mask
+
+
+__all__ = ["CiS1Config", "CiS1Network", "ResidualCircuits", "build_cis1", "sample_residual_inputs"]

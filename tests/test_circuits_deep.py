@@ -1,0 +1,110 @@
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from superpose.circuits.deep import CiS2Config, build_cis2, dense_forward, verify_network
+from superpose.circuits.errors import measure, run_profile
+from superpose.circuits.io import save_cis2
+from superpose.circuits.residual import CiS1Config, build_cis1, sample_residual_inputs
+from superpose.circuits.small import random_circuits, sample_inputs
+from superpose.config import validate
+from superpose.errors import SuperposeError
+
+SMALL = CiS2Config(width=240, circuit_width=4, redundancy=4, circuits=100, layers=3, max_active=2)
+
+
+@pytest.fixture(scope="module")
+def net():
+    return build_cis2(SMALL)
+
+
+@pytest.mark.parametrize("unembedding", ["mean", "plain"])
+def test_unembedding_inverts_embedding(unembedding):
+    n = build_cis2(SMALL.replace(unembedding=unembedding), verify=False)
+    for layer in range(n.L):
+        E = n.embedding(layer).permute(1, 0, 2)  # [T, D, d]
+        U = n.unembedding_matrix(layer)  # [T, d, D]
+        UE = torch.einsum("tiD,tDj->tij", U, E)
+        assert torch.allclose(UE, torch.eye(n.d).expand_as(UE), atol=1e-5)
+
+
+def test_dense_equals_structured(net, gen):
+    x, _ = sample_inputs(net.circuits, 16, 2, gen)
+    structured = net.forward(x)
+    dense = dense_forward(net.dense_module(), x)
+    for a, b in zip(structured, dense, strict=True):
+        assert torch.allclose(a, b, atol=1e-4)
+
+
+def test_structured_path_chunks_agree(net, gen, monkeypatch):
+    import superpose.circuits.deep as deep
+
+    x, _ = sample_inputs(net.circuits, 8, 2, gen)
+    whole = net.forward(x)
+    monkeypatch.setattr(deep, "CHUNK", 7)
+    for a, b in zip(whole, net.forward(x), strict=True):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_z1_exact_at_layer1_and_decomposition_sums(net, gen):
+    x, mask = sample_inputs(net.circuits, 32, 1, gen)
+    prof = measure(net, x, mask, keep_vectors=True)
+    assert prof.active["total"][0] < 1e-10
+    assert prof.active["propagation"][0] == 0.0
+    v = prof.vectors
+    for k in range(net.L):
+        total = v["overlap"][k] + v["relu"][k] + v["propagation"][k]
+        assert torch.allclose(total, v["total"][k], atol=1e-6)
+
+
+def test_regime_errors_name_the_limit():
+    with pytest.raises(SuperposeError, match="redundancy S = 8 too large for D/d = 50"):
+        build_cis2(SMALL.replace(width=200, redundancy=8))
+    with pytest.raises(SuperposeError, match="exceeds the prime allocation's maximum"):
+        build_cis2(SMALL.replace(circuits=5000, max_load=100))
+    with pytest.raises(SuperposeError, match="divisible"):
+        build_cis2(SMALL.replace(width=242))
+    with pytest.raises(SuperposeError, match="capacity: z·T·d²/D²"):
+        build_cis2(SMALL.replace(width=40, redundancy=2, circuits=100, max_active=2))
+    with pytest.raises(SuperposeError, match="field 'circuit_kind'"):
+        validate(CiS2Config, {**SMALL.to_dict(), "circuit_kind": "magic"}, source="cfg.yaml")
+
+
+def test_verification_rejects_a_broken_network(net):
+    broken = build_cis2(SMALL, verify=False)
+    broken.bias[0] += 0.5  # neurons no longer off when their circuit is off
+    with pytest.raises(SuperposeError, match="verification"):
+        verify_network(broken, 16, 0.5)
+    custom = random_circuits(100, 3, 4, seed=3)
+    assert build_cis2(SMALL, circuits=custom).circuits is custom
+
+
+def test_save_writes_weights_and_ground_truth(net, tmp_path):
+    errors = {"z=1": run_profile(net, 1, 8, 0).to_dict()}
+    paths = save_cis2(net, SMALL, tmp_path, errors)
+    tensors = load_file(str(paths["weights"]))
+    assert tensors["layer2.weight"].shape == (240, 240)
+    gt = json.loads(paths["ground_truth"].read_text())
+    hosts = gt["layers"][1]["hosts"]
+    assert len(hosts) == 100 and len(hosts[0]) == 4 and len(hosts[0][0]) == 4
+    # the dense weights connect exactly the hosted neurons of circuit 0 (neuron 0 → neuron 0)
+    W = tensors["layer2.weight"]
+    w00 = net.circuits.weights[0, 1, 0, 0]
+    prev = gt["layers"][0]["hosts"][0][0]
+    for row in hosts[0][0]:
+        assert W[row, prev].abs().sum() > 0 or w00 == 0
+    assert json.loads(paths["errors"].read_text())["z=1"]["active"]["total"][0] < 1e-10
+
+
+def test_cis1_readout_close_for_single_circuit(gen):
+    cfg = CiS1Config(width=400, neurons=400, circuits=40, layers=3)
+    n = build_cis1(cfg)
+    x, mask = sample_residual_inputs(40, 4, 16, 1, gen)
+    exact = n.circuits.forward(x)
+    reads = n.readouts(n.forward(x))
+    rel = (reads[-1][mask] - exact[-1][mask]).pow(2).mean() / exact[-1][mask].pow(2).mean()
+    assert rel < 0.05
+    with pytest.raises(SuperposeError, match="divisible"):
+        build_cis1(cfg.replace(neurons=401))

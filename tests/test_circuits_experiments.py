@@ -1,0 +1,142 @@
+"""CiS experiments: claims flip on doctored data; quick forms run through the CLI."""
+
+import json
+
+import pytest
+import yaml
+
+from superpose.circuits.errors import ErrorProfile
+from superpose.experiments import cis1_vs_cis2 as c12
+from superpose.experiments import cis2
+from test_cli import assert_one_line_error, run_cli
+
+
+def profile(active_total, inactive_total=None, propagation=None, overlap_inactive=None, z=2):
+    L = len(active_total)
+    zeros = [0.0] * L
+    a2 = [1.0] * L
+    return ErrorProfile(
+        active={
+            "total": active_total,
+            "overlap": zeros,
+            "relu": zeros,
+            "propagation": propagation or zeros,
+        },
+        inactive={
+            "total": inactive_total or [0.01] * L,
+            "overlap": overlap_inactive or [z * 4 / 1000] * L,
+            "relu": zeros,
+            "propagation": zeros,
+        },
+        a2=a2,
+        z=z,
+        T=557,
+        D=1000,
+        d=4,
+    )
+
+
+def test_layer1_and_propagation_claims_flip():
+    good = {1: profile([0.0, 0.1, 0.2], propagation=[0.0, 0.1, 0.2], z=1)}
+    bad = {1: profile([0.05, 0.1, 0.2], propagation=[0.01, 0.1, 0.2], z=1)}
+    assert cis2.claim_layer1_exact(good).passed and not cis2.claim_layer1_exact(bad).passed
+    assert cis2.claim_propagation_from_layer2(good).passed
+    assert not cis2.claim_propagation_from_layer2(bad).passed
+
+
+def test_depth_claims_flip():
+    linear = {2: profile([0.1, 0.2, 0.3, 0.4, 0.5], inactive_total=[0.01] * 5)}
+    explosive = {
+        2: profile([0.001, 0.01, 0.1, 1.0, 10.0], inactive_total=[0.01, 0.02, 0.05, 0.1, 0.3])
+    }
+    assert cis2.claim_linear_depth(linear).passed and not cis2.claim_linear_depth(explosive).passed
+    assert cis2.claim_inactive_flat(linear, 1000).passed
+    assert not cis2.claim_inactive_flat(explosive, 1000).passed
+
+
+def test_formula_claims_flip():
+    right = {2: profile([0.0] * 3, overlap_inactive=[0.008] * 3)}
+    wrong = {2: profile([0.0] * 3, overlap_inactive=[0.03] * 3)}
+    assert cis2.claim_overlap_formula(right).passed and not cis2.claim_overlap_formula(wrong).passed
+    c_w = 5.0
+    p = profile([0.0] * 4)
+    pred = cis2.predicted(p, c_w)["total_active"]
+    on = {2: profile(pred)}
+    off = {2: profile([v * 3 for v in pred])}
+    assert cis2.claim_within_factor(on, c_w, 1000).passed
+    assert not cis2.claim_within_factor(off, c_w, 1000).passed
+
+
+def test_slope_and_capacity_claims_flip():
+    x = [100, 200, 400]
+    assert cis2.slope_claim("circuits", "propagation", "T", x, [1, 2, 4], 0.2).passed
+    assert not cis2.slope_claim("circuits", "propagation", "T", x, [1, 1.1, 1.2], 0.2).passed
+    assert cis2.capacity_claim("affine", x, [10, 40, 160], [False] * 3, 0.2).passed
+    assert not cis2.capacity_claim("affine", x, [10, 20, 40], [False] * 3, 0.2).passed
+
+
+def test_cis1_claims_flip():
+    assert c12.claim_cis1_grows_faster({2: 100.0}, {2: 10.0}).passed
+    assert not c12.claim_cis1_grows_faster({2: 5.0}, {2: 10.0}).passed
+    assert c12.claim_layer1({1: [0.01]}, {1: [0.0]}).passed
+    assert not c12.claim_layer1({1: [0.0]}, {1: [0.0]}).passed
+
+
+def test_capacity_runner_on_a_tiny_grid(tmp_path):
+    from superpose.experiments.base import RunContext
+
+    cfg = cis2.Cis2CapacityConfig(
+        widths=[200, 400], schemes=["prime", "affine"], layers=2, steps=3, batch=16, redundancy=3
+    )
+    res = cis2.run_capacity(cfg, RunContext(tmp_path, progress=False))
+    assert len(res.claims) == 2 and res.figures[0].is_file()
+    assert all(t > 0 for ts in res.data["largest_T"].values() for t in ts)
+
+
+def check_report(out, name):
+    rec = json.loads((out / name / "result.json").read_text())
+    assert rec["status"] == "ok", rec.get("error")
+    assert rec["claims"] and all(isinstance(c["passed"], bool) for c in rec["claims"])
+    for fig in rec["figures"]:
+        assert (out / name / fig).is_file()
+
+
+def test_quick_experiments_through_cli(tmp_path):
+    names = ["cis2-errors", "cis2-scaling", "cis1-vs-cis2"]
+    args = [a for n in names for a in ("--only", n)]
+    proc = run_cli("reproduce", *args, "--out", str(tmp_path), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    for name in names:
+        check_report(tmp_path, name)
+
+
+@pytest.mark.slow
+def test_quick_capacity_through_cli(tmp_path):
+    proc = run_cli("reproduce", "--only", "cis2-capacity", "--out", str(tmp_path), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    check_report(tmp_path, "cis2-capacity")
+
+
+def test_cis_build_cli(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        yaml.safe_dump(
+            {"width": 240, "redundancy": 4, "circuits": 100, "layers": 3, "max_active": 2}
+        )
+    )
+    proc = run_cli("cis", "build", str(cfg), "--out", str(tmp_path / "net"), "--batch", "16")
+    assert proc.returncode == 0, proc.stderr
+    for f in ("config.yaml", "weights.safetensors", "ground_truth.json", "errors.json"):
+        assert (tmp_path / "net" / f).is_file()
+    errors = json.loads((tmp_path / "net" / "errors.json").read_text())
+    assert set(errors) == {"z=1", "z=2"}
+
+
+def test_cis_build_bad_config_is_one_line(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"width": 240, "redundancy": 40}))
+    proc = run_cli("cis", "build", str(cfg), "--out", str(tmp_path / "net"))
+    assert_one_line_error(proc, "redundancy")
+    cfg.write_text(yaml.safe_dump({"width": 200, "redundancy": 8, "circuits": 10, "max_active": 1}))
+    proc = run_cli("cis", "build", str(cfg), "--out", str(tmp_path / "net"))
+    assert_one_line_error(proc, "too large for D/d")
