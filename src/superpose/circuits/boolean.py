@@ -150,6 +150,14 @@ class BooleanLayer:
         """h: [batch, neurons] for inputs x: [batch, m]."""
         return self.hidden_from_embedded(self.embed(x))
 
+    def hidden_active(self, active: torch.Tensor) -> torch.Tensor:
+        """h: [batch, neurons] for inputs given as active feature ids [batch, s] (no dense x)."""
+        active = active.to(self.conn.device)
+        if self.F is None:
+            pre = self.conn.T[active].float().sum(1)  # [batch, d]
+            return torch.relu(pre + self.bias)
+        return self.hidden_from_embedded(self.F.T[active].sum(1))
+
     def weights(self) -> torch.Tensor:
         """Dense W: [neurons, d_in] (d_in = m for basis inputs, d0 for superposed)."""
         c = self.conn.float()
@@ -222,13 +230,16 @@ def random_gates(m: int, n_gates: int, fan_in: int, gen: torch.Generator) -> tor
     total = math.comb(m, fan_in)
     if n_gates > total:
         raise SuperposeError(f"n_gates = {n_gates} must be ≤ C(m, fan_in) = {total}")
+    if 2 * n_gates > total:  # dense: enumerate and permute
+        every = torch.combinations(torch.arange(m), fan_in)
+        return every[torch.randperm(len(every), generator=gen)[:n_gates]]
     seen: set[tuple[int, ...]] = set()
     rows: list[tuple[int, ...]] = []
     while len(rows) < n_gates:
-        draw = torch.rand(2 * (n_gates - len(rows)) + 8, m, generator=gen).argsort(1)[:, :fan_in]
+        draw = torch.randint(m, (2 * (n_gates - len(rows)) + 8, fan_in), generator=gen)
         for row in draw.sort(1).values.tolist():
             t = tuple(row)
-            if t not in seen:
+            if len(set(t)) == fan_in and t not in seen:
                 seen.add(t)
                 rows.append(t)
                 if len(rows) == n_gates:
@@ -485,6 +496,105 @@ def worst_case_search(
             "adversarial_worst": max(adv, float(e.max())),
             "adversarial_input": adv_set,
         }
+    return out
+
+
+def gate_case_inputs(
+    gates: torch.Tensor, m: int, s: int, reps: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For each gate and each number c ≤ min(K, s) of its inputs on, `reps` exactly-s inputs with
+    those c inputs on and s − c random features outside the gate.
+
+    Returns active ids [rows, s], the gate each row tests [rows] and c [rows].
+    """
+    G, K = gates.shape
+    if m - K < s:
+        raise SuperposeError(f"need m − fan_in ≥ s to fill inputs (m={m}, fan_in={K}, s={s})")
+    rows_a, rows_g, rows_c = [], [], []
+    gid = torch.arange(G)
+    for c in range(min(K, s) + 1):
+        for _ in range(reps):
+            keys = torch.rand(G, m, generator=gen)
+            keys.scatter_(1, gates, 2.0)  # gate inputs never drawn as "others"
+            others = keys.topk(s - c, dim=1, largest=False).indices
+            rows_a.append(torch.cat([gates[:, :c], others], 1))
+            rows_g.append(gid)
+            rows_c.append(torch.full((G,), c))
+    return torch.cat(rows_a), torch.cat(rows_g), torch.cat(rows_c)
+
+
+def sampled_gate_errors(
+    layer: BooleanLayer, s: int, reps: int, gen: torch.Generator, n_gates: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Chosen-gate errors on inputs balanced over c = inputs of the gate on (see gate_case_inputs),
+    for all gates or a random n_gates of them. Returns (errors [rows], c [rows])."""
+    gates = layer.gates.cpu()
+    ids = torch.arange(len(gates))
+    if n_gates is not None and n_gates < len(gates):
+        ids = torch.randperm(len(gates), generator=gen)[:n_gates]
+    active, g, c = gate_case_inputs(gates[ids], layer.m, s, reps, gen)
+    h = layer.hidden_active(active)
+    neurons = layer.gate_neurons[ids.to(layer.conn.device)][g.to(layer.conn.device)]  # [rows, k]
+    got = h.gather(1, neurons).mean(1)
+    truth = (c == gates.shape[1]).float().to(got.device)
+    return got - truth, c.to(got.device)
+
+
+def gate_adversarial_search(
+    layer: BooleanLayer, gate: int, c: int, s: int
+) -> tuple[float, list[int]]:
+    """Greedy worst exactly-s input for one chosen gate with c of its inputs on: the other s − c
+    features are added one at a time, each the candidate maximising |error|. (|error|, active)."""
+    gates = layer.gates
+    K = gates.shape[1]
+    active = gates[gate, :c].tolist()
+    truth = float(c == K)
+    neurons = layer.gate_neurons[gate]
+    banned = set(gates[gate].tolist())
+    err = (
+        abs(float(layer.hidden_active(torch.tensor([active]))[:, neurons].mean()) - truth)
+        if (len(active) == s)
+        else 0.0
+    )
+    while len(active) < s:
+        cand = torch.tensor([k for k in range(layer.m) if k not in banned and k not in active])
+        rows = torch.cat(
+            [torch.tensor(active, dtype=torch.long).repeat(len(cand), 1), cand[:, None]], 1
+        )
+        e = (layer.hidden_active(rows)[:, neurons].mean(1) - truth).abs()
+        best = int(e.argmax())
+        active.append(int(cand[best]))
+        err = float(e[best])
+    return err, sorted(active)
+
+
+def gate_worst_case(
+    layer: BooleanLayer,
+    s: int,
+    gen: torch.Generator,
+    reps: int = 2,
+    n_gates: int | None = 512,
+    n_targets: int = 8,
+) -> dict[int, dict[str, float]]:
+    """Per c (gate inputs on): worst |error| on sampled inputs, then greedy adversarial search on
+    the gates with the worst sampled errors (plus random ones). {c: {sampled_worst, worst}}."""
+    gates = layer.gates.cpu()
+    ids = torch.arange(len(gates))
+    if n_gates is not None and n_gates < len(gates):
+        ids = torch.randperm(len(gates), generator=gen)[:n_gates]
+    active, g, c = gate_case_inputs(gates[ids], layer.m, s, reps, gen)
+    h = layer.hidden_active(active)
+    neurons = layer.gate_neurons[ids.to(layer.conn.device)][g.to(layer.conn.device)]
+    err = (h.gather(1, neurons).mean(1) - (c == gates.shape[1]).float().to(h.device)).abs().cpu()
+    out: dict[int, dict[str, float]] = {}
+    for cc in range(min(gates.shape[1], s) + 1):
+        sel = (c == cc).nonzero().squeeze(1)
+        e = err[sel]
+        order = e.argsort(descending=True)[:n_targets]
+        targets = {int(ids[g[sel[o]]]) for o in order.tolist()}
+        targets |= {int(t) for t in ids[torch.randperm(len(ids), generator=gen)[:2]]}
+        adv = max(gate_adversarial_search(layer, t, cc, s)[0] for t in targets)
+        out[cc] = {"sampled_worst": float(e.max()), "worst": max(adv, float(e.max()))}
     return out
 
 
