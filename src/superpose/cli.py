@@ -152,6 +152,8 @@ def bench(
         out.write_text(json.dumps([r.to_dict() for r in rows], indent=2))
 
 
+# Command groups that live beside the code they drive.
+from .circuits.cli import app as _cis_app  # noqa: E402
 from .sweep.cli import report as _report_cmd  # noqa: E402
 from .sweep.cli import runs_app as _runs_app  # noqa: E402
 from .sweep.cli import sweep as _sweep_cmd  # noqa: E402
@@ -159,9 +161,7 @@ from .sweep.cli import sweep as _sweep_cmd  # noqa: E402
 app.command("sweep")(_sweep_cmd)
 app.command("report")(_report_cmd)
 app.add_typer(_runs_app, name="runs")
-from .circuits.cli import app as cis_app  # noqa: E402
-
-app.add_typer(cis_app, name="cis")
+app.add_typer(_cis_app, name="cis")
 
 
 def main() -> None:
