@@ -247,3 +247,13 @@ def test_render_sweep_draws_lines_for_one_axis(tmp_path):
     index = render_sweep(tmp_path / "g.db", tmp_path / "rep")
     assert (tmp_path / "rep" / "figures" / "y.png").is_file()
     assert "4 ok" in index.read_text()
+
+
+def test_spec_toy_base_from_a_file_next_to_the_spec(tmp_path):
+    from superpose.sweep.spec import load_plan
+
+    _write(tmp_path / "toy.yaml", TOY)
+    spec = _write(tmp_path / "s.yaml", {"name": "f", "toy": "toy.yaml", "axes": {"seed": [0, 1]}})
+    plan = load_plan(spec)
+    assert [t.payload["config"]["seed"] for t in plan.tasks] == [0, 1]
+    assert plan.tasks[0].payload["config"]["n_features"] == 3
