@@ -9,6 +9,7 @@ import superpose.features as features
 from superpose.bench import registry
 from superpose.bench.toy import compare, geometry_sparsity
 from superpose.features import FeatureConfig, FeatureDistribution
+from superpose.toy.models import MODEL_KINDS, ToyModel
 
 
 def draw(sparsity, batch=4000, values="uniform", seed=0, n_instances=None, n_features=6):
@@ -75,3 +76,26 @@ def test_compare_times_both_loops_on_the_same_work():
 
 def test_toy_train_benchmark_is_registered():
     assert "toy-train" in registry()
+
+
+def test_feature_major_sample_is_the_same_batch_in_another_layout():
+    dist, _, _ = draw([0.0, 0.6, 0.99], batch=64)
+    a = dist.sample(64, torch.Generator().manual_seed(1))
+    b = dist.sample(64, torch.Generator().manual_seed(1), feature_major=True)
+    assert a.is_contiguous() and b.transpose(1, 2).is_contiguous()
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_feature_major_gradients_match_the_plain_layout(kind):
+    values = "signed" if kind == "abs" else "uniform"
+    dist, _, _ = draw([0.0, 0.6, 0.99], batch=64, values=values, n_features=9)
+    x = dist.sample(64, torch.Generator().manual_seed(1), feature_major=True)
+    imp = torch.rand(3, 9, generator=torch.Generator().manual_seed(2))
+    model = ToyModel(kind, 3, 9, 4, torch.Generator().manual_seed(3))
+    plain_loss = model.loss_and_grads(x.contiguous(), imp, 0.1)
+    plain = {k: p.grad.clone() for k, p in model.named_parameters()}
+    fast_loss = model.loss_and_grads(x, imp, 0.1)
+    assert torch.allclose(plain_loss, fast_loss)
+    for k, p in model.named_parameters():
+        assert torch.allclose(plain[k], p.grad, atol=1e-6), k

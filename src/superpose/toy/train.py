@@ -79,7 +79,7 @@ def evaluate_loss(
     done = 0
     while done < batch:
         size = min(chunk, batch - done)
-        x = distribution.sample(size, generator)
+        x = distribution.sample(size, generator, feature_major=True)
         total += model.loss(x, importance, l1_hidden) * size
         done += size
     return total / batch
@@ -127,7 +127,7 @@ def train(config: ToyConfig, progress: bool = True, description: str = "training
             if not constant_lr:
                 for group in opt.param_groups:
                     group["lr"] = cfg.lr * lr_factor(cfg, step)
-            x = dist.sample(cfg.batch_size, data_gen)
+            x = dist.sample(cfg.batch_size, data_gen, feature_major=True)
             record = step % record_every == 0
             loss = model.loss_and_grads(x, imp_all, cfg.l1_hidden, need_loss=record)
             opt.step()
