@@ -121,8 +121,9 @@ class ToyModel(nn.Module):
         if self.kind == "linear":
             d = pre.sub_(target)
         else:
-            d = torch.relu_(pre)
-            d.addcmul_(target, torch.sign(d), value=-1.0)  # sign(relu(pre)) = 1 where on
+            # ReLU's own backward kernel: (pre − target) where pre > 0, else 0, in two passes
+            d = pre.sub(target)
+            torch.ops.aten.threshold_backward.grad_input(d, pre, 0.0, grad_input=d)
         c = importance * (2.0 / batch)  # [I, n]
         g_h = torch.bmm(d, (w_out * c[:, None, :]).transpose(1, 2))  # [I, B, m]
         if l1_hidden:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -10,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..device import make_generator, resolve_device
 from ..features import FeatureDistribution, per_instance_feature
+from .compiled import compiled_grads, use_compile
 from .config import ToyConfig, TrainConfig
 from .models import ToyModel
 
@@ -64,6 +66,18 @@ def make_optimizer(model: ToyModel, cfg: TrainConfig) -> torch.optim.Optimizer:
 
 
 @torch.no_grad()
+def _compiled_step(grads_fn, model: ToyModel, x, importance, l1_hidden: float, need_loss: bool):
+    """Gradients from the compiled functional step, written into the model's `.grad`."""
+    w_out = getattr(model, "W_out", None)
+    loss, model.W.grad, g_out, model.b.grad = grads_fn(
+        model.kind, model.W, w_out, model.b, x, importance, l1_hidden, need_loss
+    )
+    if w_out is not None:
+        w_out.grad = g_out
+    return loss
+
+
+@torch.no_grad()
 def evaluate_loss(
     model: ToyModel,
     distribution: FeatureDistribution,
@@ -110,6 +124,9 @@ def train(config: ToyConfig, progress: bool = True, description: str = "training
     snap_steps: list[int] = []
     snaps: list[dict[str, torch.Tensor]] = []
     constant_lr = cfg.schedule == "constant" and cfg.warmup_steps == 0
+    grads_fn = compiled_grads(
+        use_compile(cfg.compile, cfg.steps, total, cfg.batch_size, config.n_features)
+    )
 
     start = time.perf_counter()
     bar = Progress(
@@ -129,7 +146,16 @@ def train(config: ToyConfig, progress: bool = True, description: str = "training
                     group["lr"] = cfg.lr * lr_factor(cfg, step)
             x = dist.sample(cfg.batch_size, data_gen, feature_major=True)
             record = step % record_every == 0
-            loss = model.loss_and_grads(x, imp_all, cfg.l1_hidden, need_loss=record)
+            if grads_fn is not None:
+                try:
+                    loss = _compiled_step(grads_fn, model, x, imp_all, cfg.l1_hidden, record)
+                except Exception as err:  # compilation happens (and can fail) on first use
+                    if step:
+                        raise
+                    warnings.warn(f"torch.compile failed ({err}); training eagerly", stacklevel=2)
+                    grads_fn = None
+            if grads_fn is None:
+                loss = model.loss_and_grads(x, imp_all, cfg.l1_hidden, need_loss=record)
             opt.step()
             if record:
                 history[step // record_every].copy_(loss)
