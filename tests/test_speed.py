@@ -7,7 +7,7 @@ import torch
 
 import superpose.features as features
 from superpose.bench import registry
-from superpose.bench.toy import compare, geometry_sparsity
+from superpose.bench.toy import compare, geometry_sparsity, steady_rates
 from superpose.features import FeatureConfig, FeatureDistribution
 from superpose.toy.models import MODEL_KINDS, ToyModel
 
@@ -68,10 +68,16 @@ def test_geometry_sparsity_spans_dense_to_one_in_a_thousand():
 
 
 def test_compare_times_both_loops_on_the_same_work():
-    r = compare(8, 3, 3, steps=3, batch=16, reference_seeds=2)
+    r = compare(8, 3, 3, steps=3, batch=16, reference_seeds=2, compile="off")
     assert r["ours_s"] > 0 and r["reference_s"] > 0 and r["ratio"] > 0
     assert len(r["ours_loss"]) == 3 and len(r["reference_loss"]) == 2
     assert r["loss_rel_diff"] >= 0 and r["reference_seed_rel_diff"] >= 0
+
+
+def test_steady_rates_interleave_reference_and_ours():
+    r = steady_rates(8, 3, 3, rounds=2, block=2, batch=16)
+    assert set(r["steps_per_s"]) == {"reference", "eager"} and r["ratio"]["eager"] > 0
+    assert r["steps_timed"] == 4
 
 
 def test_toy_train_benchmark_is_registered():

@@ -65,6 +65,27 @@ def make_optimizer(model: ToyModel, cfg: TrainConfig) -> torch.optim.Optimizer:
         return cls(params, foreach=True, **kwargs)
 
 
+def train_step(
+    model: ToyModel,
+    opt: torch.optim.Optimizer,
+    dist: FeatureDistribution,
+    importance: torch.Tensor,
+    cfg: TrainConfig,
+    generator: torch.Generator,
+    grads_fn=None,
+    need_loss: bool = False,
+) -> torch.Tensor | None:
+    """One optimiser step on a fresh batch (the loop body of `train`, also timed by the
+    benchmarks); returns the per-instance loss [instances] when `need_loss`."""
+    x = dist.sample(cfg.batch_size, generator, feature_major=True)
+    if grads_fn is None:
+        loss = model.loss_and_grads(x, importance, cfg.l1_hidden, need_loss=need_loss)
+    else:
+        loss = _compiled_step(grads_fn, model, x, importance, cfg.l1_hidden, need_loss)
+    opt.step()
+    return loss
+
+
 @torch.no_grad()
 def _compiled_step(grads_fn, model: ToyModel, x, importance, l1_hidden: float, need_loss: bool):
     """Gradients from the compiled functional step, written into the model's `.grad`."""
@@ -144,19 +165,15 @@ def train(config: ToyConfig, progress: bool = True, description: str = "training
             if not constant_lr:
                 for group in opt.param_groups:
                     group["lr"] = cfg.lr * lr_factor(cfg, step)
-            x = dist.sample(cfg.batch_size, data_gen, feature_major=True)
             record = step % record_every == 0
-            if grads_fn is not None:
-                try:
-                    loss = _compiled_step(grads_fn, model, x, imp_all, cfg.l1_hidden, record)
-                except Exception as err:  # compilation happens (and can fail) on first use
-                    if step:
-                        raise
-                    warnings.warn(f"torch.compile failed ({err}); training eagerly", stacklevel=2)
-                    grads_fn = None
-            if grads_fn is None:
-                loss = model.loss_and_grads(x, imp_all, cfg.l1_hidden, need_loss=record)
-            opt.step()
+            try:
+                loss = train_step(model, opt, dist, imp_all, cfg, data_gen, grads_fn, record)
+            except Exception as err:  # compilation happens (and can fail) on first use
+                if grads_fn is None or step:
+                    raise
+                warnings.warn(f"torch.compile failed ({err}); training eagerly", stacklevel=2)
+                grads_fn = None
+                loss = train_step(model, opt, dist, imp_all, cfg, data_gen, grads_fn, record)
             if record:
                 history[step // record_every].copy_(loss)
             if cfg.snapshot_every and (step + 1) % cfg.snapshot_every == 0:
