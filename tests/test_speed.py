@@ -7,8 +7,9 @@ import torch
 
 import superpose.features as features
 from superpose.bench import registry
-from superpose.bench.toy import compare, geometry_sparsity
+from superpose.bench.toy import compare, geometry_sparsity, steady_rates
 from superpose.features import FeatureConfig, FeatureDistribution
+from superpose.toy.models import MODEL_KINDS, ToyModel
 
 
 def draw(sparsity, batch=4000, values="uniform", seed=0, n_instances=None, n_features=6):
@@ -67,11 +68,87 @@ def test_geometry_sparsity_spans_dense_to_one_in_a_thousand():
 
 
 def test_compare_times_both_loops_on_the_same_work():
-    r = compare(8, 3, 3, steps=3, batch=16, reference_seeds=2)
+    r = compare(8, 3, 3, steps=3, batch=16, reference_seeds=2, compile="off")
     assert r["ours_s"] > 0 and r["reference_s"] > 0 and r["ratio"] > 0
     assert len(r["ours_loss"]) == 3 and len(r["reference_loss"]) == 2
     assert r["loss_rel_diff"] >= 0 and r["reference_seed_rel_diff"] >= 0
 
 
+def test_steady_rates_interleave_reference_and_ours():
+    r = steady_rates(8, 3, 3, rounds=2, block=2, batch=16)
+    assert set(r["steps_per_s"]) == {"reference", "eager"} and r["ratio"]["eager"] > 0
+    assert r["steps_timed"] == 4
+
+
 def test_toy_train_benchmark_is_registered():
     assert "toy-train" in registry()
+
+
+def test_feature_major_sample_is_the_same_batch_in_another_layout():
+    dist, _, _ = draw([0.0, 0.6, 0.99], batch=64)
+    a = dist.sample(64, torch.Generator().manual_seed(1))
+    b = dist.sample(64, torch.Generator().manual_seed(1), feature_major=True)
+    assert a.is_contiguous() and b.transpose(1, 2).is_contiguous()
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_feature_major_gradients_match_the_plain_layout(kind):
+    values = "signed" if kind == "abs" else "uniform"
+    dist, _, _ = draw([0.0, 0.6, 0.99], batch=64, values=values, n_features=9)
+    x = dist.sample(64, torch.Generator().manual_seed(1), feature_major=True)
+    imp = torch.rand(3, 9, generator=torch.Generator().manual_seed(2))
+    model = ToyModel(kind, 3, 9, 4, torch.Generator().manual_seed(3))
+    plain_loss = model.loss_and_grads(x.contiguous(), imp, 0.1)
+    plain = {k: p.grad.clone() for k, p in model.named_parameters()}
+    fast_loss = model.loss_and_grads(x, imp, 0.1)
+    assert torch.allclose(plain_loss, fast_loss)
+    for k, p in model.named_parameters():
+        assert torch.allclose(plain[k], p.grad, atol=1e-6), k
+
+
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_functional_step_matches_the_hand_written_gradients(kind):
+    from superpose.toy.compiled import toy_loss_and_grads
+
+    values = "signed" if kind == "abs" else "uniform"
+    dist, _, _ = draw([0.0, 0.6, 0.99], batch=64, values=values, n_features=9)
+    x = dist.sample(64, torch.Generator().manual_seed(1), feature_major=True)
+    imp = torch.rand(3, 9, generator=torch.Generator().manual_seed(2))
+    model = ToyModel(kind, 3, 9, 4, torch.Generator().manual_seed(3))
+    loss = model.loss_and_grads(x, imp, 0.1)
+    w_out = getattr(model, "W_out", None)
+    with torch.no_grad():
+        f_loss, g_w, g_out, g_b = toy_loss_and_grads(
+            kind, model.W, w_out, model.b, x, imp, 0.1, True
+        )
+    assert torch.allclose(loss, f_loss)
+    assert torch.allclose(g_w, model.W.grad, atol=1e-6) and torch.allclose(
+        g_b, model.b.grad, atol=1e-6
+    )
+    if w_out is not None:
+        assert torch.allclose(g_out, w_out.grad, atol=1e-6)
+
+
+def test_compile_auto_only_for_big_runs():
+    from superpose.toy.compiled import use_compile
+
+    assert not use_compile("auto", 300, 2, 256, 5)
+    assert use_compile("auto", 10_000, 20, 1024, 200)
+    assert use_compile("on", 1, 1, 1, 1) and not use_compile("off", 10**9, 99, 9999, 999)
+
+
+@pytest.mark.slow
+def test_compiled_training_matches_eager_training():
+    from superpose.toy.config import ToyConfig
+    from superpose.toy.train import train
+
+    def cfg(mode):
+        return ToyConfig(
+            n_features=6, n_hidden=2, features={"sparsity": [0.0, 0.9]},
+            train={"steps": 40, "batch_size": 64, "compile": mode}, device="cpu",
+        )  # fmt: skip
+
+    eager, compiled = train(cfg("off"), progress=False), train(cfg("on"), progress=False)
+    assert torch.allclose(eager.model.W, compiled.model.W, atol=1e-4)
+    assert torch.allclose(eager.final_loss, compiled.final_loss, rtol=1e-3)

@@ -109,6 +109,9 @@ def instances_implied(value: PerInstanceFeature, vector_axis: str) -> int | None
     return None
 
 
+DENSE_COLUMN = 0.25  # columns at least this dense are cheaper to draw densely than by skipping
+
+
 class FeatureDistribution:
     """Sampler for a FeatureConfig at given sizes, on a device."""
 
@@ -150,48 +153,80 @@ class FeatureDistribution:
             new.set_density = self.set_density.repeat_interleave(times, dim=0)
         return new
 
-    def sample(self, batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw a batch: [instances, batch, features]."""
+    def sample(
+        self,
+        batch: int,
+        generator: torch.Generator | None = None,
+        feature_major: bool = False,
+    ) -> torch.Tensor:
+        """Draw a batch: [instances, batch, features].
+
+        `feature_major` returns it as a transposed view of a contiguous [instances, features,
+        batch] tensor (independent features only; otherwise ignored): the sampler writes that
+        layout (each feature's rows in order), and the trainer computes in it throughout."""
         if self.config.structure != "independent":
             return self.sample_dense(batch, generator)
-        x = torch.zeros(self.n_instances, batch, self.n_features, device=self.device)
-        out = x.view(-1)
-        for cols, log_q in self._column_groups(batch):
-            inst = cols.div(self.n_features, rounding_mode="floor")
-            base = inst * (batch * self.n_features) + (cols - inst * self.n_features)
-            start = torch.zeros(len(cols), device=self.device)
-            k = int(_draws_needed(log_q, batch).max())
+        n_cols, n_total = (
+            self.n_instances * self.n_features,
+            self.n_instances * batch * self.n_features,
+        )
+        buf = torch.zeros(n_total + 1, device=self.device)  # last slot: draws past the batch
+        columns = buf[:n_total].view(n_cols, batch)
+        indices, values = [], []
+        for geometric, col, param, k, all_on in self._column_groups(batch):
+            if not geometric:  # dense columns: one uniform per entry, u / p is the value if < 1
+                u = torch.rand(len(col), batch, device=self.device, generator=generator)
+                if not all_on:
+                    u.mul_(param[:, None]).neg_()
+                    u = torch.nn.functional.threshold_(u, -1.0, 0.0).neg_()  # 0 where u/p >= 1
+                columns.index_copy_(0, col, u)
+                continue
+            base, start = col * batch, torch.zeros(len(col), device=self.device)
             while True:
-                last = _fill_column_rows(
-                    out,
-                    log_q,
-                    base,
-                    start,
-                    k,
-                    batch,
-                    self.n_features,
-                    self.config.values,
-                    generator,
+                index, value, last = _draw_column_rows(
+                    param, base, start, k, all_on, batch, n_total, self.config.values, generator
                 )
+                indices.append(index)
+                values.append(value)
                 more = last < batch - 1  # draws ran out inside the batch: continue these
                 if not bool(more.any()):
                     break
-                log_q, base, start, k = log_q[more], base[more], last[more] + 1, 8
-        return x
+                param, base, start, k = param[more], base[more], last[more] + 1, 8
+        if indices:
+            buf.index_put_((torch.cat(indices),), torch.cat(values))
+        x = columns.view(self.n_instances, self.n_features, batch).transpose(1, 2)
+        return x if feature_major else x.contiguous()
 
-    def _column_groups(self, batch: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(columns [C] int64, log(1 − p) [C]) groups of columns needing similar numbers of
-        geometric draws at this batch size (cached: it depends only on batch and density)."""
+    def _column_groups(
+        self, batch: int
+    ) -> list[tuple[bool, torch.Tensor, torch.Tensor, int, bool]]:
+        """How each (instance, feature) column is drawn at this batch size, in groups: (geometric,
+        columns [C] as instance·features + feature, param [C], draws per column, all p = 1).
+        Uniform-valued columns with density ≥ DENSE_COLUMN are drawn densely (param 1/p);
+        the rest by geometric skipping (param log(1 − p)), grouped by the draws they need.
+        Cached: it depends only on the batch size and the densities."""
         cache = self.__dict__.setdefault("_groups", {})
         if batch not in cache:
-            log_q = torch.log1p(-self.density).reshape(-1)
-            bucket = (
-                (_draws_needed(log_q, batch).log2() * 2).ceil().cpu()
-            )  # ≤ √2 more draws than needed
+            density = self.density.reshape(-1)
+            cols = torch.arange(density.numel(), device=density.device)
             groups = []
+            dense = density >= DENSE_COLUMN if self.config.values == "uniform" else density < 0
+            if bool(dense.any()):
+                sel = cols[dense]
+                on = bool((density[sel] == 1).all())
+                groups.append((False, sel, 1.0 / density[sel], batch, on))
+            log_q = torch.log1p(-density)
+            need = _draws_needed(log_q, batch)
+            bucket = (need.log2() * 2).ceil()  # ≤ √2 more draws than needed
+            bucket[dense] = -1
             for key in bucket.unique().tolist():
-                cols = (bucket == key).nonzero().flatten().to(log_q.device)
-                groups.append((cols, log_q[cols]))
+                if key < 0:
+                    continue
+                sel = (bucket == key).nonzero().flatten()
+                lq = log_q[sel]
+                groups.append(
+                    (True, cols[sel], lq, int(need[sel].max()), bool(torch.isinf(lq).all()))
+                )
             cache[batch] = groups
         return cache[batch]
 
@@ -262,39 +297,45 @@ def _draws_needed(log_q: torch.Tensor, batch: int) -> torch.Tensor:
     return (mean + 3.0 * (mean * (1.0 - p)).sqrt() + 3.0).ceil().clamp(max=batch)
 
 
-def _fill_column_rows(
-    out: torch.Tensor,
+def _draw_column_rows(
     log_q: torch.Tensor,
     base: torch.Tensor,
     start: torch.Tensor,
     k: int,
+    dense: bool,
     batch: int,
-    n_features: int,
+    n_total: int,
     values: str,
     generator: torch.Generator | None,
-) -> torch.Tensor:
-    """Draw the next k active rows of each column and write their values into `out`.
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Draw the next k active rows of each column and their values.
 
     Columns are independent Bernoulli(p) along the batch; the number of inactive rows before the
     next active one is geometric, ⌊log(1 − u) / log(1 − p)⌋ for u uniform on [0, 1) (exact by
-    inversion; p = 1 gives 0). out: flat [instances * batch * features]; log_q: [C] log(1 − p)
-    (−inf for p = 1); base: [C] flat index of the column's row 0; start: [C] first row still to
-    draw (float). Rows past the batch are written as 0 at the last row (accumulating, so they
-    change nothing; this avoids slow boolean compaction). Returns the last drawn row [C]: a
-    column whose last row is < batch − 1 is not finished (memorylessness lets it continue there).
+    inversion; p = 1 gives 0, and `dense` columns skip the draw). log_q: [C] log(1 − p); base: [C]
+    flat index of the column's row 0 in x (rows are consecutive); start: [C] first row still to
+    draw (float). Returns
+    (flat index [C·k], value [C·k], last drawn row [C]); rows past the batch get index n_total
+    and value 0. A column whose last row is < batch − 1 is not finished: by memorylessness it
+    continues exactly from there.
     """
+    dev, n_cols = base.device, len(base)
     dtype = torch.float32 if (batch + 1) * (k + batch) < 2**24 else torch.float64
-    u = torch.rand(len(base), k, device=out.device, generator=generator, dtype=dtype)
-    rows = torch.log1p(u.neg_()).div_(log_q[:, None]).clamp_(max=batch).floor_().add_(1.0)
-    rows = rows.cumsum_(1).add_(start[:, None] - 1.0)
+    if dense:
+        rows = torch.arange(k, device=dev, dtype=dtype).expand(n_cols, k) + start[:, None]
+    else:
+        u = torch.rand(n_cols, k, device=dev, generator=generator, dtype=dtype)
+        rows = torch.log1p(u.neg_()).div_(log_q[:, None]).clamp_(max=batch).floor_().add_(1.0)
+        rows = rows.cumsum_(1).add_(start[:, None] - 1.0)
     last = rows[:, -1].to(start.dtype, copy=True)
     if values == "boolean":
-        vals = torch.ones(len(base), k, device=out.device)
+        vals = torch.ones(n_cols, k, device=dev)
     else:
-        vals = torch.rand(len(base), k, device=out.device, generator=generator)
+        vals = torch.rand(n_cols, k, device=dev, generator=generator)
         if values == "signed":
             vals.mul_(2.0).sub_(1.0)
-    vals.mul_((batch - rows).clamp_(0.0, 1.0))  # 1 for rows inside the batch, else 0
-    flat = rows.clamp_(max=batch - 1).long().mul_(n_features).add_(base[:, None])
-    out.index_put_((flat.view(-1),), vals.view(-1), accumulate=True)
-    return last
+    inside = (batch - rows).clamp_(0.0, 1.0)  # 1 for rows inside the batch, else 0
+    vals.mul_(inside)
+    flat = rows.clamp(max=batch - 1).long().add_(base[:, None] - n_total)
+    flat.mul_(inside.long()).add_(n_total)
+    return flat.view(-1), vals.view(-1), last

@@ -12,6 +12,59 @@ import time
 import torch
 
 
+class ReferenceLoop:
+    """ReLU-output models trained naively; `run(k)` advances k steps and returns the seconds."""
+
+    def __init__(
+        self,
+        n_features: int,
+        n_hidden: int,
+        n_instances: int,
+        sparsity: torch.Tensor,  # [instances]
+        importance: torch.Tensor,  # [features]
+        batch_size: int = 1024,
+        lr: float = 1e-3,
+        seed: int = 0,
+    ):
+        torch.manual_seed(seed)
+        self.shape = (n_instances, n_features)
+        self.W = torch.nn.Parameter(torch.empty(n_instances, n_features, n_hidden))
+        torch.nn.init.xavier_normal_(self.W)
+        self.b = torch.nn.Parameter(torch.zeros(n_instances, n_features))
+        self.opt = torch.optim.AdamW([self.W, self.b], lr=lr, weight_decay=0.01)
+        self.prob = (1 - sparsity)[None, :, None]
+        self.importance = importance
+        self.batch_size = batch_size
+
+    def batch(self, size: int) -> torch.Tensor:
+        """x: [batch, instances, features] (the notebook's layout)."""
+        feat = torch.rand(size, *self.shape)
+        return torch.where(torch.rand(size, *self.shape) <= self.prob, feat, 0.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.einsum("bif,ifh->bih", x, self.W)
+        out = torch.einsum("bih,ifh->bif", h, self.W)
+        return torch.relu(out + self.b)
+
+    def run(self, steps: int) -> float:
+        """Train `steps` steps; returns the seconds they took."""
+        start = time.perf_counter()
+        for _ in range(steps):
+            self.opt.zero_grad(set_to_none=True)
+            x = self.batch(self.batch_size)
+            err = self.importance * (x - self.forward(x)) ** 2
+            loss = err.sum(-1).mean(0).sum()
+            loss.backward()
+            self.opt.step()
+        return time.perf_counter() - start
+
+    @torch.no_grad()
+    def final_loss(self, eval_batch: int = 8192) -> torch.Tensor:
+        """Per-instance loss on a fresh batch: [instances]."""
+        x = self.batch(eval_batch)
+        return (self.importance * (x - self.forward(x)) ** 2).sum(-1).mean(0)
+
+
 def reference_train(
     n_features: int,
     n_hidden: int,
@@ -26,31 +79,8 @@ def reference_train(
 ) -> tuple[torch.Tensor, float]:
     """Train ReLU-output models naively. Returns (final per-instance loss on a fresh batch
     [instances], seconds spent in the training loop)."""
-    torch.manual_seed(seed)
-    W = torch.nn.Parameter(torch.empty(n_instances, n_features, n_hidden))
-    torch.nn.init.xavier_normal_(W)
-    b = torch.nn.Parameter(torch.zeros(n_instances, n_features))
-    opt = torch.optim.AdamW([W, b], lr=lr, weight_decay=0.01)
-    prob = (1 - sparsity)[None, :, None]
-
-    def batch(size):
-        feat = torch.rand(size, n_instances, n_features)
-        return torch.where(torch.rand(size, n_instances, n_features) <= prob, feat, 0.0)
-
-    def forward(x):
-        h = torch.einsum("bif,ifh->bih", x, W)
-        out = torch.einsum("bih,ifh->bif", h, W)
-        return torch.relu(out + b)
-
-    start = time.perf_counter()
-    for _ in range(steps):
-        opt.zero_grad(set_to_none=True)
-        x = batch(batch_size)
-        err = importance * (x - forward(x)) ** 2
-        loss = err.sum(-1).mean(0).sum()
-        loss.backward()
-        opt.step()
-    seconds = time.perf_counter() - start
-    with torch.no_grad():
-        x = batch(eval_batch)
-        return (importance * (x - forward(x)) ** 2).sum(-1).mean(0), seconds
+    loop = ReferenceLoop(
+        n_features, n_hidden, n_instances, sparsity, importance, batch_size, lr, seed
+    )
+    seconds = loop.run(steps)
+    return loop.final_loss(eval_batch), seconds

@@ -90,38 +90,51 @@ class ToyModel(nn.Module):
         need_loss: bool = True,
     ) -> torch.Tensor | None:
         """Write the gradient of the summed loss into each `.grad`; return the per-instance loss
-        [instances] when `need_loss` (skipping it saves two passes over the batch)."""
-        batch = x.shape[1]
+        [instances] when `need_loss` (skipping it saves two passes over the batch).
+
+        x may be a transposed view of a contiguous [instances, features, batch] tensor
+        (`FeatureDistribution.sample(..., feature_major=True)`): the [I, B, n] intermediates are
+        then laid out the same way, so every elementwise pass runs over contiguous memory."""
+        inst, batch, _ = x.shape
         a = torch.bmm(x, self.W.transpose(1, 2))  # [I, B, m]
         h = a if self.kind in ("linear", "relu_output") else torch.relu(a)
         w_out = self.W_out.transpose(1, 2) if self.kind == "abs" else self.W  # [I, m, n]
-        # bmm then a broadcast add: baddbmm with a broadcast bias is ~3x slower on CPU
-        pre = torch.bmm(h, w_out).add_(self.b[:, None, :])  # [I, B, n]
-        target = self.target(x)
+        # the bias rides in the matmul as an extra hidden unit fixed at 1: no pass to add it
+        # (baddbmm with a broadcast bias is ~3x slower than bmm on CPU)
+        h1 = torch.cat([h, h.new_ones(inst, batch, 1)], dim=2)  # [I, B, m+1]
+        w1 = torch.cat([w_out, self.b[:, None, :]], dim=1)  # [I, m+1, n]
+        if x.transpose(1, 2).is_contiguous():  # feature-major x: pre in the same layout
+            pre = torch.bmm(w1.transpose(1, 2), h1.transpose(1, 2)).transpose(1, 2)
+        else:
+            pre = torch.bmm(h1, w1)  # [I, B, n]
         loss = None
         if need_loss:
             out = pre if self.kind == "linear" else torch.relu(pre)
-            diff = out.sub(target)
+            diff = out.sub(self.target(x))
             loss = (diff.square_().mul_(importance[:, None, :])).sum(-1).mean(-1)
             if l1_hidden:
                 loss += l1_hidden * h.abs().sum(-1).mean(-1)
         # d loss / d pre = D · c with D = (out − target) where the output ReLU is on, else 0, and
         # c = 2 I / B per feature; c is folded into the small matrices so the big D needs no pass.
         # Float arithmetic only: boolean masks (masked_fill, where) are ~10x slower on CPU here.
+        target = self.target(x)
         if self.kind == "linear":
             d = pre.sub_(target)
         else:
-            d = torch.relu_(pre)
-            d.addcmul_(target, torch.sign(d), value=-1.0)  # sign(relu(pre)) = 1 where on
+            # ReLU's own backward kernel: (pre − target) where pre > 0, else 0, in two passes
+            d = pre.sub(target)
+            torch.ops.aten.threshold_backward.grad_input(d, pre, 0.0, grad_input=d)
         c = importance * (2.0 / batch)  # [I, n]
-        self.b.grad = d.sum(1).mul_(c)
         g_h = torch.bmm(d, (w_out * c[:, None, :]).transpose(1, 2))  # [I, B, m]
         if l1_hidden:
             g_h.add_(torch.sign(h), alpha=l1_hidden / batch)
         if self.kind in ("relu_hidden", "abs"):
             g_h.mul_(torch.sign(h))  # h = relu(a): zero the gradient where a <= 0
         g_enc = torch.bmm(g_h.transpose(1, 2), x)  # [I, m, n]
-        g_dec = torch.bmm(h.transpose(1, 2), d).mul_(c[:, None, :])  # [I, m, n]
+        # the ones column of h1 turns the decoder gradient's last row into Σ_batch D: the bias's
+        g_dec1 = torch.bmm(h1.transpose(1, 2), d).mul_(c[:, None, :])  # [I, m+1, n]
+        self.b.grad = g_dec1[:, -1].contiguous()
+        g_dec = g_dec1[:, :-1]
         if self.tied:
             self.W.grad = g_enc.add_(g_dec)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -10,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..device import make_generator, resolve_device
 from ..features import FeatureDistribution, per_instance_feature
+from .compiled import compiled_grads, use_compile
 from .config import ToyConfig, TrainConfig
 from .models import ToyModel
 
@@ -63,6 +65,39 @@ def make_optimizer(model: ToyModel, cfg: TrainConfig) -> torch.optim.Optimizer:
         return cls(params, foreach=True, **kwargs)
 
 
+def train_step(
+    model: ToyModel,
+    opt: torch.optim.Optimizer,
+    dist: FeatureDistribution,
+    importance: torch.Tensor,
+    cfg: TrainConfig,
+    generator: torch.Generator,
+    grads_fn=None,
+    need_loss: bool = False,
+) -> torch.Tensor | None:
+    """One optimiser step on a fresh batch (the loop body of `train`, also timed by the
+    benchmarks); returns the per-instance loss [instances] when `need_loss`."""
+    x = dist.sample(cfg.batch_size, generator, feature_major=True)
+    if grads_fn is None:
+        loss = model.loss_and_grads(x, importance, cfg.l1_hidden, need_loss=need_loss)
+    else:
+        loss = _compiled_step(grads_fn, model, x, importance, cfg.l1_hidden, need_loss)
+    opt.step()
+    return loss
+
+
+@torch.no_grad()
+def _compiled_step(grads_fn, model: ToyModel, x, importance, l1_hidden: float, need_loss: bool):
+    """Gradients from the compiled functional step, written into the model's `.grad`."""
+    w_out = getattr(model, "W_out", None)
+    loss, model.W.grad, g_out, model.b.grad = grads_fn(
+        model.kind, model.W, w_out, model.b, x, importance, l1_hidden, need_loss
+    )
+    if w_out is not None:
+        w_out.grad = g_out
+    return loss
+
+
 @torch.no_grad()
 def evaluate_loss(
     model: ToyModel,
@@ -79,7 +114,7 @@ def evaluate_loss(
     done = 0
     while done < batch:
         size = min(chunk, batch - done)
-        x = distribution.sample(size, generator)
+        x = distribution.sample(size, generator, feature_major=True)
         total += model.loss(x, importance, l1_hidden) * size
         done += size
     return total / batch
@@ -110,6 +145,9 @@ def train(config: ToyConfig, progress: bool = True, description: str = "training
     snap_steps: list[int] = []
     snaps: list[dict[str, torch.Tensor]] = []
     constant_lr = cfg.schedule == "constant" and cfg.warmup_steps == 0
+    grads_fn = compiled_grads(
+        use_compile(cfg.compile, cfg.steps, total, cfg.batch_size, config.n_features)
+    )
 
     start = time.perf_counter()
     bar = Progress(
@@ -127,10 +165,15 @@ def train(config: ToyConfig, progress: bool = True, description: str = "training
             if not constant_lr:
                 for group in opt.param_groups:
                     group["lr"] = cfg.lr * lr_factor(cfg, step)
-            x = dist.sample(cfg.batch_size, data_gen)
             record = step % record_every == 0
-            loss = model.loss_and_grads(x, imp_all, cfg.l1_hidden, need_loss=record)
-            opt.step()
+            try:
+                loss = train_step(model, opt, dist, imp_all, cfg, data_gen, grads_fn, record)
+            except Exception as err:  # compilation happens (and can fail) on first use
+                if grads_fn is None or step:
+                    raise
+                warnings.warn(f"torch.compile failed ({err}); training eagerly", stacklevel=2)
+                grads_fn = None
+                loss = train_step(model, opt, dist, imp_all, cfg, data_gen, grads_fn, record)
             if record:
                 history[step // record_every].copy_(loss)
             if cfg.snapshot_every and (step + 1) % cfg.snapshot_every == 0:
