@@ -126,10 +126,12 @@ def run(cfg: CompressedSensingConfig, ctx: RunContext) -> ExperimentResult:
         c = float(np.exp(np.mean(np.log(np.array(ys) / np.array(xs)))))
         grid = np.linspace(0, max(xs) * 1.1, 50)
         axes[1].plot(grid, c * grid, "k:", label=f"m = {c:.2f}·k ln(n/k) (fitted)")
+        axes[1].legend(fontsize=7)
+    else:
+        axes[1].text(0.5, 0.5, "no (n, k) reached the tolerance", ha="center", va="center")
     axes[1].set_xlabel("k · ln(n/k)")
     axes[1].set_ylabel(f"smallest m with error ≤ {cfg.tolerance:g}")
     axes[1].set_title("Learned m* vs the compressed-sensing scale")
-    axes[1].legend(fontsize=7)
     fig.suptitle("Compressed-sensing bound m = Ω(k log(n/k)) and learned toy models")
     figure = save_figure(fig, ctx.figure_path("compressed_sensing"))
     if all(math.isfinite(m) for m in m_star):
