@@ -1,0 +1,200 @@
+"""TMS "The geometry of superposition — uniform superposition": D* vs 1/(1−S) and per-feature D_i.
+
+n equally important, equally sparse features in m dimensions (n ≥ 200, m ≥ 20). Dimensions per
+feature D* = m/‖W‖²_F is ≈ 1 when dense and "sticks" near 1/2 (antipodal pairs) over a range of
+sparsity; per-feature dimensionalities D_i cluster at sticky fractions (1, 3/4, 2/3, 1/2, 2/5, 3/8).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+import numpy as np
+import torch
+from pydantic import Field
+
+from ..config import FrozenConfig
+from ..plots import plt, save_figure
+from ..toy import metrics
+from ..toy.config import ToyConfig
+from ..toy.train import train
+from . import register
+from .base import Claim, Experiment, ExperimentResult, RunContext
+
+STICKY_WINDOW = 0.05
+
+
+class UniformGeometryConfig(FrozenConfig):
+    n_features: int = Field(400, ge=2, le=100_000, description="features n")
+    n_hidden: int = Field(30, ge=1, le=10_000, description="hidden dimensions m")
+    inverse_density: list[Annotated[float, Field(ge=1, le=1e9)]] = Field(
+        [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.5, 8.0, 10.0, 15.0, 25.0, 50.0, 100.0, 300.0],
+        min_length=4,
+        description="1/(1−S) per instance, each ≥ 1",
+    )
+    steps: int = Field(10_000, ge=1, le=10_000_000, description="training steps")
+    batch_size: int = Field(1024, ge=1, le=1_000_000, description="batch size")
+    lr: float = Field(1e-3, gt=0, le=10, description="peak learning rate")
+    schedule: str = Field(
+        "constant", pattern="^(constant|linear|cosine)$", description="lr schedule"
+    )
+    seed: int = Field(0, ge=0, description="random seed")
+
+
+def level_crossing(x: np.ndarray, y: np.ndarray, level: float) -> float | None:
+    """First x (linear interpolation) where a decreasing series y drops to `level`."""
+    for k in range(len(y) - 1):
+        if y[k] >= level >= y[k + 1] and y[k] != y[k + 1]:
+            return float(x[k] + (y[k] - level) / (y[k] - y[k + 1]) * (x[k + 1] - x[k]))
+    return None
+
+
+def plateau_widths(inv_density: torch.Tensor, dstar: torch.Tensor) -> dict[str, float | None]:
+    """Widths in ln(1/(1−S)) over which D* falls through the bands [0.55, 0.65] (above 1/2),
+    [0.45, 0.55] (at 1/2) and [0.35, 0.45] (below). A plateau at 1/2: the middle band is wider."""
+    x, y = np.log(inv_density.numpy()), dstar.numpy()
+    c = {lv: level_crossing(x, y, lv) for lv in (0.65, 0.55, 0.45, 0.35)}
+    widths: dict[str, float | None] = {"above": None, "at_half": None, "below": None}
+    if c[0.65] is not None and c[0.55] is not None:
+        widths["above"] = c[0.55] - c[0.65]
+    if c[0.55] is not None and c[0.45] is not None:
+        widths["at_half"] = c[0.45] - c[0.55]
+    if c[0.45] is not None and c[0.35] is not None:
+        widths["below"] = c[0.35] - c[0.45]
+    return widths
+
+
+def dense_claim(dstar_dense: float) -> Claim:
+    return Claim(
+        id="dstar-one-when-dense",
+        statement="With dense features (1/(1−S) = 1) every dimension holds one feature: D* ≈ 1.",
+        measured=dstar_dense,
+        expected="|D* − 1| < 0.1",
+        passed=abs(dstar_dense - 1) < 0.1,
+    )
+
+
+def plateau_claim(widths: dict[str, float | None]) -> Claim:
+    ok = all(v is not None for v in widths.values())
+    ratio = None
+    if ok:
+        ratio = widths["at_half"] / max(1e-9, (widths["above"] + widths["below"]) / 2)
+    return Claim(
+        id="dstar-sticks-at-half",
+        statement="D* sticks near 1/2 over a range of sparsity: it falls through the band "
+        "1/2 ± 0.05 more slowly (in log 1/(1−S)) than through the neighbouring bands.",
+        measured={**widths, "ratio": ratio},
+        expected="width of the band at 1/2 ≥ 1.5 × the mean width of the bands above and below",
+        passed=bool(ratio is not None and ratio >= 1.5),
+    )
+
+
+def sticky_share(Di: torch.Tensor) -> dict[str, float]:
+    """Share of the given D_i within STICKY_WINDOW of a sticky fraction, per fraction and total."""
+    fr = torch.tensor(list(metrics.STICKY_FRACTIONS.values()))
+    near = (Di[:, None] - fr[None]).abs() <= STICKY_WINDOW
+    out = {
+        name: float(near[:, k].float().mean()) for k, name in enumerate(metrics.STICKY_FRACTIONS)
+    }
+    out["total"] = float(near.any(1).float().mean()) if len(Di) else 0.0
+    out["features"] = len(Di)
+    return out
+
+
+def sticky_claim(share: dict[str, float]) -> Claim:
+    return Claim(
+        id="sticky-fraction-share",
+        statement="A sizeable share of represented features (‖W_i‖ > 0.5, all sparsities) has a "
+        f"dimensionality within {STICKY_WINDOW} of a sticky fraction (the paper finds about a "
+        "quarter).",
+        measured=share,
+        expected="total share ≥ 0.2 (paper: about 1/4)",
+        passed=share["total"] >= 0.2,
+    )
+
+
+def run(cfg: UniformGeometryConfig, ctx: RunContext) -> ExperimentResult:
+    inv = torch.tensor(sorted(cfg.inverse_density))
+    toy = ToyConfig(
+        model="relu_output",
+        n_features=cfg.n_features,
+        n_hidden=cfg.n_hidden,
+        features={"sparsity": (1 - 1 / inv).tolist()},
+        importance=1.0,
+        train={
+            "steps": cfg.steps,
+            "batch_size": cfg.batch_size,
+            "lr": cfg.lr,
+            "schedule": cfg.schedule,
+        },
+        seed=cfg.seed,
+        device=str(ctx.device),
+    )
+    res = train(toy, ctx.progress, "uniform geometry")
+    W = res.model.W.detach().cpu()
+    dstar = metrics.dimensions_per_feature(W)
+    Di = metrics.feature_dimensionality(W)
+    rep = metrics.represented(W)
+    widths = plateau_widths(inv, dstar)
+    share = sticky_share(Di[rep])
+    figures = [dstar_figure(inv, dstar, Di, rep, ctx, cfg)]
+    claims = [
+        dense_claim(float(dstar[0])) if math.isclose(float(inv[0]), 1.0) else None,
+        plateau_claim(widths),
+        sticky_claim(share),
+    ]
+    return ExperimentResult(
+        claims=[c for c in claims if c is not None],
+        figures=figures,
+        data={
+            "inverse_density": inv,
+            "dstar": dstar,
+            "represented": rep.sum(1),
+            "loss": res.final_loss.cpu(),
+        },
+    )
+
+
+def dstar_figure(inv, dstar, Di, rep, ctx: RunContext, cfg: UniformGeometryConfig):
+    """D* line over the D_i scatter, sticky fractions marked."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for k in range(len(inv)):
+        d = Di[k][rep[k]].numpy()
+        ax.scatter(np.full(len(d), float(inv[k])), d, s=6, alpha=0.3, color="tab:blue")
+    ax.scatter([], [], s=6, color="tab:blue", label="D_i of represented features")
+    ax.plot(inv.numpy(), dstar.numpy(), "-o", color="black", ms=3, label="D* = m / ‖W‖²_F")
+    for name, v in metrics.STICKY_FRACTIONS.items():
+        ax.axhline(v, ls=":", lw=0.8, color="grey")
+        ax.text(inv.max().item() * 1.05, v, name, fontsize=6, va="center")
+    ax.set_xscale("log")
+    ax.set_xlabel("1 / (1 − S)")
+    ax.set_ylabel("dimensions per feature")
+    ax.set_ylim(0, 1.1)
+    ax.set_title(f"Uniform superposition, n={cfg.n_features}, m={cfg.n_hidden}")
+    ax.legend(fontsize=7, loc="lower left")
+    return save_figure(fig, ctx.figure_path("dstar_and_dimensionality"))
+
+
+register(
+    Experiment(
+        name="uniform-geometry",
+        title="Uniform superposition: D* sticks at 1/2; feature dimensionalities cluster",
+        description="n equally important features: D* vs 1/(1−S) and the per-feature D_i scatter "
+        "with the sticky fractions.",
+        config_cls=UniformGeometryConfig,
+        quick=UniformGeometryConfig(
+            n_features=200,
+            n_hidden=20,
+            inverse_density=[1.0, 1.6, 2.2, 2.8, 3.5, 4.5, 6.0, 10.0, 30.0, 100.0],
+            steps=1200,
+            lr=1e-2,
+            schedule="cosine",
+        ),
+        full=UniformGeometryConfig(),
+        runner=run,
+        quick_seconds=60,
+        full_seconds=3600,
+        paper="TMS 'The geometry of superposition', uniform superposition",
+    )
+)

@@ -1,0 +1,54 @@
+import pytest
+import torch
+
+from superpose.errors import SuperposeError
+from superpose.experiments import RunContext, get_experiment, run_experiment
+from superpose.experiments.uniform_geometry import (
+    dense_claim,
+    plateau_claim,
+    plateau_widths,
+    sticky_claim,
+    sticky_share,
+)
+
+INV = torch.logspace(0, 2, 41)
+
+
+def test_plateau_claim_holds_on_a_curve_that_sticks_and_flips_on_a_smooth_one():
+    x = torch.log(INV)
+    smooth = torch.exp(-0.6 * x)  # D* falling smoothly: no plateau
+    sticky = smooth.clone()
+    # hold D* at 1/2 ± 0.03 over a wide range of ln(1/(1-S))
+    mid = (smooth < 0.6) & (smooth > 0.25)
+    sticky[mid] = 0.53 - 0.06 * (x[mid] - x[mid].min()) / (x[mid].max() - x[mid].min())
+    sticky = torch.cummin(sticky, 0).values
+    assert plateau_claim(plateau_widths(INV, sticky)).passed
+    assert not plateau_claim(plateau_widths(INV, smooth)).passed
+
+
+def test_dense_and_sticky_claims_flip():
+    assert dense_claim(1.02).passed
+    assert not dense_claim(0.6).passed
+    at_half = torch.full((100,), 0.5)
+    assert sticky_share(at_half)["total"] == 1.0
+    assert sticky_claim(sticky_share(at_half)).passed
+    off = torch.full((100,), 0.2)  # far from every sticky fraction
+    assert not sticky_claim(sticky_share(off)).passed
+
+
+def test_uniform_geometry_runs_small(tmp_path):
+    exp = get_experiment("uniform-geometry")
+    cfg = exp.quick.replace(n_features=20, n_hidden=4, inverse_density=[1, 2, 4, 10], steps=50)
+    rec = run_experiment(exp, RunContext(tmp_path, device=torch.device("cpu"), progress=False), cfg)
+    assert rec["status"] == "ok", rec.get("error")
+    assert [c["id"] for c in rec["claims"]] == [
+        "dstar-one-when-dense",
+        "dstar-sticks-at-half",
+        "sticky-fraction-share",
+    ]
+    assert (tmp_path / "dstar_and_dimensionality.png").is_file()
+
+
+def test_inverse_density_below_one_is_rejected():
+    with pytest.raises(SuperposeError, match="inverse_density"):
+        get_experiment("uniform-geometry").quick.replace(inverse_density=[0.5, 1, 2, 3])
