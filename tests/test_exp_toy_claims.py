@@ -82,3 +82,43 @@ def test_l1_claims_flip():
     assert not claim_l1_removes_superposition(W.flip(0)).passed
     assert claim_l1_costs_loss(torch.tensor([0.1, 0.2])).passed
     assert not claim_l1_costs_loss(torch.tensor([0.1, 0.1])).passed
+
+
+def ring(angles_deg, norm=1.0):
+    a = torch.deg2rad(torch.tensor(angles_deg, dtype=torch.float32))
+    return norm * torch.stack([a.cos(), a.sin()])  # [2, n]
+
+
+def test_correlated_claims_flip():
+    from superpose.experiments.correlated import (
+        claim_anticorrelated_antipodal,
+        claim_correlated_orthogonal,
+        claim_hexagon_when_sparse,
+        claim_local_orthogonal_bases,
+        claim_pca_when_dense,
+    )
+
+    orth = ring([0, 90, 180, 270])[None]  # pairs (0,1), (2,3) orthogonal within
+    anti = ring([0, 180, 90, 270])[None]  # pairs antipodal within
+    assert claim_correlated_orthogonal(orth).passed
+    assert not claim_correlated_orthogonal(anti).passed
+    assert claim_anticorrelated_antipodal(anti).passed
+    assert not claim_anticorrelated_antipodal(orth).passed
+
+    hexagon = ring([0, 60, 120, 180, 240, 300])
+    collapsed = ring([0, 0, 120, 120, 240, 240])
+    sweep = torch.stack([collapsed, hexagon])
+    assert claim_hexagon_when_sparse(sweep).passed
+    assert claim_pca_when_dense(sweep).passed
+    assert not claim_hexagon_when_sparse(sweep.flip(0)).passed
+    assert not claim_pca_when_dense(sweep.flip(0)).passed
+    pentagon_plus = ring([0, 72, 144, 216, 288, 0])  # a pair collapsed, not a hexagon
+    assert not claim_hexagon_when_sparse(pentagon_plus[None]).passed
+
+    # two sets of 3 in m=3: each set an orthonormal basis, the sets rotated against each other
+    basis = torch.eye(3)
+    rot = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(0)))[0]
+    local = torch.cat([basis, rot @ basis], dim=1)[None]  # [1, 3, 6]
+    assert claim_local_orthogonal_bases(local, 3).passed
+    mixed = local[:, :, [0, 3, 1, 4, 2, 5]]  # sets now mix the two bases: not orthogonal within
+    assert not claim_local_orthogonal_bases(mixed, 3).passed

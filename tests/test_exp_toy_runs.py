@@ -13,12 +13,14 @@ NAMES = [
     "adversarial",
     "privileged-basis",
     "l1-no-superposition",
+    "correlated",
 ]
 SMOKE = {
     "tms-basic": {"steps": 20, "sparsities": [0.0, 0.99]},
     "adversarial": {"steps": 20, "attack_batch": 64},
     "privileged-basis": {"steps": 20, "restarts": 1},
     "l1-no-superposition": {"steps": 20, "restarts": 1},
+    "correlated": {"steps": 20, "restarts": 1},
 }
 
 

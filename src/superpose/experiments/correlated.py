@@ -1,0 +1,255 @@
+"""TMS §"Correlated and anticorrelated features": correlated features are placed orthogonally (local
+almost-orthogonal bases in larger models), anticorrelated features prefer negative interference
+(antipodal), and correlated features collapse to their principal component when there is no room
+(three correlated pairs in m=2: hexagon when sparse → PCA when dense)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from pydantic import Field
+
+from ..config import FrozenConfig
+from ..plots.toy import feature_geometry_2d, wtw_and_norms
+from ..sweep import map_grid
+from ..toy import metrics
+from ..toy.config import ToyConfig
+from ..toy.train import train
+from . import register
+from .base import Claim, Experiment, ExperimentResult, RunContext
+
+
+class CorrelatedConfig(FrozenConfig):
+    pair_sparsities: list[float] = Field(
+        [0.9, 0.97, 0.99],
+        min_length=1,
+        description="set sparsities of the n=4, m=2 models (two correlated / anticorrelated pairs)",
+    )
+    large_n_features: int = Field(20, ge=4, le=10_000, description="features of the large model")
+    large_n_hidden: int = Field(10, ge=2, le=10_000, description="hidden m of the large model")
+    large_sets: int = Field(2, ge=2, le=100, description="correlated sets in the large model")
+    large_sparsity: float = Field(0.99, ge=0, lt=1, description="set sparsity, large model")
+    sweep_sparsities: list[float] = Field(
+        [0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.997],
+        min_length=2,
+        description="three correlated pairs in m=2: set sparsities, densest first (S=0 has no "
+        "correlation: values are independent, only co-activation correlates them)",
+    )
+    steps: int = Field(10_000, ge=1, description="training steps")
+    lr: float = Field(1e-3, gt=0, le=1, description="learning rate (paper: 1e-3)")
+    restarts: int = Field(10, ge=1, le=1000, description="best-of-N seeds per setting")
+    seed: int = Field(0, ge=0, description="random seed")
+
+
+def train_point(point: dict[str, Any]) -> dict[str, Any]:
+    """One setup: train the ToyConfig in point['toy']; weights [instances, hidden, features]."""
+    res = train(ToyConfig(**point["toy"]), progress=False)
+    return {"W": res.model.W.detach().cpu(), "loss": res.final_loss.cpu()}
+
+
+def claim_correlated_orthogonal(W: torch.Tensor, set_size: int = 2, tol: float = 0.2) -> Claim:
+    """Features of a correlated set are orthogonal: mean |cos| within sets < tol (all instances)."""
+    c = metrics.pair_cosines(W, set_size).abs().mean(-1)
+    return Claim(
+        id="correlated-orthogonal",
+        statement="Correlated features (n=4 in two correlated pairs, m=2) are placed orthogonally.",
+        measured={"mean |cos| within pairs per sparsity": c.tolist()},
+        expected=f"< {tol} at every sparsity",
+        passed=bool((c < tol).all()),
+    )
+
+
+def claim_anticorrelated_antipodal(W: torch.Tensor, set_size: int = 2, tol: float = -0.5) -> Claim:
+    """Anticorrelated features interfere negatively: mean within-set cos < tol (all instances)."""
+    c = metrics.pair_cosines(W, set_size).mean(-1)
+    return Claim(
+        id="anticorrelated-negative-interference",
+        statement="Anticorrelated features (n=4 in two anticorrelated pairs, m=2) prefer negative "
+        "interference (antipodal).",
+        measured={"mean cos within pairs per sparsity": c.tolist()},
+        expected=f"< {tol} at every sparsity",
+        passed=bool((c < tol).all()),
+    )
+
+
+def claim_local_orthogonal_bases(W: torch.Tensor, set_size: int, tol: float = 0.2) -> Claim:
+    """Large model: within each correlated set features are nearly orthogonal (mean |cos| < tol)
+    although the model as a whole is in superposition (more than m features represented)."""
+    m = W.shape[-2]
+    within = float(metrics.pair_cosines(W, set_size).abs().mean())
+    n = W.shape[-1]
+    unit = W / metrics.feature_norms(W).clamp_min(1e-12)[:, None, :]
+    cos = (unit.transpose(-1, -2) @ unit)[0].abs()
+    other = torch.arange(n)[:, None] // set_size != torch.arange(n)[None, :] // set_size
+    between = float(cos[other].mean())
+    n_rep = int(metrics.represented(W).sum())
+    return Claim(
+        id="local-orthogonal-bases",
+        statement=f"In a larger model (n={n}, m={m}, {n // set_size} correlated sets) each set is "
+        "nearly orthogonal while the model as a whole is in superposition.",
+        measured={"mean |cos| within sets": within, "between sets": between, "represented": n_rep},
+        expected=f"within < {tol}, represented > {m}",
+        passed=within < tol and n_rep > m,
+    )
+
+
+def sorted_angle_gaps(w: torch.Tensor) -> torch.Tensor:
+    """Gaps in degrees between consecutive feature directions around the circle. w: [2, features]."""
+    ang = torch.atan2(w[1], w[0]).sort().values
+    return torch.rad2deg(torch.diff(torch.cat([ang, ang[:1] + 2 * math.pi])))
+
+
+def claim_hexagon_when_sparse(W: torch.Tensor, tol_deg: float = 15.0) -> Claim:
+    """Sparsest setting (last instance): all 6 features represented, in a hexagon (every angular gap
+    60° ± tol) with correlated partners side by side (cos > 0)."""
+    w = W[-1]
+    n_rep = int(metrics.represented(w[None]).sum())
+    gaps = sorted_angle_gaps(w)
+    pair_cos = metrics.pair_cosines(w[None], 2)[0]
+    ok = (
+        n_rep == w.shape[-1]
+        and bool(((gaps - 60).abs() < tol_deg).all())
+        and bool((pair_cos > 0).all())
+    )
+    return Claim(
+        id="hexagon-when-sparse",
+        statement="Three correlated pairs in m=2, very sparse: a hexagon with correlated features "
+        "side by side.",
+        measured={"represented": n_rep, "gaps (deg)": gaps.tolist(), "pair cos": pair_cos.tolist()},
+        expected=f"6 represented, gaps 60 ± {tol_deg:g}°, pair cos > 0",
+        passed=ok,
+    )
+
+
+def claim_pca_when_dense(W: torch.Tensor, tol: float = 0.9) -> Claim:
+    """Densest setting (first instance): the pairs collapse to their principal component — every pair
+    with a represented member has its two features (nearly) parallel, cos > tol."""
+    w = W[0]
+    rep = metrics.represented(w[None])[0].view(-1, 2).any(-1)
+    pair_cos = metrics.pair_cosines(w[None], 2)[0]
+    ok = bool(rep.any()) and bool((pair_cos[rep] > tol).all())
+    return Claim(
+        id="pca-collapse-when-dense",
+        statement="Three correlated pairs in m=2, dense: each represented pair collapses onto its "
+        "principal component (a+b)/√2 (members parallel).",
+        measured={"pair represented": rep.tolist(), "pair cos": pair_cos.tolist()},
+        expected=f"≥ 1 pair represented, each with cos > {tol}",
+        passed=ok,
+    )
+
+
+def run(cfg: CorrelatedConfig, ctx: RunContext) -> ExperimentResult:
+    train_cfg = {"steps": cfg.steps, "lr": cfg.lr, "restarts": cfg.restarts}
+    common = {
+        "model": "relu_output",
+        "seed": cfg.seed,
+        "device": str(ctx.device),
+        "train": train_cfg,
+    }
+    set_size = cfg.large_n_features // cfg.large_sets
+    setups = {
+        "correlated": {
+            **common,
+            "n_features": 4,
+            "n_hidden": 2,
+            "features": {"structure": "correlated", "sparsity": cfg.pair_sparsities},
+        },
+        "anticorrelated": {
+            **common,
+            "n_features": 4,
+            "n_hidden": 2,
+            "features": {"structure": "anticorrelated", "sparsity": cfg.pair_sparsities},
+        },
+        "large": {
+            **common,
+            "n_features": set_size * cfg.large_sets,
+            "n_hidden": cfg.large_n_hidden,
+            "features": {
+                "structure": "correlated",
+                "set_size": set_size,
+                "sparsity": cfg.large_sparsity,
+            },
+        },
+        "pairs3": {
+            **common,
+            "n_features": 6,
+            "n_hidden": 2,
+            "features": {"structure": "correlated", "sparsity": cfg.sweep_sparsities},
+        },
+    }
+    out = map_grid(
+        train_point,
+        [{"toy": t} for t in setups.values()],
+        progress=ctx.progress,
+        description="correlated setups",
+    )
+    W = {name: o["W"] for name, o in zip(setups, out, strict=True)}
+    pair_labels = [f"S={s:g}" for s in cfg.pair_sparsities]
+    figures = [
+        feature_geometry_2d(
+            W["correlated"],
+            pair_labels,
+            ctx.figure_path("correlated_pairs"),
+            "Two correlated pairs (0,1), (2,3), m=2",
+        ),
+        feature_geometry_2d(
+            W["anticorrelated"],
+            pair_labels,
+            ctx.figure_path("anticorrelated_pairs"),
+            "Two anticorrelated pairs (0,1), (2,3), m=2",
+        ),
+        wtw_and_norms(
+            W["large"],
+            [f"S={cfg.large_sparsity:g}"],
+            ctx.figure_path("local_orthogonal_bases"),
+            f"{cfg.large_sets} correlated sets of {set_size}, m={cfg.large_n_hidden}: WᵀW",
+        ),
+        feature_geometry_2d(
+            W["pairs3"],
+            [f"S={s:g}" for s in cfg.sweep_sparsities],
+            ctx.figure_path("three_pairs_sweep"),
+            "Three correlated pairs (0,1), (2,3), (4,5), m=2: dense → sparse",
+        ),
+    ]
+    claims = [
+        claim_correlated_orthogonal(W["correlated"]),
+        claim_anticorrelated_antipodal(W["anticorrelated"]),
+        claim_local_orthogonal_bases(W["large"], set_size),
+        claim_hexagon_when_sparse(W["pairs3"]),
+        claim_pca_when_dense(W["pairs3"]),
+    ]
+    return ExperimentResult(
+        claims=claims,
+        figures=figures,
+        data={
+            "pair_sparsities": cfg.pair_sparsities,
+            "sweep_sparsities": cfg.sweep_sparsities,
+            "three_pairs_cos": metrics.pair_cosines(W["pairs3"], 2),
+            "three_pairs_represented": metrics.represented(W["pairs3"]).sum(-1),
+        },
+    )
+
+
+register(
+    Experiment(
+        name="correlated",
+        title="Correlated and anticorrelated features",
+        description="Correlated features are placed orthogonally, anticorrelated ones antipodally; "
+        "three correlated pairs in m=2 go from a hexagon (sparse) to PCA (dense).",
+        config_cls=CorrelatedConfig,
+        quick=CorrelatedConfig(
+            steps=3000,
+            lr=3e-3,
+            restarts=4,
+            pair_sparsities=[0.9, 0.99],
+            sweep_sparsities=[0.5, 0.9, 0.99, 0.997],
+        ),
+        full=CorrelatedConfig(steps=10_000, restarts=10),
+        runner=run,
+        quick_seconds=15,
+        full_seconds=150,
+        paper="TMS §'Correlated and anticorrelated features'",
+    )
+)
