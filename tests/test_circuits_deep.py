@@ -38,14 +38,13 @@ def test_dense_equals_structured(net, gen):
         assert torch.allclose(a, b, atol=1e-4)
 
 
-def test_structured_path_chunks_agree(net, gen, monkeypatch):
-    import superpose.circuits.deep as deep
-
-    x, _ = sample_inputs(net.circuits, 8, 2, gen)
-    whole = net.forward(x)
-    monkeypatch.setattr(deep, "CHUNK", 7)
-    for a, b in zip(whole, net.forward(x), strict=True):
-        assert torch.allclose(a, b, atol=1e-5)
+def test_scatter_and_read_match_the_matrices(net, gen):
+    h = torch.randn(3, net.T, net.d, generator=gen)
+    E = net.embedding(1)  # [D, T, d]
+    assert torch.allclose(net.scatter(h, 1), torch.einsum("ntd,btd->bn", E, h), atol=1e-5)
+    A = torch.randn(3, net.width, generator=gen)
+    U = net.unembedding_matrix(1)  # [T, d, D]
+    assert torch.allclose(net.read(A, 1), torch.einsum("tdn,bn->btd", U, A), atol=1e-5)
 
 
 def test_z1_exact_at_layer1_and_decomposition_sums(net, gen):
