@@ -95,7 +95,8 @@ def measure(
 def run_profile(net: CiS2Network, z: int, batch: int, seed: int) -> ErrorProfile:
     """Sample `batch` inputs with exactly z circuits on and measure the error profile."""
     x, mask = sample_inputs(net.circuits, batch, z, torch.Generator().manual_seed(seed))
-    return measure(net, x, mask)
+    device = net.positions.device
+    return measure(net, x.to(device), mask.to(device))
 
 
 def propagation_scale(z: int, T: int, D: int, d: int) -> float:
