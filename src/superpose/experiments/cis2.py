@@ -154,6 +154,14 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
         }
     ref, chk = profiles[cfg.width], profiles[cfg.check_width]
     c_w = fit_c_w(list(ref.values()))
+    other = "plain" if cfg.unembedding == "mean" else "mean"
+    zmax = max(cfg.active)
+    alt_net = build_cis2(_net_config(cfg, cfg.width).replace(unembedding=other)).to(ctx.device)
+    alt = run_profile(alt_net, zmax, cfg.batch, cfg.seed + 100 + zmax)
+    unembedding_cmp = {
+        f"{cfg.unembedding} (used)": ref[zmax].active["total"],
+        other: alt.active["total"],
+    }
     figures = []
     for width, profs in profiles.items():
         curves: dict[str, tuple[list[float], dict]] = {}
@@ -175,7 +183,6 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
                 f"CiS2 readout error vs layer (D={width}, T={cfg.circuits}, S={cfg.redundancy}; c_w={c_w:.2f} fitted at D={cfg.width})",
             )
         )
-    zmax = max(cfg.active)
     parts = {
         f"{who} {part}": getattr(ref[zmax], who)[part]
         for who in ("active", "inactive")
@@ -203,6 +210,7 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
         figures=figures,
         data={
             "c_w": c_w,
+            f"active error by layer per unembedding (D={cfg.width}, z={zmax})": unembedding_cmp,
             "profiles": {
                 str(w): {str(z): p.to_dict() for z, p in ps.items()} for w, ps in profiles.items()
             },
