@@ -216,6 +216,13 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
             },
         },
         notes=[
+            "Large neurons switched on by noise although no active circuit uses them (inactive margins "
+            f"broken), by layer, z={zmax}: "
+            + "; ".join(
+                f"D={w}: " + ", ".join(f"{v:.2%}" for v in ps[zmax].spurious_on)
+                for w, ps in profiles.items()
+            )
+            + ". Where this grows with depth, errors compound instead of adding up linearly.",
             "Errors are MSE per circuit neuron of the linear readout U_t A^l against the exact circuits.",
             f"Unembedding: {cfg.unembedding} (the plain U=E_tᵀ/S readout blows up with depth at the reference configuration).",
         ],
