@@ -109,3 +109,26 @@ def test_cis1_readout_close_for_single_circuit(gen):
         build_cis1(cfg.replace(neurons=401))
     with pytest.raises(SuperposeError, match="verification: CiS1"):
         build_cis1(cfg.replace(width=8, neurons=8, circuits=400, verify_tol=0.01))
+
+
+@pytest.mark.parametrize(
+    ("d", "unembedding", "allocation"),
+    [(3, "plain", "affine"), (5, "mean", "random"), (6, "mean", "prime")],
+)
+def test_dense_equals_structured_across_shapes(d, unembedding, allocation, gen):
+    cfg = CiS2Config(
+        width=60 * d,
+        circuit_width=d,
+        redundancy=3,
+        circuits=40,
+        layers=3,
+        max_active=2,
+        circuit_kind="random",
+        allocation=allocation,
+        unembedding=unembedding,
+        verify_tol=1e6,
+    )
+    n = build_cis2(cfg)
+    x, _ = sample_inputs(n.circuits, 8, 2, gen)
+    for a, b in zip(n.forward(x), dense_forward(n.dense_module(), x), strict=True):
+        assert torch.allclose(a, b, atol=1e-4)
