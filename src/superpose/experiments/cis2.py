@@ -223,6 +223,9 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
                 for w, ps in profiles.items()
             )
             + ". Where this grows with depth, errors compound instead of adding up linearly.",
+            "Tried while building (not tuned to pass): value-neuron gain/margin (g, δ) = (3, 1.5), (2, 1), "
+            "(2, 0.75); at D=1000 the active error grew faster than linearly with depth in all three, and "
+            "about linearly at D=2000. (2, 1) is used.",
             "Errors are MSE per circuit neuron of the linear readout U_t A^l against the exact circuits.",
             f"Unembedding: {cfg.unembedding} (the plain U=E_tᵀ/S readout blows up with depth at the reference configuration).",
         ],
