@@ -38,14 +38,13 @@ def test_dense_equals_structured(net, gen):
         assert torch.allclose(a, b, atol=1e-4)
 
 
-def test_structured_path_chunks_agree(net, gen, monkeypatch):
-    import superpose.circuits.deep as deep
-
-    x, _ = sample_inputs(net.circuits, 8, 2, gen)
-    whole = net.forward(x)
-    monkeypatch.setattr(deep, "CHUNK", 7)
-    for a, b in zip(whole, net.forward(x), strict=True):
-        assert torch.allclose(a, b, atol=1e-5)
+def test_scatter_and_read_match_the_matrices(net, gen):
+    h = torch.randn(3, net.T, net.d, generator=gen)
+    E = net.embedding(1)  # [D, T, d]
+    assert torch.allclose(net.scatter(h, 1), torch.einsum("ntd,btd->bn", E, h), atol=1e-5)
+    A = torch.randn(3, net.width, generator=gen)
+    U = net.unembedding_matrix(1)  # [T, d, D]
+    assert torch.allclose(net.read(A, 1), torch.einsum("tdn,bn->btd", U, A), atol=1e-5)
 
 
 def test_z1_exact_at_layer1_and_decomposition_sums(net, gen):
@@ -108,3 +107,28 @@ def test_cis1_readout_close_for_single_circuit(gen):
     assert rel < 0.05
     with pytest.raises(SuperposeError, match="divisible"):
         build_cis1(cfg.replace(neurons=401))
+    with pytest.raises(SuperposeError, match="verification: CiS1"):
+        build_cis1(cfg.replace(width=8, neurons=8, circuits=400, verify_tol=0.01))
+
+
+@pytest.mark.parametrize(
+    ("d", "unembedding", "allocation"),
+    [(3, "plain", "affine"), (5, "mean", "random"), (6, "mean", "prime")],
+)
+def test_dense_equals_structured_across_shapes(d, unembedding, allocation, gen):
+    cfg = CiS2Config(
+        width=60 * d,
+        circuit_width=d,
+        redundancy=3,
+        circuits=40,
+        layers=3,
+        max_active=2,
+        circuit_kind="random",
+        allocation=allocation,
+        unembedding=unembedding,
+        verify_tol=1e6,
+    )
+    n = build_cis2(cfg)
+    x, _ = sample_inputs(n.circuits, 8, 2, gen)
+    for a, b in zip(n.forward(x), dense_forward(n.dense_module(), x), strict=True):
+        assert torch.allclose(a, b, atol=1e-4)

@@ -4,12 +4,14 @@ Driver: `build_cis2(config)` = make circuits → allocate → per-layer position
 Large layer l holds circuit neuron i of circuit t on the S neurons i·N + P_t^l (N = D/d).
 Weights W^l = Σ_t E_t^l w_t^l U_t^{l−1} (l ≥ 2); layer 1 reads the circuits' inputs directly
 (W¹ = Σ_t E_t¹ w_t¹, input x: [batch, T·d]), so layer 1 is exact when one circuit is on.
-Two forward paths: `forward` (structured: gather → batched d×d matmul → scatter-add, never D×D) and
+Two forward paths: `forward` (structured: gather-sum → batched d×d matmul → scatter-add as sparse
+matmuls with T·d·S entries, never D×D) and
 `dense_module()` (real nn.Linear weights). They agree to float tolerance (checked in `verify`).
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -23,7 +25,6 @@ from .small import SmallCircuits, make_circuits, sample_inputs
 
 DENSE_MAX_ENTRIES = 200_000_000  # refuse dense weights above this many floats (0.8 GB)
 DENSE_CHECK_MAX_FLOPS = 3e9  # verification builds the dense network only below this cost
-CHUNK = 8192  # circuits per gather/scatter chunk in the structured path (bounds memory)
 
 
 class CiS2Config(FrozenConfig):
@@ -111,48 +112,71 @@ class CiS2Network:
         )
 
     # --- structured path ---------------------------------------------------------------------
+    def hosts(self, layer: int) -> torch.Tensor:
+        """Large neuron of each (circuit, neuron, copy): [T, d, S] (layer is 0-based)."""
+        pos = self.positions[layer]
+        offs = torch.arange(self.d, device=pos.device).view(1, -1, 1) * self.block
+        return pos.unsqueeze(1) + offs
+
+    def _sparse(self, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """CSR matrices of layer l: E [D, T·d] (scatter) and its transpose [T·d, D] (gather-sum)."""
+        cache = self.__dict__.setdefault("_csr", {})
+        if layer not in cache:
+            rows = self.hosts(layer).reshape(-1)
+            cols = torch.arange(self.T * self.d, device=rows.device).repeat_interleave(self.S)
+            ones = torch.ones(rows.numel(), device=rows.device)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # sparse CSR is marked beta
+                E = torch.sparse_coo_tensor(
+                    torch.stack([rows, cols]), ones, (self.width, self.T * self.d)
+                )
+                Et = torch.sparse_coo_tensor(
+                    torch.stack([cols, rows]), ones, (self.T * self.d, self.width)
+                )
+                cache[layer] = (E.coalesce().to_sparse_csr(), Et.coalesce().to_sparse_csr())
+        return cache[layer]
+
+    # Internal layout is batch-last ([T·d, batch], [D, batch]) so that every step is one sparse or
+    # batched matmul with no transposes: gather-sum (Eᵀ A) → d×d per circuit → scatter-add (E h).
+    def _scatter_t(self, h_t: torch.Tensor, layer: int) -> torch.Tensor:
+        E, _ = self._sparse(layer)
+        return E @ h_t.reshape(self.T * self.d, -1)
+
+    def _read_t(self, A_t: torch.Tensor, layer: int) -> torch.Tensor:
+        _, Et = self._sparse(layer)
+        r = (Et @ A_t).view(self.T, self.d, -1)
+        S, N = self.S, self.block
+        if self.unembedding == "mean":
+            means = A_t.view(self.d, N, -1).mean(1)  # [d, batch]
+            return (r - S * means) / (S - S * S / N)
+        return r / S
+
+    def _layer_t(self, r_t: torch.Tensor, layer: int) -> torch.Tensor:
+        w = self.circuits.weights[:, layer].to(r_t)
+        h = torch.bmm(w, r_t.view(self.T, self.d, -1))  # [T, d, batch]
+        pre = self._scatter_t(h, layer) + self.bias[layer].to(r_t).unsqueeze(1)
+        return torch.relu(pre)
+
     def scatter(self, h: torch.Tensor, layer: int) -> torch.Tensor:
         """Σ_t E_t^l h_t. h: [batch, T, d] → [batch, D] (layer is 0-based)."""
-        b, T, d = h.shape
-        out = torch.zeros(b, d, self.block, dtype=h.dtype, device=h.device)
-        pos = self.positions[layer]
-        for lo in range(0, T, CHUNK):
-            p = pos[lo : lo + CHUNK]  # [t, S]
-            src = h[:, lo : lo + CHUNK].transpose(1, 2).unsqueeze(-1).expand(-1, -1, -1, self.S)
-            out.index_add_(2, p.reshape(-1), src.reshape(b, d, -1))
-        return out.reshape(b, self.width)
+        return self._scatter_t(h.permute(1, 2, 0), layer).T
 
     def read(self, A: torch.Tensor, layer: int) -> torch.Tensor:
         """U_t^l A for every circuit. A: [batch, D] → [batch, T, d] (layer is 0-based)."""
-        b = A.shape[0]
-        A3 = A.reshape(b, self.d, self.block)
-        pos = self.positions[layer]
-        parts = [
-            A3[:, :, pos[lo : lo + CHUNK].reshape(-1)].reshape(b, self.d, -1, self.S).sum(-1)
-            for lo in range(0, self.T, CHUNK)
-        ]
-        r = torch.cat(parts, 2)  # [b, d, T]
-        if self.unembedding == "mean":
-            S, N = self.S, self.block
-            r = (r - S * A3.mean(2, keepdim=True)) / (S - S * S / N)
-        else:
-            r = r / self.S
-        return r.transpose(1, 2)
+        return self._read_t(A.T.contiguous(), layer).permute(2, 0, 1)
 
     def layer(self, r: torch.Tensor, layer: int) -> torch.Tensor:
         """Large activations of layer l from circuit-space inputs r: [batch, T, d] → [batch, D]."""
-        w = self.circuits.weights[:, layer].to(r)
-        h = torch.einsum("tij,btj->bti", w, r)
-        return torch.relu(self.scatter(h, layer) + self.bias[layer].to(r))
+        return self._layer_t(r.permute(1, 2, 0).contiguous(), layer).T
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Structured forward. x: [batch, T, d] circuit inputs → L × [batch, D] large activations."""
-        acts, r = [], x
+        acts, r_t = [], x.permute(1, 2, 0).contiguous()
         for k in range(self.L):
-            A = self.layer(r, k)
-            acts.append(A)
+            A_t = self._layer_t(r_t, k)
+            acts.append(A_t.T)
             if k + 1 < self.L:
-                r = self.read(A, k)
+                r_t = self._read_t(A_t, k)
         return acts
 
     def readouts(self, acts: list[torch.Tensor]) -> list[torch.Tensor]:

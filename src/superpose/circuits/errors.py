@@ -26,7 +26,8 @@ PARTS = ("total", "overlap", "relu", "propagation")
 class ErrorProfile:
     """Per-layer MSE (per circuit neuron) of active and inactive circuits, for each part.
 
-    active[part], inactive[part]: list of L floats; a2: [L] mean square of active activations.
+    active[part], inactive[part]: list of L floats; a2: [L] mean square of active activations;
+    spurious_on: [L] fraction of large neurons switched on by noise (inactive circuits' margins broken).
     """
 
     active: dict[str, list[float]]
@@ -36,6 +37,7 @@ class ErrorProfile:
     T: int
     D: int
     d: int
+    spurious_on: list[float] = field(default_factory=list)  # noise-switched neurons, per layer
     vectors: dict[str, list[torch.Tensor]] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
@@ -43,6 +45,7 @@ class ErrorProfile:
             "active": self.active,
             "inactive": self.inactive,
             "a2": self.a2,
+            "spurious_on": self.spurious_on,
             "z": self.z,
             "T": self.T,
             "D": self.D,
@@ -62,13 +65,17 @@ def measure(
     """Run the network and its idealised variants on inputs x: [batch, T, d] (mask: [batch, T])."""
     z = int(mask.sum(1).max())
     exact = net.circuits.forward(x)
-    reads = net.readouts(net.forward(x))
+    acts = net.forward(x)
+    reads = net.readouts(acts)
+    spurious = []
     vecs: dict[str, list[torch.Tensor]] = {p: [] for p in PARTS}
     for k in range(net.L):
         tot = reads[k] - exact[k]
         prev = x if k == 0 else exact[k - 1]
         no_prop = net.read(net.layer(prev, k), k) - exact[k]
-        overlap = net.read(net.scatter(exact[k], k), k) - exact[k]
+        ideal = net.scatter(exact[k], k)
+        overlap = net.read(ideal, k) - exact[k]
+        spurious.append(float(((acts[k] > 0) & (ideal <= 0)).float().mean()))
         parts = {
             "total": tot,
             "overlap": overlap,
@@ -82,6 +89,7 @@ def measure(
         active={p: [_mse(v, mask) for v in vecs[p]] for p in PARTS},
         inactive={p: [_mse(v, inactive) for v in vecs[p]] for p in PARTS},
         a2=[_mse(a, mask) for a in exact],
+        spurious_on=spurious,
         z=z,
         T=net.T,
         D=net.width,
@@ -95,7 +103,8 @@ def measure(
 def run_profile(net: CiS2Network, z: int, batch: int, seed: int) -> ErrorProfile:
     """Sample `batch` inputs with exactly z circuits on and measure the error profile."""
     x, mask = sample_inputs(net.circuits, batch, z, torch.Generator().manual_seed(seed))
-    return measure(net, x, mask)
+    device = net.positions.device
+    return measure(net, x.to(device), mask.to(device))
 
 
 def propagation_scale(z: int, T: int, D: int, d: int) -> float:

@@ -34,6 +34,14 @@ class CiS1Config(FrozenConfig):
     out_scale: float = Field(
         0.5, gt=0, le=10, description="scale of the circuits' write-out weights"
     )
+    verify_batch: int = Field(
+        32, ge=1, le=100_000, description="sampled inputs used to verify the built network"
+    )
+    verify_tol: float = Field(
+        0.5,
+        gt=0,
+        description="largest allowed relative MSE (one circuit on, last layer) in verification",
+    )
     seed: int = Field(0, ge=0, description="random seed")
 
 
@@ -113,7 +121,7 @@ class CiS1Network:
 
 
 def build_cis1(cfg: CiS1Config) -> CiS1Network:
-    """Random embeddings and distributing matrices per seed 000."""
+    """Random embeddings and distributing matrices per seed 000; verified on one-circuit inputs."""
     T, D, M, m, d = cfg.circuits, cfg.width, cfg.neurons, cfg.circuit_neurons, cfg.circuit_width
     if M % m:
         raise SuperposeError(f"neurons M = {M} must be divisible by circuit_neurons m = {m}")
@@ -134,7 +142,19 @@ def build_cis1(cfg: CiS1Config) -> CiS1Network:
         conn_c.append(ct)
         conn_n.append(cs.unsqueeze(1) * m + perm)
         copies.append(link.sum(1).float())
-    return CiS1Network(circuits, q, conn_c, conn_n, copies, M)
+    net = CiS1Network(circuits, q, conn_c, conn_n, copies, M)
+    x, mask = sample_residual_inputs(
+        T, d, cfg.verify_batch, 1, torch.Generator().manual_seed(cfg.seed + 2)
+    )
+    exact = circuits.forward(x)
+    read = net.readouts(net.forward(x))[-1]
+    rel = float((read[mask] - exact[-1][mask]).pow(2).mean() / exact[-1][mask].pow(2).mean())
+    if rel > cfg.verify_tol:
+        raise SuperposeError(
+            f"verification: CiS1 active-circuit relative MSE {rel:.3g} at layer {cfg.layers} exceeds "
+            f"verify_tol = {cfg.verify_tol:g} (too many circuits for D = {D}, M = {M})"
+        )
+    return net
 
 
 def sample_residual_inputs(

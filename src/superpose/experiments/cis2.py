@@ -154,6 +154,14 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
         }
     ref, chk = profiles[cfg.width], profiles[cfg.check_width]
     c_w = fit_c_w(list(ref.values()))
+    other = "plain" if cfg.unembedding == "mean" else "mean"
+    zmax = max(cfg.active)
+    alt_net = build_cis2(_net_config(cfg, cfg.width).replace(unembedding=other)).to(ctx.device)
+    alt = run_profile(alt_net, zmax, cfg.batch, cfg.seed + 100 + zmax)
+    unembedding_cmp = {
+        f"{cfg.unembedding} (used)": ref[zmax].active["total"],
+        other: alt.active["total"],
+    }
     figures = []
     for width, profs in profiles.items():
         curves: dict[str, tuple[list[float], dict]] = {}
@@ -175,7 +183,6 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
                 f"CiS2 readout error vs layer (D={width}, T={cfg.circuits}, S={cfg.redundancy}; c_w={c_w:.2f} fitted at D={cfg.width})",
             )
         )
-    zmax = max(cfg.active)
     parts = {
         f"{who} {part}": getattr(ref[zmax], who)[part]
         for who in ("active", "inactive")
@@ -203,11 +210,22 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
         figures=figures,
         data={
             "c_w": c_w,
+            f"active error by layer per unembedding (D={cfg.width}, z={zmax})": unembedding_cmp,
             "profiles": {
                 str(w): {str(z): p.to_dict() for z, p in ps.items()} for w, ps in profiles.items()
             },
         },
         notes=[
+            "Large neurons switched on by noise although no active circuit uses them (inactive margins "
+            f"broken), by layer, z={zmax}: "
+            + "; ".join(
+                f"D={w}: " + ", ".join(f"{v:.2%}" for v in ps[zmax].spurious_on)
+                for w, ps in profiles.items()
+            )
+            + ". Where this grows with depth, errors compound instead of adding up linearly.",
+            "Tried while building (not tuned to pass): value-neuron gain/margin (g, δ) = (3, 1.5), (2, 1), "
+            "(2, 0.75); at D=1000 the active error grew faster than linearly with depth in all three, and "
+            "about linearly at D=2000. (2, 1) is used.",
             "Errors are MSE per circuit neuron of the linear readout U_t A^l against the exact circuits.",
             f"Unembedding: {cfg.unembedding} (the plain U=E_tᵀ/S readout blows up with depth at the reference configuration).",
         ],

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from . import plt, save_figure
 
@@ -18,9 +19,11 @@ def error_vs_layer(
     for label, (values, style) in curves.items():
         layers = np.arange(1, len(values) + 1)
         vals = np.asarray(values, dtype=float)
-        ax.plot(layers, np.where(vals > 0, vals, np.nan), label=label, **style)
+        # exact zeros (and float round-off) cannot sit on a log axis: drop them from the line
+        ax.plot(layers, np.where(vals > 1e-9, vals, np.nan), label=label, **style)
     ax.set_yscale("log")
-    ax.set_xlabel("layer l")
+    ax.set_xticks(range(1, max(len(v) for v, _ in curves.values()) + 1))
+    ax.set_xlabel("layer l (values ≤ 1e-9, i.e. exact, not drawn)")
     ax.set_ylabel("readout MSE per circuit neuron")
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=2)
@@ -64,6 +67,9 @@ def loglog_panels(panels: list[dict], path: str | Path, title: str) -> Path:
             )
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.set_xticks(x)
+        ax.set_xticklabels([f"{v:g}" for v in x])
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(panel["xlabel"])
         ax.set_ylabel("MSE per circuit neuron")
         ax.set_title(panel["title"], fontsize=9)

@@ -1,0 +1,113 @@
+"""Benchmark: CiS2 structured forward vs the dense large network, and the big structured run."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import torch
+
+from . import BenchRow, register
+
+
+def _best_of(fn, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def structured_run(circuits: int, width: int, layers: int, batch: int, seed: int = 0) -> dict:
+    """Build (unverified: speed only) and time one structured forward; peak RSS of this process."""
+    from ..circuits.deep import CiS2Config, build_cis2
+    from ..circuits.small import sample_inputs
+
+    start = time.perf_counter()
+    cfg = CiS2Config(
+        width=width,
+        circuits=circuits,
+        layers=layers,
+        circuit_kind="random",
+        allocation="prime",
+        max_load=100,
+        seed=seed,
+    )
+    net = build_cis2(cfg, verify=False)
+    for k in range(layers):
+        net._sparse(k)
+    build = time.perf_counter() - start
+    x, _ = sample_inputs(net.circuits, batch, 3, torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        start = time.perf_counter()
+        net.forward(x)
+        fwd = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2**30  # Linux: KiB
+    return {
+        "circuits": circuits,
+        "width": width,
+        "layers": layers,
+        "batch": batch,
+        "build_s": build,
+        "forward_s": fwd,
+        "peak_gib": peak,
+    }
+
+
+def structured_run_subprocess(circuits: int, width: int, layers: int = 5, batch: int = 256) -> dict:
+    """`structured_run` in a fresh process, so the peak memory is that run's alone."""
+    code = f"import json; from superpose.bench.circuits import structured_run; print(json.dumps(structured_run({circuits}, {width}, {layers}, {batch})))"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    if proc.returncode:
+        raise RuntimeError(f"structured run failed: {proc.stderr.strip().splitlines()[-1]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def dense_vs_structured(circuits: int, width: int, layers: int, batch: int) -> tuple[float, float]:
+    """Seconds per forward of the structured path and the dense nn.Module on the same network."""
+    from ..circuits.deep import CiS2Config, build_cis2, dense_forward
+    from ..circuits.small import sample_inputs
+
+    cfg = CiS2Config(
+        width=width,
+        circuits=circuits,
+        layers=layers,
+        circuit_kind="random",
+        allocation="prime",
+        max_load=100,
+        verify_tol=1e6,
+    )
+    net = build_cis2(cfg)
+    dense = net.dense_module()
+    x, _ = sample_inputs(net.circuits, batch, 3, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        ours = _best_of(lambda: net.forward(x))
+        ref = _best_of(lambda: dense_forward(dense, x))
+    return ours, ref
+
+
+@register(
+    "cis-forward", "CiS2 structured forward vs the dense network (same weights); big structured run"
+)
+def bench(quick: bool) -> list[BenchRow]:
+    T, D = (1000, 2000) if quick else (2000, 4000)
+    ours, ref = dense_vs_structured(T, D, 5, 256)
+    rows = [BenchRow("cis-forward", f"forward T={T}, D={D}, L=5, batch 256 (vs dense)", ours, ref)]
+    bigT, bigD = (8000, 4000) if quick else (50_000, 10_000)
+    big = structured_run_subprocess(bigT, bigD)
+    rows.append(
+        BenchRow(
+            "cis-forward",
+            f"structured forward T={bigT}, D={bigD}, L=5, batch 256",
+            big["forward_s"],
+            None,
+            f"peak {big['peak_gib']:.2f} GiB, build {big['build_s']:.1f} s",
+        )
+    )
+    return rows
