@@ -152,6 +152,11 @@ def bench(
         out.write_text(json.dumps([r.to_dict() for r in rows], indent=2))
 
 
+from .circuits.boolean_cli import app as uand_app  # noqa: E402
+
+app.add_typer(uand_app, name="uand")
+
+
 def main() -> None:
     """Entry point: bad input ends in one line on stderr, never a traceback."""
     try:
