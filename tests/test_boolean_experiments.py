@@ -69,8 +69,8 @@ def test_deep_claims_flip():
     grows = _layers([0.03, 0.1, 0.5, 2.0])
     assert UD.bounded_claim(100, 4000, flat).passed
     assert not UD.bounded_claim(100, 4000, grows).passed
-    assert UD.grows_claim(100, grows, 1.5).passed
-    assert not UD.grows_claim(100, flat, 1.5).passed
+    assert UD.grows_claim({100: flat, 400: grows}, 1.5).passed
+    assert not UD.grows_claim({100: grows, 400: flat}, 1.5).passed
     assert UD.width_claim(1000, 2000).passed and not UD.width_claim(1000, 250).passed
 
 

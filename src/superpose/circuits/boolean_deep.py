@@ -208,3 +208,12 @@ def depth_errors(net: DeepBoolean, x: torch.Tensor, corrected: bool) -> list[dic
             }
         )
     return stats
+
+
+def sparse_inputs(net: DeepBoolean, x: torch.Tensor, max_on: int) -> torch.Tensor:
+    """The rows of x whose circuit keeps at most max_on wires on at every layer (the sparse regime
+    the construction is for; a random AND/OR circuit's activity drifts for some inputs)."""
+    keep = torch.ones(len(x), dtype=torch.bool, device=x.device)
+    for t in net.truth(x):
+        keep &= t.sum(1) <= max_on
+    return x[keep]
