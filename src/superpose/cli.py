@@ -153,6 +153,7 @@ def bench(
 
 
 # Command groups that live beside the code they drive.
+from .circuits.boolean_cli import app as _uand_app  # noqa: E402
 from .circuits.cli import app as _cis_app  # noqa: E402
 from .sweep.cli import report as _report_cmd  # noqa: E402
 from .sweep.cli import runs_app as _runs_app  # noqa: E402
@@ -162,6 +163,7 @@ app.command("sweep")(_sweep_cmd)
 app.command("report")(_report_cmd)
 app.add_typer(_runs_app, name="runs")
 app.add_typer(_cis_app, name="cis")
+app.add_typer(_uand_app, name="uand")
 
 
 def main() -> None:

@@ -1,0 +1,219 @@
+"""Deep boolean circuits in superposition, with and without error-correction layers (REFERENCE §4).
+
+The emulated circuit has m boolean wires per layer; layer l+1 wire g is AND or OR of two random wires
+of layer l (half each, so about s wires stay on). The network carries every layer's wires in
+superposition in d dimensions (v = F_l y, fresh random unit vectors F_l per layer) and uses d ReLU
+neurons per layer:
+
+- computation layer (chosen gates): AND gate g gets k neurons ReLU(Σ f·v − 1); OR gate g gets k such
+  neurons and k neurons ReLU(Σ f·v) (OR = ReLU(a+b) − ReLU(a+b−1)); a neuron serving several gates
+  sums the union of their inputs. Readout of g: mean over its neurons.
+- error-correction layer (the seed does not give its exact form; this one is judged by measurement):
+  wire i gets k neuron pairs reading the sum of their wires w·v, P = ReLU(w·v − θ), Q = ReLU(w·v −
+  (1−θ)); z_i = mean over its pairs of (P − Q)/(1 − 2θ) — a clamp that snaps values within θ of 0 to
+  0 and within θ of 1 to 1, then re-embedded with fresh vectors.
+
+Shapes: wire values y: [batch, m]; conn: [neurons, m] bool; readout R: [m, neurons].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from pydantic import Field, model_validator
+
+from ..config import FrozenConfig
+from ..device import make_generator, resolve_device
+from .boolean import random_embedding
+
+
+class DeepBooleanConfig(FrozenConfig):
+    """A deep boolean circuit emulated in superposition."""
+
+    m: int = Field(1000, ge=4, le=1_000_000, description="wires per circuit layer m")
+    d: int = Field(600, ge=4, le=1_000_000, description="network width d (neurons and dimensions)")
+    s: int = Field(4, ge=1, le=1000, description="wires on at the input (≤ m)")
+    depth: int = Field(10, ge=1, le=1000, description="computation layers")
+    k: int = Field(6, ge=1, description="neurons per gate in computation layers")
+    k_correct: int = Field(6, ge=1, description="neuron pairs per wire in correction layers")
+    theta: float = Field(0.3, ge=0, lt=0.5, description="correction margin θ in [0, 0.5)")
+    margin: float = Field(
+        0.3, ge=0, lt=0.5, description="computation-layer margin β in [0, 0.5) (0: plain bias −1)"
+    )
+    seed: int = Field(0, ge=0, description="random seed")
+    device: str = Field("cpu", description="device: auto, cpu, cuda, cuda:N")
+
+    @model_validator(mode="after")
+    def _check(self) -> DeepBooleanConfig:
+        if self.s > self.m:
+            raise ValueError(f"s = {self.s} must be ≤ m = {self.m}")
+        if 3 * self.k > self.d or 2 * self.k_correct > self.d:
+            raise ValueError(f"3·k and 2·k_correct must be ≤ d = {self.d}")
+        return self
+
+
+@dataclass
+class ReadLayer:
+    """h = ReLU(conn·(Fᵀ v) + bias), y_out = R h. conn: [d, m_in] bool, bias: [d], R: [m_out, d]."""
+
+    conn: torch.Tensor
+    bias: torch.Tensor
+    R: torch.Tensor
+
+    def forward(self, v: torch.Tensor, F: torch.Tensor) -> torch.Tensor:
+        """v: [batch, d0] embedded wires (F: [d0, m_in]) → read wire values [batch, m_out]."""
+        u = v @ F
+        h = torch.relu(u @ self.conn.T.float() + self.bias)
+        return h @ self.R.T
+
+    def weights(self, F: torch.Tensor) -> torch.Tensor:
+        """Dense input weights W: [d, d0] = conn·Fᵀ."""
+        return self.conn.float() @ F.T
+
+
+def _assign(pool: torch.Tensor, n_items: int, k: int, gen: torch.Generator) -> torch.Tensor:
+    """k distinct neurons from `pool` for each of n_items: [n_items, k]."""
+    keys = torch.rand(n_items, len(pool), generator=gen, device=gen.device).to(pool.device)
+    return pool[keys.argsort(1)[:, :k]]
+
+
+def computation_layer(
+    m: int,
+    d: int,
+    k: int,
+    gates: torch.Tensor,
+    is_or: torch.Tensor,
+    gen: torch.Generator,
+    margin: float = 0.0,
+) -> ReadLayer:
+    """Chosen AND/OR gates on pairs (gates: [m_out, 2], is_or: [m_out] bool).
+
+    With t = a + b and margin β: A neurons ReLU(t − 1 − β), B neurons ReLU(t − β);
+    AND = mean A/(1−β), OR = mean B/(1−β) − mean A/(1−β)² (exact on {0, 1} inputs; β = 0 is the
+    plain bias −1 / bias 0 construction; β > 0 keeps input noise below β from leaking through)."""
+    device = gates.device
+    perm = torch.randperm(d, generator=gen, device=gen.device).to(device)
+    n_and = (2 * d) // 3  # bias −1 neurons (every gate uses k); the rest bias 0 (OR gates only)
+    pool_and, pool_or = perm[:n_and], perm[n_and:]
+    m_out = len(gates)
+    conn = torch.zeros(d, m, dtype=torch.bool, device=device)
+    R = torch.zeros(m_out, d, device=device)
+    bias = torch.zeros(d, device=device)
+    bias[pool_and] = -1.0 - margin
+    bias[pool_or] = -margin
+    a_neurons = _assign(pool_and, m_out, k, gen)  # [m_out, k]
+    o_ids = is_or.nonzero().squeeze(1)
+    b_neurons = _assign(pool_or, len(o_ids), k, gen)  # [n_or, k]
+    for neurons, g_ids in ((a_neurons, torch.arange(m_out, device=device)), (b_neurons, o_ids)):
+        rows = neurons.reshape(-1)
+        pair = gates[g_ids].repeat_interleave(neurons.shape[1], 0)
+        conn[rows, pair[:, 0]] = True
+        conn[rows, pair[:, 1]] = True
+    scale = 1.0 / (1.0 - margin)
+    a_coef = torch.where(is_or, -(scale**2), scale)  # OR = B/(1−β) − A/(1−β)²
+    R.scatter_add_(1, a_neurons, a_coef[:, None].expand(-1, k) / k)
+    R[o_ids[:, None], b_neurons] += scale / k
+    return ReadLayer(conn=conn, bias=bias, R=R)
+
+
+def correction_layer(m: int, d: int, k: int, theta: float, gen: torch.Generator) -> ReadLayer:
+    """Snap each wire to 0/1: k neuron pairs per wire (P: bias −θ, Q: bias −(1−θ), same inputs)."""
+    device = gen.device
+    half = d // 2
+    pairs = _assign(torch.arange(half, device=device), m, k, gen)  # [m, k] pair ids
+    conn = torch.zeros(d, m, dtype=torch.bool, device=device)
+    wires = torch.arange(m, device=device).repeat_interleave(k)
+    conn[pairs.reshape(-1), wires] = True
+    conn[half : 2 * half] = conn[:half]
+    bias = torch.zeros(d, device=device)
+    bias[:half] = -theta
+    bias[half : 2 * half] = -(1 - theta)
+    R = torch.zeros(m, d, device=device)
+    scale = 1.0 / (k * (1 - 2 * theta))
+    R.scatter_add_(1, pairs, torch.full(pairs.shape, scale, device=device))
+    R.scatter_add_(1, pairs + half, torch.full(pairs.shape, -scale, device=device))
+    return ReadLayer(conn=conn, bias=bias, R=R)
+
+
+@dataclass
+class DeepBoolean:
+    """The circuit (gates per layer) and its emulation (computation + correction layers, embeddings).
+
+    F[l]: [d, m] embedding of layer l's wires (the correction layer after computation layer l reads
+    and its output is re-embedded with F[l+1]).
+    """
+
+    cfg: DeepBooleanConfig
+    gates: list[torch.Tensor] = field(default_factory=list)  # [m, 2] per layer
+    is_or: list[torch.Tensor] = field(default_factory=list)  # [m] bool per layer
+    compute: list[ReadLayer] = field(default_factory=list)
+    correct: list[ReadLayer] = field(default_factory=list)
+    F: list[torch.Tensor] = field(default_factory=list)
+
+    def truth(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Exact wire values after every layer: depth × [batch, m]."""
+        out, y = [], x
+        for gates, is_or in zip(self.gates, self.is_or, strict=True):
+            a, b = y[:, gates[:, 0]], y[:, gates[:, 1]]
+            y = torch.where(is_or, torch.maximum(a, b), a * b)
+            out.append(y)
+        return out
+
+    def run(self, x: torch.Tensor, corrected: bool) -> list[torch.Tensor]:
+        """Emulated wire values read after every computation layer (after its correction layer when
+        `corrected`): depth × [batch, m]. x: [batch, m] input wires."""
+        out, y = [], x.float()
+        for layer in range(self.cfg.depth):
+            y = self.compute[layer].forward(y @ self.F[layer].T, self.F[layer])
+            if corrected:
+                y = self.correct[layer].forward(y @ self.F[layer + 1].T, self.F[layer + 1])
+            out.append(y)
+        return out
+
+
+def build_deep(cfg: DeepBooleanConfig) -> DeepBoolean:
+    """Random circuit (half AND, half OR gates on random pairs per layer) and its emulation."""
+    device = resolve_device(cfg.device)
+    gen = make_generator(cfg.seed, device)
+    net = DeepBoolean(cfg=cfg)
+    for _ in range(cfg.depth + 1):
+        net.F.append(random_embedding(cfg.d, cfg.m, gen, device))
+    for _ in range(cfg.depth):
+        a = torch.randint(cfg.m, (cfg.m,), generator=gen, device=device)
+        b = (a + 1 + torch.randint(cfg.m - 1, (cfg.m,), generator=gen, device=device)) % cfg.m
+        gates = torch.stack([a, b], 1)
+        is_or = torch.rand(cfg.m, generator=gen, device=device) < 0.5
+        net.gates.append(gates)
+        net.is_or.append(is_or)
+        net.compute.append(computation_layer(cfg.m, cfg.d, cfg.k, gates, is_or, gen, cfg.margin))
+        net.correct.append(correction_layer(cfg.m, cfg.d, cfg.k_correct, cfg.theta, gen))
+    return net
+
+
+def depth_errors(net: DeepBoolean, x: torch.Tensor, corrected: bool) -> list[dict[str, float]]:
+    """Per layer: RMS error over all wires, RMS on wires that are on, fraction of wrong bits
+    (|error| ≥ 1/2) and mean number of wires on."""
+    stats = []
+    for got, true in zip(net.run(x, corrected), net.truth(x), strict=True):
+        err = got - true
+        on = true > 0.5
+        stats.append(
+            {
+                "rms": float(err.square().mean().sqrt()),
+                "rms_on": float(err[on].square().mean().sqrt()) if on.any() else 0.0,
+                "wrong_bits": float((err.abs() >= 0.5).float().mean()),
+                "wrong_per_input": float((err.abs() >= 0.5).float().sum(1).mean()),
+                "on_per_input": float(on.float().sum(1).mean()),
+            }
+        )
+    return stats
+
+
+def sparse_inputs(net: DeepBoolean, x: torch.Tensor, max_on: int) -> torch.Tensor:
+    """The rows of x whose circuit keeps at most max_on wires on at every layer (the sparse regime
+    the construction is for; a random AND/OR circuit's activity drifts for some inputs)."""
+    keep = torch.ones(len(x), dtype=torch.bool, device=x.device)
+    for t in net.truth(x):
+        keep &= t.sum(1) <= max_on
+    return x[keep]

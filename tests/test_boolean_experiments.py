@@ -1,0 +1,170 @@
+import json
+import math
+
+import numpy as np
+import pytest
+import yaml
+
+from superpose.circuits import boolean_deep as D
+from superpose.circuits.boolean import make_config
+from superpose.experiments import chosen_gates as CG
+from superpose.experiments import get_experiment
+from superpose.experiments import uand as U
+from superpose.experiments import uand_deep as UD
+from test_cli import assert_one_line_error, run_cli
+
+
+def test_formula_claims_flip_on_doctored_means():
+    pred = {"both": 0.2, "one": 0.4, "neither": 0.112}
+    good = U.formula_claims(dict(pred), pred, 3, 0.2, 0.05)
+    assert all(c.passed for c in good)
+    bad = U.formula_claims({**pred, "neither": 0.14}, pred, 3, 0.2, 0.05)
+    assert [c.passed for c in bad] == [True, True, False]
+
+
+def test_noise_and_linear_claims_flip():
+    assert U.noise_claim(1.0, 1.02).passed
+    assert not U.noise_claim(1.3, 1.0).passed
+    assert U.linear_vs_uand_claim(0.25, 0.1).passed
+    assert not U.linear_vs_uand_claim(0.25, 0.3).passed
+    assert not U.linear_vs_uand_claim(0.3, 0.1).passed
+
+
+def test_slope_fit_recovers_planted_exponents():
+    m = np.array([200, 400, 800, 1600, 3200] * 4, dtype=float)
+    d = np.repeat([300.0, 800.0, 2000.0, 5000.0], 5)
+    err = np.sqrt(5.0 / d + 3.0 * m / d**1.5)
+    fit = U.fit_two_term(m, d, err)
+    assert fit["exponent"] == pytest.approx(2 / 3, abs=0.03)
+    slope, _ = U.fit_loglog([100, 1000], [50, 50 * 10 ** (2 / 3)])
+    assert slope == pytest.approx(2 / 3)
+
+
+def test_scaling_claims_flip():
+    fit = {"exponent": 0.68, "gamma": 1.0, "beta": 1.47, "rms_relative_residual": 0.1}
+    assert U.slope_claim("basis", 0.02, (0.0, 0.05), 0.15).passed
+    assert not U.slope_claim("basis", 0.4, (0.3, 0.5), 0.15).passed  # width grows with m
+    assert U.slope_claim("superposed", 0.45, (0.4, 0.5), 0.15, 0.0, fit).passed
+    flat = {**fit, "exponent": 0.2}
+    assert not U.slope_claim("superposed", 0.45, (0.4, 0.5), 0.15, 0.0, flat).passed
+    assert not U.slope_claim("superposed", 0.1, (0.0, 0.2), 0.15, 0.0, fit).passed
+
+
+def test_capacity_claims_flip():
+    assert CG.superposition_claim({2: [6.0, 8.0], 3: [10.0, 10.0]}, 0.25).passed
+    assert not CG.superposition_claim({2: [0.5, 8.0]}, 0.25).passed
+    assert CG.linear_claim(1.0).passed and not CG.linear_claim(0.3).passed
+    assert CG.bound_claim([100, 200], [600, 1600]).passed
+    assert not CG.bound_claim([100], [100_000]).passed
+    g = CG.bound_gates(100.0)
+    assert math.sqrt(g * math.log(g)) == pytest.approx(100.0, rel=1e-3)
+
+
+def _layers(rms, wrong=0.0):
+    return [{"rms": r, "wrong_bits": wrong, "wrong_per_input": wrong} for r in rms]
+
+
+def test_deep_claims_flip():
+    flat = _layers([0.03, 0.035, 0.04, 0.03])
+    grows = _layers([0.03, 0.1, 0.5, 2.0])
+    assert UD.bounded_claim(100, 4000, flat).passed
+    assert not UD.bounded_claim(100, 4000, grows).passed
+    assert UD.grows_claim({100: flat, 400: grows}, 1.5).passed
+    assert not UD.grows_claim({100: grows, 400: flat}, 1.5).passed
+    assert UD.width_claim(1000, 2000).passed and not UD.width_claim(1000, 250).passed
+
+
+def test_deep_emulation_is_exact_without_noise_sources():
+    # one wire per gate's neurons and no superposition noise (m tiny vs d): first layer exact-ish
+    cfg = make_config(D.DeepBooleanConfig, m=8, d=600, s=2, depth=3, k=4, k_correct=4)
+    net = D.build_deep(cfg)
+    import torch
+
+    from superpose.circuits.boolean import exact_inputs
+
+    x = exact_inputs(8, 2)
+    for corrected in (False, True):
+        stats = D.depth_errors(net, x, corrected)
+        assert len(stats) == 3
+        assert stats[0]["wrong_bits"] == 0
+    truth = net.truth(x)
+    assert torch.equal(truth[0], torch.where(net.is_or[0], torch.maximum(
+        x[:, net.gates[0][:, 0]], x[:, net.gates[0][:, 1]]), x[:, net.gates[0][:, 0]] * x[:, net.gates[0][:, 1]]))  # fmt: skip
+
+
+def test_computation_layer_exact_on_isolated_gates():
+    import torch
+
+    gates = torch.tensor([[0, 1], [2, 3]])
+    is_or = torch.tensor([False, True])
+    layer = D.computation_layer(4, 30, 3, gates, is_or, torch.Generator().manual_seed(0), 0.3)
+    F = torch.eye(4)
+    for a, b, c, e in [(0, 0, 0, 0), (1, 1, 0, 0), (0, 0, 1, 0), (0, 0, 1, 1), (1, 0, 0, 0)]:
+        y = torch.tensor([[a, b, c, e]], dtype=torch.float32)
+        out = layer.forward(y @ F.T, F)
+        # neurons of the two gates may overlap; with one gate's inputs off the other is exact
+        if c == e == 0:
+            assert out[0, 0].item() == pytest.approx(a * b, abs=1e-6)
+        if a == b == 0:
+            assert out[0, 1].item() == pytest.approx(max(c, e), abs=1e-6)
+
+
+def test_bad_deep_config():
+    from superpose.errors import SuperposeError
+
+    with pytest.raises(SuperposeError, match="s = 9"):
+        make_config(D.DeepBooleanConfig, m=8, s=9)
+    with pytest.raises(SuperposeError, match="theta"):
+        make_config(D.DeepBooleanConfig, theta=0.5)
+
+
+def test_experiments_registered():
+    for name in ("uand-errors", "uand-scaling", "uand-deep", "chosen-gates-capacity"):
+        exp = get_experiment(name)
+        assert exp.quick_seconds <= 60
+
+
+def test_uand_errors_quick_through_cli(tmp_path):
+    proc = run_cli("reproduce", "--only", "uand-errors", "--out", str(tmp_path), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    claims = json.loads((tmp_path / "uand-errors" / "claims.json").read_text())
+    assert len(claims) == 5 and all(c["passed"] for c in claims)
+    assert (tmp_path / "uand-errors" / "uand_case_errors.png").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["uand-scaling", "uand-deep", "chosen-gates-capacity"])
+def test_other_quick_forms_through_cli(tmp_path, name):
+    proc = run_cli("reproduce", "--only", name, "--out", str(tmp_path), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    rec = json.loads((tmp_path / name / "result.json").read_text())
+    assert rec["status"] == "ok" and rec["claims"]
+
+
+def test_uand_build_cli(tmp_path):
+    cfg = tmp_path / "u.yaml"
+    cfg.write_text(
+        yaml.safe_dump({"construction": "uand", "uand": {"m": 10, "d": 200, "s": 3, "p": 0.3}})
+    )
+    proc = run_cli("uand", "build", str(cfg), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    truth = json.loads((tmp_path / "out" / "ground_truth.json").read_text())
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    assert truth["pairs_listed"] == 45 and stats["method"] == "exhaustive"
+    from safetensors.torch import load_file
+
+    w = load_file(tmp_path / "out" / "weights.safetensors")
+    assert w["W"].shape == (200, 10) and w["readout"].shape == (45, 200)
+    # the saved readout reproduces the stats: a pair's readout row averages its listed neurons
+    first = truth["pairs"][0]
+    assert sorted(w["readout"][0].nonzero().squeeze(1).tolist()) == first["neurons"]
+
+
+def test_uand_build_bad_config_is_one_line(tmp_path):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml.safe_dump({"construction": "uand", "uand": {"m": 3, "s": 5}}))
+    proc = run_cli("uand", "build", str(cfg), "--out", str(tmp_path / "out"))
+    assert_one_line_error(proc, "bad.yaml", "s = 5")
+    cfg.write_text(yaml.safe_dump({"construction": "uand", "uand": {"p": 2}}))
+    proc = run_cli("uand", "build", str(cfg), "--out", str(tmp_path / "out"))
+    assert_one_line_error(proc, "bad.yaml", "'p'")
