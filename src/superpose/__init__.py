@@ -2,6 +2,14 @@
 
 __version__ = "0.1.0"
 
+from .circuits.boolean import (
+    BooleanLayer,
+    ChosenGatesConfig,
+    UAndConfig,
+    build_chosen_gates,
+    build_uand,
+)
+from .circuits.boolean_deep import DeepBooleanConfig, build_deep
 from .config import FrozenConfig, dump_yaml, load_yaml
 from .errors import SuperposeError
 from .features import FeatureConfig, FeatureDistribution
@@ -18,6 +26,9 @@ from .toy.models import ToyModel
 from .toy.train import TrainResult, train
 
 __all__ = [
+    "BooleanLayer",
+    "ChosenGatesConfig",
+    "DeepBooleanConfig",
     "FeatureConfig",
     "FeatureDistribution",
     "FrozenConfig",
@@ -26,7 +37,11 @@ __all__ = [
     "ToyModel",
     "TrainConfig",
     "TrainResult",
+    "UAndConfig",
     "__version__",
+    "build_chosen_gates",
+    "build_deep",
+    "build_uand",
     "dimensions_per_feature",
     "dump_yaml",
     "feature_dimensionality",

@@ -122,6 +122,15 @@ def build_and_save(cfg: BuildConfig, out: Path, source: str = "build config") ->
         }
         readout = layer.readout_matrix()
         config_dump = ccfg
+    # never silently wrong: the dense weights and saved readout reproduce the layer's readouts
+    check_x = B.sample_inputs(8, layer.m, min(2, layer.m), make_generator(0, layer.conn.device))
+    h_dense = torch.relu(layer.embed(check_x) @ layer.weights().T + layer.bias)
+    if layer.gates is None:
+        want = layer.readout(layer.hidden(check_x), pairs)
+    else:
+        want = layer.gate_readout(layer.hidden(check_x))
+    if not torch.allclose(h_dense @ readout.T, want, atol=1e-4):
+        raise SuperposeError("internal check failed: saved weights do not reproduce the readouts")
     tensors = {
         "W": layer.weights().cpu().contiguous(),
         "b": torch.full((layer.d,), layer.bias),

@@ -139,6 +139,7 @@ def run_deep(cfg: UAndDeepConfig, ctx: RunContext) -> ExperimentResult:
             f"Deep AND/OR circuit in superposition, d={cfg.d}, s={cfg.s}, k={cfg.k}, "
             f"θ={cfg.theta}, β={cfg.margin} (RMS capped at 10)",
             "RMS error over all wires",
+            log=True,
         ),
         P.error_vs_depth(
             {
@@ -154,6 +155,7 @@ def run_deep(cfg: UAndDeepConfig, ctx: RunContext) -> ExperimentResult:
             ctx.figure_path("deep_wrong_bits_vs_depth"),
             f"Wrong bits (|error| ≥ 1/2) per input, d={cfg.d}",
             "wrong bits per input",
+            log=True,
         ),
     ]
     failed = [r["m"] for r in rows if r["m"] not in ok]

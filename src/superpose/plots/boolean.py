@@ -59,6 +59,8 @@ def width_scaling(
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    ax.yaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_xlabel("features m")
     ax.set_ylabel("neurons d needed for target error")
     ax.set_title(title, fontsize=9)
@@ -67,12 +69,14 @@ def width_scaling(
 
 
 def error_vs_depth(
-    curves: dict[str, Sequence[float]], path: str | Path, title: str, ylabel: str
+    curves: dict[str, Sequence[float]], path: str | Path, title: str, ylabel: str, log: bool = False
 ) -> Path:
-    """One line per variant: error after each layer."""
+    """One line per variant: error after each layer (symlog y-axis when `log`)."""
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for name, ys in curves.items():
         ax.plot(np.arange(1, len(ys) + 1), ys, "o-", label=name)
+    if log:
+        ax.set_yscale("symlog", linthresh=0.01)
     ax.set_xlabel("layer")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
