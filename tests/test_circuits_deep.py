@@ -5,7 +5,14 @@ import torch
 from safetensors.torch import load_file
 
 from superpose.circuits.deep import CiS2Config, build_cis2, dense_forward, verify_network
-from superpose.circuits.errors import measure, run_profile
+from superpose.circuits.errors import (
+    active_hosts,
+    inactive_preactivation_noise,
+    margin_noise_scale,
+    margins_held,
+    measure,
+    run_profile,
+)
 from superpose.circuits.io import save_cis2
 from superpose.circuits.residual import CiS1Config, build_cis1, sample_residual_inputs
 from superpose.circuits.small import random_circuits, sample_inputs
@@ -56,6 +63,23 @@ def test_z1_exact_at_layer1_and_decomposition_sums(net, gen):
     for k in range(net.L):
         total = v["overlap"][k] + v["relu"][k] + v["propagation"][k]
         assert torch.allclose(total, v["total"][k], atol=1e-6)
+
+
+def test_margins_held_oracle_and_inactive_noise(net, gen):
+    x, mask = sample_inputs(net.circuits, 32, 2, gen)
+    hosts = active_hosts(net, mask, 0)
+    for b in range(2):
+        want = torch.zeros(net.width, dtype=torch.bool)
+        want[net.hosts(0)[mask[b]].reshape(-1)] = True
+        assert torch.equal(hosts[b], want)
+    held = margins_held(net, x, mask)
+    prof = measure(net, x, mask)
+    # layer 1: only active-hosting neurons can be on anyway, so the oracle changes nothing
+    assert held["active"][0] == pytest.approx(prof.active["total"][0], abs=1e-9)
+    assert held["inactive"][0] == pytest.approx(prof.inactive["total"][0], abs=1e-9)
+    noise = inactive_preactivation_noise(net, x, mask)
+    assert noise[0] == 0.0 and all(v > 0 for v in noise[1:])
+    assert margin_noise_scale(6, 3, 557, 1000, 4) == pytest.approx((6 * 3 * 557 * 16 / 1e6) ** 0.5)
 
 
 def test_regime_errors_name_the_limit():

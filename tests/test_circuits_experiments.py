@@ -54,6 +54,19 @@ def test_depth_claims_flip():
     assert not cis2.claim_inactive_flat(explosive, 1000).passed
 
 
+def test_margins_held_claim_flips():
+    held = {2: {"active": [0.1, 0.2, 0.3, 0.4, 0.5], "inactive": [0.01, 0.011, 0.01, 0.01, 0.01]}}
+    broken = {
+        2: {"active": [0.001, 0.01, 0.1, 1.0, 10.0], "inactive": [0.01, 0.02, 0.05, 0.1, 0.3]}
+    }
+    flat_but_growing_inactive = {
+        2: {"active": held[2]["active"], "inactive": broken[2]["inactive"]}
+    }
+    assert cis2.claim_linear_if_margins_hold(held).passed
+    assert not cis2.claim_linear_if_margins_hold(broken).passed
+    assert not cis2.claim_linear_if_margins_hold(flat_but_growing_inactive).passed
+
+
 def test_formula_claims_flip():
     right = {2: profile([0.0] * 3, overlap_inactive=[0.008] * 3)}
     wrong = {2: profile([0.0] * 3, overlap_inactive=[0.03] * 3)}

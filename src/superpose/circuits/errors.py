@@ -107,6 +107,59 @@ def run_profile(net: CiS2Network, z: int, batch: int, seed: int) -> ErrorProfile
     return measure(net, x.to(device), mask.to(device))
 
 
+def active_hosts(net: CiS2Network, mask: torch.Tensor, layer: int) -> torch.Tensor:
+    """[batch, D] bool: large neurons of `layer` that host at least one active circuit (mask: [batch, T])."""
+    on = mask.unsqueeze(-1).expand(-1, -1, net.d).to(net.bias)
+    return net.scatter(on, layer) > 0
+
+
+def margins_held(net: CiS2Network, x: torch.Tensor, mask: torch.Tensor) -> dict[str, list[float]]:
+    """Errors with §2's Case-1 assumption enforced: every large neuron hosting no active circuit is off.
+
+    The paper's propagation estimate assumes such neurons stay off (inactive circuits' margins hold);
+    this oracle forward zeroes them after each ReLU. Returns per-layer MSE per circuit neuron of
+    active and inactive circuits: {"active": [L], "inactive": [L]}.
+    """
+    exact = net.circuits.forward(x)
+    r, act, ina = x, [], []
+    for k in range(net.L):
+        A = net.layer(r, k) * active_hosts(net, mask, k)
+        r = net.read(A, k)
+        act.append(_mse(r - exact[k], mask))
+        ina.append(_mse(r - exact[k], ~mask))
+    return {"active": act, "inactive": ina}
+
+
+def inactive_preactivation_noise(
+    net: CiS2Network, x: torch.Tensor, mask: torch.Tensor, block: int = 0
+) -> list[float]:
+    """Per layer: RMS of W^l·(readout) at neurons of `block` hosting circuits but no active one.
+
+    This is the noise the inactive circuits' negative biases must hold off (block 0 holds the
+    on-indicator a0 of the generated circuits, margin 0.5). Layer 1 is 0 (inputs embedded exactly).
+    """
+    acts = net.forward(x)
+    N = net.block
+    sl = slice(block * N, (block + 1) * N)
+    hosted = torch.zeros(net.width, dtype=torch.bool, device=x.device)
+    out = []
+    for k in range(net.L):
+        r = x if k == 0 else net.read(acts[k - 1], k - 1)
+        h = torch.einsum("tij,btj->bti", net.circuits.weights[:, k].to(r), r)
+        pre = net.scatter(h, k)[:, sl]
+        hosted.zero_()
+        hosted[net.hosts(k).reshape(-1)] = True
+        sel = ~active_hosts(net, mask, k)[:, sl] & hosted[sl]
+        out.append(float(pre[sel].pow(2).mean().sqrt()) if sel.any() else 0.0)
+    return out
+
+
+def margin_noise_scale(S: int, z: int, T: int, D: int, d: int) -> float:
+    """sqrt(S·z·T·d²/D²): predicted RMS of the summed readout noise at one large neuron, in units of
+    the active circuits' activations (T·S·d/D circuits share a neuron, each off by ≈ z·d/D in MSE)."""
+    return (S * z * T * d * d / D**2) ** 0.5
+
+
 def propagation_scale(z: int, T: int, D: int, d: int) -> float:
     """z·T·d²/D²: the propagation error per layer in units of c_w."""
     return z * T * d * d / D**2
@@ -162,9 +215,13 @@ def linear_r2(y: list[float]) -> float:
 __all__ = [
     "PARTS",
     "ErrorProfile",
+    "active_hosts",
     "fit_c_w",
     "fit_loglog",
+    "inactive_preactivation_noise",
     "linear_r2",
+    "margin_noise_scale",
+    "margins_held",
     "measure",
     "predicted",
     "propagation_scale",

@@ -119,6 +119,10 @@ def run(cfg: Cis1VsCis2Config, ctx: RunContext) -> ExperimentResult:
         notes=[
             "Relative error = readout MSE / mean square of the exact activations (CiS1: residual stream), active circuits.",
             "CiS1 circuits: random residual MLPs (m = d neurons, bias −0.3); CiS2 circuits: conditional rotations. Both at the same D and T.",
+            "Where CiS2 grows faster than CiS1 here, the cause is the one measured in cis2-errors: at D=1000, T=557 "
+            "the summed readout noise at a large neuron (RMS ≈ sqrt(S·z·T·d²/D²) of the on-state) breaks the inactive "
+            "circuits' bias margins, so noise-switched neurons compound the error; with those neurons held off, "
+            "CiS2's error grows linearly (cis2-errors, claim linear-depth-if-margins-hold).",
         ],
     )
 
