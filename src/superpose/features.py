@@ -158,19 +158,29 @@ class FeatureDistribution:
         batch: int,
         generator: torch.Generator | None = None,
         feature_major: bool = False,
+        reuse: bool = False,
     ) -> torch.Tensor:
         """Draw a batch: [instances, batch, features].
 
         `feature_major` returns it as a transposed view of a contiguous [instances, features,
         batch] tensor (independent features only; otherwise ignored): the sampler writes that
-        layout (each feature's rows in order), and the trainer computes in it throughout."""
+        layout (each feature's rows in order), and the trainer computes in it throughout.
+        `reuse` writes into a buffer kept by the distribution, overwriting the previous batch
+        drawn with `reuse` (a fresh large tensor per step costs page faults)."""
         if self.config.structure != "independent":
             return self.sample_dense(batch, generator)
         n_cols, n_total = (
             self.n_instances * self.n_features,
             self.n_instances * batch * self.n_features,
         )
-        buf = torch.zeros(n_total + 1, device=self.device)  # last slot: draws past the batch
+        # last slot: draws past the batch
+        buf = self.__dict__.get("_buffer") if reuse else None
+        if buf is None or buf.numel() != n_total + 1:
+            buf = torch.zeros(n_total + 1, device=self.device)
+            if reuse:
+                self._buffer = buf
+        else:
+            buf.zero_()
         columns = buf[:n_total].view(n_cols, batch)
         indices, values = [], []
         for geometric, col, param, k, all_on in self._column_groups(batch):

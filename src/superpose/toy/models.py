@@ -103,10 +103,17 @@ class ToyModel(nn.Module):
         # (baddbmm with a broadcast bias is ~3x slower than bmm on CPU)
         h1 = torch.cat([h, h.new_ones(inst, batch, 1)], dim=2)  # [I, B, m+1]
         w1 = torch.cat([w_out, self.b[:, None, :]], dim=1)  # [I, m+1, n]
+        # the two [I, B, n] intermediates live in buffers reused across steps (fresh large
+        # tensors every step cost page faults); laid out like x so elementwise passes are linear
         if x.transpose(1, 2).is_contiguous():  # feature-major x: pre in the same layout
-            pre = torch.bmm(w1.transpose(1, 2), h1.transpose(1, 2)).transpose(1, 2)
+            shape = (inst, x.shape[2], batch)
+            pre_buf, d_buf = self._workspace(shape, x), self._workspace(shape, x, 1)
+            pre = torch.bmm(w1.transpose(1, 2), h1.transpose(1, 2), out=pre_buf).transpose(1, 2)
+            d = d_buf.transpose(1, 2)
         else:
-            pre = torch.bmm(h1, w1)  # [I, B, n]
+            shape = (inst, batch, x.shape[2])
+            pre = torch.bmm(h1, w1, out=self._workspace(shape, x))  # [I, B, n]
+            d = self._workspace(shape, x, 1)
         loss = None
         if need_loss:
             out = pre if self.kind == "linear" else torch.relu(pre)
@@ -117,12 +124,9 @@ class ToyModel(nn.Module):
         # d loss / d pre = D · c with D = (out − target) where the output ReLU is on, else 0, and
         # c = 2 I / B per feature; c is folded into the small matrices so the big D needs no pass.
         # Float arithmetic only: boolean masks (masked_fill, where) are ~10x slower on CPU here.
-        target = self.target(x)
-        if self.kind == "linear":
-            d = pre.sub_(target)
-        else:
-            # ReLU's own backward kernel: (pre − target) where pre > 0, else 0, in two passes
-            d = pre.sub(target)
+        torch.sub(pre, self.target(x), out=d)
+        if self.kind != "linear":
+            # ReLU's own backward kernel: (pre − target) where pre > 0, else 0
             torch.ops.aten.threshold_backward.grad_input(d, pre, 0.0, grad_input=d)
         c = importance * (2.0 / batch)  # [I, n]
         g_h = torch.bmm(d, (w_out * c[:, None, :]).transpose(1, 2))  # [I, B, m]
@@ -141,6 +145,14 @@ class ToyModel(nn.Module):
             self.W.grad = g_enc
             self.W_out.grad = g_dec.transpose(1, 2).contiguous()
         return loss
+
+    def _workspace(self, shape: tuple[int, ...], like: torch.Tensor, slot: int = 0) -> torch.Tensor:
+        """A scratch tensor of `shape` kept between calls (contents undefined)."""
+        spaces = self.__dict__.setdefault("_spaces", {})
+        buf = spaces.get(slot)
+        if buf is None or buf.shape != shape or buf.device != like.device:
+            buf = spaces[slot] = torch.empty(shape, device=like.device, dtype=like.dtype)
+        return buf
 
     def select_instances(self, index: torch.Tensor) -> ToyModel:
         """A new model holding only the given instances (used by best-of-N)."""

@@ -77,7 +77,7 @@ def train_step(
 ) -> torch.Tensor | None:
     """One optimiser step on a fresh batch (the loop body of `train`, also timed by the
     benchmarks); returns the per-instance loss [instances] when `need_loss`."""
-    x = dist.sample(cfg.batch_size, generator, feature_major=True)
+    x = dist.sample(cfg.batch_size, generator, feature_major=True, reuse=True)
     if grads_fn is None:
         loss = model.loss_and_grads(x, importance, cfg.l1_hidden, need_loss=need_loss)
     else:
