@@ -230,8 +230,8 @@ register(
         quick=NonuniformConfig(n_density=7, seeds=8, steps=600, continue_steps=200),
         full=NonuniformConfig(n_density=16, seeds=24, steps=1500, continue_steps=400, nodes=5),
         runner=run,
-        quick_seconds=30,
-        full_seconds=300,
+        quick_seconds=20,
+        full_seconds=800,
         paper="TMS 'Non-uniform superposition', perturbing a single feature",
     )
 )

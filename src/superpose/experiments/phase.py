@@ -219,7 +219,7 @@ def _register(case: str, quick_grid: int, quick_seconds: float, full_seconds: fl
                 check_steps=2000,
                 check_restarts=3,
             ),
-            full=PhaseConfig(case=case, nodes=4 if case == "3x2" else 8, steps=300),
+            full=PhaseConfig(case=case, nodes=4 if case == "3x2" else 6, steps=300),
             runner=run,
             quick_seconds=quick_seconds,
             full_seconds=full_seconds,
@@ -228,5 +228,5 @@ def _register(case: str, quick_grid: int, quick_seconds: float, full_seconds: fl
     )
 
 
-_register("2x1", 20, 15, 30)
-_register("3x2", 16, 30, 90)
+_register("2x1", 20, 10, 40)
+_register("3x2", 16, 15, 80)

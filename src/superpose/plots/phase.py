@@ -35,7 +35,9 @@ def phase_diagrams(
     imp, dens = importance.cpu().numpy(), density.cpu().numpy()
     order = np.argsort(dens)
     cmap = ListedColormap(PHASE_COLORS)
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.2), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(5 * len(panels), 4.4), squeeze=False, constrained_layout=True
+    )
     for ax, (name, phase) in zip(axes[0], panels, strict=True):
         grid = phase.cpu().numpy().T[order]  # [D, R], density ascending
         ax.pcolormesh(_edges(imp), _edges(dens[order]), grid, cmap=cmap, vmin=-0.5, vmax=2.5)
