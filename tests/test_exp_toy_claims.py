@@ -128,6 +128,7 @@ def test_abs_value_claims_flip():
     from superpose.experiments.abs_value import (
         claim_loss_below_baseline,
         claim_motif_present,
+        claim_polysemantic_neurons_grow,
         claim_superposition_grows,
         no_superposition_baseline,
     )
@@ -138,6 +139,8 @@ def test_abs_value_claims_flip():
     base = torch.tensor([1.0, 1.0])
     assert claim_loss_below_baseline(torch.tensor([1.0, 0.5]), base).passed
     assert not claim_loss_below_baseline(torch.tensor([1.0, 0.95]), base).passed
+    assert claim_polysemantic_neurons_grow(torch.tensor([0, 5, 30]), 40).passed
+    assert not claim_polysemantic_neurons_grow(torch.tensor([30, 5, 3]), 40).passed
     assert claim_motif_present([[], [(0, 1, 2, 3)]]).passed
     assert not claim_motif_present([[], []]).passed
     # baseline: features m/2.. answered by E|x|; dense uniform [-1, 1] has Var|x| = 1/12

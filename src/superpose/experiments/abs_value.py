@@ -80,6 +80,19 @@ def claim_loss_below_baseline(
     )
 
 
+def claim_polysemantic_neurons_grow(poly_counts: torch.Tensor, m: int) -> Claim:
+    """Polysemantic neurons (≥ 2 features with ≥ 10 % of the squared input weight) grow with
+    sparsity: sparsest > densest, and at least m/2 at the sparsest. poly_counts: [instances]."""
+    ok = int(poly_counts[-1]) > int(poly_counts[0]) and int(poly_counts[-1]) >= m // 2
+    return Claim(
+        id="polysemantic-neurons-grow-with-sparsity",
+        statement="Neurons become polysemantic (superposition in the hidden layer) as sparsity grows.",
+        measured=poly_counts.tolist(),
+        expected=f"last > first and last ≥ {m // 2}",
+        passed=ok,
+    )
+
+
 def claim_motif_present(motifs: list[list[tuple[int, int, int, int]]]) -> Claim:
     """The asymmetric-superposition motif (with its inhibiting neuron) occurs in some model."""
     counts = [len(m) for m in motifs]
@@ -113,7 +126,7 @@ def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
     poly = metrics.polysemanticity(W_in)  # [instances, hidden]
     shares = metrics.neuron_feature_shares(W_in) >= 0.1  # [instances, hidden, features]
     # feature i is in superposition when it shares a polysemantic neuron with another feature
-    in_sup = (shares & (poly >= 2)[..., None]).any(-2) & computed
+    in_sup = (shares & (poly >= 2)[..., None]).any(-2)
     loss = res.final_loss.cpu()
     baseline = no_superposition_baseline(
         res.importance[0].cpu(), torch.tensor(cfg.sparsities), cfg.n_hidden
@@ -147,6 +160,7 @@ def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
         save_figure(fig, ctx.figure_path("loss_vs_baseline")),
     ]
     claims = [
+        claim_polysemantic_neurons_grow((poly >= 2).sum(-1), cfg.n_hidden),
         claim_superposition_grows(n_computed, cfg.n_hidden),
         claim_loss_below_baseline(loss, baseline),
         claim_motif_present(motifs),

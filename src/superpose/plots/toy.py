@@ -178,5 +178,5 @@ def neuron_stacks_superposition(
         plt.Rectangle((0, 0), 1, 1, color=cool(0.7)),
     ]
     axes[0, -1].legend(handles, ["in superposition", "dedicated"], fontsize=7, loc="upper right")
-    fig.suptitle(title)
+    fig.suptitle(title, y=1.06)
     return save_figure(fig, path)
