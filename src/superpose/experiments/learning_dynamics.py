@@ -19,31 +19,43 @@ from .base import Claim, Experiment, ExperimentResult, RunContext
 
 
 class LearningDynamicsConfig(FrozenConfig):
-    n_features: int = Field(10, ge=2, le=10_000, description="features n (uniform importance)")
-    n_hidden: int = Field(5, ge=1, le=10_000, description="hidden dimensions m")
-    sparsity: float = Field(0.9, ge=0, lt=1, description="feature sparsity S")
+    n_features: int = Field(20, ge=2, le=10_000, description="features n (uniform importance)")
+    n_hidden: int = Field(10, ge=1, le=10_000, description="hidden dimensions m")
+    sparsity: float = Field(0.95, ge=0, lt=1, description="feature sparsity S")
     n_models: int = Field(8, ge=1, le=1000, description="models trained; the most digon-like kept")
     steps: int = Field(10_000, ge=10, description="training steps")
     lr: float = Field(1e-3, gt=0, le=1, description="learning rate (paper: 1e-3)")
     snapshot_every: int = Field(20, ge=1, description="steps between weight snapshots")
     eval_batch: int = Field(8192, ge=64, description="fixed samples scoring every snapshot")
-    top: float = Field(0.1, gt=0, lt=0.5, description="fraction of intervals counted as jumps")
+    jump: float = Field(
+        0.1, gt=0, le=1, description="a window changing some D_i this much is a jump"
+    )
     seed: int = Field(0, ge=0, description="random seed")
 
 
 def claim_jumps_coincide_with_drops(
-    stats: dict[str, float], min_contrast: float = 2.0, min_jump: float = 0.1
+    stats: dict[str, float],
+    min_contrast: float = 2.0,
+    min_local: float = 1.25,
+    min_jump: float = 0.1,
 ) -> Claim:
-    """Jumps exist (some |ΔD_i| ≥ min_jump in one snapshot interval) and the loss drops at jump
-    intervals are ≥ min_contrast × those elsewhere."""
-    ok = stats["largest_change"] >= min_jump and stats["contrast"] >= min_contrast
+    """Jumps exist (some |ΔD_i| ≥ min_jump within one window), the loss drops at jump windows are
+    ≥ min_contrast × those elsewhere in the learning phase, and ≥ min_local × the median drop of the
+    neighbouring windows (so a smooth joint decay does not pass). NaN statistics fail."""
+    ok = (
+        stats["largest_change"] >= min_jump
+        and stats["contrast"] >= min_contrast
+        and stats["local_contrast"] >= min_local
+    )
     return Claim(
         id="dimensionality-jumps-coincide-with-loss-drops",
-        statement="Jumps in per-feature dimensionality D_i coincide with drops in the loss: the mean "
-        "−Δlog L over the 10 % of snapshot intervals with the largest max_i |ΔD_i| (after a 5 % "
-        "burn-in) is well above the mean over the other intervals.",
+        statement="Jumps in per-feature dimensionality D_i coincide with drops in the loss: over "
+        "windows of 2 % of training within the learning phase, windows where some D_i moves by "
+        "≥ 0.1 have a mean −Δlog L well above the other windows', and above that of their "
+        "neighbouring windows (local contrast).",
         measured=stats,
-        expected=f"largest |ΔD_i| ≥ {min_jump} and contrast ≥ {min_contrast}",
+        expected=f"largest |ΔD_i| ≥ {min_jump}, contrast ≥ {min_contrast}, local contrast ≥ "
+        f"{min_local}",
         passed=bool(ok),
     )
 
@@ -72,7 +84,7 @@ def run(cfg: LearningDynamicsConfig, ctx: RunContext) -> ExperimentResult:
         losses.append((x - out).square().sum(-1).mean())
     D = torch.stack(dims).cpu()  # [snapshots, features]
     L = torch.stack(losses).cpu()  # [snapshots]
-    stats = metrics.jump_loss_coincidence(D, L, cfg.top)
+    stats = metrics.jump_loss_coincidence(D, L, cfg.jump)
     steps = torch.tensor(res.snapshot_steps)
 
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)
@@ -106,7 +118,9 @@ register(
         description="Per-feature dimensionality D_i at weight snapshots next to the loss; do jumps "
         "in D_i coincide with loss drops?",
         config_cls=LearningDynamicsConfig,
-        quick=LearningDynamicsConfig(steps=3000, lr=3e-3),
+        # the paper's lr: a 3x lr compresses learning into a handful of snapshots (tried: n=10,
+        # m=5, S=0.9, lr 3e-3 gave contrast 1.36 over 19 learning-phase windows)
+        quick=LearningDynamicsConfig(steps=4000),
         full=LearningDynamicsConfig(steps=10_000, snapshot_every=10),
         runner=run,
         quick_seconds=10,

@@ -221,29 +221,57 @@ def asymmetric_motifs(
 
 
 def jump_loss_coincidence(
-    dims: torch.Tensor, loss: torch.Tensor, top: float = 0.1, burn_in: float = 0.05
+    dims: torch.Tensor,
+    loss: torch.Tensor,
+    jump: float = 0.1,
+    window: float = 0.02,
+    burn_in: float = 0.02,
+    settled: float = 0.05,
 ) -> dict[str, float]:
     """Do jumps in feature dimensionality coincide with drops in the loss? (TMS learning dynamics)
 
     dims: [snapshots, features] D_i over training; loss: [snapshots] loss at the same snapshots.
-    After dropping the first `burn_in` fraction of intervals (the initial transient, where every
-    quantity moves), each interval t→t+1 gets its largest dimensionality change max_i |ΔD_i| and its
-    loss drop −Δ log L. *Jump* intervals are the `top` fraction with the largest change. Returns the
-    mean loss drop at jump intervals, elsewhere, their ratio (`contrast`; 1 = no coincidence) and
-    the largest change seen.
+    Windows span `window` of the snapshots (w ≥ 1); window t has the change
+    max_i |D_i(t+w) − D_i(t)| and the loss drop log L(t) − log L(t+w). Only windows in the
+    *learning phase* count: after the first `burn_in` (initial transient) and before the loss has
+    settled (log L within `settled` of the total log-loss decrease from its final value) — so a
+    model that simply learns, then stops, does not pass for free. *Jump* windows change some D_i
+    by ≥ `jump`. Returns the mean loss drop at jump windows and at the others, their ratio
+    (`contrast`), the mean ratio of a jump window's drop to the median drop of the windows ±2w
+    around it (`local_contrast`: ≈ 1 when loss and D merely decay together smoothly), the largest
+    change, and the counts. Statistics are NaN without jump windows.
     """
-    start = int(burn_in * (dims.shape[0] - 1))
-    change = dims.diff(dim=0).abs().amax(-1)[start:]
-    drop = -loss.clamp_min(EPS).log().diff()[start:]
-    k = max(1, round(top * len(change)))
-    if len(change) < 2 * k:
-        raise ValueError(f"need at least {2 * k} intervals after burn-in, got {len(change)}")
-    jumps = torch.zeros_like(change, dtype=torch.bool)
-    jumps[change.topk(k).indices] = True
-    at, rest = float(drop[jumps].mean()), float(drop[~jumps].mean())
-    return {
-        "drop_at_jumps": at,
-        "drop_elsewhere": rest,
-        "contrast": at / rest if rest > 0 else float("inf"),
-        "largest_change": float(change.max()),
+    nan = float("nan")
+    T = dims.shape[0]
+    w = max(1, round(window * T))
+    logl = loss.clamp_min(EPS).log()
+    change = (dims[w:] - dims[:-w]).abs().amax(-1)  # [T - w]
+    drop = logl[:-w] - logl[w:]
+    t = torch.arange(T - w)
+    total = float(logl[0] - logl[-1])
+    learning = (t >= burn_in * T) & (logl[:-w] - logl[-1] >= settled * total)
+    change, drop = change[learning], drop[learning]
+    jumps = change >= jump
+    out = {
+        "largest_change": float(change.max()) if len(change) else nan,
+        "jump_windows": int(jumps.sum()),
+        "windows": len(change),
+        "drop_at_jumps": nan,
+        "drop_elsewhere": nan,
+        "contrast": nan,
+        "local_contrast": nan,
     }
+    if not jumps.any() or jumps.all():
+        return out
+    at, rest = float(drop[jumps].mean()), float(drop[~jumps].mean())
+    local = []
+    for i in torch.nonzero(jumps).flatten().tolist():
+        ref = float(drop[max(0, i - 2 * w) : i + 2 * w + 1].median())
+        local.append(float(drop[i]) / ref if ref > 0 else float("inf"))
+    out.update(
+        drop_at_jumps=at,
+        drop_elsewhere=rest,
+        contrast=at / rest if rest > 0 else float("inf"),
+        local_contrast=float(torch.tensor(local).mean()),
+    )
+    return out
