@@ -139,7 +139,7 @@ def neuron_stacks(
         ax.set_xlabel("neuron")
         ax.set_xticks([])
     axes[0, 0].set_ylabel("Σ_i |W_ji| (stacked by feature i)")
-    fig.suptitle(title + " (colour: feature index)")
+    fig.suptitle(title + " (colour: feature index)", y=1.06)
     return save_figure(fig, path)
 
 
