@@ -122,3 +122,76 @@ def test_correlated_claims_flip():
     assert claim_local_orthogonal_bases(local, 3).passed
     mixed = local[:, :, [0, 3, 1, 4, 2, 5]]  # sets now mix the two bases: not orthogonal within
     assert not claim_local_orthogonal_bases(mixed, 3).passed
+
+
+def test_abs_value_claims_flip():
+    from superpose.experiments.abs_value import (
+        claim_loss_below_baseline,
+        claim_motif_present,
+        claim_polysemantic_neurons_grow,
+        claim_superposition_grows,
+        no_superposition_baseline,
+    )
+
+    assert claim_superposition_grows(torch.tensor([18, 20, 26]), 40).passed
+    assert not claim_superposition_grows(torch.tensor([18, 20, 12]), 40).passed
+    assert not claim_superposition_grows(torch.tensor([18, 19, 20]), 40).passed  # never > m/2
+    base = torch.tensor([1.0, 1.0])
+    assert claim_loss_below_baseline(torch.tensor([1.0, 0.5]), base).passed
+    assert not claim_loss_below_baseline(torch.tensor([1.0, 0.95]), base).passed
+    assert claim_polysemantic_neurons_grow(torch.tensor([0, 5, 30]), 40).passed
+    assert not claim_polysemantic_neurons_grow(torch.tensor([30, 5, 3]), 40).passed
+    assert claim_motif_present([[], [(0, 1, 2, 3)]]).passed
+    assert not claim_motif_present([[], []]).passed
+    # baseline: features m/2.. answered by E|x|; dense uniform [-1, 1] has Var|x| = 1/12
+    imp = torch.ones(6)
+    got = no_superposition_baseline(imp, torch.tensor([0.0]), 4)
+    assert torch.allclose(got, torch.tensor([4 / 12]))
+
+
+def test_asymmetric_motif_detected_only_when_present():
+    m, n = 4, 3
+    W_in, W_out = torch.zeros(1, m, n), torch.zeros(1, n, m)
+    W_in[0, 0, 0], W_in[0, 0, 1] = 2.0, -0.5  # asymmetric neuron: a=0 strong, b=1 weak
+    W_out[0, 0, 0], W_out[0, 1, 0] = 0.5, 2.0  # reciprocal outputs
+    W_in[0, 1, 0] = 1.0  # inhibitor reads a ...
+    W_out[0, 1, 1] = -1.0  # ... and suppresses b
+    W_out[0, 0, 1] = 0.5
+    W_in[0, 2, 2], W_out[0, 2, 2] = 1.0, 1.0  # a plain monosemantic neuron
+    assert metrics.asymmetric_motifs(W_in, W_out) == [[(0, 1, 0, 1)]]
+    no_inhibit = W_out.clone()
+    no_inhibit[0, 1, 1] = 0.0
+    assert metrics.asymmetric_motifs(W_in, no_inhibit) == [[]]
+    symmetric = W_out.clone()
+    symmetric[0, 1, 0] = 0.5  # equal output weights: ordinary superposition
+    assert metrics.asymmetric_motifs(W_in, symmetric) == [[]]
+
+
+def test_abs_gains_of_exact_abs_circuit():
+    W_in = torch.tensor([[[1.0], [-1.0]]])  # [1, 2 neurons, 1 feature]
+    W_out = torch.tensor([[[1.0, 1.0]]])  # [1, 1 feature, 2 neurons]
+    pos, neg = metrics.abs_gains(W_in, W_out)
+    assert float(pos) == 1.0 and float(neg) == 1.0
+    assert metrics.abs_computed(W_in, W_out).all()
+    assert not metrics.abs_computed(W_in[:, :1], W_out[:, :, :1]).all()  # half-wave only
+
+
+def test_jump_claim_flips():
+    from superpose.experiments.learning_dynamics import claim_jumps_coincide_with_drops
+
+    T = 400
+    t = torch.arange(T, dtype=torch.float32)
+    D = torch.where(t < 100, 1.0, 0.5)[:, None].repeat(1, 3)  # a jump at step 100
+    D[:, 0] = 0.5 + 0.3 * torch.exp(-t / 80)  # another feature settles smoothly
+    trend = -t / 150  # log-loss decays steadily while learning ...
+    step = torch.where(t < 100, 0.0, -1.0)  # ... and drops at the jump
+    flat = torch.where(t < 200, trend, trend[199])  # then settles
+    stats = metrics.jump_loss_coincidence(D, (flat + step).exp())
+    assert claim_jumps_coincide_with_drops(stats).passed, stats
+    elsewhere = torch.where(t < 40, 0.0, -1.0)  # the loss drops, but not at the jump
+    stats = metrics.jump_loss_coincidence(D, (flat + elsewhere).exp())
+    assert not claim_jumps_coincide_with_drops(stats).passed, stats
+    no_jump = D.clone()
+    no_jump[:, 1:] = 0.5 + 0.3 * torch.exp(-t / 80)[:, None]
+    stats = metrics.jump_loss_coincidence(no_jump, (flat + step).exp())
+    assert not claim_jumps_coincide_with_drops(stats).passed, stats

@@ -142,7 +142,12 @@ def run(cfg: L1Config, ctx: RunContext) -> ExperimentResult:
     ax.set_title(f"L1 on hidden activations removes superposition ({title})", fontsize=9)
     figures = [
         save_figure(fig, ctx.figure_path("l1_sweep")),
-        neuron_stacks(W, labels, ctx.figure_path("neuron_stacks"), title + ": neuron stacks"),
+        neuron_stacks(
+            W.clamp_min(0.0),
+            labels,
+            ctx.figure_path("neuron_stacks"),
+            title + ": positive weights per neuron",
+        ),
     ]
     claims = [
         claim_control_superposed(W),

@@ -101,7 +101,12 @@ def run(cfg: PrivilegedBasisConfig, ctx: RunContext) -> ExperimentResult:
     ]
     title = f"ReLU hidden layer, n={cfg.n_features}, m={cfg.n_hidden}, I_i={cfg.importance_decay}^i"
     figures = [
-        neuron_stacks(W, labels, ctx.figure_path("neuron_stacks"), title + ": neuron stack plots"),
+        neuron_stacks(
+            W.clamp_min(0.0),
+            labels,
+            ctx.figure_path("neuron_stacks"),
+            title + ": positive weights per neuron",
+        ),
         wtw_and_norms(W, labels, ctx.figure_path("wtw"), title + ": WᵀW and ‖W_i‖"),
     ]
     claims = [

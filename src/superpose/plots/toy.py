@@ -139,5 +139,44 @@ def neuron_stacks(
         ax.set_xlabel("neuron")
         ax.set_xticks([])
     axes[0, 0].set_ylabel("Σ_i |W_ji| (stacked by feature i)")
-    fig.suptitle(title + " (colour: feature index)")
+    fig.suptitle(title + " (colour: feature index)", y=1.06)
+    return save_figure(fig, path)
+
+
+def neuron_stacks_superposition(
+    W: torch.Tensor,
+    in_superposition: torch.Tensor,
+    labels: Sequence[str],
+    path: str | Path,
+    title: str,
+    max_neurons: int = 60,
+) -> Path:
+    """Neuron stack plots with features coloured by superposition: each neuron's bar stacks the
+    |weight| of every feature into it; features in superposition in warm colours, the others in
+    blues (darker = more important). Neurons sorted by their strongest feature.
+    W: [instances, hidden, features], in_superposition: bool [instances, features]."""
+    inst, _, n = W.shape
+    w = np.abs(_np(W))[:, :max_neurons]
+    sup = in_superposition.detach().cpu().numpy()
+    shade = np.linspace(0.95, 0.35, n)
+    warm, cool = plt.get_cmap("autumn"), plt.get_cmap("Blues")
+    fig, axes = plt.subplots(1, inst, figsize=(2.6 * inst + 1, 3.4), squeeze=False, sharey=True)
+    for k in range(inst):
+        ax = axes[0, k]
+        order = np.argsort(w[k].argmax(axis=1) + 1e-3 * -w[k].max(axis=1))
+        bottom = np.zeros(len(order))
+        for i in range(n):
+            col = warm(1 - shade[i]) if sup[k, i] else cool(shade[i])
+            ax.bar(np.arange(len(order)), w[k, order, i], bottom=bottom, color=col, width=0.85)
+            bottom += w[k, order, i]
+        ax.set_title(labels[k], fontsize=8)
+        ax.set_xlabel("neuron (sorted by main feature)")
+        ax.set_xticks([])
+    axes[0, 0].set_ylabel("Σ_i |W_ji| (stacked by feature i)")
+    handles = [
+        plt.Rectangle((0, 0), 1, 1, color=warm(0.3)),
+        plt.Rectangle((0, 0), 1, 1, color=cool(0.7)),
+    ]
+    axes[0, -1].legend(handles, ["in superposition", "dedicated"], fontsize=7, loc="upper right")
+    fig.suptitle(title, y=1.06)
     return save_figure(fig, path)

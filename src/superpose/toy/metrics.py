@@ -183,74 +183,95 @@ def asymmetric_motifs(
     W_out: torch.Tensor,
     ratio: float = 2.0,
     min_weight: float = 0.1,
+    inhibit: float = 0.25,
 ) -> list[list[tuple[int, int, int, int]]]:
     """Find the asymmetric-superposition motif of the absolute-value model (TMS §computation).
 
-    A neuron j reads features a (strongly) and b (weakly) with opposite signs,
-    |W_in[j, a]| ≥ ratio |W_in[j, b]|, and writes them back reciprocally, W_out[b, j] ≥ ratio
-    W_out[a, j] > 0 (like [2, −½] in, [½, 2] out); an inhibiting neuron k ≠ j reads a with the same
-    sign and writes negatively to b (W_out[b, k] < 0), cancelling the positive interference of a
-    on b. Weights count when ≥ `min_weight` × the neuron's largest input (or output) weight.
-    Returns, per instance, the motifs as (j, k, a, b).
+    A neuron j whose two largest input weights are features a (strong) and b (weak, ≥ `min_weight`
+    × strong) with opposite signs, |W_in[j, a]| ≥ ratio |W_in[j, b]|, writing them back
+    reciprocally, W_out[b, j] ≥ ratio W_out[a, j] > 0 (like [2, −½] in, [½, 2] out); and an
+    inhibiting neuron k ≠ j whose largest input weight is a, with the same sign as in j, and which
+    writes negatively to b, W_out[b, k] ≤ −`inhibit` × W_out[a, k] (cancelling a's positive
+    interference on b). W_in: [instances, hidden, features], W_out: [instances, features, hidden].
+    Returns, per instance, the motifs found as (j, k, a, b).
     """
     found: list[list[tuple[int, int, int, int]]] = []
     w_in = W_in.detach().cpu()
-    w_out = W_out.detach().cpu()  # [I, n, m]
+    w_out = W_out.detach().cpu()
     for inst in range(w_in.shape[0]):
         win, wout = w_in[inst], w_out[inst]  # [m, n], [n, m]
-        in_big = win.abs() >= min_weight * win.abs().amax(1, keepdim=True).clamp_min(EPS)
-        out_big = wout.abs() >= min_weight * wout.abs().amax(0, keepdim=True).clamp_min(EPS)
+        top2 = win.abs().topk(2, dim=1).indices  # [m, 2]
         motifs = []
         for j in range(win.shape[0]):
-            feats = torch.nonzero(in_big[j] & out_big[:, j]).flatten().tolist()
-            for a in feats:
-                for b in feats:
-                    if a == b or win[j, a] * win[j, b] >= 0:
-                        continue
-                    if win[j, a].abs() < ratio * win[j, b].abs():
-                        continue
-                    if not (wout[a, j] > 0 and wout[b, j] >= ratio * wout[a, j]):
-                        continue
-                    same_sign = (win[:, a] * win[j, a] > 0) & in_big[:, a]
-                    inhibit = same_sign & (wout[b, :] < 0) & out_big[b, :]
-                    inhibit[j] = False
-                    for k in torch.nonzero(inhibit).flatten().tolist():
-                        motifs.append((j, k, a, b))
+            a, b = int(top2[j, 0]), int(top2[j, 1])
+            strong, weak = win[j, a], win[j, b]
+            if strong * weak >= 0 or weak.abs() < min_weight * strong.abs():
+                continue
+            if strong.abs() < ratio * weak.abs():
+                continue
+            if not (wout[a, j] > 0 and wout[b, j] >= ratio * wout[a, j]):
+                continue
+            for k in range(win.shape[0]):
+                if k == j or int(top2[k, 0]) != a or win[k, a] * strong <= 0:
+                    continue
+                if wout[b, k] <= -inhibit * wout[a, k].abs():
+                    motifs.append((j, k, a, b))
         found.append(motifs)
     return found
 
 
 def jump_loss_coincidence(
-    dims: torch.Tensor, loss: torch.Tensor, jump: float = 0.1, window: int = 1
+    dims: torch.Tensor,
+    loss: torch.Tensor,
+    jump: float = 0.1,
+    window: float = 0.02,
+    burn_in: float = 0.02,
+    settled: float = 0.05,
 ) -> dict[str, float]:
     """Do jumps in feature dimensionality coincide with drops in the loss? (TMS learning dynamics)
 
     dims: [snapshots, features] D_i over training; loss: [snapshots] loss at the same snapshots.
-    An interval t→t+1 holds a *jump* when some |ΔD_i| ≥ `jump`. The loss drop of an interval is
-    −Δ log L; its *excess* is the drop minus the median drop of the intervals within ±`window`*4
-    (the smooth trend). Returns the mean excess drop at jump intervals (±`window` around each) and
-    elsewhere, their contrast (ratio of mean drops, jump vs quiet) and the count of jumps.
+    Windows span `window` of the snapshots (w ≥ 1); window t has the change
+    max_i |D_i(t+w) − D_i(t)| and the loss drop log L(t) − log L(t+w). Only windows in the
+    *learning phase* count: after the first `burn_in` (initial transient) and before the loss has
+    settled (log L within `settled` of the total log-loss decrease from its final value) — so a
+    model that simply learns, then stops, does not pass for free. *Jump* windows change some D_i
+    by ≥ `jump`. Returns the mean loss drop at jump windows and at the others, their ratio
+    (`contrast`), the mean ratio of a jump window's drop to the median drop of the windows ±2w
+    around it (`local_contrast`: ≈ 1 when loss and D merely decay together smoothly), the largest
+    change, and the counts. Statistics are NaN without jump windows.
     """
-    dd = dims.diff(dim=0).abs().amax(-1)  # [T-1]
-    drop = -loss.clamp_min(EPS).log().diff()  # [T-1]
-    is_jump = dd >= jump
-    near = is_jump.clone()
-    for s in range(1, window + 1):
-        near[s:] |= is_jump[:-s]
-        near[:-s] |= is_jump[s:]
-    n_jumps = int(is_jump.sum())
-    if n_jumps == 0 or bool(near.all()):
-        return {
-            "jumps": n_jumps,
-            "drop_at_jumps": float("nan"),
-            "drop_elsewhere": float("nan"),
-            "contrast": float("nan"),
-        }
-    at = float(drop[near].mean())
-    rest = float(drop[~near].mean())
-    return {
-        "jumps": n_jumps,
-        "drop_at_jumps": at,
-        "drop_elsewhere": rest,
-        "contrast": at / rest if rest > 0 else float("inf"),
+    nan = float("nan")
+    T = dims.shape[0]
+    w = max(1, round(window * T))
+    logl = loss.clamp_min(EPS).log()
+    change = (dims[w:] - dims[:-w]).abs().amax(-1)  # [T - w]
+    drop = logl[:-w] - logl[w:]
+    t = torch.arange(T - w)
+    total = float(logl[0] - logl[-1])
+    learning = (t >= burn_in * T) & (logl[:-w] - logl[-1] >= settled * total)
+    change, drop = change[learning], drop[learning]
+    jumps = change >= jump
+    out = {
+        "largest_change": float(change.max()) if len(change) else nan,
+        "jump_windows": int(jumps.sum()),
+        "windows": len(change),
+        "drop_at_jumps": nan,
+        "drop_elsewhere": nan,
+        "contrast": nan,
+        "local_contrast": nan,
     }
+    if not jumps.any() or jumps.all():
+        return out
+    at, rest = float(drop[jumps].mean()), float(drop[~jumps].mean())
+    local = []
+    for i in torch.nonzero(jumps).flatten().tolist():
+        ref = float(drop[max(0, i - 2 * w) : i + 2 * w + 1].median())
+        local.append(float(drop[i]) / ref if ref > 0 else float("inf"))
+    out.update(
+        drop_at_jumps=at,
+        drop_elsewhere=rest,
+        contrast=at / rest if rest > 0 else float("inf"),
+        local_contrast=float(torch.tensor(local).mean()),
+    )
+    return out

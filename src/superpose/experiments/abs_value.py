@@ -1,0 +1,197 @@
+"""TMS §"Computation in superposition": a ReLU hidden layer computing |x| (n=100 features, m=40
+neurons, I=0.8^i, x signed) packs more features than it has neuron pairs as sparsity grows, while
+computing |x| — its loss is well below the best model without superposition — and shows the
+asymmetric-superposition motif."""
+
+from __future__ import annotations
+
+import torch
+from pydantic import Field
+
+from ..config import FrozenConfig
+from ..plots import plt, save_figure
+from ..plots.toy import neuron_stacks_superposition
+from ..toy import metrics
+from ..toy.config import ToyConfig
+from ..toy.train import train
+from . import register
+from .base import Claim, Experiment, ExperimentResult, RunContext
+
+
+class AbsValueConfig(FrozenConfig):
+    n_features: int = Field(100, ge=2, le=10_000, description="features n")
+    n_hidden: int = Field(40, ge=2, le=10_000, description="neurons m")
+    importance_decay: float = Field(0.8, gt=0, le=1, description="I_i = decay**i")
+    sparsities: list[float] = Field(
+        [0.0, 0.5, 0.7, 0.9, 0.97, 0.99, 0.997],
+        min_length=2,
+        description="one instance per sparsity S in [0, 1), densest first",
+    )
+    steps: int = Field(10_000, ge=1, description="training steps")
+    lr: float = Field(1e-3, gt=0, le=1, description="learning rate (paper: 1e-3)")
+    restarts: int = Field(1, ge=1, le=100, description="best-of-N seeds per sparsity")
+    seed: int = Field(0, ge=0, description="random seed")
+
+
+def no_superposition_baseline(
+    importance: torch.Tensor, sparsity: torch.Tensor, n_hidden: int
+) -> torch.Tensor:
+    """Loss of the best model whose neurons each read one feature: |x_i| needs two neurons
+    (ReLU(x) + ReLU(−x)), so the m/2 most important features are computed exactly and every other
+    one is answered by its best constant E|x_i| = p/2 (p = 1 − S), costing I_i Var|x_i| =
+    I_i (p/3 − p²/4). (Giving features one neuron each saves the same per neuron, less when
+    importance decreases.) importance: [features] (decreasing); sparsity: [instances] → [instances]."""
+    p = 1.0 - sparsity.float()
+    rest = importance[n_hidden // 2 :].sum()
+    return rest * (p / 3 - p.square() / 4)
+
+
+def claim_superposition_grows(computed: torch.Tensor, m: int) -> Claim:
+    """Features whose |x| is computed grow with sparsity (never fewer than at a denser setting,
+    slack 1) and exceed the m/2 a model without superposition can compute, at the sparsest.
+    computed: [instances] counts, densest first."""
+    running = computed.cummax(0).values
+    ok = bool((computed >= running - 1).all()) and int(computed[-1]) > m // 2
+    return Claim(
+        id="superposition-grows-with-sparsity",
+        statement=f"The number of features whose |x| is computed (both gains > 0.5) grows with "
+        f"sparsity and exceeds m/2 = {m // 2} (two neurons per feature) at the sparsest.",
+        measured=computed.tolist(),
+        expected=f"non-decreasing (slack 1), last > {m // 2}",
+        passed=ok,
+    )
+
+
+def claim_loss_below_baseline(
+    loss: torch.Tensor, baseline: torch.Tensor, factor: float = 0.8
+) -> Claim:
+    """At the sparsest setting the loss is < factor × the best no-superposition loss."""
+    ratio = float(loss[-1] / baseline[-1].clamp_min(1e-12))
+    return Claim(
+        id="loss-below-no-superposition-baseline",
+        statement="At the sparsest setting the model computes |x| with a loss well below the best "
+        "model without superposition (m/2 features computed exactly, the rest constant).",
+        measured={
+            "loss / baseline at sparsest": ratio,
+            "ratio per sparsity": (loss / baseline).tolist(),
+        },
+        expected=f"< {factor:g}",
+        passed=ratio < factor,
+    )
+
+
+def claim_polysemantic_neurons_grow(poly_counts: torch.Tensor, m: int) -> Claim:
+    """Polysemantic neurons (≥ 2 features with ≥ 10 % of the squared input weight) grow with
+    sparsity: sparsest > densest, and at least m/2 at the sparsest. poly_counts: [instances]."""
+    ok = int(poly_counts[-1]) > int(poly_counts[0]) and int(poly_counts[-1]) >= m // 2
+    return Claim(
+        id="polysemantic-neurons-grow-with-sparsity",
+        statement="Neurons become polysemantic (superposition in the hidden layer) as sparsity grows.",
+        measured=poly_counts.tolist(),
+        expected=f"last > first and last ≥ {m // 2}",
+        passed=ok,
+    )
+
+
+def claim_motif_present(motifs: list[list[tuple[int, int, int, int]]]) -> Claim:
+    """The asymmetric-superposition motif (with its inhibiting neuron) occurs in some model."""
+    counts = [len(m) for m in motifs]
+    return Claim(
+        id="asymmetric-superposition-motif",
+        statement="Some trained model contains the asymmetric-superposition motif: a neuron reading "
+        "feature a strongly and b weakly with opposite signs, writing them back reciprocally, plus a "
+        "neuron inhibiting b when a is active.",
+        measured={"motifs per sparsity": counts, "examples (j, k, a, b)": [m[:2] for m in motifs]},
+        expected="≥ 1 in at least one model",
+        passed=sum(counts) >= 1,
+    )
+
+
+def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
+    tc = ToyConfig(
+        model="abs",
+        n_features=cfg.n_features,
+        n_hidden=cfg.n_hidden,
+        features={"sparsity": cfg.sparsities, "values": "signed"},
+        importance_decay=cfg.importance_decay,
+        train={"steps": cfg.steps, "lr": cfg.lr, "restarts": cfg.restarts},
+        seed=cfg.seed,
+        device=str(ctx.device),
+    )
+    res = train(tc, ctx.progress, "abs-value")
+    W_in = res.model.W.detach().cpu()
+    W_out = res.model.W_out.detach().cpu()
+    computed = metrics.abs_computed(W_in, W_out)
+    n_computed = computed.sum(-1)
+    poly = metrics.polysemanticity(W_in)  # [instances, hidden]
+    shares = metrics.neuron_feature_shares(W_in) >= 0.1  # [instances, hidden, features]
+    # feature i is in superposition when it shares a polysemantic neuron with another feature
+    in_sup = (shares & (poly >= 2)[..., None]).any(-2)
+    loss = res.final_loss.cpu()
+    baseline = no_superposition_baseline(
+        res.importance[0].cpu(), torch.tensor(cfg.sparsities), cfg.n_hidden
+    )
+    motifs = metrics.asymmetric_motifs(W_in, W_out)
+    labels = [
+        f"S={s:g}: {int(c)} computed\n{int((p >= 2).sum())} polysemantic neurons"
+        for s, c, p in zip(cfg.sparsities, n_computed, poly, strict=True)
+    ]
+    title = (
+        f"|x| in superposition, n={cfg.n_features}, m={cfg.n_hidden}, I_i={cfg.importance_decay}^i"
+    )
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    density = 1 - torch.tensor(cfg.sparsities)
+    ax.plot(1 / density, loss / baseline, "o-", label="loss / no-superposition baseline")
+    ax.axhline(1.0, color="grey", ls=":")
+    ax.set_xscale("log")
+    ax.set_xlabel("1 / (1 − S)")
+    ax.set_ylabel("loss relative to baseline")
+    ax2 = ax.twinx()
+    ax2.plot(1 / density, n_computed, "s--", color="C1", label="features computed")
+    ax2.axhline(cfg.n_hidden // 2, color="C1", ls=":", lw=0.8)
+    ax2.set_ylabel("features whose |x| is computed")
+    lines = ax.get_lines()[:1] + ax2.get_lines()[:1]
+    ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="upper left")
+    ax.set_title(title, fontsize=9)
+    figures = [
+        neuron_stacks_superposition(
+            W_in, in_sup, labels, ctx.figure_path("neuron_stacks"), title + ": |W_in| per neuron"
+        ),
+        save_figure(fig, ctx.figure_path("loss_vs_baseline")),
+    ]
+    claims = [
+        claim_polysemantic_neurons_grow((poly >= 2).sum(-1), cfg.n_hidden),
+        claim_superposition_grows(n_computed, cfg.n_hidden),
+        claim_loss_below_baseline(loss, baseline),
+        claim_motif_present(motifs),
+    ]
+    return ExperimentResult(
+        claims=claims,
+        figures=figures,
+        data={
+            "sparsities": cfg.sparsities,
+            "computed": n_computed,
+            "in_superposition": in_sup.sum(-1),
+            "polysemantic_neurons": (poly >= 2).sum(-1),
+            "loss": loss,
+            "baseline": baseline,
+            "motifs": [len(m) for m in motifs],
+        },
+    )
+
+
+register(
+    Experiment(
+        name="abs-value",
+        title="Computing |x| in superposition (n=100, m=40, I=0.8^i)",
+        description="A ReLU hidden layer computes absolute values of sparse signed features; as "
+        "sparsity grows it computes more features than it has neuron pairs.",
+        config_cls=AbsValueConfig,
+        quick=AbsValueConfig(steps=3000, lr=3e-3, restarts=2, sparsities=[0.0, 0.9, 0.99]),
+        full=AbsValueConfig(steps=10_000, restarts=8),
+        runner=run,
+        quick_seconds=20,
+        full_seconds=600,
+        paper="TMS §'Computation in superposition'",
+    )
+)
