@@ -23,4 +23,4 @@ test: setup
 	$(BIN)/pytest
 
 bench: setup
-	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/superpose bench

@@ -10,9 +10,15 @@ from .circuits.boolean import (
     build_uand,
 )
 from .circuits.boolean_deep import DeepBooleanConfig, build_deep
+from .circuits.deep import CiS2Config, CiS2Network, build_cis2
+from .circuits.errors import run_profile
+from .circuits.residual import CiS1Config, build_cis1
 from .config import FrozenConfig, dump_yaml, load_yaml
 from .errors import SuperposeError
+from .experiments import registry as experiments
+from .experiments import run_experiment
 from .features import FeatureConfig, FeatureDistribution
+from .sweep import map_grid
 from .toy.config import ToyConfig, TrainConfig
 from .toy.io import load_trained, save_trained
 from .toy.metrics import (
@@ -28,6 +34,9 @@ from .toy.train import TrainResult, train
 __all__ = [
     "BooleanLayer",
     "ChosenGatesConfig",
+    "CiS1Config",
+    "CiS2Config",
+    "CiS2Network",
     "DeepBooleanConfig",
     "FeatureConfig",
     "FeatureDistribution",
@@ -40,16 +49,22 @@ __all__ = [
     "UAndConfig",
     "__version__",
     "build_chosen_gates",
+    "build_cis1",
+    "build_cis2",
     "build_deep",
     "build_uand",
     "dimensions_per_feature",
     "dump_yaml",
+    "experiments",
     "feature_dimensionality",
     "feature_norms",
     "interference",
     "load_trained",
     "load_yaml",
+    "map_grid",
     "polysemanticity",
+    "run_experiment",
+    "run_profile",
     "save_trained",
     "train",
 ]
