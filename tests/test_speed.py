@@ -152,3 +152,12 @@ def test_compiled_training_matches_eager_training():
     eager, compiled = train(cfg("off"), progress=False), train(cfg("on"), progress=False)
     assert torch.allclose(eager.model.W, compiled.model.W, atol=1e-4)
     assert torch.allclose(eager.final_loss, compiled.final_loss, rtol=1e-3)
+
+
+def test_repeat_after_sampling_does_not_reuse_the_sampler_cache():
+    dist, _, _ = draw([0.0, 0.99], batch=100)
+    dist.sample(100, torch.Generator().manual_seed(0), reuse=True)
+    rep = dist.repeat(3)
+    x = rep.sample(2000, torch.Generator().manual_seed(0), reuse=True)
+    assert x.shape == (6, 2000, 6)
+    assert torch.allclose((x != 0).float().mean(1), rep.marginal_density(), atol=0.03)

@@ -146,6 +146,8 @@ class FeatureDistribution:
         """The same distribution with each instance repeated `times` times (instance i*times + r)."""
         new = object.__new__(FeatureDistribution)
         new.__dict__.update(self.__dict__)
+        for cache in ("_groups", "_buffer"):  # sampler caches belong to the original sizes
+            new.__dict__.pop(cache, None)
         new.n_instances = self.n_instances * times
         new.density = self.density.repeat_interleave(times, dim=0)
         new.inv_density = self.inv_density.repeat_interleave(times, dim=0)
