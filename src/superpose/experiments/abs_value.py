@@ -187,10 +187,10 @@ register(
         description="A ReLU hidden layer computes absolute values of sparse signed features; as "
         "sparsity grows it computes more features than it has neuron pairs.",
         config_cls=AbsValueConfig,
-        quick=AbsValueConfig(steps=3000, lr=3e-3, restarts=2, sparsities=[0.0, 0.9, 0.99]),
+        quick=AbsValueConfig(steps=3000, lr=3e-3, sparsities=[0.0, 0.9, 0.99]),
         full=AbsValueConfig(steps=10_000, restarts=8),
         runner=run,
-        quick_seconds=20,
+        quick_seconds=30,
         full_seconds=600,
         paper="TMS §'Computation in superposition'",
     )

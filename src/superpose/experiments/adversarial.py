@@ -123,7 +123,7 @@ register(
         quick=AdversarialConfig(steps=2500, lr=3e-3),
         full=AdversarialConfig(steps=10_000, restarts=3),
         runner=run,
-        quick_seconds=10,
+        quick_seconds=13,
         full_seconds=120,
         paper="TMS §'Relationship to adversarial robustness'",
     )

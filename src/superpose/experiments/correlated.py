@@ -248,7 +248,7 @@ register(
         ),
         full=CorrelatedConfig(steps=10_000, restarts=10),
         runner=run,
-        quick_seconds=15,
+        quick_seconds=24,
         full_seconds=150,
         paper="TMS §'Correlated and anticorrelated features'",
     )
