@@ -199,7 +199,7 @@ register(
         full=AbsValueConfig(steps=10_000, restarts=8),
         runner=run,
         quick_seconds=30,
-        full_seconds=600,
+        full_seconds=2400,
         paper="TMS §'Computation in superposition'",
     )
 )

@@ -124,7 +124,7 @@ register(
         full=AdversarialConfig(steps=10_000, restarts=3),
         runner=run,
         quick_seconds=13,
-        full_seconds=120,
+        full_seconds=200,
         paper="TMS §'Relationship to adversarial robustness'",
     )
 )

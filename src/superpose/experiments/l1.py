@@ -171,7 +171,7 @@ register(
         full=L1Config(steps=10_000, restarts=10),
         runner=run,
         quick_seconds=14,
-        full_seconds=120,
+        full_seconds=150,
         paper="TMS §'Approach 1: creating models without superposition'",
     )
 )
