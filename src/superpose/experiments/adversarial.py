@@ -123,8 +123,8 @@ register(
         quick=AdversarialConfig(steps=2500, lr=3e-3),
         full=AdversarialConfig(steps=10_000, restarts=3),
         runner=run,
-        quick_seconds=10,
-        full_seconds=120,
+        quick_seconds=13,
+        full_seconds=200,
         paper="TMS §'Relationship to adversarial robustness'",
     )
 )

@@ -248,8 +248,8 @@ register(
         ),
         full=CorrelatedConfig(steps=10_000, restarts=10),
         runner=run,
-        quick_seconds=15,
-        full_seconds=150,
+        quick_seconds=24,
+        full_seconds=240,
         paper="TMS §'Correlated and anticorrelated features'",
     )
 )

@@ -170,8 +170,8 @@ register(
         quick=L1Config(steps=3000, lr=3e-3, restarts=2),
         full=L1Config(steps=10_000, restarts=10),
         runner=run,
-        quick_seconds=12,
-        full_seconds=120,
+        quick_seconds=14,
+        full_seconds=150,
         paper="TMS §'Approach 1: creating models without superposition'",
     )
 )

@@ -123,7 +123,7 @@ register(
         quick=LearningDynamicsConfig(steps=4000),
         full=LearningDynamicsConfig(steps=10_000, snapshot_every=10),
         runner=run,
-        quick_seconds=10,
+        quick_seconds=20,
         full_seconds=60,
         paper="TMS §'Learning dynamics' (feature dimensionality over training)",
     )

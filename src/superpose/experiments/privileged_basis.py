@@ -142,7 +142,7 @@ register(
         ),
         full=PrivilegedBasisConfig(steps=10_000, restarts=20),
         runner=run,
-        quick_seconds=12,
+        quick_seconds=13,
         full_seconds=240,
         paper="TMS §'Superposition in a privileged basis'",
     )

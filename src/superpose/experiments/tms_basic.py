@@ -173,8 +173,8 @@ register(
         ),  # 3x lr: converges in 1/4 of the steps
         full=TmsBasicConfig(steps=10_000, restarts=3, large_steps=10_000),
         runner=run,
-        quick_seconds=15,
-        full_seconds=400,
+        quick_seconds=16,
+        full_seconds=700,
         paper="TMS §2, figure 'demonstrating superposition' (and its n=80 rescaled version)",
     )
 )
