@@ -209,7 +209,8 @@ def test_experiment_sweep_metrics_are_the_claims(tmp_path):
         )
     )
     metrics = run_point(plan.tasks[0].payload)
-    assert metrics["claims_total"] == 2
+    passed_keys = [k for k in metrics if k.endswith(".passed")]
+    assert metrics["claims_total"] == len(passed_keys) >= 2
     assert isinstance(metrics["relu-superposition-when-sparse.passed"], bool)
     assert isinstance(metrics["relu-superposition-when-sparse"], int)
     assert metrics["claims_held"] == sum(v for k, v in metrics.items() if k.endswith(".passed"))
