@@ -23,6 +23,15 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 
+
+def _print_table(table: Table) -> None:
+    """Tables on stdout; wide enough to read when piped to a file (rich assumes 80 columns)."""
+    out = Console()
+    if not out.is_terminal:
+        out = Console(width=160)
+    out.print(table)
+
+
 DeviceOpt = Annotated[
     str, typer.Option(help="Device: auto (CUDA when present, else CPU), cpu, cuda or cuda:N.")
 ]
@@ -62,7 +71,7 @@ def experiments() -> None:
     table = Table("name", "title", "quick (s)", "full (s)")
     for name, exp in registry().items():
         table.add_row(name, exp.title, f"{exp.quick_seconds:g}", f"{exp.full_seconds:g}")
-    Console().print(table)
+    _print_table(table)
 
 
 @app.command()
@@ -147,7 +156,7 @@ def bench(
         ref = "—" if r.reference_s is None else f"{r.reference_s:.3g}"
         ratio = "—" if r.ratio is None else f"{r.ratio:.2f}×"
         table.add_row(r.bench, r.task, f"{r.ours_s:.3g}", ref, ratio, r.note)
-    Console().print(table)
+    _print_table(table)
     if out is not None:
         out.write_text(json.dumps([r.to_dict() for r in rows], indent=2))
 
