@@ -49,3 +49,14 @@ def test_select_instances_keeps_weights(gen):
     sub = model.select_instances(torch.tensor([3, 1]))
     assert torch.equal(sub.W, model.W[[3, 1]]) and torch.equal(sub.W_out, model.W_out[[3, 1]])
     assert sub.n_instances == 2
+
+
+def test_abs_init_keeps_every_output_alive(gen):
+    """W_out ≥ 0 at init: both signed gains of every feature are ≥ 0, so no output side starts dead
+    (signed W_out let sparse training settle with one sign of x_i answered)."""
+    model = ToyModel("abs", 3, 50, 10, gen)
+    w_out = model.W_out.detach().transpose(1, 2)  # [I, m, n]
+    w_in = model.W.detach()
+    assert (w_out >= 0).all()
+    assert ((w_out * torch.relu(w_in)).sum(-2) >= 0).all()
+    assert ((w_out * torch.relu(-w_in)).sum(-2) >= 0).all()

@@ -120,7 +120,7 @@ register(
         config_cls=LearningDynamicsConfig,
         # the paper's lr: a 3x lr compresses learning into a handful of snapshots (tried: n=10,
         # m=5, S=0.9, lr 3e-3 gave contrast 1.36 over 19 learning-phase windows)
-        quick=LearningDynamicsConfig(steps=4000),
+        quick=LearningDynamicsConfig(steps=8000),
         full=LearningDynamicsConfig(steps=10_000, snapshot_every=10),
         runner=run,
         quick_seconds=20,

@@ -43,10 +43,20 @@ class ToyModel(nn.Module):
         # Xavier-normal per instance: the scale depends on (hidden, features) only, never on the
         # number of instances (the reference notebook's init over the whole tensor does).
         std = math.sqrt(2.0 / (n_hidden + n_features))
+        if kind == "abs":
+            # The notebook's xavier_normal_ on the [instances, hidden, features] tensor has
+            # fan_in = hidden·features; we use its one-instance value, ~√features smaller than
+            # per-matrix Xavier. With the larger scale, sparse models start with large
+            # interference and let whole output units (or one sign of them) die.
+            std = math.sqrt(2.0 / (n_features * (n_hidden + 1)))
         shape = (n_instances, n_hidden, n_features)
         self.W = nn.Parameter(torch.randn(shape, generator=generator, device=device) * std)
         if kind == "abs":
-            w_out = torch.randn(shape, generator=generator, device=device) * std
+            # W_out ≥ 0 at init (half-normal): every output unit ReLU(W_out h + b) starts alive
+            # for both signs of every feature. With signed W_out, a feature whose initial gain
+            # Σ_j W_out[i, j] ReLU(±W[j, i]) is negative gets no gradient on that side at sparse
+            # inputs, and training settles with only ReLU(x_i) or ReLU(−x_i) (half-wave).
+            w_out = torch.randn(shape, generator=generator, device=device).abs_() * std
             self.W_out = nn.Parameter(
                 w_out.transpose(1, 2).contiguous()
             )  # [inst, features, hidden]
