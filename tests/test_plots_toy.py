@@ -23,9 +23,9 @@ def test_every_toy_figure_writes_a_png(tmp_path):
         assert p.read_bytes()[:4] == PNG and p.stat().st_size > 5000
 
 
-def test_readme_python_example_runs(tmp_path, monkeypatch):
+def test_readme_python_examples_run(tmp_path, monkeypatch):
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    code = "\n".join(re.findall(r"```python\n(.*?)```", readme, re.S))
     code = re.sub(r"steps=\d+", "steps=50", code)
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md", "exec"), {})
