@@ -20,10 +20,8 @@ from ..config import FrozenConfig
 from ..plots import plt, save_figure
 from ..plots.toy import neuron_stacks_superposition
 from ..toy import metrics
-from ..toy.config import ToyConfig
-from ..toy.train import train
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import Claim, Experiment, ExperimentResult, RunContext, train_across_sparsity
 
 
 class AbsValueConfig(FrozenConfig):
@@ -116,17 +114,7 @@ def claim_motif_present(motifs: list[list[tuple[int, int, int, int]]]) -> Claim:
 
 
 def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
-    tc = ToyConfig(
-        model="abs",
-        n_features=cfg.n_features,
-        n_hidden=cfg.n_hidden,
-        features={"sparsity": cfg.sparsities, "values": "signed"},
-        importance_decay=cfg.importance_decay,
-        train={"steps": cfg.steps, "lr": cfg.lr, "restarts": cfg.restarts},
-        seed=cfg.seed,
-        device=str(ctx.device),
-    )
-    res = train(tc, ctx.progress, "abs-value")
+    res = train_across_sparsity(cfg, "abs", ctx, values="signed")
     W_in = res.model.W.detach().cpu()
     W_out = res.model.W_out.detach().cpu()
     computed = metrics.abs_computed(W_in, W_out)

@@ -10,10 +10,8 @@ from ..config import FrozenConfig
 from ..device import make_generator
 from ..plots import plt, save_figure
 from ..toy import metrics
-from ..toy.config import ToyConfig
-from ..toy.train import train
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import Claim, Experiment, ExperimentResult, RunContext, train_across_sparsity
 
 
 class AdversarialConfig(FrozenConfig):
@@ -63,17 +61,7 @@ def claim_tracks_features_per_dim(vuln: torch.Tensor, per_dim: torch.Tensor) -> 
 
 
 def run(cfg: AdversarialConfig, ctx: RunContext) -> ExperimentResult:
-    tc = ToyConfig(
-        model="relu_output",
-        n_features=cfg.n_features,
-        n_hidden=cfg.n_hidden,
-        features={"sparsity": cfg.sparsities},
-        importance_decay=cfg.importance_decay,
-        train={"steps": cfg.steps, "lr": cfg.lr, "restarts": cfg.restarts},
-        seed=cfg.seed,
-        device=str(ctx.device),
-    )
-    res = train(tc, ctx.progress, "adversarial")
+    res = train_across_sparsity(cfg, "relu_output", ctx)
     W, b = res.model.W.detach(), res.model.b.detach()
     x = res.distribution.sample(cfg.attack_batch, make_generator(cfg.seed + 10, ctx.device))
     att = metrics.adversarial_vulnerability(W, b, x, res.importance, cfg.attack_norm)

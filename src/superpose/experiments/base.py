@@ -15,6 +15,8 @@ import torch
 
 from ..config import FrozenConfig, dump_yaml
 from ..device import resolve_device
+from ..toy.config import ToyConfig
+from ..toy.train import TrainResult, train
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,25 @@ class Experiment:
 
     def config(self, quick: bool) -> FrozenConfig:
         return self.quick if quick else self.full
+
+
+def train_across_sparsity(
+    cfg: Any, model: str, ctx: RunContext, values: str = "uniform"
+) -> TrainResult:
+    """Train one `model` per sparsity in `cfg.sparsities` (best of `cfg.restarts` each), from the
+    fields the sparsity-sweep experiments share: n_features, n_hidden, importance_decay, steps, lr,
+    restarts, seed."""
+    toy = ToyConfig(
+        model=model,
+        n_features=cfg.n_features,
+        n_hidden=cfg.n_hidden,
+        features={"sparsity": cfg.sparsities, "values": values},
+        importance_decay=cfg.importance_decay,
+        train={"steps": cfg.steps, "lr": cfg.lr, "restarts": cfg.restarts},
+        seed=cfg.seed,
+        device=str(ctx.device),
+    )
+    return train(toy, ctx.progress, ctx.out_dir.name)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -9,10 +9,8 @@ from pydantic import Field
 from ..config import FrozenConfig
 from ..plots.toy import neuron_stacks, wtw_and_norms
 from ..toy import metrics
-from ..toy.config import ToyConfig
-from ..toy.train import train
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import Claim, Experiment, ExperimentResult, RunContext, train_across_sparsity
 
 
 class PrivilegedBasisConfig(FrozenConfig):
@@ -81,17 +79,7 @@ def claim_more_features_than_neurons(W: torch.Tensor) -> Claim:
 
 
 def run(cfg: PrivilegedBasisConfig, ctx: RunContext) -> ExperimentResult:
-    tc = ToyConfig(
-        model="relu_hidden",
-        n_features=cfg.n_features,
-        n_hidden=cfg.n_hidden,
-        features={"sparsity": cfg.sparsities},
-        importance_decay=cfg.importance_decay,
-        train={"steps": cfg.steps, "lr": cfg.lr, "restarts": cfg.restarts},
-        seed=cfg.seed,
-        device=str(ctx.device),
-    )
-    res = train(tc, ctx.progress, "privileged-basis")
+    res = train_across_sparsity(cfg, "relu_hidden", ctx)
     W = res.model.W.detach().cpu()
     poly = metrics.polysemanticity(W, cfg.share, positive=True)
     mono, multi = (poly == 1).sum(-1), (poly >= 2).sum(-1)
