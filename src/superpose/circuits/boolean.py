@@ -28,18 +28,12 @@ Inputs = Literal["basis", "superposed"]
 CASES = ("neither", "one", "both")  # index = number of the pair's inputs that are on
 
 
-class UAndConfig(FrozenConfig):
-    """A U-AND layer: every pairwise AND of m sparse boolean features, linearly readable."""
+class BooleanInputsConfig(FrozenConfig):
+    """What every boolean layer reads: m sparse boolean features, in a basis or in superposition."""
 
     m: int = Field(64, ge=2, le=10_000_000, description="boolean input features m")
     d: int = Field(1000, ge=1, le=10_000_000, description="neurons d")
     s: int = Field(3, ge=1, le=10_000, description="at most s features active (s ≤ m)")
-    p: float | None = Field(
-        None, gt=0, le=1, description="P(neuron wired to a feature) in (0, 1]; default from shared"
-    )
-    shared: float = Field(
-        20.0, gt=0, description="target expected neurons per pair d·p² (used when p is not given)"
-    )
     inputs: Inputs = Field("basis", description="features in a basis or in superposition")
     d0: int | None = Field(
         None,
@@ -51,9 +45,28 @@ class UAndConfig(FrozenConfig):
     device: str = Field("cpu", description="device: auto, cpu, cuda, cuda:N")
 
     @model_validator(mode="after")
-    def _check(self) -> UAndConfig:
+    def _check_inputs(self) -> BooleanInputsConfig:
         if self.s > self.m:
             raise ValueError(f"s = {self.s} must be ≤ m = {self.m}")
+        return self
+
+    @property
+    def d0_value(self) -> int:
+        return self.d0 if self.d0 is not None else self.d
+
+
+class UAndConfig(BooleanInputsConfig):
+    """A U-AND layer: every pairwise AND of m sparse boolean features, linearly readable."""
+
+    p: float | None = Field(
+        None, gt=0, le=1, description="P(neuron wired to a feature) in (0, 1]; default from shared"
+    )
+    shared: float = Field(
+        20.0, gt=0, description="target expected neurons per pair d·p² (used when p is not given)"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> UAndConfig:
         if self.p is None and self.shared > self.d:
             raise ValueError(f"shared = {self.shared} must be ≤ d = {self.d} (p = √(shared/d) ≤ 1)")
         return self
@@ -63,42 +76,21 @@ class UAndConfig(FrozenConfig):
         """The connection probability used: p, or √(shared/d)."""
         return self.p if self.p is not None else math.sqrt(self.shared / self.d)
 
-    @property
-    def d0_value(self) -> int:
-        return self.d0 if self.d0 is not None else self.d
 
-
-class ChosenGatesConfig(FrozenConfig):
+class ChosenGatesConfig(BooleanInputsConfig):
     """Chosen gates: each of a given list of K-input ANDs gets its own random set of k neurons."""
 
-    m: int = Field(64, ge=2, le=10_000_000, description="boolean input features m")
     d: int = Field(400, ge=1, le=10_000_000, description="neurons d")
     k: int = Field(8, ge=1, le=100_000, description="neurons per gate k (≤ d)")
     fan_in: int = Field(2, ge=1, le=64, description="inputs per gate K (bias −(K−1))")
-    s: int = Field(3, ge=1, le=10_000, description="at most s features active (s ≤ m)")
-    inputs: Inputs = Field("basis", description="features in a basis or in superposition")
-    d0: int | None = Field(
-        None,
-        ge=1,
-        le=10_000_000,
-        description="embedding dimension for superposed inputs (default d)",
-    )
-    seed: int = Field(0, ge=0, description="random seed")
-    device: str = Field("cpu", description="device: auto, cpu, cuda, cuda:N")
 
     @model_validator(mode="after")
     def _check(self) -> ChosenGatesConfig:
-        if self.s > self.m:
-            raise ValueError(f"s = {self.s} must be ≤ m = {self.m}")
         if self.k > self.d:
             raise ValueError(f"k = {self.k} must be ≤ d = {self.d}")
         if self.fan_in > self.m:
             raise ValueError(f"fan_in = {self.fan_in} must be ≤ m = {self.m}")
         return self
-
-    @property
-    def d0_value(self) -> int:
-        return self.d0 if self.d0 is not None else self.d
 
 
 def make_config(cls: type[FrozenConfig], **fields: Any) -> Any:
