@@ -12,14 +12,9 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from superpose.bench.circuits import structured_run_subprocess
+from superpose.fitting import fit_loglog
 from superpose.plots import plt, save_figure
-
-
-def slope(x: list[float], y: list[float]) -> float:
-    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
 def plot(result: dict, path: Path) -> None:
@@ -84,10 +79,10 @@ def main() -> None:
         "vs_T": vs_T,
         "vs_D": vs_D,
         "slopes": {
-            "forward_s vs T": slope(T_grid, [r["forward_s"] for r in vs_T]),
-            "forward_s vs D": slope(D_grid, [r["forward_s"] for r in vs_D]),
-            "peak_gib vs T": slope(T_grid, [r["peak_gib"] for r in vs_T]),
-            "peak_gib vs D": slope(D_grid, [r["peak_gib"] for r in vs_D]),
+            "forward_s vs T": fit_loglog(T_grid, [r["forward_s"] for r in vs_T])[0],
+            "forward_s vs D": fit_loglog(D_grid, [r["forward_s"] for r in vs_D])[0],
+            "peak_gib vs T": fit_loglog(T_grid, [r["peak_gib"] for r in vs_T])[0],
+            "peak_gib vs D": fit_loglog(D_grid, [r["peak_gib"] for r in vs_D])[0],
         },
         "note": "timings on a shared machine; peak is the whole process's max RSS (includes torch itself)",
     }

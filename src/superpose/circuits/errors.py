@@ -191,15 +191,6 @@ def fit_c_w(profiles: list[ErrorProfile]) -> float:
     return num / den if den else 0.0
 
 
-def fit_loglog(x: list[float], y: list[float]) -> dict[str, float]:
-    """Least-squares slope and intercept of log y against log x."""
-    import numpy as np
-
-    lx, ly = np.log(np.asarray(x, dtype=float)), np.log(np.asarray(y, dtype=float))
-    slope, intercept = np.polyfit(lx, ly, 1)
-    return {"slope": float(slope), "intercept": float(intercept)}
-
-
 def linear_r2(y: list[float]) -> float:
     """R² of a straight-line fit of y against 1, 2, …, len(y) (how linear growth with depth is)."""
     import numpy as np
@@ -217,7 +208,6 @@ __all__ = [
     "ErrorProfile",
     "active_hosts",
     "fit_c_w",
-    "fit_loglog",
     "inactive_preactivation_noise",
     "linear_r2",
     "margin_noise_scale",

@@ -124,7 +124,8 @@ def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
     poly = metrics.polysemanticity(W_in)  # [instances, hidden]
     shares = metrics.neuron_feature_shares(W_in) >= 0.1  # [instances, hidden, features]
     # feature i is in superposition when it shares a polysemantic neuron with another feature
-    in_sup = (shares & (poly >= 2)[..., None]).any(-2)
+    poly_neurons = poly >= 2  # [instances, neurons]
+    in_sup = (shares & poly_neurons[..., None]).any(-2)
     loss = res.final_loss.cpu()
     baseline = no_superposition_baseline(
         res.importance[0].cpu(), torch.tensor(cfg.sparsities), cfg.n_hidden
@@ -158,7 +159,7 @@ def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
         save_figure(fig, ctx.figure_path("loss_vs_baseline")),
     ]
     claims = [
-        claim_polysemantic_neurons_grow((poly >= 2).sum(-1), cfg.n_hidden),
+        claim_polysemantic_neurons_grow(poly_neurons.sum(-1), cfg.n_hidden),
         claim_superposition_grows(n_computed, cfg.n_hidden),
         claim_loss_below_baseline(loss, baseline),
         claim_motif_present(motifs),
@@ -171,7 +172,7 @@ def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
             "computed": n_computed,
             "half_wave": half_wave,
             "in_superposition": in_sup.sum(-1),
-            "polysemantic_neurons": (poly >= 2).sum(-1),
+            "polysemantic_neurons": poly_neurons.sum(-1),
             "loss": loss,
             "baseline": baseline,
             "motifs": [len(m) for m in motifs],

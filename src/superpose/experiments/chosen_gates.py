@@ -12,6 +12,7 @@ from pydantic import Field
 from ..circuits import boolean as B
 from ..config import FrozenConfig
 from ..device import make_generator
+from ..fitting import fit_loglog
 from ..plots import boolean as P
 from ..sweep import map_grid
 from . import register
@@ -164,11 +165,7 @@ def run_capacity(cfg: CapacityConfig, ctx: RunContext) -> ExperimentResult:
     per_neuron = {K: [r["capacity"] / r["d"] for r in rows if r["K"] == K] for K in cfg.fan_ins}
     gates = {K: [r["capacity"] for r in rows if r["K"] == K] for K in cfg.fan_ins}
     K0 = cfg.fan_ins[0]
-    slope = (
-        float(np.polyfit(np.log(cfg.ds), np.log(np.maximum(gates[K0], 1)), 1)[0])
-        if min(gates[K0]) > 0
-        else float("nan")
-    )
+    slope = fit_loglog(cfg.ds, np.maximum(gates[K0], 1))[0] if min(gates[K0]) > 0 else float("nan")
     claims = [
         superposition_claim(per_neuron, cfg.target),
         linear_claim(slope),

@@ -13,7 +13,6 @@ from ..circuits.deep import CiS2Config, build_cis2
 from ..circuits.errors import (
     ErrorProfile,
     fit_c_w,
-    fit_loglog,
     inactive_preactivation_noise,
     linear_r2,
     margin_noise_scale,
@@ -23,6 +22,7 @@ from ..circuits.errors import (
 )
 from ..circuits.small import sample_inputs
 from ..config import FrozenConfig
+from ..fitting import fit_loglog
 from ..plots import circuits as cplots
 from ..sweep import map_grid
 from . import register
@@ -396,7 +396,7 @@ def scaling_point(point: dict[str, Any]) -> dict[str, Any]:
 def slope_claim(var: str, part: str, label: str, x: list, y: list, tolerance: float) -> Claim:
     """The fitted log-log slope of `part` against `var` is within tolerance of §2's exponent."""
     pred = PREDICTED_SLOPES[(var, part)]
-    slope = fit_loglog(x, y)["slope"]
+    slope = fit_loglog(x, y)[0]
     return Claim(
         id=f"slope-{part}-vs-{var}",
         statement=f"The {part} error scales as {label}^{pred:g}.",
@@ -451,7 +451,8 @@ def run_scaling(cfg: Cis2ScalingConfig, ctx: RunContext) -> ExperimentResult:
         for part in ("propagation", "overlap"):
             if (var, part) not in PREDICTED_SLOPES:
                 continue
-            fit = fit_loglog(vals, by_var[var][part])
+            slope, intercept = fit_loglog(vals, by_var[var][part])
+            fit = {"slope": slope, "intercept": intercept}
             pred = PREDICTED_SLOPES[(var, part)]
             slopes[f"{part} vs {var}"] = {"fitted": fit["slope"], "predicted": pred}
             fits[f"{part} (slope {fit['slope']:.2f}, theory {pred:g})"] = fit
@@ -476,7 +477,7 @@ def run_scaling(cfg: Cis2ScalingConfig, ctx: RunContext) -> ExperimentResult:
             "grids": grids,
             f"propagation vs T at z={cfg.active}": {
                 "y": floor_prop,
-                "slope": fit_loglog(cfg.T_values, floor_prop)["slope"],
+                "slope": fit_loglog(cfg.T_values, floor_prop)[0],
             },
         },
         notes=[
@@ -584,7 +585,7 @@ def capacity_claim(
     keep = [k for k, lim in enumerate(limited) if not lim]
     if len(keep) < 2:
         keep = list(range(len(ts)))
-    slope = fit_loglog([widths[k] for k in keep], [ts[k] for k in keep])["slope"]
+    slope = fit_loglog([widths[k] for k in keep], [ts[k] for k in keep])[0]
     return Claim(
         id=f"capacity-slope-{scheme}",
         statement=f"With the {scheme} allocation, the largest T at fixed error grows as D² (T ≲ D²/(d²z)).",

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import numpy as np
 import torch
 from pydantic import Field
 
 from ..config import FrozenConfig
+from ..fitting import fit_loglog
 from ..plots import plt, save_figure
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext
@@ -74,7 +74,7 @@ def beats_linear_claim(mse: float, levels: int, eps: float) -> Claim:
 
 def quantisation_claim(levels: list[int], mse: list[float]) -> Claim:
     """With sharp ramps the error is x's quantisation error 1/(12 Z²): slope −2 in log-log."""
-    slope = float(np.polyfit(np.log(levels), np.log(mse), 1)[0])
+    slope = fit_loglog(levels, mse)[0]
     return Claim(
         id="error-falls-as-one-over-z-squared",
         statement="With sharp ramps the error is the quantisation error of x, falling as 1/Z².",

@@ -12,6 +12,7 @@ from pydantic import Field
 from ..circuits import boolean as B
 from ..config import FrozenConfig
 from ..device import make_generator
+from ..fitting import fit_loglog
 from ..plots import boolean as P
 from ..sweep import map_grid
 from . import register
@@ -249,12 +250,6 @@ def width_needed(point: dict[str, Any]) -> dict[str, Any]:
         "d_needed": math.exp(log_d),
         "evaluated": {int(grid[k]): v for k, v in sorted(cache.items())},
     }
-
-
-def fit_loglog(x: list[float], y: list[float]) -> tuple[float, float]:
-    """Least-squares slope and intercept of log y vs log x."""
-    slope, icpt = np.polyfit(np.log(x), np.log(y), 1)
-    return float(slope), float(icpt)
 
 
 def fit_two_term(m: np.ndarray, d: np.ndarray, err: np.ndarray) -> dict[str, float]:
