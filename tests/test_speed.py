@@ -7,7 +7,7 @@ import torch
 
 import superpose.features as features
 from superpose.bench import registry
-from superpose.bench.toy import compare, geometry_sparsity, steady_rates
+from superpose.bench.toy import compare, geometry_sparsity, steady_rates, whole_run
 from superpose.features import FeatureConfig, FeatureDistribution
 from superpose.toy.models import MODEL_KINDS, ToyModel
 
@@ -76,8 +76,20 @@ def test_compare_times_both_loops_on_the_same_work():
 
 def test_steady_rates_interleave_reference_and_ours():
     r = steady_rates(8, 3, 3, rounds=2, block=2, batch=16)
-    assert set(r["steps_per_s"]) == {"reference", "eager"} and r["ratio"]["eager"] > 0
-    assert r["steps_timed"] == 4
+    assert {"reference", "eager"} <= set(r["steps_per_s"]) <= {"reference", "eager", "native"}
+    assert all(v > 0 for v in r["ratio"].values()) and r["steps_timed"] == 4
+
+
+def test_whole_run_samples_the_reference_across_our_run():
+    r = whole_run(8, 3, 3, steps=6, chunks=3, ref_block=1, batch=16)
+    assert r["reference_steps_timed"] == 3 and r["steps"] == 6
+    assert r["ours_steps_per_s"] > 0 and r["ratio"] == pytest.approx(
+        r["ours_steps_per_s"] / r["reference_steps_per_s"]
+    )
+    assert (
+        whole_run(8, 3, 3, steps=2, chunks=1, ref_block=1, batch=16, kernel="torch")["kernel"]
+        == "torch"
+    )
 
 
 def test_toy_train_benchmark_is_registered():

@@ -33,10 +33,17 @@ class TrainConfig(FrozenConfig):
     eval_batch: int = Field(
         8192, ge=1, le=10_000_000, description="fresh samples for the final loss estimate"
     )
+    kernel: Literal["auto", "native", "torch"] = Field(
+        "auto",
+        description="training step: native = one fused C kernel per step on the CPU (sampling, "
+        "forward and gradients, compiled on first use with the system C compiler; independent "
+        "features only); torch = PyTorch ops (CUDA, correlated/anticorrelated/exactly-k "
+        "features); auto = native where it applies and builds, else torch",
+    )
     compile: Literal["auto", "on", "off"] = Field(
         "auto",
-        description="torch.compile the training step: on, off, or auto (only when steps × "
-        "instances × batch × features >= 1e10, where the ~20-70 s warm-up pays off)",
+        description="torch.compile the PyTorch training step: on, off, or auto (only when "
+        "steps × instances × batch × features >= 1e10, where the ~20-70 s warm-up pays off)",
     )
 
 

@@ -14,6 +14,7 @@ from ..features import FeatureDistribution, per_instance_feature
 from .compiled import compiled_grads, use_compile
 from .config import ToyConfig, TrainConfig
 from .models import ToyModel
+from .native import NativeStep, native_step
 
 
 @dataclass
@@ -74,9 +75,16 @@ def train_step(
     generator: torch.Generator,
     grads_fn=None,
     need_loss: bool = False,
+    native: NativeStep | None = None,
 ) -> torch.Tensor | None:
     """One optimiser step on a fresh batch (the loop body of `train`, also timed by the
-    benchmarks); returns the per-instance loss [instances] when `need_loss`."""
+    benchmarks); returns the per-instance loss [instances] when `need_loss` (always, for the
+    native step). The gradients come from `native` when given, else from the PyTorch step
+    (`grads_fn`: compiled, or None for eager)."""
+    if native is not None:
+        loss = native(generator)
+        opt.step()
+        return loss
     x = dist.sample(cfg.batch_size, generator, feature_major=True, reuse=True)
     if grads_fn is None:
         loss = model.loss_and_grads(x, importance, cfg.l1_hidden, need_loss=need_loss)
@@ -145,9 +153,12 @@ def train(config: ToyConfig, progress: bool = True, description: str = "training
     snap_steps: list[int] = []
     snaps: list[dict[str, torch.Tensor]] = []
     constant_lr = cfg.schedule == "constant" and cfg.warmup_steps == 0
-    grads_fn = compiled_grads(
-        use_compile(cfg.compile, cfg.steps, total, cfg.batch_size, config.n_features)
-    )
+    native = native_step(cfg.kernel, model, dist, imp_all, cfg.l1_hidden, cfg.batch_size)
+    grads_fn = None
+    if native is None:
+        grads_fn = compiled_grads(
+            use_compile(cfg.compile, cfg.steps, total, cfg.batch_size, config.n_features)
+        )
 
     start = time.perf_counter()
     bar = Progress(
@@ -167,7 +178,9 @@ def train(config: ToyConfig, progress: bool = True, description: str = "training
                     group["lr"] = cfg.lr * lr_factor(cfg, step)
             record = step % record_every == 0
             try:
-                loss = train_step(model, opt, dist, imp_all, cfg, data_gen, grads_fn, record)
+                loss = train_step(
+                    model, opt, dist, imp_all, cfg, data_gen, grads_fn, record, native
+                )
             except Exception as err:  # compilation happens (and can fail) on first use
                 if grads_fn is None or step:
                     raise

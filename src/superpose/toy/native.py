@@ -1,0 +1,187 @@
+"""The fused CPU training step (native_step.c), compiled on first use with the system C compiler.
+
+One call draws every instance's batch and returns the loss and the gradients of one training step,
+sample by sample in C, with work proportional to the active features instead of the whole
+[instances, batch, features] tensor (see native_step.c). It applies to independent features on
+the CPU; the trainer uses the PyTorch step everywhere else, and when no C compiler is found.
+
+The shared library is cached under $XDG_CACHE_HOME/superpose (or ~/.cache/superpose), keyed by
+the source, the compiler and the machine, and loaded through ctypes (no build step at install).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import warnings
+from functools import cache
+from pathlib import Path
+
+import torch
+
+from ..errors import SuperposeError
+from ..features import FeatureDistribution
+from .models import MODEL_KINDS, ToyModel
+
+SOURCE = Path(__file__).with_name("native_step.c")
+VALUES = ("uniform", "signed", "boolean")
+
+_F = ctypes.POINTER(ctypes.c_float)
+
+
+def _cpu_id() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor()
+    return next((ln for ln in text.splitlines() if ln.startswith(("flags", "Features"))), "")
+
+
+def _compiler() -> str | None:
+    names = [os.environ["CC"]] if os.environ.get("CC") else ["cc", "gcc", "clang"]
+    return next((path for name in names if (path := shutil.which(name))), None)
+
+
+def _build(cc: str, hidden: int, target: Path) -> None:
+    """Compile SOURCE for hidden width `hidden` into `target` (atomically: concurrent
+    processes may build at once)."""
+    # reassociating float sums lets the compiler vectorise the dot products (results stay
+    # deterministic: the same binary sums in the same order every time)
+    fast = ["-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros", "-fassociative-math"]
+    base = [cc, "-O3", *fast, f"-DMH={hidden}", "-fPIC", "-shared", "-pthread"]
+    tmp = Path(tempfile.mkdtemp(dir=target.parent)) / target.name
+    err = ""
+    for arch in (["-march=native"], []):  # some compilers do not know -march=native
+        cmd = [*base, *arch, str(SOURCE), "-o", str(tmp), "-lm"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode == 0:
+            os.replace(tmp, target)
+            shutil.rmtree(tmp.parent, ignore_errors=True)
+            return
+        lines = proc.stderr.splitlines()
+        err = next((ln for ln in lines if "error" in ln), lines[-1] if lines else "")
+    shutil.rmtree(tmp.parent, ignore_errors=True)
+    raise RuntimeError(f"{cc} could not compile {SOURCE.name}: {err}")
+
+
+@cache
+def library(hidden: int) -> ctypes.CDLL | None:
+    """The step compiled for `hidden` hidden units, or None (with a warning) when this machine
+    cannot build it."""
+    cc = _compiler()
+    if cc is None:
+        warnings.warn("no C compiler found: training with the PyTorch step", stacklevel=2)
+        return None
+    source = SOURCE.read_bytes()
+    key = hashlib.sha256(
+        b"\0".join([source, cc.encode(), platform.machine().encode(), _cpu_id().encode()])
+        + hidden.to_bytes(4, "little")
+    ).hexdigest()[:16]
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "superpose"
+    target = root / f"native_step-m{hidden}-{key}.so"
+    try:
+        if not target.exists():
+            root.mkdir(parents=True, exist_ok=True)
+            _build(cc, hidden, target)
+        lib = ctypes.CDLL(str(target))
+    except (OSError, RuntimeError) as err:
+        warnings.warn(f"native training step unavailable ({err}): using PyTorch", stacklevel=2)
+        return None
+    lib.toy_step.restype = ctypes.c_int
+    lib.toy_step.argtypes = [ctypes.c_int] * 6 + [ctypes.c_float] + [_F] * 5
+    lib.toy_step.argtypes += [ctypes.c_uint64] + [_F] * 5
+    return lib
+
+
+def applies(dist: FeatureDistribution, device: torch.device) -> str | None:
+    """Why the native step cannot train this (None when it can)."""
+    if device.type != "cpu":
+        return f"it runs on the CPU only (device {device})"
+    if dist.config.structure != "independent":
+        return f"it draws independent features only (structure {dist.config.structure})"
+    return None
+
+
+def _ptr(t: torch.Tensor | None):
+    return None if t is None else ctypes.cast(t.data_ptr(), _F)
+
+
+class NativeStep:
+    """Computes one step's gradients into the model's `.grad` and returns the per-instance loss."""
+
+    def __init__(
+        self,
+        lib: ctypes.CDLL,
+        model: ToyModel,
+        dist: FeatureDistribution,
+        importance: torch.Tensor,  # [instances, features]
+        l1_hidden: float,
+        batch: int,
+        threads: int | None = None,
+    ):
+        self.lib, self.model, self.batch, self.l1 = lib, model, batch, float(l1_hidden)
+        self.importance = importance.float().contiguous()
+        self.density = dist.density.float().contiguous()
+        self.values = VALUES.index(dist.config.values)
+        self.threads = threads or torch.get_num_threads()
+        self.hidden = model.n_hidden  # the width `lib` was compiled for
+
+    @torch.no_grad()
+    def __call__(self, generator: torch.Generator, x_out: torch.Tensor | None = None):
+        """One step on a fresh batch drawn from `generator`'s next seed; `x_out` (zeros
+        [instances, batch, features]) receives the batch when given (for tests)."""
+        model = self.model
+        if x_out is not None:
+            expected = (model.n_instances, self.batch, model.n_features)
+            if tuple(x_out.shape) != expected or not x_out.is_contiguous():
+                raise ValueError(f"x_out must be a contiguous zero tensor of shape {expected}")
+        W, b = model.W.detach(), model.b.detach()
+        w_out = model.W_out.detach() if model.kind == "abs" else None
+        inst, hidden, n = W.shape
+        if hidden != self.hidden:
+            raise ValueError(f"this step was compiled for {self.hidden} hidden units, not {hidden}")
+        grads = [torch.empty_like(W), None if w_out is None else torch.empty_like(w_out)]
+        g_b, loss = torch.empty_like(b), torch.empty(inst)
+        seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+        status = self.lib.toy_step(
+            self.threads, inst, n, self.batch, MODEL_KINDS.index(model.kind), self.values,
+            self.l1, _ptr(W), _ptr(w_out), _ptr(b), _ptr(self.importance),
+            _ptr(self.density), seed, _ptr(grads[0]), _ptr(grads[1]), _ptr(g_b), _ptr(loss),
+            _ptr(x_out),
+        )  # fmt: skip
+        if status:
+            raise MemoryError("native training step: out of memory or threads")
+        model.W.grad, model.b.grad = grads[0], g_b
+        if w_out is not None:
+            model.W_out.grad = grads[1]
+        return loss
+
+
+def native_step(
+    setting: str,
+    model: ToyModel,
+    dist: FeatureDistribution,
+    importance: torch.Tensor,  # [instances, features]
+    l1_hidden: float,
+    batch: int,
+) -> NativeStep | None:
+    """The native step for a run with `train.kernel` = auto | native | torch, or None when the
+    run uses the PyTorch step (torch; auto where the native step does not apply)."""
+    if setting == "torch":
+        return None
+    reason = applies(dist, dist.device)
+    lib = None if reason else library(model.n_hidden)
+    if lib is None and reason is None:
+        reason = "no C compiler could build it on this machine"
+    if reason:
+        if setting == "native":
+            raise SuperposeError(
+                f"train.kernel: native is not available: {reason}; use auto or torch"
+            )
+        return None
+    return NativeStep(lib, model, dist, importance, l1_hidden, batch)

@@ -1,0 +1,473 @@
+/* One fused training step of a batch of toy models on the CPU: draw each instance's batch,
+ * run the model and accumulate the hand-written gradients, one sample at a time, without
+ * materialising any [batch, features] tensor.
+ *
+ * Why it is fast: a sample with k active features costs k·m for the encoder and for its
+ * gradient, and the decoder and hidden gradients touch only the q outputs whose error is
+ * nonzero (few, once the biases of sparse models turn negative); only the decoder forward
+ * (n·m, skipping zero hidden units) is dense. The hidden width m is a compile-time constant
+ * (-DMH=m): per-feature rows of m weights, padded to whole vectors, are added in registers
+ * (GCC/Clang vector extensions; lowered to whatever SIMD the machine has). Instances are
+ * independent: worker threads take them one by one, each with its own random streams, so the
+ * result does not depend on the number of threads.
+ *
+ * Shapes (row-major float32): W [I, m, n], W_out [I, n, m] (abs only), b, importance, density
+ * [I, n]; outputs gW [I, m, n], gW_out [I, n, m], gb [I, n], loss [I]; x_out [I, B, n] (optional,
+ * zero-filled by the caller: receives the sampled batch, for tests). Model kinds: 0 linear,
+ * 1 relu_output, 2 relu_hidden, 3 abs; values: 0 uniform [0, 1), 1 signed [-1, 1), 2 boolean 1.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
+#ifndef MH
+#error "compile with -DMH=<hidden width>"
+#endif
+#define VW 16                          /* floats per vector */
+#define NV ((MH + VW - 1) / VW)         /* vectors per padded row */
+#define MP (NV * VW)                    /* padded row length */
+typedef float v16 __attribute__((vector_size(VW * 4)));
+typedef int32_t vi16 __attribute__((vector_size(VW * 4)));
+
+typedef struct {
+    int I, n, B, kind, values;
+    float l1;
+    const float *W, *W_out, *b, *imp, *density;
+    uint64_t seed;
+    float *gW, *gW_out, *gb, *loss, *x_out;
+    int next; /* next instance to take (shared by the workers) */
+    int failed;
+} job_t;
+
+/* ---- random numbers: xoshiro256** (Blackman & Vigna), seeded by splitmix64 ---- */
+
+typedef struct { uint64_t s[4]; } rng_t;
+
+#define LANES 16 /* streams side by side, so the dense draws run in vector registers */
+typedef uint64_t vu64 __attribute__((vector_size(LANES * 8)));
+typedef int32_t vi32 __attribute__((vector_size(LANES * 4)));
+typedef float vf32 __attribute__((vector_size(LANES * 4)));
+typedef struct { vu64 s[4]; } vrng_t;
+
+static inline uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static inline uint64_t next64(rng_t *r) {
+    uint64_t *s = r->s;
+    const uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= t; s[3] = rotl(s[3], 45);
+    return out;
+}
+
+static inline float uniform_f(rng_t *r) { return (float)(next64(r) >> 40) * 0x1.0p-24f; }
+
+/* uniform on (0, 1]: safe to take the log of */
+static inline double uniform_open0(rng_t *r) { return (double)((next64(r) >> 11) + 1) * 0x1.0p-53; }
+
+static inline vu64 vrotl(vu64 x, int k) { return (x << k) | (x >> (64 - k)); }
+
+/* u[0 .. count) uniform on [0, 1), two per 64-bit draw; u has room for count + 2·LANES */
+static void fill_uniform(vrng_t *restrict v, float *restrict u, int count) {
+    vu64 s0 = v->s[0], s1 = v->s[1], s2 = v->s[2], s3 = v->s[3];
+    for (int base = 0; base < count; base += 2 * LANES) {
+        const vu64 out = vrotl(s1 * 5, 7) * 9, t = s1 << 17;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = vrotl(s3, 45);
+        /* two 24-bit integers per draw: exact as int32, and fast to convert */
+        const vf32 hi = __builtin_convertvector(__builtin_convertvector(out >> 40, vi32), vf32);
+        const vf32 lo = __builtin_convertvector(
+            __builtin_convertvector((out >> 8) & 0xFFFFFF, vi32), vf32);
+        const vf32 h = hi * 0x1.0p-24f, l = lo * 0x1.0p-24f;
+        memcpy(u + base, &h, sizeof h);
+        memcpy(u + base + LANES, &l, sizeof l);
+    }
+    v->s[0] = s0; v->s[1] = s1; v->s[2] = s2; v->s[3] = s3;
+}
+
+/* positions skipped before the next candidate when candidates occur with probability p < 1 */
+static inline int64_t geometric_gap(rng_t *r, double log_q, int64_t cap) {
+    const double g = floor(log(uniform_open0(r)) / log_q);
+    return g < (double)cap ? (int64_t)g : cap;
+}
+
+static inline float feature_value(float w, int values) {
+    return values == 0 ? w : (values == 1 ? 2.0f * w - 1.0f : 1.0f);
+}
+
+/* ---- one instance ---- */
+
+/* o[n] = b + Σ_j h_j D[j, :] for D [MH, n]; blocks of BLK outputs stay in registers over j */
+#define BLK 64
+static void decode(int n, const float *restrict D, const float *restrict h,
+                   const float *restrict b, float *restrict o) {
+    int f0 = 0;
+    for (; f0 + BLK <= n; f0 += BLK) {
+        float acc[BLK];
+        for (int t = 0; t < BLK; t++) acc[t] = b[f0 + t];
+        for (int j = 0; j < MH; j++) {
+            const float hj = h[j], *restrict row = D + (size_t)j * n + f0;
+            if (hj == 0.0f) continue;
+            for (int t = 0; t < BLK; t++) acc[t] += hj * row[t];
+        }
+        for (int t = 0; t < BLK; t++) o[f0 + t] = acc[t];
+    }
+    const int rest = n - f0;
+    if (rest) {
+        memcpy(o + f0, b + f0, rest * sizeof(float));
+        for (int j = 0; j < MH; j++) {
+            const float hj = h[j], *restrict row = D + (size_t)j * n + f0;
+            if (hj == 0.0f) continue;
+            for (int t = 0; t < rest; t++) o[f0 + t] += hj * row[t];
+        }
+    }
+}
+
+/* x with the lanes where keep is false set to 0 */
+static inline v16 keep_where(vi16 keep, v16 x) { return (v16)((vi16)x & keep); }
+
+/* the nonzero entries of x[0 .. n) as (index, value) lists; returns their number */
+static int compact_nonzero(int n, const float *restrict x, int *restrict idx,
+                           float *restrict val) {
+    int q = 0;
+#ifdef __AVX512F__
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int f0 = 0; f0 < n; f0 += 16) {
+        const __mmask16 lim = n - f0 >= 16 ? 0xFFFF : (__mmask16)((1u << (n - f0)) - 1);
+        const __m512 v = _mm512_maskz_loadu_ps(lim, x + f0);
+        const __mmask16 nz = _mm512_mask_cmp_ps_mask(lim, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+        if (!nz) continue;
+        _mm512_mask_compressstoreu_ps(val + q, nz, v);
+        const __m512i at = _mm512_add_epi32(iota, _mm512_set1_epi32(f0));
+        _mm512_mask_compressstoreu_epi32(idx + q, nz, at);
+        q += __builtin_popcount(nz);
+    }
+#else
+    for (int f = 0; f < n; f++) { /* branch-free */
+        idx[q] = f;
+        val[q] = x[f];
+        q += x[f] != 0.0f;
+    }
+#endif
+    return q;
+}
+
+/* out = Σ_t w[t] · rows[idx[t]] over padded rows of NV vectors; four partial sums so that
+   consecutive additions do not wait on each other */
+static inline void sum_rows(int k, const int *restrict idx, const float *restrict w,
+                            const v16 *restrict rows, v16 *restrict out) {
+    v16 acc[4][NV];
+    for (int u = 0; u < 4; u++)
+        for (int r = 0; r < NV; r++) acc[u][r] = (v16){0};
+    int t = 0;
+    for (; t + 4 <= k; t += 4)
+        for (int u = 0; u < 4; u++) {
+            const v16 *row = rows + (size_t)idx[t + u] * NV;
+            for (int r = 0; r < NV; r++) acc[u][r] += w[t + u] * row[r];
+        }
+    for (; t < k; t++) {
+        const v16 *row = rows + (size_t)idx[t] * NV;
+        for (int r = 0; r < NV; r++) acc[0][r] += w[t] * row[r];
+    }
+    for (int r = 0; r < NV; r++) out[r] = (acc[0][r] + acc[1][r]) + (acc[2][r] + acc[3][r]);
+}
+
+/* d loss / d pre-activation into g: c·(out − target) where the output is on, else 0;
+   returns the sample's loss Σ_f imp_f (out − target)² */
+static inline float output_grad(int n, int out_relu, const float *restrict o,
+                                const float *restrict tgt, const float *restrict imp,
+                                const float *restrict c, float *restrict g) {
+    float loss = 0.0f;
+    for (int f = 0; f < n; f++) {
+        const float on = (!out_relu || o[f] > 0.0f) ? 1.0f : 0.0f;
+        const float e = on * o[f] - tgt[f];
+        loss += imp[f] * e * e;
+        g[f] = on * c[f] * e;
+    }
+    return loss;
+}
+
+/* instances whose densest feature has at least this density run in blocks of samples */
+#define BLOCK_FROM 0.1f
+/* sparser instances at least this dense still draw one uniform per entry (vectorised); below,
+   they skip between active entries (a log per entry: dearer per draw, but far fewer draws) */
+#define DRAW_DENSE_FROM 0.02f
+
+/* samples per block on dense instances: each weight and gradient row is loaded once per block */
+#define SB 8
+
+static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
+    const int n = J->n, B = J->B, kind = J->kind, values = J->values;
+    const int tied = kind != 3, hidden_relu = kind >= 2, out_relu = kind != 0;
+    const size_t nm = (size_t)n * MH, np = (size_t)n * MP;
+    const float *Wi = J->W + i * nm, *bi = J->b + (size_t)i * n;
+    const float *imp = J->imp + (size_t)i * n, *p = J->density + (size_t)i * n;
+
+    /* per-feature rows [n, MP] (zero-padded) of the encoder, the decoder and the gradient
+       accumulators; the decoder also per hidden unit [MH, n] for the dense forward pass */
+    v16 *W_nm = (v16 *)scratch, *D_nm = W_nm + n * NV, *gE = D_nm + n * NV, *gD = gE + n * NV;
+    float *D_mn = (float *)(gD + n * NV), *c = D_mn + nm, *o = c + n, *g = o + n, *xv = g + n;
+    float *xt = xv + n, *act_v = xt + n, *q_g = act_v + n, *inv_p = q_g + n, *u = inv_p + n;
+    float *X = u + n + 2 * LANES, *T = X + SB * n, *G = T + SB * n; /* dense blocks [SB, n] */
+    float *hb = G + SB * n;                                         /* [SB, MP] */
+    int *act_f = ibuf, *q_f = ibuf + n, *flags = ibuf + 2 * n;
+
+    memset(scratch, 0, 4 * np * sizeof(float));
+    float *wp = (float *)W_nm, *dp = (float *)D_nm;
+    for (int j = 0; j < MH; j++)
+        for (int f = 0; f < n; f++) wp[(size_t)f * MP + j] = Wi[(size_t)j * n + f];
+    if (tied) {
+        D_nm = W_nm;
+        memcpy(D_mn, Wi, nm * sizeof(float));
+        gD = gE; /* tied weights: both gradients land in one accumulator */
+    } else {
+        const float *Oi = J->W_out + i * nm; /* [n, MH] */
+        for (int f = 0; f < n; f++)
+            for (int j = 0; j < MH; j++) {
+                dp[(size_t)f * MP + j] = Oi[(size_t)f * MH + j];
+                D_mn[(size_t)j * n + f] = Oi[(size_t)f * MH + j];
+            }
+    }
+    memset(xv, 0, 2 * n * sizeof(float)); /* xv and xt */
+    float *gbi = J->gb + (size_t)i * n;
+    memset(gbi, 0, n * sizeof(float));
+
+    float p_max = 0.0f;
+    for (int f = 0; f < n; f++) {
+        c[f] = 2.0f * imp[f] / (float)B;
+        inv_p[f] = 1.0f / p[f];
+        p_max = p[f] > p_max ? p[f] : p_max;
+    }
+    int uneven = 0;
+    for (int f = 0; f < n; f++) uneven |= p[f] != p_max;
+
+    rng_t rng;
+    vrng_t vr;
+    uint64_t sm = J->seed ^ (0xD1B54A32D192ED03ULL * (uint64_t)(i + 1));
+    for (int k = 0; k < 4; k++) rng.s[k] = splitmix64(&sm);
+    for (int k = 0; k < 4; k++)
+        for (int l = 0; l < LANES; l++) vr.s[k][l] = splitmix64(&sm);
+
+    /* instances with p_max >= BLOCK_FROM run in blocks of SB samples; the rest sample by sample.
+       Down to DRAW_DENSE_FROM, every entry gets a uniform (u < p is active, u / p its value);
+       below, draws skip geometrically over the flattened [B, n] positions at rate p_max and keep
+       a candidate with probability p_f / p_max (thinning: exactly Bernoulli(p_f) per entry) */
+    const int dense = p_max >= BLOCK_FROM, draw_dense = p_max >= DRAW_DENSE_FROM;
+    const int64_t total = (int64_t)B * n;
+    const double log_q = log1p(-(double)p_max);
+    int64_t pos = draw_dense ? 0 : geometric_gap(&rng, log_q, total);
+
+    const v16 zero = {0}, l1_b = zero + J->l1 / (float)B;
+    double loss = 0.0;
+    for (int s0 = 0; dense && s0 < B; s0 += SB) {
+        /* a block of S samples, densely: X the inputs, T the targets, G the output gradients;
+           rows past S stay zero and add nothing */
+        const int S = B - s0 < SB ? B - s0 : SB;
+        memset(X, 0, 3 * SB * n * sizeof(float));
+        for (int s = 0; s < S; s++) {
+            float *x = X + (size_t)s * n, *t = T + (size_t)s * n;
+            fill_uniform(&vr, u, n);
+            for (int f = 0; f < n; f++) {
+                const float w = u[f] * inv_p[f];
+                x[f] = u[f] < p[f] ? feature_value(w, values) : 0.0f;
+                t[f] = kind == 3 ? fabsf(x[f]) : x[f];
+            }
+            if (J->x_out) memcpy(J->x_out + ((size_t)i * B + s0 + s) * n, x, n * sizeof(float));
+        }
+        v16 a[SB][NV], h[SB][NV], dh[SB][NV];
+        for (int s = 0; s < SB; s++)
+            for (int r = 0; r < NV; r++) a[s][r] = dh[s][r] = zero;
+        for (int f = 0; f < n; f++) { /* encoder */
+            const v16 *row = W_nm + (size_t)f * NV;
+            for (int s = 0; s < SB; s++)
+                for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * n + f] * row[r];
+        }
+        for (int s = 0; s < S; s++) {
+            float *hf = hb + (size_t)s * MP, hsum = 0.0f;
+            for (int r = 0; r < NV; r++) {
+                h[s][r] = hidden_relu ? keep_where(a[s][r] > zero, a[s][r]) : a[s][r];
+                memcpy(hf + r * VW, &h[s][r], sizeof(v16));
+            }
+            for (int j = 0; j < MH; j++) hsum += fabsf(hf[j]);
+            decode(n, D_mn, hf, bi, o);
+            const float *t = T + (size_t)s * n;
+            loss += (double)output_grad(n, out_relu, o, t, imp, c, G + (size_t)s * n);
+            loss += (double)(J->l1 * hsum);
+        }
+        for (int s = S; s < SB; s++)
+            for (int r = 0; r < NV; r++) h[s][r] = zero;
+        /* which features have a nonzero output gradient / input anywhere in the block: the
+           rest are skipped (most outputs of a trained sparse-ish model are off) */
+        for (int f = 0; f < n; f++) {
+            int gz = 0, xz = 0;
+            for (int s = 0; s < SB; s++) {
+                gz |= G[(size_t)s * n + f] != 0.0f;
+                xz |= X[(size_t)s * n + f] != 0.0f;
+            }
+            flags[f] = gz | xz << 1;
+        }
+        for (int f = 0; f < n; f++) { /* hidden gradient; bias and decoder gradients */
+            if (!(flags[f] & 1)) continue;
+            const v16 *drow = D_nm + (size_t)f * NV;
+            v16 gacc[NV];
+            float gsum = 0.0f;
+            for (int r = 0; r < NV; r++) gacc[r] = zero;
+            for (int s = 0; s < SB; s++) {
+                const float gsf = G[(size_t)s * n + f];
+                gsum += gsf;
+                for (int r = 0; r < NV; r++) {
+                    dh[s][r] += gsf * drow[r];
+                    gacc[r] += gsf * h[s][r];
+                }
+            }
+            gbi[f] += gsum;
+            for (int r = 0; r < NV; r++) gD[(size_t)f * NV + r] += gacc[r];
+        }
+        for (int s = 0; s < SB; s++)
+            for (int r = 0; r < NV; r++) {
+                if (J->l1 != 0.0f && s < S)
+                    dh[s][r] += keep_where(h[s][r] > zero, l1_b) - keep_where(h[s][r] < zero, l1_b);
+                if (hidden_relu) dh[s][r] = keep_where(a[s][r] > zero, dh[s][r]);
+            }
+        for (int f = 0; f < n; f++) { /* encoder gradient */
+            if (!(flags[f] & 2)) continue;
+            v16 eacc[NV];
+            for (int r = 0; r < NV; r++) eacc[r] = zero;
+            for (int s = 0; s < SB; s++)
+                for (int r = 0; r < NV; r++) eacc[r] += X[(size_t)s * n + f] * dh[s][r];
+            for (int r = 0; r < NV; r++) gE[(size_t)f * NV + r] += eacc[r];
+        }
+    }
+    int empty = 0; /* sparse samples without an active feature */
+    for (int s = 0; !dense && s < B; s++) {
+        /* one sparse sample: its k active entries act_f / act_v, also densely in xv */
+        int k = 0;
+        if (draw_dense) { /* vector draws beat a log per active entry down to ~DRAW_DENSE_FROM */
+            fill_uniform(&vr, u, n);
+            for (int f = 0; f < n; f++)
+                xv[f] = u[f] < p[f] ? feature_value(u[f] * inv_p[f], values) : 0.0f;
+            k = compact_nonzero(n, xv, act_f, act_v); /* zero values add nothing anyway */
+        } else {
+            const int64_t end = (int64_t)(s + 1) * n;
+            while (pos < end) {
+                const int f = (int)(pos - (int64_t)s * n);
+                if (!uneven || uniform_f(&rng) * p_max < p[f]) {
+                    act_f[k] = f;
+                    act_v[k++] = feature_value(uniform_f(&rng), values);
+                }
+                pos += 1 + geometric_gap(&rng, log_q, total);
+            }
+        }
+        if (k == 0) { /* h = 0, o = b: the same for every empty sample, added up at the end */
+            empty++;
+            continue;
+        }
+        for (int t = 0; t < k; t++) xv[act_f[t]] = act_v[t];
+        const float *tgt = xv; /* the target: x, or |x| for abs */
+        if (kind == 3) {
+            for (int t = 0; t < k; t++) xt[act_f[t]] = fabsf(act_v[t]);
+            tgt = xt;
+        }
+        if (J->x_out) memcpy(J->x_out + ((size_t)i * B + s) * n, xv, n * sizeof(float));
+
+        /* encoder a = W x over the active features; h = a or ReLU(a) */
+        v16 a[NV], h[NV], dh[NV];
+        sum_rows(k, act_f, act_v, W_nm, a);
+        float hsum = 0.0f, hf[MP];
+        for (int r = 0; r < NV; r++) {
+            h[r] = hidden_relu ? keep_where(a[r] > zero, a[r]) : a[r];
+            memcpy(hf + r * VW, &h[r], sizeof(v16));
+        }
+        for (int j = 0; j < MH; j++) hsum += fabsf(hf[j]);
+
+        decode(n, D_mn, hf, bi, o);
+        loss += (double)output_grad(n, out_relu, o, tgt, imp, c, g) + (double)(J->l1 * hsum);
+        const int q = compact_nonzero(n, g, q_f, q_g);
+
+        /* the gradient at the hidden layer; bias and decoder gradients over nonzero outputs */
+        sum_rows(q, q_f, q_g, D_nm, dh);
+        for (int t = 0; t < q; t++) {
+            const int f = q_f[t];
+            v16 *grow = gD + (size_t)f * NV;
+            gbi[f] += q_g[t];
+            for (int r = 0; r < NV; r++) grow[r] += q_g[t] * h[r];
+        }
+        for (int r = 0; r < NV; r++) {
+            if (J->l1 != 0.0f) /* L1 on h: + l1/B · sign(h) */
+                dh[r] += keep_where(h[r] > zero, l1_b) - keep_where(h[r] < zero, l1_b);
+            if (hidden_relu) dh[r] = keep_where(a[r] > zero, dh[r]);
+        }
+
+        /* encoder gradient over the active features */
+        for (int t = 0; t < k; t++) {
+            v16 *erow = gE + (size_t)act_f[t] * NV;
+            for (int r = 0; r < NV; r++) erow[r] += act_v[t] * dh[r];
+        }
+        for (int t = 0; t < k; t++) /* leave xv and xt zero for the next sample */
+            xv[act_f[t]] = xt[act_f[t]] = 0.0f;
+    }
+
+    if (empty) { /* xv is zero here: the empty sample's output is the bias */
+        loss += (double)empty * output_grad(n, out_relu, bi, xv, imp, c, g);
+        for (int f = 0; f < n; f++) gbi[f] += (float)empty * g[f];
+    }
+    J->loss[i] = (float)(loss / B);
+    const float *ge = (const float *)gE, *gd = (const float *)gD;
+    float *gWi = J->gW + i * nm;
+    for (int j = 0; j < MH; j++)
+        for (int f = 0; f < n; f++) gWi[(size_t)j * n + f] = ge[(size_t)f * MP + j];
+    if (!tied) {
+        float *gOi = J->gW_out + i * nm;
+        for (int f = 0; f < n; f++)
+            for (int j = 0; j < MH; j++) gOi[(size_t)f * MH + j] = gd[(size_t)f * MP + j];
+    }
+}
+
+static void *worker(void *arg) {
+    job_t *J = (job_t *)arg;
+    const size_t n = J->n;
+    /* 64-byte aligned: the padded rows are read as whole vectors */
+    const size_t bytes = (4 * n * MP + n * MH + (9 + 3 * SB) * n + SB * MP + 2 * LANES) * 4;
+    float *scratch = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    int *ibuf = malloc(3 * n * sizeof(int));
+    if (!scratch || !ibuf) {
+        __atomic_store_n(&J->failed, 1, __ATOMIC_SEQ_CST);
+    } else {
+        for (;;) {
+            const int i = __atomic_fetch_add(&J->next, 1, __ATOMIC_SEQ_CST);
+            if (i >= J->I) break;
+            run_instance(J, i, scratch, ibuf);
+        }
+    }
+    free(scratch);
+    free(ibuf);
+    return NULL;
+}
+
+/* The step for all I instances on `threads` threads. Returns 0, or 1 when out of memory. */
+int toy_step(int threads, int I, int n, int B, int kind, int values, float l1, const float *W,
+             const float *W_out, const float *b, const float *imp, const float *density,
+             uint64_t seed, float *gW, float *gW_out, float *gb, float *loss, float *x_out) {
+    job_t J = {I, n, B, kind, values, l1, W, W_out, b, imp, density, seed,
+               gW, gW_out, gb, loss, x_out, 0, 0};
+    enum { MAX_THREADS = 64 };
+    pthread_t tid[MAX_THREADS];
+    int started = 0;
+    while (started < threads - 1 && started < I - 1 && started < MAX_THREADS &&
+           pthread_create(&tid[started], NULL, worker, &J) == 0)
+        started++;
+    worker(&J);
+    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    return J.failed;
+}
