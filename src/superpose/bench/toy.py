@@ -22,7 +22,7 @@ from ..features import FeatureDistribution
 from ..toy.compiled import compiled_grads
 from ..toy.config import ToyConfig
 from ..toy.models import ToyModel
-from ..toy.native import native_step
+from ..toy.native import native_step, torch_on_one_thread
 from ..toy.train import importance_tensor, make_optimizer, train, train_step
 from . import BenchRow, register
 from .reference import ReferenceLoop
@@ -97,8 +97,9 @@ def steady_rates(
 
         def run(k, model=model, opt=opt, fn=fn, native=native):
             start = time.perf_counter()
-            for _ in range(k):
-                train_step(model, opt, dist, imp, cfg.train, gen, fn, native=native)
+            with torch_on_one_thread(native):
+                for _ in range(k):
+                    train_step(model, opt, dist, imp, cfg.train, gen, fn, native=native)
             return time.perf_counter() - start
 
         steps[name] = run
@@ -150,8 +151,9 @@ def whole_run(
     done = 0
     for end in bounds:
         start = time.perf_counter()
-        for _ in range(end - done):
-            train_step(model, opt, dist, imp, cfg.train, gen, native=native)
+        with torch_on_one_thread(native):  # as `train` runs it
+            for _ in range(end - done):
+                train_step(model, opt, dist, imp, cfg.train, gen, native=native)
         ours_s += time.perf_counter() - start
         ref_s += ref.run(ref_block)
         done = end

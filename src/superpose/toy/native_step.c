@@ -29,11 +29,11 @@
 #ifndef MH
 #error "compile with -DMH=<hidden width>"
 #endif
-#define VW 16                          /* floats per vector */
+#define VW 16 /* floats per vector (8 measured slower even where it pads less, at m = 20) */
 #define NV ((MH + VW - 1) / VW)         /* vectors per padded row */
 #define MP (NV * VW)                    /* padded row length */
-typedef float v16 __attribute__((vector_size(VW * 4)));
-typedef int32_t vi16 __attribute__((vector_size(VW * 4)));
+typedef float vf __attribute__((vector_size(VW * 4)));
+typedef int32_t vm __attribute__((vector_size(VW * 4)));
 
 typedef struct {
     int I, n, B, kind, values;
@@ -135,7 +135,7 @@ static void decode(int n, const float *restrict D, const float *restrict h,
 }
 
 /* x with the lanes where keep is false set to 0 */
-static inline v16 keep_where(vi16 keep, v16 x) { return (v16)((vi16)x & keep); }
+static inline vf keep_where(vm keep, vf x) { return (vf)((vm)x & keep); }
 
 /* the nonzero entries of x[0 .. n) as (index, value) lists; returns their number */
 static int compact_nonzero(int n, const float *restrict x, int *restrict idx,
@@ -166,18 +166,18 @@ static int compact_nonzero(int n, const float *restrict x, int *restrict idx,
 /* out = Σ_t w[t] · rows[idx[t]] over padded rows of NV vectors; four partial sums so that
    consecutive additions do not wait on each other */
 static inline void sum_rows(int k, const int *restrict idx, const float *restrict w,
-                            const v16 *restrict rows, v16 *restrict out) {
-    v16 acc[4][NV];
+                            const vf *restrict rows, vf *restrict out) {
+    vf acc[4][NV];
     for (int u = 0; u < 4; u++)
-        for (int r = 0; r < NV; r++) acc[u][r] = (v16){0};
+        for (int r = 0; r < NV; r++) acc[u][r] = (vf){0};
     int t = 0;
     for (; t + 4 <= k; t += 4)
         for (int u = 0; u < 4; u++) {
-            const v16 *row = rows + (size_t)idx[t + u] * NV;
+            const vf *row = rows + (size_t)idx[t + u] * NV;
             for (int r = 0; r < NV; r++) acc[u][r] += w[t + u] * row[r];
         }
     for (; t < k; t++) {
-        const v16 *row = rows + (size_t)idx[t] * NV;
+        const vf *row = rows + (size_t)idx[t] * NV;
         for (int r = 0; r < NV; r++) acc[0][r] += w[t] * row[r];
     }
     for (int r = 0; r < NV; r++) out[r] = (acc[0][r] + acc[1][r]) + (acc[2][r] + acc[3][r]);
@@ -216,7 +216,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
 
     /* per-feature rows [n, MP] (zero-padded) of the encoder, the decoder and the gradient
        accumulators; the decoder also per hidden unit [MH, n] for the dense forward pass */
-    v16 *W_nm = (v16 *)scratch, *D_nm = W_nm + n * NV, *gE = D_nm + n * NV, *gD = gE + n * NV;
+    vf *W_nm = (vf *)scratch, *D_nm = W_nm + n * NV, *gE = D_nm + n * NV, *gD = gE + n * NV;
     float *D_mn = (float *)(gD + n * NV), *c = D_mn + nm, *o = c + n, *g = o + n, *xv = g + n;
     float *xt = xv + n, *act_v = xt + n, *q_g = act_v + n, *inv_p = q_g + n, *u = inv_p + n;
     float *X = u + n + 2 * LANES, *T = X + SB * n, *G = T + SB * n; /* dense blocks [SB, n] */
@@ -268,7 +268,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
     const double log_q = log1p(-(double)p_max);
     int64_t pos = draw_dense ? 0 : geometric_gap(&rng, log_q, total);
 
-    const v16 zero = {0}, l1_b = zero + J->l1 / (float)B;
+    const vf zero = {0}, l1_b = zero + J->l1 / (float)B;
     double loss = 0.0;
     for (int s0 = 0; dense && s0 < B; s0 += SB) {
         /* a block of S samples, densely: X the inputs, T the targets, G the output gradients;
@@ -285,11 +285,11 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
             }
             if (J->x_out) memcpy(J->x_out + ((size_t)i * B + s0 + s) * n, x, n * sizeof(float));
         }
-        v16 a[SB][NV], h[SB][NV], dh[SB][NV];
+        vf a[SB][NV], h[SB][NV], dh[SB][NV];
         for (int s = 0; s < SB; s++)
             for (int r = 0; r < NV; r++) a[s][r] = dh[s][r] = zero;
         for (int f = 0; f < n; f++) { /* encoder */
-            const v16 *row = W_nm + (size_t)f * NV;
+            const vf *row = W_nm + (size_t)f * NV;
             for (int s = 0; s < SB; s++)
                 for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * n + f] * row[r];
         }
@@ -297,7 +297,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
             float *hf = hb + (size_t)s * MP, hsum = 0.0f;
             for (int r = 0; r < NV; r++) {
                 h[s][r] = hidden_relu ? keep_where(a[s][r] > zero, a[s][r]) : a[s][r];
-                memcpy(hf + r * VW, &h[s][r], sizeof(v16));
+                memcpy(hf + r * VW, &h[s][r], sizeof(vf));
             }
             for (int j = 0; j < MH; j++) hsum += fabsf(hf[j]);
             decode(n, D_mn, hf, bi, o);
@@ -319,8 +319,8 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         }
         for (int f = 0; f < n; f++) { /* hidden gradient; bias and decoder gradients */
             if (!(flags[f] & 1)) continue;
-            const v16 *drow = D_nm + (size_t)f * NV;
-            v16 gacc[NV];
+            const vf *drow = D_nm + (size_t)f * NV;
+            vf gacc[NV];
             float gsum = 0.0f;
             for (int r = 0; r < NV; r++) gacc[r] = zero;
             for (int s = 0; s < SB; s++) {
@@ -342,7 +342,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
             }
         for (int f = 0; f < n; f++) { /* encoder gradient */
             if (!(flags[f] & 2)) continue;
-            v16 eacc[NV];
+            vf eacc[NV];
             for (int r = 0; r < NV; r++) eacc[r] = zero;
             for (int s = 0; s < SB; s++)
                 for (int r = 0; r < NV; r++) eacc[r] += X[(size_t)s * n + f] * dh[s][r];
@@ -382,12 +382,12 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         if (J->x_out) memcpy(J->x_out + ((size_t)i * B + s) * n, xv, n * sizeof(float));
 
         /* encoder a = W x over the active features; h = a or ReLU(a) */
-        v16 a[NV], h[NV], dh[NV];
+        vf a[NV], h[NV], dh[NV];
         sum_rows(k, act_f, act_v, W_nm, a);
         float hsum = 0.0f, hf[MP];
         for (int r = 0; r < NV; r++) {
             h[r] = hidden_relu ? keep_where(a[r] > zero, a[r]) : a[r];
-            memcpy(hf + r * VW, &h[r], sizeof(v16));
+            memcpy(hf + r * VW, &h[r], sizeof(vf));
         }
         for (int j = 0; j < MH; j++) hsum += fabsf(hf[j]);
 
@@ -399,7 +399,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         sum_rows(q, q_f, q_g, D_nm, dh);
         for (int t = 0; t < q; t++) {
             const int f = q_f[t];
-            v16 *grow = gD + (size_t)f * NV;
+            vf *grow = gD + (size_t)f * NV;
             gbi[f] += q_g[t];
             for (int r = 0; r < NV; r++) grow[r] += q_g[t] * h[r];
         }
@@ -411,7 +411,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
 
         /* encoder gradient over the active features */
         for (int t = 0; t < k; t++) {
-            v16 *erow = gE + (size_t)act_f[t] * NV;
+            vf *erow = gE + (size_t)act_f[t] * NV;
             for (int r = 0; r < NV; r++) erow[r] += act_v[t] * dh[r];
         }
         for (int t = 0; t < k; t++) /* leave xv and xt zero for the next sample */

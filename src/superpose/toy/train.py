@@ -14,7 +14,7 @@ from ..features import FeatureDistribution, per_instance_feature
 from .compiled import compiled_grads, use_compile
 from .config import ToyConfig, TrainConfig
 from .models import ToyModel
-from .native import NativeStep, native_step
+from .native import NativeStep, native_step, torch_on_one_thread
 
 
 @dataclass
@@ -170,7 +170,7 @@ def train(config: ToyConfig, progress: bool = True, description: str = "training
         transient=True,
     )
     tick = max(1, cfg.steps // 100)
-    with bar:
+    with bar, torch_on_one_thread(native):
         task = bar.add_task(description, total=cfg.steps)
         for step in range(cfg.steps):
             if not constant_lr:
