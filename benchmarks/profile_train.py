@@ -71,7 +71,9 @@ def per_instance_ms(model, dist, imp, gen, reps: int = 5) -> list[tuple[float, f
     for i in range(model.n_instances):
         sub = model.select_instances(torch.tensor([i]))
         density = dist.density[i : i + 1]
-        one = FeatureDistribution(FeatureConfig(sparsity=(1 - density).tolist()), 1, dist.n_features)
+        one = FeatureDistribution(
+            FeatureConfig(sparsity=(1 - density).tolist()), 1, dist.n_features
+        )
         step = NativeStep(library(model.n_hidden), sub, one, imp[i : i + 1], 0.0, 1024, threads=1)
         step(gen)
         start = time.perf_counter()
@@ -107,7 +109,10 @@ def profile_native(n: int, m: int, inst: int, steps: int, warm: int) -> None:
         kernel, adam = kernel + t1 - t0, adam + time.perf_counter() - t1
     total = time.perf_counter() - start
     print(f"{n}→{m}×{inst} native, after {warm} steps: {total / steps * 1e3:.1f} ms per step")
-    print(f"  C kernel (2 threads) {kernel / total:6.1%}   AdamW {adam / total:6.1%}   ", end="")
+    print(
+        f"  native step (C kernel + wrapper) {kernel / total:6.1%}   AdamW {adam / total:6.1%}   ",
+        end="",
+    )
     print(f"rest {(total - kernel - adam) / total:6.1%}")
     warmed = per_instance_ms(model, dist, imp, gen)
     for label, costs in (("at initialisation", at_init), (f"after {warm} steps", warmed)):

@@ -95,6 +95,19 @@ class ToyConfig(FrozenConfig):
             )
         return self
 
+    @model_validator(mode="after")
+    def _native_kernel_applies(self):
+        if self.train.kernel != "native":
+            return self
+        if self.features.structure != "independent":
+            raise ValueError(
+                "train.kernel native draws independent features only (features.structure is "
+                f"{self.features.structure}); use auto or torch"
+            )
+        if self.device.startswith("cuda"):
+            raise ValueError(f"train.kernel native runs on the CPU (device is {self.device})")
+        return self
+
     @property
     def instances(self) -> int:
         """Resolved number of instances (settings, before best-of-N restarts)."""
