@@ -128,6 +128,10 @@ def test_training_with_the_native_step_reaches_the_torch_steps_loss():
 def test_kernel_setting_falls_back_or_says_why():
     with pytest.raises(ValueError, match=r"train\.kernel native .*independent"):
         _config("native", structure="correlated")
+    model, dist, imp, _ = _setup("linear", hidden=native.MAX_HIDDEN + 1, batch=4)
+    assert native.native_step("auto", model, dist, imp, 0.0, 4) is None
+    with pytest.raises(SuperposeError, match="hidden units"):
+        native.native_step("native", model, dist, imp, 0.0, 4)
     result = train(_config("auto", structure="correlated"), progress=False)  # torch step
     assert torch.isfinite(result.final_loss).all()
 

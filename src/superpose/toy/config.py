@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from ..config import FrozenConfig
 from ..features import FeatureConfig, PerInstanceFeature, _check_unit_interval, instances_implied
 from .models import ModelKind
+from .native import MAX_HIDDEN
 
 
 class TrainConfig(FrozenConfig):
@@ -106,6 +107,11 @@ class ToyConfig(FrozenConfig):
             )
         if self.device.startswith("cuda"):
             raise ValueError(f"train.kernel native runs on the CPU (device is {self.device})")
+        if self.n_hidden > MAX_HIDDEN:
+            raise ValueError(
+                f"train.kernel native takes at most {MAX_HIDDEN} hidden units "
+                f"(n_hidden is {self.n_hidden})"
+            )
         return self
 
     @property

@@ -99,12 +99,18 @@ def library(hidden: int) -> ctypes.CDLL | None:
     return lib
 
 
-def applies(dist: FeatureDistribution, device: torch.device) -> str | None:
+# the kernel keeps a few hidden-width vectors per sample on its threads' stacks
+MAX_HIDDEN = 256
+
+
+def applies(dist: FeatureDistribution, hidden: int) -> str | None:
     """Why the native step cannot train this (None when it can)."""
-    if device.type != "cpu":
-        return f"it runs on the CPU only (device {device})"
+    if dist.device.type != "cpu":
+        return f"it runs on the CPU only (device {dist.device})"
     if dist.config.structure != "independent":
         return f"it draws independent features only (structure {dist.config.structure})"
+    if hidden > MAX_HIDDEN:
+        return f"it takes at most {MAX_HIDDEN} hidden units (n_hidden {hidden})"
     return None
 
 
@@ -192,7 +198,7 @@ def native_step(
     run uses the PyTorch step (torch; auto where the native step does not apply)."""
     if setting == "torch":
         return None
-    reason = applies(dist, dist.device)
+    reason = applies(dist, model.n_hidden)
     lib = None if reason else library(model.n_hidden)
     if lib is None and reason is None:
         reason = "no C compiler could build it on this machine"
