@@ -136,7 +136,12 @@ def bench(
         list[str] | None, typer.Option(help="Run only this benchmark (repeatable).")
     ] = None,
     quick: Annotated[
-        bool, typer.Option("--quick/--full", help="Small sizes (a minute or two) or full sizes.")
+        bool,
+        typer.Option(
+            "--quick/--full",
+            help="Small sizes (a minute or two) or full sizes (toy-train alone trains two "
+            "whole 10,000-step runs: about 12 minutes on 2 cores).",
+        ),
     ] = True,
     out: Annotated[
         Path | None, typer.Option(help="Also write the rows as JSON to this file.")
