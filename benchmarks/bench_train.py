@@ -65,7 +65,8 @@ def main() -> None:
         f"{run['task']:>12} whole runs of {run['steps']} steps: ours {run['ours_steps_per_s']:.2f}"
         f" steps/s vs reference {run['reference_steps_per_s']:.2f} = {run['ratio']:.2f}x; mean "
         f"final loss ours {run['ours_mean_loss']:.4f} vs reference {run['reference_mean_loss']:.4f};"
-        f" per-instance rel. diff ours-ref {run['loss_rel_diff']:.1%}"
+        f" per-instance rel. diff ours-ref {run['loss_rel_diff']:.1%}, ours from the reference's"
+        f" initial weights-ref {run['same_init_rel_diff']:.1%}"
         + (
             f", ref seed0-seed1 {run['reference_seed_rel_diff']:.1%}"
             if "reference_seed_rel_diff" in run

@@ -72,6 +72,7 @@ def test_compare_times_both_loops_on_the_same_work():
     assert r["ours_s"] > 0 and r["reference_s"] > 0 and r["ratio"] > 0
     assert len(r["ours_loss"]) == 3 and len(r["reference_loss"]) == 2
     assert r["loss_rel_diff"] >= 0 and r["reference_seed_rel_diff"] >= 0
+    assert len(r["ours_same_init_loss"]) == 3 and r["same_init_rel_diff"] >= 0
 
 
 def test_steady_rates_interleave_reference_and_ours():

@@ -23,7 +23,7 @@ from ..toy.compiled import compiled_grads
 from ..toy.config import ToyConfig
 from ..toy.models import ToyModel
 from ..toy.native import native_step, torch_on_one_thread
-from ..toy.train import importance_tensor, make_optimizer, train, train_step
+from ..toy.train import evaluate_loss, importance_tensor, make_optimizer, train, train_step
 from . import BenchRow, register
 from .reference import ReferenceLoop
 
@@ -171,6 +171,30 @@ def whole_run(
     }
 
 
+def from_reference_init(
+    n_features: int, n_hidden: int, n_instances: int, steps: int, batch: int = 1024, seed: int = 0
+) -> torch.Tensor:
+    """Our training (the step `train` uses) started from the reference loop's initial weights
+    for `seed`: the final per-instance loss on a fresh 8192-sample batch [instances]. From the
+    same start, ours and the reference should end within the reference's seed noise."""
+    cpu = torch.device("cpu")
+    ref = _reference(n_features, n_hidden, n_instances, batch, seed)
+    cfg = geometry_config(n_features, n_hidden, n_instances, steps, batch, seed)
+    gen = make_generator(seed + 1, cpu)
+    dist = FeatureDistribution(cfg.features, n_instances, n_features)
+    imp = importance_tensor(cfg)
+    model = ToyModel("relu_output", n_instances, n_features, n_hidden, gen)
+    with torch.no_grad():
+        model.W.copy_(ref.W.detach().transpose(1, 2))  # reference W: [instances, features, hidden]
+        model.b.copy_(ref.b.detach())
+    opt = make_optimizer(model, cfg.train)
+    native = native_step(cfg.train.kernel, model, dist, imp, 0.0, batch)
+    with torch_on_one_thread(native):
+        for _ in range(steps):
+            train_step(model, opt, dist, imp, cfg.train, gen, native=native)
+    return evaluate_loss(model, dist, imp, 8192, make_generator(seed + 2, cpu))
+
+
 def rel_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     """Mean over instances of |a − b| / mean(a, b): how far apart two per-instance losses are."""
     return float(((a - b).abs() / ((a + b) / 2).clamp_min(1e-12)).mean())
@@ -188,7 +212,8 @@ def compare(
     """Whole runs: `train` and the reference (seeds 0 .. reference_seeds−1) for `steps` steps.
     Seed 0 of the reference runs half its steps before ours and half after (so a changing load
     hits both). Returns steps/s, the ratio, final losses and relative differences (ours vs
-    reference seed 0; reference seed 0 vs 1, the noise yardstick)."""
+    reference seed 0; ours started from the reference's initial weights vs reference seed 0;
+    reference seed 0 vs 1, the noise yardstick)."""
     ref = _reference(n_features, n_hidden, n_instances, batch)
     ref_s = ref.run(steps // 2)
     cfg = geometry_config(n_features, n_hidden, n_instances, steps, batch, compile=compile)
@@ -217,6 +242,9 @@ def compare(
     }
     if reference_seeds > 1:
         out["reference_seed_rel_diff"] = rel_diff(ref_losses[0], ref_losses[1])
+    same = from_reference_init(n_features, n_hidden, n_instances, steps, batch)
+    out["ours_same_init_loss"] = same.tolist()
+    out["same_init_rel_diff"] = rel_diff(same, ref_losses[0])
     return out
 
 

@@ -5,7 +5,8 @@
  * Why it is fast: a sample with k active features costs k·m for the encoder and for its
  * gradient, and the decoder and hidden gradients touch only the q outputs whose error is
  * nonzero (few, once the biases of sparse models turn negative); only the decoder forward
- * (n·m, skipping zero hidden units) is dense. The hidden width m is a compile-time constant
+ * (n·m, skipping zero hidden units) is dense. Dense instances go in blocks of SB samples, so each
+ * weight and gradient row is read once per block. The hidden width m is a compile-time constant
  * (-DMH=m): per-feature rows of m weights, padded to whole vectors, are added in registers
  * (GCC/Clang vector extensions; lowered to whatever SIMD the machine has). Instances are
  * independent: worker threads take them one by one, each with its own random streams, so the
