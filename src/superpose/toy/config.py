@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from ..config import FrozenConfig
 from ..features import FeatureConfig, PerInstanceFeature, _check_unit_interval, instances_implied
 from .models import ModelKind
-from .native import MAX_HIDDEN
+from .native import unusable, why_not
 
 
 class TrainConfig(FrozenConfig):
@@ -98,20 +98,10 @@ class ToyConfig(FrozenConfig):
 
     @model_validator(mode="after")
     def _native_kernel_applies(self):
-        if self.train.kernel != "native":
-            return self
-        if self.features.structure != "independent":
-            raise ValueError(
-                "train.kernel native draws independent features only (features.structure is "
-                f"{self.features.structure}); use auto or torch"
-            )
-        if self.device.startswith("cuda"):
-            raise ValueError(f"train.kernel native runs on the CPU (device is {self.device})")
-        if self.n_hidden > MAX_HIDDEN:
-            raise ValueError(
-                f"train.kernel native takes at most {MAX_HIDDEN} hidden units "
-                f"(n_hidden is {self.n_hidden})"
-            )
+        if self.train.kernel == "native":
+            reason = why_not(self.features.structure, self.device, self.n_hidden)
+            if reason:
+                raise ValueError(unusable(reason))
         return self
 
     @property

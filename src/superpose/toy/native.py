@@ -103,15 +103,21 @@ def library(hidden: int) -> ctypes.CDLL | None:
 MAX_HIDDEN = 256
 
 
-def applies(dist: FeatureDistribution, hidden: int) -> str | None:
-    """Why the native step cannot train this (None when it can)."""
-    if dist.device.type != "cpu":
-        return f"it runs on the CPU only (device {dist.device})"
-    if dist.config.structure != "independent":
-        return f"it draws independent features only (structure {dist.config.structure})"
+def why_not(structure: str, device: str, hidden: int) -> str | None:
+    """Why the native step cannot train this (None when it can): the one place for its limits,
+    used by the config check and by `native_step`."""
+    if device.startswith("cuda"):
+        return f"it runs on the CPU only (device {device})"
+    if structure != "independent":
+        return f"it draws independent features only (structure {structure})"
     if hidden > MAX_HIDDEN:
         return f"it takes at most {MAX_HIDDEN} hidden units (n_hidden {hidden})"
     return None
+
+
+def unusable(reason: str) -> str:
+    """The one-line error for `train.kernel: native` where it cannot be used."""
+    return f"train.kernel native cannot be used here: {reason}; use auto or torch"
 
 
 def _ptr(t: torch.Tensor | None):
@@ -198,14 +204,12 @@ def native_step(
     run uses the PyTorch step (torch; auto where the native step does not apply)."""
     if setting == "torch":
         return None
-    reason = applies(dist, model.n_hidden)
+    reason = why_not(dist.config.structure, str(dist.device), model.n_hidden)
     lib = None if reason else library(model.n_hidden)
     if lib is None and reason is None:
         reason = "no C compiler could build it on this machine"
     if reason:
         if setting == "native":
-            raise SuperposeError(
-                f"train.kernel: native is not available: {reason}; use auto or torch"
-            )
+            raise SuperposeError(unusable(reason))
         return None
     return NativeStep(lib, model, dist, importance, l1_hidden, batch)

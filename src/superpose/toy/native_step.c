@@ -199,6 +199,37 @@ static inline float output_grad(int n, int out_relu, const float *restrict o,
     return loss;
 }
 
+/* one sample drawn densely: x_f = value(u / p_f) where a fresh uniform u < p_f, else 0 */
+static inline void draw_row(vrng_t *vr, float *restrict u, const float *restrict p,
+                            const float *restrict inv_p, int values, int n, float *restrict x) {
+    fill_uniform(vr, u, n);
+    for (int f = 0; f < n; f++) x[f] = u[f] < p[f] ? feature_value(u[f] * inv_p[f], values) : 0.0f;
+}
+
+/* h = a or ReLU(a), also as floats in hf (for the decoder); returns Σ_j |h_j| */
+static inline float hidden_units(int relu, const vf *restrict a, vf *restrict h,
+                                 float *restrict hf) {
+    const vf zero = {0};
+    float hsum = 0.0f;
+    for (int r = 0; r < NV; r++) {
+        h[r] = relu ? keep_where(a[r] > zero, a[r]) : a[r];
+        memcpy(hf + r * VW, &h[r], sizeof(vf));
+    }
+    for (int j = 0; j < MH; j++) hsum += fabsf(hf[j]);
+    return hsum;
+}
+
+/* finish the gradient at the hidden layer: + l1/B · sign(h) for the L1 penalty, and 0 where
+   the hidden ReLU is off */
+static inline void hidden_grad(int relu, float l1_b, const vf *restrict a, const vf *restrict h,
+                               vf *restrict dh) {
+    const vf zero = {0}, l1 = zero + l1_b;
+    for (int r = 0; r < NV; r++) {
+        if (l1_b != 0.0f) dh[r] += keep_where(h[r] > zero, l1) - keep_where(h[r] < zero, l1);
+        if (relu) dh[r] = keep_where(a[r] > zero, dh[r]);
+    }
+}
+
 /* instances whose densest feature has at least this density run in blocks of samples */
 #define BLOCK_FROM 0.1f
 /* sparser instances at least this dense still draw one uniform per entry (vectorised); below,
@@ -269,7 +300,8 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
     const double log_q = log1p(-(double)p_max);
     int64_t pos = draw_dense ? 0 : geometric_gap(&rng, log_q, total);
 
-    const vf zero = {0}, l1_b = zero + J->l1 / (float)B;
+    const vf zero = {0};
+    const float l1_b = J->l1 / (float)B;
     double loss = 0.0;
     for (int s0 = 0; dense && s0 < B; s0 += SB) {
         /* a block of S samples, densely: X the inputs, T the targets, G the output gradients;
@@ -278,12 +310,8 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         memset(X, 0, 3 * SB * n * sizeof(float));
         for (int s = 0; s < S; s++) {
             float *x = X + (size_t)s * n, *t = T + (size_t)s * n;
-            fill_uniform(&vr, u, n);
-            for (int f = 0; f < n; f++) {
-                const float w = u[f] * inv_p[f];
-                x[f] = u[f] < p[f] ? feature_value(w, values) : 0.0f;
-                t[f] = kind == 3 ? fabsf(x[f]) : x[f];
-            }
+            draw_row(&vr, u, p, inv_p, values, n, x);
+            for (int f = 0; f < n; f++) t[f] = kind == 3 ? fabsf(x[f]) : x[f];
             if (J->x_out) memcpy(J->x_out + ((size_t)i * B + s0 + s) * n, x, n * sizeof(float));
         }
         vf a[SB][NV], h[SB][NV], dh[SB][NV];
@@ -295,12 +323,8 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
                 for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * n + f] * row[r];
         }
         for (int s = 0; s < S; s++) {
-            float *hf = hb + (size_t)s * MP, hsum = 0.0f;
-            for (int r = 0; r < NV; r++) {
-                h[s][r] = hidden_relu ? keep_where(a[s][r] > zero, a[s][r]) : a[s][r];
-                memcpy(hf + r * VW, &h[s][r], sizeof(vf));
-            }
-            for (int j = 0; j < MH; j++) hsum += fabsf(hf[j]);
+            float *hf = hb + (size_t)s * MP;
+            const float hsum = hidden_units(hidden_relu, a[s], h[s], hf);
             decode(n, D_mn, hf, bi, o);
             const float *t = T + (size_t)s * n;
             loss += (double)output_grad(n, out_relu, o, t, imp, c, G + (size_t)s * n);
@@ -335,12 +359,8 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
             gbi[f] += gsum;
             for (int r = 0; r < NV; r++) gD[(size_t)f * NV + r] += gacc[r];
         }
-        for (int s = 0; s < SB; s++)
-            for (int r = 0; r < NV; r++) {
-                if (J->l1 != 0.0f && s < S)
-                    dh[s][r] += keep_where(h[s][r] > zero, l1_b) - keep_where(h[s][r] < zero, l1_b);
-                if (hidden_relu) dh[s][r] = keep_where(a[s][r] > zero, dh[s][r]);
-            }
+        for (int s = 0; s < SB; s++) /* rows past S: h = 0 adds no L1 term */
+            hidden_grad(hidden_relu, l1_b, a[s], h[s], dh[s]);
         for (int f = 0; f < n; f++) { /* encoder gradient */
             if (!(flags[f] & 2)) continue;
             vf eacc[NV];
@@ -355,9 +375,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         /* one sparse sample: its k active entries act_f / act_v, also densely in xv */
         int k = 0;
         if (draw_dense) { /* vector draws beat a log per active entry down to ~DRAW_DENSE_FROM */
-            fill_uniform(&vr, u, n);
-            for (int f = 0; f < n; f++)
-                xv[f] = u[f] < p[f] ? feature_value(u[f] * inv_p[f], values) : 0.0f;
+            draw_row(&vr, u, p, inv_p, values, n, xv);
             k = compact_nonzero(n, xv, act_f, act_v); /* zero values add nothing anyway */
         } else {
             const int64_t end = (int64_t)(s + 1) * n;
@@ -385,12 +403,8 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         /* encoder a = W x over the active features; h = a or ReLU(a) */
         vf a[NV], h[NV], dh[NV];
         sum_rows(k, act_f, act_v, W_nm, a);
-        float hsum = 0.0f, hf[MP];
-        for (int r = 0; r < NV; r++) {
-            h[r] = hidden_relu ? keep_where(a[r] > zero, a[r]) : a[r];
-            memcpy(hf + r * VW, &h[r], sizeof(vf));
-        }
-        for (int j = 0; j < MH; j++) hsum += fabsf(hf[j]);
+        float hf[MP];
+        const float hsum = hidden_units(hidden_relu, a, h, hf);
 
         decode(n, D_mn, hf, bi, o);
         loss += (double)output_grad(n, out_relu, o, tgt, imp, c, g) + (double)(J->l1 * hsum);
@@ -404,11 +418,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
             gbi[f] += q_g[t];
             for (int r = 0; r < NV; r++) grow[r] += q_g[t] * h[r];
         }
-        for (int r = 0; r < NV; r++) {
-            if (J->l1 != 0.0f) /* L1 on h: + l1/B · sign(h) */
-                dh[r] += keep_where(h[r] > zero, l1_b) - keep_where(h[r] < zero, l1_b);
-            if (hidden_relu) dh[r] = keep_where(a[r] > zero, dh[r]);
-        }
+        hidden_grad(hidden_relu, l1_b, a, h, dh);
 
         /* encoder gradient over the active features */
         for (int t = 0; t < k; t++) {
