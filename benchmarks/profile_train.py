@@ -23,12 +23,9 @@ import time
 import torch
 from torch.profiler import profile
 
-from superpose.bench.toy import SIZES, geometry_config
-from superpose.device import make_generator
+from superpose.bench.toy import SIZES, GeometryLoop
 from superpose.features import FeatureConfig, FeatureDistribution
-from superpose.toy.models import ToyModel
-from superpose.toy.native import NativeStep, library
-from superpose.toy.train import importance_tensor, make_optimizer, train_step
+from superpose.toy.native import NativeStep, library, torch_on_one_thread
 
 CATEGORIES = {
     "matmul (bmm)": ("aten::bmm", "aten::mm", "aten::baddbmm"),
@@ -55,14 +52,6 @@ def category(name: str) -> str:
         if any(name.startswith(n) for n in names):
             return cat
     return "other elementwise / small ops"
-
-
-def _setup(n: int, m: int, inst: int):
-    cfg = geometry_config(n, m, inst, 1)
-    gen = make_generator(0, torch.device("cpu"))
-    dist = FeatureDistribution(cfg.features, inst, n)
-    model = ToyModel("relu_output", inst, n, m, gen)
-    return cfg, gen, dist, model, make_optimizer(model, cfg.train), importance_tensor(cfg)
 
 
 def per_instance_ms(model, dist, imp, gen, reps: int = 5) -> list[tuple[float, float]]:
@@ -94,19 +83,19 @@ def by_path(costs: list[tuple[float, float]]) -> dict[str, tuple[int, float]]:
 
 
 def profile_native(n: int, m: int, inst: int, steps: int, warm: int) -> None:
-    cfg, gen, dist, model, opt, imp = _setup(n, m, inst)
-    step = NativeStep(library(m), model, dist, imp, 0.0, 1024)
+    loop = GeometryLoop(n, m, inst, kernel="native")
+    model, dist, imp, gen = loop.model, loop.dist, loop.importance, loop.gen
     at_init = per_instance_ms(model, dist, imp, gen)
-    for _ in range(warm):
-        train_step(model, opt, dist, imp, cfg.train, gen, native=step)
+    loop.run(warm)
     kernel = adam = 0.0
     start = time.perf_counter()
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step(gen)
-        t1 = time.perf_counter()
-        opt.step()
-        kernel, adam = kernel + t1 - t0, adam + time.perf_counter() - t1
+    with torch_on_one_thread(loop.native):  # as `train` runs it
+        for _ in range(steps):
+            t0 = time.perf_counter()
+            loop.native(gen)
+            t1 = time.perf_counter()
+            loop.opt.step()
+            kernel, adam = kernel + t1 - t0, adam + time.perf_counter() - t1
     total = time.perf_counter() - start
     print(f"{n}→{m}×{inst} native, after {warm} steps: {total / steps * 1e3:.1f} ms per step")
     print(
@@ -123,12 +112,10 @@ def profile_native(n: int, m: int, inst: int, steps: int, warm: int) -> None:
 
 
 def profile_torch(n: int, m: int, inst: int, steps: int) -> None:
-    cfg, gen, dist, model, opt, imp = _setup(n, m, inst)
-    for _ in range(2):
-        train_step(model, opt, dist, imp, cfg.train, gen)
+    loop = GeometryLoop(n, m, inst, kernel="torch")
+    loop.run(2)
     with profile() as prof:
-        for _ in range(steps):
-            train_step(model, opt, dist, imp, cfg.train, gen)
+        loop.run(steps)
     shares: dict[str, float] = {}
     for ev in prof.key_averages():
         shares[category(ev.key)] = shares.get(category(ev.key), 0.0) + ev.self_cpu_time_total

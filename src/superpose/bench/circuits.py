@@ -23,22 +23,28 @@ def _best_of(fn, repeats: int = 3) -> float:
     return best
 
 
-def structured_run(circuits: int, width: int, layers: int, batch: int, seed: int = 0) -> dict:
-    """Build (unverified: speed only) and time one structured forward; peak RSS of this process."""
-    from ..circuits.deep import CiS2Config, build_cis2
-    from ..circuits.small import sample_inputs
+def _config(circuits: int, width: int, layers: int, **extra):
+    """The benchmarked network: random circuits on the prime allocation."""
+    from ..circuits.deep import CiS2Config
 
-    start = time.perf_counter()
-    cfg = CiS2Config(
+    return CiS2Config(
         width=width,
         circuits=circuits,
         layers=layers,
         circuit_kind="random",
         allocation="prime",
         max_load=100,
-        seed=seed,
+        **extra,
     )
-    net = build_cis2(cfg, verify=False)
+
+
+def structured_run(circuits: int, width: int, layers: int, batch: int, seed: int = 0) -> dict:
+    """Build (unverified: speed only) and time one structured forward; peak RSS of this process."""
+    from ..circuits.deep import build_cis2
+    from ..circuits.small import sample_inputs
+
+    start = time.perf_counter()
+    net = build_cis2(_config(circuits, width, layers, seed=seed), verify=False)
     for k in range(layers):
         net._sparse(k)
     build = time.perf_counter() - start
@@ -72,19 +78,10 @@ def structured_run_subprocess(circuits: int, width: int, layers: int = 5, batch:
 
 def dense_vs_structured(circuits: int, width: int, layers: int, batch: int) -> tuple[float, float]:
     """Seconds per forward of the structured path and the dense nn.Module on the same network."""
-    from ..circuits.deep import CiS2Config, build_cis2, dense_forward
+    from ..circuits.deep import build_cis2, dense_forward
     from ..circuits.small import sample_inputs
 
-    cfg = CiS2Config(
-        width=width,
-        circuits=circuits,
-        layers=layers,
-        circuit_kind="random",
-        allocation="prime",
-        max_load=100,
-        verify_tol=1e6,
-    )
-    net = build_cis2(cfg)
+    net = build_cis2(_config(circuits, width, layers, verify_tol=1e6))
     dense = net.dense_module()
     x, _ = sample_inputs(net.circuits, batch, 3, torch.Generator().manual_seed(0))
     with torch.no_grad():

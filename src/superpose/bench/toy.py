@@ -65,6 +65,46 @@ def _reference(n_features: int, n_hidden: int, n_instances: int, batch: int, see
     )
 
 
+class GeometryLoop:
+    """Our trainer's loop on the geometry work, stepped by hand like `ReferenceLoop`: `run(k)`
+    advances k steps of the step `train` uses for `kernel` (or of the PyTorch step with
+    `grads_fn`, for the compiled variant) and returns the seconds."""
+
+    def __init__(
+        self,
+        n_features: int,
+        n_hidden: int,
+        n_instances: int,
+        batch: int = 1024,
+        seed: int = 0,
+        kernel: str = "auto",
+        grads_fn=None,
+    ):
+        self.cfg = geometry_config(n_features, n_hidden, n_instances, 1, batch)
+        self.gen = make_generator(seed, torch.device("cpu"))
+        self.dist = FeatureDistribution(self.cfg.features, n_instances, n_features)
+        self.importance = importance_tensor(self.cfg)
+        self.model = ToyModel("relu_output", n_instances, n_features, n_hidden, self.gen)
+        self.opt = make_optimizer(self.model, self.cfg.train)
+        self.native = native_step(kernel, self.model, self.dist, self.importance, 0.0, batch)
+        self.grads_fn = grads_fn
+
+    def run(self, steps: int) -> float:
+        start = time.perf_counter()
+        with torch_on_one_thread(self.native):  # as `train` runs it
+            for _ in range(steps):
+                train_step(
+                    self.model, self.opt, self.dist, self.importance, self.cfg.train, self.gen,
+                    self.grads_fn, native=self.native,
+                )  # fmt: skip
+        return time.perf_counter() - start
+
+    def final_loss(self, eval_batch: int = 8192, seed: int = 2) -> torch.Tensor:
+        """Per-instance loss on a fresh batch: [instances]."""
+        gen = make_generator(seed, torch.device("cpu"))
+        return evaluate_loss(self.model, self.dist, self.importance, eval_batch, gen)
+
+
 def steady_rates(
     n_features: int,
     n_hidden: int,
@@ -75,34 +115,16 @@ def steady_rates(
     compile: bool = False,
 ) -> dict:
     """Steps/s of the reference and of our training step (native, eager, and compiled if
-    asked), timed
-    in `rounds` interleaved blocks of `block` steps after one warm-up step each (which for the
-    compiled step includes the compilation, reported separately)."""
-    cfg = geometry_config(n_features, n_hidden, n_instances, 1, batch)
-    gen = make_generator(0, torch.device("cpu"))
-    dist = FeatureDistribution(cfg.features, n_instances, n_features)
-    imp = importance_tensor(cfg)
-    steps = {"reference": _reference(n_features, n_hidden, n_instances, batch).run}
-    variants = {"native": "native", "eager": None}
+    asked), timed in `rounds` interleaved blocks of `block` steps after one warm-up step each
+    (which for the compiled step includes the compilation, reported separately)."""
+    size = (n_features, n_hidden, n_instances, batch)
+    steps = {"reference": _reference(*size).run}
+    native = GeometryLoop(*size)
+    if native.native is not None:  # else no C compiler here: nothing to time
+        steps["native"] = native.run
+    steps["eager"] = GeometryLoop(*size, kernel="torch").run
     if compile:
-        variants["compiled"] = compiled_grads(True)
-    for name, fn in variants.items():
-        model = ToyModel("relu_output", n_instances, n_features, n_hidden, gen)
-        opt = make_optimizer(model, cfg.train)
-        native = None
-        if fn == "native":
-            native, fn = native_step("auto", model, dist, imp, 0.0, batch), None
-            if native is None:  # no C compiler here: nothing to time
-                continue
-
-        def run(k, model=model, opt=opt, fn=fn, native=native):
-            start = time.perf_counter()
-            with torch_on_one_thread(native):
-                for _ in range(k):
-                    train_step(model, opt, dist, imp, cfg.train, gen, fn, native=native)
-            return time.perf_counter() - start
-
-        steps[name] = run
+        steps["compiled"] = GeometryLoop(*size, kernel="torch", grads_fn=compiled_grads(True)).run
     warmup = {name: run(1) for name, run in steps.items()}
     seconds = dict.fromkeys(steps, 0.0)
     for _ in range(rounds):
@@ -137,31 +159,21 @@ def whole_run(
     sampled across the same stretch of (shared-machine) time. The reference's cost per step does
     not change as it trains (dense work throughout); ours falls as sparse models settle, which
     is why whole runs, not first steps, are the measure."""
-    cfg = geometry_config(n_features, n_hidden, n_instances, steps, batch)
-    gen = make_generator(0, torch.device("cpu"))
-    dist = FeatureDistribution(cfg.features, n_instances, n_features)
-    imp = importance_tensor(cfg)
-    model = ToyModel("relu_output", n_instances, n_features, n_hidden, gen)
-    opt = make_optimizer(model, cfg.train)
-    native = native_step(kernel, model, dist, imp, 0.0, batch)
+    ours_loop = GeometryLoop(n_features, n_hidden, n_instances, batch, kernel=kernel)
     ref = _reference(n_features, n_hidden, n_instances, batch)
     ref.run(1)  # warm-up
     ours_s = ref_s = 0.0
     bounds = [round(steps * (c + 1) / chunks) for c in range(chunks)]
     done = 0
     for end in bounds:
-        start = time.perf_counter()
-        with torch_on_one_thread(native):  # as `train` runs it
-            for _ in range(end - done):
-                train_step(model, opt, dist, imp, cfg.train, gen, native=native)
-        ours_s += time.perf_counter() - start
+        ours_s += ours_loop.run(end - done)
         ref_s += ref.run(ref_block)
         done = end
     ours, reference = steps / ours_s, chunks * ref_block / ref_s
     return {
         "task": f"{n_features}→{n_hidden}×{n_instances}",
         "steps": steps,
-        "kernel": "native" if native is not None else "torch",
+        "kernel": "native" if ours_loop.native is not None else "torch",
         "ours_steps_per_s": ours,
         "reference_steps_per_s": reference,
         "reference_steps_timed": chunks * ref_block,
@@ -177,22 +189,13 @@ def from_reference_init(
     """Our training (the step `train` uses) started from the reference loop's initial weights
     for `seed`: the final per-instance loss on a fresh 8192-sample batch [instances]. From the
     same start, ours and the reference should end within the reference's seed noise."""
-    cpu = torch.device("cpu")
     ref = _reference(n_features, n_hidden, n_instances, batch, seed)
-    cfg = geometry_config(n_features, n_hidden, n_instances, steps, batch, seed)
-    gen = make_generator(seed + 1, cpu)
-    dist = FeatureDistribution(cfg.features, n_instances, n_features)
-    imp = importance_tensor(cfg)
-    model = ToyModel("relu_output", n_instances, n_features, n_hidden, gen)
-    with torch.no_grad():
-        model.W.copy_(ref.W.detach().transpose(1, 2))  # reference W: [instances, features, hidden]
-        model.b.copy_(ref.b.detach())
-    opt = make_optimizer(model, cfg.train)
-    native = native_step(cfg.train.kernel, model, dist, imp, 0.0, batch)
-    with torch_on_one_thread(native):
-        for _ in range(steps):
-            train_step(model, opt, dist, imp, cfg.train, gen, native=native)
-    return evaluate_loss(model, dist, imp, 8192, make_generator(seed + 2, cpu))
+    ours = GeometryLoop(n_features, n_hidden, n_instances, batch, seed + 1)
+    with torch.no_grad():  # the reference's W is [instances, features, hidden]
+        ours.model.W.copy_(ref.W.detach().transpose(1, 2))
+        ours.model.b.copy_(ref.b.detach())
+    ours.run(steps)
+    return ours.final_loss(seed=seed + 2)
 
 
 def rel_diff(a: torch.Tensor, b: torch.Tensor) -> float:
