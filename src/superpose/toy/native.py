@@ -96,6 +96,7 @@ def library(hidden: int) -> ctypes.CDLL | None:
     lib.toy_step.restype = ctypes.c_int
     lib.toy_step.argtypes = [ctypes.c_int] * 6 + [ctypes.c_float] + [_F] * 5
     lib.toy_step.argtypes += [ctypes.c_uint64] + [_F] * 5
+    lib.hidden = hidden  # the width it was compiled for
     return lib
 
 
@@ -137,12 +138,15 @@ class NativeStep:
         batch: int,
         threads: int | None = None,
     ):
+        if lib.hidden != model.n_hidden:
+            raise ValueError(
+                f"this step is compiled for {lib.hidden} hidden units, not {model.n_hidden}"
+            )
         self.lib, self.model, self.batch, self.l1 = lib, model, batch, float(l1_hidden)
         self.importance = importance.float().contiguous()
         self.density = dist.density.float().contiguous()
         self.values = VALUES.index(dist.config.values)
         self.threads = threads or torch.get_num_threads()
-        self.hidden = model.n_hidden  # the width `lib` was compiled for
 
     @torch.no_grad()
     def __call__(self, generator: torch.Generator, x_out: torch.Tensor | None = None):
@@ -155,9 +159,7 @@ class NativeStep:
                 raise ValueError(f"x_out must be a contiguous zero tensor of shape {expected}")
         W, b = model.W.detach(), model.b.detach()
         w_out = model.W_out.detach() if model.kind == "abs" else None
-        inst, hidden, n = W.shape
-        if hidden != self.hidden:
-            raise ValueError(f"this step was compiled for {self.hidden} hidden units, not {hidden}")
+        inst, _, n = W.shape
         grads = [torch.empty_like(W), None if w_out is None else torch.empty_like(w_out)]
         g_b, loss = torch.empty_like(b), torch.empty(inst)
         seed = int(torch.randint(0, 2**62, (1,), generator=generator))
