@@ -12,8 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
+from superpose.base.fitting import fit_loglog
 from superpose.bench.circuits import structured_run_subprocess
-from superpose.fitting import fit_loglog
 from superpose.plots import plt, save_figure
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from superpose.base.errors import SuperposeError
 from superpose.bench import BenchRow, run_benchmarks
-from superpose.errors import SuperposeError
 from superpose.sweep import map_grid
 
 

@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
+from superpose.base.errors import SuperposeError
 from superpose.circuits import boolean as B
-from superpose.errors import SuperposeError
 
 
 def small_uand(**kw):

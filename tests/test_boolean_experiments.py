@@ -110,7 +110,7 @@ def test_computation_layer_exact_on_isolated_gates():
 
 
 def test_bad_deep_config():
-    from superpose.errors import SuperposeError
+    from superpose.base.errors import SuperposeError
 
     with pytest.raises(SuperposeError, match="s = 9"):
         make_config(D.DeepBooleanConfig, m=8, s=9)

@@ -6,6 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from superpose.base.errors import SuperposeError
 from superpose.circuits.allocation import (
     check,
     layer_positions,
@@ -13,7 +14,6 @@ from superpose.circuits.allocation import (
     pair_bound,
     prime_step,
 )
-from superpose.errors import SuperposeError
 
 
 def brute_overlap_ok(sets):

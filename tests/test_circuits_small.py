@@ -2,6 +2,7 @@ import pytest
 import torch
 from torch import nn
 
+from superpose.base.errors import SuperposeError
 from superpose.circuits.small import (
     SmallCircuits,
     from_torch,
@@ -10,7 +11,6 @@ from superpose.circuits.small import (
     rotation_circuits,
     sample_inputs,
 )
-from superpose.errors import SuperposeError
 
 
 def test_inactive_circuits_stay_off_and_are_noise_robust(gen):

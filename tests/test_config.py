@@ -3,8 +3,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from superpose.config import load_yaml
-from superpose.errors import SuperposeError
+from superpose.base.config import load_yaml
+from superpose.base.errors import SuperposeError
 from superpose.toy.config import ToyConfig
 
 GOOD = {

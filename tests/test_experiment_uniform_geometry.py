@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from superpose.errors import SuperposeError
+from superpose.base.errors import SuperposeError
 from superpose.experiments import RunContext, get_experiment, run_experiment
 from superpose.experiments.uniform_geometry import (
     dense_claim,

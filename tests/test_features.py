@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from superpose.errors import SuperposeError
+from superpose.base.errors import SuperposeError
 from superpose.features import FeatureConfig, FeatureDistribution
 
 

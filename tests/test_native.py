@@ -4,7 +4,7 @@ right feature distribution, determinism, and the fallbacks when it does not appl
 import pytest
 import torch
 
-from superpose.errors import SuperposeError
+from superpose.base.errors import SuperposeError
 from superpose.features import FeatureConfig, FeatureDistribution
 from superpose.toy import native
 from superpose.toy.config import ToyConfig

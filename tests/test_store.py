@@ -7,8 +7,9 @@ import sqlite3
 import pytest
 import torch
 
-from superpose.errors import SuperposeError
-from superpose.store import RunStore, artifacts_dir, decode, encode
+from superpose.base.errors import SuperposeError
+from superpose.base.serial import from_jsonable, to_jsonable
+from superpose.store import RunStore, artifacts_dir
 
 
 def _store(tmp_path, sweep="s1"):
@@ -25,7 +26,7 @@ def test_encode_decode_round_trip_is_exact():
         "nan": float("nan"),
         "list": [1, (2, 3)],
     }
-    back = decode(encode(value))
+    back = from_jsonable(to_jsonable(value, exact=True))
     assert torch.equal(back["w"], value["w"]) and back["w"].dtype == torch.float32
     assert torch.equal(back["n"], value["n"]) and back["n"].dtype == torch.int64
     assert back["s"] == 0.1 and math.isnan(back["nan"]) and back["list"] == [1, [2, 3]]

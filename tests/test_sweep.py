@@ -9,8 +9,8 @@ import torch
 import yaml
 from typer.testing import CliRunner
 
+from superpose.base.errors import SuperposeError
 from superpose.cli import app
-from superpose.errors import SuperposeError
 from superpose.store import RunStore
 from superpose.sweep import map_grid
 from superpose.sweep.driver import GridError

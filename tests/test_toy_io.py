@@ -5,7 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from superpose.errors import SuperposeError
+from superpose.base.errors import SuperposeError
 from superpose.toy.config import ToyConfig
 from superpose.toy.io import load_trained, save_trained
 from superpose.toy.train import train

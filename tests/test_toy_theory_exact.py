@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from superpose.errors import SuperposeError
+from superpose.base.errors import SuperposeError
 from superpose.toy import exact, theory
 from superpose.toy.phase import classify, phase_row
 

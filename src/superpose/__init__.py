@@ -1,70 +1,61 @@
-"""superpose: computation in superposition — learn toy models, build circuits, measure, sweep."""
+"""superpose: computation in superposition — learn toy models, build circuits, measure, sweep.
 
-__version__ = "0.1.0"
+The curated public API, loaded on first use (so `superpose --help` never imports torch). Subpackages
+(`superpose.toy`, `superpose.circuits`, `superpose.experiments`, …) are never shadowed by a name here.
+"""
 
-from .circuits.boolean import (
-    BooleanLayer,
-    ChosenGatesConfig,
-    UAndConfig,
-    build_chosen_gates,
-    build_uand,
-)
-from .circuits.boolean_deep import DeepBooleanConfig, build_deep
-from .circuits.deep import CiS2Config, CiS2Network, build_cis2
-from .circuits.errors import run_profile
-from .circuits.residual import CiS1Config, build_cis1
-from .config import FrozenConfig, dump_yaml, load_yaml
-from .errors import SuperposeError
-from .experiments import registry as experiments
-from .experiments import run_experiment
-from .features import FeatureConfig, FeatureDistribution
-from .sweep import map_grid
-from .toy.config import ToyConfig, TrainConfig
-from .toy.io import load_trained, save_trained
-from .toy.metrics import (
-    dimensions_per_feature,
-    feature_dimensionality,
-    feature_norms,
-    interference,
-    polysemanticity,
-)
-from .toy.models import ToyModel
-from .toy.train import TrainResult, train
+from __future__ import annotations
 
-__all__ = [
-    "BooleanLayer",
-    "ChosenGatesConfig",
-    "CiS1Config",
-    "CiS2Config",
-    "CiS2Network",
-    "DeepBooleanConfig",
-    "FeatureConfig",
-    "FeatureDistribution",
-    "FrozenConfig",
-    "SuperposeError",
-    "ToyConfig",
-    "ToyModel",
-    "TrainConfig",
-    "TrainResult",
-    "UAndConfig",
-    "__version__",
-    "build_chosen_gates",
-    "build_cis1",
-    "build_cis2",
-    "build_deep",
-    "build_uand",
-    "dimensions_per_feature",
-    "dump_yaml",
-    "experiments",
-    "feature_dimensionality",
-    "feature_norms",
-    "interference",
-    "load_trained",
-    "load_yaml",
-    "map_grid",
-    "polysemanticity",
-    "run_experiment",
-    "run_profile",
-    "save_trained",
-    "train",
-]
+import importlib
+from typing import Any
+
+from .base.version import __version__
+
+_WHERE = {
+    "FrozenConfig": "base.config",
+    "dump_yaml": "base.config",
+    "load_yaml": "base.config",
+    "SuperposeError": "base.errors",
+    "BooleanLayer": "circuits.boolean",
+    "ChosenGatesConfig": "circuits.boolean",
+    "UAndConfig": "circuits.boolean",
+    "build_chosen_gates": "circuits.boolean",
+    "build_uand": "circuits.boolean",
+    "DeepBooleanConfig": "circuits.boolean_deep",
+    "build_deep": "circuits.boolean_deep",
+    "CiS2Config": "circuits.deep",
+    "CiS2Network": "circuits.deep",
+    "build_cis2": "circuits.deep",
+    "run_profile": "circuits.errors",
+    "CiS1Config": "circuits.residual",
+    "build_cis1": "circuits.residual",
+    "run_experiment": "experiments.base",
+    "FeatureConfig": "features",
+    "FeatureDistribution": "features",
+    "map_grid": "sweep.driver",
+    "ToyConfig": "toy.config",
+    "TrainConfig": "toy.config",
+    "load_trained": "toy.io",
+    "save_trained": "toy.io",
+    "dimensions_per_feature": "toy.metrics",
+    "feature_dimensionality": "toy.metrics",
+    "feature_norms": "toy.metrics",
+    "interference": "toy.metrics",
+    "polysemanticity": "toy.metrics",
+    "ToyModel": "toy.models",
+    "TrainResult": "toy.train",
+    "train": "toy.train",
+}
+
+__all__ = ["__version__", *sorted(_WHERE)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    try:  # a subpackage or module not imported yet: `superpose.experiments` is the package
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as err:
+        if err.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import SuperposeError
+from .base.errors import SuperposeError
 
 app = typer.Typer(
     name="superpose",
@@ -48,7 +48,7 @@ def train(
     progress: ProgressOpt = True,
 ) -> None:
     """Train a batch of toy models from CONFIG and save them to OUT."""
-    from .config import load_yaml
+    from .base.config import load_yaml
     from .toy.config import ToyConfig
     from .toy.io import save_trained
     from .toy.train import train as train_models
@@ -95,7 +95,7 @@ def reproduce(
     """Run registered experiments and write an HTML report with figures and checked claims."""
     import json
 
-    from .device import resolve_device
+    from .base.device import resolve_device
     from .experiments import RunContext, get_experiment, registry, run_experiment
     from .report import render
 

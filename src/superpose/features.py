@@ -19,8 +19,8 @@ from typing import Literal
 import torch
 from pydantic import Field, field_validator
 
-from .config import FrozenConfig
-from .errors import SuperposeError
+from .base.config import FrozenConfig
+from .base.errors import SuperposeError
 
 Structure = Literal["independent", "correlated", "anticorrelated", "exactly_k"]
 Values = Literal["uniform", "signed", "boolean"]

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from .base.version import __version__
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from .errors import SuperposeError
+from .base.errors import SuperposeError
+from .base.serial import dumps, to_jsonable
 
 SCHEMA_VERSION = 1
 STATUSES = ("pending", "ok", "error")
@@ -38,43 +37,6 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 """
-
-
-def encode(value: Any) -> Any:
-    """JSON-ready form of run output; tensors are tagged so `decode` gives them back exactly."""
-    if isinstance(value, torch.Tensor):
-        t = value.detach().cpu()
-        return {
-            "__tensor__": t.flatten().tolist(),
-            "dtype": str(t.dtype)[6:],
-            "shape": list(t.shape),
-        }
-    if isinstance(value, dict):
-        return {str(k): encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [encode(v) for v in value]
-    if hasattr(value, "item") and hasattr(value, "dtype"):  # numpy scalars
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def decode(value: Any) -> Any:
-    """Inverse of `encode`."""
-    if isinstance(value, dict):
-        if "__tensor__" in value:
-            dtype = getattr(torch, value["dtype"])
-            return torch.tensor(value["__tensor__"], dtype=dtype).reshape(value["shape"])
-        return {k: decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    return value
-
-
-def dumps(value: Any) -> str:
-    """Canonical JSON (sorted keys; NaN/inf allowed, as Python's json reads them back)."""
-    return json.dumps(encode(value), sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -213,7 +175,7 @@ class RunStore:
                 rows.setdefault("created", time.time())
                 self.db.executemany(
                     "INSERT INTO meta VALUES (?, ?)",
-                    [(k, json.dumps(encode(v))) for k, v in rows.items()],
+                    [(k, json.dumps(to_jsonable(v, exact=True))) for k, v in rows.items()],
                 )
             return
         if meta.get("schema_version") != SCHEMA_VERSION:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..errors import SuperposeError
+from ..base.errors import SuperposeError
 
 
 @dataclass(frozen=True)

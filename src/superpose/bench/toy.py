@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from ..device import make_generator
+from ..base.device import make_generator
 from ..features import FeatureDistribution
 from ..toy.compiled import compiled_grads
 from ..toy.config import ToyConfig

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..errors import SuperposeError
+from ..base.errors import SuperposeError
 
 SCHEMES = ("prime", "affine", "random")
 

@@ -20,9 +20,9 @@ from typing import Any, Literal
 import torch
 from pydantic import Field, model_validator
 
-from ..config import FrozenConfig, validate
-from ..device import make_generator, resolve_device
-from ..errors import SuperposeError
+from ..base.config import FrozenConfig, validate
+from ..base.device import make_generator, resolve_device
+from ..base.errors import SuperposeError
 
 Inputs = Literal["basis", "superposed"]
 CASES = ("neither", "one", "both")  # index = number of the pair's inputs that are on

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import typer
 from pydantic import Field
 
-from ..config import FrozenConfig
+from ..base.config import FrozenConfig
 
 app = typer.Typer(
     help="Boolean circuits in superposition (U-AND, chosen gates).", no_args_is_help=True
@@ -46,10 +46,10 @@ def build_and_save(cfg: BuildConfig, out: Path, source: str = "build config") ->
     import torch
     from safetensors.torch import save_file
 
-    from .. import __version__
-    from ..config import dump_yaml, validate
-    from ..device import make_generator
-    from ..errors import SuperposeError
+    from ..base.config import dump_yaml, validate
+    from ..base.device import make_generator
+    from ..base.errors import SuperposeError
+    from ..base.version import __version__
     from . import boolean as B
 
     out.mkdir(parents=True, exist_ok=True)
@@ -156,7 +156,7 @@ def build(
     """Build a U-AND or chosen-gates layer from CONFIG; write weights + ground truth + error stats."""
     from rich.console import Console
 
-    from ..config import load_yaml
+    from ..base.config import load_yaml
 
     cfg = load_yaml(BuildConfig, config)
     stats = build_and_save(cfg, out, source=str(config))

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import torch
 from pydantic import Field, model_validator
 
-from ..config import FrozenConfig
-from ..device import make_generator, resolve_device
+from ..base.config import FrozenConfig
+from ..base.device import make_generator, resolve_device
 from .boolean import random_embedding
 
 

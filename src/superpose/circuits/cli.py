@@ -19,7 +19,7 @@ def build(
     batch: Annotated[int, typer.Option(min=1, help="Sampled inputs per z for errors.json.")] = 256,
 ) -> None:
     """Build, verify and save the network of CONFIG, with per-layer errors for z = 1 … max_active."""
-    from ..config import load_yaml
+    from ..base.config import load_yaml
     from .deep import CiS2Config, build_cis2
     from .errors import run_profile
     from .io import save_cis2

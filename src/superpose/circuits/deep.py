@@ -18,8 +18,8 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from ..config import FrozenConfig
-from ..errors import SuperposeError
+from ..base.config import FrozenConfig
+from ..base.errors import SuperposeError
 from .allocation import SCHEMES, Allocation, layer_positions, make_allocation
 from .small import SmallCircuits, make_circuits, sample_inputs
 

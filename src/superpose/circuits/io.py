@@ -9,7 +9,7 @@ from typing import Any
 
 from safetensors.torch import save_file
 
-from ..config import dump_yaml
+from ..base.config import dump_yaml
 from .deep import CiS2Config, CiS2Network
 
 SCHEMA_VERSION = 1

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import torch
 from pydantic import Field
 
-from ..config import FrozenConfig
-from ..errors import SuperposeError
+from ..base.config import FrozenConfig
+from ..base.errors import SuperposeError
 
 
 class CiS1Config(FrozenConfig):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..errors import SuperposeError
+from ..base.errors import SuperposeError
 
 GAIN = 2.0  # g: on-indicator gain into the value neurons
 MARGIN = 1.0  # δ: how far below zero an off value neuron sits (noise robustness)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ..errors import SuperposeError
+from ..base.errors import SuperposeError
 from .base import Claim, Experiment, ExperimentResult, RunContext, run_experiment
 
 _REGISTRY: dict[str, Experiment] = {}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from pydantic import Field
 
-from ..config import FrozenConfig
+from ..base.config import FrozenConfig
 from ..plots import plt, save_figure
 from ..plots.toy import neuron_stacks_superposition
 from ..toy import metrics

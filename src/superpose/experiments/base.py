@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 import traceback
 from collections.abc import Callable
@@ -13,8 +12,9 @@ from typing import Any
 
 import torch
 
-from ..config import FrozenConfig, dump_yaml
-from ..device import resolve_device
+from ..base.config import FrozenConfig, dump_yaml
+from ..base.device import resolve_device
+from ..base.serial import to_jsonable
 from ..toy.config import ToyConfig
 from ..toy.train import TrainResult, train
 
@@ -92,23 +92,6 @@ def train_across_sparsity(
         device=str(ctx.device),
     )
     return train(toy, ctx.progress, ctx.out_dir.name)
-
-
-def to_jsonable(value: Any) -> Any:
-    """Tensors, numpy values and nested containers as plain JSON values (NaN → None)."""
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().tolist()
-    if hasattr(value, "tolist") and not isinstance(value, list | tuple | dict | str):
-        value = value.tolist()
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def run_experiment(

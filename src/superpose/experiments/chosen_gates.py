@@ -9,10 +9,10 @@ import numpy as np
 import torch
 from pydantic import Field
 
+from ..base.config import FrozenConfig
+from ..base.device import make_generator
+from ..base.fitting import fit_loglog
 from ..circuits import boolean as B
-from ..config import FrozenConfig
-from ..device import make_generator
-from ..fitting import fit_loglog
 from ..plots import boolean as P
 from ..sweep import map_grid
 from . import register

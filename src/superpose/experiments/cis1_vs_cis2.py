@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 from pydantic import Field
 
+from ..base.config import FrozenConfig
 from ..circuits.deep import CiS2Config, build_cis2
 from ..circuits.errors import run_profile
 from ..circuits.residual import CiS1Config, build_cis1, sample_residual_inputs
-from ..config import FrozenConfig
 from ..plots import circuits as cplots
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext

@@ -8,6 +8,8 @@ from typing import Any
 import torch
 from pydantic import Field
 
+from ..base.config import FrozenConfig
+from ..base.fitting import fit_loglog
 from ..circuits.allocation import make_allocation
 from ..circuits.deep import CiS2Config, build_cis2
 from ..circuits.errors import (
@@ -21,8 +23,6 @@ from ..circuits.errors import (
     run_profile,
 )
 from ..circuits.small import sample_inputs
-from ..config import FrozenConfig
-from ..fitting import fit_loglog
 from ..plots import circuits as cplots
 from ..sweep import map_grid
 from . import register

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from pydantic import Field
 
-from ..config import FrozenConfig
+from ..base.config import FrozenConfig
 from ..plots import plt, save_figure
 from ..toy.config import ToyConfig
 from ..toy.train import train

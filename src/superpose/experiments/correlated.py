@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from pydantic import Field
 
-from ..config import FrozenConfig
+from ..base.config import FrozenConfig
 from ..plots.toy import feature_geometry_2d, wtw_and_norms
 from ..sweep import map_grid
 from ..toy import metrics

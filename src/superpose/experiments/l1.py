@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from pydantic import Field
 
-from ..config import FrozenConfig
+from ..base.config import FrozenConfig
 from ..plots import plt, save_figure
 from ..plots.toy import neuron_stacks
 from ..sweep import map_grid

@@ -8,8 +8,8 @@ from __future__ import annotations
 import torch
 from pydantic import Field
 
-from ..config import FrozenConfig
-from ..device import make_generator
+from ..base.config import FrozenConfig
+from ..base.device import make_generator
 from ..plots import plt, save_figure
 from ..toy import metrics
 from ..toy.config import ToyConfig

@@ -14,8 +14,8 @@ from typing import Annotated
 import torch
 from pydantic import Field
 
-from ..config import FrozenConfig
-from ..fitting import fit_loglog
+from ..base.config import FrozenConfig
+from ..base.fitting import fit_loglog
 from ..plots import plt, save_figure
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext

@@ -14,7 +14,7 @@ import math
 import torch
 from pydantic import Field
 
-from ..config import FrozenConfig
+from ..base.config import FrozenConfig
 from ..plots.geometry import competing_losses, geometry_panels
 from ..toy.exact import train_exact
 from . import register

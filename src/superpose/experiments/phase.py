@@ -7,7 +7,7 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from ..config import FrozenConfig
+from ..base.config import FrozenConfig
 from ..plots.phase import candidate_loss_curves, phase_diagrams
 from ..sweep import map_grid
 from ..toy import theory

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from pydantic import Field
 
-from ..config import FrozenConfig
+from ..base.config import FrozenConfig
 from ..plots.toy import neuron_stacks, wtw_and_norms
 from ..toy import metrics
 from . import register

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from pydantic import Field
 
-from ..config import FrozenConfig
+from ..base.config import FrozenConfig
 from ..plots.toy import wtw_and_norms
 from ..toy import metrics
 from ..toy.config import ToyConfig

@@ -7,11 +7,11 @@ from typing import Any
 import torch
 from pydantic import Field
 
+from ..base.config import FrozenConfig
+from ..base.device import make_generator
+from ..base.errors import SuperposeError
 from ..circuits import boolean as B
 from ..circuits import boolean_deep as D
-from ..config import FrozenConfig
-from ..device import make_generator
-from ..errors import SuperposeError
 from ..plots import boolean as P
 from ..sweep import map_grid
 from . import register

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from ..config import FrozenConfig
+from ..base.config import FrozenConfig
 from ..plots import plt, save_figure
 from ..toy import metrics
 from ..toy.config import ToyConfig

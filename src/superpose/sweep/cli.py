@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import SuperposeError
+from ..base.errors import SuperposeError
 
 console = Console(stderr=True)
 runs_app = typer.Typer(

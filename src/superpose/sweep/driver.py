@@ -24,7 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ..errors import SuperposeError
+from ..base.errors import SuperposeError
 from .worker import execute
 
 Point = dict[str, Any]
@@ -56,7 +56,7 @@ class GridOutcome:
 
 def point_key(value: Any) -> str:
     """Stable 16-hex hash of a JSON-able value (the identity of a grid point)."""
-    from ..store import dumps
+    from ..base.serial import dumps
 
     return hashlib.sha256(dumps(value).encode()).hexdigest()[:16]
 
@@ -130,7 +130,8 @@ def run_tasks(
     keep_bar: bool = False,
 ) -> GridOutcome:
     """The engine: run `fn` on every task's payload, resuming from and committing to `store`."""
-    from ..store import RunStore, artifacts_dir, decode, encode
+    from ..base.serial import from_jsonable, to_jsonable
+    from ..store import RunStore, artifacts_dir
 
     if executor not in EXECUTORS:
         raise SuperposeError(f"executor {executor!r} is not known (use one of: local, ray)")
@@ -154,7 +155,7 @@ def run_tasks(
             for t in unique:
                 r = prior.get(t.key)
                 if r is not None and r.status == "ok":
-                    done[t.key] = decode(r.metrics)
+                    done[t.key] = from_jsonable(r.metrics)
                 elif r is not None and r.status == "error" and not retry_failed:
                     errors[t.key] = r.error or "error"
                 else:
@@ -192,7 +193,11 @@ def run_tasks(
                     )
                 if res["status"] == "ok":
                     metrics = res["metrics"]
-                    done[key] = decode(json.loads(json.dumps(encode(metrics)))) if db else metrics
+                    done[key] = (
+                        from_jsonable(json.loads(json.dumps(to_jsonable(metrics, exact=True))))
+                        if db
+                        else metrics
+                    )
                 else:
                     errors[key] = res["error"]
                 left -= 1

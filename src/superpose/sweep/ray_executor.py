@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..errors import SuperposeError
+from ..base.errors import SuperposeError
 from .worker import execute
 
 

@@ -7,20 +7,12 @@ saves the models (`save_trained`) into the artifact folder and reports losses an
 
 from __future__ import annotations
 
-import math
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..base.serial import finite_number
 from .worker import artifact_dir, worker_device
-
-
-def _number(value: Any) -> float | int | bool | None:
-    if isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    return None
 
 
 def run_point(payload: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +50,7 @@ def _run_toy(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_experiment(name: str, quick: bool, config: dict[str, Any]) -> dict[str, Any]:
-    from ..device import resolve_device
+    from ..base.device import resolve_device
     from ..experiments import RunContext, get_experiment, run_experiment
 
     exp = get_experiment(name)
@@ -74,14 +66,14 @@ def _run_experiment(name: str, quick: bool, config: dict[str, Any]) -> dict[str,
         raise RuntimeError(rec["error"])
     out: dict[str, Any] = {}
     for claim in rec["claims"]:
-        value = _number(claim["measured"])
+        value = finite_number(claim["measured"])
         if value is not None:
             out[claim["id"]] = value
         out[f"{claim['id']}.passed"] = bool(claim["passed"])
     out["claims_held"] = sum(c["passed"] for c in rec["claims"])
     out["claims_total"] = len(rec["claims"])
     for key, value in (rec.get("data") or {}).items():
-        number = _number(value)
+        number = finite_number(value)
         if number is not None:
             out[f"data.{key}"] = number
         elif isinstance(value, list) and len(value) <= 1000:

@@ -27,8 +27,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, model_validator
 
-from ..config import FrozenConfig, load_yaml, set_dotted, validate
-from ..errors import SuperposeError
+from ..base.config import FrozenConfig, load_yaml, set_dotted, validate
+from ..base.errors import SuperposeError
 from .driver import Task
 
 AXIS_FORMS = ("range", "linspace", "logspace")

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..config import FrozenConfig
+from ..base.config import FrozenConfig
 from ..features import FeatureConfig, PerInstanceFeature, _check_unit_interval, instances_implied
 from .models import ModelKind
 from .native import unusable, why_not

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..device import make_generator
-from ..errors import SuperposeError
+from ..base.device import make_generator
+from ..base.errors import SuperposeError
 
 MAX_FEATURES = 8  # 2^n patterns × q^k nodes grows fast; beyond this sample instead
 

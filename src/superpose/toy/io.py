@@ -12,10 +12,10 @@ from pathlib import Path
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .. import __version__
-from ..config import dump_yaml, load_yaml
-from ..errors import SuperposeError
-from ..experiments.base import to_jsonable
+from ..base.config import dump_yaml, load_yaml
+from ..base.errors import SuperposeError
+from ..base.serial import to_jsonable
+from ..base.version import __version__
 from .config import ToyConfig
 from .metrics import summarize
 from .models import ToyModel

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import SuperposeError
+from ..base.errors import SuperposeError
 from ..features import FeatureDistribution
 from .models import MODEL_KINDS, ToyModel
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ..device import make_generator
-from ..errors import SuperposeError
+from ..base.device import make_generator
+from ..base.errors import SuperposeError
 
 PHASES: tuple[str, ...] = ("not learned", "superposition", "dedicated")
 NOT_LEARNED, SUPERPOSITION, DEDICATED = 0, 1, 2

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import torch
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..device import make_generator, resolve_device
+from ..base.device import make_generator, resolve_device
 from ..features import FeatureDistribution, per_instance_feature
 from .compiled import compiled_grads, use_compile
 from .config import ToyConfig, TrainConfig
