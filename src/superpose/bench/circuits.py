@@ -25,7 +25,7 @@ def _best_of(fn, repeats: int = 3) -> float:
 
 def _config(circuits: int, width: int, layers: int, **extra):
     """The benchmarked network: random circuits on the prime allocation."""
-    from ..circuits.deep import CiS2Config
+    from ..circuits.cis2 import CiS2Config
 
     return CiS2Config(
         width=width,
@@ -40,7 +40,7 @@ def _config(circuits: int, width: int, layers: int, **extra):
 
 def structured_run(circuits: int, width: int, layers: int, batch: int, seed: int = 0) -> dict:
     """Build (unverified: speed only) and time one structured forward; peak RSS of this process."""
-    from ..circuits.deep import build_cis2
+    from ..circuits.cis2 import build_cis2
     from ..circuits.small import sample_inputs
 
     start = time.perf_counter()
@@ -78,7 +78,7 @@ def structured_run_subprocess(circuits: int, width: int, layers: int = 5, batch:
 
 def dense_vs_structured(circuits: int, width: int, layers: int, batch: int) -> tuple[float, float]:
     """Seconds per forward of the structured path and the dense nn.Module on the same network."""
-    from ..circuits.deep import build_cis2, dense_forward
+    from ..circuits.cis2 import build_cis2, dense_forward
     from ..circuits.small import sample_inputs
 
     net = build_cis2(_config(circuits, width, layers, verify_tol=1e6))

@@ -20,7 +20,7 @@ def build(
 ) -> None:
     """Build, verify and save the network of CONFIG, with per-layer errors for z = 1 … max_active."""
     from ..base.config import load_yaml
-    from .deep import CiS2Config, build_cis2
+    from .cis2 import CiS2Config, build_cis2
     from .errors import run_profile
     from .io import save_cis2
 

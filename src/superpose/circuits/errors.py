@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .deep import CiS2Network
+from .cis2 import CiS2Network
 from .small import sample_inputs
 
 PARTS = ("total", "overlap", "relu", "propagation")

@@ -10,7 +10,7 @@ from typing import Any
 from safetensors.torch import save_file
 
 from ..base.config import dump_yaml
-from .deep import CiS2Config, CiS2Network
+from .cis2 import CiS2Config, CiS2Network
 
 SCHEMA_VERSION = 1
 

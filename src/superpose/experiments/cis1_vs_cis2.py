@@ -6,9 +6,9 @@ import torch
 from pydantic import Field
 
 from ..base.config import FrozenConfig
-from ..circuits.deep import CiS2Config, build_cis2
+from ..circuits.cis1 import CiS1Config, build_cis1, sample_residual_inputs
+from ..circuits.cis2 import CiS2Config, build_cis2
 from ..circuits.errors import run_profile
-from ..circuits.residual import CiS1Config, build_cis1, sample_residual_inputs
 from ..plots import circuits as cplots
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext

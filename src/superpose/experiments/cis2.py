@@ -11,7 +11,7 @@ from pydantic import Field
 from ..base.config import FrozenConfig
 from ..base.fitting import fit_loglog
 from ..circuits.allocation import make_allocation
-from ..circuits.deep import CiS2Config, build_cis2
+from ..circuits.cis2 import CiS2Config, build_cis2
 from ..circuits.errors import (
     ErrorProfile,
     fit_c_w,

@@ -11,7 +11,7 @@ from superpose.experiments import chosen_gates as CG
 from superpose.experiments import get_experiment
 from superpose.experiments import uand as U
 from superpose.experiments import uand_deep as UD
-from test_cli import assert_one_line_error, run_cli
+from tests.cli.test_cli import assert_one_line_error, run_cli
 
 
 def test_formula_claims_flip_on_doctored_means():

@@ -8,7 +8,7 @@ import yaml
 from superpose.circuits.errors import ErrorProfile
 from superpose.experiments import cis1_vs_cis2 as c12
 from superpose.experiments import cis2
-from test_cli import assert_one_line_error, run_cli
+from tests.cli.test_cli import assert_one_line_error, run_cli
 
 
 def profile(active_total, inactive_total=None, propagation=None, overlap_inactive=None, z=2):

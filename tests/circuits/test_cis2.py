@@ -6,7 +6,8 @@ from safetensors.torch import load_file
 
 from superpose.base.config import validate
 from superpose.base.errors import SuperposeError
-from superpose.circuits.deep import CiS2Config, build_cis2, dense_forward, verify_network
+from superpose.circuits.cis1 import CiS1Config, build_cis1, sample_residual_inputs
+from superpose.circuits.cis2 import CiS2Config, build_cis2, dense_forward, verify_network
 from superpose.circuits.errors import (
     active_hosts,
     inactive_preactivation_noise,
@@ -16,7 +17,6 @@ from superpose.circuits.errors import (
     run_profile,
 )
 from superpose.circuits.io import save_cis2
-from superpose.circuits.residual import CiS1Config, build_cis1, sample_residual_inputs
 from superpose.circuits.small import random_circuits, sample_inputs
 
 SMALL = CiS2Config(width=240, circuit_width=4, redundancy=4, circuits=100, layers=3, max_active=2)
