@@ -1,19 +1,14 @@
-"""`superpose uand build CONFIG --out DIR`: build a U-AND or chosen-gates layer and save it with its
-ground truth and error statistics (config.yaml, weights.safetensors, ground_truth.json, stats.json)."""
+"""Build a U-AND or chosen-gates layer and save it with its ground truth and error statistics
+(config.yaml, weights.safetensors, ground_truth.json, stats.json)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-import typer
 from pydantic import Field
 
 from ..base.config import FrozenConfig
-
-app = typer.Typer(
-    help="Boolean circuits in superposition (U-AND, chosen gates).", no_args_is_help=True
-)
 
 
 class BuildConfig(FrozenConfig):
@@ -146,21 +141,3 @@ def build_and_save(cfg: BuildConfig, out: Path, source: str = "build config") ->
     (out / "ground_truth.json").write_text(json.dumps({**meta, **truth}))
     (out / "stats.json").write_text(json.dumps({**meta, **stats}, indent=1))
     return stats
-
-
-@app.command()
-def build(
-    config: Annotated[Path, typer.Argument(help="Build config YAML (see configs/uand-*.yaml).")],
-    out: Annotated[Path, typer.Option(help="Folder for weights, ground truth and stats.")],
-) -> None:
-    """Build a U-AND or chosen-gates layer from CONFIG; write weights + ground truth + error stats."""
-    from rich.console import Console
-
-    from ..base.config import load_yaml
-
-    cfg = load_yaml(BuildConfig, config)
-    stats = build_and_save(cfg, out, source=str(config))
-    cases = stats.get("cases") or stats.get("by_inputs_on") or {}
-    text = ", ".join(f"{k}: mean {v['mean']:.4f} worst {v['worst']:.3f}" for k, v in cases.items())
-    Console(stderr=True).print(f"built {cfg.construction} ({stats['method']}); errors {text}")
-    Console(stderr=True).print(f"saved to {out}")

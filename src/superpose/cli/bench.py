@@ -1,0 +1,46 @@
+"""`superpose bench`: time superpose against naive references in the same run; print the ratios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ._common import console, print_table
+
+
+def bench(
+    only: Annotated[
+        list[str] | None, typer.Option(help="Run only this benchmark (repeatable).")
+    ] = None,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick/--full",
+            help="Small sizes (a minute or two) or full sizes (toy-train alone trains two "
+            "whole 10,000-step runs: about 12 minutes on 2 cores).",
+        ),
+    ] = True,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the rows as JSON to this file.")
+    ] = None,
+) -> None:
+    """Time superpose against a naive reference on the same work, in this run; print the ratios."""
+    import json
+
+    from ..bench import registry, run_benchmarks
+
+    if not registry():
+        console.print("no benchmarks registered")
+        return
+    rows = run_benchmarks(list(only) if only else None, quick=quick)
+    table = Table("benchmark", "task", "superpose (s)", "reference (s)", "speed-up", "note")
+    for r in rows:
+        ref = "—" if r.reference_s is None else f"{r.reference_s:.3g}"
+        ratio = "—" if r.ratio is None else f"{r.ratio:.2f}×"
+        table.add_row(r.bench, r.task, f"{r.ours_s:.3g}", ref, ratio, r.note)
+    print_table(table)
+    if out is not None:
+        out.write_text(json.dumps([r.to_dict() for r in rows], indent=2))

@@ -1,0 +1,23 @@
+"""`superpose report --store FILE`: render a sweep's results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._common import console
+
+
+def report(
+    store: Annotated[Path, typer.Option(help="Run store to render (made by `superpose sweep`).")],
+    out: Annotated[Path, typer.Option(help="Folder for index.html and figures.")] = Path(
+        "sweep-report"
+    ),
+) -> None:
+    """Render a sweep's results: heat-maps for 2-axis sweeps, lines for 1-axis, a table of runs."""
+    from ..report import render_sweep
+
+    index = render_sweep(store, out)
+    console.print(f"report: {index}")

@@ -1,0 +1,34 @@
+"""`superpose train CONFIG --out DIR`: train a batch of toy models and save them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._common import ProgressOpt, console
+
+
+def train(
+    config: Annotated[Path, typer.Argument(help="Toy-model config YAML (see configs/).")],
+    out: Annotated[Path, typer.Option(help="Folder to write config, weights and metrics into.")],
+    device: Annotated[
+        str | None, typer.Option(help="Override the config's device (auto, cpu, cuda, cuda:N).")
+    ] = None,
+    progress: ProgressOpt = True,
+) -> None:
+    """Train a batch of toy models from CONFIG and save them to OUT."""
+    from ..base.config import load_yaml
+    from ..toy.config import ToyConfig
+    from ..toy.io import save_trained
+    from ..toy.train import train as train_models
+
+    cfg = load_yaml(ToyConfig, config)
+    if device is not None:
+        cfg = cfg.replace(device=device)
+    result = train_models(cfg, progress=progress)
+    save_trained(result, out)
+    losses = ", ".join(f"{v:.4g}" for v in result.final_loss.tolist()[:10])
+    console.print(f"trained {cfg.instances} instance(s) in {result.seconds:.1f} s; loss {losses}")
+    console.print(f"saved to {out}")
