@@ -1,25 +1,41 @@
-"""The grid function behind `superpose sweep`: one run of a registered experiment or a toy config.
+"""The grid function behind `superpose sweep` (`run_point`: one point of any registered target) and
+the toy target.
 
-An experiment run is `run_experiment` into the run's artifact folder; its metrics are each claim's
-measured value (when a number) and verdict, plus the scalar numbers of its data. A toy run trains,
-saves the models (`save_trained`) into the artifact folder and reports losses and measurements.
+A toy run trains, saves the models (`save_trained`) into the artifact folder and reports losses and
+measurements. The experiment target is registered by `superpose.experiments` (`experiments/sweep_target.py`).
 """
 
 from __future__ import annotations
 
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..base.serial import finite_number
+from ..base.config import FrozenConfig, load_yaml, validate
+from ..toy.config import ToyConfig
+from .targets import SweepTarget, get_target, register_target
 from .worker import artifact_dir, worker_device
 
 
 def run_point(payload: dict[str, Any]) -> dict[str, Any]:
     """Run one sweep point (see module doc); returns its metrics."""
-    if payload["kind"] == "toy":
-        return _run_toy(payload["config"])
-    return _run_experiment(payload["target"], payload["mode"] == "quick", payload["config"])
+    target = get_target(payload["kind"])
+    return target.run(payload["target"], payload["mode"] == "quick", payload["config"])
+
+
+def config_base(
+    cls: type[FrozenConfig], name: str
+) -> Callable[[Any, str, str, Path], tuple[str, type[FrozenConfig], dict[str, Any]]]:
+    """A target's base: the spec's value is the config's fields inline or a YAML file path."""
+
+    def base(value: Any, mode: str, source: str, root: Path):
+        if isinstance(value, str):
+            path = Path(value)
+            path = path if path.is_absolute() else root / path
+            return name, cls, load_yaml(cls, path).to_dict()
+        return name, cls, validate(cls, value, f"{source}: {name}").to_dict()
+
+    return base
 
 
 def _device(name: str) -> str:
@@ -27,7 +43,6 @@ def _device(name: str) -> str:
 
 
 def _run_toy(config: dict[str, Any]) -> dict[str, Any]:
-    from ..toy.config import ToyConfig
     from ..toy.io import save_trained
     from ..toy.metrics import summarize
     from ..toy.train import train
@@ -49,34 +64,6 @@ def _run_toy(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _run_experiment(name: str, quick: bool, config: dict[str, Any]) -> dict[str, Any]:
-    from ..base.device import resolve_device
-    from ..experiments import RunContext, get_experiment, run_experiment
-
-    exp = get_experiment(name)
-    cfg = exp.config_cls.model_validate(config)
-    folder = artifact_dir()
-    with tempfile.TemporaryDirectory(prefix="superpose-run-") as tmp:
-        out_dir = folder if folder is not None else Path(tmp)
-        ctx = RunContext(
-            out_dir, quick=quick, device=resolve_device(worker_device()), progress=False
-        )
-        rec = run_experiment(exp, ctx, cfg)
-    if rec["status"] != "ok":
-        raise RuntimeError(rec["error"])
-    out: dict[str, Any] = {}
-    for claim in rec["claims"]:
-        value = finite_number(claim["measured"])
-        if value is not None:
-            out[claim["id"]] = value
-        out[f"{claim['id']}.passed"] = bool(claim["passed"])
-    out["claims_held"] = sum(c["passed"] for c in rec["claims"])
-    out["claims_total"] = len(rec["claims"])
-    for key, value in (rec.get("data") or {}).items():
-        number = finite_number(value)
-        if number is not None:
-            out[f"data.{key}"] = number
-        elif isinstance(value, list) and len(value) <= 1000:
-            out[f"data.{key}"] = value  # kept whole (JSON); tables and plots use the scalars
-    out["experiment_seconds"] = rec["seconds"]
-    return out
+register_target(
+    SweepTarget("toy", config_base(ToyConfig, "toy"), lambda _name, _quick, cfg: _run_toy(cfg))
+)

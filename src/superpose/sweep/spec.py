@@ -1,8 +1,10 @@
-"""Sweep specs: a base config (a registered experiment or a toy-model config), axes and seeds.
+"""Sweep specs: a base config (a registered experiment, a toy-model or a construction config), axes
+and seeds.
 
 ```yaml
 name: phase-2x1
 experiment: tms-basic        # or  toy: {model: relu_output, n_features: 5, ...}  or  toy: file.yaml
+                             # or  construction: {construction: cis2, width: 1000, ...} or a file
 mode: quick                  # which registered config is the base (experiments only)
 base: {steps: 200}           # fields changed before the axes apply (dotted keys reach inside)
 axes:                        # config field → values; the grid is their product
@@ -30,6 +32,7 @@ from pydantic import Field, model_validator
 from ..base.config import FrozenConfig, load_yaml, set_dotted, validate
 from ..base.errors import SuperposeError
 from .driver import Task
+from .targets import KINDS, get_target
 
 AXIS_FORMS = ("range", "linspace", "logspace")
 MAX_RUNS = 1_000_000
@@ -44,6 +47,9 @@ class SweepSpec(FrozenConfig):
     toy: dict[str, Any] | str | None = Field(
         None, description="toy-model config to sweep: fields inline, or a YAML file path"
     )
+    construction: dict[str, Any] | str | None = Field(
+        None, description="construction config to sweep: fields inline, or a YAML file path"
+    )
     base: dict[str, Any] = Field(
         default_factory=dict, description="config fields set before the axes (dotted keys)"
     )
@@ -57,8 +63,10 @@ class SweepSpec(FrozenConfig):
 
     @model_validator(mode="after")
     def _one_base(self):
-        if (self.experiment is None) == (self.toy is None):
-            raise ValueError("give exactly one of `experiment` (a registered name) or `toy`")
+        if sum(getattr(self, kind) is not None for kind in KINDS) != 1:
+            raise ValueError(
+                "give exactly one of `experiment` (a registered name), `toy` or `construction`"
+            )
         if isinstance(self.seeds, int) and not 1 <= self.seeds <= 100_000:
             raise ValueError(f"seeds count must be in 1..100000 (got {self.seeds})")
         if isinstance(self.seeds, list) and not self.seeds:
@@ -114,8 +122,8 @@ class Plan:
     """An expanded spec: what to run, and the identity of the sweep."""
 
     spec: SweepSpec
-    kind: Literal["experiment", "toy"]
-    target: str  # experiment name, or "toy"
+    kind: str  # a sweep target: experiment, toy or construction
+    target: str  # experiment name, "toy", or the construction's name
     axes: dict[str, list[Any]]  # seeds included as axis "seed" when given
     tasks: list[Task]
 
@@ -144,18 +152,9 @@ def load_spec(path: str | Path) -> SweepSpec:
 
 
 def _base(spec: SweepSpec, source: str, root: Path) -> tuple[str, str, type[FrozenConfig], dict]:
-    if spec.experiment is not None:
-        from ..experiments import get_experiment
-
-        exp = get_experiment(spec.experiment)
-        return "experiment", exp.name, exp.config_cls, exp.config(spec.mode == "quick").to_dict()
-    from ..toy.config import ToyConfig
-
-    if isinstance(spec.toy, str):
-        path = Path(spec.toy)
-        path = path if path.is_absolute() else root / path
-        return "toy", "toy", ToyConfig, load_yaml(ToyConfig, path).to_dict()
-    return "toy", "toy", ToyConfig, validate(ToyConfig, spec.toy, f"{source}: toy").to_dict()
+    kind = next(k for k in KINDS if getattr(spec, k) is not None)
+    target, cls, data = get_target(kind).base(getattr(spec, kind), spec.mode, source, root)
+    return kind, target, cls, data
 
 
 def expand(spec: SweepSpec, source: str = "<spec>", root: str | Path = ".") -> Plan:
