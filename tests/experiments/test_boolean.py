@@ -80,7 +80,7 @@ def test_deep_emulation_is_exact_without_noise_sources():
     net = D.build_deep(cfg)
     import torch
 
-    from superpose.circuits.boolean import exact_inputs
+    from superpose.circuits.boolean_inputs import exact_inputs
 
     x = exact_inputs(8, 2)
     for corrected in (False, True):

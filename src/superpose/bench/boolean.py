@@ -21,11 +21,12 @@ def _naive_readout(h: torch.Tensor, conn: torch.Tensor, pairs: torch.Tensor) -> 
 @register("uand-readout", "U-AND readout of many pairs: blocked masks + matmul vs a per-pair loop")
 def bench_uand_readout(quick: bool) -> list[BenchRow]:
     from ..circuits import boolean as B
+    from ..circuits import boolean_inputs as BI
 
     m, d, n_pairs, batch = (500, 2000, 2000, 64) if quick else (2000, 8000, 20000, 256)
     layer = B.build_uand(B.make_config(B.UAndConfig, m=m, d=d, s=3, shared=20, seed=0))
     gen = torch.Generator().manual_seed(0)
-    x = B.sample_inputs(batch, m, 3, gen)
+    x = BI.sample_inputs(batch, m, 3, gen)
     h = layer.hidden(x)
     pairs = torch.randint(m, (n_pairs, 2), generator=gen)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]

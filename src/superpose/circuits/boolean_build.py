@@ -46,6 +46,8 @@ def build_and_save(cfg: BuildConfig, out: Path, source: str = "build config") ->
     from ..base.errors import SuperposeError
     from ..base.version import __version__
     from . import boolean as B
+    from . import boolean_errors as BE
+    from . import boolean_inputs as BI
 
     out.mkdir(parents=True, exist_ok=True)
     if cfg.construction == "uand":
@@ -54,7 +56,7 @@ def build_and_save(cfg: BuildConfig, out: Path, source: str = "build config") ->
         gen = make_generator(ucfg.seed + 1, layer.conn.device)
         n_pairs = ucfg.m * (ucfg.m - 1) // 2
         if n_pairs <= cfg.truth_pairs:
-            pairs = B.all_pairs(ucfg.m)
+            pairs = BI.all_pairs(ucfg.m)
         else:
             pairs = torch.unique(
                 torch.randint(ucfg.m, (cfg.truth_pairs, 2), generator=gen).sort(1).values, dim=0
@@ -75,17 +77,17 @@ def build_and_save(cfg: BuildConfig, out: Path, source: str = "build config") ->
         }
         s, m = ucfg.s, ucfg.m
         if math.comb(m, s) * n_pairs <= cfg.exhaustive_limit and ucfg.inputs == "basis":
-            stats = {"method": "exhaustive", "cases": B.exhaustive_stats(layer, s)}
+            stats = {"method": "exhaustive", "cases": BE.exhaustive_stats(layer, s)}
         elif s >= 2 and m - s >= 2:
-            err, case = B.sampled_case_errors(layer, s, cfg.stats_inputs, 4, gen)
+            err, case = BE.sampled_case_errors(layer, s, cfg.stats_inputs, 4, gen)
             stats = {
                 "method": f"sampled ({cfg.stats_inputs} inputs × 4 pairs per case)",
-                "cases": B.case_stats(err, case),
-                "worst_case_search": B.worst_case_search(layer, s, gen, n_inputs=64),
+                "cases": BE.case_stats(err, case),
+                "worst_case_search": BE.worst_case_search(layer, s, gen, n_inputs=64),
             }
         else:
             raise SuperposeError(f"error statistics need 2 ≤ s ≤ m − 2 (got s={s}, m={m})")
-        stats["predicted_basis_means"] = B.predicted_mean_errors(s, ucfg.p_value)
+        stats["predicted_basis_means"] = BE.predicted_mean_errors(s, ucfg.p_value)
         readout = layer.readout_matrix(pairs)
         config_dump = ucfg
     else:
@@ -100,7 +102,7 @@ def build_and_save(cfg: BuildConfig, out: Path, source: str = "build config") ->
                 for g, n in zip(gates.tolist(), layer.gate_neurons.tolist(), strict=True)
             ],
         }
-        err, c = B.sampled_gate_errors(layer, ccfg.s, max(1, cfg.stats_inputs // 64), gen)
+        err, c = BE.sampled_gate_errors(layer, ccfg.s, max(1, cfg.stats_inputs // 64), gen)
         stats = {
             "method": "sampled (inputs balanced over gate inputs on)",
             "by_inputs_on": {
@@ -112,13 +114,13 @@ def build_and_save(cfg: BuildConfig, out: Path, source: str = "build config") ->
                 for k in c.unique().tolist()
             },
             "worst_case_search": {
-                str(k): v for k, v in B.gate_worst_case(layer, ccfg.s, gen, n_gates=100).items()
+                str(k): v for k, v in BE.gate_worst_case(layer, ccfg.s, gen, n_gates=100).items()
             },
         }
         readout = layer.readout_matrix()
         config_dump = ccfg
     # never silently wrong: the dense weights and saved readout reproduce the layer's readouts
-    check_x = B.sample_inputs(8, layer.m, min(2, layer.m), make_generator(0, layer.conn.device))
+    check_x = BI.sample_inputs(8, layer.m, min(2, layer.m), make_generator(0, layer.conn.device))
     h_dense = torch.relu(layer.embed(check_x) @ layer.weights().T + layer.bias)
     if layer.gates is None:
         want = layer.readout(layer.hidden(check_x), pairs)

@@ -13,6 +13,7 @@ from ..base.config import FrozenConfig
 from ..base.device import make_generator
 from ..base.fitting import fit_loglog
 from ..circuits import boolean as B
+from ..circuits import boolean_errors as BE
 from ..plots import boolean as P
 from ..sweep import map_grid
 from . import register
@@ -43,7 +44,7 @@ def gate_rms(
     gates = B.random_gates(m, n_gates, K, gen)
     cfg = B.make_config(B.ChosenGatesConfig, m=m, d=d, k=min(k, d), fan_in=K, s=s, seed=seed)
     layer = B.build_chosen_gates(cfg, gates)
-    err, c = B.sampled_gate_errors(layer, s, reps, gen, n_gates=n_eval)
+    err, c = BE.sampled_gate_errors(layer, s, reps, gen, n_gates=n_eval)
     rms = max(float(err[c == cc].square().mean().sqrt()) for cc in c.unique().tolist())
     return rms, layer, gen
 
@@ -97,7 +98,7 @@ def capacity_point(point: dict[str, Any]) -> dict[str, Any]:
         point["reps"],
         point["n_eval"],
     )
-    worst = B.gate_worst_case(layer, point["s"], gen, n_gates=200, n_targets=4)
+    worst = BE.gate_worst_case(layer, point["s"], gen, n_gates=200, n_targets=4)
     return {
         **point,
         "capacity": capacity,

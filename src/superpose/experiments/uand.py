@@ -13,6 +13,8 @@ from ..base.config import FrozenConfig
 from ..base.device import make_generator
 from ..base.fitting import fit_loglog
 from ..circuits import boolean as B
+from ..circuits import boolean_errors as BE
+from ..circuits import boolean_inputs as BI
 from ..plots import boolean as P
 from ..sweep import map_grid
 from . import register
@@ -80,7 +82,7 @@ def linear_vs_uand_claim(linear_worst: float, uand_worst: float) -> Claim:
 
 
 def run_errors(cfg: UAndErrorsConfig, ctx: RunContext) -> ExperimentResult:
-    predicted = B.predicted_mean_errors(cfg.s, cfg.p)
+    predicted = BE.predicted_mean_errors(cfg.s, cfg.p)
     per_seed = []
     for seed in cfg.seeds:
         layer = B.build_uand(
@@ -88,7 +90,7 @@ def run_errors(cfg: UAndErrorsConfig, ctx: RunContext) -> ExperimentResult:
                 B.UAndConfig, m=cfg.m, d=cfg.d, s=cfg.s, p=cfg.p, seed=seed, device=str(ctx.device)
             )
         )
-        per_seed.append(B.exhaustive_stats(layer, cfg.s))
+        per_seed.append(BE.exhaustive_stats(layer, cfg.s))
     stats = {
         c: {k: float(np.mean([st[c][k] for st in per_seed])) for k in per_seed[0][c]}
         for c in B.CASES
@@ -109,13 +111,13 @@ def run_errors(cfg: UAndErrorsConfig, ctx: RunContext) -> ExperimentResult:
     )
     layer = B.build_uand(sup)
     gen = make_generator(cfg.seeds[0] + 1000, ctx.device)
-    x = B.sample_inputs(cfg.super_inputs, cfg.super_m, cfg.s, gen, ctx.device)
+    x = BI.sample_inputs(cfg.super_inputs, cfg.super_m, cfg.s, gen, ctx.device)
     exact_pre = x @ layer.conn.float().T
     noisy_pre = (layer.embed(x) @ layer.F) @ layer.conn.float().T
     noise_std = float((noisy_pre - exact_pre).std())
     pred_std = math.sqrt(sup.p_value * cfg.super_m * cfg.s / sup.d0_value)
-    sup_err, sup_case = B.sampled_case_errors(layer, cfg.s, cfg.super_inputs, 4, gen)
-    sup_stats = B.case_stats(sup_err, sup_case)
+    sup_err, sup_case = BE.sampled_case_errors(layer, cfg.s, cfg.super_inputs, 4, gen)
+    sup_stats = BE.case_stats(sup_err, sup_case)
 
     # ε < 1/4: exhaustive worst case at s = 2 vs the linear baseline's exact 1/4
     small = B.build_uand(
@@ -129,11 +131,11 @@ def run_errors(cfg: UAndErrorsConfig, ctx: RunContext) -> ExperimentResult:
             device=str(ctx.device),
         )
     )
-    small_stats = B.exhaustive_stats(small, 2)
+    small_stats = BE.exhaustive_stats(small, 2)
     uand_worst = max(v["worst"] for v in small_stats.values())
-    xs = B.exact_inputs(cfg.m, 2, ctx.device)
-    pairs = B.all_pairs(cfg.m)
-    linear_worst = float((B.linear_and_baseline(xs, pairs) - B.and_truth(xs, pairs)).abs().max())
+    xs = BI.exact_inputs(cfg.m, 2, ctx.device)
+    pairs = BI.all_pairs(cfg.m)
+    linear_worst = float((BI.linear_and_baseline(xs, pairs) - BI.and_truth(xs, pairs)).abs().max())
 
     claims = [
         *formula_claims(measured, predicted, cfg.s, cfg.p, cfg.tolerance),
@@ -214,8 +216,8 @@ def max_case_rms(m: int, d: int, s: int, shared: float, inputs: str, seed: int, 
         B.make_config(B.UAndConfig, m=m, d=d, s=s, shared=min(shared, d), inputs=inputs, seed=seed)
     )
     gen = make_generator(seed + 7919, torch.device("cpu"))
-    err, case = B.sampled_case_errors(layer, s, n, per, gen)
-    return max(v["rms"] for v in B.case_stats(err, case).values())
+    err, case = BE.sampled_case_errors(layer, s, n, per, gen)
+    return max(v["rms"] for v in BE.case_stats(err, case).values())
 
 
 def width_needed(point: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from ..base.device import make_generator
 from ..base.errors import SuperposeError
 from ..circuits import boolean as B
 from ..circuits import boolean_deep as D
+from ..circuits import boolean_inputs as BI
 from ..plots import boolean as P
 from ..sweep import map_grid
 from . import register
@@ -43,7 +44,7 @@ def deep_point(point: dict[str, Any]) -> dict[str, Any]:
         seed=point["seed"],
     )
     net = D.build_deep(cfg)
-    drawn = B.sample_inputs(
+    drawn = BI.sample_inputs(
         point["inputs"], cfg.m, cfg.s, make_generator(point["seed"] + 1, torch.device("cpu"))
     )
     x = D.sparse_inputs(net, drawn, point["max_on"])
