@@ -7,7 +7,8 @@ from safetensors.torch import load_file
 from superpose.base.config import validate
 from superpose.base.errors import SuperposeError
 from superpose.circuits.cis1 import CiS1Config, build_cis1, sample_residual_inputs
-from superpose.circuits.cis2 import CiS2Config, build_cis2, dense_forward, verify_network
+from superpose.circuits.cis2 import CiS2, CiS2Config, build_cis2, dense_forward, verify_network
+from superpose.circuits.construction import load_construction, save_construction
 from superpose.circuits.errors import (
     active_hosts,
     inactive_preactivation_noise,
@@ -16,7 +17,6 @@ from superpose.circuits.errors import (
     measure,
     run_profile,
 )
-from superpose.circuits.io import save_cis2
 from superpose.circuits.small import random_circuits, sample_inputs
 
 SMALL = CiS2Config(width=240, circuit_width=4, redundancy=4, circuits=100, layers=3, max_active=2)
@@ -106,7 +106,7 @@ def test_verification_rejects_a_broken_network(net):
 
 def test_save_writes_weights_and_ground_truth(net, tmp_path):
     errors = {"z=1": run_profile(net, 1, 8, 0).to_dict()}
-    paths = save_cis2(net, SMALL, tmp_path, errors)
+    paths = save_construction(CiS2(SMALL, net), tmp_path, errors)
     tensors = load_file(str(paths["weights"]))
     assert tensors["layer2.weight"].shape == (240, 240)
     gt = json.loads(paths["ground_truth"].read_text())
@@ -118,7 +118,11 @@ def test_save_writes_weights_and_ground_truth(net, tmp_path):
     prev = gt["layers"][0]["hosts"][0][0]
     for row in hosts[0][0]:
         assert W[row, prev].abs().sum() > 0 or w00 == 0
-    assert json.loads(paths["errors"].read_text())["z=1"]["active"]["total"][0] < 1e-10
+    assert json.loads(paths["report"].read_text())["z=1"]["active"]["total"][0] < 1e-10
+    back = load_construction(tmp_path)
+    x = back.sample(8, 2, torch.Generator().manual_seed(0)).x
+    for a, b in zip(back.forward(x), net.forward(x), strict=True):
+        assert torch.equal(a, b)
 
 
 def test_cis1_readout_close_for_single_circuit(gen):

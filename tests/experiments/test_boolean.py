@@ -143,10 +143,8 @@ def test_other_quick_forms_through_cli(tmp_path, name):
 
 def test_uand_build_cli(tmp_path):
     cfg = tmp_path / "u.yaml"
-    cfg.write_text(
-        yaml.safe_dump({"construction": "uand", "uand": {"m": 10, "d": 200, "s": 3, "p": 0.3}})
-    )
-    proc = run_cli("uand", "build", str(cfg), "--out", str(tmp_path / "out"))
+    cfg.write_text(yaml.safe_dump({"construction": "uand", "m": 10, "d": 200, "s": 3, "p": 0.3}))
+    proc = run_cli("build", str(cfg), "--out", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
     truth = json.loads((tmp_path / "out" / "ground_truth.json").read_text())
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
@@ -162,9 +160,9 @@ def test_uand_build_cli(tmp_path):
 
 def test_uand_build_bad_config_is_one_line(tmp_path):
     cfg = tmp_path / "bad.yaml"
-    cfg.write_text(yaml.safe_dump({"construction": "uand", "uand": {"m": 3, "s": 5}}))
-    proc = run_cli("uand", "build", str(cfg), "--out", str(tmp_path / "out"))
+    cfg.write_text(yaml.safe_dump({"construction": "uand", "m": 3, "s": 5}))
+    proc = run_cli("build", str(cfg), "--out", str(tmp_path / "out"))
     assert_one_line_error(proc, "bad.yaml", "s = 5")
-    cfg.write_text(yaml.safe_dump({"construction": "uand", "uand": {"p": 2}}))
-    proc = run_cli("uand", "build", str(cfg), "--out", str(tmp_path / "out"))
+    cfg.write_text(yaml.safe_dump({"construction": "uand", "p": 2}))
+    proc = run_cli("build", str(cfg), "--out", str(tmp_path / "out"))
     assert_one_line_error(proc, "bad.yaml", "'p'")

@@ -134,10 +134,17 @@ def test_cis_build_cli(tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text(
         yaml.safe_dump(
-            {"width": 240, "redundancy": 4, "circuits": 100, "layers": 3, "max_active": 2}
+            {
+                "construction": "cis2",
+                "width": 240,
+                "redundancy": 4,
+                "circuits": 100,
+                "layers": 3,
+                "max_active": 2,
+            }
         )
     )
-    proc = run_cli("cis", "build", str(cfg), "--out", str(tmp_path / "net"), "--batch", "16")
+    proc = run_cli("build", str(cfg), "--out", str(tmp_path / "net"), "--batch", "16")
     assert proc.returncode == 0, proc.stderr
     for f in ("config.yaml", "weights.safetensors", "ground_truth.json", "errors.json"):
         assert (tmp_path / "net" / f).is_file()
@@ -147,9 +154,13 @@ def test_cis_build_cli(tmp_path):
 
 def test_cis_build_bad_config_is_one_line(tmp_path):
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(yaml.safe_dump({"width": 240, "redundancy": 40}))
-    proc = run_cli("cis", "build", str(cfg), "--out", str(tmp_path / "net"))
+    cfg.write_text(yaml.safe_dump({"construction": "cis2", "width": 240, "redundancy": 40}))
+    proc = run_cli("build", str(cfg), "--out", str(tmp_path / "net"))
     assert_one_line_error(proc, "redundancy")
-    cfg.write_text(yaml.safe_dump({"width": 200, "redundancy": 8, "circuits": 10, "max_active": 1}))
-    proc = run_cli("cis", "build", str(cfg), "--out", str(tmp_path / "net"))
+    cfg.write_text(
+        yaml.safe_dump(
+            {"construction": "cis2", "width": 200, "redundancy": 8, "circuits": 10, "max_active": 1}
+        )
+    )
+    proc = run_cli("build", str(cfg), "--out", str(tmp_path / "net"))
     assert_one_line_error(proc, "too large for D/d")

@@ -73,6 +73,11 @@ def validate(cls: type[C], data: Any, source: str) -> C:
 
 def load_yaml(cls: type[C], path: str | Path) -> C:
     """Read and validate a YAML config file."""
+    return validate(cls, read_yaml(path), source=str(path))
+
+
+def read_yaml(path: str | Path) -> Any:
+    """The plain data of a YAML file; unreadable or invalid files → one-line SuperposeError."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -86,7 +91,7 @@ def load_yaml(cls: type[C], path: str | Path) -> C:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise SuperposeError(f"{path}: not valid YAML{where}") from None
-    return validate(cls, data, source=str(path))
+    return data
 
 
 def dump_yaml(config: FrozenConfig, path: str | Path) -> None:

@@ -1,4 +1,5 @@
-"""Hand-built networks computing in superposition: CiS2 (deep MLP) and CiS1 (residual).
+"""Hand-built networks computing in superposition: CiS1, CiS2, U-AND, chosen gates, deep boolean —
+each behind one interface (`construction.py`).
 
 Names load on first use, so `superpose --help` does not import torch through this package.
 """
@@ -22,8 +23,15 @@ _WHERE = {
     "measure": "errors",
     "predicted": "errors",
     "run_profile": "errors",
-    "ground_truth": "io",
-    "save_cis2": "io",
+    "ground_truth": "cis2",
+    "CiS2": "cis2",
+    "CiS1": "cis1",
+    "Construction": "construction",
+    "Sample": "construction",
+    "build": "construction",
+    "load_construction": "construction",
+    "register_construction": "construction",
+    "save_construction": "construction",
     "CiS1Config": "cis1",
     "CiS1Network": "cis1",
     "build_cis1": "cis1",

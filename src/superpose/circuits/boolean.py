@@ -57,6 +57,11 @@ class BooleanInputsConfig(FrozenConfig):
 class UAndConfig(BooleanInputsConfig):
     """A U-AND layer: every pairwise AND of m sparse boolean features, linearly readable."""
 
+    construction: Literal["uand"] = Field("uand", description="construction: uand")
+    truth_pairs: int = Field(
+        2000, ge=1, description="U-AND pairs listed in the ground truth (all if fewer exist)"
+    )
+
     p: float | None = Field(
         None, gt=0, le=1, description="P(neuron wired to a feature) in (0, 1]; default from shared"
     )
@@ -79,6 +84,14 @@ class UAndConfig(BooleanInputsConfig):
 class ChosenGatesConfig(BooleanInputsConfig):
     """Chosen gates: each of a given list of K-input ANDs gets its own random set of k neurons."""
 
+    construction: Literal["chosen_gates"] = Field(
+        "chosen_gates", description="construction: chosen_gates"
+    )
+    n_gates: int = Field(
+        200,
+        ge=1,
+        description="random gates drawn when built from the config alone (superpose build)",
+    )
     d: int = Field(400, ge=1, le=10_000_000, description="neurons d")
     k: int = Field(8, ge=1, le=100_000, description="neurons per gate k (≤ d)")
     fan_in: int = Field(2, ge=1, le=64, description="inputs per gate K (bias −(K−1))")

@@ -19,18 +19,26 @@ Shapes: wire values y: [batch, m]; conn: [neurons, m] bool; readout R: [m, neuro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import torch
 from pydantic import Field, model_validator
+from torch import nn
 
 from ..base.config import FrozenConfig
 from ..base.device import make_generator, resolve_device
+from ..base.errors import SuperposeError
 from .boolean import random_embedding
+from .boolean_inputs import sample_inputs
+from .construction import Construction, Sample, register_construction
 
 
 class DeepBooleanConfig(FrozenConfig):
     """A deep boolean circuit emulated in superposition."""
 
+    construction: Literal["deep_boolean"] = Field(
+        "deep_boolean", description="construction: deep_boolean"
+    )
     m: int = Field(1000, ge=4, le=1_000_000, description="wires per circuit layer m")
     d: int = Field(600, ge=4, le=1_000_000, description="network width d (neurons and dimensions)")
     s: int = Field(4, ge=1, le=1000, description="wires on at the input (≤ m)")
@@ -217,3 +225,142 @@ def sparse_inputs(net: DeepBoolean, x: torch.Tensor, max_on: int) -> torch.Tenso
     for t in net.truth(x):
         keep &= t.sum(1) <= max_on
     return x[keep]
+
+
+class DeepBooleanNet(Construction):
+    """A deep boolean circuit behind the construction interface (corrected emulation).
+
+    x: [batch, m] input wires. `forward` gives the hidden ReLU activations of every computation and
+    correction layer (2·depth × [batch, d]); `readout` the wire values after each correction layer
+    (depth × [batch, m]), which `exact` gives exactly.
+    """
+
+    name = "deep_boolean"
+
+    def __init__(self, config: DeepBooleanConfig, net: DeepBoolean) -> None:
+        self.config, self.net = config, net
+
+    @property
+    def n_circuits(self) -> int:
+        return self.config.m
+
+    @property
+    def n_layers(self) -> int:
+        return self.config.depth
+
+    @property
+    def max_active(self) -> int:
+        return self.config.s
+
+    def _layers(self) -> list[tuple[ReadLayer, torch.Tensor]]:
+        net = self.net
+        return [
+            pair
+            for l in range(self.config.depth)
+            for pair in ((net.compute[l], net.F[l]), (net.correct[l], net.F[l + 1]))
+        ]
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        acts, y = [], x.float()
+        for layer, F in self._layers():
+            h = torch.relu((y @ F.T) @ F @ layer.conn.T.float() + layer.bias)
+            acts.append(h)
+            y = h @ layer.R.T
+        return acts
+
+    def readout(self, acts: list[torch.Tensor]) -> list[torch.Tensor]:
+        return [acts[2 * l + 1] @ c.R.T for l, c in enumerate(self.net.correct)]
+
+    def exact(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.net.truth(x)
+
+    def sample(self, batch: int, active: int, generator: torch.Generator) -> Sample:
+        x = sample_inputs(batch, self.config.m, active, generator, self.net.F[0].device)
+        return Sample(x, x > 0)
+
+    def ground_truth(self) -> dict[str, Any]:
+        """Per circuit layer: each wire's gate (inputs, AND/OR) and the neurons its readout uses."""
+        layers = []
+        for l in range(self.config.depth):
+            comp, corr = self.net.compute[l], self.net.correct[l]
+            layers.append(
+                {
+                    "layer": l + 1,
+                    "gates": self.net.gates[l].tolist(),
+                    "is_or": self.net.is_or[l].tolist(),
+                    "compute_neurons": [r.nonzero().squeeze(1).tolist() for r in comp.R.cpu()],
+                    "correct_neurons": [r.nonzero().squeeze(1).tolist() for r in corr.R.cpu()],
+                }
+            )
+        return {"input": "x: [batch, m] input wires (0/1)", "layers": layers}
+
+    def verify(self) -> dict[str, float]:
+        """The layer-by-layer forward, `run` and the dense module agree on sampled inputs."""
+        x = self.sample(
+            16, self.config.s, make_generator(self.config.seed + 2, self.net.F[0].device)
+        ).x
+        reads = self.readout(self.forward(x))
+        runs = self.net.run(x, corrected=True)
+        with torch.no_grad():
+            dense = self.dense_module().to(x.device)(x.float())
+        gap = max(float((a - b).abs().max()) for a, b in zip(reads, runs, strict=True))
+        gap = max(gap, float((dense - reads[-1]).abs().max()))
+        if gap > 1e-3:
+            raise SuperposeError(f"verification: deep boolean forward paths differ by {gap:.3g}")
+        return {"forward_paths_max_gap": gap}
+
+    def dense_module(self) -> nn.Module:
+        """Linear + ReLU per computation/correction layer (W = conn·FᵀF·R_prev), then the readout."""
+        mods: list[nn.Module] = []
+        prev_R = None
+        for layer, F in self._layers():
+            W = layer.conn.float() @ (F.T @ F)
+            if prev_R is not None:
+                W = W @ prev_R
+            lin = nn.Linear(W.shape[1], W.shape[0])
+            with torch.no_grad():
+                lin.weight.copy_(W)
+                lin.bias.copy_(layer.bias)
+            mods += [lin, nn.ReLU()]
+            prev_R = layer.R
+        read = nn.Linear(prev_R.shape[1], prev_R.shape[0], bias=False)
+        with torch.no_grad():
+            read.weight.copy_(prev_R)
+        return nn.Sequential(*mods, read)
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        net, out = self.net, {}
+        for l, F in enumerate(net.F):
+            out[f"F{l}"] = F
+        for l in range(self.config.depth):
+            out[f"gates{l}"], out[f"is_or{l}"] = net.gates[l], net.is_or[l].to(torch.uint8)
+            for part, layer in (("compute", net.compute[l]), ("correct", net.correct[l])):
+                out[f"{part}{l}.conn"] = layer.conn.to(torch.uint8)
+                out[f"{part}{l}.bias"], out[f"{part}{l}.R"] = layer.bias, layer.R
+        return out
+
+    @classmethod
+    def from_tensors(
+        cls, config: DeepBooleanConfig, tensors: dict[str, torch.Tensor]
+    ) -> DeepBooleanNet:
+        def read(part: str, l: int) -> ReadLayer:
+            t = tensors
+            return ReadLayer(t[f"{part}{l}.conn"].bool(), t[f"{part}{l}.bias"], t[f"{part}{l}.R"])
+
+        net = DeepBoolean(cfg=config)
+        net.F = [tensors[f"F{l}"] for l in range(config.depth + 1)]
+        for l in range(config.depth):
+            net.gates.append(tensors[f"gates{l}"])
+            net.is_or.append(tensors[f"is_or{l}"].bool())
+            net.compute.append(read("compute", l))
+            net.correct.append(read("correct", l))
+        return cls(config, net)
+
+
+def build_deep_construction(cfg: DeepBooleanConfig) -> DeepBooleanNet:
+    net = DeepBooleanNet(cfg, build_deep(cfg))
+    net.verify()
+    return net
+
+
+register_construction("deep_boolean", DeepBooleanConfig, build_deep_construction)

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import torch
 from pydantic import Field
+from torch import nn
 
 from ..base.config import FrozenConfig
 from ..base.errors import SuperposeError
+from .construction import Construction, Sample, register_construction
 
 
 class CiS1Config(FrozenConfig):
+    construction: Literal["cis1"] = Field("cis1", description="construction: cis1")
     width: int = Field(1000, ge=2, le=1_000_000, description="large residual width D")
     neurons: int = Field(
         1000, ge=2, le=1_000_000, description="large neurons per layer M (divisible by m)"
@@ -143,18 +147,25 @@ def build_cis1(cfg: CiS1Config) -> CiS1Network:
         conn_n.append(cs.unsqueeze(1) * m + perm)
         copies.append(link.sum(1).float())
     net = CiS1Network(circuits, q, conn_c, conn_n, copies, M)
+    verify_cis1(net, cfg)
+    return net
+
+
+def verify_cis1(net: CiS1Network, cfg: CiS1Config) -> dict[str, float]:
+    """Relative MSE of the active circuit (one on, last layer) ≤ verify_tol, else SuperposeError."""
+    T, d = cfg.circuits, cfg.circuit_width
     x, mask = sample_residual_inputs(
         T, d, cfg.verify_batch, 1, torch.Generator().manual_seed(cfg.seed + 2)
     )
-    exact = circuits.forward(x)
+    exact = net.circuits.forward(x)
     read = net.readouts(net.forward(x))[-1]
     rel = float((read[mask] - exact[-1][mask]).pow(2).mean() / exact[-1][mask].pow(2).mean())
     if rel > cfg.verify_tol:
         raise SuperposeError(
             f"verification: CiS1 active-circuit relative MSE {rel:.3g} at layer {cfg.layers} exceeds "
-            f"verify_tol = {cfg.verify_tol:g} (too many circuits for D = {D}, M = {M})"
+            f"verify_tol = {cfg.verify_tol:g} (too many circuits for D = {cfg.width}, M = {cfg.neurons})"
         )
-    return net
+    return {"last_layer_relative_mse": rel}
 
 
 def sample_residual_inputs(
@@ -169,4 +180,132 @@ def sample_residual_inputs(
     return x, mask
 
 
-__all__ = ["CiS1Config", "CiS1Network", "ResidualCircuits", "build_cis1", "sample_residual_inputs"]
+class _DenseResidual(nn.Module):
+    """R ← R + W_out ReLU(W_in R + b) per layer, from R⁰ = W_embed x (x: [batch, T·d])."""
+
+    def __init__(self, embed: torch.Tensor, layers: list[tuple[torch.Tensor, ...]]) -> None:
+        super().__init__()
+        self.embed = nn.Linear(embed.shape[1], embed.shape[0], bias=False)
+        self.ins = nn.ModuleList(nn.Linear(w.shape[1], w.shape[0]) for w, _, _ in layers)
+        self.outs = nn.ModuleList(nn.Linear(w.shape[1], w.shape[0], False) for _, _, w in layers)
+        with torch.no_grad():
+            self.embed.weight.copy_(embed)
+            for lin_in, lin_out, (w_in, b, w_out) in zip(self.ins, self.outs, layers, strict=True):
+                lin_in.weight.copy_(w_in)
+                lin_in.bias.copy_(b)
+                lin_out.weight.copy_(w_out)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        R, out = self.embed(x.reshape(x.shape[0], -1)), []
+        for lin_in, lin_out in zip(self.ins, self.outs, strict=True):
+            R = R + lin_out(torch.relu(lin_in(R)))
+            out.append(R)
+        return out
+
+
+class CiS1(Construction):
+    """A built, verified CiS1 network behind the construction interface (x: [batch, T, d])."""
+
+    name = "cis1"
+
+    def __init__(self, config: CiS1Config, net: CiS1Network) -> None:
+        self.config, self.net = config, net
+
+    @property
+    def n_circuits(self) -> int:
+        return self.config.circuits
+
+    @property
+    def n_layers(self) -> int:
+        return self.config.layers
+
+    @property
+    def max_active(self) -> int:
+        return 1
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.net.forward(x)
+
+    def readout(self, acts: list[torch.Tensor]) -> list[torch.Tensor]:
+        return self.net.readouts(acts)
+
+    def exact(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.net.circuits.forward(x)
+
+    def sample(self, batch: int, active: int, generator: torch.Generator) -> Sample:
+        cfg = self.config
+        return Sample(
+            *sample_residual_inputs(cfg.circuits, cfg.circuit_width, batch, active, generator)
+        )
+
+    def ground_truth(self) -> dict[str, Any]:
+        """Per layer, the large neurons hosting each circuit's neurons (one list per copy)."""
+        layers = []
+        for k, (ct, cn) in enumerate(
+            zip(self.net.conn_circuit, self.net.conn_neurons, strict=True)
+        ):
+            hosts: list[list[list[int]]] = [[] for _ in range(self.config.circuits)]
+            for t, neurons in zip(ct.tolist(), cn.tolist(), strict=True):
+                hosts[t].append(neurons)
+            layers.append({"layer": k + 1, "hosts": hosts})
+        return {
+            "input": "residual R⁰ = Σ_t E_t x_t with E_t = embed[t]: [D, d] (x: [batch, T, d])",
+            "layers": layers,
+        }
+
+    def verify(self) -> dict[str, float]:
+        return verify_cis1(self.net, self.config)
+
+    def dense_module(self) -> nn.Module:
+        """Embedding, then per layer W_in [M, D], mean bias [M], W_out [D, M] (copies averaged)."""
+        net, c = self.net, self.net.circuits
+        embed = net.embed.permute(1, 0, 2).reshape(net.embed.shape[1], -1)  # [D, T·d]
+        layers = []
+        for k, (ct, cn) in enumerate(zip(net.conn_circuit, net.conn_neurons, strict=True)):
+            idx = cn.reshape(-1)
+            rows = torch.einsum("cmd,cDd->cmD", c.w_in[ct, k], net.embed[ct]).reshape(len(idx), -1)
+            w_in = torch.zeros(net.neurons, rows.shape[1]).index_add_(0, idx, rows)
+            tot = torch.zeros(net.neurons).index_add_(0, idx, c.bias[ct, k].reshape(-1))
+            bias = tot / torch.bincount(idx, minlength=net.neurons).clamp_min(1)
+            cols = torch.einsum("cDd,cdm->cDm", net.embed[ct], c.w_out[ct, k])
+            cols = cols / net.copies[k][ct].view(-1, 1, 1)
+            w_out = torch.zeros(rows.shape[1], net.neurons).index_add_(
+                1, idx, cols.permute(1, 0, 2).reshape(rows.shape[1], -1)
+            )
+            layers.append((w_in, bias, w_out))
+        return _DenseResidual(embed, layers)
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        net, c = self.net, self.net.circuits
+        out = {"embed": net.embed, "w_in": c.w_in, "bias": c.bias, "w_out": c.w_out}
+        for k in range(self.config.layers):
+            out[f"layer{k + 1}.circuit"] = net.conn_circuit[k]
+            out[f"layer{k + 1}.neurons"] = net.conn_neurons[k]
+            out[f"layer{k + 1}.copies"] = net.copies[k]
+        return out
+
+    @classmethod
+    def from_tensors(cls, config: CiS1Config, tensors: dict[str, torch.Tensor]) -> CiS1:
+        t, L = tensors, range(1, config.layers + 1)
+        net = CiS1Network(
+            ResidualCircuits(t["w_in"], t["bias"], t["w_out"]),
+            t["embed"],
+            [t[f"layer{k}.circuit"] for k in L],
+            [t[f"layer{k}.neurons"] for k in L],
+            [t[f"layer{k}.copies"] for k in L],
+            config.neurons,
+        )
+        return cls(config, net)
+
+
+register_construction("cis1", CiS1Config, lambda cfg: CiS1(cfg, build_cis1(cfg)))
+
+__all__ = [
+    "CiS1",
+    "CiS1Config",
+    "CiS1Network",
+    "ResidualCircuits",
+    "build_cis1",
+    "sample_residual_inputs",
+    "verify_cis1",
+]

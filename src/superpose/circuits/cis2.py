@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import torch
 from pydantic import Field
@@ -21,6 +22,7 @@ from torch import nn
 from ..base.config import FrozenConfig
 from ..base.errors import SuperposeError
 from .allocation import SCHEMES, Allocation, layer_positions, make_allocation
+from .construction import Construction, Sample, register_construction
 from .small import SmallCircuits, make_circuits, sample_inputs
 
 DENSE_MAX_ENTRIES = 200_000_000  # refuse dense weights above this many floats (0.8 GB)
@@ -28,6 +30,7 @@ DENSE_CHECK_MAX_FLOPS = 3e9  # verification builds the dense network only below 
 
 
 class CiS2Config(FrozenConfig):
+    construction: Literal["cis2"] = Field("cis2", description="construction: cis2")
     width: int = Field(
         1000, ge=2, le=10_000_000, description="large-network width D (divisible by d)"
     )
@@ -351,4 +354,131 @@ def verify_network(net: CiS2Network, batch: int, tol: float, seed: int = 0) -> d
     return report
 
 
-__all__ = ["SCHEMES", "CiS2Config", "CiS2Network", "build_cis2", "dense_forward", "verify_network"]
+class CiS2(Construction):
+    """A built, verified CiS2 network behind the construction interface (x: [batch, T, d])."""
+
+    name = "cis2"
+
+    def __init__(self, config: CiS2Config, net: CiS2Network) -> None:
+        self.config, self.net = config, net
+
+    @property
+    def n_circuits(self) -> int:
+        return self.net.T
+
+    @property
+    def n_layers(self) -> int:
+        return self.net.L
+
+    @property
+    def max_active(self) -> int:
+        return self.config.max_active
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.net.forward(x)
+
+    def readout(self, acts: list[torch.Tensor]) -> list[torch.Tensor]:
+        return self.net.readouts(acts)
+
+    def exact(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.net.circuits.forward(x)
+
+    def sample(self, batch: int, active: int, generator: torch.Generator) -> Sample:
+        return Sample(*sample_inputs(self.net.circuits, batch, active, generator))
+
+    def ground_truth(self) -> dict[str, Any]:
+        return {**ground_truth(self.net), "dense_weights_saved": self.net.dense_fits()}
+
+    def verify(self) -> dict[str, float]:
+        cfg = self.config
+        return verify_network(self.net, cfg.verify_batch, cfg.verify_tol, seed=cfg.seed + 2)
+
+    def dense_module(self) -> nn.Module:
+        return self.net.dense_module()
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        net = self.net
+        tensors = {
+            "circuit_weights": net.circuits.weights,
+            "circuit_biases": net.circuits.biases,
+            "positions": net.positions,
+        }
+        for k in range(net.L):
+            tensors[f"layer{k + 1}.bias"] = net.bias[k]
+        if net.dense_fits():
+            for k, W in enumerate(net.dense_weights()):
+                tensors[f"layer{k + 1}.weight"] = W
+        return tensors
+
+    @classmethod
+    def from_tensors(cls, config: CiS2Config, tensors: dict[str, torch.Tensor]) -> CiS2:
+        circuits = SmallCircuits(
+            tensors["circuit_weights"], tensors["circuit_biases"], config.circuit_kind
+        )
+        N = config.width // config.circuit_width
+        allocation = make_allocation(
+            config.allocation, N, config.redundancy, seed=config.seed, target=config.circuits
+        )
+        bias = torch.stack([tensors[f"layer{k + 1}.bias"] for k in range(config.layers)])
+        net = CiS2Network(
+            circuits, tensors["positions"], bias, config.width, config.unembedding, allocation
+        )
+        return cls(config, net)
+
+    def measure(self, batch: int) -> dict[str, Any]:
+        """Per-layer errors for z = 1 … max_active (errors.json)."""
+        from .errors import run_profile
+
+        cfg = self.config
+        return {
+            f"z={z}": run_profile(self.net, z, batch, cfg.seed + 10 + z).to_dict()
+            for z in range(1, cfg.max_active + 1)
+        }
+
+    def summary(self, measured: dict[str, Any]) -> str:
+        cfg, net = self.config, self.net
+        last = {z: f"{e['active']['total'][-1]:.4g}" for z, e in measured.items()}
+        return (
+            f"built CiS2: D={cfg.width}, T={cfg.circuits}, L={cfg.layers} "
+            f"({net.allocation.scheme} allocation, capacity {net.allocation.capacity}); "
+            f"last-layer active MSE {last}"
+        )
+
+
+def ground_truth(net: CiS2Network) -> dict[str, Any]:
+    """Which large neurons host which circuit neuron, per layer: layers[l][t][i] = [S neuron ids]."""
+    N = net.block
+    layers = []
+    for k in range(net.L):
+        pos = net.positions[k].cpu()
+        hosts = [[[i * N + int(p) for p in pos[t]] for i in range(net.d)] for t in range(net.T)]
+        layers.append({"layer": k + 1, "hosts": hosts})
+    return {
+        "width": net.width,
+        "circuit_width": net.d,
+        "block": N,
+        "redundancy": net.S,
+        "circuits": net.T,
+        "unembedding": net.unembedding,
+        "allocation": {
+            "scheme": net.allocation.scheme,
+            "capacity": net.allocation.capacity,
+            "balance": net.allocation.balance(),
+        },
+        "input": "layer 1 reads x: [batch, T·d] (circuit t's input at t·d … t·d+d−1)",
+        "layers": layers,
+    }
+
+
+register_construction("cis2", CiS2Config, lambda cfg: CiS2(cfg, build_cis2(cfg)))
+
+__all__ = [
+    "SCHEMES",
+    "CiS2",
+    "CiS2Config",
+    "CiS2Network",
+    "build_cis2",
+    "dense_forward",
+    "ground_truth",
+    "verify_network",
+]

@@ -26,11 +26,10 @@ app.command()(train.train)
 app.command()(experiments.experiments)
 app.command()(experiments.reproduce)
 app.command()(bench.bench)
+app.command()(build.build)
 app.command("sweep")(sweep.sweep)
 app.command("report")(report.report)
 app.add_typer(runs.runs_app, name="runs")
-app.add_typer(build.cis_app, name="cis")
-app.add_typer(build.uand_app, name="uand")
 
 
 def main() -> None:
