@@ -7,47 +7,48 @@ import yaml
 
 from superpose.circuits import boolean_deep as D
 from superpose.circuits.boolean import make_config
-from superpose.experiments import chosen_gates as CG
+from superpose.experiments import chosen_gates_capacity as CG
 from superpose.experiments import get_experiment
-from superpose.experiments import uand as U
 from superpose.experiments import uand_deep as UD
+from superpose.experiments import uand_errors as UE
+from superpose.experiments import uand_scaling as US
 from tests.cli.test_cli import assert_one_line_error, run_cli
 
 
 def test_formula_claims_flip_on_doctored_means():
     pred = {"both": 0.2, "one": 0.4, "neither": 0.112}
-    good = U.formula_claims(dict(pred), pred, 3, 0.2, 0.05)
+    good = UE.formula_claims(dict(pred), pred, 3, 0.2, 0.05)
     assert all(c.passed for c in good)
-    bad = U.formula_claims({**pred, "neither": 0.14}, pred, 3, 0.2, 0.05)
+    bad = UE.formula_claims({**pred, "neither": 0.14}, pred, 3, 0.2, 0.05)
     assert [c.passed for c in bad] == [True, True, False]
 
 
 def test_noise_and_linear_claims_flip():
-    assert U.noise_claim(1.0, 1.02).passed
-    assert not U.noise_claim(1.3, 1.0).passed
-    assert U.linear_vs_uand_claim(0.25, 0.1).passed
-    assert not U.linear_vs_uand_claim(0.25, 0.3).passed
-    assert not U.linear_vs_uand_claim(0.3, 0.1).passed
+    assert UE.noise_claim(1.0, 1.02).passed
+    assert not UE.noise_claim(1.3, 1.0).passed
+    assert UE.linear_vs_uand_claim(0.25, 0.1).passed
+    assert not UE.linear_vs_uand_claim(0.25, 0.3).passed
+    assert not UE.linear_vs_uand_claim(0.3, 0.1).passed
 
 
 def test_slope_fit_recovers_planted_exponents():
     m = np.array([200, 400, 800, 1600, 3200] * 4, dtype=float)
     d = np.repeat([300.0, 800.0, 2000.0, 5000.0], 5)
     err = np.sqrt(5.0 / d + 3.0 * m / d**1.5)
-    fit = U.fit_two_term(m, d, err)
+    fit = US.fit_two_term(m, d, err)
     assert fit["exponent"] == pytest.approx(2 / 3, abs=0.03)
-    slope, _ = U.fit_loglog([100, 1000], [50, 50 * 10 ** (2 / 3)])
+    slope, _ = US.fit_loglog([100, 1000], [50, 50 * 10 ** (2 / 3)])
     assert slope == pytest.approx(2 / 3)
 
 
 def test_scaling_claims_flip():
     fit = {"exponent": 0.68, "gamma": 1.0, "beta": 1.47, "rms_relative_residual": 0.1}
-    assert U.slope_claim("basis", 0.02, (0.0, 0.05), 0.15).passed
-    assert not U.slope_claim("basis", 0.4, (0.3, 0.5), 0.15).passed  # width grows with m
-    assert U.slope_claim("superposed", 0.45, (0.4, 0.5), 0.15, 0.0, fit).passed
+    assert US.slope_claim("basis", 0.02, (0.0, 0.05), 0.15).passed
+    assert not US.slope_claim("basis", 0.4, (0.3, 0.5), 0.15).passed  # width grows with m
+    assert US.slope_claim("superposed", 0.45, (0.4, 0.5), 0.15, 0.0, fit).passed
     flat = {**fit, "exponent": 0.2}
-    assert not U.slope_claim("superposed", 0.45, (0.4, 0.5), 0.15, 0.0, flat).passed
-    assert not U.slope_claim("superposed", 0.1, (0.0, 0.2), 0.15, 0.0, fit).passed
+    assert not US.slope_claim("superposed", 0.45, (0.4, 0.5), 0.15, 0.0, flat).passed
+    assert not US.slope_claim("superposed", 0.1, (0.0, 0.2), 0.15, 0.0, fit).passed
 
 
 def test_capacity_claims_flip():

@@ -7,7 +7,9 @@ import yaml
 
 from superpose.circuits.errors import ErrorProfile
 from superpose.experiments import cis1_vs_cis2 as c12
-from superpose.experiments import cis2
+from superpose.experiments import cis2_capacity as c2c
+from superpose.experiments import cis2_errors as c2e
+from superpose.experiments import cis2_scaling as c2s
 from tests.cli.test_cli import assert_one_line_error, run_cli
 
 
@@ -39,9 +41,9 @@ def profile(active_total, inactive_total=None, propagation=None, overlap_inactiv
 def test_layer1_and_propagation_claims_flip():
     good = {1: profile([0.0, 0.1, 0.2], propagation=[0.0, 0.1, 0.2], z=1)}
     bad = {1: profile([0.05, 0.1, 0.2], propagation=[0.01, 0.1, 0.2], z=1)}
-    assert cis2.claim_layer1_exact(good).passed and not cis2.claim_layer1_exact(bad).passed
-    assert cis2.claim_propagation_from_layer2(good).passed
-    assert not cis2.claim_propagation_from_layer2(bad).passed
+    assert c2e.claim_layer1_exact(good).passed and not c2e.claim_layer1_exact(bad).passed
+    assert c2e.claim_propagation_from_layer2(good).passed
+    assert not c2e.claim_propagation_from_layer2(bad).passed
 
 
 def test_depth_claims_flip():
@@ -49,9 +51,9 @@ def test_depth_claims_flip():
     explosive = {
         2: profile([0.001, 0.01, 0.1, 1.0, 10.0], inactive_total=[0.01, 0.02, 0.05, 0.1, 0.3])
     }
-    assert cis2.claim_linear_depth(linear).passed and not cis2.claim_linear_depth(explosive).passed
-    assert cis2.claim_inactive_flat(linear, 1000).passed
-    assert not cis2.claim_inactive_flat(explosive, 1000).passed
+    assert c2e.claim_linear_depth(linear).passed and not c2e.claim_linear_depth(explosive).passed
+    assert c2e.claim_inactive_flat(linear, 1000).passed
+    assert not c2e.claim_inactive_flat(explosive, 1000).passed
 
 
 def test_margins_held_claim_flips():
@@ -62,30 +64,30 @@ def test_margins_held_claim_flips():
     flat_but_growing_inactive = {
         2: {"active": held[2]["active"], "inactive": broken[2]["inactive"]}
     }
-    assert cis2.claim_linear_if_margins_hold(held).passed
-    assert not cis2.claim_linear_if_margins_hold(broken).passed
-    assert not cis2.claim_linear_if_margins_hold(flat_but_growing_inactive).passed
+    assert c2e.claim_linear_if_margins_hold(held).passed
+    assert not c2e.claim_linear_if_margins_hold(broken).passed
+    assert not c2e.claim_linear_if_margins_hold(flat_but_growing_inactive).passed
 
 
 def test_formula_claims_flip():
     right = {2: profile([0.0] * 3, overlap_inactive=[0.008] * 3)}
     wrong = {2: profile([0.0] * 3, overlap_inactive=[0.03] * 3)}
-    assert cis2.claim_overlap_formula(right).passed and not cis2.claim_overlap_formula(wrong).passed
+    assert c2e.claim_overlap_formula(right).passed and not c2e.claim_overlap_formula(wrong).passed
     c_w = 5.0
     p = profile([0.0] * 4)
-    pred = cis2.predicted(p, c_w)["total_active"]
+    pred = c2e.predicted(p, c_w)["total_active"]
     on = {2: profile(pred)}
     off = {2: profile([v * 3 for v in pred])}
-    assert cis2.claim_within_factor(on, c_w, 1000).passed
-    assert not cis2.claim_within_factor(off, c_w, 1000).passed
+    assert c2e.claim_within_factor(on, c_w, 1000).passed
+    assert not c2e.claim_within_factor(off, c_w, 1000).passed
 
 
 def test_slope_and_capacity_claims_flip():
     x = [100, 200, 400]
-    assert cis2.slope_claim("circuits", "propagation", "T", x, [1, 2, 4], 0.2).passed
-    assert not cis2.slope_claim("circuits", "propagation", "T", x, [1, 1.1, 1.2], 0.2).passed
-    assert cis2.capacity_claim("affine", x, [10, 40, 160], [False] * 3, 0.2).passed
-    assert not cis2.capacity_claim("affine", x, [10, 20, 40], [False] * 3, 0.2).passed
+    assert c2s.slope_claim("circuits", "propagation", "T", x, [1, 2, 4], 0.2).passed
+    assert not c2s.slope_claim("circuits", "propagation", "T", x, [1, 1.1, 1.2], 0.2).passed
+    assert c2c.capacity_claim("affine", x, [10, 40, 160], [False] * 3, 0.2).passed
+    assert not c2c.capacity_claim("affine", x, [10, 20, 40], [False] * 3, 0.2).passed
 
 
 def test_cis1_claims_flip():
@@ -98,10 +100,10 @@ def test_cis1_claims_flip():
 def test_capacity_runner_on_a_tiny_grid(tmp_path):
     from superpose.experiments.base import RunContext
 
-    cfg = cis2.Cis2CapacityConfig(
+    cfg = c2c.Cis2CapacityConfig(
         widths=[200, 400], schemes=["prime", "affine"], layers=2, steps=3, batch=16, redundancy=3
     )
-    res = cis2.run_capacity(cfg, RunContext(tmp_path, progress=False))
+    res = c2c.run_capacity(cfg, RunContext(tmp_path, progress=False))
     assert len(res.claims) == 2 and res.figures[0].is_file()
     assert all(t > 0 for ts in res.data["largest_T"].values() for t in ts)
 

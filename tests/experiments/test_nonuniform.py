@@ -3,7 +3,7 @@ import math
 import torch
 
 from superpose.experiments import RunContext, get_experiment, run_experiment
-from superpose.experiments.nonuniform import (
+from superpose.experiments.nonuniform_pentagon import (
     collapse_claim,
     crossing_claim,
     pentagon_claim,

@@ -1,7 +1,7 @@
 import torch
 
 from superpose.experiments import RunContext, get_experiment, run_experiment
-from superpose.experiments.phase import agreement, agreement_claim, mc_claim, sampled_claim
+from superpose.experiments._phase import agreement, agreement_claim, mc_claim, sampled_claim
 
 
 def test_phase_experiment_runs_small(tmp_path):

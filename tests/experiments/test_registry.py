@@ -27,3 +27,13 @@ def test_quick_form_runs(name, tmp_path):
     assert json.loads((tmp_path / "claims.json").read_text()) == rec["claims"]
     for fig in rec["figures"]:
         assert (tmp_path / fig).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_one_module_per_experiment_named_as_the_experiment():
+    from pathlib import Path
+
+    import superpose.experiments as pkg
+
+    folder = Path(pkg.__file__).parent
+    for name in registry():
+        assert (folder / f"{name.replace('-', '_')}.py").is_file(), name

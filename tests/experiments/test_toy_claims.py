@@ -7,7 +7,7 @@ from superpose.experiments.adversarial import (
     claim_tracks_features_per_dim,
     claim_vulnerability_rises,
 )
-from superpose.experiments.l1 import (
+from superpose.experiments.l1_no_superposition import (
     claim_control_superposed,
     claim_l1_costs_loss,
     claim_l1_removes_superposition,

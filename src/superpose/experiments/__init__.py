@@ -24,7 +24,7 @@ def _load_all() -> None:
     if _loaded:
         return
     for info in pkgutil.iter_modules(__path__):
-        if info.name != "base":
+        if info.name != "base" and not info.name.startswith("_"):
             importlib.import_module(f"{__name__}.{info.name}")
     _loaded = True
 

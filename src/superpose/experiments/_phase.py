@@ -1,4 +1,5 @@
-"""TMS "Superposition as a phase change": empirical vs theoretical phase diagrams (n=2,m=1; n=3,m=2)."""
+"""What phase-2x1 and phase-3x2 share (TMS "Superposition as a phase change"): empirical vs
+theoretical phase diagrams; each experiment's module registers its case with `register_case`."""
 
 from __future__ import annotations
 
@@ -199,7 +200,7 @@ def run(cfg: PhaseConfig, ctx: RunContext) -> ExperimentResult:
     return ExperimentResult(claims=claims, figures=figures, data=data)
 
 
-def _register(case: str, quick_grid: int, quick_seconds: float, full_seconds: float) -> None:
+def register_case(case: str, quick_grid: int, quick_seconds: float, full_seconds: float) -> None:
     n, m = theory.CASES[case]
     register(
         Experiment(
@@ -226,7 +227,3 @@ def _register(case: str, quick_grid: int, quick_seconds: float, full_seconds: fl
             paper="TMS 'Superposition as a phase change', phase diagrams",
         )
     )
-
-
-_register("2x1", 20, 10, 40)
-_register("3x2", 16, 15, 80)
