@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import torch
 
+from .kinds import KINDS
+
 GradsFn = Callable[..., tuple]
 
 # auto turns compilation on when steps × instances × batch × features reaches this
@@ -31,31 +33,32 @@ def toy_loss_and_grads(
     """(per-instance loss [I] or None, dW [I, m, n], dW_out [I, n, m] or None, db [I, n]) for
     the summed loss; the same numbers as `ToyModel.loss_and_grads`, written functionally.
     Shapes: W [I, m, n], W_out [I, n, m] (abs only), b [I, n], x [I, B, n], importance [I, n]."""
+    spec = KINDS[kind]
     batch = x.shape[1]
     a = torch.bmm(x, W.transpose(1, 2))  # [I, B, m]
-    h = a if kind in ("linear", "relu_output") else torch.relu(a)
-    w_out = W_out.transpose(1, 2) if kind == "abs" else W  # [I, m, n]
+    h = torch.relu(a) if spec.hidden_relu else a
+    w_out = W if spec.tied else W_out.transpose(1, 2)  # [I, m, n]
     pre = torch.bmm(h, w_out) + b[:, None, :]  # [I, B, n]
-    target = x.abs() if kind == "abs" else x
-    out = pre if kind == "linear" else torch.relu(pre)
+    target = spec.target(x)
+    out = torch.relu(pre) if spec.output_relu else pre
     loss = None
     if need_loss:
         loss = (importance[:, None, :] * (out - target) ** 2).sum(-1).mean(-1)
         if l1_hidden:
             loss = loss + l1_hidden * h.abs().sum(-1).mean(-1)
-    d = out - target if kind == "linear" else torch.where(pre > 0, pre - target, 0.0)
+    d = torch.where(pre > 0, pre - target, 0.0) if spec.output_relu else out - target
     c = importance * (2.0 / batch)  # [I, n]
     g_h = torch.bmm(d, (w_out * c[:, None, :]).transpose(1, 2))  # [I, B, m]
     if l1_hidden:
         g_h = g_h + torch.sign(h) * (l1_hidden / batch)
-    if kind in ("relu_hidden", "abs"):
+    if spec.hidden_relu:
         g_h = torch.where(a > 0, g_h, 0.0)
     g_enc = torch.bmm(g_h.transpose(1, 2), x)  # [I, m, n]
     g_dec = torch.bmm(h.transpose(1, 2), d) * c[:, None, :]  # [I, m, n]
     g_b = d.sum(1) * c
-    if kind == "abs":
-        return loss, g_enc, g_dec.transpose(1, 2).contiguous(), g_b
-    return loss, g_enc + g_dec, None, g_b
+    if spec.tied:
+        return loss, g_enc + g_dec, None, g_b
+    return loss, g_enc, g_dec.transpose(1, 2).contiguous(), g_b
 
 
 def compiled_grads(enabled: bool) -> GradsFn | None:

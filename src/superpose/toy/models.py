@@ -1,6 +1,7 @@
 """Toy models of superposition, batched over a leading instance axis.
 
 Shapes: x [instances, batch, features], W [instances, hidden, features], b [instances, features].
+The kinds (one file each in `toy/kinds/`: nonlinearities, tying, init, target, native branch):
 
 - linear:       x' = Wᵀ W x + b
 - relu_output:  x' = ReLU(Wᵀ W x + b)
@@ -13,14 +14,12 @@ Each model computes its loss and gradients by hand (`loss_and_grads`): the same 
 
 from __future__ import annotations
 
-import math
-from typing import Literal
-
 import torch
 from torch import nn
 
-ModelKind = Literal["linear", "relu_output", "relu_hidden", "abs"]
-MODEL_KINDS: tuple[str, ...] = ("linear", "relu_output", "relu_hidden", "abs")
+from .kinds import KINDS, MODEL_KINDS, ModelKind, ToyKind, get_kind
+
+__all__ = ["MODEL_KINDS", "ModelKind", "ToyModel"]
 
 
 class ToyModel(nn.Module):
@@ -36,50 +35,39 @@ class ToyModel(nn.Module):
         device: torch.device | str = "cpu",
     ):
         super().__init__()
-        if kind not in MODEL_KINDS:
-            raise ValueError(f"unknown model kind {kind!r}; expected one of {MODEL_KINDS}")
+        spec = get_kind(kind)
         self.kind = kind
         self.n_instances, self.n_features, self.n_hidden = n_instances, n_features, n_hidden
-        # Xavier-normal per instance: the scale depends on (hidden, features) only, never on the
-        # number of instances (the reference notebook's init over the whole tensor does).
-        std = math.sqrt(2.0 / (n_hidden + n_features))
-        if kind == "abs":
-            # The notebook's xavier_normal_ on the [instances, hidden, features] tensor has
-            # fan_in = hidden·features; we use its one-instance value, ~√features smaller than
-            # per-matrix Xavier. With the larger scale, sparse models start with large
-            # interference and let whole output units (or one sign of them) die.
-            std = math.sqrt(2.0 / (n_features * (n_hidden + 1)))
+        std = spec.init_std(n_features, n_hidden)
         shape = (n_instances, n_hidden, n_features)
         self.W = nn.Parameter(torch.randn(shape, generator=generator, device=device) * std)
-        if kind == "abs":
-            # W_out ≥ 0 at init (half-normal): every output unit ReLU(W_out h + b) starts alive
-            # for both signs of every feature. With signed W_out, a feature whose initial gain
-            # Σ_j W_out[i, j] ReLU(±W[j, i]) is negative gets no gradient on that side at sparse
-            # inputs, and training settles with only ReLU(x_i) or ReLU(−x_i) (half-wave).
-            w_out = torch.randn(shape, generator=generator, device=device).abs_() * std
-            self.W_out = nn.Parameter(
-                w_out.transpose(1, 2).contiguous()
-            )  # [inst, features, hidden]
+        if not spec.tied:
+            self.W_out = nn.Parameter(spec.init_out(shape, generator, device, std))
         self.b = nn.Parameter(torch.zeros(n_instances, n_features, device=device))
 
     @property
+    def spec(self) -> type[ToyKind]:
+        """This model's kind (toy/kinds/)."""
+        return KINDS[self.kind]
+
+    @property
     def tied(self) -> bool:
-        return self.kind != "abs"
+        return self.spec.tied
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
         """Hidden activations h: [instances, batch, hidden]."""
         a = torch.bmm(x, self.W.transpose(1, 2))
-        return a if self.kind in ("linear", "relu_output") else torch.relu(a)
+        return torch.relu(a) if self.spec.hidden_relu else a
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Output x' (or y' for abs): [instances, batch, features]."""
         h = self.hidden(x)
-        w_out = self.W_out.transpose(1, 2) if self.kind == "abs" else self.W
+        w_out = self.W if self.tied else self.W_out.transpose(1, 2)
         pre = torch.baddbmm(self.b[:, None, :], h, w_out)
-        return pre if self.kind == "linear" else torch.relu(pre)
+        return torch.relu(pre) if self.spec.output_relu else pre
 
     def target(self, x: torch.Tensor) -> torch.Tensor:
-        return x.abs() if self.kind == "abs" else x
+        return self.spec.target(x)
 
     def loss(
         self, x: torch.Tensor, importance: torch.Tensor, l1_hidden: float = 0.0
@@ -106,9 +94,10 @@ class ToyModel(nn.Module):
         (`FeatureDistribution.sample(..., feature_major=True)`): the [I, B, n] intermediates are
         then laid out the same way, so every elementwise pass runs over contiguous memory."""
         inst, batch, _ = x.shape
+        spec = self.spec
         a = torch.bmm(x, self.W.transpose(1, 2))  # [I, B, m]
-        h = a if self.kind in ("linear", "relu_output") else torch.relu(a)
-        w_out = self.W_out.transpose(1, 2) if self.kind == "abs" else self.W  # [I, m, n]
+        h = torch.relu(a) if spec.hidden_relu else a
+        w_out = self.W if spec.tied else self.W_out.transpose(1, 2)  # [I, m, n]
         # the bias rides in the matmul as an extra hidden unit fixed at 1: no pass to add it
         # (baddbmm with a broadcast bias is ~3x slower than bmm on CPU)
         h1 = torch.cat([h, h.new_ones(inst, batch, 1)], dim=2)  # [I, B, m+1]
@@ -126,7 +115,7 @@ class ToyModel(nn.Module):
             d = self._workspace(shape, x, 1)
         loss = None
         if need_loss:
-            out = pre if self.kind == "linear" else torch.relu(pre)
+            out = torch.relu(pre) if spec.output_relu else pre
             diff = out.sub(self.target(x))
             loss = (diff.square_().mul_(importance[:, None, :])).sum(-1).mean(-1)
             if l1_hidden:
@@ -135,21 +124,21 @@ class ToyModel(nn.Module):
         # c = 2 I / B per feature; c is folded into the small matrices so the big D needs no pass.
         # Float arithmetic only: boolean masks (masked_fill, where) are ~10x slower on CPU here.
         torch.sub(pre, self.target(x), out=d)
-        if self.kind != "linear":
+        if spec.output_relu:
             # ReLU's own backward kernel: (pre − target) where pre > 0, else 0
             torch.ops.aten.threshold_backward.grad_input(d, pre, 0.0, grad_input=d)
         c = importance * (2.0 / batch)  # [I, n]
         g_h = torch.bmm(d, (w_out * c[:, None, :]).transpose(1, 2))  # [I, B, m]
         if l1_hidden:
             g_h.add_(torch.sign(h), alpha=l1_hidden / batch)
-        if self.kind in ("relu_hidden", "abs"):
+        if spec.hidden_relu:
             g_h.mul_(torch.sign(h))  # h = relu(a): zero the gradient where a <= 0
         g_enc = torch.bmm(g_h.transpose(1, 2), x)  # [I, m, n]
         # the ones column of h1 turns the decoder gradient's last row into Σ_batch D: the bias's
         g_dec1 = torch.bmm(h1.transpose(1, 2), d).mul_(c[:, None, :])  # [I, m+1, n]
         self.b.grad = g_dec1[:, -1].contiguous()
         g_dec = g_dec1[:, :-1]
-        if self.tied:
+        if spec.tied:
             self.W.grad = g_enc.add_(g_dec)
         else:
             self.W.grad = g_enc

@@ -27,7 +27,7 @@ import torch
 
 from ..base.errors import SuperposeError
 from ..features import FeatureDistribution
-from .models import MODEL_KINDS, ToyModel
+from .models import ToyModel
 
 SOURCE = Path(__file__).with_name("native_step.c")
 VALUES = ("uniform", "signed", "boolean")
@@ -158,13 +158,13 @@ class NativeStep:
             if tuple(x_out.shape) != expected or not x_out.is_contiguous():
                 raise ValueError(f"x_out must be a contiguous zero tensor of shape {expected}")
         W, b = model.W.detach(), model.b.detach()
-        w_out = model.W_out.detach() if model.kind == "abs" else None
+        w_out = None if model.tied else model.W_out.detach()
         inst, _, n = W.shape
         grads = [torch.empty_like(W), None if w_out is None else torch.empty_like(w_out)]
         g_b, loss = torch.empty_like(b), torch.empty(inst)
         seed = int(torch.randint(0, 2**62, (1,), generator=generator))
         status = self.lib.toy_step(
-            self.threads, inst, n, self.batch, MODEL_KINDS.index(model.kind), self.values,
+            self.threads, inst, n, self.batch, model.spec.native_code, self.values,
             self.l1, _ptr(W), _ptr(w_out), _ptr(b), _ptr(self.importance),
             _ptr(self.density), seed, _ptr(grads[0]), _ptr(grads[1]), _ptr(g_b), _ptr(loss),
             _ptr(x_out),
