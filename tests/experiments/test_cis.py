@@ -101,8 +101,8 @@ def test_capacity_runner_on_a_tiny_grid(tmp_path):
     from superpose.experiments.base import RunContext
 
     cfg = c2c.Cis2CapacityConfig(
-        widths=[200, 400], schemes=["prime", "affine"], layers=2, steps=3, batch=16, redundancy=3
-    )
+        widths=[200, 400], schemes=["prime", "affine"], steps=3, batch=16
+    ).replace(**{"net.layers": 2, "net.redundancy": 3})
     res = c2c.run_capacity(cfg, RunContext(tmp_path, progress=False))
     assert len(res.claims) == 2 and res.figures[0].is_file()
     assert all(t > 0 for ts in res.data["largest_T"].values() for t in ts)

@@ -21,7 +21,9 @@ def test_claims_hold_for_proportional_m_star_and_flip_otherwise():
 
 def test_compressed_sensing_runs_small(tmp_path):
     exp = get_experiment("compressed-sensing")
-    cfg = exp.quick.replace(sizes=[(8, 1), (8, 2), (12, 3)], hidden=[2, 4, 6], steps=30)
+    cfg = exp.quick.replace(
+        sizes=[(8, 1), (8, 2), (12, 3)], hidden=[2, 4, 6], **{"train.steps": 30}
+    )
     rec = run_experiment(exp, RunContext(tmp_path, device=torch.device("cpu"), progress=False), cfg)
     assert rec["status"] == "ok", rec.get("error")
     assert rec["claims"]

@@ -18,13 +18,18 @@ NAMES = [
     "learning-dynamics",
 ]
 SMOKE = {
-    "tms-basic": {"steps": 20, "sparsities": [0.0, 0.99]},
-    "adversarial": {"steps": 20, "attack_batch": 64},
-    "privileged-basis": {"steps": 20, "restarts": 1},
-    "l1-no-superposition": {"steps": 20, "restarts": 1},
-    "correlated": {"steps": 20, "restarts": 1},
-    "abs-value": {"steps": 20, "restarts": 1, "n_features": 20, "n_hidden": 8},
-    "learning-dynamics": {"steps": 400, "n_models": 2, "eval_batch": 256},
+    "tms-basic": {"model.train.steps": 20, "model.features.sparsity": [0.0, 0.99]},
+    "adversarial": {"model.train.steps": 20, "attack_batch": 64},
+    "privileged-basis": {"model.train.steps": 20, "model.train.restarts": 1},
+    "l1-no-superposition": {"model.train.steps": 20, "model.train.restarts": 1},
+    "correlated": {"train.steps": 20, "train.restarts": 1},
+    "abs-value": {
+        "model.train.steps": 20,
+        "model.train.restarts": 1,
+        "model.n_features": 20,
+        "model.n_hidden": 8,
+    },
+    "learning-dynamics": {"model.train.steps": 400, "model.n_instances": 2, "eval_batch": 256},
 }
 
 # Paper claims that do not hold in our quick runs (reported as failing, with numbers, in claims.json;

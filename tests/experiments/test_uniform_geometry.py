@@ -38,7 +38,9 @@ def test_dense_and_sticky_claims_flip():
 
 def test_uniform_geometry_runs_small(tmp_path):
     exp = get_experiment("uniform-geometry")
-    cfg = exp.quick.replace(n_features=20, n_hidden=4, inverse_density=[1, 2, 4, 10], steps=50)
+    cfg = exp.quick.replace(
+        n_features=20, n_hidden=4, inverse_density=[1, 2, 4, 10], **{"train.steps": 50}
+    )
     rec = run_experiment(exp, RunContext(tmp_path, device=torch.device("cpu"), progress=False), cfg)
     assert rec["status"] == "ok", rec.get("error")
     assert [c["id"] for c in rec["claims"]] == [

@@ -12,7 +12,7 @@ from ..base.config import FrozenConfig
 from ..plots.phase import candidate_loss_curves, phase_diagrams
 from ..sweep import map_grid
 from ..toy import theory
-from ..toy.config import ToyConfig
+from ..toy.config import ToyConfig, TrainConfig
 from ..toy.exact import train_exact
 from ..toy.phase import classify, grid_axes, phase_row
 from ..toy.train import train
@@ -34,10 +34,10 @@ class PhaseConfig(FrozenConfig):
     mc_samples: int = Field(
         200_000, ge=1000, le=100_000_000, description="Monte Carlo samples per activity pattern"
     )
-    check_steps: int = Field(
-        3000, ge=0, le=1_000_000, description="sampled-training steps at the check points (0: skip)"
+    check_train: TrainConfig | None = Field(
+        TrainConfig(steps=3000, lr=1e-2, schedule="cosine", restarts=5, eval_batch=65_536),
+        description="sampled training at the check points (restarts: seeds per point; null: skip)",
     )
-    check_restarts: int = Field(5, ge=1, le=100, description="sampled-training seeds per point")
     workers: int = Field(1, ge=1, le=1024, description="parallel workers for the sweep")
     seed: int = Field(0, ge=0, description="random seed")
 
@@ -79,13 +79,7 @@ def sampled_check(cfg: PhaseConfig, device: str) -> dict[str, list]:
         n_hidden=m,
         features={"sparsity": sparsity},
         importance=imps,
-        train={
-            "steps": cfg.check_steps,
-            "lr": 1e-2,
-            "schedule": "cosine",
-            "restarts": cfg.check_restarts,
-            "eval_batch": 65_536,
-        },
+        train=cfg.check_train,
         seed=cfg.seed,
         device=device,
     )
@@ -193,7 +187,7 @@ def run(cfg: PhaseConfig, ctx: RunContext) -> ExperimentResult:
         "theoretical": theoretical,
         "best_loss": [row["loss"] for row in rows],
     }
-    if cfg.check_steps:
+    if cfg.check_train is not None:
         check = sampled_check(cfg, str(ctx.device))
         claims.append(sampled_claim(check))
         data["sampled_check"] = check
@@ -217,8 +211,7 @@ def register_case(case: str, quick_grid: int, quick_seconds: float, full_seconds
                 seeds=5,
                 nodes=4 if case == "3x2" else 6,
                 mc_samples=100_000,
-                check_steps=2000,
-                check_restarts=3,
+                check_train=PhaseConfig().check_train.replace(steps=2000, restarts=3),
             ),
             full=PhaseConfig(case=case, nodes=4 if case == "3x2" else 6, steps=300),
             runner=run,

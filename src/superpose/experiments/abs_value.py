@@ -22,23 +22,18 @@ from ..base.config import FrozenConfig
 from ..plots import plt, save_figure
 from ..plots.toy import neuron_stacks_superposition
 from ..toy import metrics
+from ..toy.config import ToyConfig
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext, train_across_sparsity
+from .base import Claim, Experiment, ExperimentResult, RunContext, across_sparsity, train_on
 
 
 class AbsValueConfig(FrozenConfig):
-    n_features: int = Field(100, ge=2, le=10_000, description="features n")
-    n_hidden: int = Field(40, ge=2, le=10_000, description="neurons m")
-    importance_decay: float = Field(0.8, gt=0, le=1, description="I_i = decay**i")
-    sparsities: list[float] = Field(
-        [0.0, 0.5, 0.7, 0.9, 0.97, 0.99, 0.997],
-        min_length=2,
-        description="one instance per sparsity S in [0, 1), densest first",
+    model: ToyConfig = Field(
+        across_sparsity(
+            "abs", 100, 40, 0.8, [0.0, 0.5, 0.7, 0.9, 0.97, 0.99, 0.997], values="signed"
+        ),
+        description="the abs models (signed feature values): one instance per sparsity, densest first",
     )
-    steps: int = Field(10_000, ge=1, description="training steps")
-    lr: float = Field(1e-3, gt=0, le=1, description="learning rate (paper: 1e-3)")
-    restarts: int = Field(1, ge=1, le=100, description="best-of-N seeds per sparsity")
-    seed: int = Field(0, ge=0, description="random seed")
 
 
 def no_superposition_baseline(
@@ -116,7 +111,7 @@ def claim_motif_present(motifs: list[list[tuple[int, int, int, int]]]) -> Claim:
 
 
 def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
-    res = train_across_sparsity(cfg, "abs", ctx, values="signed")
+    res = train_on(cfg.model, ctx)
     W_in = res.model.W.detach().cpu()
     W_out = res.model.W_out.detach().cpu()
     computed = metrics.abs_computed(W_in, W_out)
@@ -130,18 +125,16 @@ def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
     in_sup = (shares & poly_neurons[..., None]).any(-2)
     loss = res.final_loss.cpu()
     baseline = no_superposition_baseline(
-        res.importance[0].cpu(), torch.tensor(cfg.sparsities), cfg.n_hidden
+        res.importance[0].cpu(), torch.tensor(cfg.model.features.sparsity), cfg.model.n_hidden
     )
     motifs = metrics.asymmetric_motifs(W_in, W_out)
     labels = [
         f"S={s:g}: {int(c)} computed\n{int((p >= 2).sum())} polysemantic neurons"
-        for s, c, p in zip(cfg.sparsities, n_computed, poly, strict=True)
+        for s, c, p in zip(cfg.model.features.sparsity, n_computed, poly, strict=True)
     ]
-    title = (
-        f"|x| in superposition, n={cfg.n_features}, m={cfg.n_hidden}, I_i={cfg.importance_decay}^i"
-    )
+    title = f"|x| in superposition, n={cfg.model.n_features}, m={cfg.model.n_hidden}, I_i={cfg.model.importance_decay}^i"
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    density = 1 - torch.tensor(cfg.sparsities)
+    density = 1 - torch.tensor(cfg.model.features.sparsity)
     ax.plot(1 / density, loss / baseline, "o-", label="loss / no-superposition baseline")
     ax.axhline(1.0, color="grey", ls=":")
     ax.set_xscale("log")
@@ -149,7 +142,7 @@ def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
     ax.set_ylabel("loss relative to baseline")
     ax2 = ax.twinx()
     ax2.plot(1 / density, n_computed, "s--", color="C1", label="features computed")
-    ax2.axhline(cfg.n_hidden // 2, color="C1", ls=":", lw=0.8)
+    ax2.axhline(cfg.model.n_hidden // 2, color="C1", ls=":", lw=0.8)
     ax2.set_ylabel("features whose |x| is computed")
     lines = ax.get_lines()[:1] + ax2.get_lines()[:1]
     ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="upper left")
@@ -161,8 +154,8 @@ def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
         save_figure(fig, ctx.figure_path("loss_vs_baseline")),
     ]
     claims = [
-        claim_polysemantic_neurons_grow(poly_neurons.sum(-1), cfg.n_hidden),
-        claim_superposition_grows(n_computed, cfg.n_hidden),
+        claim_polysemantic_neurons_grow(poly_neurons.sum(-1), cfg.model.n_hidden),
+        claim_superposition_grows(n_computed, cfg.model.n_hidden),
         claim_loss_below_baseline(loss, baseline),
         claim_motif_present(motifs),
     ]
@@ -170,7 +163,7 @@ def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
         claims=claims,
         figures=figures,
         data={
-            "sparsities": cfg.sparsities,
+            "sparsities": cfg.model.features.sparsity,
             "computed": n_computed,
             "half_wave": half_wave,
             "in_superposition": in_sup.sum(-1),
@@ -189,8 +182,14 @@ register(
         description="A ReLU hidden layer computes absolute values of sparse signed features; as "
         "sparsity grows it computes more features than it has neuron pairs.",
         config_cls=AbsValueConfig,
-        quick=AbsValueConfig(steps=3000, lr=3e-3, sparsities=[0.0, 0.9, 0.99]),
-        full=AbsValueConfig(steps=10_000, restarts=8),
+        quick=AbsValueConfig().replace(
+            **{
+                "model.train.steps": 3000,
+                "model.train.lr": 3e-3,
+                "model.features.sparsity": [0.0, 0.9, 0.99],
+            }
+        ),
+        full=AbsValueConfig().replace(**{"model.train.restarts": 8}),
         runner=run,
         quick_seconds=30,
         full_seconds=2400,

@@ -10,27 +10,22 @@ from ..base.config import FrozenConfig
 from ..base.device import make_generator
 from ..plots import plt, save_figure
 from ..toy import metrics
+from ..toy.config import ToyConfig
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext, train_across_sparsity
+from .base import Claim, Experiment, ExperimentResult, RunContext, across_sparsity, train_on
 
 
 class AdversarialConfig(FrozenConfig):
-    n_features: int = Field(20, ge=2, le=10_000, description="features n")
-    n_hidden: int = Field(5, ge=1, le=10_000, description="hidden dimensions m")
-    importance_decay: float = Field(1.0, gt=0, le=1, description="I_i = decay**i (1: uniform)")
-    sparsities: list[float] = Field(
-        [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999],
-        min_length=3,
-        description="one instance per sparsity S in [0, 1), densest first",
+    model: ToyConfig = Field(
+        across_sparsity(
+            "relu_output", 20, 5, 1.0, [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
+        ),
+        description="the ReLU-output models (uniform importance): one instance per sparsity, densest first",
     )
     attack_norm: float = Field(
         0.1, gt=0, le=10, description="attack L2 norm as a fraction of the mean input norm"
     )
     attack_batch: int = Field(4096, ge=16, le=1_000_000, description="samples scored per attack")
-    steps: int = Field(10_000, ge=1, description="training steps")
-    lr: float = Field(1e-3, gt=0, le=1, description="learning rate (paper: 1e-3)")
-    restarts: int = Field(1, ge=1, le=100, description="best-of-N restarts per sparsity")
-    seed: int = Field(0, ge=0, description="random seed")
 
 
 def claim_vulnerability_rises(vuln: torch.Tensor, factor: float = 3.0) -> Claim:
@@ -61,13 +56,13 @@ def claim_tracks_features_per_dim(vuln: torch.Tensor, per_dim: torch.Tensor) -> 
 
 
 def run(cfg: AdversarialConfig, ctx: RunContext) -> ExperimentResult:
-    res = train_across_sparsity(cfg, "relu_output", ctx)
+    res = train_on(cfg.model, ctx)
     W, b = res.model.W.detach(), res.model.b.detach()
-    x = res.distribution.sample(cfg.attack_batch, make_generator(cfg.seed + 10, ctx.device))
+    x = res.distribution.sample(cfg.attack_batch, make_generator(cfg.model.seed + 10, ctx.device))
     att = metrics.adversarial_vulnerability(W, b, x, res.importance, cfg.attack_norm)
     vuln = att["vulnerability"].cpu()
     per_dim = (1.0 / metrics.dimensions_per_feature(W)).cpu()
-    density = 1.0 - torch.tensor(cfg.sparsities)
+    density = 1.0 - torch.tensor(cfg.model.features.sparsity)
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
     ax.plot(
@@ -82,8 +77,8 @@ def run(cfg: AdversarialConfig, ctx: RunContext) -> ExperimentResult:
     lines = ax.get_lines() + ax2.get_lines()
     ax.legend(lines, [line.get_label() for line in lines], loc="upper left", fontsize=8)
     ax.set_title(
-        f"Optimal L2 attack (norm {cfg.attack_norm:g}× mean ‖x‖), n={cfg.n_features}, "
-        f"m={cfg.n_hidden}",
+        f"Optimal L2 attack (norm {cfg.attack_norm:g}× mean ‖x‖), n={cfg.model.n_features}, "
+        f"m={cfg.model.n_hidden}",
         fontsize=9,
     )
     fig_path = save_figure(fig, ctx.figure_path("vulnerability"))
@@ -91,7 +86,7 @@ def run(cfg: AdversarialConfig, ctx: RunContext) -> ExperimentResult:
         claims=[claim_vulnerability_rises(vuln), claim_tracks_features_per_dim(vuln, per_dim)],
         figures=[fig_path],
         data={
-            "sparsities": cfg.sparsities,
+            "sparsities": cfg.model.features.sparsity,
             "vulnerability": vuln,
             "features_per_dimension": per_dim,
             "shared_attack_vulnerability": att["shared_vulnerability"].cpu(),
@@ -108,8 +103,8 @@ register(
         description="Analytic optimal L2 attacks (λ (WᵀW)_i/‖(WᵀW)_i‖, worst feature) on ReLU-output "
         "models across sparsity, next to features per dimension.",
         config_cls=AdversarialConfig,
-        quick=AdversarialConfig(steps=2500, lr=3e-3),
-        full=AdversarialConfig(steps=10_000, restarts=3),
+        quick=AdversarialConfig().replace(**{"model.train.steps": 2500, "model.train.lr": 3e-3}),
+        full=AdversarialConfig().replace(**{"model.train.restarts": 3}),
         runner=run,
         quick_seconds=13,
         full_seconds=200,

@@ -75,23 +75,30 @@ class Experiment:
         return self.quick if quick else self.full
 
 
-def train_across_sparsity(
-    cfg: Any, model: str, ctx: RunContext, values: str = "uniform"
-) -> TrainResult:
-    """Train one `model` per sparsity in `cfg.sparsities` (best of `cfg.restarts` each), from the
-    fields the sparsity-sweep experiments share: n_features, n_hidden, importance_decay, steps, lr,
-    restarts, seed."""
-    toy = ToyConfig(
+def across_sparsity(
+    model: str,
+    n_features: int,
+    n_hidden: int,
+    importance_decay: float,
+    sparsities: list[float],
+    values: str = "uniform",
+    restarts: int = 1,
+) -> ToyConfig:
+    """A toy config with one instance per sparsity (densest first), 10,000 steps at lr 1e-3 (the
+    paper's): the base of the sparsity-sweep experiments."""
+    return ToyConfig(
         model=model,
-        n_features=cfg.n_features,
-        n_hidden=cfg.n_hidden,
-        features={"sparsity": cfg.sparsities, "values": values},
-        importance_decay=cfg.importance_decay,
-        train={"steps": cfg.steps, "lr": cfg.lr, "restarts": cfg.restarts},
-        seed=cfg.seed,
-        device=str(ctx.device),
+        n_features=n_features,
+        n_hidden=n_hidden,
+        features={"sparsity": sparsities, "values": values},
+        importance_decay=importance_decay,
+        train={"steps": 10_000, "lr": 1e-3, "restarts": restarts},
     )
-    return train(toy, ctx.progress, ctx.out_dir.name)
+
+
+def train_on(toy: ToyConfig, ctx: RunContext) -> TrainResult:
+    """Train `toy` on the run's device, with the run's progress setting."""
+    return train(toy.replace(device=str(ctx.device)), ctx.progress, ctx.out_dir.name)
 
 
 def run_experiment(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..base.config import FrozenConfig
 from ..circuits.cis1 import CiS1Config, build_cis1, sample_residual_inputs
@@ -15,35 +15,36 @@ from .base import Claim, Experiment, ExperimentResult, RunContext
 
 
 class Cis1VsCis2Config(FrozenConfig):
-    width: int = Field(
-        1000,
-        ge=8,
-        le=100_000,
-        description="width D of both large networks (CiS1: residual width; neurons M = D)",
+    cis1: CiS1Config = Field(
+        CiS1Config(width=1000, neurons=1000, circuit_width=4, circuit_neurons=4),
+        description="the CiS1 network (residual width D = neurons M)",
     )
-    circuits: int = Field(557, ge=1, le=1_000_000, description="circuits T")
-    layers: int = Field(5, ge=2, le=64, description="layers L")
-    redundancy: int = Field(6, ge=2, le=64, description="CiS2 embedding redundancy S")
-    circuit_width: int = Field(4, ge=4, le=4, description="circuit width d (both)")
+    cis2: CiS2Config = Field(
+        CiS2Config(max_active=3, verify_tol=1e6),
+        description="the CiS2 network (built for the errors it is measured at: verify_tol 1e6)",
+    )
     active: list[int] = Field([1, 2, 3], min_length=1, description="numbers z of active circuits")
     batch: int = Field(256, ge=8, le=1_000_000, description="sampled inputs per z")
-    seed: int = Field(0, ge=0, description="random seed")
+
+    @model_validator(mode="after")
+    def _same_networks(self) -> Cis1VsCis2Config:
+        c1, c2 = self.cis1, self.cis2
+        for field in ("width", "circuits", "layers", "circuit_width", "seed"):
+            if getattr(c1, field) != getattr(c2, field):
+                raise ValueError(f"cis1.{field} and cis2.{field} must be equal (compared alike)")
+        if c1.neurons != c1.width or c1.circuit_neurons != c1.circuit_width:
+            raise ValueError("cis1: neurons = width and circuit_neurons = circuit_width")
+        if c2.circuit_width != 4 or c2.layers < 2 or max(self.active) > c2.max_active:
+            raise ValueError("cis2: circuit_width 4, layers ≥ 2, max_active ≥ every z")
+        return self
 
 
 def cis1_relative_errors(cfg: Cis1VsCis2Config, z: int) -> list[float]:
     """CiS1 active relative MSE per layer (MSE / mean square of the exact residual stream)."""
-    c1 = CiS1Config(
-        width=cfg.width,
-        neurons=cfg.width,
-        circuit_width=cfg.circuit_width,
-        circuit_neurons=cfg.circuit_width,
-        circuits=cfg.circuits,
-        layers=cfg.layers,
-        seed=cfg.seed,
-    )
+    c1 = cfg.cis1
     net = build_cis1(c1)
     x, mask = sample_residual_inputs(
-        cfg.circuits, cfg.circuit_width, cfg.batch, z, torch.Generator().manual_seed(cfg.seed + z)
+        c1.circuits, c1.circuit_width, cfg.batch, z, torch.Generator().manual_seed(c1.seed + z)
     )
     exact = net.circuits.forward(x)
     reads = net.readouts(net.forward(x))
@@ -84,22 +85,11 @@ def claim_layer1(rel1: dict[int, list[float]], rel2: dict[int, list[float]]) -> 
 
 
 def run(cfg: Cis1VsCis2Config, ctx: RunContext) -> ExperimentResult:
-    net2 = build_cis2(
-        CiS2Config(
-            width=cfg.width,
-            circuit_width=cfg.circuit_width,
-            redundancy=cfg.redundancy,
-            circuits=cfg.circuits,
-            layers=cfg.layers,
-            max_active=max(cfg.active),
-            verify_tol=1e6,
-            seed=cfg.seed,
-        )
-    )
+    net2 = build_cis2(cfg.cis2)
     rel1, rel2 = {}, {}
     for z in cfg.active:
         rel1[z] = cis1_relative_errors(cfg, z)
-        prof = run_profile(net2, z, cfg.batch, cfg.seed + z)
+        prof = run_profile(net2, z, cfg.batch, cfg.cis2.seed + z)
         rel2[z] = [m / a for m, a in zip(prof.active["total"], prof.a2, strict=True)]
     g1 = {z: growth(v) for z, v in rel1.items()}
     g2 = {z: growth(v) for z, v in rel2.items()}
@@ -110,7 +100,7 @@ def run(cfg: Cis1VsCis2Config, ctx: RunContext) -> ExperimentResult:
     fig = cplots.error_vs_layer(
         curves,
         ctx.figure_path("cis1_vs_cis2"),
-        f"Active relative error vs layer: CiS1 (residual) vs CiS2 (D={cfg.width}, T={cfg.circuits})",
+        f"Active relative error vs layer: CiS1 (residual) vs CiS2 (D={cfg.cis2.width}, T={cfg.cis2.circuits})",
     )
     return ExperimentResult(
         claims=[claim_cis1_grows_faster(g1, g2), claim_layer1(rel1, rel2)],
@@ -134,7 +124,7 @@ register(
         description="Active readout error per layer of both constructions at the same width and number of circuits.",
         config_cls=Cis1VsCis2Config,
         quick=Cis1VsCis2Config(batch=128),
-        full=Cis1VsCis2Config(batch=1024, layers=10),
+        full=Cis1VsCis2Config(batch=1024).replace(**{"cis1.layers": 10, "cis2.layers": 10}),
         runner=run,
         quick_seconds=15,
         full_seconds=120,

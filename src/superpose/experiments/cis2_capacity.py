@@ -22,15 +22,19 @@ from .base import Claim, Experiment, ExperimentResult, RunContext
 
 class Cis2CapacityConfig(FrozenConfig):
     widths: list[int] = Field([500, 1000, 2000], min_length=2, description="widths D")
-    circuit_width: int = Field(4, ge=3, le=64, description="circuit width d")
-    redundancy: int = Field(5, ge=2, le=64, description="embedding redundancy S")
-    active: int = Field(
-        1,
-        ge=1,
-        le=100,
-        description="active circuits z (1: no T-independent active-active overlap floor)",
+    net: CiS2Config = Field(
+        CiS2Config(
+            circuit_width=4,
+            redundancy=5,
+            layers=3,
+            max_active=1,
+            circuit_kind="random",
+            max_load=100,
+            verify_tol=1e6,
+        ),
+        description="the network (d, S, L, z = max_active; 1: no T-independent active-active "
+        "overlap floor); width, circuits and allocation are set per grid point",
     )
-    layers: int = Field(3, ge=2, le=64, description="layers L")
     target: float = Field(
         0.05, gt=0, le=10, description="target relative MSE of active circuits at the last layer"
     )
@@ -44,35 +48,21 @@ class Cis2CapacityConfig(FrozenConfig):
     tolerance: float = Field(
         0.2, gt=0, le=1, description="allowed relative deviation of the slope from 2"
     )
-    seed: int = Field(0, ge=0, description="random seed")
 
 
 def capacity_point(point: dict[str, Any]) -> dict[str, Any]:
     """Largest T whose last-layer active relative MSE stays ≤ target (interpolated on a log grid)."""
-    D, d, S = point["width"], point["circuit_width"], point["redundancy"]
-    alloc = make_allocation(point["scheme"], D // d, S, seed=point["seed"])
+    net = CiS2Config.model_validate(point["net"])
+    D, d, S, z = point["width"], net.circuit_width, net.redundancy, net.max_active
+    alloc = make_allocation(point["scheme"], D // d, S, seed=net.seed)
 
     def rel_error(T: int) -> float:
-        cfg = CiS2Config(
-            width=D,
-            circuit_width=d,
-            redundancy=S,
-            circuits=T,
-            layers=point["layers"],
-            max_active=point["active"],
-            circuit_kind="random",
-            allocation=point["scheme"],
-            max_load=100,
-            verify_tol=1e6,
-            seed=point["seed"],
-        )
-        prof = run_profile(
-            build_cis2(cfg, allocation=alloc), point["active"], point["batch"], point["seed"] + 3
-        )
+        cfg = net.replace(width=D, circuits=T, allocation=point["scheme"])
+        prof = run_profile(build_cis2(cfg, allocation=alloc), z, point["batch"], net.seed + 3)
         return prof.active["total"][-1] / prof.a2[-1]
 
     # error at a geometric grid of T, then log-log interpolation at the target crossing
-    lo, hi = max(point["active"], 8), alloc.capacity
+    lo, hi = max(z, 8), alloc.capacity
     n = point["steps"]
     Ts = sorted({round(lo * (hi / lo) ** (k / (n - 1))) for k in range(n)})
     errs = [rel_error(T) for T in Ts]
@@ -111,16 +101,7 @@ def capacity_claim(
 
 
 def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
-    base = {
-        "circuit_width": cfg.circuit_width,
-        "redundancy": cfg.redundancy,
-        "active": cfg.active,
-        "layers": cfg.layers,
-        "target": cfg.target,
-        "steps": cfg.steps,
-        "batch": cfg.batch,
-        "seed": cfg.seed,
-    }
+    base = {"net": cfg.net.to_dict(), "target": cfg.target, "steps": cfg.steps, "batch": cfg.batch}
     points = [{**base, "width": D, "scheme": s} for s in cfg.schemes for D in cfg.widths]
     res = map_grid(capacity_point, points, progress=ctx.progress, description="cis2-capacity")
     found: dict[str, list[float]] = {}
@@ -128,7 +109,7 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
     for p, r in zip(points, res, strict=True):
         found.setdefault(p["scheme"], []).append(r["T"])
         limited.setdefault(p["scheme"], []).append(r["allocation_limited"])
-    d, z = cfg.circuit_width, cfg.active
+    d, z = cfg.net.circuit_width, cfg.net.max_active
     theory = [D**2 / (d * d * z) for D in cfg.widths]
     first = next(iter(found.values()))
     scale = first[0] / theory[0]
@@ -141,7 +122,7 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
         found,
         [t * scale for t in theory],
         ctx.figure_path("capacity"),
-        f"CiS2 capacity at relative MSE ≤ {cfg.target:g} (d={d}, S={cfg.redundancy}, z={z}, L={cfg.layers})",
+        f"CiS2 capacity at relative MSE ≤ {cfg.target:g} (d={d}, S={cfg.net.redundancy}, z={z}, L={cfg.net.layers})",
     )
     return ExperimentResult(
         claims=claims,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..base.config import FrozenConfig
 from ..circuits.cis2 import CiS2Config, build_cis2
@@ -24,35 +24,34 @@ from .base import Claim, Experiment, ExperimentResult, RunContext
 
 
 class Cis2ErrorsConfig(FrozenConfig):
-    width: int = Field(1000, ge=8, le=100_000, description="large width D (reference 1000)")
+    net: CiS2Config = Field(
+        CiS2Config(max_active=3, verify_tol=1e6),
+        description="the network at width D (reference D=1000, d=4, S=6, T=557, L=5); rotation "
+        "circuits (d=4), max_active ≥ every z; checked only for building (verify_tol 1e6), as "
+        "the errors are what this experiment measures",
+    )
     check_width: int = Field(
         2000,
         ge=8,
         le=100_000,
         description="second width where the prediction (c_w fitted at D) is tested",
     )
-    circuit_width: int = Field(4, ge=4, le=4, description="circuit width d (rotation circuits: 4)")
-    redundancy: int = Field(6, ge=2, le=64, description="embedding redundancy S")
-    circuits: int = Field(557, ge=1, le=1_000_000, description="circuits T")
-    layers: int = Field(5, ge=2, le=64, description="layers L")
     active: list[int] = Field([1, 2, 3], min_length=1, description="numbers z of active circuits")
     batch: int = Field(256, ge=8, le=1_000_000, description="sampled inputs per z")
-    unembedding: str = Field("mean", pattern="^(mean|plain)$", description="unembedding variant")
-    seed: int = Field(0, ge=0, description="random seed")
+
+    @model_validator(mode="after")
+    def _check(self) -> Cis2ErrorsConfig:
+        if self.net.circuit_width != 4 or self.net.circuit_kind != "rotation":
+            raise ValueError("net: rotation circuits of circuit_width 4 (the reference's)")
+        if self.net.layers < 2:
+            raise ValueError("net.layers must be ≥ 2 (the propagation error starts at layer 2)")
+        if max(self.active) > self.net.max_active:
+            raise ValueError(f"active z = {max(self.active)} exceeds net.max_active")
+        return self
 
 
 def _net_config(cfg: Cis2ErrorsConfig, width: int) -> CiS2Config:
-    return CiS2Config(
-        width=width,
-        circuit_width=cfg.circuit_width,
-        redundancy=cfg.redundancy,
-        circuits=cfg.circuits,
-        layers=cfg.layers,
-        max_active=max(cfg.active),
-        unembedding=cfg.unembedding,
-        verify_tol=1e6,
-        seed=cfg.seed,
-    )
+    return cfg.net.replace(width=width)
 
 
 def claim_layer1_exact(profiles: dict[int, ErrorProfile]) -> Claim:
@@ -169,7 +168,7 @@ def _margin_diagnostics(net, cfg: Cis2ErrorsConfig, width: int) -> dict[int, dic
     out = {}
     for z in cfg.active:
         x, mask = sample_inputs(
-            net.circuits, cfg.batch, z, torch.Generator().manual_seed(cfg.seed + 100 + z)
+            net.circuits, cfg.batch, z, torch.Generator().manual_seed(cfg.net.seed + 100 + z)
         )
         dev = net.positions.device
         x, mask = x.to(dev), mask.to(dev)
@@ -177,7 +176,9 @@ def _margin_diagnostics(net, cfg: Cis2ErrorsConfig, width: int) -> dict[int, dic
             **margins_held(net, x, mask),
             "a0_noise_rms": inactive_preactivation_noise(net, x, mask, block=0),
             "a0_noise_predicted": 2
-            * margin_noise_scale(cfg.redundancy, z, cfg.circuits, width, cfg.circuit_width),
+            * margin_noise_scale(
+                cfg.net.redundancy, z, cfg.net.circuits, width, cfg.net.circuit_width
+            ),
         }
     return out
 
@@ -185,20 +186,20 @@ def _margin_diagnostics(net, cfg: Cis2ErrorsConfig, width: int) -> dict[int, dic
 def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
     profiles: dict[int, dict[int, ErrorProfile]] = {}
     margins: dict[int, dict[int, dict]] = {}
-    for width in (cfg.width, cfg.check_width):
+    for width in (cfg.net.width, cfg.check_width):
         net = build_cis2(_net_config(cfg, width)).to(ctx.device)
         profiles[width] = {
-            z: run_profile(net, z, cfg.batch, cfg.seed + 100 + z) for z in cfg.active
+            z: run_profile(net, z, cfg.batch, cfg.net.seed + 100 + z) for z in cfg.active
         }
         margins[width] = _margin_diagnostics(net, cfg, width)
-    ref, chk = profiles[cfg.width], profiles[cfg.check_width]
+    ref, chk = profiles[cfg.net.width], profiles[cfg.check_width]
     c_w = fit_c_w(list(ref.values()))
-    other = "plain" if cfg.unembedding == "mean" else "mean"
+    other = "plain" if cfg.net.unembedding == "mean" else "mean"
     zmax = max(cfg.active)
-    alt_net = build_cis2(_net_config(cfg, cfg.width).replace(unembedding=other)).to(ctx.device)
-    alt = run_profile(alt_net, zmax, cfg.batch, cfg.seed + 100 + zmax)
+    alt_net = build_cis2(_net_config(cfg, cfg.net.width).replace(unembedding=other)).to(ctx.device)
+    alt = run_profile(alt_net, zmax, cfg.batch, cfg.net.seed + 100 + zmax)
     unembedding_cmp = {
-        f"{cfg.unembedding} (used)": ref[zmax].active["total"],
+        f"{cfg.net.unembedding} (used)": ref[zmax].active["total"],
         other: alt.active["total"],
     }
     figures = []
@@ -219,7 +220,7 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
             cplots.error_vs_layer(
                 curves,
                 ctx.figure_path(f"errors_D{width}"),
-                f"CiS2 readout error vs layer (D={width}, T={cfg.circuits}, S={cfg.redundancy}; c_w={c_w:.2f} fitted at D={cfg.width})",
+                f"CiS2 readout error vs layer (D={width}, T={cfg.net.circuits}, S={cfg.net.redundancy}; c_w={c_w:.2f} fitted at D={cfg.net.width})",
             )
         )
     parts = {
@@ -231,27 +232,27 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
         cplots.decomposition(
             parts,
             ctx.figure_path("decomposition"),
-            f"Error decomposition at D={cfg.width}, z={zmax}",
+            f"Error decomposition at D={cfg.net.width}, z={zmax}",
         )
     )
     claims = [
         claim_layer1_exact(ref),
         claim_propagation_from_layer2(ref),
         claim_linear_depth(ref),
-        claim_inactive_flat(ref, cfg.width),
+        claim_inactive_flat(ref, cfg.net.width),
         claim_inactive_flat(chk, cfg.check_width),
         claim_overlap_formula(ref),
-        claim_within_factor(ref, c_w, cfg.width),
+        claim_within_factor(ref, c_w, cfg.net.width),
         claim_within_factor(chk, c_w, cfg.check_width),
-        claim_linear_if_margins_hold(margins[cfg.width]),
+        claim_linear_if_margins_hold(margins[cfg.net.width]),
     ]
-    m_ref = margins[cfg.width]
+    m_ref = margins[cfg.net.width]
     return ExperimentResult(
         claims=claims,
         figures=figures,
         data={
             "c_w": c_w,
-            f"active error by layer per unembedding (D={cfg.width}, z={zmax})": unembedding_cmp,
+            f"active error by layer per unembedding (D={cfg.net.width}, z={zmax})": unembedding_cmp,
             "profiles": {
                 str(w): {str(z): p.to_dict() for z, p in ps.items()} for w, ps in profiles.items()
             },
@@ -283,7 +284,7 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
             "comparable to the margins: §2's assumption that neurons used only by inactive circuits stay off "
             "(its Case 1) does not hold, and the switched-on neurons carry error forward. Enforcing that "
             "assumption in the same network (oracle: neurons hosting no active circuit zeroed) gives, at D="
-            f"{cfg.width}, active R² "
+            f"{cfg.net.width}, active R² "
             + ", ".join(f"z={z}: {linear_r2(v['active']):.3f}" for z, v in m_ref.items())
             + " and inactive last/first "
             + ", ".join(
@@ -292,7 +293,7 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
             )
             + ". So the failure is a property of the configuration (S·z·T·d²/D² = "
             + ", ".join(
-                f"{margin_noise_scale(cfg.redundancy, z, cfg.circuits, cfg.width, cfg.circuit_width) ** 2:.3f}"
+                f"{margin_noise_scale(cfg.net.redundancy, z, cfg.net.circuits, cfg.net.width, cfg.net.circuit_width) ** 2:.3f}"
                 for z in cfg.active
             )
             + " for z = "
@@ -306,7 +307,7 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
             "(2, 0.75); at D=1000 the active error grew faster than linearly with depth in all three, and "
             "about linearly at D=2000. (2, 1) is used.",
             "Errors are MSE per circuit neuron of the linear readout U_t A^l against the exact circuits.",
-            f"Unembedding: {cfg.unembedding} (the plain U=E_tᵀ/S readout blows up with depth at the reference configuration).",
+            f"Unembedding: {cfg.net.unembedding} (the plain U=E_tᵀ/S readout blows up with depth at the reference configuration).",
         ],
     )
 

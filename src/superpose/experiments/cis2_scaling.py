@@ -29,11 +29,21 @@ PREDICTED_SLOPES = {
 
 
 class Cis2ScalingConfig(FrozenConfig):
-    width: int = Field(2400, ge=24, le=100_000, description="base width D (divisible by every d)")
-    circuit_width: int = Field(4, ge=3, le=64, description="base circuit width d")
-    circuits: int = Field(600, ge=1, le=1_000_000, description="base number of circuits T")
-    active: int = Field(2, ge=1, le=100, description="base number of active circuits z")
-    redundancy: int = Field(5, ge=2, le=64, description="embedding redundancy S")
+    net: CiS2Config = Field(
+        CiS2Config(
+            width=2400,
+            redundancy=5,
+            circuits=600,
+            layers=2,
+            max_active=2,
+            circuit_kind="random",
+            allocation="affine",
+            max_load=100,
+            verify_tol=1e6,
+        ),
+        description="the base network (D, d, T, z = max_active); each grid point changes one of "
+        "them; built for the errors it is measured at (verify_tol 1e6, max_load 100)",
+    )
     T_values: list[int] = Field([150, 300, 600, 1200], min_length=3, description="T grid")
     D_values: list[int] = Field([1200, 2400, 4800], min_length=3, description="D grid")
     d_values: list[int] = Field([3, 4, 6, 8], min_length=3, description="d grid")
@@ -46,25 +56,21 @@ class Cis2ScalingConfig(FrozenConfig):
     )
     batch: int = Field(256, ge=8, le=1_000_000, description="sampled inputs per point")
     tolerance: float = Field(0.2, gt=0, le=1, description="allowed relative deviation of a slope")
-    seed: int = Field(0, ge=0, description="random seed")
+
+
+# the config field each grid variable changes
+NET_FIELD = {
+    "circuits": "circuits",
+    "width": "width",
+    "circuit_width": "circuit_width",
+    "active": "max_active",
+}
 
 
 def scaling_point(point: dict[str, Any]) -> dict[str, Any]:
     """One grid point: build (L=2, random circuits, affine allocation) and measure layer-2 parts."""
-    cfg = CiS2Config(
-        width=point["width"],
-        circuit_width=point["circuit_width"],
-        redundancy=point["redundancy"],
-        circuits=point["circuits"],
-        layers=2,
-        max_active=point["active"],
-        circuit_kind="random",
-        allocation="affine",
-        max_load=100,
-        verify_tol=1e6,
-        seed=point["seed"],
-    )
-    prof = run_profile(build_cis2(cfg), point["active"], point["batch"], point["seed"] + 7)
+    cfg = CiS2Config.model_validate(point["net"])
+    prof = run_profile(build_cis2(cfg), cfg.max_active, point["batch"], cfg.seed + 7)
     return {
         "propagation": prof.active["propagation"][1],
         "overlap": prof.inactive["overlap"][0] / prof.a2[0],
@@ -85,27 +91,23 @@ def slope_claim(var: str, part: str, label: str, x: list, y: list, tolerance: fl
 
 
 def run_scaling(cfg: Cis2ScalingConfig, ctx: RunContext) -> ExperimentResult:
-    base = {
-        "width": cfg.width,
-        "circuit_width": cfg.circuit_width,
-        "circuits": cfg.circuits,
-        "active": cfg.active,
-        "redundancy": cfg.redundancy,
-        "batch": cfg.batch,
-        "seed": cfg.seed,
-    }
     grids = {
         "circuits": cfg.T_values,
         "width": cfg.D_values,
         "circuit_width": cfg.d_values,
         "active": cfg.z_values,
     }
-    points = [{**base, var: v} for var, vals in grids.items() for v in vals]
+
+    def point(**changes: Any) -> dict[str, Any]:
+        net = cfg.net.replace(**{NET_FIELD[k]: v for k, v in changes.items()})
+        return {"net": net.to_dict(), "batch": cfg.batch}
+
     points = [
-        {**p, "active": cfg.T_scan_active} if i < len(cfg.T_values) else p
-        for i, p in enumerate(points)
+        point(**{var: v, **({"active": cfg.T_scan_active} if var == "circuits" else {})})
+        for var, vals in grids.items()
+        for v in vals
     ]
-    floor_points = [{**base, "circuits": v} for v in cfg.T_values]
+    floor_points = [point(circuits=v) for v in cfg.T_values]
     all_results = map_grid(
         scaling_point, points + floor_points, progress=ctx.progress, description="cis2-scaling"
     )
@@ -153,7 +155,7 @@ def run_scaling(cfg: Cis2ScalingConfig, ctx: RunContext) -> ExperimentResult:
             "slopes": slopes,
             "values": by_var,
             "grids": grids,
-            f"propagation vs T at z={cfg.active}": {
+            f"propagation vs T at z={cfg.net.max_active}": {
                 "y": floor_prop,
                 "slope": fit_loglog(cfg.T_values, floor_prop)[0],
             },
@@ -162,7 +164,7 @@ def run_scaling(cfg: Cis2ScalingConfig, ctx: RunContext) -> ExperimentResult:
             "Propagation: active circuits at layer 2 (one propagation step). Overlap: inactive circuits at layer 1, divided by ⟨a²⟩.",
             "Random circuits, affine allocation, L = 2; one variable changed at a time from the base point.",
             f"The T grid runs at z={cfg.T_scan_active}: with z ≥ 2 the propagation part also carries the active circuits' "
-            f"own layer-1 overlap error, a T-independent floor (the z={cfg.active} T grid and its slope are kept in data).",
+            f"own layer-1 overlap error, a T-independent floor (the z={cfg.net.max_active} T grid and its slope are kept in data).",
         ],
     )
 

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from ..base.config import FrozenConfig
 from ..plots import plt, save_figure
-from ..toy.config import ToyConfig
+from ..toy.config import ToyConfig, TrainConfig
 from ..toy.train import train
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext
@@ -33,10 +33,10 @@ class CompressedSensingConfig(FrozenConfig):
         description="m values tried in increasing order (the sweep stops at the first success)",
     )
     tolerance: float = Field(0.1, gt=0, lt=1, description="relative error counted as recovery")
-    steps: int = Field(2000, ge=1, le=1_000_000, description="training steps per model")
-    batch_size: int = Field(1024, ge=1, le=1_000_000, description="batch size")
-    lr: float = Field(1e-2, gt=0, le=10, description="peak learning rate (cosine decay)")
-    restarts: int = Field(2, ge=1, le=100, description="best-of-N seeds per model")
+    train: TrainConfig = Field(
+        TrainConfig(steps=2000, batch_size=1024, lr=1e-2, schedule="cosine", restarts=2),
+        description="training of every model (peak lr with cosine decay, best of `restarts`)",
+    )
     seed: int = Field(0, ge=0, description="random seed")
 
 
@@ -47,13 +47,7 @@ def relative_error(cfg: CompressedSensingConfig, n: int, k: int, m: int, device:
         n_features=n,
         n_hidden=m,
         features={"structure": "exactly_k", "k": k},
-        train={
-            "steps": cfg.steps,
-            "batch_size": cfg.batch_size,
-            "lr": cfg.lr,
-            "schedule": "cosine",
-            "restarts": cfg.restarts,
-        },
+        train=cfg.train,
         seed=cfg.seed,
         device=device,
     )
@@ -168,10 +162,7 @@ register(
         quick=CompressedSensingConfig(
             sizes=[(24, 1), (24, 3), (48, 2), (48, 4)],
             hidden=[3, 4, 6, 8, 11, 16, 23],
-            steps=800,
-            batch_size=512,
-            restarts=1,
-        ),
+        ).replace(**{"train.steps": 800, "train.batch_size": 512, "train.restarts": 1}),
         full=CompressedSensingConfig(),
         runner=run,
         quick_seconds=40,

@@ -15,7 +15,7 @@ from ..base.config import FrozenConfig
 from ..plots.toy import feature_geometry_2d, wtw_and_norms
 from ..sweep import map_grid
 from ..toy import metrics
-from ..toy.config import ToyConfig
+from ..toy.config import ToyConfig, TrainConfig
 from ..toy.train import train
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext
@@ -37,9 +37,10 @@ class CorrelatedConfig(FrozenConfig):
         description="three correlated pairs in m=2: set sparsities, densest first (S=0 has no "
         "correlation: values are independent, only co-activation correlates them)",
     )
-    steps: int = Field(10_000, ge=1, description="training steps")
-    lr: float = Field(1e-3, gt=0, le=1, description="learning rate (paper: 1e-3)")
-    restarts: int = Field(10, ge=1, le=1000, description="best-of-N seeds per setting")
+    train: TrainConfig = Field(
+        TrainConfig(steps=10_000, lr=1e-3, restarts=10),
+        description="training of every setup (best of `restarts` seeds per setting)",
+    )
     seed: int = Field(0, ge=0, description="random seed")
 
 
@@ -141,12 +142,11 @@ def claim_pca_when_dense(W: torch.Tensor, tol: float = 0.9) -> Claim:
 
 
 def run(cfg: CorrelatedConfig, ctx: RunContext) -> ExperimentResult:
-    train_cfg = {"steps": cfg.steps, "lr": cfg.lr, "restarts": cfg.restarts}
     common = {
         "model": "relu_output",
         "seed": cfg.seed,
         "device": str(ctx.device),
-        "train": train_cfg,
+        "train": cfg.train.to_dict(),
     }
     set_size = cfg.large_n_features // cfg.large_sets
     setups = {
@@ -240,13 +240,11 @@ register(
         "three correlated pairs in m=2 go from a hexagon (sparse) to PCA (dense).",
         config_cls=CorrelatedConfig,
         quick=CorrelatedConfig(
-            steps=3000,
-            lr=3e-3,
-            restarts=4,
+            train=TrainConfig(steps=3000, lr=3e-3, restarts=4),
             pair_sparsities=[0.9, 0.99],
             sweep_sparsities=[0.5, 0.9, 0.99, 0.997],
         ),
-        full=CorrelatedConfig(steps=10_000, restarts=10),
+        full=CorrelatedConfig(),
         runner=run,
         quick_seconds=24,
         full_seconds=240,

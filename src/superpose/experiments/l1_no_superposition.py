@@ -21,19 +21,22 @@ from .base import Claim, Experiment, ExperimentResult, RunContext
 
 
 class L1Config(FrozenConfig):
-    n_features: int = Field(10, ge=2, le=10_000, description="features n")
-    n_hidden: int = Field(5, ge=1, le=10_000, description="neurons m")
-    importance_decay: float = Field(0.75, gt=0, le=1, description="I_i = decay**i")
-    sparsity: float = Field(0.99, ge=0, lt=1, description="feature sparsity S")
+    model: ToyConfig = Field(
+        ToyConfig(
+            model="relu_hidden",
+            n_features=10,
+            n_hidden=5,
+            features={"sparsity": 0.99},
+            importance_decay=0.75,
+            train={"steps": 10_000, "lr": 1e-3, "restarts": 4},
+        ),
+        description="the ReLU-hidden model trained once per λ (train.l1_hidden set from `l1`)",
+    )
     l1: list[float] = Field(
         [0.0, 0.01, 0.03, 0.1, 0.3],
         min_length=2,
         description="L1 penalties λ on h, increasing, the first 0 (the control)",
     )
-    steps: int = Field(10_000, ge=1, description="training steps")
-    lr: float = Field(1e-3, gt=0, le=1, description="learning rate (paper: 1e-3)")
-    restarts: int = Field(4, ge=1, le=1000, description="best-of-N seeds per λ")
-    seed: int = Field(0, ge=0, description="random seed")
 
 
 def train_point(point: dict[str, Any]) -> dict[str, Any]:
@@ -96,27 +99,8 @@ def claim_l1_costs_loss(loss: torch.Tensor, factor: float = 1.05) -> Claim:
 
 
 def run(cfg: L1Config, ctx: RunContext) -> ExperimentResult:
-    base = {
-        "model": "relu_hidden",
-        "n_features": cfg.n_features,
-        "n_hidden": cfg.n_hidden,
-        "features": {"sparsity": cfg.sparsity},
-        "importance_decay": cfg.importance_decay,
-        "seed": cfg.seed,
-        "device": str(ctx.device),
-    }
     points = [
-        {
-            "toy": {
-                **base,
-                "train": {
-                    "steps": cfg.steps,
-                    "lr": cfg.lr,
-                    "restarts": cfg.restarts,
-                    "l1_hidden": lam,
-                },
-            }
-        }
+        {"toy": cfg.model.replace(**{"train.l1_hidden": lam, "device": str(ctx.device)}).to_dict()}
         for lam in cfg.l1
     ]
     out = map_grid(train_point, points, progress=ctx.progress, description="l1 grid")
@@ -125,12 +109,12 @@ def run(cfg: L1Config, ctx: RunContext) -> ExperimentResult:
     counts = superposition_counts(W)
     n_rep, n_poly = counts["represented"], counts["polysemantic neurons"]
     labels = [f"λ={lam:g}" for lam in cfg.l1]
-    title = f"ReLU hidden, n={cfg.n_features}, m={cfg.n_hidden}, S={cfg.sparsity:g}"
+    title = f"ReLU hidden, n={cfg.model.n_features}, m={cfg.model.n_hidden}, S={cfg.model.features.sparsity:g}"
     fig, ax = plt.subplots(figsize=(6.5, 4))
     xs = range(len(cfg.l1))
     ax.plot(xs, n_rep, "o-", label="features driving a neuron (‖ReLU(W_i)‖ > 0.5)")
     ax.plot(xs, n_poly, "s-", label="polysemantic neurons")
-    ax.axhline(cfg.n_hidden, color="grey", ls=":", label="m (neurons)")
+    ax.axhline(cfg.model.n_hidden, color="grey", ls=":", label="m (neurons)")
     ax.set_xticks(list(xs), labels)
     ax.set_xlabel("L1 penalty λ on h")
     ax.set_ylabel("features")
@@ -167,8 +151,10 @@ register(
         title="An L1 penalty on h removes superposition, at a cost in loss",
         description="ReLU hidden layer n=10, m=5, S=0.99 trained with λ‖h‖₁ for a grid of λ.",
         config_cls=L1Config,
-        quick=L1Config(steps=3000, lr=3e-3, restarts=2),
-        full=L1Config(steps=10_000, restarts=10),
+        quick=L1Config().replace(
+            **{"model.train.steps": 3000, "model.train.lr": 3e-3, "model.train.restarts": 2}
+        ),
+        full=L1Config().replace(**{"model.train.restarts": 10}),
         runner=run,
         quick_seconds=14,
         full_seconds=150,

@@ -6,7 +6,7 @@ keep the one whose features end most cleanly in digons (D_i ≈ 1/2) and measure
 from __future__ import annotations
 
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..base.config import FrozenConfig
 from ..base.device import make_generator
@@ -19,18 +19,31 @@ from .base import Claim, Experiment, ExperimentResult, RunContext
 
 
 class LearningDynamicsConfig(FrozenConfig):
-    n_features: int = Field(20, ge=2, le=10_000, description="features n (uniform importance)")
-    n_hidden: int = Field(10, ge=1, le=10_000, description="hidden dimensions m")
-    sparsity: float = Field(0.95, ge=0, lt=1, description="feature sparsity S")
-    n_models: int = Field(8, ge=1, le=1000, description="models trained; the most digon-like kept")
-    steps: int = Field(10_000, ge=10, description="training steps")
-    lr: float = Field(1e-3, gt=0, le=1, description="learning rate (paper: 1e-3)")
-    snapshot_every: int = Field(20, ge=1, description="steps between weight snapshots")
+    model: ToyConfig = Field(
+        ToyConfig(
+            n_features=20,
+            n_hidden=10,
+            n_instances=8,
+            features={"sparsity": 0.95},
+            train={"steps": 10_000, "lr": 1e-3, "snapshot_every": 20},
+        ),
+        description="the models (uniform importance, one sparsity): n_instances trained, the most "
+        "digon-like kept; train.snapshot_every sets the weight snapshots",
+    )
     eval_batch: int = Field(8192, ge=64, description="fixed samples scoring every snapshot")
     jump: float = Field(
         0.1, gt=0, le=1, description="a window changing some D_i this much is a jump"
     )
-    seed: int = Field(0, ge=0, description="random seed")
+
+    @model_validator(mode="after")
+    def _check(self) -> LearningDynamicsConfig:
+        if self.model.train.snapshot_every is None or isinstance(
+            self.model.features.sparsity, list
+        ):
+            raise ValueError(
+                "model: train.snapshot_every must be set and features.sparsity one value"
+            )
+        return self
 
 
 def claim_jumps_coincide_with_drops(
@@ -61,21 +74,14 @@ def claim_jumps_coincide_with_drops(
 
 
 def run(cfg: LearningDynamicsConfig, ctx: RunContext) -> ExperimentResult:
-    tc = ToyConfig(
-        model="relu_output",
-        n_features=cfg.n_features,
-        n_hidden=cfg.n_hidden,
-        n_instances=cfg.n_models,
-        features={"sparsity": cfg.sparsity},
-        train={"steps": cfg.steps, "lr": cfg.lr, "snapshot_every": cfg.snapshot_every},
-        seed=cfg.seed,
-        device=str(ctx.device),
-    )
+    tc = cfg.model.replace(device=str(ctx.device))
     res = train(tc, ctx.progress, "learning-dynamics")
     final = metrics.feature_dimensionality(res.model.W.detach())
     digons = ((final - 0.5).abs() < 0.05).sum(-1)
     pick = int(digons.argmax())
-    x = res.distribution.sample(cfg.eval_batch, make_generator(cfg.seed + 10, ctx.device))[pick]
+    x = res.distribution.sample(cfg.eval_batch, make_generator(cfg.model.seed + 10, ctx.device))[
+        pick
+    ]
     dims, losses = [], []
     for snap in res.snapshots:
         W, b = snap["W"][pick : pick + 1], snap["b"][pick]
@@ -94,7 +100,7 @@ def run(cfg: LearningDynamicsConfig, ctx: RunContext) -> ExperimentResult:
         a1.axhline(frac, color="grey", ls=":", lw=0.8)
     a1.set_ylabel("feature dimensionality D_i")
     a1.set_title(
-        f"Learning dynamics, n={cfg.n_features}, m={cfg.n_hidden}, S={cfg.sparsity:g} "
+        f"Learning dynamics, n={cfg.model.n_features}, m={cfg.model.n_hidden}, S={cfg.model.features.sparsity:g} "
         f"(model {pick}: {int(digons[pick])} digons)",
         fontsize=9,
     )
@@ -120,8 +126,8 @@ register(
         config_cls=LearningDynamicsConfig,
         # the paper's lr: a 3x lr compresses learning into a handful of snapshots (tried: n=10,
         # m=5, S=0.9, lr 3e-3 gave contrast 1.36 over 19 learning-phase windows)
-        quick=LearningDynamicsConfig(steps=8000),
-        full=LearningDynamicsConfig(steps=10_000, snapshot_every=10),
+        quick=LearningDynamicsConfig().replace(**{"model.train.steps": 8000}),
+        full=LearningDynamicsConfig().replace(**{"model.train.snapshot_every": 10}),
         runner=run,
         quick_seconds=20,
         full_seconds=60,

@@ -9,18 +9,17 @@ from pydantic import Field
 from ..base.config import FrozenConfig
 from ..plots.toy import neuron_stacks, wtw_and_norms
 from ..toy import metrics
+from ..toy.config import ToyConfig
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext, train_across_sparsity
+from .base import Claim, Experiment, ExperimentResult, RunContext, across_sparsity, train_on
 
 
 class PrivilegedBasisConfig(FrozenConfig):
-    n_features: int = Field(10, ge=2, le=10_000, description="features n")
-    n_hidden: int = Field(5, ge=1, le=10_000, description="neurons m")
-    importance_decay: float = Field(0.75, gt=0, le=1, description="I_i = decay**i")
-    sparsities: list[float] = Field(
-        [0.0, 0.7, 0.9, 0.97, 0.99, 0.999],
-        min_length=2,
-        description="one instance per sparsity S in [0, 1), densest first",
+    model: ToyConfig = Field(
+        across_sparsity(
+            "relu_hidden", 10, 5, 0.75, [0.0, 0.7, 0.9, 0.97, 0.99, 0.999], restarts=20
+        ),
+        description="the ReLU-hidden models: one instance per sparsity, densest first, best of `restarts` seeds",
     )
     share: float = Field(
         0.1,
@@ -28,10 +27,6 @@ class PrivilegedBasisConfig(FrozenConfig):
         lt=1,
         description="a feature counts for a neuron above this share of its positive weight²",
     )
-    steps: int = Field(10_000, ge=1, description="training steps")
-    lr: float = Field(1e-3, gt=0, le=1, description="learning rate (paper: 1e-3)")
-    restarts: int = Field(20, ge=1, le=1000, description="best-of-N seeds per sparsity")
-    seed: int = Field(0, ge=0, description="random seed")
 
 
 def claim_monosemantic_when_dense(W: torch.Tensor, share: float = 0.1) -> Claim:
@@ -79,15 +74,15 @@ def claim_more_features_than_neurons(W: torch.Tensor) -> Claim:
 
 
 def run(cfg: PrivilegedBasisConfig, ctx: RunContext) -> ExperimentResult:
-    res = train_across_sparsity(cfg, "relu_hidden", ctx)
+    res = train_on(cfg.model, ctx)
     W = res.model.W.detach().cpu()
     poly = metrics.polysemanticity(W, cfg.share, positive=True)
     mono, multi = (poly == 1).sum(-1), (poly >= 2).sum(-1)
     labels = [
         f"S={s:g}\n{int(a)} mono, {int(p)} poly"
-        for s, a, p in zip(cfg.sparsities, mono, multi, strict=True)
+        for s, a, p in zip(cfg.model.features.sparsity, mono, multi, strict=True)
     ]
-    title = f"ReLU hidden layer, n={cfg.n_features}, m={cfg.n_hidden}, I_i={cfg.importance_decay}^i"
+    title = f"ReLU hidden layer, n={cfg.model.n_features}, m={cfg.model.n_hidden}, I_i={cfg.model.importance_decay}^i"
     figures = [
         neuron_stacks(
             W.clamp_min(0.0),
@@ -106,7 +101,7 @@ def run(cfg: PrivilegedBasisConfig, ctx: RunContext) -> ExperimentResult:
         claims=claims,
         figures=figures,
         data={
-            "sparsities": cfg.sparsities,
+            "sparsities": cfg.model.features.sparsity,
             "monosemantic_neurons": mono,
             "polysemantic_neurons": multi,
             "features_per_neuron": poly,
@@ -125,10 +120,15 @@ register(
         config_cls=PrivilegedBasisConfig,
         # dense solutions align with the neurons slowly (while every pre-activation is positive the
         # loss is rotation invariant; Adam's per-coordinate steps break the tie), hence 5000 steps
-        quick=PrivilegedBasisConfig(
-            steps=5000, lr=3e-3, restarts=2, sparsities=[0.0, 0.9, 0.99, 0.999]
+        quick=PrivilegedBasisConfig().replace(
+            **{
+                "model.train.steps": 5000,
+                "model.train.lr": 3e-3,
+                "model.train.restarts": 2,
+                "model.features.sparsity": [0.0, 0.9, 0.99, 0.999],
+            }
         ),
-        full=PrivilegedBasisConfig(steps=10_000, restarts=20),
+        full=PrivilegedBasisConfig(),
         runner=run,
         quick_seconds=13,
         full_seconds=240,

@@ -7,7 +7,7 @@ trained weights so a test can feed it weights that lack the property.
 from __future__ import annotations
 
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..base.config import FrozenConfig
 from ..plots.toy import wtw_and_norms
@@ -20,44 +20,36 @@ from .base import Claim, Experiment, ExperimentResult, RunContext
 SPARSITIES = [0.0, 0.7, 0.9, 0.97, 0.99, 0.997, 0.999]
 
 
+def _model(n_features: int, n_hidden: int, decay: float) -> ToyConfig:
+    return ToyConfig(
+        n_features=n_features,
+        n_hidden=n_hidden,
+        features={"sparsity": SPARSITIES},
+        importance_decay=decay,
+        train={"steps": 10_000, "batch_size": 1024, "lr": 1e-3},
+    )
+
+
 class TmsBasicConfig(FrozenConfig):
-    n_features: int = Field(20, ge=2, le=10_000, description="features n")
-    n_hidden: int = Field(5, ge=1, le=10_000, description="hidden dimensions m")
-    importance_decay: float = Field(0.7, gt=0, le=1, description="I_i = decay**i")
-    sparsities: list[float] = Field(
-        SPARSITIES, min_length=2, description="one instance per sparsity S in [0, 1)"
+    model: ToyConfig = Field(
+        _model(20, 5, 0.7),
+        description="the n=20, m=5 models: one instance per sparsity (its `model` kind is set "
+        "to linear and relu_output in turn)",
     )
-    steps: int = Field(10_000, ge=1, description="training steps")
-    batch_size: int = Field(1024, ge=1, description="batch size")
-    lr: float = Field(1e-3, gt=0, le=1, description="learning rate (paper: 1e-3)")
-    restarts: int = Field(1, ge=1, le=100, description="best-of-N restarts per sparsity")
-    large_n_features: int = Field(80, ge=2, le=10_000, description="features n of the large model")
-    large_n_hidden: int = Field(20, ge=1, le=10_000, description="hidden m of the large model")
-    large_importance_decay: float = Field(
-        0.9, gt=0, le=1, description="large model: I_i = decay**i"
+    large: ToyConfig | None = Field(
+        _model(80, 20, 0.9), description="the rescaled n=80, m=20 models (null: skip them)"
     )
-    large_steps: int = Field(
-        10_000, ge=0, description="training steps of the large model (0: skip it)"
-    )
-    seed: int = Field(0, ge=0, description="random seed")
+
+    @model_validator(mode="after")
+    def _check(self) -> TmsBasicConfig:
+        for tc in (self.model, self.large):
+            if tc is not None and not isinstance(tc.features.sparsity, list):
+                raise ValueError("model/large: features.sparsity must list one value per instance")
+        return self
 
 
 def toy_config(cfg: TmsBasicConfig, model: str, device: str, large: bool = False) -> ToyConfig:
-    return ToyConfig(
-        model=model,
-        n_features=cfg.large_n_features if large else cfg.n_features,
-        n_hidden=cfg.large_n_hidden if large else cfg.n_hidden,
-        features={"sparsity": cfg.sparsities},
-        importance_decay=cfg.large_importance_decay if large else cfg.importance_decay,
-        train={
-            "steps": cfg.large_steps if large else cfg.steps,
-            "batch_size": cfg.batch_size,
-            "lr": cfg.lr,
-            "restarts": cfg.restarts,
-        },
-        seed=cfg.seed,
-        device=device,
-    )
+    return (cfg.large if large else cfg.model).replace(model=model, device=device)
 
 
 def claim_linear_top_m(W: torch.Tensor, m: int, tag: str = "") -> Claim:
@@ -129,13 +121,13 @@ def claim_least_important_superposed_first(W: torch.Tensor, tag: str = "") -> Cl
 
 
 def run(cfg: TmsBasicConfig, ctx: RunContext) -> ExperimentResult:
-    labels = [f"S={s:g}" for s in cfg.sparsities]
-    sizes = [(False, "")] + ([(True, "-n80")] if cfg.large_steps > 0 else [])
-    figures, claims, data = [], [], {"sparsities": cfg.sparsities}
+    sparsities = cfg.model.features.sparsity
+    labels = [f"S={s:g}" for s in sparsities]
+    sizes = [(False, "")] + ([(True, "-n80")] if cfg.large is not None else [])
+    figures, claims, data = [], [], {"sparsities": sparsities}
     for large, tag in sizes:
-        n = cfg.large_n_features if large else cfg.n_features
-        m = cfg.large_n_hidden if large else cfg.n_hidden
-        decay = cfg.large_importance_decay if large else cfg.importance_decay
+        tc = cfg.large if large else cfg.model
+        n, m, decay = tc.n_features, tc.n_hidden, tc.importance_decay
         weights = {}
         for kind in ("linear", "relu_output"):
             tc = toy_config(cfg, kind, str(ctx.device), large)
@@ -168,10 +160,11 @@ register(
         description="The linear model learns the top-m principal features; the ReLU-output model "
         "packs more features into superposition as sparsity grows, least important first.",
         config_cls=TmsBasicConfig,
-        quick=TmsBasicConfig(
-            steps=2500, lr=3e-3, large_steps=0
-        ),  # 3x lr: converges in 1/4 of the steps
-        full=TmsBasicConfig(steps=10_000, restarts=3, large_steps=10_000),
+        # quick: 3x lr converges in 1/4 of the steps
+        quick=TmsBasicConfig(large=None).replace(
+            **{"model.train.steps": 2500, "model.train.lr": 3e-3}
+        ),
+        full=TmsBasicConfig().replace(**{"model.train.restarts": 3, "large.train.restarts": 3}),
         runner=run,
         quick_seconds=16,
         full_seconds=700,

@@ -17,7 +17,7 @@ from pydantic import Field
 from ..base.config import FrozenConfig
 from ..plots import plt, save_figure
 from ..toy import metrics
-from ..toy.config import ToyConfig
+from ..toy.config import ToyConfig, TrainConfig
 from ..toy.train import train
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext
@@ -33,11 +33,9 @@ class UniformGeometryConfig(FrozenConfig):
         min_length=4,
         description="1/(1−S) per instance, each ≥ 1",
     )
-    steps: int = Field(10_000, ge=1, le=10_000_000, description="training steps")
-    batch_size: int = Field(1024, ge=1, le=1_000_000, description="batch size")
-    lr: float = Field(1e-3, gt=0, le=10, description="peak learning rate")
-    schedule: str = Field(
-        "constant", pattern="^(constant|linear|cosine)$", description="lr schedule"
+    train: TrainConfig = Field(
+        TrainConfig(steps=10_000, batch_size=1024, lr=1e-3, schedule="constant"),
+        description="training of the models",
     )
     seed: int = Field(0, ge=0, description="random seed")
 
@@ -122,12 +120,7 @@ def run(cfg: UniformGeometryConfig, ctx: RunContext) -> ExperimentResult:
         n_hidden=cfg.n_hidden,
         features={"sparsity": (1 - 1 / inv).tolist()},
         importance=1.0,
-        train={
-            "steps": cfg.steps,
-            "batch_size": cfg.batch_size,
-            "lr": cfg.lr,
-            "schedule": cfg.schedule,
-        },
+        train=cfg.train,
         seed=cfg.seed,
         device=str(ctx.device),
     )
@@ -187,9 +180,7 @@ register(
             n_features=200,
             n_hidden=20,
             inverse_density=[1.0, 1.6, 2.2, 2.8, 3.5, 4.5, 6.0, 10.0, 30.0, 100.0],
-            steps=1200,
-            lr=1e-2,
-            schedule="cosine",
+            train=TrainConfig(steps=1200, batch_size=1024, lr=1e-2, schedule="cosine"),
         ),
         full=UniformGeometryConfig(),
         runner=run,
