@@ -19,7 +19,7 @@ from torch import nn
 
 from ..base.config import FrozenConfig
 from ..base.errors import SuperposeError
-from .construction import Construction, Sample, register_construction
+from .construction import Sample, SmallCircuitsNet, register_construction
 
 
 class CiS1Config(FrozenConfig):
@@ -203,34 +203,14 @@ class _DenseResidual(nn.Module):
         return out
 
 
-class CiS1(Construction):
+class CiS1(SmallCircuitsNet):
     """A built, verified CiS1 network behind the construction interface (x: [batch, T, d])."""
 
     name = "cis1"
 
-    def __init__(self, config: CiS1Config, net: CiS1Network) -> None:
-        self.config, self.net = config, net
-
-    @property
-    def n_circuits(self) -> int:
-        return self.config.circuits
-
-    @property
-    def n_layers(self) -> int:
-        return self.config.layers
-
     @property
     def max_active(self) -> int:
         return 1
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        return self.net.forward(x)
-
-    def readout(self, acts: list[torch.Tensor]) -> list[torch.Tensor]:
-        return self.net.readouts(acts)
-
-    def exact(self, x: torch.Tensor) -> list[torch.Tensor]:
-        return self.net.circuits.forward(x)
 
     def sample(self, batch: int, active: int, generator: torch.Generator) -> Sample:
         cfg = self.config

@@ -22,7 +22,7 @@ from torch import nn
 from ..base.config import FrozenConfig
 from ..base.errors import SuperposeError
 from .allocation import SCHEMES, Allocation, layer_positions, make_allocation
-from .construction import Construction, Sample, register_construction
+from .construction import Sample, SmallCircuitsNet, register_construction
 from .small import SmallCircuits, make_circuits, sample_inputs
 
 DENSE_MAX_ENTRIES = 200_000_000  # refuse dense weights above this many floats (0.8 GB)
@@ -354,34 +354,14 @@ def verify_network(net: CiS2Network, batch: int, tol: float, seed: int = 0) -> d
     return report
 
 
-class CiS2(Construction):
+class CiS2(SmallCircuitsNet):
     """A built, verified CiS2 network behind the construction interface (x: [batch, T, d])."""
 
     name = "cis2"
 
-    def __init__(self, config: CiS2Config, net: CiS2Network) -> None:
-        self.config, self.net = config, net
-
-    @property
-    def n_circuits(self) -> int:
-        return self.net.T
-
-    @property
-    def n_layers(self) -> int:
-        return self.net.L
-
     @property
     def max_active(self) -> int:
         return self.config.max_active
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        return self.net.forward(x)
-
-    def readout(self, acts: list[torch.Tensor]) -> list[torch.Tensor]:
-        return self.net.readouts(acts)
-
-    def exact(self, x: torch.Tensor) -> list[torch.Tensor]:
-        return self.net.circuits.forward(x)
 
     def sample(self, batch: int, active: int, generator: torch.Generator) -> Sample:
         return Sample(*sample_inputs(self.net.circuits, batch, active, generator))

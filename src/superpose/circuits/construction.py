@@ -110,6 +110,31 @@ class Construction(ABC):
         return f"built {self.name}: {self.n_circuits} circuits, {self.n_layers} layer(s)"
 
 
+class SmallCircuitsNet(Construction):
+    """A construction around a network `net` that embeds T small circuits of L layers
+    (`net.forward`, `net.readouts`, `net.circuits.forward`; config fields circuits, layers)."""
+
+    def __init__(self, config: Any, net: Any) -> None:
+        self.config, self.net = config, net
+
+    @property
+    def n_circuits(self) -> int:
+        return self.config.circuits
+
+    @property
+    def n_layers(self) -> int:
+        return self.config.layers
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.net.forward(x)
+
+    def readout(self, acts: list[torch.Tensor]) -> list[torch.Tensor]:
+        return self.net.readouts(acts)
+
+    def exact(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.net.circuits.forward(x)
+
+
 @dataclass(frozen=True)
 class _Entry:
     config_cls: type[FrozenConfig]
