@@ -258,3 +258,20 @@ def test_spec_toy_base_from_a_file_next_to_the_spec(tmp_path):
     plan = load_plan(spec)
     assert [t.payload["config"]["seed"] for t in plan.tasks] == [0, 1]
     assert plan.tasks[0].payload["config"]["n_features"] == 3
+
+
+def test_construction_target_builds_every_point(tmp_path):
+    """`construction:` sweeps build (and so verify) each point and report its verification."""
+    from superpose.sweep.runners import run_point
+    from superpose.sweep.spec import load_plan
+
+    spec = tmp_path / "c.yaml"
+    spec.write_text(
+        "name: c\n"
+        "construction: {construction: cis2, width: 240, redundancy: 4, circuits: 60, layers: 2}\n"
+        "axes: {circuits: [40, 60]}\n"
+    )
+    plan = load_plan(spec)
+    assert (plan.kind, plan.target, len(plan.tasks)) == ("construction", "cis2", 2)
+    metrics = run_point(plan.tasks[1].payload)
+    assert metrics["n_circuits"] == 60 and metrics["last_layer_relative_mse"] < 0.5

@@ -1,8 +1,10 @@
 """The grid function behind `superpose sweep` (`run_point`: one point of any registered target) and
-the toy target.
+the toy and construction targets.
 
 A toy run trains, saves the models (`save_trained`) into the artifact folder and reports losses and
-measurements. The experiment target is registered by `superpose.experiments` (`experiments/sweep_target.py`).
+measurements. A construction run builds (and so verifies) the config's construction, saves it
+(`save_construction`) into the artifact folder and reports its verification numbers. The
+experiment target is registered by `superpose.experiments` (`experiments/sweep_target.py`).
 """
 
 from __future__ import annotations
@@ -67,3 +69,29 @@ def _run_toy(config: dict[str, Any]) -> dict[str, Any]:
 register_target(
     SweepTarget("toy", config_base(ToyConfig, "toy"), lambda _name, _quick, cfg: _run_toy(cfg))
 )
+
+
+def _construction_base(value: Any, mode: str, source: str, root: Path):
+    from ..base.config import read_yaml
+    from ..circuits.construction import construction_config
+
+    if isinstance(value, str):
+        path = Path(value)
+        path = path if path.is_absolute() else root / path
+        cfg = construction_config(read_yaml(path), str(path))
+    else:
+        cfg = construction_config(value, f"{source}: construction")
+    return cfg.construction, type(cfg), cfg.to_dict()
+
+
+def _run_construction(name: str, quick: bool, config: dict[str, Any]) -> dict[str, Any]:
+    from ..circuits.construction import build, config_class, save_construction
+
+    net = build(config_class(name).model_validate(config))
+    folder = artifact_dir()
+    if folder is not None:
+        save_construction(net, folder / "construction")
+    return {"n_circuits": net.n_circuits, "n_layers": net.n_layers, **net.verify()}
+
+
+register_target(SweepTarget("construction", _construction_base, _run_construction))
