@@ -171,11 +171,12 @@ def gate_case_inputs(
     return torch.cat(rows_a), torch.cat(rows_g), torch.cat(rows_c)
 
 
-def sampled_gate_errors(
-    layer: BooleanLayer, s: int, reps: int, gen: torch.Generator, n_gates: int | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Chosen-gate errors on inputs balanced over c = inputs of the gate on (see gate_case_inputs),
-    for all gates or a random n_gates of them. Returns (errors [rows], c [rows])."""
+def _gate_rows(
+    layer: BooleanLayer, s: int, reps: int, gen: torch.Generator, n_gates: int | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Sampled rows of gate_case_inputs for all gates or a random n_gates of them: the gate ids
+    sampled, each row's gate (index into them) and c, and its readout − truth (on the layer's
+    device)."""
     gates = layer.gates.cpu()
     ids = torch.arange(len(gates))
     if n_gates is not None and n_gates < len(gates):
@@ -184,8 +185,16 @@ def sampled_gate_errors(
     h = layer.hidden_active(active)
     neurons = layer.gate_neurons[ids.to(layer.conn.device)][g.to(layer.conn.device)]  # [rows, k]
     got = h.gather(1, neurons).mean(1)
-    truth = (c == gates.shape[1]).float().to(got.device)
-    return got - truth, c.to(got.device)
+    return ids, g, c, got - (c == gates.shape[1]).float().to(got.device)
+
+
+def sampled_gate_errors(
+    layer: BooleanLayer, s: int, reps: int, gen: torch.Generator, n_gates: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Chosen-gate errors on inputs balanced over c = inputs of the gate on (see gate_case_inputs),
+    for all gates or a random n_gates of them. Returns (errors [rows], c [rows])."""
+    _, _, c, err = _gate_rows(layer, s, reps, gen, n_gates)
+    return err, c.to(err.device)
 
 
 def gate_worst_case(
@@ -198,14 +207,9 @@ def gate_worst_case(
 ) -> dict[int, dict[str, float]]:
     """Per c (gate inputs on): worst |error| on sampled inputs, then greedy adversarial search on
     the gates with the worst sampled errors (plus random ones). {c: {sampled_worst, worst}}."""
-    gates = layer.gates.cpu()
-    ids = torch.arange(len(gates))
-    if n_gates is not None and n_gates < len(gates):
-        ids = torch.randperm(len(gates), generator=gen)[:n_gates]
-    active, g, c = gate_case_inputs(gates[ids], layer.m, s, reps, gen)
-    h = layer.hidden_active(active)
-    neurons = layer.gate_neurons[ids.to(layer.conn.device)][g.to(layer.conn.device)]
-    err = (h.gather(1, neurons).mean(1) - (c == gates.shape[1]).float().to(h.device)).abs().cpu()
+    gates = layer.gates
+    ids, g, c, err = _gate_rows(layer, s, reps, gen, n_gates)
+    err = err.abs().cpu()
     out: dict[int, dict[str, float]] = {}
     for cc in range(min(gates.shape[1], s) + 1):
         sel = (c == cc).nonzero().squeeze(1)
