@@ -144,6 +144,17 @@ def explorer(tmp_path_factory) -> Path:
     return render_sweep(store, root / "report")
 
 
+def test_figures_need_their_data_and_name_what_is_missing():
+    from superpose.plots.interactive import figures_for
+
+    rec = {"name": "phase-2x1", "status": "ok", "data": {"importance": [1.0], "density": [0.1]}}
+    assert figures_for(rec) == ([], None)  # an older run without the data: static PNGs only
+    rec["data"].update(empirical=[[1]], theoretical=[[9]], best_loss=[[0.1]])
+    figs, problem = figures_for(rec)  # phase 9 does not exist: said, not drawn wrong
+    assert figs == [] and "IndexError" in problem
+    assert figures_for({**rec, "status": "error"}) == ([], None)
+
+
 def test_report_references_no_remote_url(report, explorer):
     for index in (report, explorer):
         text = index.read_text()

@@ -107,8 +107,10 @@ def render(out_dir: str | Path, title: str = "superpose — reproduction report"
         parts.append("</table>")
         for note in r.get("notes", []):
             parts.append(f"<p>{html.escape(note)}</p>")
-        figs = interactive.figures_for(r)
+        figs, problem = interactive.figures_for(r)
         interactive_count += len(figs)
+        if problem:
+            parts.append(f"<p class='meta'>{html.escape(problem)}</p>")
         parts.extend(interactive.figure_html(f) for f in figs)
         for fig in r.get("figures", []):
             path = out_dir / r["name"] / fig

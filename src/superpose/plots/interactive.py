@@ -418,16 +418,20 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], list[Figure]]] = {
 }
 
 
-def figures_for(record: dict[str, Any]) -> list[Figure]:
-    """The interactive figures of one experiment record (none when it saved no data for them).
-    A builder that fails on unexpected data costs its figure, never the report."""
+def figures_for(record: dict[str, Any]) -> tuple[list[Figure], str | None]:
+    """The interactive figures of one experiment record (none when it saved no data for them),
+    and why there are none when its data could not be read: a figure that cannot be built is
+    named in the report, and never costs the rest of it."""
     build = BUILDERS.get(record.get("name", ""))
     if build is None or record.get("status") != "ok":
-        return []
+        return [], None
     try:
-        return build(record)
-    except (KeyError, IndexError, TypeError, ValueError):
-        return []
+        return build(record), None
+    except (KeyError, IndexError, TypeError, ValueError) as err:
+        return (
+            [],
+            f"interactive figures not drawn: the saved data lacks {type(err).__name__}: {err}",
+        )
 
 
 # --- the run-store explorer ------------------------------------------------------------------
