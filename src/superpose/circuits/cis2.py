@@ -125,7 +125,7 @@ class CiS2Network:
         return "CiS2Network(" + ", ".join(f"{k}={v}" for k, _, v in self._rows()) + ")"
 
     def _repr_html_(self) -> str:
-        from ..display import html_table
+        from ..base.display import html_table
 
         rows = [(label, v) for _, label, v in self._rows()]
         return html_table(("", ""), rows, "CiS2 network (verified when built)")

@@ -33,7 +33,7 @@ class Claim:
         return {**asdict(self), "measured": to_jsonable(self.measured), "passed": bool(self.passed)}
 
     def __repr__(self) -> str:
-        from ..display import fmt
+        from ..base.display import fmt
 
         verdict = "holds" if self.passed else "does NOT hold"
         return (
@@ -41,7 +41,7 @@ class Claim:
         )
 
     def _repr_html_(self) -> str:
-        from ..display import claims_html
+        from ..base.display import claims_html
 
         return claims_html([self])
 
@@ -76,7 +76,7 @@ class ExperimentResult:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        from ..display import claims_html
+        from ..base.display import claims_html
 
         figures = "".join(f"<br><code>{f}</code>" for f in self.figures)
         return claims_html(self.claims) + (f"<p>figures:{figures}</p>" if figures else "")

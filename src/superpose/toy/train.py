@@ -61,7 +61,7 @@ class TrainResult:
         return f"{self._title()}\n{rows}"
 
     def _repr_html_(self) -> str:
-        from ..display import html_table
+        from ..base.display import html_table
 
         return html_table(
             ("instance", "mean sparsity", "final loss", "features represented (‖W_i‖ > 0.5)"),

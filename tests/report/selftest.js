@@ -1,4 +1,4 @@
-// Browser self-test of a superpose report, added to a copy of the page by tests/test_report_browser.py.
+// Browser self-test of a superpose report, added to a copy of the page by tests/report/test_browser.py.
 // For every interactive figure it counts the drawn marks, moves the mouse over them (real
 // mousemove events where a reader's pointer would be), changes every slider and selector, and on
 // the explorer clicks a cell; the results go into <pre id="sp-selftest"> for `chromium --dump-dom`.

@@ -2,7 +2,7 @@
 a run-store explorer made from small real runs, and the rendered DOM says what was drawn.
 
 Driver: Chromium's own `--headless --dump-dom` (no webdriver, no browser download). A self-test
-script (tests/report_selftest.js) is added to a copy of the page; it waits for the figures, counts
+script (tests/report/selftest.js) is added to a copy of the page; it waits for the figures, counts
 their marks, fires real mouse events and moves every slider and selector, and writes what it saw
 into the page, which `--dump-dom` returns. Network is pointed at a closed port, so a figure that
 needed the internet would not draw.
@@ -32,8 +32,8 @@ needs_chromium = pytest.mark.skipif(
     CHROMIUM is None,
     reason="chromium not installed (Debian: apt-get install -y chromium; .ci/run installs it)",
 )
-SELFTEST = Path(__file__).with_name("report_selftest.js")
-ARTIFACTS = Path(os.environ.get("SUPERPOSE_ARTIFACTS", Path(__file__).parents[1] / "artifacts"))
+SELFTEST = Path(__file__).with_name("selftest.js")
+ARTIFACTS = Path(os.environ.get("SUPERPOSE_ARTIFACTS", Path(__file__).parents[2] / "artifacts"))
 REMOTE = re.compile(r"""(?:src|href|url)\s*[=(]\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
 #: tiny forms of the experiments that have interactive figures: real runs, seconds each
