@@ -38,21 +38,21 @@ REMOTE = re.compile(r"""(?:src|href|url)\s*[=(]\s*["']?\s*(?:https?:)?//""", re.
 
 #: tiny forms of the experiments that have interactive figures: real runs, seconds each
 TINY = {
-    "tms-basic": {"steps": 200, "sparsities": [0.0, 0.9, 0.99]},
+    "tms-basic": {"model.train.steps": 200, "model.features.sparsity": [0.0, 0.9, 0.99]},
     "phase-2x1": {
         "n_importance": 4,
         "n_density": 4,
         "seeds": 2,
         "steps": 30,
         "mc_samples": 1000,
-        "check_steps": 0,
+        "check_train": None,
     },
     "nonuniform-pentagon": {"n_density": 3, "seeds": 2, "steps": 60, "continue_steps": 10},
     "cis2-errors": {
-        "width": 200,
+        "net.width": 200,
+        "net.circuits": 20,
+        "net.layers": 3,
         "check_width": 400,
-        "circuits": 20,
-        "layers": 3,
         "batch": 16,
         "active": [1, 2],
     },
@@ -194,7 +194,7 @@ def test_report_figures_draw_and_respond_in_chromium(report):
     tms = figs["tms-basic-relu_output"]
     assert re.search(r"WᵀW\[\d+, \d+\] = -?\d", tms["hover"]["heatmap"])
     assert all(w in tms["hover"]["bar"] for w in ("norm", "D_i", "interference"))
-    assert tms["controls"][0]["options"] == len(TINY["tms-basic"]["sparsities"])
+    assert tms["controls"][0]["options"] == len(TINY["tms-basic"]["model.features.sparsity"])
     assert "theory" in figs["phase-2x1-phase"]["hover"]["heatmap"]
     assert "W=[1,-1]" in figs["phase-2x1-phase"]["hover"]["heatmap"]  # a candidate's loss
     assert "angle" in figs["nonuniform-pentagon-geometry"]["hover"]["scatter"]
