@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from .base.version import __version__
+from .plots import interactive
 
-STYLE = """
+STYLE = (
+    """
 body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.9em;width:100%}
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
@@ -19,6 +22,8 @@ img{max-width:100%;border:1px solid #eee;margin:.5em 0} code{background:#f6f6f6;
 .err{background:#fdecea;padding:.5em;white-space:pre-wrap;font-family:monospace;font-size:.8em}
 .meta{color:#666;font-size:.85em}
 """
+    + interactive.STYLE
+)
 
 
 def _fmt(value: Any) -> str:
@@ -76,6 +81,7 @@ def render(out_dir: str | Path, title: str = "superpose — reproduction report"
             f"<td class='{cls}'>{ok}/{len(cs)}</td><td>{r.get('seconds', 0):.1f}</td></tr>"
         )
     parts.append("</table>")
+    interactive_count = 0
     for r in records:
         parts.append(
             f"<h2 id='{html.escape(r['name'])}'>{html.escape(r['name'])}: "
@@ -101,10 +107,17 @@ def render(out_dir: str | Path, title: str = "superpose — reproduction report"
         parts.append("</table>")
         for note in r.get("notes", []):
             parts.append(f"<p>{html.escape(note)}</p>")
+        figs, problem = interactive.figures_for(r)
+        interactive_count += len(figs)
+        if problem:
+            parts.append(f"<p class='meta'>{html.escape(problem)}</p>")
+        parts.extend(interactive.figure_html(f) for f in figs)
         for fig in r.get("figures", []):
             path = out_dir / r["name"] / fig
             if path.is_file():
                 parts.append(_image(path))
+    if interactive_count:  # scripts last: the runtime draws the figures already in the page
+        parts.append(interactive.write_assets(out_dir))
     parts.append("</body></html>")
     index = out_dir / "index.html"
     index.write_text("\n".join(parts))
@@ -217,25 +230,40 @@ def render_sweep(
             f"<p class='meta'>Figures for the first {len(shown)} of {len(metrics)} "
             "metrics; all are in the table and in `superpose runs export`.</p>"
         )
+
+    def href(artifact: str) -> str | None:
+        path = Path(artifact)
+        if not path.exists():
+            return None
+        return Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix() + "/"
+
+    if metrics:
+        parts.append(interactive.explorer_html(interactive.explorer_payload(runs, axes, href)))
     parts.extend(_image(f) for f in figures)
     parts.append(
-        "<h2>Runs</h2><table><tr><th>#</th><th>status</th>"
+        "<h2>Runs</h2><table><tr><th>#</th><th>key</th><th>status</th>"
         + "".join(f"<th>{html.escape(a)}</th>" for a in axes)
         + "".join(f"<th>{html.escape(m)}</th>" for m in shown)
-        + "<th>seconds</th><th>error</th></tr>"
+        + "<th>seconds</th><th>artifacts</th><th>error</th></tr>"
     )
     for r in runs:
         sc = r.scalars()
         err = (r.error or "").splitlines()[0] if r.error else ""
         cls = {"ok": "pass", "error": "fail"}.get(r.status, "meta")
+        link = href(r.artifact) if r.artifact else None
         parts.append(
-            f"<tr><td>{r.idx}</td><td class='{cls}'>{r.status}</td>"
+            f"<tr id='run-{html.escape(r.key)}'><td>{r.idx}</td><td><code>{html.escape(r.key[:12])}"
+            f"</code></td><td class='{cls}'>{r.status}</td>"
             + "".join(f"<td>{html.escape(_fmt(r.point.get(a, '')))}</td>" for a in axes)
             + "".join(f"<td>{_fmt(sc[m]) if m in sc else ''}</td>" for m in shown)
             + f"<td>{'' if r.seconds is None else f'{r.seconds:.1f}'}</td>"
-            f"<td>{html.escape(err)}</td></tr>"
+            + (f"<td><a href='{html.escape(link)}'>folder</a></td>" if link else "<td></td>")
+            + f"<td>{html.escape(err)}</td></tr>"
         )
-    parts.append("</table></body></html>")
+    parts.append("</table>")
+    if metrics:
+        parts.append(interactive.write_assets(out_dir))
+    parts.append("</body></html>")
     index = out_dir / "index.html"
     index.write_text("\n".join(parts))
     return index

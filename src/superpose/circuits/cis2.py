@@ -104,6 +104,32 @@ class CiS2Network:
     def L(self) -> int:
         return self.circuits.n_layers
 
+    def _rows(self) -> list[tuple[str, str, object]]:
+        return [
+            ("T", "circuits T", self.T),
+            ("L", "layers L", self.L),
+            ("D", "large width D", self.width),
+            ("d", "circuit width d", self.d),
+            ("N", "neurons per block N = D/d", self.block),
+            ("S", "redundancy S (large neurons per circuit neuron)", self.S),
+            (
+                "allocation",
+                "allocation (capacity)",
+                f"{self.allocation.scheme} ({self.allocation.capacity})",
+            ),
+            ("unembedding", "unembedding", self.unembedding),
+            ("device", "device", str(self.bias.device)),
+        ]
+
+    def __repr__(self) -> str:
+        return "CiS2Network(" + ", ".join(f"{k}={v}" for k, _, v in self._rows()) + ")"
+
+    def _repr_html_(self) -> str:
+        from ..base.display import html_table
+
+        rows = [(label, v) for _, label, v in self._rows()]
+        return html_table(("", ""), rows, "CiS2 network (verified when built)")
+
     def to(self, device: torch.device | str) -> CiS2Network:
         return CiS2Network(
             self.circuits.to(device),

@@ -16,7 +16,9 @@ def report(
         "sweep-report"
     ),
 ) -> None:
-    """Render a sweep's results: heat-maps for 2-axis sweeps, lines for 1-axis, a table of runs."""
+    """Render a sweep's results: an interactive explorer (pick two axes and a metric; hover a cell
+    for its runs, click for links to their artifacts), static heat-maps or lines, a table of runs.
+    Works offline: open OUT/index.html in a browser."""
     from ..report import render_sweep
 
     index = render_sweep(store, out)

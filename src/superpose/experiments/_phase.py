@@ -186,6 +186,10 @@ def run(cfg: PhaseConfig, ctx: RunContext) -> ExperimentResult:
         "empirical": empirical,
         "theoretical": theoretical,
         "best_loss": [row["loss"] for row in rows],
+        # for the report's hover: each candidate's closed-form loss per cell [R, D, candidates]
+        "candidates": [c.name for c in theory.CANDIDATES[cfg.case]],
+        "candidate_losses": theory.candidate_losses(cfg.case, imp[:, None], dens[None, :]),
+        "phase_names": list(theory.PHASES),
     }
     if cfg.check_train is not None:
         check = sampled_check(cfg, str(ctx.device))

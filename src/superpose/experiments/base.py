@@ -32,6 +32,19 @@ class Claim:
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "measured": to_jsonable(self.measured), "passed": bool(self.passed)}
 
+    def __repr__(self) -> str:
+        from ..base.display import fmt
+
+        verdict = "holds" if self.passed else "does NOT hold"
+        return (
+            f"Claim({self.id}: {verdict}; measured {fmt(self.measured)}, expected {self.expected})"
+        )
+
+    def _repr_html_(self) -> str:
+        from ..base.display import claims_html
+
+        return claims_html([self])
+
 
 @dataclass
 class RunContext:
@@ -54,6 +67,19 @@ class ExperimentResult:
     figures: list[Path] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        held = sum(bool(c.passed) for c in self.claims)
+        lines = [f"ExperimentResult: {held} of {len(self.claims)} claims hold"]
+        lines += [f"  {c!r}" for c in self.claims]
+        lines += [f"  figure {f}" for f in self.figures]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from ..base.display import claims_html
+
+        figures = "".join(f"<br><code>{f}</code>" for f in self.figures)
+        return claims_html(self.claims) + (f"<p>figures:{figures}</p>" if figures else "")
 
 
 @dataclass(frozen=True)

@@ -216,6 +216,7 @@ def run(cfg: NonuniformConfig, ctx: RunContext) -> ExperimentResult:
             "pentagon_continued_stays": [pentagon_error(w) <= 10 for w in conts["pentagon"].W],
             "digons_continued_stay": [is_digon(w) for w in conts["digons"].W.cpu()],
             "best_is_digon": [is_digon(w) for w in W_best],
+            "W_best": W_best,  # [densities, 2, 5]: the report's geometry slider
         },
     )
 

@@ -136,6 +136,7 @@ def run(cfg: TmsBasicConfig, ctx: RunContext) -> ExperimentResult:
             weights[kind] = W
             data[f"loss_{kind}{tag}"] = res.final_loss.cpu()
             data[f"represented_{kind}{tag}"] = metrics.represented(W).sum(1)
+            data[f"W_{kind}{tag}"] = W  # [sparsities, hidden, features]: the report's WᵀW hover
             figures.append(
                 wtw_and_norms(
                     W,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -33,6 +34,40 @@ class TrainResult:
     snapshots: list[dict[str, torch.Tensor]] = field(default_factory=list)  # chosen restarts only
     seconds: float = 0.0  # training loop, evaluation and selection
     loop_seconds: float = 0.0  # the training loop alone (what benchmarks compare)
+
+    def _rows(self) -> list[tuple[Any, ...]]:
+        from .metrics import represented
+
+        W = self.model.W.detach().cpu()
+        sparsity = 1 - self.distribution.density.detach().cpu()  # [instances, features]
+        rep = represented(W).sum(-1)
+        return [
+            (k, float(sparsity[k].mean()), float(self.final_loss[k]), int(rep[k]))
+            for k in range(W.shape[0])
+        ]
+
+    def _title(self) -> str:
+        c = self.config
+        return (
+            f"TrainResult: {c.instances} {c.model} model(s), n={c.n_features} features in "
+            f"m={c.n_hidden} dimensions, {c.train.steps} steps, {self.seconds:.1f} s"
+        )
+
+    def __repr__(self) -> str:
+        rows = "\n".join(
+            f"  instance {k}: sparsity {s:.4g}, loss {loss:.4g}, {n} features represented"
+            for k, s, loss, n in self._rows()
+        )
+        return f"{self._title()}\n{rows}"
+
+    def _repr_html_(self) -> str:
+        from ..base.display import html_table
+
+        return html_table(
+            ("instance", "mean sparsity", "final loss", "features represented (‖W_i‖ > 0.5)"),
+            self._rows(),
+            self._title(),
+        )
 
 
 def importance_tensor(config: ToyConfig, device: torch.device | str = "cpu") -> torch.Tensor:
