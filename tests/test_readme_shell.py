@@ -6,6 +6,8 @@ ones before it made. `superpose` there is this source tree (`python -m superpose
 `src` first on PYTHONPATH). Two things differ from a user's shell, both listed here and checked
 to be in use: `make demo` / `make test` are CI itself (checked as Makefile targets, and `.ci/run`
 must call `make test`), and presets that train for minutes are shrunk in the copy (SHRINK).
+The command table's `superpose …` forms are checked against the CLI itself: commands, options, and
+`NAME…` exactly where an option takes several values.
 """
 
 from __future__ import annotations
@@ -199,3 +201,66 @@ def test_a_broken_readme_command_fails_the_run(tmp_path):
     message = failure(done)
     assert message is not None and "--stor runs/phase.db" in message and "--stor" in done[1].output
     assert not (copy / "runs").exists()
+
+
+def table_commands(markdown: str) -> list[str]:
+    """The `superpose …` forms in the first cell of the README's table rows."""
+    return [
+        c.replace("\\|", "|") for c in re.findall(r"^\| `(superpose [^`]+)` \|", markdown, re.M)
+    ]
+
+
+def table_problems(markdown: str) -> list[str]:
+    """What in the README's command table the CLI does not have: commands, options, and `NAME…`
+    written where an option takes one value or left out where it repeats."""
+    import typer.main
+
+    from superpose.cli import app
+
+    root = typer.main.get_command(app)
+    problems: list[str] = []
+    for row in table_commands(markdown):
+        words = row.split()[1:]
+        groups = [root]
+        while words and re.fullmatch(r"[a-z][a-z-]*(\|[a-z][a-z-]*)*", words[0]):
+            names = words.pop(0).split("|")
+            known = [g.commands for g in groups if hasattr(g, "commands")]
+            unknown = [n for n in names if not known or any(n not in c for c in known)]
+            if unknown:
+                problems.append(f"`{row}`: no command {unknown[0]!r}")
+                break
+            groups = [c[n] for c in known for n in names]
+        else:
+            for cmd in groups:
+                opts = {o: p for p in cmd.params for o in [*p.opts, *p.secondary_opts]}
+                for flag, metavar in re.findall(
+                    r"(--[a-z][\w-]*)(?:[ =]([A-Z]+…?))?", " ".join(words)
+                ):
+                    if flag not in opts:
+                        problems.append(f"`{row}`: {cmd.name} has no option {flag}")
+                    elif metavar and metavar.endswith("…") != bool(opts[flag].multiple):
+                        form = "NAME…" if opts[flag].multiple else "NAME"
+                        problems.append(f"`{row}`: {flag} reads as {flag} {form}")
+    return problems
+
+
+def test_readme_command_table_agrees_with_the_cli():
+    rows = table_commands((ROOT / "README.md").read_text())
+    assert len(rows) >= 5, rows
+    assert table_problems((ROOT / "README.md").read_text()) == []
+
+
+def test_table_check_catches_drift():
+    drifted = """
+| command | what it does |
+|---|---|
+| `superpose reproduce [--only NAME] [--out DIR]` | run experiments |
+| `superpose runs ls\\|shw STORE` | look |
+| `superpose sweep SPEC.yaml --store runs.db [--worker N]` | sweep |
+| `superpose bench [--only NAME…] [--full]` | fine |
+"""
+    assert table_problems(drifted) == [
+        "`superpose reproduce [--only NAME] [--out DIR]`: --only reads as --only NAME…",
+        "`superpose runs ls|shw STORE`: no command 'shw'",
+        "`superpose sweep SPEC.yaml --store runs.db [--worker N]`: sweep has no option --worker",
+    ]
