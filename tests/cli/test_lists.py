@@ -75,3 +75,13 @@ def test_sweep_store_and_outputs_make_their_folders(tmp_path):
     assert len(list(csv.DictReader(out.open()))) == 2
     res = runner.invoke(app, ["report", "--store", str(store), "--out", str(tmp_path / "c" / "d")])
     assert res.exit_code == 0 and (tmp_path / "c" / "d" / "index.html").is_file()
+
+
+def test_bench_out_makes_its_folders(tmp_path, monkeypatch):
+    import superpose.bench
+
+    monkeypatch.setattr(superpose.bench, "run_benchmarks", lambda names, quick: [])
+    out = tmp_path / "a" / "b" / "rows.json"
+    res = CliRunner().invoke(app, ["bench", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_text() == "[]"
