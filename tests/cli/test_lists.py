@@ -85,3 +85,23 @@ def test_bench_out_makes_its_folders(tmp_path, monkeypatch):
     res = CliRunner().invoke(app, ["bench", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert out.read_text() == "[]"
+
+
+def test_every_repeatable_option_reads_the_list_form():
+    """A command with a repeatable option must be a ListCommand, or `--opt a b` is a usage error."""
+    import typer.main
+
+    from superpose.cli._lists import ListCommand
+
+    def walk(cmd):
+        yield cmd
+        for sub in getattr(cmd, "commands", {}).values():
+            yield from walk(sub)
+
+    repeating = [
+        c
+        for c in walk(typer.main.get_command(app))
+        if any(getattr(p, "multiple", False) for p in c.params)
+    ]
+    assert {"reproduce", "bench", "ls"} <= {c.name for c in repeating}
+    assert all(isinstance(c, ListCommand) for c in repeating), [c.name for c in repeating]
