@@ -33,6 +33,26 @@ def test_spread_turns_one_flag_with_values_into_repeats(args, expected):
     assert spread(args, FLAGS) == expected
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["S", "--metric", "a", "b"], ["S", "--metric", "a", "--metric", "b"]),
+        (["--metric", "a", "S"], ["--metric", "a", "S"]),  # S is the store, not a metric
+        (["--metric", "a", "b", "S"], ["--metric", "a", "--metric", "b", "S"]),
+        (
+            ["--metric", "a", "b", "S", "--status", "ok"],
+            ["--metric", "a", "--metric", "b", "S", "--status", "ok"],
+        ),
+        (
+            ["--status", "ok", "S", "--metric", "a", "b"],
+            ["--status", "ok", "S", "--metric", "a", "--metric", "b"],
+        ),
+    ],
+)
+def test_spread_leaves_the_positional_argument_a_command_needs(args, expected):
+    assert spread(args, {"--metric"}, valued={"--status"}, positional=1) == expected
+
+
 def test_reproduce_reads_several_names_after_one_only(tmp_path):
     # every name is looked up before anything runs: the second name reached proves it was read
     res = CliRunner().invoke(
@@ -67,6 +87,8 @@ def test_sweep_store_and_outputs_make_their_folders(tmp_path):
     res = runner.invoke(app, ls, env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "n_represented" in res.output and "interference" not in res.output  # only those two
+    res = runner.invoke(app, ["runs", "ls", "--metric", "loss", "n_represented", str(store)])
+    assert res.exit_code == 0 and "n_represented" in res.output, res.output  # store typed last
     res = runner.invoke(app, [*ls, "los"])
     assert "--metric 'los' is not a metric here; known: " in str(res.exception)
     out = tmp_path / "a" / "b" / "r.csv"
