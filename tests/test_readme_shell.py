@@ -3,9 +3,10 @@
 The commands come from the README's ```sh (or bash/shell) blocks, one per line (a trailing `\\`
 continues it), and run in order in one temporary copy of the tracked files, so each sees what the
 ones before it made. `superpose` there is this source tree (`python -m superpose` with the copy's
-`src` first on PYTHONPATH). Two things differ from a user's shell, both listed here and checked
-to be in use: `make demo` / `make test` are CI itself (checked as Makefile targets, and `.ci/run`
-must call `make test`), and presets that train for minutes are shrunk in the copy (SHRINK).
+`src` first on PYTHONPATH), standing in for the activated `.venv` the README tells users about.
+Two things differ from a user's shell, both listed here and checked to be in use: `make demo` /
+`make test` are CI itself (checked as Makefile targets, and `.ci/run` must call `make test`), and
+presets that train for minutes are shrunk in the copy (SHRINK).
 The command table's `superpose …` forms are checked against the CLI itself: commands, options, and
 `NAME…` exactly where an option takes several values.
 """
