@@ -89,8 +89,12 @@ class RunStore:
             raise SuperposeError(f"{self.path}: is a folder, a run store must be a file path")
         if create and not self.path.exists():
             parent = self.path.parent
-            if not parent.is_dir():
-                raise SuperposeError(f"{self.path}: folder {parent} does not exist")
+            try:  # like any output path: its folders are made as needed
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise SuperposeError(
+                    f"{self.path}: cannot make folder {parent} ({err.strerror or err})"
+                ) from None
             if not os.access(parent, os.W_OK):
                 raise SuperposeError(f"{self.path}: folder {parent} is not writable")
         if writer:

@@ -72,9 +72,19 @@ def test_second_writer_is_locked_out_until_the_first_closes(tmp_path):
     RunStore(tmp_path / "runs.db", writer=True).close()
 
 
+def test_new_store_makes_its_folders(tmp_path):
+    RunStore(tmp_path / "no" / "such" / "runs.db", writer=True, create=True).close()
+    assert (tmp_path / "no" / "such" / "runs.db").is_file()
+    with pytest.raises(SuperposeError, match="no run store here"):  # readers never create
+        RunStore(tmp_path / "other" / "runs.db")
+    assert not (tmp_path / "other").exists()
+
+
 def test_bad_store_paths_give_one_line_errors(tmp_path):
-    with pytest.raises(SuperposeError, match="does not exist"):
-        RunStore(tmp_path / "no" / "runs.db", writer=True, create=True)
+    (tmp_path / "file").write_text("in the way")
+    with pytest.raises(SuperposeError, match="cannot make folder"):
+        RunStore(tmp_path / "file" / "runs.db", writer=True, create=True)
+    assert (tmp_path / "file").read_text() == "in the way"
     with pytest.raises(SuperposeError, match="is a folder"):
         RunStore(tmp_path, writer=True, create=True)
     with pytest.raises(SuperposeError, match="no run store here"):

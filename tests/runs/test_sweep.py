@@ -190,8 +190,9 @@ def test_cli_bad_specs_give_one_line_errors(tmp_path, text, msg):
 
 def test_cli_unwritable_store_and_bad_executor(tmp_path):
     spec = _write(tmp_path / "s.yaml", {"name": "t", "toy": TOY})
+    (tmp_path / "no").write_text("a file where the store's folder should be")
     res = CliRunner().invoke(app, ["sweep", str(spec), "--store", str(tmp_path / "no/r.db")])
-    assert "does not exist" in str(res.exception)
+    assert "cannot make folder" in str(res.exception)
     res = CliRunner().invoke(
         app, ["sweep", str(spec), "--store", str(tmp_path / "r.db"), "--executor", "slurm"]
     )

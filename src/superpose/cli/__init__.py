@@ -13,6 +13,7 @@ import typer
 from ..base.errors import SuperposeError
 from . import bench, build, experiments, report, runs, sweep, train
 from ._common import console
+from ._lists import ListCommand
 
 app = typer.Typer(
     name="superpose",
@@ -24,8 +25,8 @@ app = typer.Typer(
 )
 app.command()(train.train)
 app.command()(experiments.experiments)
-app.command()(experiments.reproduce)
-app.command()(bench.bench)
+app.command(cls=ListCommand)(experiments.reproduce)  # --only a b
+app.command(cls=ListCommand)(bench.bench)
 app.command()(build.build)
 app.command("sweep")(sweep.sweep)
 app.command("report")(report.report)

@@ -13,7 +13,10 @@ from ._common import console, print_table
 
 def bench(
     only: Annotated[
-        list[str] | None, typer.Option(help="Run only this benchmark (repeatable).")
+        list[str] | None,
+        typer.Option(
+            metavar="NAME…", help="Run only these benchmarks: --only a b, or --only a --only b."
+        ),
     ] = None,
     quick: Annotated[
         bool,
@@ -43,4 +46,5 @@ def bench(
         table.add_row(r.bench, r.task, f"{r.ours_s:.3g}", ref, ratio, r.note)
     print_table(table)
     if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps([r.to_dict() for r in rows], indent=2))

@@ -27,7 +27,12 @@ def reproduce(
         bool, typer.Option("--quick/--full", help="Quick forms (minutes) or the paper's scale.")
     ] = True,
     only: Annotated[
-        list[str] | None, typer.Option(help="Run only this experiment (repeatable).")
+        list[str] | None,
+        typer.Option(
+            metavar="NAME…",
+            help="Run only these experiments: --only a b, or --only a --only b "
+            "(names: `superpose experiments`).",
+        ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Report folder (index.html + one folder each).")] = Path(
         "report"

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from ..base.errors import SuperposeError
 from ._common import console
+from ._lists import ListCommand
 
 runs_app = typer.Typer(
     help="Look into a run store: list, show and export runs.", no_args_is_help=True
@@ -34,12 +35,17 @@ def _fmt(v: object) -> str:
     return str(v)
 
 
-@runs_app.command("ls")
+@runs_app.command("ls", cls=ListCommand)
 def runs_ls(
     store: StoreArg,
     status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
     metric: Annotated[
-        list[str] | None, typer.Option(help="Metric column to show (repeatable; default: first 4).")
+        list[str] | None,
+        typer.Option(
+            metavar="NAME…",
+            help="Metric columns to show: --metric a b, or --metric a --metric b "
+            "(default: the first 4).",
+        ),
     ] = None,
 ) -> None:
     """One line per run: index, key, status, axis values, metrics, seconds."""
@@ -52,12 +58,15 @@ def runs_ls(
         meta = db.meta()
         counts = db.counts()
     axes = meta.get("axes") or sorted({k for r in runs for k in r.point})
-    names = list(metric or [])
-    if not names:
-        seen: dict[str, None] = {}
-        for r in runs:
-            seen.update(dict.fromkeys(r.scalars()))
-        names = list(seen)[:4]
+    seen: dict[str, None] = {}
+    for r in runs:
+        seen.update(dict.fromkeys(r.scalars()))
+    names = list(metric) if metric else list(seen)[:4]
+    unknown = [m for m in names if m not in seen]
+    if unknown and seen:
+        raise SuperposeError(
+            f"--metric {unknown[0]!r} is not a metric here; known: {', '.join(seen)}"
+        )
     table = Table("#", "key", "status", *axes, *names, "s", title=meta.get("description"))
     for r in runs:
         sc = r.scalars()
@@ -101,9 +110,8 @@ def runs_export(
     with _open(store) as db:
         runs = db.runs()
         meta = db.meta()
-    if not out.parent.is_dir():
-        raise SuperposeError(f"{out}: folder {out.parent} does not exist")
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", newline="") as fh:
             if fmt == "jsonl":
                 for r in runs:

@@ -12,7 +12,9 @@ from ._common import console
 
 def sweep(
     spec: Annotated[Path, typer.Argument(help="Sweep spec YAML (see configs/sweep-*.yaml).")],
-    store: Annotated[Path, typer.Option(help="Run store file (SQLite); created if absent.")],
+    store: Annotated[
+        Path, typer.Option(help="Run store file (SQLite); made, with its folders, if absent.")
+    ],
     executor: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
     workers: Annotated[int, typer.Option(help="Runs in parallel (processes or Ray tasks).")] = 1,
     retry_failed: Annotated[
