@@ -12,7 +12,6 @@ the source, the compiler and the machine, and loaded through ctypes (no build st
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import hashlib
 import os
@@ -177,23 +176,6 @@ class NativeStep:
         if w_out is not None:
             model.W_out.grad = grads[1]
         return loss
-
-
-@contextlib.contextmanager
-def torch_on_one_thread(step: NativeStep | None):
-    """While training with the native step, PyTorch's own ops (AdamW, the loss history) run on
-    one thread: after a parallel PyTorch op its idle OpenMP workers keep spinning for a while
-    and take the cores from the kernel's threads (measured: kernel 6.5 ms → 9.5 ms per step at
-    200→20×20). Restores the thread count afterwards."""
-    if step is None:
-        yield
-        return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def native_step(
