@@ -180,11 +180,11 @@ def whole_run(
     features: dict | None = None,
 ) -> dict:
     """Our whole training run from initialisation (the step `train` uses for `kernel`), cut into
-        `chunks` chunks with `ref_block` reference steps timed after each, so the reference is
-        sampled across the same stretch of (shared-machine) time. The reference's cost per step does
-        not change as it trains (dense work throughout); ours falls as sparse models settle, which
-        is why whole runs, not first steps, are the measure. `features`: as in `geometry_config`, for
-    both loops."""
+    `chunks` chunks with `ref_block` reference steps timed after each, so the reference is
+    sampled across the same stretch of (shared-machine) time. The reference's cost per step does
+    not change as it trains (dense work throughout); ours falls as sparse models settle, which
+    is why whole runs, not first steps, are the measure. `features`: as in `geometry_config`,
+    for both loops."""
     size = (n_features, n_hidden, n_instances, batch)
     ours_loop = GeometryLoop(*size, kernel=kernel, features=features)
     ref = _reference(*size, features=features)
@@ -281,9 +281,9 @@ def compare(
 @register("toy-train", "toy-model training steps/s: superpose trainer vs the notebook loop")
 def toy_train(quick: bool) -> list[BenchRow]:
     """Whole training runs (native step) with the reference timed between their chunks (also
-    for each other feature kind at the first size), and first-step rates (steps/s right after initialisation, the native step's slowest) of the
-    native and the eager PyTorch step (and, unless quick, the compiled one), at the paper's
-    geometry sizes."""
+    for each other feature kind at the first size), and first-step rates (steps/s right after
+    initialisation, the native step's slowest) of the native and the eager PyTorch step (and,
+    unless quick, the compiled one), at the paper's geometry sizes."""
     rows = []
     runs = ((1000, 10, 2), (200, 4, 1)) if quick else ((10_000, 20, 5), (10_000, 20, 2))
     for size, (steps, chunks, ref_block) in zip(SIZES, runs, strict=True):
