@@ -210,6 +210,9 @@ def test_training_with_the_native_step_reaches_the_torch_steps_loss(structure):
 def test_kernel_setting_falls_back_or_says_why():
     with pytest.raises(ValueError, match=r"train\.kernel native .*hidden units"):
         _config("native", hidden=native.MAX_HIDDEN + 1)
+    wide, dist, imp, _ = _setup("linear", hidden=native.AUTO_MAX_HIDDEN + 1)
+    assert native.native_step("auto", wide, dist, imp, 0.0, 4) is None  # faster with PyTorch
+    assert native.native_step("native", wide, dist, imp, 0.0, 4) is not None
     model, dist, imp, _ = _setup("linear", hidden=native.MAX_HIDDEN + 1, batch=4)
     assert native.native_step("auto", model, dist, imp, 0.0, 4) is None
     with pytest.raises(SuperposeError, match="hidden units"):

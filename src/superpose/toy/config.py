@@ -39,7 +39,7 @@ class TrainConfig(FrozenConfig):
         description="training step: native = one fused C kernel per step on the CPU (sampling, "
         "forward and gradients, compiled on first use with the system C compiler; CPU, at most "
         "1024 hidden units); torch = PyTorch ops (also CUDA and wider models); auto = native "
-        "where it applies and builds, else torch",
+        "where it applies and builds up to 128 hidden units (wider, PyTorch is faster), else torch",
     )
     compile: Literal["auto", "on", "off"] = Field(
         "auto",

@@ -3,8 +3,8 @@
 One call draws every instance's batch and returns the loss and the gradients of one training step,
 sample by sample in C, with work proportional to the active features instead of the whole
 [instances, batch, features] tensor (see native_step.c). It applies on the CPU to every feature
-structure and up to MAX_HIDDEN hidden units; the trainer uses the PyTorch step elsewhere (CUDA,
-wider models) and when no C compiler is found.
+structure and up to MAX_HIDDEN hidden units (`auto` up to AUTO_MAX_HIDDEN, where it is the
+faster step); the trainer uses the PyTorch step elsewhere and when no C compiler is found.
 
 The shared library is cached under $XDG_CACHE_HOME/superpose (or ~/.cache/superpose), keyed by
 the source, the compiler and the machine, and loaded through ctypes (no build step at install).
@@ -101,8 +101,13 @@ def library(hidden: int) -> ctypes.CDLL | None:
     return lib
 
 
-# the kernel keeps a few hidden-width vectors per sample on its threads' stacks (~150 KB at 1024)
+# the kernel keeps a few hidden-width vectors per sample on its threads' stacks (~110 KB at 1024)
 MAX_HIDDEN = 1024
+# `train.kernel: auto` takes the native step up to this width: its decoder pass runs sample by
+# sample over all n·m weights, which a PyTorch matmul does faster once they leave the cache
+# (one thread each, 2 instances, density 0.01: native 1.8x the PyTorch step at 512→64, 0.93x at
+# 512→128, 0.55x at 1024→256, 0.19x at 1024→1024)
+AUTO_MAX_HIDDEN = 128
 
 
 def why_not(device: str, hidden: int) -> str | None:
@@ -187,8 +192,9 @@ def native_step(
     batch: int,
 ) -> NativeStep | None:
     """The native step for a run with `train.kernel` = auto | native | torch, or None when the
-    run uses the PyTorch step (torch; auto where the native step does not apply)."""
-    if setting == "torch":
+    run uses the PyTorch step (torch; auto where the native step does not apply, or above
+    AUTO_MAX_HIDDEN hidden units, where it is slower)."""
+    if setting == "torch" or (setting == "auto" and model.n_hidden > AUTO_MAX_HIDDEN):
         return None
     reason = why_not(str(dist.device), model.n_hidden)
     lib = None if reason else library(model.n_hidden)
