@@ -25,7 +25,8 @@ from torch.profiler import profile
 
 from superpose.bench.toy import SIZES, GeometryLoop
 from superpose.features import FeatureConfig, FeatureDistribution
-from superpose.toy.native import NativeStep, library, torch_on_one_thread
+from superpose.toy.native import NativeStep, library
+from superpose.toy.threads import torch_threads
 
 CATEGORIES = {
     "matmul (bmm)": ("aten::bmm", "aten::mm", "aten::baddbmm"),
@@ -89,7 +90,7 @@ def profile_native(n: int, m: int, inst: int, steps: int, warm: int) -> None:
     loop.run(warm)
     kernel = adam = 0.0
     start = time.perf_counter()
-    with torch_on_one_thread(loop.native):  # as `train` runs it
+    with torch_threads(loop.threads):  # as `train` runs it
         for _ in range(steps):
             t0 = time.perf_counter()
             loop.native(gen)

@@ -27,23 +27,46 @@ SPARSITY = [
 ]
 
 
-def _setup(kind, values="uniform", hidden=5, batch=61, seed=0):
+# the other structures; with SPARSITY their instances take every path too: dense blocks, per
+# sample with one uniform per set, per sample with geometric skips over sets (even and uneven)
+STRUCTURED = [
+    {"structure": "correlated", "set_size": 2},
+    {"structure": "anticorrelated", "set_size": 3},
+    {"structure": "exactly_k", "k": 3},  # marginal 1/8: dense blocks
+    {"structure": "exactly_k", "k": 1},  # 1/24: per sample
+]
+
+
+def _setup(kind, values="uniform", hidden=5, batch=61, seed=0, features=None):
     gen = torch.Generator().manual_seed(seed)
     inst = len(SPARSITY)
     model = ToyModel(kind, inst, N, hidden, gen)
     with torch.no_grad():
         model.b.normal_(0.0, 0.2, generator=gen)
-    dist = FeatureDistribution(FeatureConfig(sparsity=SPARSITY, values=values), inst, N)
+    config = FeatureConfig(sparsity=SPARSITY, values=values, **(features or {}))
+    dist = FeatureDistribution(config, inst, N)
     importance = torch.rand(inst, N, generator=gen) + 0.1
     return model, dist, importance, gen
 
 
+@pytest.mark.parametrize("features", [None, *STRUCTURED])
 @pytest.mark.parametrize("values", ["uniform", "signed", "boolean"])
 @pytest.mark.parametrize("kind", MODEL_KINDS)
-def test_native_gradients_equal_the_torch_step_on_the_same_batch(kind, values):
-    model, dist, imp, gen = _setup(kind, values)
+def test_native_gradients_equal_the_torch_step_on_the_same_batch(kind, values, features):
+    _check_gradients(kind, values, features, hidden=5)
+
+
+@pytest.mark.parametrize("hidden", [300, 1024])  # past the vector width; the widest supported
+@pytest.mark.parametrize("kind", ["relu_hidden", "abs"])
+def test_native_gradients_at_wide_hidden_layers(kind, hidden):
+    _check_gradients(kind, "signed", STRUCTURED[0], hidden)
+    _check_gradients(kind, "uniform", None, hidden)
+
+
+def _check_gradients(kind, values, features, hidden):
+    model, dist, imp, gen = _setup(kind, values, hidden=hidden, features=features)
     batch = 61  # not a multiple of the 8-sample blocks
-    step = native.NativeStep(native.library(5), model, dist, imp, 0.01, batch)
+    step = native.NativeStep(native.library(hidden), model, dist, imp, 0.01, batch)
     x = torch.zeros(len(SPARSITY), batch, N)
     loss = step(gen, x_out=x)
     got = {name: p.grad.clone() for name, p in model.named_parameters()}
@@ -57,20 +80,54 @@ def test_native_gradients_equal_the_torch_step_on_the_same_batch(kind, values):
     assert not torch.allclose(got["W"], model.W.grad, rtol=1e-4, atol=1e-5)
 
 
-def _worst_z(x: torch.Tensor, density: torch.Tensor, values: str) -> float:
-    """Largest |z| over: each (instance, feature) active rate against its density, the
-    activity of a feature in consecutive samples (independence across samples), and the mean
-    value of active entries against its law."""
+def _z(observed: torch.Tensor, p: torch.Tensor, count: int) -> torch.Tensor:
+    """z of an observed frequency against probability p over `count` trials (an event of
+    probability 0 or 1 seen otherwise even once: |z| > 15 at 4096 trials)."""
+    return (observed - p) / ((p * (1 - p)).clamp_min(1e-6) / count).sqrt()
+
+
+def _worst_z(
+    x: torch.Tensor, density: torch.Tensor, values: str, joint: torch.Tensor | None = None
+) -> float:
+    """Largest |z| over: each (instance, feature) active rate against its density [I, n], the
+    activity of a feature in consecutive samples (independence across samples), the joint
+    activity of neighbouring features f, f+1 against `joint` [I, n−1] (the structure within a
+    sample; product of densities if None), and the mean value of active entries against its
+    law."""
     active = (x != 0).float()  # [I, B, n]
     batch = x.shape[1]
     p = density  # [I, n]
-    z_rate = (active.mean(1) - p) / (p * (1 - p) / batch).clamp_min(1e-6).sqrt()
-    both = (active[:, 1:] * active[:, :-1]).mean(1)  # P(active in s and s+1) = p²
-    z_pair = (both - p**2) / (p**2 * (1 - p**2) / (batch - 1)).clamp_min(1e-6).sqrt()
+    z_rate = _z(active.mean(1), p, batch)
+    z_pair = _z((active[:, 1:] * active[:, :-1]).mean(1), p**2, batch - 1)  # across samples
+    joint = p[:, 1:] * p[:, :-1] if joint is None else joint
+    z_joint = _z((active[..., 1:] * active[..., :-1]).mean(1), joint, batch)  # within one
     vals = x[x != 0]
     mean, var = {"uniform": (0.5, 1 / 12), "signed": (0.0, 1 / 3), "boolean": (1.0, 0.0)}[values]
     z_val = (vals.mean() - mean) / max(var / len(vals), 1e-12) ** 0.5 if var else 0.0
-    return max(float(z_rate.abs().max()), float(z_pair.abs().max()), abs(float(z_val)))
+    zs = (z_rate, z_pair, z_joint)
+    return max(*(float(z.abs().max()) for z in zs), abs(float(z_val)))
+
+
+def _law(dist: FeatureDistribution) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each feature's density and the probability that features f and f+1 are both active:
+    ([I, n], [I, n−1]), from the distribution's definition."""
+    cfg, n = dist.config, dist.n_features
+    marginal = dist.marginal_density()
+    if cfg.structure == "exactly_k":
+        return marginal, marginal[:, 1:] * (cfg.k - 1) / (n - 1)
+    same_set = (torch.arange(n - 1) // cfg.set_size) == (torch.arange(1, n) // cfg.set_size)
+    if cfg.structure == "correlated":  # together or not at all
+        joint = torch.where(same_set, marginal[:, 1:], marginal[:, 1:] * marginal[:, :-1])
+    else:  # anticorrelated: never two of one set
+        joint = torch.where(same_set, 0.0, marginal[:, 1:] * marginal[:, :-1])
+    return marginal, joint
+
+
+def _shuffle_samples(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """x with each (instance, feature) column permuted over the batch on its own: the same
+    marginals, the structure within a sample broken."""
+    order = torch.rand(x.shape, generator=gen).argsort(dim=1)
+    return x.gather(1, order)
 
 
 @pytest.mark.parametrize("values", ["uniform", "signed"])
@@ -84,24 +141,48 @@ def test_native_batches_follow_the_feature_distribution(values):
     assert _worst_z(x, (dist.density * 1.3).clamp(max=1.0), values) > 5.5
 
 
-def test_native_step_is_deterministic_and_thread_count_free():
+@pytest.mark.parametrize("values", ["uniform", "signed"])
+@pytest.mark.parametrize("features", STRUCTURED)
+def test_native_structured_batches_follow_their_distribution(features, values):
+    model, dist, imp, gen = _setup("relu_output", values, features=features)
+    batch = 4096
+    x = torch.zeros(len(SPARSITY), batch, N)
+    native.NativeStep(native.library(5), model, dist, imp, 0.0, batch)(gen, x_out=x)
+    marginal, joint = _law(dist)
+    assert _worst_z(x, marginal, values, joint) < 5.5
+    if features["structure"] == "exactly_k":
+        assert ((x != 0).sum(-1) == features["k"]).all()
+    # the check has teeth: the wrong densities fail, and so does the same batch with the
+    # structure within each sample broken (each feature's samples shuffled on their own)
+    assert _worst_z(x, (marginal * 1.3).clamp(max=1.0), values, joint) > 5.5
+    shuffled = _shuffle_samples(x, gen)
+    if features["structure"] == "exactly_k":
+        assert not ((shuffled != 0).sum(-1) == features["k"]).all()
+    else:
+        assert _worst_z(shuffled, marginal, values, joint) > 5.5
+
+
+@pytest.mark.parametrize("features", [None, STRUCTURED[1], STRUCTURED[3]])
+def test_native_step_is_deterministic_and_thread_count_free(features):
     grads = []
-    for threads in (1, 2, 2):
-        model, dist, imp, gen = _setup("relu_hidden")
+    for threads in (1, 2, 3, 2):
+        model, dist, imp, gen = _setup("relu_hidden", features=features)
         native.NativeStep(native.library(5), model, dist, imp, 0.0, 200, threads)(gen)
         grads.append(model.W.grad)
-    assert torch.equal(grads[0], grads[1]) and torch.equal(grads[1], grads[2])
-    model, dist, imp, _ = _setup("relu_hidden")
+    assert all(torch.equal(grads[0], g) for g in grads[1:])
+    model, dist, imp, _ = _setup("relu_hidden", features=features)
     other = torch.Generator().manual_seed(1)
     native.NativeStep(native.library(5), model, dist, imp, 0.0, 200)(other)
     assert not torch.equal(model.W.grad, grads[0])
 
 
-def _config(kernel: str, seed: int = 0, structure: str = "independent") -> ToyConfig:
+def _config(
+    kernel: str, seed: int = 0, structure: str = "independent", hidden: int = 5
+) -> ToyConfig:
     return ToyConfig(
         model="relu_output",
         n_features=20,
-        n_hidden=5,
+        n_hidden=hidden,
         features={"sparsity": [0.0, 0.7, 0.9, 0.97], "structure": structure},
         train={"steps": 600, "batch_size": 256, "eval_batch": 8192, "kernel": kernel},
         seed=seed,
@@ -113,27 +194,31 @@ def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(((a - b).abs() / ((a + b) / 2)).mean())
 
 
-def test_training_with_the_native_step_reaches_the_torch_steps_loss():
-    ours = train(_config("native"), progress=False).final_loss
-    torch_0 = train(_config("torch"), progress=False).final_loss
-    torch_1 = train(_config("torch", seed=1), progress=False).final_loss
+@pytest.mark.parametrize("structure", ["independent", "correlated", "anticorrelated", "exactly_k"])
+def test_training_with_the_native_step_reaches_the_torch_steps_loss(structure):
+    ours = train(_config("native", structure=structure), progress=False).final_loss
+    torch_0 = train(_config("torch", structure=structure), progress=False).final_loss
+    torch_1 = train(_config("torch", seed=1, structure=structure), progress=False).final_loss
     noise = _rel(torch_0, torch_1)  # seed-to-seed spread of the PyTorch step
     assert _rel(ours, torch_0) < max(3 * noise, 0.05)
-    cfg = _config("native")
+    cfg = _config("native", structure=structure)
     short = cfg.model_copy(update={"train": cfg.train.model_copy(update={"steps": 20})})
     untrained = train(short, progress=False).final_loss
     assert _rel(untrained, torch_0) > max(3 * noise, 0.05)  # the comparison can fail
 
 
 def test_kernel_setting_falls_back_or_says_why():
-    with pytest.raises(ValueError, match=r"train\.kernel native .*independent"):
-        _config("native", structure="correlated")
+    with pytest.raises(ValueError, match=r"train\.kernel native .*hidden units"):
+        _config("native", hidden=native.MAX_HIDDEN + 1)
+    wide, dist, imp, _ = _setup("linear", hidden=native.AUTO_MAX_HIDDEN + 1)
+    assert native.native_step("auto", wide, dist, imp, 0.0, 4) is None  # faster with PyTorch
+    assert native.native_step("native", wide, dist, imp, 0.0, 4) is not None
     model, dist, imp, _ = _setup("linear", hidden=native.MAX_HIDDEN + 1, batch=4)
     assert native.native_step("auto", model, dist, imp, 0.0, 4) is None
     with pytest.raises(SuperposeError, match="hidden units"):
         native.native_step("native", model, dist, imp, 0.0, 4)
-    result = train(_config("auto", structure="correlated"), progress=False)  # torch step
-    assert torch.isfinite(result.final_loss).all()
+    model, dist, imp, _ = _setup("linear", features=STRUCTURED[0])
+    assert native.native_step("auto", model, dist, imp, 0.0, 4) is not None  # every structure
 
 
 def test_no_compiler_means_the_torch_step(monkeypatch, tmp_path):

@@ -1,7 +1,9 @@
 """A naive reference training loop, written as in the paper's notebook, for side-by-side timing.
 
-Two random draws per step (values and mask), einsum forward with the instance axis second,
-autograd, torch.optim.AdamW with its default settings. Kept deliberately plain: it is the yardstick
+Two random draws per step (values and mask; for correlated / anticorrelated sets and exactly-k
+features the mask is drawn as the notebooks draw it: per-set gates, a one-hot member, top-k
+scores), einsum forward with the instance axis second, autograd, torch.optim.AdamW with its
+default settings. Kept deliberately plain: it is the yardstick
 the trainer's speed-ups are measured against, on the same machine in the same run.
 """
 
@@ -25,8 +27,11 @@ class ReferenceLoop:
         batch_size: int = 1024,
         lr: float = 1e-3,
         seed: int = 0,
+        features: dict | None = None,  # FeatureConfig fields: structure, set_size, k, values
     ):
         torch.manual_seed(seed)
+        self.features = {"structure": "independent", "set_size": 2, "k": 1, "values": "uniform"}
+        self.features.update(features or {})
         self.shape = (n_instances, n_features)
         self.W = torch.nn.Parameter(torch.empty(n_instances, n_features, n_hidden))
         torch.nn.init.xavier_normal_(self.W)
@@ -39,7 +44,25 @@ class ReferenceLoop:
     def batch(self, size: int) -> torch.Tensor:
         """x: [batch, instances, features] (the notebook's layout)."""
         feat = torch.rand(size, *self.shape)
-        return torch.where(torch.rand(size, *self.shape) <= self.prob, feat, 0.0)
+        if self.features["values"] == "signed":
+            feat = feat * 2 - 1
+        elif self.features["values"] == "boolean":
+            feat = torch.ones_like(feat)
+        structure, s = self.features["structure"], self.features["set_size"]
+        if structure == "independent":
+            present = torch.rand(size, *self.shape) <= self.prob
+        elif structure == "correlated":  # one gate per set, repeated over its members
+            gate = torch.rand(size, self.shape[0], self.shape[1] // s) <= self.prob
+            present = gate.repeat_interleave(s, dim=-1)
+        elif structure == "anticorrelated":  # one gate per set, then one member of it
+            gate = torch.rand(size, self.shape[0], self.shape[1] // s) <= self.prob
+            member = torch.randint(0, s, gate.shape)
+            onehot = torch.nn.functional.one_hot(member, s).bool() & gate[..., None]
+            present = onehot.reshape(size, *self.shape)
+        else:  # exactly k: the k highest of fresh scores
+            top = torch.rand(size, *self.shape).topk(self.features["k"], dim=-1).indices
+            present = torch.zeros(size, *self.shape, dtype=torch.bool).scatter_(-1, top, True)
+        return torch.where(present, feat, 0.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = torch.einsum("bif,ifh->bih", x, self.W)

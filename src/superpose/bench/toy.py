@@ -22,13 +22,23 @@ from ..features import FeatureDistribution
 from ..toy.compiled import compiled_grads
 from ..toy.config import ToyConfig
 from ..toy.models import ToyModel
-from ..toy.native import native_step, torch_on_one_thread
+from ..toy.native import native_step
+from ..toy.threads import step_threads, torch_threads
 from ..toy.train import evaluate_loss, importance_tensor, make_optimizer, train, train_step
 from . import BenchRow, register
 from .reference import ReferenceLoop
 
 # (features, hidden, instances) of the paper's geometry runs
 SIZES: tuple[tuple[int, int, int], ...] = ((200, 20, 20), (400, 30, 50))
+
+# the other feature kinds, each benchmarked at the first size (same densities per instance: of
+# each set for correlated / anticorrelated features; exactly-k ignores them)
+FEATURE_KINDS: tuple[tuple[str, dict], ...] = (
+    ("correlated pairs", {"structure": "correlated", "set_size": 2}),
+    ("anticorrelated pairs", {"structure": "anticorrelated", "set_size": 2}),
+    ("exactly 3 active", {"structure": "exactly_k", "k": 3}),
+    ("signed values", {"values": "signed"}),
+)
 
 
 def geometry_sparsity(n_instances: int, min_density: float = 1e-3) -> list[float]:
@@ -45,23 +55,33 @@ def geometry_config(
     batch: int = 1024,
     seed: int = 0,
     compile: str = "auto",
+    features: dict | None = None,
 ) -> ToyConfig:
-    """Our trainer's config for the geometry work (paper settings, `steps` steps)."""
+    """Our trainer's config for the geometry work (paper settings, `steps` steps); `features`
+    sets other FeatureConfig fields (structure, set_size, k, values) than the densities."""
     return ToyConfig(
         model="relu_output",
         n_features=n_features,
         n_hidden=n_hidden,
-        features={"sparsity": geometry_sparsity(n_instances)},
+        features={"sparsity": geometry_sparsity(n_instances), **(features or {})},
         train={"steps": steps, "batch_size": batch, "eval_batch": 8192, "compile": compile},
         seed=seed,
         device="cpu",
     )
 
 
-def _reference(n_features: int, n_hidden: int, n_instances: int, batch: int, seed: int = 0):
+def _reference(
+    n_features: int,
+    n_hidden: int,
+    n_instances: int,
+    batch: int,
+    seed: int = 0,
+    features: dict | None = None,
+):
     sparsity = torch.tensor(geometry_sparsity(n_instances))
+    ones = torch.ones(n_features)
     return ReferenceLoop(
-        n_features, n_hidden, n_instances, sparsity, torch.ones(n_features), batch, seed=seed
+        n_features, n_hidden, n_instances, sparsity, ones, batch, seed=seed, features=features
     )
 
 
@@ -79,8 +99,9 @@ class GeometryLoop:
         seed: int = 0,
         kernel: str = "auto",
         grads_fn=None,
+        features: dict | None = None,
     ):
-        self.cfg = geometry_config(n_features, n_hidden, n_instances, 1, batch)
+        self.cfg = geometry_config(n_features, n_hidden, n_instances, 1, batch, features=features)
         self.gen = make_generator(seed, torch.device("cpu"))
         self.dist = FeatureDistribution(self.cfg.features, n_instances, n_features)
         self.importance = importance_tensor(self.cfg)
@@ -88,10 +109,13 @@ class GeometryLoop:
         self.opt = make_optimizer(self.model, self.cfg.train)
         self.native = native_step(kernel, self.model, self.dist, self.importance, 0.0, batch)
         self.grads_fn = grads_fn
+        native = self.native is not None
+        size = (n_instances, batch, n_features, n_hidden)
+        self.threads = step_threads(native, torch.device("cpu"), *size)
 
     def run(self, steps: int) -> float:
         start = time.perf_counter()
-        with torch_on_one_thread(self.native):  # as `train` runs it
+        with torch_threads(self.threads):  # as `train` runs it
             for _ in range(steps):
                 train_step(
                     self.model, self.opt, self.dist, self.importance, self.cfg.train, self.gen,
@@ -153,14 +177,17 @@ def whole_run(
     ref_block: int = 2,
     batch: int = 1024,
     kernel: str = "auto",
+    features: dict | None = None,
 ) -> dict:
     """Our whole training run from initialisation (the step `train` uses for `kernel`), cut into
     `chunks` chunks with `ref_block` reference steps timed after each, so the reference is
     sampled across the same stretch of (shared-machine) time. The reference's cost per step does
     not change as it trains (dense work throughout); ours falls as sparse models settle, which
-    is why whole runs, not first steps, are the measure."""
-    ours_loop = GeometryLoop(n_features, n_hidden, n_instances, batch, kernel=kernel)
-    ref = _reference(n_features, n_hidden, n_instances, batch)
+    is why whole runs, not first steps, are the measure. `features`: as in `geometry_config`,
+    for both loops."""
+    size = (n_features, n_hidden, n_instances, batch)
+    ours_loop = GeometryLoop(*size, kernel=kernel, features=features)
+    ref = _reference(*size, features=features)
     ref.run(1)  # warm-up
     ours_s = ref_s = 0.0
     bounds = [round(steps * (c + 1) / chunks) for c in range(chunks)]
@@ -253,10 +280,10 @@ def compare(
 
 @register("toy-train", "toy-model training steps/s: superpose trainer vs the notebook loop")
 def toy_train(quick: bool) -> list[BenchRow]:
-    """Whole training runs (native step) with the reference timed between their chunks, and
-    first-step rates (steps/s right after initialisation, the native step's slowest) of the
-    native and the eager PyTorch step (and, unless quick, the compiled one), at the paper's
-    geometry sizes."""
+    """Whole training runs (native step) with the reference timed between their chunks (also
+    for each other feature kind at the first size), and first-step rates (steps/s right after
+    initialisation, the native step's slowest) of the native and the eager PyTorch step (and,
+    unless quick, the compiled one), at the paper's geometry sizes."""
     rows = []
     runs = ((1000, 10, 2), (200, 4, 1)) if quick else ((10_000, 20, 5), (10_000, 20, 2))
     for size, (steps, chunks, ref_block) in zip(SIZES, runs, strict=True):
@@ -272,6 +299,19 @@ def toy_train(quick: bool) -> list[BenchRow]:
                 r["ours_s"],
                 steps * r["reference_s_per_step"],
                 note=note,
+            )
+        )
+    steps, chunks, ref_block = (500, 5, 2) if quick else (10_000, 20, 5)
+    for label, features in FEATURE_KINDS:
+        r = whole_run(*SIZES[0], steps, chunks, ref_block, features=features)
+        rows.append(
+            BenchRow(
+                "toy-train",
+                f"{r['task']} {label} {r['kernel']} whole run ({steps} steps)",
+                r["ours_s"],
+                steps * r["reference_s_per_step"],
+                note=f"{r['ours_steps_per_s']:.2f} vs {r['reference_steps_per_s']:.2f} steps/s; "
+                "the reference draws the same kind of features",
             )
         )
     plan = ((4, 4), (2, 2)) if quick else ((6, 5), (3, 3))  # (rounds, block) per size

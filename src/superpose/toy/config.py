@@ -37,9 +37,9 @@ class TrainConfig(FrozenConfig):
     kernel: Literal["auto", "native", "torch"] = Field(
         "auto",
         description="training step: native = one fused C kernel per step on the CPU (sampling, "
-        "forward and gradients, compiled on first use with the system C compiler; independent "
-        "features only); torch = PyTorch ops (CUDA, correlated/anticorrelated/exactly-k "
-        "features); auto = native where it applies and builds, else torch",
+        "forward and gradients, compiled on first use with the system C compiler; CPU, at most "
+        "1024 hidden units); torch = PyTorch ops (also CUDA and wider models); auto = native "
+        "where it applies and builds up to 128 hidden units (wider, PyTorch is faster), else torch",
     )
     compile: Literal["auto", "on", "off"] = Field(
         "auto",
@@ -99,7 +99,7 @@ class ToyConfig(FrozenConfig):
     @model_validator(mode="after")
     def _native_kernel_applies(self):
         if self.train.kernel == "native":
-            reason = why_not(self.features.structure, self.device, self.n_hidden)
+            reason = why_not(self.device, self.n_hidden)
             if reason:
                 raise ValueError(unusable(reason))
         return self

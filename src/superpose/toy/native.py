@@ -2,8 +2,9 @@
 
 One call draws every instance's batch and returns the loss and the gradients of one training step,
 sample by sample in C, with work proportional to the active features instead of the whole
-[instances, batch, features] tensor (see native_step.c). It applies to independent features on
-the CPU; the trainer uses the PyTorch step everywhere else, and when no C compiler is found.
+[instances, batch, features] tensor (see native_step.c). It applies on the CPU to every feature
+structure and up to MAX_HIDDEN hidden units (`auto` up to AUTO_MAX_HIDDEN, where it is the
+faster step); the trainer uses the PyTorch step elsewhere and when no C compiler is found.
 
 The shared library is cached under $XDG_CACHE_HOME/superpose (or ~/.cache/superpose), keyed by
 the source, the compiler and the machine, and loaded through ctypes (no build step at install).
@@ -11,7 +12,6 @@ the source, the compiler and the machine, and loaded through ctypes (no build st
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import hashlib
 import os
@@ -31,6 +31,7 @@ from .models import ToyModel
 
 SOURCE = Path(__file__).with_name("native_step.c")
 VALUES = ("uniform", "signed", "boolean")
+STRUCTURES = ("independent", "correlated", "anticorrelated", "exactly_k")
 
 _F = ctypes.POINTER(ctypes.c_float)
 
@@ -94,23 +95,26 @@ def library(hidden: int) -> ctypes.CDLL | None:
         warnings.warn(f"native training step unavailable ({err}): using PyTorch", stacklevel=2)
         return None
     lib.toy_step.restype = ctypes.c_int
-    lib.toy_step.argtypes = [ctypes.c_int] * 6 + [ctypes.c_float] + [_F] * 5
+    lib.toy_step.argtypes = [ctypes.c_int] * 9 + [ctypes.c_float] + [_F] * 5
     lib.toy_step.argtypes += [ctypes.c_uint64] + [_F] * 5
     lib.hidden = hidden  # the width it was compiled for
     return lib
 
 
-# the kernel keeps a few hidden-width vectors per sample on its threads' stacks
-MAX_HIDDEN = 256
+# the kernel keeps a few hidden-width vectors per sample on its threads' stacks (~110 KB at 1024)
+MAX_HIDDEN = 1024
+# `train.kernel: auto` takes the native step up to this width: its decoder pass runs sample by
+# sample over all n·m weights, which a PyTorch matmul does faster once they leave the cache
+# (one thread each, 2 instances, density 0.01: native 1.8x the PyTorch step at 512→64, 0.93x at
+# 512→128, 0.55x at 1024→256, 0.19x at 1024→1024)
+AUTO_MAX_HIDDEN = 128
 
 
-def why_not(structure: str, device: str, hidden: int) -> str | None:
+def why_not(device: str, hidden: int) -> str | None:
     """Why the native step cannot train this (None when it can): the one place for its limits,
     used by the config check and by `native_step`."""
     if device.startswith("cuda"):
         return f"it runs on the CPU only (device {device})"
-    if structure != "independent":
-        return f"it draws independent features only (structure {structure})"
     if hidden > MAX_HIDDEN:
         return f"it takes at most {MAX_HIDDEN} hidden units (n_hidden {hidden})"
     return None
@@ -146,6 +150,8 @@ class NativeStep:
         self.importance = importance.float().contiguous()
         self.density = dist.density.float().contiguous()
         self.values = VALUES.index(dist.config.values)
+        features = dist.config
+        self.structure = (STRUCTURES.index(features.structure), features.set_size, features.k)
         self.threads = threads or torch.get_num_threads()
 
     @torch.no_grad()
@@ -165,7 +171,7 @@ class NativeStep:
         seed = int(torch.randint(0, 2**62, (1,), generator=generator))
         status = self.lib.toy_step(
             self.threads, inst, n, self.batch, model.spec.native_code, self.values,
-            self.l1, _ptr(W), _ptr(w_out), _ptr(b), _ptr(self.importance),
+            *self.structure, self.l1, _ptr(W), _ptr(w_out), _ptr(b), _ptr(self.importance),
             _ptr(self.density), seed, _ptr(grads[0]), _ptr(grads[1]), _ptr(g_b), _ptr(loss),
             _ptr(x_out),
         )  # fmt: skip
@@ -177,23 +183,6 @@ class NativeStep:
         return loss
 
 
-@contextlib.contextmanager
-def torch_on_one_thread(step: NativeStep | None):
-    """While training with the native step, PyTorch's own ops (AdamW, the loss history) run on
-    one thread: after a parallel PyTorch op its idle OpenMP workers keep spinning for a while
-    and take the cores from the kernel's threads (measured: kernel 6.5 ms → 9.5 ms per step at
-    200→20×20). Restores the thread count afterwards."""
-    if step is None:
-        yield
-        return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def native_step(
     setting: str,
     model: ToyModel,
@@ -203,10 +192,11 @@ def native_step(
     batch: int,
 ) -> NativeStep | None:
     """The native step for a run with `train.kernel` = auto | native | torch, or None when the
-    run uses the PyTorch step (torch; auto where the native step does not apply)."""
-    if setting == "torch":
+    run uses the PyTorch step (torch; auto where the native step does not apply, or above
+    AUTO_MAX_HIDDEN hidden units, where it is slower)."""
+    if setting == "torch" or (setting == "auto" and model.n_hidden > AUTO_MAX_HIDDEN):
         return None
-    reason = why_not(dist.config.structure, str(dist.device), model.n_hidden)
+    reason = why_not(str(dist.device), model.n_hidden)
     lib = None if reason else library(model.n_hidden)
     if lib is None and reason is None:
         reason = "no C compiler could build it on this machine"

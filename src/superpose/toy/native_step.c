@@ -16,6 +16,10 @@
  * [I, n]; outputs gW [I, m, n], gW_out [I, n, m], gb [I, n], loss [I]; x_out [I, B, n] (optional,
  * zero-filled by the caller: receives the sampled batch, for tests). Model kinds: 0 linear,
  * 1 relu_output, 2 relu_hidden, 3 abs; values: 0 uniform [0, 1), 1 signed [-1, 1), 2 boolean 1.
+ * Structures: 0 independent features (density[f] each); 1 correlated sets of set_size features
+ * (the set's density is the mean of its members': all members on together, else all off);
+ * 2 anticorrelated sets (the set on with that density, then exactly one member, uniformly);
+ * 3 exactly k features active per sample, uniformly. Active values are independent.
  */
 #include <math.h>
 #include <pthread.h>
@@ -30,14 +34,21 @@
 #ifndef MH
 #error "compile with -DMH=<hidden width>"
 #endif
-#define VW 16 /* floats per vector (8 measured slower even where it pads less, at m = 20) */
+/* floats per vector: a machine register's worth. With AVX-512, 16 (8 measured slower even where
+   it pads less, at m = 20); without, 8: 16-float vectors lowered to AVX2 made the whole step
+   6.7x slower (CPU time per step at 200->20x20 on an AMD EPYC with AVX2: 169 ms vs 25 ms) */
+#ifdef __AVX512F__
+#define VW 16
+#else
+#define VW 8
+#endif
 #define NV ((MH + VW - 1) / VW)         /* vectors per padded row */
 #define MP (NV * VW)                    /* padded row length */
 typedef float vf __attribute__((vector_size(VW * 4)));
 typedef int32_t vm __attribute__((vector_size(VW * 4)));
 
 typedef struct {
-    int I, n, B, kind, values;
+    int I, n, B, kind, values, structure, set_size, k;
     float l1;
     const float *W, *W_out, *b, *imp, *density;
     uint64_t seed;
@@ -105,6 +116,67 @@ static inline int64_t geometric_gap(rng_t *r, double log_q, int64_t cap) {
 
 static inline float feature_value(float w, int values) {
     return values == 0 ? w : (values == 1 ? 2.0f * w - 1.0f : 1.0f);
+}
+
+/* ---- structured features: correlated / anticorrelated sets, exactly k active ---- */
+
+typedef struct {
+    int structure, s, k, G;    /* structure, set size, k, sets */
+    const float *P;            /* set densities [G] */
+    float P_max;               /* densest set */
+    int uneven, draw_dense;    /* sets of unequal density; one uniform per set and sample */
+    double log_q;              /* log(1 − P_max), for geometric skips over sets */
+    int64_t pos, total;        /* next candidate set among the flattened [B, G] positions */
+    int *sets, *mark;          /* [G] active sets of a sample; [n] zeros between samples */
+} structured_t;
+
+/* uniform integer in [0, m): Lemire's multiply-shift (bias below m / 2^32) */
+static inline int below(rng_t *r, int m) {
+    return (int)(((next64(r) >> 32) * (uint64_t)m) >> 32);
+}
+
+/* one sample s of a structured distribution: its active features act_f (no repeats) and their
+   values act_v; returns how many. Sets are gated like independent features (one uniform per set
+   when dense, else geometric skips with thinning), then expanded to their members. */
+static int draw_structured(structured_t *S, rng_t *rng, vrng_t *vr, float *u, int values,
+                           int n, int s, int *restrict act_f, float *restrict act_v) {
+    int k = 0;
+    if (S->structure == 3) { /* Floyd's algorithm: a uniform k-subset of the n features */
+        for (int j = n - S->k; j < n; j++) {
+            int t = below(rng, j + 1);
+            if (S->mark[t]) t = j;
+            S->mark[t] = 1;
+            act_f[k++] = t;
+        }
+        for (int t = 0; t < k; t++) S->mark[act_f[t]] = 0;
+    } else {
+        const int G = S->G, size = S->s;
+        int on = 0;
+        if (S->draw_dense) {
+            fill_uniform(vr, u, G);
+            for (int g = 0; g < G; g++) {
+                S->sets[on] = g;
+                on += u[g] < S->P[g];
+            }
+        } else {
+            const int64_t end = (int64_t)(s + 1) * G;
+            while (S->pos < end) {
+                const int g = (int)(S->pos - (int64_t)s * G);
+                if (!S->uneven || uniform_f(rng) * S->P_max < S->P[g]) S->sets[on++] = g;
+                S->pos += 1 + geometric_gap(rng, S->log_q, S->total);
+            }
+        }
+        for (int t = 0; t < on; t++) {
+            const int f0 = S->sets[t] * size;
+            if (S->structure == 1)
+                for (int f = f0; f < f0 + size; f++) act_f[k++] = f;
+            else
+                act_f[k++] = f0 + below(rng, size);
+        }
+    }
+    for (int t = 0; t < k; t++)
+        act_v[t] = values == 2 ? 1.0f : feature_value(uniform_f(rng), values);
+    return k;
 }
 
 /* ---- one instance ---- */
@@ -253,6 +325,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
     float *xt = xv + n, *act_v = xt + n, *q_g = act_v + n, *inv_p = q_g + n, *u = inv_p + n;
     float *X = u + n + 2 * LANES, *T = X + SB * n, *G = T + SB * n; /* dense blocks [SB, n] */
     float *hb = G + SB * n;                                         /* [SB, MP] */
+    float *P_set = hb + SB * MP;                                    /* [n / set_size] */
     int *act_f = ibuf, *q_f = ibuf + n, *flags = ibuf + 2 * n;
 
     memset(scratch, 0, 4 * np * sizeof(float));
@@ -295,10 +368,33 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
        Down to DRAW_DENSE_FROM, every entry gets a uniform (u < p is active, u / p its value);
        below, draws skip geometrically over the flattened [B, n] positions at rate p_max and keep
        a candidate with probability p_f / p_max (thinning: exactly Bernoulli(p_f) per entry) */
-    const int dense = p_max >= BLOCK_FROM, draw_dense = p_max >= DRAW_DENSE_FROM;
+    int dense = p_max >= BLOCK_FROM;
+    const int draw_dense = p_max >= DRAW_DENSE_FROM;
     const int64_t total = (int64_t)B * n;
     const double log_q = log1p(-(double)p_max);
     int64_t pos = draw_dense ? 0 : geometric_gap(&rng, log_q, total);
+
+    /* structured features: how dense a feature gets (the marginal) picks blocks or samples */
+    const int structure = J->structure;
+    structured_t st = {structure, J->set_size, J->k, 0, P_set, 0.0f, 0, 0, 0.0, 0, 0,
+                       ibuf + 3 * n, ibuf + 4 * n};
+    if (structure == 3) {
+        dense = (float)J->k / (float)n >= BLOCK_FROM;
+    } else if (structure) {
+        st.G = n / st.s;
+        for (int g = 0; g < st.G; g++) {
+            double sum = 0.0;
+            for (int f = g * st.s; f < (g + 1) * st.s; f++) sum += p[f];
+            P_set[g] = (float)(sum / st.s);
+            st.P_max = P_set[g] > st.P_max ? P_set[g] : st.P_max;
+        }
+        for (int g = 0; g < st.G; g++) st.uneven |= P_set[g] != st.P_max;
+        st.draw_dense = st.P_max >= DRAW_DENSE_FROM;
+        st.log_q = log1p(-(double)st.P_max);
+        st.total = (int64_t)B * st.G;
+        st.pos = st.draw_dense ? 0 : geometric_gap(&rng, st.log_q, st.total);
+        dense = (structure == 1 ? st.P_max : st.P_max / st.s) >= BLOCK_FROM;
+    }
 
     const vf zero = {0};
     const float l1_b = J->l1 / (float)B;
@@ -310,7 +406,12 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         memset(X, 0, 3 * SB * n * sizeof(float));
         for (int s = 0; s < S; s++) {
             float *x = X + (size_t)s * n, *t = T + (size_t)s * n;
-            draw_row(&vr, u, p, inv_p, values, n, x);
+            if (structure) {
+                const int k = draw_structured(&st, &rng, &vr, u, values, n, s0 + s, act_f, act_v);
+                for (int e = 0; e < k; e++) x[act_f[e]] = act_v[e];
+            } else {
+                draw_row(&vr, u, p, inv_p, values, n, x);
+            }
             for (int f = 0; f < n; f++) t[f] = kind == 3 ? fabsf(x[f]) : x[f];
             if (J->x_out) memcpy(J->x_out + ((size_t)i * B + s0 + s) * n, x, n * sizeof(float));
         }
@@ -374,7 +475,9 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
     for (int s = 0; !dense && s < B; s++) {
         /* one sparse sample: its k active entries act_f / act_v, also densely in xv */
         int k = 0;
-        if (draw_dense) { /* vector draws beat a log per active entry down to ~DRAW_DENSE_FROM */
+        if (structure) {
+            k = draw_structured(&st, &rng, &vr, u, values, n, s, act_f, act_v);
+        } else if (draw_dense) { /* vector draws beat a log per active entry down to ~DRAW_DENSE_FROM */
             draw_row(&vr, u, p, inv_p, values, n, xv);
             k = compact_nonzero(n, xv, act_f, act_v); /* zero values add nothing anyway */
         } else {
@@ -449,9 +552,9 @@ static void *worker(void *arg) {
     job_t *J = (job_t *)arg;
     const size_t n = J->n;
     /* 64-byte aligned: the padded rows are read as whole vectors */
-    const size_t bytes = (4 * n * MP + n * MH + (9 + 3 * SB) * n + SB * MP + 2 * LANES) * 4;
+    const size_t bytes = (4 * n * MP + n * MH + (10 + 3 * SB) * n + SB * MP + 2 * LANES) * 4;
     float *scratch = aligned_alloc(64, (bytes + 63) / 64 * 64);
-    int *ibuf = malloc(3 * n * sizeof(int));
+    int *ibuf = calloc(5 * n, sizeof(int)); /* the exactly-k marks start and stay zero */
     if (!scratch || !ibuf) {
         __atomic_store_n(&J->failed, 1, __ATOMIC_SEQ_CST);
     } else {
@@ -467,10 +570,11 @@ static void *worker(void *arg) {
 }
 
 /* The step for all I instances on `threads` threads. Returns 0, or 1 when out of memory. */
-int toy_step(int threads, int I, int n, int B, int kind, int values, float l1, const float *W,
+int toy_step(int threads, int I, int n, int B, int kind, int values, int structure,
+             int set_size, int k, float l1, const float *W,
              const float *W_out, const float *b, const float *imp, const float *density,
              uint64_t seed, float *gW, float *gW_out, float *gb, float *loss, float *x_out) {
-    job_t J = {I, n, B, kind, values, l1, W, W_out, b, imp, density, seed,
+    job_t J = {I, n, B, kind, values, structure, set_size, k, l1, W, W_out, b, imp, density, seed,
                gW, gW_out, gb, loss, x_out, 0, 0};
     enum { MAX_THREADS = 64 };
     pthread_t tid[MAX_THREADS];

@@ -15,7 +15,8 @@ from ..features import FeatureDistribution, per_instance_feature
 from .compiled import compiled_grads, use_compile
 from .config import ToyConfig, TrainConfig
 from .models import ToyModel
-from .native import NativeStep, native_step, torch_on_one_thread
+from .native import NativeStep, native_step
+from .threads import step_threads, torch_threads
 
 
 @dataclass
@@ -205,7 +206,10 @@ def train(config: ToyConfig, progress: bool = True, description: str = "training
         transient=True,
     )
     tick = max(1, cfg.steps // 100)
-    with bar, torch_on_one_thread(native):
+    threads = step_threads(
+        native is not None, device, total, cfg.batch_size, config.n_features, config.n_hidden
+    )
+    with bar, torch_threads(threads):
         task = bar.add_task(description, total=cfg.steps)
         for step in range(cfg.steps):
             if not constant_lr:
@@ -229,14 +233,13 @@ def train(config: ToyConfig, progress: bool = True, description: str = "training
                 snaps.append({k: v.clone() for k, v in model.weights().items()})
             if (step + 1) % tick == 0:
                 bar.update(task, completed=step + 1)
-
-    loop_seconds = time.perf_counter() - start
-    objective = evaluate_loss(model, dist, imp_all, cfg.eval_batch, eval_gen, cfg.l1_hidden)
-    restart_losses = objective.view(settings, restarts)
-    best = restart_losses.argmin(dim=1) + torch.arange(settings, device=device) * restarts
-    chosen = model.select_instances(best)
-    eval_gen = make_generator(config.seed + 3, device)
-    final = evaluate_loss(chosen, base_dist, importance, cfg.eval_batch, eval_gen)
+        loop_seconds = time.perf_counter() - start
+        objective = evaluate_loss(model, dist, imp_all, cfg.eval_batch, eval_gen, cfg.l1_hidden)
+        restart_losses = objective.view(settings, restarts)
+        best = restart_losses.argmin(dim=1) + torch.arange(settings, device=device) * restarts
+        chosen = model.select_instances(best)
+        eval_gen = make_generator(config.seed + 3, device)
+        final = evaluate_loss(chosen, base_dist, importance, cfg.eval_batch, eval_gen)
     return TrainResult(
         config=config,
         model=chosen,
