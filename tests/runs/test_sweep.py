@@ -14,7 +14,7 @@ from superpose.cli import app
 from superpose.store import RunStore
 from superpose.sweep import map_grid
 from superpose.sweep.driver import GridError
-from superpose.sweep.spec import SweepSpec, axis_values, expand
+from superpose.sweep.spec import SweepSpec, axis_values, expand, load_plan
 
 CALLS: list[int] = []
 
@@ -206,7 +206,11 @@ def test_experiment_sweep_metrics_are_the_claims(tmp_path):
         SweepSpec(
             name="e",
             experiment="tms-basic",
-            base={"steps": 40, "batch_size": 64, "sparsities": [0.0, 0.99]},
+            base={
+                "model.train.steps": 40,
+                "model.train.batch_size": 64,
+                "model.features.sparsity": [0.0, 0.99],
+            },
         )
     )
     metrics = run_point(plan.tasks[0].payload)
@@ -264,7 +268,6 @@ def test_spec_toy_base_from_a_file_next_to_the_spec(tmp_path):
 def test_construction_target_builds_every_point(tmp_path):
     """`construction:` sweeps build (and so verify) each point and report its verification."""
     from superpose.sweep.runners import run_point
-    from superpose.sweep.spec import load_plan
 
     spec = tmp_path / "c.yaml"
     spec.write_text(
@@ -276,3 +279,12 @@ def test_construction_target_builds_every_point(tmp_path):
     assert (plan.kind, plan.target, len(plan.tasks)) == ("construction", "cis2", 2)
     metrics = run_point(plan.tasks[1].payload)
     assert metrics["n_circuits"] == 60 and metrics["last_layer_relative_mse"] < 0.5
+
+
+def test_seeds_go_into_a_nested_seed_field():
+    root = Path(__file__).resolve().parents[2]
+    plan = load_plan(root / "configs" / "sweep-tms-basic-seeds.yaml")
+    assert plan.axes["model.seed"] == [0, 1] and len(plan.tasks) == 4
+    assert {t.payload["config"]["model"]["seed"] for t in plan.tasks} == {0, 1}
+    with pytest.raises(SuperposeError, match="no field 'seed'"):
+        expand(SweepSpec(name="s", experiment="tms-basic", seeds=2))

@@ -12,6 +12,7 @@ axes:                        # config field → values; the grid is their produc
   importance_decay: {linspace: [0.5, 1.0, 3]}    # also {range: [start, stop, step]} (stop excluded)
   train.lr: {logspace: [1.0e-4, 1.0e-2, 3]}      # geometric, end points included
 seeds: 2                     # a count (0..N-1) or a list; set into the config's `seed` field
+                             # (or the dotted field named by seed_field: model.seed)
 ```
 """
 
@@ -58,7 +59,10 @@ class SweepSpec(FrozenConfig):
         description="config field → list of values, or {range|linspace|logspace: [a, b, n]}",
     )
     seeds: int | list[int] | None = Field(
-        None, description="seeds: a count N (0..N-1) or a list; set into the `seed` field"
+        None, description="seeds: a count N (0..N-1) or a list; set into `seed_field`"
+    )
+    seed_field: str = Field(
+        "seed", min_length=1, description="the config field the seeds go into (dotted: model.seed)"
     )
 
     @model_validator(mode="after")
@@ -124,7 +128,7 @@ class Plan:
     spec: SweepSpec
     kind: str  # a sweep target: experiment, toy or construction
     target: str  # experiment name, "toy", or the construction's name
-    axes: dict[str, list[Any]]  # seeds included as axis "seed" when given
+    axes: dict[str, list[Any]]  # seeds included as axis `seed_field` when given
     tasks: list[Task]
 
     @property
@@ -178,13 +182,17 @@ def expand(spec: SweepSpec, source: str = "<spec>", root: str | Path = ".") -> P
                 f"{source}: unknown axis {name!r}: not a field of the {target} config ({fields})"
             ) from None
     if spec.seeds is not None:
-        if "seed" not in data:
+        field = spec.seed_field
+        try:
+            set_dotted(copy.deepcopy(data), field, None)
+        except SuperposeError:
             raise SuperposeError(
-                f"{source}: seeds given, but the {target} config has no seed field"
-            )
-        if "seed" in axes:
-            raise SuperposeError(f"{source}: give seeds either as `seeds` or as axis 'seed'")
-        axes["seed"] = list(range(spec.seeds)) if isinstance(spec.seeds, int) else spec.seeds
+                f"{source}: seeds given, but the {target} config has no field {field!r} "
+                "(name it in seed_field)"
+            ) from None
+        if field in axes:
+            raise SuperposeError(f"{source}: give seeds either as `seeds` or as axis {field!r}")
+        axes[field] = list(range(spec.seeds)) if isinstance(spec.seeds, int) else spec.seeds
     total = math.prod(len(v) for v in axes.values())
     if total > MAX_RUNS:
         raise SuperposeError(f"{source}: {total} runs is more than {MAX_RUNS}; split the sweep")
