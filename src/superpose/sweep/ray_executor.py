@@ -8,6 +8,7 @@ cluster has GPUs (Ray then sets CUDA_VISIBLE_DEVICES for the task, so `auto` pic
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -17,11 +18,29 @@ from ..base.errors import SuperposeError
 from .worker import execute
 
 
+def check_address(address: str, timeout: float = 5.0) -> None:
+    """Fail in seconds, in one line, when RAY_ADDRESS names a cluster that cannot be reached
+    (ray.init would otherwise retry for minutes with log spam)."""
+    if address.strip() in ("", "auto", "local"):
+        return
+    host, _, port = address.split("://", 1)[-1].rstrip("/").rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SuperposeError(f"RAY_ADDRESS={address!r}: expected host:port or ray://host:port")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise SuperposeError(
+            f"RAY_ADDRESS={address!r}: cannot reach a Ray cluster there "
+            f"({err.strerror or err or 'timed out'}); unset RAY_ADDRESS to start a local Ray"
+        ) from None
+
+
 def run_ray(
     fn: Callable[[dict[str, Any]], Any],
     jobs: list[tuple[str, dict[str, Any], str | None]],
     workers: int,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
+    check_address(os.environ.get("RAY_ADDRESS", ""))
     try:
         import ray
     except ImportError:
