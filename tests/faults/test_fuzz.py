@@ -95,7 +95,7 @@ COMMANDS: dict[tuple[str, ...], tuple[int, list[str], list[str]]] = {
     ("runs",): (0, [], []),
     (): (0, [], []),
 }
-VALUES = ["good.yaml", "bad.yaml", "binary.bin", "spec.yaml", "good.db", "corrupt.db", "missing",
+VALUES = ["good.yaml", "uand.yaml", "bad.yaml", "binary.bin", "spec.yaml", "good.db", "corrupt.db", "missing",
           "keep", "new", "new/deeper", ".", "x.csv", "x.jsonl", "[/red]", "-1", "0", "2", "abc",
           "99999999999999999999", "nan", "cpu", "local", "ray", "tms-basic", "ok", "csv"]  # fmt: skip
 STRAY = ["--bogus", "--help", "--out", "-x", "extra"]
@@ -117,13 +117,14 @@ def command_lines(draw) -> list[str]:
     return [*command, *args]
 
 
-PROTECTED = ["good.yaml", "bad.yaml", "binary.bin", "spec.yaml", "keep/mine.txt"]
+PROTECTED = ["good.yaml", "uand.yaml", "bad.yaml", "binary.bin", "spec.yaml", "keep/mine.txt"]
 
 
 def _prepare(root: Path) -> None:
     from superpose.store import RunStore
 
     (root / "good.yaml").write_text("n_features: 3\nn_hidden: 2\ntrain: {steps: 2}\n")
+    (root / "uand.yaml").write_text("construction: uand\nm: 6\nd: 40\ns: 2\n")
     (root / "bad.yaml").write_text("n_features: -3\n[/red]: 1\n")
     (root / "binary.bin").write_bytes(b"\xff\x00\xfe" * 50)
     (root / "spec.yaml").write_text("name: s\ntoy: {n_features: 3}\naxes: {n_hidden: [1, 2]}\n")
