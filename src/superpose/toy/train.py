@@ -136,7 +136,7 @@ def memory_needed(config: ToyConfig) -> int:
     n, m = config.n_features, config.n_hidden
     params = total * (n * m + n)
     batch = total * cfg.batch_size * (6 * n + 3 * m)
-    history = total * min(cfg.steps, 4_000_000)
+    history = total * math.ceil(cfg.steps / max(10, math.ceil(cfg.steps * total / 4_000_000)))
     snaps = 0 if cfg.snapshot_every is None else (cfg.steps // cfg.snapshot_every + 1) * params
     return 4 * (4 * params + batch + history + snaps)
 
