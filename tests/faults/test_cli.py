@@ -276,16 +276,42 @@ def test_load_trained_refuses_edited_kind_int64_and_nan(tmp_path):
 
 
 def test_unreachable_ray_address_fails_in_seconds():
+    """Refused, silent (accepts, never answers, as a proxy does) and malformed addresses fail
+    within seconds; a server answering an HTTP/2 preface with SETTINGS (as gRPC does) passes."""
+    import socket
+    import threading
     import time
 
     from superpose.sweep.ray_executor import check_address
 
+    def serve(reply: bytes) -> tuple[socket.socket, int]:
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+
+        def accept() -> None:
+            conn, _ = srv.accept()
+            conn.recv(100)
+            conn.sendall(reply)
+            time.sleep(3)
+            conn.close()
+
+        threading.Thread(target=accept, daemon=True).start()
+        return srv, srv.getsockname()[1]
+
     start = time.monotonic()
     with pytest.raises(SuperposeError, match="cannot reach"):
-        check_address("127.0.0.1:9", timeout=3)
+        check_address("127.0.0.1:9", timeout=2)
+    silent, port = serve(b"")
+    with pytest.raises(SuperposeError, match="cannot reach"):
+        check_address(f"127.0.0.1:{port}", timeout=1)
     with pytest.raises(SuperposeError, match="host:port"):
         check_address("nonsense")
     assert time.monotonic() - start < 10
+    grpc, port = serve(b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+    check_address(f"ray://127.0.0.1:{port}", timeout=2)
+    silent.close()
+    grpc.close()
 
 
 def test_workers_are_clamped_to_the_cores(capsys):
