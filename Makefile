@@ -5,13 +5,14 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test bench
+.PHONY: setup demo test faults bench latest constraints
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml Makefile
+# The versions CI tested (constraints.txt), so a fresh machine gets what passed.
+$(VENV)/.installed: pyproject.toml constraints.txt Makefile
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q "$(TORCH)"
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
 	touch $@
 
 demo: setup
@@ -22,5 +23,29 @@ test: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+# Fault tests: kill -9 during start-up, mid-run and during writes; corrupt and symlinked stores;
+# the command line under bad usage and bad files (a couple of minutes).
+faults: setup
+	$(BIN)/pytest -m "not slow" tests/faults/test_kill.py tests/faults/test_cli.py
+
 bench: setup
 	$(BIN)/superpose bench
+
+# Scheduled-style check (not run in CI): the newest release of every dependency, upper bounds
+# ignored, in a separate venv, then the tests: finds the next API break before users do.
+LATEST ?= .venv-latest
+latest:
+	rm -rf $(LATEST)
+	$(PY) -m venv $(LATEST)
+	$(LATEST)/bin/pip install -q -U pip
+	$(LATEST)/bin/pip install -q -U $$($(PY) -c "import re, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print(' '.join(re.split(r'[<>=!~ ;\[]', r)[0] for r in p['dependencies'] + p['optional-dependencies']['dev']))")
+	$(LATEST)/bin/pip install -q --no-deps -e .
+	$(LATEST)/bin/pip freeze | grep -v -e '^-e ' -e '^torch==' > $(LATEST)/tested-versions.txt
+	$(LATEST)/bin/pytest
+	$(LATEST)/bin/pytest -m "not slow" tests/faults/test_cli.py
+
+# Record the venv's versions as the tested ones (after `make test` passed in it).
+constraints: setup
+	$(BIN)/pip freeze | grep -v -e '^-e ' -e '^# Editable' -e '^torch==' > constraints.txt.new
+	{ sed -n '1,3p' constraints.txt; cat constraints.txt.new; } > constraints.txt.tmp
+	rm constraints.txt.new && mv constraints.txt.tmp constraints.txt

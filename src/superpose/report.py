@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .base.files import atomic_write
 from .base.version import __version__
 from .plots import interactive
 
@@ -38,15 +39,23 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def read_record(path: Path) -> dict[str, Any] | None:
+    """One experiment's result.json, or None when it is unreadable (truncated, binary, not a
+    record): a kill at the wrong moment of an older version could leave such a file."""
+    try:
+        rec = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    ok = isinstance(rec, dict) and isinstance(rec.get("name"), str)
+    ok = ok and isinstance(rec.get("status"), str) and isinstance(rec.get("claims", []), list)
+    ok = ok and all(isinstance(c, dict) and "passed" in c for c in rec.get("claims", []))
+    return rec if ok else None
+
+
 def load_records(out_dir: Path) -> list[dict[str, Any]]:
-    """Every experiment's result.json below `out_dir`, in name order."""
-    records = []
-    for path in sorted(out_dir.glob("*/result.json")):
-        try:
-            records.append(json.loads(path.read_text()))
-        except json.JSONDecodeError:
-            continue
-    return records
+    """Every readable experiment result.json below `out_dir`, in name order."""
+    records = (read_record(path) for path in sorted(out_dir.glob("*/result.json")))
+    return [r for r in records if r is not None]
 
 
 def _image(path: Path) -> str:
@@ -119,9 +128,7 @@ def render(out_dir: str | Path, title: str = "superpose — reproduction report"
     if interactive_count:  # scripts last: the runtime draws the figures already in the page
         parts.append(interactive.write_assets(out_dir))
     parts.append("</body></html>")
-    index = out_dir / "index.html"
-    index.write_text("\n".join(parts))
-    return index
+    return atomic_write(out_dir / "index.html", "\n".join(parts))
 
 
 def _axis_values(meta: dict[str, Any], runs: list[Any]) -> dict[str, list[Any]]:
@@ -264,6 +271,4 @@ def render_sweep(
     if metrics:
         parts.append(interactive.write_assets(out_dir))
     parts.append("</body></html>")
-    index = out_dir / "index.html"
-    index.write_text("\n".join(parts))
-    return index
+    return atomic_write(out_dir / "index.html", "\n".join(parts))

@@ -7,11 +7,12 @@ file held with `flock` (released by the OS when the process dies) keeps a second
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,11 +77,41 @@ def artifacts_dir(path: str | Path) -> Path:
     return path.with_name(path.stem + "-artifacts")
 
 
+class _BadCell(ValueError):
+    """A row whose JSON cells do not decode to what a run holds."""
+
+
+class CorruptStore(SuperposeError):
+    """The store file opened but its pages or cells cannot be read."""
+
+
+def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A store read or write whose SQLite or JSON failure becomes one line naming the store."""
+
+    @functools.wraps(method)
+    def wrapper(self: RunStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as err:
+            raise CorruptStore(
+                f"{self.path}: run store unreadable ({err}); it is damaged"
+            ) from None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, _BadCell) as err:
+            raise CorruptStore(f"{self.path}: run store holds a damaged cell ({err})") from None
+
+    return wrapper
+
+
 class RunStore:
-    """An open run store. `writer=True` takes the lock; readers may open it at any time."""
+    """An open run store. `writer=True` takes the lock; readers may open it at any time.
+
+    The lock, the database and the artifacts folder are keyed on the resolved path (`real`), so
+    the same store reached through a symlink or another relative path is the same store.
+    """
 
     def __init__(self, path: str | Path, *, writer: bool = False, create: bool = False):
         self.path = Path(path)
+        self.real = Path(os.path.realpath(self.path))
         self.writer = writer
         self._lock_fd: int | None = None
         if not self.path.exists() and not create:
@@ -100,7 +131,7 @@ class RunStore:
         if writer:
             self._lock()
         try:
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db = sqlite3.connect(self.real, timeout=30, isolation_level=None)
             tables = self._tables()
             if tables and not {"meta", "runs"} <= tables:
                 self.db.close()
@@ -125,7 +156,7 @@ class RunStore:
     def _lock(self) -> None:
         import fcntl
 
-        lock_path = self.path.with_name(self.path.name + ".lock")
+        lock_path = self.real.with_name(self.real.name + ".lock")
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as err:
@@ -166,9 +197,14 @@ class RunStore:
         return {r[0] for r in rows}
 
     # meta --------------------------------------------------------------------------------------
+    @_guarded
     def meta(self) -> dict[str, Any]:
-        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
+        meta = {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
+        if "axes" in meta and not isinstance(meta["axes"], list):
+            raise _BadCell("meta 'axes' is not a list")
+        return meta
 
+    @_guarded
     def claim(self, sweep_id: str, info: dict[str, Any]) -> None:
         """Bind an empty store to a sweep, or check it holds this sweep; never mixes two sweeps."""
         meta = self.meta()
@@ -194,6 +230,7 @@ class RunStore:
             )
 
     # runs --------------------------------------------------------------------------------------
+    @_guarded
     def plan(self, rows: list[tuple[str, int, dict[str, Any], Any]]) -> None:
         """Add (key, idx, point, config) rows as pending; rows already present are left alone."""
         with self.db:
@@ -204,6 +241,7 @@ class RunStore:
                 [(k, i, dumps(p), dumps(c)) for k, i, p, c in rows],
             )
 
+    @_guarded
     def finish(
         self,
         key: str,
@@ -237,6 +275,7 @@ class RunStore:
             if cur.rowcount != 1:
                 raise SuperposeError(f"{self.path}: run {key} was not planned in this store")
 
+    @_guarded
     def runs(self, status: str | None = None) -> list[Run]:
         """All runs in grid order (optionally only one status)."""
         sql = "SELECT * FROM runs" + (" WHERE status=?" if status else "") + " ORDER BY idx"
@@ -259,6 +298,7 @@ class RunStore:
             raise SuperposeError(f"{self.path}: {what} match {ref!r} (give a grid index or key)")
         return hits[0]
 
+    @_guarded
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(STATUSES, 0)
         for status, n in self.db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status"):
@@ -267,16 +307,24 @@ class RunStore:
 
 
 def _row(r: dict[str, Any]) -> Run:
-    def load(text: str | None) -> Any:
-        return None if text is None else json.loads(text)
+    def load(text: str | None, column: str, kind: type | None = None) -> Any:
+        if text is None:
+            return None
+        try:
+            value = json.loads(text)
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError, RecursionError):
+            value = _BadCell
+        if value is _BadCell or (kind is not None and not isinstance(value, kind)):
+            raise _BadCell(f"run #{r.get('idx')}: column {column!r} is not valid JSON of a run")
+        return value
 
     return Run(
         key=r["key"],
         idx=r["idx"],
-        point=load(r["point"]),
-        config=load(r["config"]),
+        point=load(r["point"], "point", dict),
+        config=load(r["config"], "config"),
         status=r["status"],
-        metrics=load(r["metrics"]),
+        metrics=load(r["metrics"], "metrics", dict),
         started=r["started"],
         finished=r["finished"],
         seconds=r["seconds"],

@@ -75,7 +75,7 @@ def test_failed_save_leaves_no_half_written_folder(tmp_path, trained, monkeypatc
         raise OSError("disk full")
 
     monkeypatch.setattr(io, "save_file", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(SuperposeError):
         save_trained(trained, tmp_path / "m")
     assert list(tmp_path.iterdir()) == []
 

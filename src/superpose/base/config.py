@@ -18,7 +18,9 @@ C = TypeVar("C", bound="FrozenConfig")
 class FrozenConfig(BaseModel):
     """Base of every config: immutable, unknown keys rejected, every field described."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -53,11 +55,12 @@ def describe_validation_error(err: ValidationError, source: str) -> str:
     """First error of a pydantic ValidationError as `source: field 'a.b': reason (got X)`."""
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith("function-")) or "<root>"
-    msg = first["msg"]
+    msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown field (not allowed here)"
     got = first.get("input")
-    got_text = "" if isinstance(got, dict) or first["type"] == "missing" else f" (got {got!r:.60})"
+    quiet = isinstance(got, dict) or first["type"] == "missing" or "got " in msg
+    got_text = "" if quiet else f" (got {got!r:.60})"
     return f"{source}: field '{loc}': {msg}{got_text}".replace("\n", "\\n")
 
 
@@ -95,4 +98,6 @@ def read_yaml(path: str | Path) -> Any:
 
 
 def dump_yaml(config: FrozenConfig, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    from .files import atomic_write
+
+    atomic_write(path, yaml.safe_dump(config.to_dict(), sort_keys=False))

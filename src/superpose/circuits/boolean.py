@@ -40,8 +40,12 @@ class BooleanInputsConfig(FrozenConfig):
         le=10_000_000,
         description="embedding dimension for superposed inputs (default d)",
     )
-    seed: int = Field(0, ge=0, description="random seed")
-    device: str = Field("cpu", description="device: auto, cpu, cuda, cuda:N")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
+    device: str = Field(
+        "cpu",
+        pattern=r"^(auto|cpu|cuda(:\d{1,3})?)$",
+        description="device: auto, cpu, cuda, cuda:N",
+    )
 
     @model_validator(mode="after")
     def _check_inputs(self) -> BooleanInputsConfig:
@@ -222,7 +226,12 @@ class BooleanLayer:
 
 def build_uand(cfg: UAndConfig) -> BooleanLayer:
     """U-AND: conn ~ Bernoulli(p) [d, m], bias −1, embedding F for superposed inputs."""
+    from ..base.memory import check_memory
+
     device = resolve_device(cfg.device)
+    superposed = cfg.d0_value * cfg.m if cfg.inputs == "superposed" else 0
+    need = 4 * (3 * cfg.d * cfg.m + superposed)
+    check_memory(need, "building this U-AND layer", "lower m or d", str(device))
     gen = make_generator(cfg.seed, device)
     conn = torch.rand(cfg.d, cfg.m, generator=gen, device=device) < cfg.p_value
     F = random_embedding(cfg.d0_value, cfg.m, gen, device) if cfg.inputs == "superposed" else None

@@ -49,8 +49,12 @@ class DeepBooleanConfig(FrozenConfig):
     margin: float = Field(
         0.3, ge=0, lt=0.5, description="computation-layer margin β in [0, 0.5) (0: plain bias −1)"
     )
-    seed: int = Field(0, ge=0, description="random seed")
-    device: str = Field("cpu", description="device: auto, cpu, cuda, cuda:N")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
+    device: str = Field(
+        "cpu",
+        pattern=r"^(auto|cpu|cuda(:\d{1,3})?)$",
+        description="device: auto, cpu, cuda, cuda:N",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> DeepBooleanConfig:

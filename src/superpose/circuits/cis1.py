@@ -46,7 +46,7 @@ class CiS1Config(FrozenConfig):
         gt=0,
         description="largest allowed relative MSE (one circuit on, last layer) in verification",
     )
-    seed: int = Field(0, ge=0, description="random seed")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
 @dataclass(frozen=True)

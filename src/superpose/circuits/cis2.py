@@ -69,7 +69,7 @@ class CiS2Config(FrozenConfig):
         gt=0,
         description="largest allowed relative MSE of active circuits (z=1, last layer) in verification",
     )
-    seed: int = Field(0, ge=0, description="random seed")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
 @dataclass
@@ -318,7 +318,17 @@ def build_cis2(
     verify: bool = True,
 ) -> CiS2Network:
     """Build (and by default verify) a CiS2 network for cfg; pass circuits to embed your own."""
+    from ..base.memory import check_memory
+
     check_regime(cfg)
+    T, L, d, D = cfg.circuits, cfg.layers, cfg.circuit_width, cfg.width
+    dense = 4 * L * D * max(D, T * d) if D * max(D, T * d) <= DENSE_MAX_ENTRIES else 0
+    need = (
+        8 * L * T * cfg.redundancy
+        + 4 * T * L * d * (d + 1)
+        + 12 * cfg.verify_batch * (D + T * d) * L
+    )
+    check_memory(need + dense, "building this CiS2 network", "lower circuits, width or layers")
     d, N = cfg.circuit_width, cfg.width // cfg.circuit_width
     if circuits is None:
         circuits = make_circuits(cfg.circuit_kind, cfg.circuits, cfg.layers, d, cfg.seed)

@@ -198,29 +198,47 @@ def build(config: FrozenConfig) -> Construction:
     return _entry(config.construction).build(config)
 
 
+def saved_files(name: str) -> tuple[str, ...]:
+    """The files `save_construction` writes for construction `name` (a previous save holds only
+    these, so a folder holding anything else is refused)."""
+    _entry(name)  # imports the module that defines the class
+    report = _CLASSES[name].report_file if name in _CLASSES else "errors.json"
+    return ("config.yaml", "weights.safetensors", "ground_truth.json", report)
+
+
 def save_construction(
     net: Construction, out: str | Path, measured: dict[str, Any] | None = None
 ) -> dict[str, Path]:
-    """Write config.yaml, weights.safetensors, ground_truth.json (+ measured errors) into `out`."""
+    """Write config.yaml, weights.safetensors, ground_truth.json (+ measured errors) into `out`,
+    all at once when fully written (a folder holding other files is refused, never emptied)."""
     from safetensors.torch import save_file
 
+    from ..base.files import atomic_write, staged_folder
+
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().contiguous().cpu() for k, v in net.tensors().items()}
+    with staged_folder(out, saved_files(net.name)) as tmp:
+        dump_yaml(net.config, tmp / "config.yaml")
+        save_file(
+            tensors,
+            str(tmp / "weights.safetensors"),
+            metadata={"schema_version": str(SCHEMA_VERSION)},
+        )
+        meta = {"schema_version": SCHEMA_VERSION, "library_version": __version__}
+        truth = {**meta, "construction": net.name, **net.ground_truth()}
+        truth["weights_sha256"] = hashlib.sha256(
+            (tmp / "weights.safetensors").read_bytes()
+        ).hexdigest()
+        atomic_write(tmp / "ground_truth.json", json.dumps(truth))
+        if measured:
+            atomic_write(tmp / net.report_file, json.dumps(measured, indent=1))
     paths = {
         "config": out / "config.yaml",
         "weights": out / "weights.safetensors",
         "ground_truth": out / "ground_truth.json",
     }
-    tensors = {k: v.detach().contiguous().cpu() for k, v in net.tensors().items()}
-    dump_yaml(net.config, paths["config"])
-    save_file(tensors, str(paths["weights"]), metadata={"schema_version": str(SCHEMA_VERSION)})
-    meta = {"schema_version": SCHEMA_VERSION, "library_version": __version__}
-    truth = {**meta, "construction": net.name, **net.ground_truth()}
-    truth["weights_sha256"] = hashlib.sha256(paths["weights"].read_bytes()).hexdigest()
-    paths["ground_truth"].write_text(json.dumps(truth))
     if measured:
         paths["report"] = out / net.report_file
-        paths["report"].write_text(json.dumps(measured, indent=1))
     return paths
 
 

@@ -10,7 +10,6 @@ import sys
 
 import typer
 
-from ..base.errors import SuperposeError
 from . import bench, build, experiments, report, runs, sweep, train
 from ._common import console
 from ._lists import ListCommand
@@ -33,27 +32,31 @@ app.command("report")(report.report)
 app.add_typer(runs.runs_app, name="runs")
 
 
+def print_error(text: str) -> None:
+    """One line on stderr; the text is never read as rich markup."""
+    from rich.text import Text
+
+    console.print(Text.assemble(("error: ", "red"), text), highlight=False, soft_wrap=True)
+
+
 def main() -> None:
-    """Entry point: bad input ends in one line on stderr, never a traceback."""
+    """Entry point: any failure ends in one line on stderr (base.failure), never a traceback."""
+    import os
+
+    from ..base.failure import TRACEBACK_ENV, one_line
+
     try:
         code = app(standalone_mode=False)  # typer.Exit(n) comes back as n here
-    except SuperposeError as err:
-        console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
-        sys.exit(2)
     except KeyboardInterrupt:
         console.print("interrupted; finished results were kept")
         sys.exit(130)
-    except typer.Exit as exit_:
-        sys.exit(exit_.exit_code)
-    except typer.Abort:
-        sys.exit(1)
-    except Exception as err:  # click usage errors and the like
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        raise
+    except Exception as err:
+        if os.environ.get(TRACEBACK_ENV):
+            raise
+        text, code = one_line(err)
+        if text is not None:
+            print_error(text)
+        sys.exit(code)
     if isinstance(code, int) and code:
         sys.exit(code)
 

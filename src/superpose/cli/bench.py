@@ -33,11 +33,15 @@ def bench(
     """Time superpose against a naive reference on the same work, in this run; print the ratios."""
     import json
 
+    from ..base.errors import SuperposeError
+    from ..base.files import atomic_write
     from ..bench import registry, run_benchmarks
 
     if not registry():
         console.print("no benchmarks registered")
         return
+    if out is not None and (out.is_dir() or not out.absolute().parent.is_dir()):
+        raise SuperposeError(f"{out}: --out must be a file in an existing folder")
     rows = run_benchmarks(list(only) if only else None, quick=quick)
     table = Table("benchmark", "task", "superpose (s)", "reference (s)", "speed-up", "note")
     for r in rows:
@@ -47,4 +51,4 @@ def bench(
     print_table(table)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps([r.to_dict() for r in rows], indent=2))
+        atomic_write(out, json.dumps([r.to_dict() for r in rows], indent=2))

@@ -22,11 +22,13 @@ def build(
 ) -> None:
     """Build, verify and save the network of CONFIG (cis1, cis2, uand, chosen_gates, deep_boolean):
     config.yaml, weights.safetensors, ground_truth.json and its measured errors."""
+    from ..base.files import check_out_folder
     from ..circuits.construction import build as build_net
-    from ..circuits.construction import load_construction_config, save_construction
+    from ..circuits.construction import load_construction_config, save_construction, saved_files
 
     cfg = load_construction_config(config)
+    check_out_folder(out, saved_files(cfg.construction))  # refuse before building, not after
     net = build_net(cfg)
     measured = net.measure(batch)
     save_construction(net, out, measured)
-    console.print(f"{net.summary(measured)}; saved to {out}")
+    console.print(f"{net.summary(measured)}; saved to {out}", markup=False)

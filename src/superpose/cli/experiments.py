@@ -45,15 +45,16 @@ def reproduce(
     progress: ProgressOpt = True,
 ) -> None:
     """Run registered experiments and write an HTML report with figures and checked claims."""
-    import json
-
     from ..base.device import resolve_device
+    from ..base.errors import SuperposeError
     from ..experiments import RunContext, get_experiment, registry, run_experiment
-    from ..report import render
+    from ..report import read_record, render
 
     names = list(only) if only else list(registry())
     exps = [get_experiment(n) for n in names]
     dev = resolve_device(device)
+    if out.exists() and not out.is_dir():
+        raise SuperposeError(f"{out}: exists and is not a folder (--out needs a folder)")
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     failed = 0
@@ -62,21 +63,25 @@ def reproduce(
         prior = folder / "result.json"
         cfg = exp.config(quick)
         if resume and prior.is_file():
-            rec = json.loads(prior.read_text())
-            if rec.get("status") == "ok" and rec.get("config_hash") == cfg.config_hash():
-                console.print(f"[{i}/{len(exps)}] {exp.name}: done before, kept")
+            rec = read_record(prior)
+            if rec is None:
+                console.print(f"{prior}: unreadable, running {exp.name} again", markup=False)
+            elif rec.get("status") == "ok" and rec.get("config_hash") == cfg.config_hash():
+                console.print(f"[{i}/{len(exps)}] {exp.name}: done before, kept", markup=False)
                 continue
-        console.print(f"[{i}/{len(exps)}] {exp.name} ({'quick' if quick else 'full'}) …")
+        console.print(
+            f"[{i}/{len(exps)}] {exp.name} ({'quick' if quick else 'full'}) …", markup=False
+        )
         ctx = RunContext(folder, quick=quick, device=dev, progress=progress)
         rec = run_experiment(exp, ctx, cfg)
         if rec["status"] != "ok":
             failed += 1
-            console.print(f"  [red]failed[/red]: {rec['error']}")
+            console.print(f"  failed: {rec['error']}", markup=False, style="red")
         else:
             held = sum(c["passed"] for c in rec["claims"])
             console.print(f"  {held}/{len(rec['claims'])} claims hold ({rec['seconds']:.1f} s)")
         render(out)  # after each experiment, so partial results are always viewable
     index = render(out)
-    console.print(f"report: {index} ({time.perf_counter() - start:.0f} s)")
+    console.print(f"report: {index} ({time.perf_counter() - start:.0f} s)", markup=False)
     if failed:
         raise typer.Exit(1)

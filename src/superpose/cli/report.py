@@ -22,4 +22,4 @@ def report(
     from ..report import render_sweep
 
     index = render_sweep(store, out)
-    console.print(f"report: {index}")
+    console.print(f"report: {index}", markup=False)

@@ -11,8 +11,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..base.errors import SuperposeError
+from ..base.files import atomic_write
 from ._common import console
 from ._lists import ListCommand
 
@@ -67,10 +69,13 @@ def runs_ls(
         raise SuperposeError(
             f"--metric {unknown[0]!r} is not a metric here; known: {', '.join(seen)}"
         )
-    table = Table("#", "key", "status", *axes, *names, "s", title=meta.get("description"))
+    title = meta.get("description")
+    table = Table(title=None if title is None else Text(str(title)))
+    for head in ("#", "key", "status", *axes, *names, "s"):
+        table.add_column(Text(str(head)))
     for r in runs:
         sc = r.scalars()
-        table.add_row(
+        cells = (
             str(r.idx),
             r.key[:8],
             r.status,
@@ -78,8 +83,9 @@ def runs_ls(
             *(_fmt(sc[m]) if m in sc else "" for m in names),
             "" if r.seconds is None else f"{r.seconds:.1f}",
         )
+        table.add_row(*(Text(c) for c in cells))  # store text is never read as markup
     Console().print(table)
-    Console().print(", ".join(f"{n} {s}" for s, n in counts.items()))
+    Console().print(", ".join(f"{n} {s}" for s, n in counts.items()), markup=False)
 
 
 @runs_app.command("show")
@@ -111,16 +117,20 @@ def runs_export(
         runs = db.runs()
         meta = db.meta()
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", newline="") as fh:
+        out.absolute().parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SuperposeError(f"{out}: cannot make folder {out.parent} ({err.strerror})") from None
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", newline="") as fh:
             if fmt == "jsonl":
                 for r in runs:
                     fh.write(json.dumps(r.to_dict()) + "\n")
             else:
                 write_csv(fh, runs, meta.get("axes") or [])
-    except OSError as err:
-        raise SuperposeError(f"{out}: cannot write ({err.strerror})") from None
-    console.print(f"wrote {len(runs)} runs to {out}")
+
+    atomic_write(out, write)
+    console.print(f"wrote {len(runs)} runs to {out}", markup=False)
 
 
 def write_csv(fh, runs, axes: list[str]) -> None:

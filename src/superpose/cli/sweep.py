@@ -30,7 +30,9 @@ def sweep(
     plan = load_plan(spec)
     n = len(plan.tasks)
     axes = ", ".join(f"{k}×{len(v)}" for k, v in plan.axes.items()) or "no axes"
-    console.print(f"sweep {plan.spec.name!r}: {plan.target}, {axes} → {n} runs into {store}")
+    console.print(
+        f"sweep {plan.spec.name!r}: {plan.target}, {axes} → {n} runs into {store}", markup=False
+    )
     try:
         out = run_tasks(
             run_point,
@@ -53,6 +55,6 @@ def sweep(
         f"done: {ok} ok, {len(out.errors)} failed ({out.ran} run now, {out.reused} kept from before)"
     )
     for key, err in list(out.errors.items())[:3]:
-        console.print(f"  [red]{key}[/red]: {err.splitlines()[0]}", highlight=False)
+        console.print(f"  {key}: {err.splitlines()[0]}", highlight=False, markup=False)
     if out.errors:
         raise typer.Exit(1)

@@ -20,15 +20,17 @@ def train(
 ) -> None:
     """Train a batch of toy models from CONFIG and save them to OUT."""
     from ..base.config import load_yaml
+    from ..base.files import check_out_folder
     from ..toy.config import ToyConfig
-    from ..toy.io import save_trained
+    from ..toy.io import FILES, save_trained
     from ..toy.train import train as train_models
 
     cfg = load_yaml(ToyConfig, config)
     if device is not None:
         cfg = cfg.replace(device=device)
+    check_out_folder(out, FILES)  # refuse before training, not after
     result = train_models(cfg, progress=progress)
     save_trained(result, out)
     losses = ", ".join(f"{v:.4g}" for v in result.final_loss.tolist()[:10])
     console.print(f"trained {cfg.instances} instance(s) in {result.seconds:.1f} s; loss {losses}")
-    console.print(f"saved to {out}")
+    console.print(f"saved to {out}", markup=False)

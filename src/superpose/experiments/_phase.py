@@ -39,7 +39,7 @@ class PhaseConfig(FrozenConfig):
         description="sampled training at the check points (restarts: seeds per point; null: skip)",
     )
     workers: int = Field(1, ge=1, le=1024, description="parallel workers for the sweep")
-    seed: int = Field(0, ge=0, description="random seed")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
 def mc_check(case: str, samples: int, seed: int) -> dict[str, float]:

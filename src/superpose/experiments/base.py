@@ -14,6 +14,7 @@ import torch
 
 from ..base.config import FrozenConfig, dump_yaml
 from ..base.device import resolve_device
+from ..base.files import atomic_write
 from ..base.serial import to_jsonable
 from ..toy.config import ToyConfig
 from ..toy.train import TrainResult, train
@@ -159,7 +160,7 @@ def run_experiment(
         )
     else:
         claims = [c.to_dict() for c in result.claims]
-        (ctx.out_dir / "claims.json").write_text(json.dumps(claims, indent=2))
+        atomic_write(ctx.out_dir / "claims.json", json.dumps(claims, indent=2))
         record.update(
             status="ok",
             seconds=time.perf_counter() - start,
@@ -168,5 +169,5 @@ def run_experiment(
             data=to_jsonable(result.data),
             notes=result.notes,
         )
-    (ctx.out_dir / "result.json").write_text(json.dumps(record, indent=2))
+    atomic_write(ctx.out_dir / "result.json", json.dumps(record, indent=2))
     return record

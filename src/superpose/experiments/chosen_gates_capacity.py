@@ -32,7 +32,7 @@ class CapacityConfig(FrozenConfig):
     grid: int = Field(25, ge=4, le=100, description="log-spaced gate counts tried")
     reps: int = Field(2, ge=1, description="inputs per gate per case")
     n_gates: int = Field(400, ge=10, description="gates sampled per evaluation")
-    seed: int = Field(0, ge=0, description="random seed")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
 def gate_rms(

@@ -37,7 +37,7 @@ class CompressedSensingConfig(FrozenConfig):
         TrainConfig(steps=2000, batch_size=1024, lr=1e-2, schedule="cosine", restarts=2),
         description="training of every model (peak lr with cosine decay, best of `restarts`)",
     )
-    seed: int = Field(0, ge=0, description="random seed")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
 def relative_error(cfg: CompressedSensingConfig, n: int, k: int, m: int, device: str) -> float:

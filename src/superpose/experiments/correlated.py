@@ -41,7 +41,7 @@ class CorrelatedConfig(FrozenConfig):
         TrainConfig(steps=10_000, lr=1e-3, restarts=10),
         description="training of every setup (best of `restarts` seeds per setting)",
     )
-    seed: int = Field(0, ge=0, description="random seed")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
 def train_point(point: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ class NonlinearCompressionConfig(FrozenConfig):
     samples: int = Field(
         1_000_000, ge=1000, le=100_000_000, description="Monte Carlo samples of (x, y) for the MSE"
     )
-    seed: int = Field(0, ge=0, description="random seed of the samples")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed of the samples")
 
 
 def soft_floor(u: torch.Tensor, levels: int, eps: float) -> torch.Tensor:

@@ -33,7 +33,7 @@ class NonuniformConfig(FrozenConfig):
     lr: float = Field(0.02, gt=0, le=10, description="peak learning rate (cosine decay)")
     continue_steps: int = Field(300, ge=1, le=100_000, description="steps continuing a geometry")
     nodes: int = Field(4, ge=2, le=16, description="Gauss–Legendre nodes per active feature")
-    seed: int = Field(0, ge=0, description="random seed")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
 def angle_gaps(W: torch.Tensor, min_norm: float = 0.5) -> torch.Tensor:

@@ -33,7 +33,7 @@ class UAndDeepConfig(FrozenConfig):
         4, ge=1, description="keep inputs whose circuit has ≤ max_on wires on at every layer"
     )
     growth: float = Field(1.5, gt=1, description="uncorrected: last/first RMS above this = grows")
-    seed: int = Field(0, ge=0, description="random seed")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
 def deep_point(point: dict[str, Any]) -> dict[str, Any]:

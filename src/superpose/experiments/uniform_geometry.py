@@ -37,7 +37,7 @@ class UniformGeometryConfig(FrozenConfig):
         TrainConfig(steps=10_000, batch_size=1024, lr=1e-3, schedule="constant"),
         description="training of the models",
     )
-    seed: int = Field(0, ge=0, description="random seed")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
 def level_crossing(x: np.ndarray, y: np.ndarray, level: float) -> float | None:

@@ -13,9 +13,14 @@ import matplotlib.pyplot as plt
 def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 110) -> Path:
     """Save and close a figure; returns the path."""
     path = Path(path)
+    from ..base.files import atomic_write
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
+    fmt = path.suffix.lstrip(".") or "png"
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=fmt))
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +110,19 @@ def map_grid(
     return [r for r in out.results if r is not None]
 
 
+def clamp_workers(workers: int) -> int:
+    """At most one local worker per core this process may use (more only add memory and
+    contention); says so in one line when it lowers the number."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    if workers > cores:
+        sys.stderr.write(f"note: {workers} workers asked for, {cores} cores here; using {cores}\n")
+        return cores
+    return workers
+
+
 def _unique(tasks: Sequence[Task]) -> list[Task]:
     seen: dict[str, Task] = {}
     for t in tasks:
@@ -137,6 +152,8 @@ def run_tasks(
         raise SuperposeError(f"executor {executor!r} is not known (use one of: local, ray)")
     if not isinstance(workers, int) or not 1 <= workers <= 1024:
         raise SuperposeError(f"workers must be an integer in 1..1024 (got {workers!r})")
+    if executor == "local":
+        workers = clamp_workers(workers)
     unique = _unique(tasks)
     done: dict[str, dict[str, Any] | None] = {}
     errors: dict[str, str] = {}
@@ -149,7 +166,7 @@ def run_tasks(
         if db is not None:
             db.claim(sweep_id or point_key([t.key for t in unique]), sweep_info or {})
             db.plan([(t.key, i, t.point, t.payload) for i, t in enumerate(unique)])
-            art_root = artifacts_dir(db.path)
+            art_root = artifacts_dir(db.real)
             prior = {r.key: r for r in db.runs()}
             todo = []
             for t in unique:
@@ -271,7 +288,7 @@ def _run_pool(
         max_workers=workers,
         mp_context=ctx,
         initializer=init_pool_worker,
-        initargs=(counter, _gpu_count()),
+        initargs=(counter, _gpu_count(), os.getpid()),
     )
     pending = {}
     queue = list(reversed(jobs))

@@ -8,6 +8,7 @@ cluster has GPUs (Ray then sets CUDA_VISIBLE_DEVICES for the task, so `auto` pic
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -16,12 +17,41 @@ from typing import Any
 from ..base.errors import SuperposeError
 from .worker import execute
 
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+
+
+def check_address(address: str, timeout: float = 5.0) -> None:
+    """Fail in seconds, in one line, when RAY_ADDRESS names a cluster that cannot be reached
+    (ray.init would otherwise retry for minutes with log spam). A Ray head (GCS or Ray Client)
+    is a gRPC server: it must accept the connection and answer an HTTP/2 preface with its
+    SETTINGS frame (a bare TCP accept, as from a proxy, is not enough)."""
+    if address.strip() in ("", "auto", "local"):
+        return
+    host, _, port = address.split("://", 1)[-1].rstrip("/").rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SuperposeError(f"RAY_ADDRESS={address!r}: expected host:port or ray://host:port")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as conn:
+            conn.settimeout(timeout)
+            conn.sendall(H2_PREFACE)
+            head = conn.recv(9)
+        answered = len(head) == 9 and head[3] == 0x04  # a SETTINGS frame
+        why = "no gRPC answer"
+    except OSError as err:
+        answered, why = False, err.strerror or str(err) or "timed out"
+    if not answered:
+        raise SuperposeError(
+            f"RAY_ADDRESS={address!r}: cannot reach a Ray cluster there ({why}); "
+            "unset RAY_ADDRESS to start a local Ray"
+        )
+
 
 def run_ray(
     fn: Callable[[dict[str, Any]], Any],
     jobs: list[tuple[str, dict[str, Any], str | None]],
     workers: int,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
+    check_address(os.environ.get("RAY_ADDRESS", ""))
     try:
         import ray
     except ImportError:

@@ -219,4 +219,6 @@ def load_plan(path: str | Path) -> Plan:
 
 
 def dump_spec(spec: SweepSpec, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(spec.to_dict(), sort_keys=False))
+    from ..base.files import atomic_write
+
+    atomic_write(path, yaml.safe_dump(spec.to_dict(), sort_keys=False))

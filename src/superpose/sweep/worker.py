@@ -42,11 +42,35 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="superpose-parent-watch").start()
 
 
-def init_pool_worker(counter: Any, n_gpus: int) -> None:
-    """Pool initializer: one torch thread per worker; with GPUs, worker i sees GPU i mod n only."""
+def die_with_parent(parent: int) -> None:
+    """Make this worker die with its sweep process `parent` (its PID, passed from the parent).
+
+    On Linux the kernel kills it when the parent dies (prctl PR_SET_PDEATHSIG); the parent may
+    have died before that took effect, so the parent is then checked to be the one expected (an
+    orphan has been re-parented). The watchdog thread covers systems without prctl.
+    """
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+    _exit_with_parent(parent)
+
+
+def init_pool_worker(counter: Any, n_gpus: int, parent: int | None = None) -> None:
+    """Pool initializer: dies with the sweep process; one torch thread per worker; with GPUs,
+    worker i sees GPU i mod n only."""
     import signal
 
-    _exit_with_parent(os.getppid())
+    die_with_parent(os.getppid() if parent is None else parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the sweep process's to handle
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["MKL_NUM_THREADS"] = "1"

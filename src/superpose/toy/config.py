@@ -66,8 +66,10 @@ class ToyConfig(FrozenConfig):
         None, gt=0, le=10, description="if set, I_i = decay**i (overrides importance)"
     )
     train: TrainConfig = Field(default_factory=TrainConfig, description="training settings")
-    seed: int = Field(0, ge=0, description="random seed (init, data)")
-    device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed (init, data)")
+    device: str = Field(
+        "auto", pattern=r"^(auto|cpu|cuda(:\d{1,3})?)$", description="auto | cpu | cuda | cuda:N"
+    )
 
     @field_validator("importance")
     @classmethod

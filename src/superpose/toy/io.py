@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
+import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ..base.config import dump_yaml, load_yaml
 from ..base.errors import SuperposeError
+from ..base.files import atomic_write, staged_folder
 from ..base.serial import to_jsonable
 from ..base.version import __version__
 from .config import ToyConfig
@@ -22,6 +21,7 @@ from .models import ToyModel
 from .train import TrainResult
 
 SCHEMA_VERSION = 1
+FILES = ("config.yaml", "weights.safetensors", "metrics.json")
 
 
 def weights_hash(path: Path) -> str:
@@ -29,11 +29,13 @@ def weights_hash(path: Path) -> str:
 
 
 def save_trained(result: TrainResult, out: str | Path) -> Path:
-    """Write a trained batch of models to folder `out` (replaced only once fully written)."""
+    """Write a trained batch of models to folder `out`, all files at once when fully written.
+
+    `out` may be new, empty or a previous save (whose files are replaced); a folder holding
+    anything else is refused before anything is written (see `staged_folder`).
+    """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(out, FILES) as tmp:
         dump_yaml(result.config, tmp / "config.yaml")
         weights = {k: v.detach().cpu().contiguous() for k, v in result.model.weights().items()}
         weights["importance"] = result.importance.cpu().contiguous()
@@ -51,20 +53,14 @@ def save_trained(result: TrainResult, out: str | Path) -> Path:
             "weights_sha256": weights_hash(tmp / "weights.safetensors"),
             "measurements": to_jsonable(measures),
         }
-        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        atomic_write(tmp / "metrics.json", json.dumps(metrics, indent=1))
     return out
 
 
 def load_trained(folder: str | Path, device: str = "cpu") -> tuple[ToyConfig, ToyModel, dict]:
     """Load a saved model folder, checking schema, hash and shapes; clear one-line errors."""
     folder = Path(folder)
-    for name in ("config.yaml", "weights.safetensors", "metrics.json"):
+    for name in FILES:
         if not (folder / name).is_file():
             raise SuperposeError(f"{folder}: missing {name} (not a saved superpose model)")
     config = load_yaml(ToyConfig, folder / "config.yaml")
@@ -82,6 +78,11 @@ def load_trained(folder: str | Path, device: str = "cpu") -> tuple[ToyConfig, To
             f"{folder / 'weights.safetensors'}: content hash does not match metrics.json "
             "(file changed or corrupted)"
         )
+    if metrics.get("model") != config.model:
+        raise SuperposeError(
+            f"{folder / 'config.yaml'}: field 'model': {config.model!r} disagrees with the saved "
+            f"metrics.json ({metrics.get('model')!r}); the files do not belong together"
+        )
     try:
         tensors = load_file(folder / "weights.safetensors", device=device)
     except (SafetensorError, OSError, ValueError) as err:
@@ -95,6 +96,15 @@ def load_trained(folder: str | Path, device: str = "cpu") -> tuple[ToyConfig, To
             raise SuperposeError(
                 f"{folder / 'weights.safetensors'}: tensor {key!r} has shape {got}, "
                 f"config needs {shape}"
+            )
+        if tensors[key].dtype != torch.float32:
+            raise SuperposeError(
+                f"{folder / 'weights.safetensors'}: tensor {key!r} is {tensors[key].dtype}, "
+                "expected float32"
+            )
+        if not bool(torch.isfinite(tensors[key]).all()):
+            raise SuperposeError(
+                f"{folder / 'weights.safetensors'}: tensor {key!r} holds NaN or infinite values"
             )
         getattr(model, key).data.copy_(tensors[key])
     return config, model, metrics

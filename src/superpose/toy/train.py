@@ -164,12 +164,33 @@ def evaluate_loss(
     return total / batch
 
 
+def memory_needed(config: ToyConfig) -> int:
+    """Rough bytes of the big tensors of `train(config)`: weights with gradients and Adam state,
+    one batch's activations and gradients, the loss history and snapshots (float32)."""
+    cfg = config.train
+    total = config.instances * cfg.restarts
+    n, m = config.n_features, config.n_hidden
+    params = total * (n * m + n)
+    batch = total * cfg.batch_size * (6 * n + 3 * m)
+    history = total * math.ceil(cfg.steps / max(10, math.ceil(cfg.steps * total / 4_000_000)))
+    snaps = 0 if cfg.snapshot_every is None else (cfg.steps // cfg.snapshot_every + 1) * params
+    return 4 * (4 * params + batch + history + snaps)
+
+
 def train(config: ToyConfig, progress: bool = True, description: str = "training") -> TrainResult:
     """Train `config.instances` models (× restarts) and keep the best restart of each."""
     import time
 
+    from ..base.memory import check_memory
+
     cfg = config.train
     device = resolve_device(config.device)
+    check_memory(
+        memory_needed(config),
+        f"training {config.instances * cfg.restarts} toy model(s)",
+        "lower instances, restarts, batch_size, n_features or n_hidden",
+        str(device),
+    )
     settings, restarts = config.instances, cfg.restarts
     total = settings * restarts
     init_gen = make_generator(config.seed, device)

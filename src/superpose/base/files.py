@@ -1,0 +1,169 @@
+"""Atomic file output: every file superpose writes appears whole or not at all.
+
+One helper for single files (`atomic_write`: a temp file in the same folder, fsync, `os.replace`)
+and one for folders of files (`staged_folder`: written into a fresh hidden temp folder, then moved
+into place), both with the permissions the user's umask gives a new file (not the 0600 of
+`mkstemp`). A folder that holds anything but a previous save of ours is refused, never emptied.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from .errors import SuperposeError
+
+TEMP_SUFFIX = ".superpose-tmp"
+
+
+def umask() -> int:
+    """The process's umask (read from /proc on Linux; elsewhere set and restored at once)."""
+    with suppress(OSError, ValueError), open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    return 0o666 & ~umask()
+
+
+def folder_mode() -> int:
+    return 0o777 & ~umask()
+
+
+def _fsync_dir(folder: Path) -> None:
+    with suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _cannot_write(path: Path, err: OSError) -> SuperposeError:
+    return SuperposeError(f"{path}: cannot write ({err.strerror or err})")
+
+
+def atomic_write(path: str | Path, data: bytes | str | Callable[[Path], None]) -> Path:
+    """Write `path` whole or not at all: bytes, text (UTF-8), or `data(tmp_path)` writing a file.
+
+    The temp file sits in the same folder (so `os.replace` is atomic), is fsynced before the
+    rename and gets the umask's permissions. OS errors become one line naming `path`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise SuperposeError(f"{path}: is a folder, expected a file path")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    except OSError as err:
+        raise _cannot_write(path, err) from None
+    tmp = Path(name)
+    try:
+        if callable(data):
+            os.close(fd)
+            data(tmp)
+            _fsync_file(tmp)
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data.encode() if isinstance(data, str) else data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise _cannot_write(path, err) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def is_temp(name: str) -> bool:
+    """A leftover of a write cut short (ours, hidden, never a user's file)."""
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+
+
+def check_out_folder(out: str | Path, owned: Iterable[str]) -> None:
+    """Refuse an output folder that is a file, or holds anything but files named in `owned`."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SuperposeError(f"{out}: exists and is not a folder (--out needs a folder)")
+    if out.is_dir():
+        allowed = set(owned)
+        try:
+            foreign = sorted(
+                p.name for p in out.iterdir() if p.name not in allowed and not is_temp(p.name)
+            )
+        except OSError as err:
+            raise SuperposeError(f"{out}: cannot read the folder ({err.strerror or err})") from None
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
+            raise SuperposeError(
+                f"{out}: folder holds files that are not a previous save ({shown}); "
+                "give a new or empty folder (nothing was changed)"
+            )
+
+
+@contextmanager
+def staged_folder(out: str | Path, owned: Iterable[str]) -> Iterator[Path]:
+    """Yield a fresh temp folder to write files into; on success they land in `out` at once.
+
+    `out` new: the temp folder is made beside it and renamed to `out`. `out` an existing folder
+    holding only `owned` files (a previous save): the temp folder is made inside it (same file
+    system, writable whenever `out` is) and each file replaces its old version. Anything else in
+    `out` is refused before anything is written; on failure only the temp folder is removed.
+    """
+    out = Path(out)
+    owned = set(owned)
+    check_out_folder(out, owned)
+    existed = out.is_dir()
+    try:
+        if not existed:
+            out.absolute().parent.mkdir(parents=True, exist_ok=True)
+        base = out if existed else out.absolute().parent
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f".{out.absolute().name}.", suffix=TEMP_SUFFIX, dir=base)
+        )
+    except OSError as err:
+        raise _cannot_write(out, err) from None
+    try:
+        yield tmp
+        written = sorted(p.name for p in tmp.iterdir())
+        stray = [n for n in written if n not in owned]
+        if stray:
+            raise SuperposeError(f"{out}: internal error: unexpected files {stray} in a save")
+        for name in written:
+            _fsync_file(tmp / name)
+            os.chmod(tmp / name, file_mode())
+        if existed:
+            for name in written:
+                os.replace(tmp / name, out / name)
+            tmp.rmdir()
+        else:
+            os.chmod(tmp, folder_mode())
+            os.replace(tmp, out)
+        _fsync_dir(out)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _cannot_write(out, err) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
