@@ -134,24 +134,24 @@ def test_quick_capacity_through_cli(tmp_path):
 
 def test_cis_build_cli(tmp_path):
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(
-        yaml.safe_dump(
-            {
-                "construction": "cis2",
-                "width": 240,
-                "redundancy": 4,
-                "circuits": 100,
-                "layers": 3,
-                "max_active": 2,
-            }
-        )
-    )
+    good = {"construction": "cis2", "width": 480, "redundancy": 6, "circuits": 60, "layers": 3}
+    cfg.write_text(yaml.safe_dump({**good, "max_active": 1, "embedding": "linked"}))
     proc = run_cli("build", str(cfg), "--out", str(tmp_path / "net"), "--batch", "16")
     assert proc.returncode == 0, proc.stderr
     for f in ("config.yaml", "weights.safetensors", "ground_truth.json", "errors.json"):
         assert (tmp_path / "net" / f).is_file()
     errors = json.loads((tmp_path / "net" / "errors.json").read_text())
-    assert set(errors) == {"z=1", "z=2"}
+    assert set(errors) == {"z=1"}
+    assert json.loads((tmp_path / "net" / "ground_truth.json").read_text())["verified"] is True
+    # overloaded: refused in one line, or saved marked unverified when asked for explicitly
+    bad = {**good, "circuits": 300, "max_active": 2}
+    cfg.write_text(yaml.safe_dump(bad))
+    proc = run_cli("build", str(cfg), "--out", str(tmp_path / "bad"))
+    assert_one_line_error(proc, "verification failed")
+    cfg.write_text(yaml.safe_dump({**bad, "allow_unverified": True}))
+    proc = run_cli("build", str(cfg), "--out", str(tmp_path / "bad"))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "bad" / "ground_truth.json").read_text())["verified"] is False
 
 
 def test_cis_build_bad_config_is_one_line(tmp_path):

@@ -30,7 +30,7 @@ class Cis2CapacityConfig(FrozenConfig):
             max_active=1,
             circuit_kind="random",
             max_load=100,
-            verify_tol=1e6,
+            allow_unverified=True,
         ),
         description="the network (d, S, L, z = max_active; 1: no T-independent active-active "
         "overlap floor); width, circuits and allocation are set per grid point",
