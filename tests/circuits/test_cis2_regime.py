@@ -50,7 +50,7 @@ def _doctored(layer: int, block: slice, shift: float, circuit: int | None = None
 def test_inactive_checks_flip_on_a_doctored_network():
     # circuit 0's own a0 neurons held on (margin −0.5): it reads on while inactive
     rep = _doctored(1, slice(0, 1), 1.0, circuit=0)
-    assert any("inactive circuit's on-indicator reads" in f for f in rep["failures"])
+    assert any("of inactive circuits' on-indicators read" in f for f in rep["failures"])
     # every a0 margin 0.5 → 0.05: noise switches neurons on and the inactive error grows
     rep = _doctored(1, slice(0, 1), 0.45)
     assert any("inactive error grew" in f for f in rep["failures"]), rep["failures"]

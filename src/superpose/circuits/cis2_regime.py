@@ -19,7 +19,8 @@ inputs with exactly z circuits on, at every layer:
 - decoded outputs of active circuits R² ≥ 0.9 against their own variance (issue 12: "decoded outputs
   R² ≥ 0.9 at every layer"); the decoded value is v = a_value − (g − δ)·α, the circuits' payload;
 - mean α of active circuits ≥ 0.9 (issue 12: "mean α ≥ 0.9 at layer L"; checked at every layer);
-- every active α̂ > β and every inactive α̂ < β: β is the indicator's unstable fixed point, so a
+- every active α̂ > β, and at most 1 in 10⁴ inactive α̂ ≥ β (ours: a rate, not a maximum over
+  batch·T readouts, which would tighten with T): β is the indicator's unstable fixed point, so a
   readout across it flips the circuit on/off in the small circuit's own dynamics (small.py);
 - inactive error flat: inactive MSE at layer l ≤ 2 × layer 1 (issue 12: "layer L / layer 1 ≤ 2").
 Plus layer 1 exact at z = 1 and the dense network equal to the structured one (when dense fits).
@@ -45,6 +46,8 @@ MIN_R2 = 0.9  # issue 12: decoded outputs R² ≥ 0.9 at every layer
 MIN_ALPHA = 0.9  # issue 12: on-indicators kept, mean α ≥ 0.9 at layer L
 MAX_FLAT = 2.0  # issue 12: inactive error flat, layer L / layer 1 ≤ 2
 FLOOR = 1e-3  # inactive MSE below this × the payload's variance counts as exact (flatness ratio)
+MAX_FALSE_ON = 1e-4  # ours: at most 1 in 10⁴ inactive readouts may cross β (a rate, so the check
+# does not tighten with T as a maximum over batch·T readouts would)
 DENSE_CHECK_MAX_FLOPS = 3e9  # the dense cross-check runs only below this cost
 
 
@@ -220,6 +223,7 @@ def verify_cis2(net: CiS2Network, max_active: int, batch: int, seed: int) -> dic
                 "alpha_mean",
                 "alpha_min",
                 "inactive_alpha_max",
+                "inactive_false_on",
                 "inactive_mse",
             )
         }
@@ -236,6 +240,8 @@ def verify_cis2(net: CiS2Network, max_active: int, batch: int, seed: int) -> dic
                 rows["alpha_mean"].append(float(a_r.mean()))
                 rows["alpha_min"].append(float(a_r.min()))
                 rows["inactive_alpha_max"].append(float(a_i.max()) if a_i.numel() else 0.0)
+                on = float((a_i >= beta).float().mean()) if a_i.numel() else 0.0
+                rows["inactive_false_on"].append(on)
             if k == 0 and z == 1:
                 err1 = float((read - exact[0])[mask].abs().max())
                 if err1 > 1e-4:
@@ -271,11 +277,11 @@ def verify_cis2(net: CiS2Network, max_active: int, batch: int, seed: int) -> dic
                     f"an active circuit's on-indicator fell to α = {rows['alpha_min'][k]:.3f} ≤ "
                     f"β = {beta:.3g} {lay} (it switches off); lower `circuits` or raise `width`"
                 )
-            if rows["inactive_alpha_max"][k] >= beta:
+            if rows["inactive_false_on"][k] > MAX_FALSE_ON:
                 fail(
-                    f"an inactive circuit's on-indicator reads α = "
-                    f"{rows['inactive_alpha_max'][k]:.3f} ≥ β = {beta:.3g} {lay} (it switches on);"
-                    " raise `redundancy` (worst case z/S) or `width`, or lower `max_active`"
+                    f"{rows['inactive_false_on'][k]:.2g} of inactive circuits' on-indicators read "
+                    f"α ≥ β = {beta:.3g} {lay} (they switch on; allowed {MAX_FALSE_ON:g}); lower "
+                    "`circuits`, raise `redundancy` (worst case z/S) or `width`"
                 )
     report: dict[str, Any] = {"per_z": {str(z): r for z, r in per_z.items()}}
     if net.dense_fits() and net.width**2 * net.T * net.d <= DENSE_CHECK_MAX_FLOPS:
@@ -295,8 +301,10 @@ def verify_cis2(net: CiS2Network, max_active: int, batch: int, seed: int) -> dic
         "decoded_r2_min": MIN_R2,
         "alpha_mean_min": MIN_ALPHA,
         "inactive_flat_max": MAX_FLAT,
+        "inactive_false_on_max": MAX_FALSE_ON,
         "indicator_boundary": beta,
-        "sources": "issue 12 laws; β = the on-indicator's unstable fixed point",
+        "sources": "R², α, flatness: issue 12 laws; β: the on-indicator's unstable fixed point; "
+        "false-on rate: ours",
     }
     return report
 
