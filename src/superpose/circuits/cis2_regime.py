@@ -309,6 +309,22 @@ def verify_cis2(net: CiS2Network, max_active: int, batch: int, seed: int) -> dic
     return report
 
 
+def summary(report: dict[str, Any]) -> dict[str, float]:
+    """The verification's figures, worst over z and layers (flat numbers for sweeps and logs)."""
+    rows = report["per_z"].values()
+    out = {
+        "passed": float(report["passed"]),
+        "min_decoded_r2": min(min(r["r2"]) for r in rows),
+        "max_inactive_mse": max(max(r["inactive_mse"]) for r in rows),
+    }
+    if all(r["alpha_mean"] for r in rows):
+        out["min_alpha_mean"] = min(min(r["alpha_mean"]) for r in rows)
+        out["max_inactive_false_on"] = max(max(r["inactive_false_on"]) for r in rows)
+    if "dense_structured_max_gap" in report:
+        out["dense_structured_max_gap"] = report["dense_structured_max_gap"]
+    return out
+
+
 # --- studies: the laws of one network, the frontier in T ------------------------------------
 
 
@@ -428,5 +444,6 @@ __all__ = [
     "laws",
     "measured_switch_on",
     "predict_regime",
+    "summary",
     "verify_cis2",
 ]
