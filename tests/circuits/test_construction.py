@@ -17,7 +17,14 @@ from superpose.circuits.construction import (
 
 SMALL = {
     "cis1": {"width": 200, "neurons": 200, "circuits": 10, "layers": 2},
-    "cis2": {"width": 240, "redundancy": 4, "circuits": 60, "layers": 2, "max_active": 2},
+    "cis2": {
+        "width": 480,
+        "redundancy": 6,
+        "circuits": 60,
+        "layers": 2,
+        "max_active": 1,
+        "embedding": "linked",
+    },
     "uand": {"m": 10, "d": 200, "s": 3, "p": 0.3},
     "chosen_gates": {"m": 30, "d": 100, "k": 4, "s": 3, "n_gates": 20},
     "deep_boolean": {"m": 16, "d": 120, "s": 2, "depth": 2, "k": 4, "k_correct": 4},

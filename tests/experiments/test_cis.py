@@ -86,8 +86,39 @@ def test_slope_and_capacity_claims_flip():
     x = [100, 200, 400]
     assert c2s.slope_claim("circuits", "propagation", "T", x, [1, 2, 4], 0.2).passed
     assert not c2s.slope_claim("circuits", "propagation", "T", x, [1, 1.1, 1.2], 0.2).passed
-    assert c2c.capacity_claim("affine", x, [10, 40, 160], [False] * 3, 0.2).passed
-    assert not c2c.capacity_claim("affine", x, [10, 20, 40], [False] * 3, 0.2).passed
+    assert c2c.slope_claim("linked", 1, x, [10, 40, 160], 0.2).passed
+    assert not c2c.slope_claim("linked", 1, x, [10, 20, 40], 0.2).passed  # the null, T ∝ D
+    rows = [{"width": w, "active": z, "T": w * w / 16 / z / 5} for w in x for z in (1, 2)]
+    assert c2c.pooled_claim("linked", rows, 4, 0.2).passed
+    flat = [{**r, "T": 100} for r in rows]
+    assert not c2c.pooled_claim("linked", flat, 4, 0.2).passed
+    found = {("linear", 1): [10, 40], ("linked", 1): [20, 80]}
+    assert c2c.embedding_claim(found, [100, 200]).passed
+    assert not c2c.embedding_claim({**found, ("linked", 1): [10, 80]}, [100, 200]).passed
+
+
+def test_regime_claims_flip():
+    rows = [
+        {
+            "predicted_switch_on": [0, 0.10],
+            "measured_switch_on": [0, 0.09],
+            "predicted_inside": f,
+            "measured_flat": f,
+            "predicted_noise_growth": 1.0,
+            "measured_inactive_last_over_first": 1.0,
+            "width": w,
+            "circuits": T,
+        }
+        for (w, T, _, _), f in zip(
+            c2e.REGIME_CASES, [False, False, True, True, True, False], strict=True
+        )
+    ]
+    assert c2e.claim_criterion_switch_on(rows).passed
+    assert not c2e.claim_criterion_switch_on(
+        [{**r, "measured_switch_on": [0, 0.3]} for r in rows]
+    ).passed
+    assert c2e.claim_criterion_side(rows, 1.0).passed
+    assert not c2e.claim_criterion_side([{**r, "measured_flat": True} for r in rows], 1.0).passed
 
 
 def test_cis1_claims_flip():
@@ -100,12 +131,11 @@ def test_cis1_claims_flip():
 def test_capacity_runner_on_a_tiny_grid(tmp_path):
     from superpose.experiments.base import RunContext
 
-    cfg = c2c.Cis2CapacityConfig(
-        widths=[200, 400], schemes=["prime", "affine"], steps=3, batch=16
-    ).replace(**{"net.layers": 2, "net.redundancy": 3})
+    net = c2c.Cis2CapacityConfig().net.replace(layers=2, redundancy=4, verify_batch=16)
+    cfg = c2c.Cis2CapacityConfig(net=net, widths=[240, 480], embeddings=["linear", "linked"])
     res = c2c.run_capacity(cfg, RunContext(tmp_path, progress=False))
-    assert len(res.claims) == 2 and res.figures[0].is_file()
-    assert all(t > 0 for ts in res.data["largest_T"].values() for t in ts)
+    assert len(res.claims) == 3 and res.figures[0].is_file()
+    assert all(r["T"] > 0 for r in res.data["frontier"])
 
 
 def check_report(out, name):
@@ -134,24 +164,24 @@ def test_quick_capacity_through_cli(tmp_path):
 
 def test_cis_build_cli(tmp_path):
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(
-        yaml.safe_dump(
-            {
-                "construction": "cis2",
-                "width": 240,
-                "redundancy": 4,
-                "circuits": 100,
-                "layers": 3,
-                "max_active": 2,
-            }
-        )
-    )
+    good = {"construction": "cis2", "width": 480, "redundancy": 6, "circuits": 60, "layers": 3}
+    cfg.write_text(yaml.safe_dump({**good, "max_active": 1, "embedding": "linked"}))
     proc = run_cli("build", str(cfg), "--out", str(tmp_path / "net"), "--batch", "16")
     assert proc.returncode == 0, proc.stderr
     for f in ("config.yaml", "weights.safetensors", "ground_truth.json", "errors.json"):
         assert (tmp_path / "net" / f).is_file()
     errors = json.loads((tmp_path / "net" / "errors.json").read_text())
-    assert set(errors) == {"z=1", "z=2"}
+    assert set(errors) == {"z=1"}
+    assert json.loads((tmp_path / "net" / "ground_truth.json").read_text())["verified"] is True
+    # overloaded: refused in one line, or saved marked unverified when asked for explicitly
+    bad = {**good, "circuits": 300, "max_active": 2}
+    cfg.write_text(yaml.safe_dump(bad))
+    proc = run_cli("build", str(cfg), "--out", str(tmp_path / "bad"))
+    assert_one_line_error(proc, "verification failed")
+    cfg.write_text(yaml.safe_dump({**bad, "allow_unverified": True}))
+    proc = run_cli("build", str(cfg), "--out", str(tmp_path / "bad"))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "bad" / "ground_truth.json").read_text())["verified"] is False
 
 
 def test_cis_build_bad_config_is_one_line(tmp_path):

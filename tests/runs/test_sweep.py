@@ -272,13 +272,14 @@ def test_construction_target_builds_every_point(tmp_path):
     spec = tmp_path / "c.yaml"
     spec.write_text(
         "name: c\n"
-        "construction: {construction: cis2, width: 240, redundancy: 4, circuits: 60, layers: 2}\n"
+        "construction: {construction: cis2, width: 480, redundancy: 6, circuits: 60, layers: 2,"
+        " max_active: 1, embedding: linked}\n"
         "axes: {circuits: [40, 60]}\n"
     )
     plan = load_plan(spec)
     assert (plan.kind, plan.target, len(plan.tasks)) == ("construction", "cis2", 2)
     metrics = run_point(plan.tasks[1].payload)
-    assert metrics["n_circuits"] == 60 and metrics["last_layer_relative_mse"] < 0.5
+    assert metrics["n_circuits"] == 60 and metrics["min_decoded_r2"] >= 0.9
 
 
 def test_seeds_go_into_a_nested_seed_field():

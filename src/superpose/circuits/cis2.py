@@ -26,7 +26,6 @@ from .construction import Sample, SmallCircuitsNet, register_construction
 from .small import SmallCircuits, make_circuits, sample_inputs
 
 DENSE_MAX_ENTRIES = 200_000_000  # refuse dense weights above this many floats (0.8 GB)
-DENSE_CHECK_MAX_FLOPS = 3e9  # verification builds the dense network only below this cost
 
 
 class CiS2Config(FrozenConfig):
@@ -49,32 +48,67 @@ class CiS2Config(FrozenConfig):
         description="small circuits: rotation (d=4) or random",
     )
     allocation: str = Field(
-        "prime",
+        "affine",
         pattern="^(prime|affine|random)$",
         description="neuron allocation scheme: prime, affine or random",
     )
     unembedding: str = Field(
         "mean",
-        pattern="^(mean|plain)$",
-        description="U_t = E_tᵀ/S ('plain') or block-mean-corrected ('mean')",
+        pattern="^(mean|plain|overlap)$",
+        description="readout U_t = (E_tᵀ − κ·1_block)/(S(1 − κ)): 'plain' κ = 0 (E_tᵀ/S), 'mean' "
+        "κ = S/N (block mean removed), 'overlap' κ = (c − 1)/(T − 1) (expected bleed removed)",
+    )
+    positions: str = Field(
+        "fixed",
+        pattern="^(fixed|fresh)$",
+        description="per-layer position sets: the allocation's first T sets with circuits permuted "
+        "over them per layer ('fixed'; balanced with the affine allocation) or a fresh random "
+        "subset of the allocation per layer ('fresh')",
+    )
+    embedding: str = Field(
+        "linear",
+        pattern="^(linear|linked)$",
+        description="'linear': W = Σ_t E_t w_t U_t; 'linked': the post's/authors' split — the weights "
+        "shared by all circuits go through the link matrix min(1, Σ_t e_t e_tᵀ) with a zero-row-sum "
+        "negative correction on unlinked pairs, the circuit-specific rest through E Δw U",
+    )
+    indicator_threshold: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="β of the generated circuits' on-indicator a0 = ReLU(2α − β) (post: 0.5); the "
+        "off margin is β/2 in α, the on basin α > β",
+    )
+    value_margin: float = Field(
+        1.0,
+        gt=0,
+        le=4,
+        description="δ of the generated circuits' value neurons (off at −δ; gate gain 1 + δ). A "
+        "shared neuron gets one bias for all the circuits it hosts, so each active neighbour bleeds "
+        "≈ δ/S extra into a circuit's values: smaller δ, less active error, thinner value margin",
     )
     max_load: float = Field(
         1.0, gt=0, le=100, description="largest allowed z·T·d²/D² (capacity regime)"
     )
     verify_batch: int = Field(
-        64, ge=1, le=100_000, description="sampled inputs used to verify the built network"
+        64, ge=8, le=100_000, description="sampled inputs per z used to verify the built network"
     )
-    verify_tol: float = Field(
-        0.5,
-        gt=0,
-        description="largest allowed relative MSE of active circuits (z=1, last layer) in verification",
+    allow_unverified: bool = Field(
+        False,
+        description="return the network even when the strict verification fails (it still runs; "
+        "the network and its ground_truth.json are marked unverified) — for studies of configs "
+        "outside the regime",
     )
     seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
 @dataclass
 class CiS2Network:
-    """A built CiS2 network. positions: [L, T, S] (neuron inside each block), bias: [L, D]."""
+    """A built CiS2 network. positions: [L, T, S] (neuron inside each block), bias: [L, D].
+
+    verification: the strict verification's report (None until verified); `verified` says whether
+    it passed — a network built with verify=False is exported marked unverified.
+    """
 
     circuits: SmallCircuits
     positions: torch.Tensor
@@ -82,6 +116,12 @@ class CiS2Network:
     width: int
     unembedding: str
     allocation: Allocation
+    embedding_kind: str = "linear"
+    verification: dict | None = None
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.verification and self.verification.get("passed"))
 
     @property
     def d(self) -> int:
@@ -138,6 +178,8 @@ class CiS2Network:
             self.width,
             self.unembedding,
             self.allocation,
+            self.embedding_kind,
+            self.verification,
         )
 
     # --- structured path ---------------------------------------------------------------------
@@ -165,25 +207,89 @@ class CiS2Network:
                 cache[layer] = (E.coalesce().to_sparse_csr(), Et.coalesce().to_sparse_csr())
         return cache[layer]
 
+    def shared_weights(self) -> torch.Tensor:
+        """w̄^l: [L, d, d], the part of the circuits' weights common to all (their mean)."""
+        return self.circuits.weights.mean(0)
+
+    def links(self, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Link matrix of layer l ≥ 1 (0-based) and its correction: Λ [N, N] CSR, χ [N].
+
+        Λ_pq = min(1, #{t: p ∈ P_t^l, q ∈ P_t^{l−1}}); χ_p = Σ_q Λ_pq / (N − Σ_q Λ_pq), so each row
+        of (1 + χ_p)Λ_pq − χ_p sums to zero (the authors use one χ ≈ 0.43 at D=1000, T=557).
+        """
+        cache = self.__dict__.setdefault("_links", {})
+        if layer not in cache:
+            S, N = self.S, self.block
+            p, q = self.positions[layer], self.positions[layer - 1]
+            rows = p.unsqueeze(2).expand(-1, -1, S).reshape(-1)
+            cols = q.unsqueeze(1).expand(-1, S, -1).reshape(-1)
+            ones = torch.ones(rows.numel(), device=rows.device)
+            lam = torch.sparse_coo_tensor(torch.stack([rows, cols]), ones, (N, N)).coalesce()
+            lam = torch.sparse_coo_tensor(
+                lam.indices(), lam.values().clamp(max=1.0), (N, N), is_coalesced=True
+            )
+            deg = torch.zeros(N, device=rows.device).index_add_(0, lam.indices()[0], lam.values())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # sparse CSR is marked beta
+                cache[layer] = (lam.to_sparse_csr(), deg / (N - deg).clamp_min(1))
+        return cache[layer]
+
+    def _shared_t(self, A_t: torch.Tensor, layer: int) -> torch.Tensor:
+        """Linked embedding's shared part: A_t [D, batch] of layer l−1 → [D, batch] pre-activations."""
+        lam, chi = self.links(layer)
+        N, d, S = self.block, self.d, self.S
+        Ab = A_t.view(d, N, -1)
+        linked = (lam @ Ab.permute(1, 0, 2).reshape(N, -1)).view(N, d, -1).permute(1, 0, 2)
+        chi = chi.view(1, N, 1)
+        mixed = ((1 + chi) * linked - chi * Ab.sum(1, keepdim=True)) / S  # [d, N, batch]
+        w_bar = self.shared_weights()[layer].to(A_t)
+        return torch.einsum("ij,jpb->ipb", w_bar, mixed).reshape(self.width, -1)
+
     # Internal layout is batch-last ([T·d, batch], [D, batch]) so that every step is one sparse or
     # batched matmul with no transposes: gather-sum (Eᵀ A) → d×d per circuit → scatter-add (E h).
     def _scatter_t(self, h_t: torch.Tensor, layer: int) -> torch.Tensor:
         E, _ = self._sparse(layer)
         return E @ h_t.reshape(self.T * self.d, -1)
 
+    @property
+    def kappa(self) -> float:
+        """κ of the readout U_t = (E_tᵀ − κ·1_block)/(S(1 − κ)) (U_t E_t = I for any κ < 1).
+
+        plain: 0. mean: S/N, removes each block's mean. overlap: (c − 1)/(T − 1) with c = T·S/N
+        circuits per neuron, the expected share of another circuit's positions in t's — removes
+        the expected bleed of other active circuits and nothing more (0 when no neuron is shared;
+        'mean' then biases every readout by −S/N per other active circuit).
+        """
+        if self.unembedding == "plain":
+            return 0.0
+        if self.unembedding == "mean":
+            return self.S / self.block
+        c = self.T * self.S / self.block
+        return max(c - 1, 0.0) / max(self.T - 1, 1)
+
     def _read_t(self, A_t: torch.Tensor, layer: int) -> torch.Tensor:
         _, Et = self._sparse(layer)
         r = (Et @ A_t).view(self.T, self.d, -1)
-        S, N = self.S, self.block
-        if self.unembedding == "mean":
-            means = A_t.view(self.d, N, -1).mean(1)  # [d, batch]
-            return (r - S * means) / (S - S * S / N)
-        return r / S
+        kappa = self.kappa
+        if kappa:
+            sums = A_t.view(self.d, self.block, -1).sum(1)  # [d, batch]
+            return (r - kappa * sums) / (self.S * (1 - kappa))
+        return r / self.S
 
-    def _layer_t(self, r_t: torch.Tensor, layer: int) -> torch.Tensor:
+    def _layer_t(
+        self, r_t: torch.Tensor, layer: int, A_prev_t: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """One layer, batch-last: readouts r_t [T·d, batch] (and, linked, A^{l−1} [D, batch])."""
         w = self.circuits.weights[:, layer].to(r_t)
+        linked = self.embedding_kind == "linked" and layer > 0
+        if linked:
+            w = w - self.shared_weights()[layer].to(r_t)
         h = torch.bmm(w, r_t.view(self.T, self.d, -1))  # [T, d, batch]
         pre = self._scatter_t(h, layer) + self.bias[layer].to(r_t).unsqueeze(1)
+        if linked:
+            if A_prev_t is None:  # fed circuit values: their exact embedding stands in for A^{l−1}
+                A_prev_t = self._scatter_t(r_t.view(self.T, self.d, -1), layer - 1)
+            pre = pre + self._shared_t(A_prev_t, layer)
         return torch.relu(pre)
 
     def scatter(self, h: torch.Tensor, layer: int) -> torch.Tensor:
@@ -194,15 +300,21 @@ class CiS2Network:
         """U_t^l A for every circuit. A: [batch, D] → [batch, T, d] (layer is 0-based)."""
         return self._read_t(A.T.contiguous(), layer).permute(2, 0, 1)
 
-    def layer(self, r: torch.Tensor, layer: int) -> torch.Tensor:
-        """Large activations of layer l from circuit-space inputs r: [batch, T, d] → [batch, D]."""
-        return self._layer_t(r.permute(1, 2, 0).contiguous(), layer).T
+    def layer(
+        self, r: torch.Tensor, layer: int, A_prev: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Large activations of layer l from circuit-space inputs r: [batch, T, d] → [batch, D].
+
+        The linked embedding's shared part reads the previous large activations A_prev: [batch, D]
+        (default: the exact embedding of r)."""
+        A_t = None if A_prev is None else A_prev.T.contiguous()
+        return self._layer_t(r.permute(1, 2, 0).contiguous(), layer, A_t).T
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Structured forward. x: [batch, T, d] circuit inputs → L × [batch, D] large activations."""
-        acts, r_t = [], x.permute(1, 2, 0).contiguous()
+        acts, r_t, A_t = [], x.permute(1, 2, 0).contiguous(), None
         for k in range(self.L):
-            A_t = self._layer_t(r_t, k)
+            A_t = self._layer_t(r_t, k, A_t)
             acts.append(A_t.T)
             if k + 1 < self.L:
                 r_t = self._read_t(A_t, k)
@@ -226,22 +338,30 @@ class CiS2Network:
     def unembedding_matrix(self, layer: int) -> torch.Tensor:
         """U^l: [T, d, D] with U_t E_t = I."""
         E = self.embedding(layer).permute(1, 2, 0)  # [T, d, D]
-        S, N = self.S, self.block
-        if self.unembedding == "plain":
-            return E / S
+        N = self.block
         blocks = torch.zeros(self.d, self.width)
         for i in range(self.d):
             blocks[i, i * N : (i + 1) * N] = 1.0
-        return (E - (S / N) * blocks) / (S - S * S / N)
+        return (E - self.kappa * blocks) / (self.S * (1 - self.kappa))
 
     def dense_weights(self) -> list[torch.Tensor]:
         """[W¹: [D, T·d], W²…W^L: [D, D]] — the real weights of the large network."""
         w = self.circuits.weights.cpu()
         E1 = self.embedding(0)
         Ws = [torch.einsum("nti,tij->ntj", E1, w[:, 0]).reshape(self.width, -1)]
+        linked = self.embedding_kind == "linked"
+        w_bar = self.shared_weights().cpu()
         for k in range(1, self.L):
-            G = torch.einsum("tij,tjm->tim", w[:, k], self.unembedding_matrix(k - 1))
-            Ws.append(self.embedding(k).reshape(self.width, -1) @ G.reshape(-1, self.width))
+            wk = w[:, k] - w_bar[k] if linked else w[:, k]
+            G = torch.einsum("tij,tjm->tim", wk, self.unembedding_matrix(k - 1))
+            W = self.embedding(k).reshape(self.width, -1) @ G.reshape(-1, self.width)
+            if linked:
+                lam, chi = self.links(k)
+                lam = lam.to_dense().cpu()
+                chi = chi.cpu().unsqueeze(1)
+                M = ((1 + chi) * lam - chi) / self.S  # [N, N]
+                W = W + torch.kron(w_bar[k], M)
+            Ws.append(W)
         return Ws
 
     def dense_module(self) -> nn.Sequential:
@@ -317,8 +437,16 @@ def build_cis2(
     allocation: Allocation | None = None,
     verify: bool = True,
 ) -> CiS2Network:
-    """Build (and by default verify) a CiS2 network for cfg; pass circuits to embed your own."""
+    """Build and verify a CiS2 network for cfg; pass circuits to embed your own.
+
+    The strict verification (cis2_regime.verify_cis2) runs on every build; a failing network is
+    refused with one line (SuperposeError: figure, layer, config field) unless cfg.allow_unverified —
+    then it is returned marked unverified (net.verified False, ground_truth.json says so).
+    verify=False skips the check (speed benchmarks only) and marks the network unverified too.
+    The regime prediction for every z is in net.verification["regime"].
+    """
     from ..base.memory import check_memory
+    from .cis2_regime import fixed_positions, predict_regime, verify_cis2
 
     check_regime(cfg)
     T, L, d, D = cfg.circuits, cfg.layers, cfg.circuit_width, cfg.width
@@ -331,7 +459,15 @@ def build_cis2(
     check_memory(need + dense, "building this CiS2 network", "lower circuits, width or layers")
     d, N = cfg.circuit_width, cfg.width // cfg.circuit_width
     if circuits is None:
-        circuits = make_circuits(cfg.circuit_kind, cfg.circuits, cfg.layers, d, cfg.seed)
+        circuits = make_circuits(
+            cfg.circuit_kind,
+            cfg.circuits,
+            cfg.layers,
+            d,
+            cfg.seed,
+            cfg.indicator_threshold,
+            cfg.value_margin,
+        )
     if circuits.weights.shape[:3] != (cfg.circuits, cfg.layers, d):
         raise SuperposeError(
             f"circuits have shape [T, L, d] = {list(circuits.weights.shape[:3])}, config says {[cfg.circuits, cfg.layers, d]}"
@@ -341,7 +477,8 @@ def build_cis2(
             cfg.allocation, N, cfg.redundancy, seed=cfg.seed, target=cfg.circuits
         )
     gen = torch.Generator().manual_seed(cfg.seed + 1)
-    positions = layer_positions(allocation, cfg.circuits, cfg.layers, gen)
+    place = fixed_positions if cfg.positions == "fixed" else layer_positions
+    positions = place(allocation, cfg.circuits, cfg.layers, gen)
     net = CiS2Network(
         circuits,
         positions,
@@ -349,45 +486,39 @@ def build_cis2(
         cfg.width,
         cfg.unembedding,
         allocation,
+        cfg.embedding,
     )
-    if verify:
-        verify_network(net, cfg.verify_batch, cfg.verify_tol, seed=cfg.seed + 2)
+    beta = circuits.threshold or cfg.indicator_threshold
+    regime = {
+        str(z): predict_regime(
+            cfg.width,
+            d,
+            cfg.redundancy,
+            cfg.circuits,
+            z,
+            cfg.layers,
+            beta,
+            cfg.embedding,
+            cfg.unembedding,
+            cfg.value_margin,
+        )
+        for z in range(1, cfg.max_active + 1)
+    }
+    if not verify:
+        net.verification = {"passed": False, "failure": "not verified (verify=False)"}
+        net.verification["regime"] = regime
+        return net
+    report = verify_cis2(net, cfg.max_active, cfg.verify_batch, cfg.seed + 2)
+    report["regime"] = regime
+    net.verification = report
+    if not report["passed"] and not cfg.allow_unverified:
+        worst = regime[str(cfg.max_active)]
+        side = "inside" if worst["inside"] else "outside"
+        raise SuperposeError(
+            f"CiS2 verification failed: {report['failure']} (regime criterion: {side}, predicted "
+            f"a0 switch-on at layer 2 {worst['switch_on'][min(1, cfg.layers - 1)]:.1%})"
+        )
     return net
-
-
-def verify_network(net: CiS2Network, batch: int, tol: float, seed: int = 0) -> dict[str, float]:
-    """Check a built network against its exact small circuits on sampled inputs with one circuit on.
-
-    Checks: layer 1 exact (z = 1); last-layer relative MSE of the active circuit ≤ tol; the dense
-    network agrees with the structured path (when dense fits). Raises SuperposeError naming the check.
-    """
-    gen = torch.Generator().manual_seed(seed)
-    x, mask = sample_inputs(net.circuits, batch, 1, gen)
-    exact = net.circuits.forward(x)
-    acts = net.forward(x)
-    reads = net.readouts(acts)
-    scale = exact[0][mask].pow(2).mean().clamp_min(1e-12)
-    err1 = float((reads[0][mask] - exact[0][mask]).abs().max())
-    if err1 > 1e-4 * float(scale.sqrt()) + 1e-5:
-        raise SuperposeError(
-            f"verification: layer-1 readout of the active circuit is off by {err1:.3g} (must be exact when one circuit is on)"
-        )
-    rel = float(
-        (reads[-1][mask] - exact[-1][mask]).pow(2).mean()
-        / exact[-1][mask].pow(2).mean().clamp_min(1e-12)
-    )
-    if rel > tol:
-        raise SuperposeError(
-            f"verification: active-circuit relative MSE {rel:.3g} at layer {net.L} exceeds verify_tol = {tol:g} (too many circuits or too small S for this D)"
-        )
-    report = {"layer1_max_abs_error": err1, "last_layer_relative_mse": rel}
-    if net.dense_fits() and net.width**2 * net.T * net.d <= DENSE_CHECK_MAX_FLOPS:
-        dense = dense_forward(net.dense_module(), x)
-        gap = max(float((a - b).abs().max()) for a, b in zip(acts, dense, strict=True))
-        if gap > 1e-3:
-            raise SuperposeError(f"verification: dense and structured forward differ by {gap:.3g}")
-        report["dense_structured_max_gap"] = gap
-    return report
 
 
 class CiS2(SmallCircuitsNet):
@@ -406,8 +537,17 @@ class CiS2(SmallCircuitsNet):
         return {**ground_truth(self.net), "dense_weights_saved": self.net.dense_fits()}
 
     def verify(self) -> dict[str, float]:
+        """The strict verification (cis2_regime.verify_cis2); raises one line unless it passes.
+
+        Returns its figures, worst over z and layers (the full report: net.verification)."""
+        from .cis2_regime import summary, verify_cis2
+
         cfg = self.config
-        return verify_network(self.net, cfg.verify_batch, cfg.verify_tol, seed=cfg.seed + 2)
+        report = verify_cis2(self.net, cfg.max_active, cfg.verify_batch, cfg.seed + 2)
+        self.net.verification = {**(self.net.verification or {}), **report}
+        if not report["passed"]:
+            raise SuperposeError(f"CiS2 verification failed: {report['failure']}")
+        return summary(report)
 
     def dense_module(self) -> nn.Module:
         return self.net.dense_module()
@@ -437,9 +577,21 @@ class CiS2(SmallCircuitsNet):
         )
         bias = torch.stack([tensors[f"layer{k + 1}.bias"] for k in range(config.layers)])
         net = CiS2Network(
-            circuits, tensors["positions"], bias, config.width, config.unembedding, allocation
+            circuits,
+            tensors["positions"],
+            bias,
+            config.width,
+            config.unembedding,
+            allocation,
+            config.embedding,
         )
-        return cls(config, net)
+        out = cls(config, net)
+        try:  # a loaded network is verified like a built one
+            out.verify()
+        except SuperposeError:
+            if not config.allow_unverified:
+                raise
+        return out
 
     def measure(self, batch: int) -> dict[str, Any]:
         """Per-layer errors for z = 1 … max_active (errors.json)."""
@@ -457,7 +609,8 @@ class CiS2(SmallCircuitsNet):
         return (
             f"built CiS2: D={cfg.width}, T={cfg.circuits}, L={cfg.layers} "
             f"({net.allocation.scheme} allocation, capacity {net.allocation.capacity}); "
-            f"last-layer active MSE {last}"
+            f"last-layer active MSE {last}; "
+            f"{'verified' if net.verified else 'UNVERIFIED: ' + str(net.verification['failure'])}"
         )
 
 
@@ -476,6 +629,13 @@ def ground_truth(net: CiS2Network) -> dict[str, Any]:
         "redundancy": net.S,
         "circuits": net.T,
         "unembedding": net.unembedding,
+        "readout_kappa": net.kappa,
+        "embedding": net.embedding_kind,
+        "verified": net.verified,
+        "verification": {
+            "failure": (net.verification or {}).get("failure", "not verified"),
+            "regime": (net.verification or {}).get("regime"),
+        },
         "allocation": {
             "scheme": net.allocation.scheme,
             "capacity": net.allocation.capacity,
@@ -496,5 +656,4 @@ __all__ = [
     "build_cis2",
     "dense_forward",
     "ground_truth",
-    "verify_network",
 ]

@@ -121,9 +121,9 @@ def margins_held(net: CiS2Network, x: torch.Tensor, mask: torch.Tensor) -> dict[
     active and inactive circuits: {"active": [L], "inactive": [L]}.
     """
     exact = net.circuits.forward(x)
-    r, act, ina = x, [], []
+    r, A, act, ina = x, None, [], []
     for k in range(net.L):
-        A = net.layer(r, k) * active_hosts(net, mask, k)
+        A = net.layer(r, k, A) * active_hosts(net, mask, k)
         r = net.read(A, k)
         act.append(_mse(r - exact[k], mask))
         ina.append(_mse(r - exact[k], ~mask))

@@ -3,7 +3,8 @@
 A circuit maps its input a⁰ ∈ R^d through a^l = ReLU(w^l a^{l-1} + b^l). Inactive circuits have
 a⁰ = 0 and must stay exactly off (all neurons 0) and stay off under small noise: this needs b ≤ 0.
 The generators build circuits with the two-neuron on-indicator of CiS2 (REFERENCE §2):
-a0 = ReLU(2α − 0.5), a1 = ReLU(2α − 1.5), α = a0 − a1 (fixed points 1 = on, 0 = off), which gates
+a0 = ReLU(2α − β), a1 = ReLU(2α − β − 1), α = a0 − a1 (fixed points 1 = on, 0 = off; the post's
+β = 0.5; any 0 < β < 1 keeps both, with the off margin β/2 and the unstable point α* = β), which gates
 the value neurons 2..d−1: pre_j = Σ_k M_jk v_k + g·α − δ with v_k = a_k − (g − δ)·α the value read off.
 """
 
@@ -20,6 +21,7 @@ from ..base.errors import SuperposeError
 GAIN = 2.0  # g: on-indicator gain into the value neurons
 MARGIN = 1.0  # δ: how far below zero an off value neuron sits (noise robustness)
 OFFSET = GAIN - MARGIN  # value neurons hold v + OFFSET when on
+THRESHOLD = 0.5  # β: the post's on-indicator threshold a0 = ReLU(2α − β)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,11 @@ class SmallCircuits:
             )
 
     @property
+    def threshold(self) -> float | None:
+        """β of the generated on-indicator (a0 = ReLU(2α − β)); None for custom circuits."""
+        return None if self.kind == "custom" else float(-self.biases[0, 0, 0])
+
+    @property
     def n_circuits(self) -> int:
         return self.weights.shape[0]
 
@@ -70,34 +77,59 @@ class SmallCircuits:
         return SmallCircuits(self.weights.to(device), self.biases.to(device), self.kind)
 
 
-def _indicator_weights(mix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Weights and biases of on-indicator circuits with value mixing `mix`: [..., d−2, d−2]."""
+def _indicator_weights(
+    mix: torch.Tensor, threshold: float = THRESHOLD, margin: float = MARGIN
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights and biases of on-indicator circuits with value mixing `mix`: [..., d−2, d−2].
+
+    margin δ: how far below zero an off value neuron sits; the gate gain is g = OFFSET + δ so the
+    on value neurons still hold v + OFFSET.
+    """
+    if not 0 < margin <= 4:
+        raise SuperposeError(f"value margin δ = {margin} must lie in (0, 4]")
+    if not 0 < threshold < 1:
+        raise SuperposeError(
+            f"indicator threshold β = {threshold} must lie in (0, 1) (α = 1 and 0 stay fixed points)"
+        )
     k = mix.shape[-1]
     d = k + 2
     w = torch.zeros(*mix.shape[:-2], d, d, dtype=mix.dtype)
     b = torch.zeros(*mix.shape[:-2], d, dtype=mix.dtype)
-    w[..., 0, 0], w[..., 0, 1], b[..., 0] = 2.0, -2.0, -0.5
-    w[..., 1, 0], w[..., 1, 1], b[..., 1] = 2.0, -2.0, -1.5
+    w[..., 0, 0], w[..., 0, 1], b[..., 0] = 2.0, -2.0, -threshold
+    w[..., 1, 0], w[..., 1, 1], b[..., 1] = 2.0, -2.0, -threshold - 1
     w[..., 2:, 2:] = mix
-    alpha_coef = GAIN - OFFSET * mix.sum(-1)  # [..., k]: coefficient of α in pre_j
+    alpha_coef = OFFSET + margin - OFFSET * mix.sum(-1)  # [..., k]: coefficient of α in pre_j
     w[..., 2:, 0] = alpha_coef
     w[..., 2:, 1] = -alpha_coef
-    b[..., 2:] = -MARGIN
+    b[..., 2:] = -margin
     return w, b
 
 
-def rotation_circuits(n_circuits: int, n_layers: int, seed: int = 0) -> SmallCircuits:
+def rotation_circuits(
+    n_circuits: int,
+    n_layers: int,
+    seed: int = 0,
+    threshold: float = THRESHOLD,
+    margin: float = MARGIN,
+) -> SmallCircuits:
     """Conditional 2-D rotations (d = 4): each layer rotates (v_x, v_y) by a random angle when on."""
     _check_sizes(n_circuits, n_layers, 4)
     gen = torch.Generator().manual_seed(seed)
     theta = torch.rand(n_circuits, n_layers, generator=gen, dtype=torch.float64) * 2 * math.pi
     c, s = torch.cos(theta), torch.sin(theta)
     mix = torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)
-    w, b = _indicator_weights(mix)
+    w, b = _indicator_weights(mix, threshold, margin)
     return SmallCircuits(w.float(), b.float(), "rotation")
 
 
-def random_circuits(n_circuits: int, n_layers: int, width: int, seed: int = 0) -> SmallCircuits:
+def random_circuits(
+    n_circuits: int,
+    n_layers: int,
+    width: int,
+    seed: int = 0,
+    threshold: float = THRESHOLD,
+    margin: float = MARGIN,
+) -> SmallCircuits:
     """Random noise-robust circuits: on-indicator plus a random orthogonal map of the d − 2 values."""
     _check_sizes(n_circuits, n_layers, width)
     if width < 3:
@@ -108,20 +140,26 @@ def random_circuits(n_circuits: int, n_layers: int, width: int, seed: int = 0) -
     g = torch.randn(n_circuits, n_layers, width - 2, width - 2, generator=gen, dtype=torch.float64)
     q, r = torch.linalg.qr(g)
     mix = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
-    w, b = _indicator_weights(mix)
+    w, b = _indicator_weights(mix, threshold, margin)
     return SmallCircuits(w.float(), b.float(), "random")
 
 
 def make_circuits(
-    kind: str, n_circuits: int, n_layers: int, width: int, seed: int
+    kind: str,
+    n_circuits: int,
+    n_layers: int,
+    width: int,
+    seed: int,
+    threshold: float = THRESHOLD,
+    margin: float = MARGIN,
 ) -> SmallCircuits:
-    """Circuits by name: 'rotation' (d must be 4) or 'random'."""
+    """Circuits by name: 'rotation' (d must be 4) or 'random'; the indicator's β, the values' δ."""
     if kind == "rotation":
         if width != 4:
             raise SuperposeError(f"width d = {width}: rotation circuits have d = 4")
-        return rotation_circuits(n_circuits, n_layers, seed)
+        return rotation_circuits(n_circuits, n_layers, seed, threshold, margin)
     if kind == "random":
-        return random_circuits(n_circuits, n_layers, width, seed)
+        return random_circuits(n_circuits, n_layers, width, seed, threshold, margin)
     raise SuperposeError(f"unknown circuit kind {kind!r}; known: rotation, random")
 
 
@@ -173,7 +211,7 @@ def sample_inputs(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs with exactly `active` circuits on per sample.
 
-    Returns x: [batch, T, d] (on: indicator (1.5, 0.5) and values v + OFFSET with ‖v‖ ≤ 1; custom
+    Returns x: [batch, T, d] (on: indicator (2 − β, 1 − β) and values v + OFFSET with ‖v‖ ≤ 1; custom
     circuits get uniform [0, 1) inputs) and mask: [batch, T] bool.
     """
     T, d = circuits.n_circuits, circuits.width
@@ -192,7 +230,8 @@ def sample_inputs(
             / v.norm(dim=-1, keepdim=True).clamp_min(1e-9)
             * torch.rand(batch, active, 1, generator=gen)
         )
-        ind = torch.tensor([1.5, 0.5]).expand(batch, active, 2)
+        beta = circuits.threshold
+        ind = torch.tensor([2 - beta, 1 - beta]).expand(batch, active, 2)
         vals = torch.cat([ind, v + OFFSET], -1)
     x.scatter_(1, idx.unsqueeze(-1).expand(-1, -1, d), vals)
     return x, mask

@@ -20,8 +20,9 @@ class Cis1VsCis2Config(FrozenConfig):
         description="the CiS1 network (residual width D = neurons M)",
     )
     cis2: CiS2Config = Field(
-        CiS2Config(max_active=3, verify_tol=1e6),
-        description="the CiS2 network (built for the errors it is measured at: verify_tol 1e6)",
+        CiS2Config(max_active=3, allow_unverified=True),
+        description="the CiS2 network — the reference configuration, outside the regime: verified, "
+        "marked unverified and studied (allow_unverified), not refused",
     )
     active: list[int] = Field([1, 2, 3], min_length=1, description="numbers z of active circuits")
     batch: int = Field(256, ge=8, le=1_000_000, description="sampled inputs per z")
