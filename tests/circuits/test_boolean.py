@@ -46,6 +46,27 @@ def test_readout_equals_brute_force_and_blocks_agree():
     assert torch.allclose(fast, layer.readout(layer.hidden(x), pairs, block=10_000), atol=1e-6)
 
 
+@pytest.mark.parametrize("sparse", [True, False])
+def test_readout_both_paths_equal_brute_force(sparse):
+    # d = 300, p = 0.1: pairs served by 0..~10 neurons (some by none, which read 0)
+    layer = small_uand(m=10, p=0.1)
+    x = BI.exact_inputs(10, 3)
+    pairs = BI.all_pairs(10)
+    assert (layer.shared_counts(pairs) == 0).any() and (layer.shared_counts(pairs) > 1).any()
+    fast = layer.readout(layer.hidden(x), pairs, block=7, sparse=sparse)
+    assert torch.allclose(fast, brute_force_readout(layer, x, pairs), atol=1e-6)
+
+
+def test_readout_chooses_sparse_only_when_few_neurons_serve_a_pair():
+    x, pairs = BI.exact_inputs(8, 3), BI.all_pairs(8)
+    for p, sparse in ((0.05, True), (0.6, False)):
+        layer = small_uand(p=p)
+        served = float(layer.shared_counts(pairs).sum()) / (len(pairs) * layer.d)
+        assert (served < B.SPARSE_BELOW) == sparse
+        h = layer.hidden(x)
+        assert torch.equal(layer.readout(h, pairs), layer.readout(h, pairs, sparse=sparse))
+
+
 def test_exhaustive_stats_match_definition():
     layer = small_uand(m=6, d=40, p=0.5)
     x = BI.exact_inputs(6, 3)
