@@ -115,3 +115,13 @@ def test_bad_dictionaries_are_one_line_errors(tmp_path, truth0):
         score(tmp_path / "bad.safetensors", truth0)
     with pytest.raises(SuperposeError, match="cannot score"):
         score(42, truth0)
+
+
+def test_figures(tmp_path, truth0):
+    from superpose.plots.scoring import recovery_vs_layer, similarity_matrix
+
+    true = score(truth_dictionary(truth0), truth0, null_draws=0)
+    rand = score(random_dictionary(300, truth0.dim), truth0, null_draws=0)
+    assert similarity_matrix(true, tmp_path / "sim.png").stat().st_size > 1000
+    p = recovery_vs_layer({"true": [true, true], "random": [rand, rand]}, tmp_path / "r.png", "t")
+    assert p.stat().st_size > 1000
