@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from superpose.toy.resid_mlp import (
@@ -18,10 +17,10 @@ from superpose.toy.resid_mlp import (
 def test_naive_baseline_formula_matches_its_network():
     """(F − N)/F · p/6 is the measured loss of the half-identity network on clean labels."""
     cfg = ResidMLPConfig(labels="clean", p=0.05, eval_batch=200_000)
-    measured = evaluate(naive_model(cfg), cfg.eval_batch, seed=3)
-    assert measured == pytest.approx(naive_loss(cfg), rel=0.03)
+    measured, se = evaluate(naive_model(cfg), cfg.eval_batch, seed=3)
+    assert abs(measured - naive_loss(cfg)) < 4 * se < 0.03 * measured
     # on noisy labels the same network also pays for the embedding noise (G − I)x
-    noisy = evaluate(naive_model(cfg.replace(labels="noisy")), cfg.eval_batch, seed=3)
+    noisy, _ = evaluate(naive_model(cfg.replace(labels="noisy")), cfg.eval_batch, seed=3)
     assert noisy > 1.2 * naive_loss(cfg)
 
 

@@ -117,21 +117,25 @@ def naive_model(cfg: ResidMLPConfig) -> ResidMLP:
 
 @dataclass
 class ResidMLPResult:
-    """A trained model, its training-loss curve (every 1% of the steps) and its final loss."""
+    """A trained model, its training-loss curve (every 1% of the steps), its final loss per
+    feature on `eval_batch` fresh inputs and that estimate's standard error."""
 
     model: ResidMLP
     losses: list[float]
     final_loss: float
+    final_se: float
 
 
-def evaluate(model: ResidMLP, n: int, seed: int) -> float:
-    """Loss per feature on n fresh inputs (in chunks)."""
-    cfg, gen, tot = model.config, torch.Generator().manual_seed(seed), 0.0
+def evaluate(model: ResidMLP, n: int, seed: int) -> tuple[float, float]:
+    """Loss per feature on n fresh inputs and its standard error (over inputs), in chunks."""
+    cfg, gen = model.config, torch.Generator().manual_seed(seed)
+    per_input = []
     with torch.no_grad():
         for start in range(0, n, 50_000):
-            b = min(50_000, n - start)
-            tot += float(model.loss(sample_features(b, cfg.features, cfg.p, gen))) * b
-    return tot / n
+            x = sample_features(min(50_000, n - start), cfg.features, cfg.p, gen)
+            per_input.append((model.forward(x) - model.labels(x)).square().mean(1))
+    losses = torch.cat(per_input).double()
+    return float(losses.mean()), float(losses.std() / math.sqrt(n)) if n > 1 else 0.0
 
 
 def train_resid_mlp(cfg: ResidMLPConfig) -> ResidMLPResult:
@@ -164,7 +168,7 @@ def train_resid_mlp(cfg: ResidMLPConfig) -> ResidMLPResult:
     finally:
         torch.set_num_threads(threads)
     trained = ResidMLP(cfg, W_E, A.detach(), B.detach())
-    return ResidMLPResult(trained, losses, evaluate(trained, cfg.eval_batch, cfg.seed + 1))
+    return ResidMLPResult(trained, losses, *evaluate(trained, cfg.eval_batch, cfg.seed + 1))
 
 
 __all__ = [
