@@ -125,3 +125,14 @@ def test_figures(tmp_path, truth0):
     assert similarity_matrix(true, tmp_path / "sim.png").stat().st_size > 1000
     p = recovery_vs_layer({"true": [true, true], "random": [rand, rand]}, tmp_path / "r.png", "t")
     assert p.stat().st_size > 1000
+
+
+def test_network_truth(net):
+    from superpose.scoring import network_truth
+
+    truth = network_truth(net, 1, samples=64, active=2, seed=0)
+    assert truth.acts.shape == (64, 1000) and int(truth.active.sum()) == 128
+    with pytest.raises(SuperposeError, match="cis2 networks only"):
+        network_truth(object(), 0, 8, 1)
+    with pytest.raises(SuperposeError, match="active = 0"):
+        network_truth(net, 0, 8, 0)

@@ -2,7 +2,7 @@
 
 from .dictionary import Dictionary, as_dictionary
 from .metrics import Chance, Score, chance, random_dictionary, score, truth_dictionary
-from .truth import Truth, cis2_truth
+from .truth import Truth, cis2_truth, network_truth
 
 __all__ = [
     "Chance",
@@ -12,6 +12,7 @@ __all__ = [
     "as_dictionary",
     "chance",
     "cis2_truth",
+    "network_truth",
     "random_dictionary",
     "score",
     "truth_dictionary",

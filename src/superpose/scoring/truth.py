@@ -13,7 +13,7 @@ A `Truth` is what any network with a known mechanism hands the scorer, learned o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -139,4 +139,22 @@ def cis2_truth(
     return Truth(dirs, groups, acts, mask, values, name=f"cis2 layer {layer + 1}")
 
 
-__all__ = ["Truth", "cis2_truth"]
+def network_truth(net: Any, layer: int, samples: int, active: int, seed: int = 0) -> Truth:
+    """Truth of layer `layer` (0-based) of a built network on `samples` inputs with `active`
+    circuits on. Accepts a CiS2 network or a construction wrapping one (`.net`)."""
+    from ..circuits.deep import CiS2Network
+    from ..circuits.small import sample_inputs
+
+    inner = getattr(net, "net", net)
+    if not isinstance(inner, CiS2Network):
+        kind = getattr(net, "name", type(net).__name__)
+        raise SuperposeError(
+            f"scoring: ground-truth directions are implemented for cis2 networks only (got {kind})"
+        )
+    if not 1 <= active <= inner.T:
+        raise SuperposeError(f"active = {active}: must be in [1, T = {inner.T}]")
+    x, mask = sample_inputs(inner.circuits, samples, active, torch.Generator().manual_seed(seed))
+    return cis2_truth(inner, layer, x, mask)
+
+
+__all__ = ["Truth", "cis2_truth", "network_truth"]
