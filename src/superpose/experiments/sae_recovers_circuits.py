@@ -170,7 +170,7 @@ register(
         config_cls=SaeRecoversCircuitsConfig,
         quick=SaeRecoversCircuitsConfig(
             net=CiS2Config(width=400, circuits=60, layers=3, max_active=2, allocation="random"),
-            sae=SAEConfig(kind="topk", latents=240, k=8, steps=300, batch=256, lr=3e-3),
+            sae=SAEConfig(kind="topk", latents=240, k=8, steps=800, batch=256, lr=3e-3),
             pool=5000,
             eval_batch=1000,
         ),
