@@ -39,7 +39,7 @@ def _naive(W_dec: torch.Tensor, encode, truth) -> tuple[float, float]:
 
 @register("score", "scoring a 4·T-latent dictionary against T CiS2 circuits vs a per-circuit loop")
 def bench_score(quick: bool) -> list[BenchRow]:
-    from ..circuits.deep import CiS2Config, build_cis2
+    from ..circuits.cis2 import CiS2Config, build_cis2
     from ..circuits.small import sample_inputs
     from ..scoring import cis2_truth, random_dictionary, score
     from ..scoring.dictionary import sae_from_tensors

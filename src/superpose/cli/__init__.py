@@ -11,7 +11,7 @@ import sys
 import typer
 
 from ..base.errors import SuperposeError
-from . import bench, build, experiments, report, runs, sweep, train
+from . import bench, build, experiments, report, runs, score, sweep, train
 from ._common import console
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.command()(experiments.experiments)
 app.command()(experiments.reproduce)
 app.command()(bench.bench)
 app.command()(build.build)
+app.command()(score.score)
 app.command("sweep")(sweep.sweep)
 app.command("report")(report.report)
 app.add_typer(runs.runs_app, name="runs")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ..config import FrozenConfig
+from ..base.config import FrozenConfig
 from ..plots import plt, save_figure
 from ..toy.resid_mlp import ResidMLPConfig, evaluate, naive_loss, naive_model, train_resid_mlp
 from . import register

@@ -15,10 +15,10 @@ import math
 import torch
 from pydantic import Field
 
-from ..circuits.deep import CiS2Config, build_cis2
+from ..base.config import FrozenConfig
+from ..base.errors import SuperposeError
+from ..circuits.cis2 import CiS2Config, build_cis2
 from ..circuits.small import sample_inputs
-from ..config import FrozenConfig
-from ..errors import SuperposeError
 from ..plots import scoring as splots
 from ..scoring import Score, cis2_truth, random_dictionary, score
 from ..scoring.sae import SAEConfig, train_sae

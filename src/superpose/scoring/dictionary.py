@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from ..errors import SuperposeError
+from ..base.errors import SuperposeError
 
 Encode = Callable[[torch.Tensor], torch.Tensor]
 

@@ -29,7 +29,7 @@ from scipy.integrate import trapezoid
 from scipy.optimize import linear_sum_assignment
 from scipy.special import betainc
 
-from ..errors import SuperposeError
+from ..base.errors import SuperposeError
 from .dictionary import Dictionary, as_dictionary
 from .truth import Truth
 

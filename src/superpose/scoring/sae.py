@@ -17,8 +17,8 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from ..config import FrozenConfig
-from ..errors import SuperposeError
+from ..base.config import FrozenConfig
+from ..base.errors import SuperposeError
 
 Sampler = Callable[[int, torch.Generator], torch.Tensor]  # (batch, generator) → [batch, D]
 

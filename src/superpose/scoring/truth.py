@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ..errors import SuperposeError
+from ..base.errors import SuperposeError
 
 if TYPE_CHECKING:  # the scorer consumes built networks; it never needs them to import
-    from ..circuits.deep import CiS2Network
+    from ..circuits.cis2 import CiS2Network
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def cis2_truth(
 def network_truth(net: Any, layer: int, samples: int, active: int, seed: int = 0) -> Truth:
     """Truth of layer `layer` (0-based) of a built network on `samples` inputs with `active`
     circuits on. Accepts a CiS2 network or a construction wrapping one (`.net`)."""
-    from ..circuits.deep import CiS2Network
+    from ..circuits.cis2 import CiS2Network
     from ..circuits.small import sample_inputs
 
     inner = getattr(net, "net", net)

@@ -27,7 +27,7 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from ..config import FrozenConfig
+from ..base.config import FrozenConfig
 
 
 class ResidMLPConfig(FrozenConfig):

@@ -6,9 +6,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from superpose.circuits.deep import CiS2Config, build_cis2
+from superpose.base.errors import SuperposeError
+from superpose.circuits.cis2 import CiS2Config, build_cis2
 from superpose.circuits.small import sample_inputs
-from superpose.errors import SuperposeError
 from superpose.scoring import (
     Truth,
     chance,

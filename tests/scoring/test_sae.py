@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from superpose.errors import SuperposeError
+from superpose.base.errors import SuperposeError
 from superpose.scoring import Truth, score
 from superpose.scoring.metrics import unit_rows
 from superpose.scoring.sae import SAEConfig, train_sae
