@@ -88,3 +88,27 @@ def test_reproduce_tms_basic_quick_end_to_end(tmp_path):
     # a second run with --resume keeps the finished experiment
     again = run_cli("reproduce", "--only", "tms-basic", "--out", str(tmp_path), "--resume")
     assert again.returncode == 0 and "done before, kept" in again.stderr
+
+
+def test_score_scores_a_dictionary_file_against_a_built_network(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    cfg = tmp_path / "cis2.yaml"
+    cfg.write_text("construction: cis2\nwidth: 400\ncircuits: 30\nlayers: 2\nmax_active: 1\n")
+    assert run_cli("build", str(cfg), "--out", str(tmp_path / "net")).returncode == 0
+    W = torch.randn(120, 400)
+    save_file({"W_dec": W, "W_enc": W.T.contiguous()}, str(tmp_path / "sae.safetensors"))
+    proc = run_cli(
+        "score", str(tmp_path / "net"), "--dictionary", str(tmp_path / "sae.safetensors"),
+        "--samples", "64", "--out", str(tmp_path / "score"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "MMCS" in proc.stdout and "chance" in proc.stdout
+    scores = json.loads((tmp_path / "score" / "score.json").read_text())
+    assert set(scores) == {"layer1", "layer2"}
+    band = scores["layer1"]["chance"]["mmcs_band"]
+    assert band[0] - 0.05 <= scores["layer1"]["mmcs"] <= band[1] + 0.05  # a random dictionary
+    assert_one_line_error(run_cli("score", str(tmp_path / "net")), "exactly one of")
+    bad = run_cli("score", str(tmp_path / "net"), "--dictionary", str(tmp_path / "nope.st"))
+    assert_one_line_error(bad, "nope.st")

@@ -1,0 +1,140 @@
+"""A small sparse autoencoder trainer (ReLU+L1 and TopK), so scoring runs end to end on a CPU.
+
+SAE: z = act((x − b_dec) W_enc + b_enc), x̂ = z W_dec + b_dec with W_enc: [D, k], W_dec: [k, D]
+(SAELens names and shapes, so a trained SAE saves as tensors the scorer and SAELens both read).
+act = ReLU (loss ‖x − x̂‖² + l1·Σ_j z_j, decoder rows kept at unit norm so the penalty cannot be
+dodged by shrinking z and growing W_dec) or TopK (keep the k largest pre-activations, ReLU them;
+loss ‖x − x̂‖² only). Adam, minibatches drawn with the config's seed: same seed, same weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from pydantic import Field
+from torch import nn
+
+from ..base.config import FrozenConfig
+from ..base.errors import SuperposeError
+
+Sampler = Callable[[int, torch.Generator], torch.Tensor]  # (batch, generator) → [batch, D]
+
+
+class SAEConfig(FrozenConfig):
+    kind: Literal["relu", "topk"] = Field("topk", description="activation: relu (+L1) or topk")
+    latents: int = Field(512, ge=1, le=1_000_000, description="dictionary size k")
+    k: int = Field(8, ge=1, le=100_000, description="TopK: latents kept per input")
+    l1: float = Field(1e-3, ge=0, le=1e3, description="ReLU: L1 penalty on latent activations")
+    steps: int = Field(2000, ge=1, le=10_000_000, description="optimiser steps")
+    batch: int = Field(1024, ge=1, le=1_000_000, description="inputs per step")
+    lr: float = Field(1e-3, gt=0, le=1.0, description="Adam learning rate")
+    seed: int = Field(0, ge=0, description="seed of the initial weights and the minibatches")
+
+
+class SAE(nn.Module):
+    """A ReLU or TopK sparse autoencoder on D-dim activations with k latents."""
+
+    def __init__(self, dim: int, latents: int, kind: str = "topk", k: int = 8) -> None:
+        super().__init__()
+        self.kind, self.k = kind, min(k, latents)
+        self.W_enc = nn.Parameter(torch.zeros(dim, latents))
+        self.b_enc = nn.Parameter(torch.zeros(latents))
+        self.W_dec = nn.Parameter(torch.zeros(latents, dim))
+        self.b_dec = nn.Parameter(torch.zeros(dim))
+
+    @property
+    def d_sae(self) -> int:
+        return self.W_dec.shape[0]
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent activations: [batch, D] → [batch, k]."""
+        pre = (x - self.b_dec) @ self.W_enc + self.b_enc
+        if self.kind == "relu":
+            return torch.relu(pre)
+        val, idx = pre.topk(self.k, dim=-1)
+        return torch.zeros_like(pre).scatter(-1, idx, torch.relu(val))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Reconstruction: [batch, k] → [batch, D]."""
+        return z @ self.W_dec + self.b_dec
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x̂, z); TopK decodes only the kept latents (a gather, not a [batch, k]×[k, D] matmul)."""
+        if self.kind == "relu":
+            z = self.encode(x)
+            return self.decode(z), z
+        val, idx = ((x - self.b_dec) @ self.W_enc + self.b_enc).topk(self.k, dim=-1)
+        val = torch.relu(val)
+        x_hat = torch.einsum("bk,bkd->bd", val, self.W_dec[idx]) + self.b_dec
+        return x_hat, torch.zeros(x.shape[0], self.d_sae).scatter(-1, idx, val)
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """SAELens-named tensors (plus a scalar `k` for TopK) for safetensors and the scorer."""
+        out = {n: p.detach().clone().contiguous() for n, p in self.named_parameters()}
+        if self.kind == "topk":
+            out["k"] = torch.tensor(self.k)
+        return out
+
+
+@dataclass
+class SAEResult:
+    """A trained SAE with its loss curve (every 1% of the steps) and final fraction of variance unexplained."""
+
+    sae: SAE
+    losses: list[float]
+    fvu: float
+
+
+def _sampler(data: torch.Tensor | Sampler) -> tuple[Sampler, int]:
+    if isinstance(data, torch.Tensor):
+        if data.ndim != 2 or data.shape[0] < 1:
+            raise SuperposeError(f"SAE data must be [n, D] activations, got {list(data.shape)}")
+        X = data.detach().float()
+
+        def draw(b: int, gen: torch.Generator) -> torch.Tensor:
+            return X[torch.randint(len(X), (b,), generator=gen)]
+
+        return draw, X.shape[1]
+    if callable(data):
+        probe = data(2, torch.Generator().manual_seed(0))
+        if not isinstance(probe, torch.Tensor) or probe.ndim != 2:
+            raise SuperposeError("SAE sampler must return [batch, D] activations")
+        return data, probe.shape[1]
+    raise SuperposeError(f"SAE data must be a tensor or a sampler, got {type(data).__name__}")
+
+
+def train_sae(data: torch.Tensor | Sampler, cfg: SAEConfig) -> SAEResult:
+    """Train an SAE on activations `data` ([n, D], or a sampler (batch, generator) → [batch, D])."""
+    draw, dim = _sampler(data)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    sae = SAE(dim, cfg.latents, cfg.kind, cfg.k)
+    with torch.no_grad():
+        W = torch.randn(cfg.latents, dim, generator=gen)
+        sae.W_dec.copy_(W / W.norm(dim=1, keepdim=True))
+        sae.W_enc.copy_(sae.W_dec.T)
+        sae.b_dec.copy_(draw(min(4096, 4 * cfg.batch), gen).mean(0))
+    opt = torch.optim.Adam(sae.parameters(), lr=cfg.lr)
+    losses, every = [], max(1, cfg.steps // 100)
+    for step in range(cfg.steps):
+        x = draw(cfg.batch, gen)
+        x_hat, z = sae(x)
+        loss = (x - x_hat).square().sum(1).mean()
+        if cfg.kind == "relu":
+            loss = loss + cfg.l1 * z.sum(1).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            sae.W_dec.div_(sae.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-12))
+        if step % every == 0 or step == cfg.steps - 1:
+            losses.append(loss.item())
+    with torch.no_grad():
+        x = draw(min(4096, 4 * cfg.batch), gen)
+        fvu = float((x - sae(x)[0]).square().sum() / (x - x.mean(0)).square().sum())
+    return SAEResult(sae, losses, fvu)
+
+
+__all__ = ["SAE", "SAEConfig", "SAEResult", "train_sae"]

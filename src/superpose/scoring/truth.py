@@ -1,0 +1,160 @@
+"""Ground truth of one layer: where each circuit/feature lives and when it is on.
+
+A `Truth` is what any network with a known mechanism hands the scorer, learned or built:
+- `directions: [n_dirs, D]` — each direction a circuit/feature writes in the layer's activations
+  (raw, not normalised: `values @ directions` reconstructs the layer's signal);
+- `groups: [n_dirs]` — which circuit/feature each direction belongs to (a circuit of width d owns
+  d directions; a TMS feature owns one). Scoring compares dictionary latents with each group's
+  subspace, so a latent anywhere inside a circuit's subspace counts as that circuit's;
+- optionally, on a batch of inputs: `acts: [batch, D]` the layer's activations, `active:
+  [batch, n_groups]` which circuits are on, `values: [batch, n_dirs]` their exact activations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ..base.errors import SuperposeError
+
+if TYPE_CHECKING:  # the scorer consumes built networks; it never needs them to import
+    from ..circuits.cis2 import CiS2Network
+
+
+@dataclass(frozen=True)
+class Truth:
+    """Known features of one layer (see module docstring). n_groups = groups.max() + 1."""
+
+    directions: torch.Tensor
+    groups: torch.Tensor | None = None
+    acts: torch.Tensor | None = None
+    active: torch.Tensor | None = None
+    values: torch.Tensor | None = None
+    name: str = "truth"
+    _basis: list[torch.Tensor] = field(default_factory=list, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        dirs = self.directions
+        if dirs.ndim != 2 or dirs.shape[0] < 1:
+            raise SuperposeError(
+                f"{self.name}: directions must be [n_dirs, D], got {list(dirs.shape)}"
+            )
+        object.__setattr__(self, "directions", dirs.detach().float())
+        n = dirs.shape[0]
+        groups = torch.arange(n) if self.groups is None else self.groups.long()
+        if groups.shape != (n,) or int(groups.min()) < 0:
+            raise SuperposeError(
+                f"{self.name}: groups must be [n_dirs = {n}] non-negative ints, got {list(groups.shape)}"
+            )
+        object.__setattr__(self, "groups", groups)
+        if (dirs.norm(dim=1) == 0).any():
+            i = int((dirs.norm(dim=1) == 0).nonzero()[0])
+            raise SuperposeError(f"{self.name}: direction {i} is zero")
+        b = None
+        for key, want in (
+            ("acts", self.dim),
+            ("active", self.n_groups),
+            ("values", n),
+        ):
+            t = getattr(self, key)
+            if t is None:
+                continue
+            if t.ndim != 2 or t.shape[1] != want or (b is not None and t.shape[0] != b):
+                raise SuperposeError(
+                    f"{self.name}: {key} must be [batch, {want}], got {list(t.shape)}"
+                )
+            b = t.shape[0]
+        if self.acts is not None:
+            object.__setattr__(self, "acts", self.acts.detach().float())
+        if self.active is not None:
+            object.__setattr__(self, "active", self.active.bool())
+
+    @property
+    def dim(self) -> int:
+        """D: width of the layer's activations."""
+        return self.directions.shape[1]
+
+    @property
+    def n_groups(self) -> int:
+        assert self.groups is not None
+        return int(self.groups.max()) + 1
+
+    @property
+    def ranks(self) -> torch.Tensor:
+        """Directions per group: [n_groups]."""
+        assert self.groups is not None
+        return torch.bincount(self.groups, minlength=self.n_groups)
+
+    def basis(self) -> torch.Tensor:
+        """Orthonormal basis of each group's span, columns in `groups` order: [D, n_dirs].
+
+        Directions of one group are orthonormalised together (QR, batched per group size), so
+        ‖basisᵀ u‖² summed over a group is the squared norm of u's projection on that group.
+        """
+        if self._basis:
+            return self._basis[0]
+        assert self.groups is not None
+        Q = torch.empty(self.dim, len(self.groups))
+        order = torch.argsort(self.groups, stable=True)
+        ranks = self.ranks
+        starts = torch.cumsum(ranks, 0) - ranks
+        for r in ranks.unique().tolist():
+            if r == 0:
+                continue
+            gs = (ranks == r).nonzero().squeeze(1)
+            cols = (starts[gs].unsqueeze(1) + torch.arange(r)).reshape(-1)  # positions in `order`
+            idx = order[cols]
+            block = self.directions[idx].view(len(gs), r, self.dim).transpose(1, 2)
+            q = torch.linalg.qr(block.double()).Q.float()  # [n_g, D, r]
+            Q[:, idx] = q.transpose(1, 2).reshape(-1, self.dim).T
+        self._basis.append(Q)
+        return Q
+
+
+def cis2_truth(
+    net: CiS2Network, layer: int, x: torch.Tensor | None = None, mask: torch.Tensor | None = None
+) -> Truth:
+    """Ground truth of layer `layer` (0-based) of a built CiS2 network.
+
+    Circuit t's neuron i lives on its S host neurons (direction = their 0/1 indicator), so a
+    circuit owns d directions of disjoint support. With inputs x: [batch, T, d] and their on-mask
+    [batch, T], also the large activations, activity and the exact small-circuit values.
+    """
+    if not 0 <= layer < net.L:
+        raise SuperposeError(f"layer {layer} out of range: the network has layers 0..{net.L - 1}")
+    T, d, D = net.T, net.d, net.width
+    hosts = net.hosts(layer).cpu()  # [T, d, S]
+    dirs = torch.zeros(T * d, D)
+    dirs.scatter_(1, hosts.reshape(T * d, -1), 1.0)
+    groups = torch.arange(T).repeat_interleave(d)
+    if x is None:
+        return Truth(dirs, groups, name=f"cis2 layer {layer + 1}")
+    if mask is None:
+        raise SuperposeError("cis2_truth: pass the inputs' on-mask [batch, T] with x")
+    with torch.no_grad():
+        acts = net.forward(x)[layer].cpu()
+        values = net.circuits.forward(x)[layer].reshape(x.shape[0], T * d).cpu()
+    return Truth(dirs, groups, acts, mask, values, name=f"cis2 layer {layer + 1}")
+
+
+def network_truth(net: Any, layer: int, samples: int, active: int, seed: int = 0) -> Truth:
+    """Truth of layer `layer` (0-based) of a built network on `samples` inputs with `active`
+    circuits on. Accepts a CiS2 network or a construction wrapping one (`.net`)."""
+    from ..circuits.cis2 import CiS2Network
+    from ..circuits.small import sample_inputs
+
+    inner = getattr(net, "net", net)
+    if not isinstance(inner, CiS2Network):
+        kind = getattr(net, "name", type(net).__name__)
+        raise SuperposeError(
+            f"scoring: ground-truth directions are implemented for cis2 networks only (got {kind})"
+        )
+    if not 1 <= active <= inner.T:
+        raise SuperposeError(f"active = {active}: must be in [1, T = {inner.T}]")
+    x, mask = sample_inputs(inner.circuits, samples, active, torch.Generator().manual_seed(seed))
+    return cis2_truth(inner, layer, x, mask)
+
+
+__all__ = ["Truth", "cis2_truth", "network_truth"]
