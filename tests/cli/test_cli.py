@@ -7,7 +7,7 @@ import yaml
 
 
 def run_cli(*args, cwd=None):
-    env = {**os.environ, "PYTHONPATH": os.path.join(os.path.dirname(__file__), "..", "src")}
+    env = {**os.environ, "PYTHONPATH": os.path.join(os.path.dirname(__file__), "..", "..", "src")}
     return subprocess.run(
         [sys.executable, "-m", "superpose", *args],
         capture_output=True,
