@@ -24,7 +24,7 @@ def test_every_toy_figure_writes_a_png(tmp_path):
 
 
 def test_readme_python_examples_run(tmp_path, monkeypatch):
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     code = "\n".join(re.findall(r"```python\n(.*?)```", readme, re.S))
     code = re.sub(r"steps=\d+", "steps=50", code)
     monkeypatch.chdir(tmp_path)

@@ -27,7 +27,7 @@ def _cmd(spec: Path, store: Path, workers: int) -> list[str]:
 
 
 def _env() -> dict[str, str]:
-    src = str(Path(__file__).resolve().parents[1] / "src")
+    src = str(Path(__file__).resolve().parents[2] / "src")
     return {**os.environ, "PYTHONPATH": src, "OMP_NUM_THREADS": "1"}
 
 
