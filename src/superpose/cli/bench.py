@@ -40,8 +40,15 @@ def bench(
     if not registry():
         console.print("no benchmarks registered")
         return
-    if out is not None and (out.is_dir() or not out.absolute().parent.is_dir()):
-        raise SuperposeError(f"{out}: --out must be a file in an existing folder")
+    if out is not None:  # checked before the work: a bad --out must not cost a benchmark run
+        if out.is_dir():
+            raise SuperposeError(f"{out}: --out must be a file, not a folder")
+        try:
+            out.absolute().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise SuperposeError(
+                f"{out}: cannot make folder {out.parent} ({err.strerror})"
+            ) from None
     rows = run_benchmarks(list(only) if only else None, quick=quick)
     table = Table("benchmark", "task", "superpose (s)", "reference (s)", "speed-up", "note")
     for r in rows:
@@ -50,5 +57,4 @@ def bench(
         table.add_row(r.bench, r.task, f"{r.ours_s:.3g}", ref, ratio, r.note)
     print_table(table)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out, json.dumps([r.to_dict() for r in rows], indent=2))
