@@ -22,7 +22,7 @@ from superpose.scoring.metrics import unit_rows
 
 @pytest.fixture(scope="module")
 def net():
-    return build_cis2(CiS2Config(width=1000, circuits=150, layers=2, max_active=2, seed=0))
+    return build_cis2(CiS2Config(width=1000, circuits=150, layers=2, max_active=1, seed=0))
 
 
 @pytest.fixture(scope="module")
