@@ -92,8 +92,11 @@ def test_kill_9_then_rerun_finishes_only_the_rest(tmp_path, workers):
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path):
+    # Runs long enough (~0.5 s each) that the signal lands while runs are left: with the native step
+    # the 500-step runs of SPEC can all finish inside one polling interval on an idle machine.
+    slow = {**SPEC, "toy": {**SPEC["toy"], "train": {"steps": 5000, "batch_size": 1024}}}
     spec = tmp_path / "spec.yaml"
-    spec.write_text(yaml.safe_dump(SPEC))
+    spec.write_text(yaml.safe_dump(slow))
     store = tmp_path / "runs.db"
     proc = _kill_after(spec, store, 1, 1, sig=signal.SIGINT)
     assert proc.returncode == 130
