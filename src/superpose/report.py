@@ -63,6 +63,18 @@ def _image(path: Path) -> str:
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
+def _null(claim: dict) -> str:
+    """The 'on its null' cell: the claim's check on its null must not hold there."""
+    null = claim.get("null")
+    if not null:
+        return "<td class='fail'>no null</td>"
+    verdict = "holds (the check does not discriminate)" if null["passed"] else "fails, as it should"
+    return (
+        f"<td>{html.escape(null['kind'])}: {html.escape(_fmt(null['measured']))} — "
+        f"<span class='{'fail' if null['passed'] else 'pass'}'>{verdict}</span></td>"
+    )
+
+
 def render(out_dir: str | Path, title: str = "superpose — reproduction report") -> Path:
     """Write `out_dir/index.html` from the experiment folders in it."""
     out_dir = Path(out_dir)
@@ -104,14 +116,14 @@ def render(out_dir: str | Path, title: str = "superpose — reproduction report"
             continue
         parts.append(
             "<table><tr><th>claim</th><th>statement</th><th>measured</th><th>expected</th>"
-            "<th>verdict</th></tr>"
+            "<th>verdict</th><th>on its null</th></tr>"
         )
         for c in r["claims"]:
             verdict = "holds" if c["passed"] else "does not hold"
             parts.append(
                 f"<tr><td>{html.escape(c['id'])}</td><td>{html.escape(c['statement'])}</td>"
                 f"<td>{html.escape(_fmt(c['measured']))}</td><td>{html.escape(c['expected'])}</td>"
-                f"<td class='{'pass' if c['passed'] else 'fail'}'>{verdict}</td></tr>"
+                f"<td class='{'pass' if c['passed'] else 'fail'}'>{verdict}</td>{_null(c)}</tr>"
             )
         parts.append("</table>")
         for note in r.get("notes", []):

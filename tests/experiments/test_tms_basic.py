@@ -44,11 +44,15 @@ def test_linear_top_m_flips():
 
 def test_superposition_and_growth_flip():
     grow = torch.stack([dedicated(20, 5, 5), antipodal(20, 5, 3), antipodal(20, 5, 1)])
-    assert claim_superposition_when_sparse(grow, 5).passed
-    assert claim_more_features_when_sparser(grow).passed
+    loss = torch.tensor([0.05, 0.01, 0.001])
+    assert claim_superposition_when_sparse((grow, loss), 0.002, 5).passed
+    assert not claim_superposition_when_sparse((grow, loss), 0.0005, 5).passed  # does not pay
+    assert claim_more_features_when_sparser(grow, 5).passed
     flat = torch.stack([dedicated(20, 5, 5)] * 3)
-    assert not claim_superposition_when_sparse(flat, 5).passed
-    assert not claim_more_features_when_sparser(flat).passed
+    assert not claim_superposition_when_sparse((flat, loss), 0.002, 5).passed
+    assert not claim_more_features_when_sparser(flat, 5).passed
+    dense_superposed = torch.stack([antipodal(20, 5, 3), antipodal(20, 5, 1)])
+    assert not claim_more_features_when_sparser(dense_superposed, 5).passed  # > m when dense
 
 
 def test_least_important_first_flips():
@@ -60,9 +64,14 @@ def test_least_important_first_flips():
     rev[1, 2], rev[1, 3] = 1.0, -1.0
     rev[2, 10] = rev[3, 11] = rev[4, 12] = 1.0
     assert not claim_least_important_superposed_first(rev[None]).passed
-    assert math.isfinite(
-        claim_least_important_superposed_first(rev[None]).measured[0]["mean index superposed"]
-    )
+    measured = claim_least_important_superposed_first(rev[None]).measured
+    assert math.isfinite(measured["rows"][0]["mean index superposed"])
+    # the right order, but by chance: a 2 + 2 split has permutation p = 1/6
+    few = torch.zeros(5, 20)
+    few[0, 0] = few[1, 1] = 1.0
+    few[2, 2], few[2, 3] = 1.0, -1.0
+    assert claim_least_important_superposed_first(few[None]).measured["permutation p"] > 0.1
+    assert not claim_least_important_superposed_first(few[None]).passed
 
 
 @pytest.mark.slow

@@ -6,45 +6,86 @@ import json
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..base.config import FrozenConfig, dump_yaml
-from ..base.device import resolve_device
+from ..base.device import make_generator, resolve_device
 from ..base.files import atomic_write
 from ..base.serial import to_jsonable
 from ..toy.config import ToyConfig
-from ..toy.train import TrainResult, train
+from ..toy.models import ToyModel
+from ..toy.train import TrainResult, evaluate_loss, train
+
+
+@dataclass(frozen=True)
+class Null:
+    """A claim's check applied to a null of its measurement (untrained weights, a random matrix of
+    the same norms, a linear model where ReLU is needed...): a sound claim does not hold there."""
+
+    kind: str  # which null, in words: "untrained init weights of this run"
+    measured: Any  # what the claim's own check measured on the null
+    passed: bool  # whether the claim's check held on the null (it should not)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "measured": to_jsonable(self.measured), "passed": self.passed}
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One checkable statement of a paper, with what this run measured and whether it holds."""
+    """One checkable statement of a paper, with what this run measured and whether it holds; `null`
+    is the same check on a null (set by `with_null`), None while the claim has none."""
 
     id: str
     statement: str
     measured: Any
     expected: str
     passed: bool
+    null: Null | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "measured": to_jsonable(self.measured), "passed": bool(self.passed)}
+        return {
+            **asdict(self),
+            "measured": to_jsonable(self.measured),
+            "passed": bool(self.passed),
+            "null": None if self.null is None else self.null.to_dict(),
+        }
 
     def __repr__(self) -> str:
         from ..base.display import fmt
 
         verdict = "holds" if self.passed else "does NOT hold"
+        null = ""
+        if self.null is not None:
+            on_null = "holds" if self.null.passed else "fails"
+            null = f"; on null ({self.null.kind}) {on_null}: {fmt(self.null.measured)}"
         return (
-            f"Claim({self.id}: {verdict}; measured {fmt(self.measured)}, expected {self.expected})"
+            f"Claim({self.id}: {verdict}; measured {fmt(self.measured)}, expected {self.expected}"
+            f"{null})"
         )
 
     def _repr_html_(self) -> str:
         from ..base.display import claims_html
 
         return claims_html([self])
+
+
+def with_null(
+    check: Callable[..., Claim], run: Any, null: Any, kind: str, *args: Any, **kwargs: Any
+) -> Claim:
+    """`check(run, *args, **kwargs)` with its null record `check(null, *args, **kwargs)`: ONE check
+    function measures the run and the null, so a claim and its null cannot drift apart. `run` and
+    `null` are the same kind of thing (e.g. weights [instances, hidden, features], trained and
+    untrained); `kind` says in words which null it is."""
+    claim, on_null = check(run, *args, **kwargs), check(null, *args, **kwargs)
+    if on_null.id != claim.id:
+        raise ValueError(f"null check returned claim {on_null.id!r}, not {claim.id!r}")
+    return replace(
+        claim, null=Null(kind=kind, measured=on_null.measured, passed=bool(on_null.passed))
+    )
 
 
 @dataclass
@@ -126,6 +167,55 @@ def across_sparsity(
 def train_on(toy: ToyConfig, ctx: RunContext) -> TrainResult:
     """Train `toy` on the run's device, with the run's progress setting."""
     return train(toy.replace(device=str(ctx.device)), ctx.progress, ctx.out_dir.name)
+
+
+def untrained(toy: ToyConfig) -> ToyModel:
+    """The weights `train(toy)` starts from (each instance's first restart), on the CPU: the
+    "untrained" null, free because training draws the same init."""
+    r, n = toy.train.restarts, toy.instances
+    full = ToyModel(
+        toy.model,
+        n * r,
+        toy.n_features,
+        toy.n_hidden,
+        make_generator(toy.seed, torch.device("cpu")),
+    )
+    model = ToyModel(toy.model, n, toy.n_features, toy.n_hidden)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(full.get_parameter(name)[::r])
+    return model
+
+
+def loss_on_run(model: ToyModel, res: TrainResult) -> torch.Tensor:
+    """`model`'s loss on the run's own features and importance (a fresh evaluation batch, seeded):
+    [instances]. What a null model (e.g. `untrained`) scores where the trained one scored
+    `res.final_loss`."""
+    device = res.importance.device
+    gen = make_generator(res.config.seed + 4, device)
+    batch = res.config.train.eval_batch
+    return evaluate_loss(model.to(device), res.distribution, res.importance, batch, gen).cpu()
+
+
+def no_superposition_loss(res: TrainResult, m: int) -> torch.Tensor:
+    """The loss of the best model without superposition on the run's features: m features kept
+    exactly, every other one replaced by its mean (independent features: Σ_i I_i Var(x_i) minus
+    the m largest terms), estimated on a fresh evaluation batch: [instances]."""
+    device = res.importance.device
+    gen = make_generator(res.config.seed + 5, device)
+    x = res.distribution.sample(res.config.train.eval_batch, gen)  # [instances, batch, features]
+    terms = (res.importance * x.var(1)).cpu()  # [instances, features]
+    return terms.sum(-1) - terms.topk(min(m, terms.shape[-1]), dim=-1).values.sum(-1)
+
+
+def same_norms_random(W: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """A random matrix with W's column norms: each feature keeps its norm, its direction is
+    isotropic. W: [..., hidden, features] → same shape (the "random weights of the same norms"
+    null: what a claim about geometry must not find in norms alone)."""
+    gen = torch.Generator().manual_seed(seed)
+    R = torch.randn(W.shape, generator=gen, dtype=W.dtype)
+    R = R / R.norm(dim=-2, keepdim=True).clamp_min(1e-12)
+    return R * W.norm(dim=-2, keepdim=True)
 
 
 def run_experiment(
