@@ -27,6 +27,7 @@ _WHERE = {
     "CiS2Network": "circuits.cis2",
     "build_cis2": "circuits.cis2",
     "run_profile": "circuits.errors",
+    "compile": "circuits.compiler",
     "Construction": "circuits.construction",
     "load_construction": "circuits.construction",
     "save_construction": "circuits.construction",

@@ -42,6 +42,16 @@ _WHERE = {
     "random_circuits": "small",
     "rotation_circuits": "small",
     "sample_inputs": "small",
+    "Circuit": "families",
+    "chain": "families",
+    "gate": "families",
+    "lookup": "families",
+    "modadd": "families",
+    "random_mlp": "families",
+    "rotation": "families",
+    "Compiled": "compiler",
+    "CompiledConfig": "compiler",
+    "compile": "compiler",
 }
 
 __all__ = sorted(_WHERE)

@@ -559,6 +559,10 @@ class CiS2(SmallCircuitsNet):
             "circuit_biases": net.circuits.biases,
             "positions": net.positions,
         }
+        if net.circuits.kind != self.config.circuit_kind:  # e.g. custom circuits: keep their label
+            tensors["circuit_kind"] = torch.tensor(
+                list(net.circuits.kind.encode()), dtype=torch.uint8
+            )
         for k in range(net.L):
             tensors[f"layer{k + 1}.bias"] = net.bias[k]
         if net.dense_fits():
@@ -568,9 +572,9 @@ class CiS2(SmallCircuitsNet):
 
     @classmethod
     def from_tensors(cls, config: CiS2Config, tensors: dict[str, torch.Tensor]) -> CiS2:
-        circuits = SmallCircuits(
-            tensors["circuit_weights"], tensors["circuit_biases"], config.circuit_kind
-        )
+        kind = tensors.get("circuit_kind")
+        kind = bytes(kind.tolist()).decode() if kind is not None else config.circuit_kind
+        circuits = SmallCircuits(tensors["circuit_weights"], tensors["circuit_biases"], kind)
         N = config.width // config.circuit_width
         allocation = make_allocation(
             config.allocation, N, config.redundancy, seed=config.seed, target=config.circuits

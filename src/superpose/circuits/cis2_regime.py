@@ -37,7 +37,7 @@ import torch
 
 from ..base.errors import SuperposeError
 from .allocation import Allocation
-from .small import OFFSET, sample_inputs
+from .small import sample_inputs
 
 if TYPE_CHECKING:
     from .cis2 import CiS2Network
@@ -191,7 +191,7 @@ def decoded(net: CiS2Network, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     if net.circuits.threshold is None:
         return a, None
     alpha = a[..., 0] - a[..., 1]
-    return a[..., 2:] - OFFSET * alpha.unsqueeze(-1), alpha
+    return a[..., 2:] - net.circuits.offset * alpha.unsqueeze(-1), alpha
 
 
 def _r2(pred: torch.Tensor, true: torch.Tensor) -> float:

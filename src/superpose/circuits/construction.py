@@ -149,6 +149,7 @@ _BUILT_IN = {
     "uand": "superpose.circuits.uand",
     "chosen_gates": "superpose.circuits.uand",
     "deep_boolean": "superpose.circuits.boolean_deep",
+    "compiled": "superpose.circuits.compiler",
 }
 
 

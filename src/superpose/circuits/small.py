@@ -11,6 +11,7 @@ the value neurons 2..d−1: pre_j = Σ_k M_jk v_k + g·α − δ with v_k = a_k 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -26,11 +27,18 @@ THRESHOLD = 0.5  # β: the post's on-indicator threshold a0 = ReLU(2α − β)
 
 @dataclass(frozen=True)
 class SmallCircuits:
-    """T small MLPs. weights: [T, L, d, d] (row = output neuron), biases: [T, L, d]."""
+    """T small MLPs. weights: [T, L, d, d] (row = output neuron), biases: [T, L, d].
+
+    offset: what value neurons hold beyond their payload when on (g − δ for the generated circuits,
+    0 for compiled ones). inputs: draws the on circuits' inputs, (idx: [batch, active], generator) →
+    [batch, active, d] (None: the generated circuits' or custom uniform inputs).
+    """
 
     weights: torch.Tensor
     biases: torch.Tensor
     kind: str = "custom"
+    offset: float = OFFSET
+    inputs: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None
 
     def __post_init__(self) -> None:
         w, b = self.weights, self.biases
@@ -74,7 +82,9 @@ class SmallCircuits:
         return acts
 
     def to(self, device: torch.device | str) -> SmallCircuits:
-        return SmallCircuits(self.weights.to(device), self.biases.to(device), self.kind)
+        return SmallCircuits(
+            self.weights.to(device), self.biases.to(device), self.kind, self.offset, self.inputs
+        )
 
 
 def _indicator_weights(
@@ -221,7 +231,9 @@ def sample_inputs(
     mask = torch.zeros(batch, T, dtype=torch.bool)
     mask.scatter_(1, idx, True)
     x = torch.zeros(batch, T, d)
-    if circuits.kind == "custom":
+    if circuits.inputs is not None:
+        vals = circuits.inputs(idx, gen)
+    elif circuits.kind == "custom":
         vals = torch.rand(batch, active, d, generator=gen)
     else:
         v = torch.randn(batch, active, d - 2, generator=gen)

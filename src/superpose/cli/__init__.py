@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from . import bench, build, experiments, report, runs, score, sweep, train
+from . import bench, build, compile, experiments, report, runs, score, sweep, train
 from ._common import console
 from ._lists import ListCommand
 
@@ -27,6 +27,7 @@ app.command()(experiments.experiments)
 app.command(cls=ListCommand)(experiments.reproduce)  # --only a b
 app.command(cls=ListCommand)(bench.bench)
 app.command()(build.build)
+app.command("compile")(compile.compile_)
 app.command()(score.score)
 app.command("sweep")(sweep.sweep)
 app.command("report")(report.report)
