@@ -28,6 +28,14 @@ SMALL = {
     "uand": {"m": 10, "d": 200, "s": 3, "p": 0.3},
     "chosen_gates": {"m": 30, "d": 100, "k": 4, "s": 3, "n_gates": 20},
     "deep_boolean": {"m": 16, "d": 120, "s": 2, "depth": 2, "k": 4, "k_correct": 4},
+    "compiled": {
+        "width": 400,
+        "max_active": 2,
+        "circuits": [
+            {"name": "x", "family": "xor", "count": 4},
+            {"name": "r", "family": "rotation"},
+        ],
+    },
 }
 
 

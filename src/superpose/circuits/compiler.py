@@ -95,8 +95,18 @@ class CompiledConfig(FrozenConfig):
     redundancy: int = Field(6, ge=2, le=64, description="embedding redundancy S")
     allocation: str = Field("affine", pattern="^(prime|affine|random)$", description="allocation")
     positions: str = Field("fixed", pattern="^(fixed|fresh)$", description="per-layer positions")
-    embedding: str = Field("linked", pattern="^(linear|linked)$", description="weight embedding")
-    unembedding: str = Field("mean", pattern="^(mean|plain|overlap)$", description="readout")
+    embedding: str = Field(
+        "linear",
+        pattern="^(linear|linked)$",
+        description="weight embedding (CiS2Config.embedding); 'linked' shares the circuits' mean "
+        "weights through the link matrix — made for alike circuits, it adds cross-talk to unlike ones",
+    )
+    unembedding: str = Field(
+        "overlap",
+        pattern="^(mean|plain|overlap)$",
+        description="readout correction (CiS2Config.unembedding); 'overlap' removes the expected "
+        "bleed only, so a few circuits in a wide network read off unbiased ('mean' does not)",
+    )
     indicator_threshold: float = Field(
         0.5, gt=0, lt=1, description="β of the on-indicator a0 = ReLU(2α − β)"
     )
@@ -203,7 +213,9 @@ def load_circuit(path: str | Path, name: str | None = None) -> Circuit:
         )
         for p in layers
     ]
-    return from_arrays(pairs, name or path.stem, str(path))
+    c = from_arrays(pairs, name or path.stem, str(path))
+    check_circuit(c, str(path))
+    return c
 
 
 def check_circuit(c: Circuit, where: str) -> None:
@@ -671,7 +683,7 @@ def _record(cfg: CompiledConfig, circuits: list[Circuit]) -> CompiledConfig:
             )
         specs.append(spec)
         t += spec.count
-    return cfg.replace(circuits=tuple(specs))
+    return cfg if tuple(specs) == cfg.circuits else cfg.replace(circuits=tuple(specs))
 
 
 def _has_user(spec: CircuitSpec) -> bool:

@@ -11,7 +11,7 @@ A `Circuit` is a stack a^l = ReLU(W_l a^{l−1} + b_l), W_l: [n_l, n_{l−1}], w
   ReLU(2x_a + 2y_b − 3) per pair, layer 2 sums the pairs of each output value: a one-hot output,
   exact on one-hot inputs (p² hidden neurons);
 - `chain(c1, c2, …)`: circuits in series (c2 reads c1's output), one circuit whose layers are the
-  stages' layers; `stages` names which stage computes each layer.
+  stages' layers; `stages` names which stage computes each layer ("chain/stage:layer").
 """
 
 from __future__ import annotations
@@ -179,8 +179,8 @@ def chain(*circuits: Circuit, name: str | None = None) -> Circuit:
             )
     ws = tuple(w for c in circuits for w in c.weights)
     bs = tuple(b for c in circuits for b in c.biases)
-    stages = tuple(s for c in circuits for s in c.layer_names())
     label = name or "+".join(c.name for c in circuits)
+    stages = tuple(f"{label}/{s}" for c in circuits for s in c.layer_names())
     spec = {}
     if all(c.spec for c in circuits):  # all stages are families: the spec regenerates the chain
         spec = {"family": "chain", "stages": [{"name": c.name, **c.spec} for c in circuits]}
