@@ -158,6 +158,24 @@ def test_family_mix_with_chain_round_trips_and_exports_the_chain(tmp_path):
     assert truth["compiled_circuits"][0]["layers"][1]["computes"] == "and:2"
 
 
+def test_names_and_input_domains_of_user_circuits():
+    """A user's boolean circuit verified on boolean inputs: the XOR truth table read off."""
+    xor = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1), nn.ReLU())
+    with torch.no_grad():
+        xor[0].weight.fill_(2.0), xor[0].bias.copy_(torch.tensor([-1.0, -3.0]))
+        xor[2].weight.copy_(torch.tensor([[1.0, -3.0]])), xor[2].bias.zero_()
+    net = sp.compile([xor, F.gate("and")], width=400, names=["my_xor", "and"], inputs="boolean")
+    assert [c.inputs for c in net.circuits] == ["boolean", "boolean"]
+    s = net.sample(64, 1, torch.Generator().manual_seed(0))
+    values = s.x[s.active][:, 2:4]
+    assert set(values.unique().tolist()) <= {0.0, 1.0}
+    table = torch.tensor([[0.0, 0], [0, 1], [1, 0], [1, 1]])
+    out = net.outputs(net.embed({"my_xor": table}))["my_xor"]
+    assert torch.equal(out.round(), torch.tensor([[0.0], [1], [1], [0]]))
+    one_line(lambda: sp.compile([xor], width=400, names=["a", "b"]), "names has 2 entries")
+    one_line(lambda: sp.compile([xor], width=400, inputs="onehot:3"), "onehot:3", "groups of 3")
+
+
 def test_same_seed_same_bytes():
     mix = [F.random_mlp("a", 2, 2, 0), F.gate("or")]
     a, b = sp.compile(mix, width=400), sp.compile(mix, width=400)

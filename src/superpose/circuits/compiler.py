@@ -52,7 +52,6 @@ from .families import (
 )
 from .small import SmallCircuits, sample_inputs
 
-FAMILIES = ("user", "rotation", "random_mlp", "and", "or", "xor", "modadd", "chain")
 MAX_WIDTH = 1022  # CiS2Config.circuit_width ≤ 1024, 2 neurons go to the on-indicator
 
 
@@ -713,16 +712,38 @@ def build_compiled(cfg: CompiledConfig, circuits: list[Circuit] | None = None) -
     return Compiled(cfg, net, circuits)
 
 
-def compile(circuits: Sequence[Any], width: int, max_active: int = 1, **options: Any) -> Compiled:
+def compile(
+    circuits: Sequence[Any],
+    width: int,
+    max_active: int = 1,
+    *,
+    names: Sequence[str] | None = None,
+    inputs: str | Sequence[str | None] | None = None,
+    **options: Any,
+) -> Compiled:
     """Compile small ReLU circuits into one verified network of width D (CiS2 construction).
 
     circuits: nn.Sequential(Linear, ReLU, …), lists of (weight, bias) arrays, .safetensors paths or
-    family circuits (`superpose.circuits.families`); options: any CompiledConfig field (redundancy,
-    embedding, value_margin, ragged, seed, …). Refused with one line when they do not fit.
+    family circuits (`superpose.circuits.families`). names: their labels (default: circuit{i}, a
+    file's stem, a family's name). inputs: the input domain verification samples (uniform, boolean,
+    ball, onehot:K) — one for every user circuit, or one per circuit (None keeps its own). options:
+    any CompiledConfig field (redundancy, embedding, value_margin, ragged, seed, …). Refused with
+    one line when they do not fit.
     """
     if isinstance(circuits, nn.Module | str | Path) or not isinstance(circuits, Sequence):
         raise SuperposeError("compile: circuits must be a list (one entry per circuit)")
     found = [as_circuit(c, t) for t, c in enumerate(circuits)]
+    for key, given in (("names", names), ("inputs", inputs)):
+        if given is not None and not isinstance(given, str) and len(given) != len(found):
+            raise SuperposeError(
+                f"compile: {key} has {len(given)} entries for {len(found)} circuits"
+            )
+    if names is not None:
+        found = [replace(c, name=n) for c, n in zip(found, names, strict=True)]
+    if isinstance(inputs, str):
+        found = [replace(c, inputs=inputs) if c.kind == "user" else c for c in found]
+    elif inputs is not None:
+        found = [replace(c, inputs=i) if i else c for c, i in zip(found, inputs, strict=True)]
     files = [str(c) if isinstance(c, str | Path) else None for c in circuits]
     data = {
         "circuits": [spec_of(c, f) for c, f in zip(found, files, strict=True)],
