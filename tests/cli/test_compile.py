@@ -51,13 +51,7 @@ def test_compile_families_and_a_user_file(tmp_path):
     [
         ([{"name": "a", "family": "nand"}], {}, ["spec.yaml", "family"]),
         ([{"name": "a", "family": "user"}], {}, ["'a'", "needs `file:`"]),
-        (
-            [{"name": "a", "family": "user", "file": "nope.safetensors"}],
-            {},
-            ["no such circuit file"],
-        ),
         ([{"name": "a", "family": "modadd"}], {}, ["not a multiple", "d = 11"]),
-        ([{"name": "a", "family": "and"}], {"max_active": 0}, ["spec.yaml", "max_active"]),
         ([{"name": "a", "family": "and"}], {"construction": "cis2"}, ["spec.yaml"]),
     ],
 )
