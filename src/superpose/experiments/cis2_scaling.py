@@ -1,17 +1,25 @@
-"""cis2-scaling (REFERENCE §2): the error terms' scaling laws in D, d, z and T."""
+"""cis2-scaling (REFERENCE §2): the error terms' scaling laws in D, d, z and T.
+
+Propagation here is §2's z·T·d²/D² term: at layer 2, the error an active circuit reads because
+OTHER circuits' layer-1 readouts were wrong ("cross"). Its own layer-1 overlap error carried
+through its own weights ("carried", ∝ (z−1)·d/D, an overlap law) is measured apart: mixed in, it
+bent the z slope to 1.40. §2's T law assumes positions placed at random, where the number Q of
+(circuit, other circuit, shared position at layer 1, shared position at layer 2) incidences grows
+∝ T; the construction's balanced fixed family shares fewer positions at low load (Q ∝ T^1.38 over
+T = 150…1200 at D = 2400), so propagation is claimed ∝ Q there and ∝ T under random placement.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import torch
 from pydantic import Field
 
 from ..base.config import FrozenConfig
 from ..base.fitting import fit_loglog
-from ..circuits.cis2 import CiS2Config, build_cis2
-from ..circuits.errors import (
-    run_profile,
-)
+from ..circuits.cis2 import CiS2Config, CiS2Network, build_cis2
+from ..circuits.small import sample_inputs
 from ..plots import circuits as cplots
 from ..sweep import map_grid
 from . import register
@@ -19,6 +27,7 @@ from .base import Claim, Experiment, ExperimentResult, RunContext
 
 PREDICTED_SLOPES = {
     ("circuits", "propagation"): 1.0,
+    ("shared", "propagation"): 1.0,
     ("width", "propagation"): -2.0,
     ("width", "overlap"): -1.0,
     ("circuit_width", "propagation"): 2.0,
@@ -48,6 +57,12 @@ class Cis2ScalingConfig(FrozenConfig):
     D_values: list[int] = Field([1200, 2400, 4800], min_length=3, description="D grid")
     d_values: list[int] = Field([3, 4, 6, 8], min_length=3, description="d grid")
     z_values: list[int] = Field([1, 2, 4, 8], min_length=3, description="z grid")
+    T_scan_allocation: str = Field(
+        "random",
+        pattern="^(prime|affine|random)$",
+        description="allocation of the T grid's law (§2 derives ∝ T for positions placed at random); "
+        "the base allocation's own T grid is claimed against the shared-position count Q",
+    )
     T_scan_active: int = Field(
         1,
         ge=1,
@@ -61,19 +76,48 @@ class Cis2ScalingConfig(FrozenConfig):
 # the config field each grid variable changes
 NET_FIELD = {
     "circuits": "circuits",
+    "shared": "circuits",
     "width": "width",
     "circuit_width": "circuit_width",
     "active": "max_active",
 }
 
 
+def shared_positions(net: CiS2Network) -> float:
+    """Q: per circuit, Σ over other circuits of (positions shared at layer 1) × (at layer 2).
+
+    Propagation into circuit t at layer 2 runs through every circuit u whose layer-1 readout holds
+    t's activity (shared layer-1 positions) and which writes where t reads (shared layer-2 ones)."""
+    T, S, N = net.T, net.S, net.block
+    rows = torch.arange(T).unsqueeze(1).expand(-1, S)
+    M = [
+        torch.zeros(T, N).index_put_((rows, net.positions[k].cpu()), torch.ones(T, S), True)
+        for k in (0, 1)
+    ]
+    both = (M[0] @ M[0].T) * (M[1] @ M[1].T)
+    return float((both.sum(1) - both.diagonal()).mean())
+
+
 def scaling_point(point: dict[str, Any]) -> dict[str, Any]:
-    """One grid point: build (L=2, random circuits, affine allocation) and measure layer-2 parts."""
+    """One grid point: build (L=2, random circuits) and measure the layer-2 propagation (cross and
+    carried) of active circuits, the layer-1 overlap of inactive ones (/⟨a²⟩) and Q."""
     cfg = CiS2Config.model_validate(point["net"])
-    prof = run_profile(build_cis2(cfg), cfg.max_active, point["batch"], cfg.seed + 7)
+    net = build_cis2(cfg)
+    gen = torch.Generator().manual_seed(cfg.seed + 7)
+    x, mask = sample_inputs(net.circuits, point["batch"], cfg.max_active, gen)
+    exact = net.circuits.forward(x)
+    bleed = net.read(net.scatter(exact[0], 0), 0) - exact[0]
+    acts = net.forward(x)
+    fed_exact = net.read(net.layer(exact[0], 1, net.scatter(exact[0], 0)), 1)
+    own_exact = torch.where(mask.unsqueeze(-1), exact[0], net.read(acts[0], 0))  # others' errors
+    fed_own = net.read(net.layer(own_exact, 1, acts[0]), 1)
+    total = net.read(acts[1], 1)
     return {
-        "propagation": prof.active["propagation"][1],
-        "overlap": prof.inactive["overlap"][0] / prof.a2[0],
+        "propagation": float((fed_own - fed_exact)[mask].pow(2).mean()),
+        "carried": float((total - fed_own)[mask].pow(2).mean()),
+        "propagation_total": float((total - fed_exact)[mask].pow(2).mean()),
+        "overlap": float(bleed[~mask].pow(2).mean() / exact[0][mask].pow(2).mean()),
+        "shared": shared_positions(net),
     }
 
 
@@ -93,61 +137,68 @@ def slope_claim(var: str, part: str, label: str, x: list, y: list, tolerance: fl
 def run_scaling(cfg: Cis2ScalingConfig, ctx: RunContext) -> ExperimentResult:
     grids = {
         "circuits": cfg.T_values,
+        "shared": cfg.T_values,
         "width": cfg.D_values,
         "circuit_width": cfg.d_values,
         "active": cfg.z_values,
     }
+    t_scan = {"active": cfg.T_scan_active}
+    changes = {
+        "circuits": {"allocation": cfg.T_scan_allocation, **t_scan},
+        "shared": t_scan,
+    }
 
-    def point(**changes: Any) -> dict[str, Any]:
-        net = cfg.net.replace(**{NET_FIELD[k]: v for k, v in changes.items()})
+    def point(var: str, v: int, **extra: Any) -> dict[str, Any]:
+        fields = {NET_FIELD.get(k, k): x for k, x in {**extra, **changes.get(var, {})}.items()}
+        net = cfg.net.replace(**{NET_FIELD.get(var, "circuits"): v}, **fields)
         return {"net": net.to_dict(), "batch": cfg.batch}
 
-    points = [
-        point(**{var: v, **({"active": cfg.T_scan_active} if var == "circuits" else {})})
-        for var, vals in grids.items()
-        for v in vals
-    ]
-    floor_points = [point(circuits=v) for v in cfg.T_values]
+    points = [point(var, v) for var, vals in grids.items() for v in vals]
+    floor_points = [point("width", cfg.net.width, circuits=v) for v in cfg.T_values]
     all_results = map_grid(
         scaling_point, points + floor_points, progress=ctx.progress, description="cis2-scaling"
     )
     results, floor = all_results[: len(points)], all_results[len(points) :]
-    floor_prop = [r["propagation"] for r in floor]
+    parts = ("propagation", "carried", "propagation_total", "overlap", "shared")
     by_var: dict[str, dict[str, list[float]]] = {}
     i = 0
     for var, vals in grids.items():
         chunk = results[i : i + len(vals)]
         i += len(vals)
-        by_var[var] = {part: [r[part] for r in chunk] for part in ("propagation", "overlap")}
+        by_var[var] = {part: [r[part] for r in chunk] for part in parts}
+    xs = {var: list(vals) for var, vals in grids.items()}
+    xs["shared"] = by_var["shared"]["shared"]
     labels = {
-        "circuits": "circuits T",
+        "circuits": f"circuits T ({cfg.T_scan_allocation} allocation)",
+        "shared": f"shared positions Q (T grid, {cfg.net.allocation} allocation)",
         "width": "width D",
         "circuit_width": "circuit width d",
         "active": "active circuits z",
     }
     claims, panels, slopes = [], [], {}
-    for var, vals in grids.items():
+    for var in grids:
         fits, ys = {}, {}
         for part in ("propagation", "overlap"):
             if (var, part) not in PREDICTED_SLOPES:
                 continue
-            slope, intercept = fit_loglog(vals, by_var[var][part])
-            fit = {"slope": slope, "intercept": intercept}
+            slope, intercept = fit_loglog(xs[var], by_var[var][part])
             pred = PREDICTED_SLOPES[(var, part)]
-            slopes[f"{part} vs {var}"] = {"fitted": fit["slope"], "predicted": pred}
-            fits[f"{part} (slope {fit['slope']:.2f}, theory {pred:g})"] = fit
-            ys[f"{part} (slope {fit['slope']:.2f}, theory {pred:g})"] = by_var[var][part]
+            slopes[f"{part} vs {var}"] = {"fitted": slope, "predicted": pred}
+            label = f"{part} (slope {slope:.2f}, theory {pred:g})"
+            fits[label] = {"slope": slope, "intercept": intercept}
+            ys[label] = by_var[var][part]
             claims.append(
-                slope_claim(var, part, labels[var], vals, by_var[var][part], cfg.tolerance)
+                slope_claim(var, part, labels[var], xs[var], by_var[var][part], cfg.tolerance)
             )
         panels.append(
-            {"x": vals, "ys": ys, "fits": fits, "xlabel": labels[var], "title": f"vs {labels[var]}"}
+            {"x": xs[var], "ys": ys, "fits": fits, "xlabel": labels[var], "title": f"vs {var}"}
         )
     fig = cplots.loglog_panels(
         panels,
         ctx.figure_path("scaling"),
         "CiS2 error scaling: propagation (layer 2, active) and overlap/⟨a²⟩ (layer 1, inactive)",
     )
+    floor_prop = [r["propagation_total"] for r in floor]
     return ExperimentResult(
         claims=claims,
         figures=[fig],
@@ -155,16 +206,31 @@ def run_scaling(cfg: Cis2ScalingConfig, ctx: RunContext) -> ExperimentResult:
             "slopes": slopes,
             "values": by_var,
             "grids": grids,
-            f"propagation vs T at z={cfg.net.max_active}": {
+            "shared positions Q vs T (base allocation)": {
+                "Q": by_var["shared"]["shared"],
+                "slope": fit_loglog(cfg.T_values, by_var["shared"]["shared"])[0],
+                "propagation slope vs T": fit_loglog(cfg.T_values, by_var["shared"]["propagation"])[
+                    0
+                ],
+            },
+            f"total propagation (cross + carried) vs T at z={cfg.net.max_active}": {
                 "y": floor_prop,
                 "slope": fit_loglog(cfg.T_values, floor_prop)[0],
             },
+            "total propagation (cross + carried) vs z": {
+                "y": by_var["active"]["propagation_total"],
+                "slope": fit_loglog(cfg.z_values, by_var["active"]["propagation_total"])[0],
+            },
         },
         notes=[
-            "Propagation: active circuits at layer 2 (one propagation step). Overlap: inactive circuits at layer 1, divided by ⟨a²⟩.",
-            "Random circuits, affine allocation, L = 2; one variable changed at a time from the base point.",
-            f"The T grid runs at z={cfg.T_scan_active}: with z ≥ 2 the propagation part also carries the active circuits' "
-            f"own layer-1 overlap error, a T-independent floor (the z={cfg.net.max_active} T grid and its slope are kept in data).",
+            "Propagation: layer-2 error of active circuits from other circuits' wrong layer-1 readouts (§2's z·T·d²/D² term); "
+            "carried: their own layer-1 overlap error through their own weights (∝ (z−1)·d/D), kept in data. "
+            "Overlap: inactive circuits at layer 1, divided by ⟨a²⟩.",
+            f"Random circuits, L = 2; one variable changed at a time from the base point ({cfg.net.allocation} allocation, "
+            f"{cfg.net.positions} positions). §2's T law assumes random placement: its T grid uses the "
+            f"{cfg.T_scan_allocation} allocation; the base allocation's T grid is fitted against Q, the count of positions "
+            "a circuit shares with others at layer 1 times at layer 2 (balanced families share fewer at low load).",
+            f"The T grids run at z={cfg.T_scan_active}; the total (cross + carried) at z={cfg.net.max_active} is kept in data.",
         ],
     )
 
