@@ -395,42 +395,100 @@ def criterion_vs_measured(cfg: Any, z: int, batch: int, seed: int) -> dict[str, 
     }
 
 
-def frontier(cfg: Any, rel: float = 0.04) -> dict[str, Any]:
-    """Largest T at which a network of cfg (a CiS2Config; its `circuits` is ignored) passes the strict
-    verification (the laws at every z ≤ max_active), by bisection on a log scale between T = N/S
-    (no neuron shared) and the allocation's capacity. Returns {"T", "capacity", "first_fail_T",
-    "why"}; T = 0 when even T = N/S fails."""
+def predicted_frontier(cfg: Any, rel: float = 0.01) -> int:
+    """Largest T the regime criterion (predict_regime at z = cfg.max_active) puts inside; no build."""
+    N = cfg.width // cfg.circuit_width
+
+    def inside(T: int) -> bool:
+        return predict_regime(
+            cfg.width,
+            cfg.circuit_width,
+            cfg.redundancy,
+            T,
+            cfg.max_active,
+            cfg.layers,
+            cfg.indicator_threshold,
+            cfg.embedding,
+            cfg.unembedding,
+            cfg.value_margin,
+        )["inside"]
+
+    lo, hi = max(cfg.max_active, N // cfg.redundancy), max(N * N, 2)
+    if not inside(lo):
+        return 0
+    while hi / lo > 1 + rel:
+        mid = round(math.sqrt(lo * hi))
+        if mid in (lo, hi):
+            break
+        lo, hi = (mid, hi) if inside(mid) else (lo, mid)
+    return lo
+
+
+def frontier(
+    cfg: Any, rel: float = 0.04, test: str = "verify", batch: int = 64, seed: int = 5
+) -> dict[str, Any]:
+    """Largest T at which a network of cfg (a CiS2Config; its `circuits` is ignored) holds, by
+    bisection on a log scale inside [N/S (no neuron shared), the allocation's capacity], bracketed
+    around the regime criterion's prediction. test "verify": the strict verification passes (every
+    z ≤ max_active); "laws": issue 12's four laws hold at z = max_active (`laws`). Returns {"T",
+    "capacity", "first_fail_T", "why", "predicted_T", "tested"}; T = 0 when even T = N/S fails."""
     from .allocation import make_allocation
     from .cis2 import build_cis2
 
     N = cfg.width // cfg.circuit_width
     cap = make_allocation(cfg.allocation, N, cfg.redundancy, seed=cfg.seed).capacity
+    tested: dict[int, str | None] = {}
 
     def fails(T: int) -> str | None:
-        try:
-            build_cis2(cfg.replace(circuits=T, max_load=100))
-        except SuperposeError as err:
-            return str(err)
-        return None
+        if T not in tested:
+            tested[T] = _fails(T)
+        return tested[T]
 
-    lo = max(cfg.max_active, N // cfg.redundancy)
-    why = fails(lo)
-    if why:
-        return {"T": 0, "capacity": cap, "first_fail_T": lo, "why": why}
-    hi = cap
-    why = fails(hi)
-    if why is None:
-        return {"T": hi, "capacity": cap, "first_fail_T": None, "why": "allocation full"}
+    def _fails(T: int) -> str | None:
+        net_cfg = cfg.replace(circuits=T, max_load=100)
+        if test == "verify":
+            try:
+                build_cis2(net_cfg)
+            except SuperposeError as err:
+                return str(err)
+            return None
+        found = laws(build_cis2(net_cfg, verify=False), cfg.max_active, batch, seed)
+        broken = [k for k, ok in found["held"].items() if not ok]
+        if not broken:
+            return None
+        figures = {
+            "inactive_flat": f"inactive L/1 {found['inactive_last_over_first']:.2f}",
+            "active_linear": f"active linear-fit R² {found['active_linear_r2']:.3f}",
+            "decoded_r2": f"min decoded R² {min(found['decoded_r2']):.3f}",
+            "alpha_kept": f"mean α at layer L {found['alpha_mean'][-1]:.3f}",
+        }
+        return "; ".join(figures[k] for k in broken)
+
+    floor = max(cfg.max_active, N // cfg.redundancy)
+    guess = predicted_frontier(cfg)
+    lo = min(max(floor, round(0.7 * guess)), cap)
+    out = {"capacity": cap, "predicted_T": guess}
+    while fails(lo) and lo > floor:  # bracket from below
+        lo = max(floor, round(lo / 1.6))
+    if fails(lo):
+        return {**out, "T": 0, "first_fail_T": lo, "why": fails(lo), "tested": _str_keys(tested)}
+    hi = min(cap, max(lo + 1, round(1.5 * lo)))
+    while fails(hi) is None and hi < cap:  # and from above
+        lo, hi = hi, min(cap, round(hi * 1.6))
+    if fails(hi) is None:
+        return {
+            **out,
+            "T": hi,
+            "first_fail_T": None,
+            "why": "allocation full",
+            "tested": _str_keys(tested),
+        }
     while hi / lo > 1 + rel:
         mid = round(math.sqrt(lo * hi))
         if mid in (lo, hi):
             break
-        err = fails(mid)
-        if err is None:
-            lo = mid
-        else:
-            hi, why = mid, err
-    return {"T": lo, "capacity": cap, "first_fail_T": hi, "why": why}
+        lo, hi = (mid, hi) if fails(mid) is None else (lo, mid)
+    return {**out, "T": lo, "first_fail_T": hi, "why": fails(hi), "tested": _str_keys(tested)}
 
 
 __all__ = [
@@ -444,6 +502,11 @@ __all__ = [
     "laws",
     "measured_switch_on",
     "predict_regime",
+    "predicted_frontier",
     "summary",
     "verify_cis2",
 ]
+
+
+def _str_keys(d: dict) -> dict:
+    return {str(k): v for k, v in sorted(d.items())}

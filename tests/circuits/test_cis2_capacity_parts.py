@@ -1,0 +1,53 @@
+"""cis2-capacity's parts: the laws-based frontier and the fixed-load claims (each can fail)."""
+
+from superpose.circuits.cis2 import CiS2Config
+from superpose.circuits.cis2_regime import frontier, predicted_frontier
+from superpose.experiments.cis2_capacity import fixed_load_claims
+
+SMALL = CiS2Config(
+    width=400,
+    circuit_width=4,
+    redundancy=4,
+    circuits=60,
+    layers=3,
+    max_active=1,
+    embedding="linked",
+    value_margin=1 / 3,
+)
+
+
+def test_laws_frontier_brackets_a_pass_and_a_fail():
+    out = frontier(SMALL, rel=0.1, test="laws", batch=32)
+    assert out["predicted_T"] == predicted_frontier(SMALL) > 0
+    assert out["T"] > 0 and out["tested"][str(out["T"])] is None
+    if out["first_fail_T"] is not None:
+        assert out["first_fail_T"] > out["T"] and out["tested"][str(out["first_fail_T"])]
+
+
+def _row(width, first, growth, pred):
+    return {
+        "width": width,
+        "T": width,
+        "hosted c": width / 100,
+        "measured_switch_on": [0.0, first],
+        "predicted_noise_growth": pred,
+        "inactive_last_over_first": growth,
+    }
+
+
+def test_fixed_load_claims_flip():
+    good = [_row(1000, 0.05, 1.3, 1.2), _row(2000, 0.06, 5.0, 3.0)]
+    assert all(c.passed for c in fixed_load_claims(good, 1.5))
+    spread, flat = fixed_load_claims([_row(1000, 0.02, 1.3, 1.2), _row(2000, 0.06, 5.0, 3.0)], 1.5)
+    assert not spread.passed and flat.passed
+    _, flat = fixed_load_claims([_row(1000, 0.05, 1.3, 1.2), _row(2000, 0.06, 1.3, 3.0)], 1.5)
+    assert not flat.passed  # the null: no compounding, growth flat
+
+
+def test_z_claim_flips():
+    from superpose.experiments.cis2_capacity import z_claim
+
+    law = [{"width": 1000, "active": z, "T": 600 // z} for z in (1, 2, 3)]
+    assert z_claim("linked", law, 0.2).passed
+    steep = [{"width": 1000, "active": z, "T": 600 // z**3} for z in (1, 2, 3)]
+    assert not z_claim("linked", steep, 0.2).passed
