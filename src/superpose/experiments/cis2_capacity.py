@@ -278,6 +278,13 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
             f"Network: {cfg.net.allocation} allocation, {cfg.net.positions} positions, "
             f"{cfg.net.unembedding} readout, β = {cfg.net.indicator_threshold:g}, "
             f"δ = {cfg.net.value_margin:.3g}.",
+            "Two terms the capacity law leaves out set the frontier at L = 5. z = 1: compounding — "
+            "each neuron switched on by noise feeds c = T·S·d/D circuits' next readouts, a gain ∝ D "
+            "at fixed load (fixed_load rows), so T* grows slower than D². z ≥ 2: the active circuits' "
+            "own overlap error (∝ (z − 1)·d/D, independent of T, Case 1 holding) accumulates "
+            "linearly over the layers and uses most of the decoded-R² budget (1 − 0.9) before any "
+            "T-dependent error does; T* falls far faster than 1/z, and where that term shrinks with "
+            "D the per-z slope exceeds 2.",
         ],
     )
 
