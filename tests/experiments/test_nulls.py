@@ -64,6 +64,16 @@ SMOKE = {
         "hidden": [2, 4, 6],
         "train.steps": 30,
     },
+    "cis2-scaling": {
+        "net.width": 1200,
+        "net.circuits": 240,
+        "T_values": [120, 240, 480],
+        "D_values": [800, 1200, 2400],
+        "d_values": [3, 4, 6],
+        "z_values": [1, 2, 4],
+        "batch": 32,
+    },
+    "cis2-capacity": {"widths": [400, 800], "net.layers": 3, "batch": 32},
     "cis2-errors": {
         "net.width": 200,
         "net.circuits": 20,
@@ -85,9 +95,7 @@ PENDING = {
     "nonuniform-pentagon",  # tmsmiss
     "privileged-basis",  # tmsmiss
     "uniform-geometry",  # tmsmiss
-    "cis2-capacity",  # cis2b
     "cis2-errors",  # cis2b
-    "cis2-scaling",  # cis2b
     "cis1-vs-cis2",  # verify
     "uand-deep",  # verify
     "chosen-gates-capacity",  # layers

@@ -29,8 +29,10 @@ from ..circuits.small import sample_inputs
 from ..plots import circuits as cplots
 from ..sweep import map_grid
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
+REVERSED = "the widths reversed (each T* paired with another width)"
+SHUFFLED = "T* reversed over the (D, z) points (each T* paired with another point)"
 NULL_SLOPE = 1.0  # storage-like capacity, T ∝ D: the slope the capacity law must be told from
 
 
@@ -111,39 +113,57 @@ def fixed_load_point(point: dict[str, Any]) -> dict[str, Any]:
 
 def fixed_load_claims(rows: list[dict[str, Any]], spread: float) -> list[Claim]:
     """At T ∝ D²: first-order noise the same at every width, compounding growing with c ∝ D."""
+    return [first_order_claim(rows, spread), compounding_claim(rows)]
+
+
+def first_order_claim(rows: list[dict[str, Any]], spread: float) -> Claim:
+    """Layer-2 switch-on rate the same at every width (max/min ≤ spread)."""
     first = [r["measured_switch_on"][1] for r in rows]
     ratio = max(first) / max(min(first), 1e-12)
+    return Claim(
+        id="fixed-load-first-order-noise",
+        statement="At a fixed load T·d²/D² (T ∝ D²) the layer-2 switch-on rate of a0 neurons "
+        "hosting no active circuit is the same at every width (first-order noise obeys the "
+        "capacity law).",
+        measured={
+            "widths": [r["width"] for r in rows],
+            "T": [r["T"] for r in rows],
+            "switch_on_layer2": first,
+            "max/min": ratio,
+        },
+        expected=f"max/min ≤ {spread:g}",
+        passed=bool(ratio <= spread),
+    )
+
+
+def compounding_claim(rows: list[dict[str, Any]]) -> Claim:
+    """Inactive growth over layers rising with D, measured and predicted, leaving the law at the end."""
     growth = [r["inactive_last_over_first"] for r in rows]
     pred = [r["predicted_noise_growth"] for r in rows]
     rising = all(b > a for a, b in pairwise(growth))
     pred_rising = all(b > a for a, b in pairwise(pred))
-    widths = [r["width"] for r in rows]
-    return [
-        Claim(
-            id="fixed-load-first-order-noise",
-            statement="At a fixed load T·d²/D² (T ∝ D²) the layer-2 switch-on rate of a0 neurons "
-            "hosting no active circuit is the same at every width (first-order noise obeys the "
-            "capacity law).",
-            measured={"widths": widths, "T": [r["T"] for r in rows], "switch_on_layer2": first},
-            expected=f"max/min ≤ {spread:g} (got {ratio:.2f})",
-            passed=bool(ratio <= spread),
-        ),
-        Claim(
-            id="fixed-load-compounding-grows",
-            statement="At the same fixed load the inactive error's growth over layers rises with "
-            "D (each switched-on neuron feeds c = T·S·d/D ∝ D circuits), as the regime "
-            "criterion predicts — why the frontier's slope is below 2.",
-            measured={
-                "widths": widths,
-                "hosted c": [r["hosted c"] for r in rows],
-                "inactive L/1 measured": growth,
-                "noise growth predicted": pred,
-            },
-            expected="measured and predicted growth both rise with D, and the widest network "
-            f"leaves the flatness law (L/1 > 2; the null, no compounding: flat at {growth[0]:.2f})",
-            passed=bool(rising and pred_rising and growth[-1] > 2),
-        ),
-    ]
+    return Claim(
+        id="fixed-load-compounding-grows",
+        statement="At the same fixed load the inactive error's growth over layers rises with "
+        "D (each switched-on neuron feeds c = T·S·d/D ∝ D circuits), as the regime "
+        "criterion predicts — why the frontier's slope is below 2.",
+        measured={
+            "widths": [r["width"] for r in rows],
+            "hosted c": [r["hosted c"] for r in rows],
+            "inactive L/1 measured": growth,
+            "noise growth predicted": pred,
+        },
+        expected="measured and predicted growth both rise with D, and the widest network leaves "
+        "the flatness law (L/1 > 2)",
+        passed=bool(rising and pred_rising and growth[-1] > 2),
+    )
+
+
+def frontier_check(
+    found: tuple[list[int], list[float]], embedding: str, z: int, tol: float
+) -> Claim:
+    """`slope_claim` on one measurement (widths, T*)."""
+    return slope_claim(embedding, z, list(found[0]), list(found[1]), tol)
 
 
 def slope_claim(embedding: str, z: int, widths: list[int], ts: list[float], tol: float) -> Claim:
@@ -224,16 +244,26 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
     for r in rows:
         found.setdefault((r["embedding"], r["active"]), []).append(r["T"])
     d = cfg.net.circuit_width
-    claims = [slope_claim(e, z, cfg.widths, ts, cfg.tolerance) for (e, z), ts in found.items()]
+    claims = [
+        with_null(
+            frontier_check, (cfg.widths, ts), (cfg.widths[::-1], ts), REVERSED, e, z, cfg.tolerance
+        )
+        for (e, z), ts in found.items()
+    ]
     if len(cfg.active) > 1:
         for e in cfg.embeddings:
             mine = [r for r in rows if r["embedding"] == e]
-            claims.append(pooled_claim(e, mine, d, cfg.tolerance))
+            shuffled = [{**r, "T": q["T"]} for r, q in zip(mine, mine[::-1], strict=True)]
+            claims.append(with_null(pooled_claim, mine, shuffled, SHUFFLED, e, d, cfg.tolerance))
             if 1 in cfg.active:
-                claims.append(z_claim(e, mine, cfg.tolerance))
+                claims.append(with_null(z_claim, mine, shuffled, SHUFFLED, e, cfg.tolerance))
     if {"linear", "linked"} <= set(cfg.embeddings) and 1 in cfg.active:
-        claims.append(embedding_claim(found, cfg.widths))
+        same = {**found, ("linear", 1): found[("linked", 1)]}
+        claims.append(
+            with_null(embedding_claim, found, same, "linked compared with itself", cfg.widths)
+        )
     load_rows: list[dict[str, Any]] = []
+    null_rows: list[dict[str, Any]] = []
     e0, z0 = next(iter(found))
     T0 = found[(e0, z0)][0]
     if cfg.fixed_load and T0 > 0:
@@ -242,10 +272,16 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
             for p in points
             if p["embedding"] == e0 and p["active"] == z0
         ]
-        load_rows = map_grid(
-            fixed_load_point, load_points, progress=ctx.progress, description="fixed load"
+        fixed_T = [{**p, "T": T0} for p in load_points]
+        both = map_grid(
+            fixed_load_point, load_points + fixed_T, progress=ctx.progress, description="fixed load"
         )
-        claims += fixed_load_claims(load_rows, cfg.switch_on_spread)
+        load_rows, null_rows = both[: len(load_points)], both[len(load_points) :]
+        kind = f"T fixed at {T0} at every width (load falling as 1/D²)"
+        claims += [
+            with_null(first_order_claim, load_rows, null_rows, kind, cfg.switch_on_spread),
+            with_null(compounding_claim, load_rows, null_rows, kind),
+        ]
     first = found[(e0, z0)]
     law = [D * D / (d * d * z0) for D in cfg.widths]
     scale = first[0] / law[0] if first[0] else 1.0
@@ -263,6 +299,7 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
             "frontier": rows,
             "widths": cfg.widths,
             "fixed_load": load_rows,
+            "fixed_T (null of the fixed-load claims)": null_rows,
             "predicted frontier (regime criterion)": {
                 f"{e}, z={z}": [
                     r["predicted_T"] for r in rows if (r["embedding"], r["active"]) == (e, z)

@@ -23,7 +23,7 @@ from ..circuits.small import sample_inputs
 from ..plots import circuits as cplots
 from ..sweep import map_grid
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
 PREDICTED_SLOPES = {
     ("circuits", "propagation"): 1.0,
@@ -134,6 +134,14 @@ def slope_claim(var: str, part: str, label: str, x: list, y: list, tolerance: fl
     )
 
 
+def slope_check(xy: tuple[list, list], var: str, part: str, label: str, tol: float) -> Claim:
+    """`slope_claim` on one measurement (x, y), so the run and its null share the check."""
+    return slope_claim(var, part, label, list(xy[0]), list(xy[1]), tol)
+
+
+REVERSED = "the grid order reversed (each x paired with another point's error)"
+
+
 def run_scaling(cfg: Cis2ScalingConfig, ctx: RunContext) -> ExperimentResult:
     grids = {
         "circuits": cfg.T_values,
@@ -187,8 +195,10 @@ def run_scaling(cfg: Cis2ScalingConfig, ctx: RunContext) -> ExperimentResult:
             label = f"{part} (slope {slope:.2f}, theory {pred:g})"
             fits[label] = {"slope": slope, "intercept": intercept}
             ys[label] = by_var[var][part]
+            xy = (xs[var], by_var[var][part])
+            null = (xs[var][::-1], by_var[var][part])
             claims.append(
-                slope_claim(var, part, labels[var], xs[var], by_var[var][part], cfg.tolerance)
+                with_null(slope_check, xy, null, REVERSED, var, part, labels[var], cfg.tolerance)
             )
         panels.append(
             {"x": xs[var], "ys": ys, "fits": fits, "xlabel": labels[var], "title": f"vs {var}"}
