@@ -113,12 +113,14 @@ def test_regime_claims_flip():
             c2e.REGIME_CASES, [False, False, True, True, True, False], strict=True
         )
     ]
-    assert c2e.claim_criterion_switch_on(rows).passed
-    assert not c2e.claim_criterion_switch_on(
-        [{**r, "measured_switch_on": [0, 0.3]} for r in rows]
-    ).passed
-    assert c2e.claim_criterion_side(rows, 1.0).passed
-    assert not c2e.claim_criterion_side([{**r, "measured_flat": True} for r in rows], 1.0).passed
+    pairs = c2e.switch_on_pairs(rows)
+    assert c2e.claim_criterion_switch_on(pairs).passed
+    assert not c2e.claim_criterion_switch_on([(p, 0.3) for p, _ in pairs]).passed
+    assert not c2e.claim_criterion_switch_on([(0.0, m) for _, m in pairs]).passed  # Case 1
+    assert c2e.claim_criterion_side(c2e.criterion_sides(rows)).passed
+    flat = [{**r, "measured_flat": True} for r in rows]
+    assert not c2e.claim_criterion_side(c2e.criterion_sides(flat)).passed
+    assert not c2e.claim_criterion_side(c2e.criterion_sides(rows, 1.0)).passed  # the load null
 
 
 def test_cis1_claims_flip():
@@ -134,8 +136,9 @@ def test_capacity_runner_on_a_tiny_grid(tmp_path):
     net = c2c.Cis2CapacityConfig().net.replace(layers=2, redundancy=4, verify_batch=16)
     cfg = c2c.Cis2CapacityConfig(net=net, widths=[240, 480], embeddings=["linear", "linked"])
     res = c2c.run_capacity(cfg, RunContext(tmp_path, progress=False))
-    assert len(res.claims) == 3 and res.figures[0].is_file()
+    assert len(res.claims) == 5 and res.figures[0].is_file()
     assert all(r["T"] > 0 for r in res.data["frontier"])
+    assert all(c.null is not None and not c.null.passed for c in res.claims)
 
 
 def check_report(out, name):
