@@ -180,3 +180,32 @@ def neuron_stacks_superposition(
     axes[0, -1].legend(handles, ["in superposition", "dedicated"], fontsize=7, loc="upper right")
     fig.suptitle(title, y=1.06)
     return save_figure(fig, path)
+
+
+def abs_small_model(W_in: torch.Tensor, W_out: torch.Tensor, path: str | Path, title: str) -> Path:
+    """The small |x| model as the paper draws it: W_in and W_out as heat maps, each hidden unit
+    rescaled so its largest |input weight| is 1 (its output column divided by the same factor),
+    neurons ordered by (feature, sign). W_in: [hidden, features], W_out: [features, hidden]."""
+    w_in, w_out = _np(W_in), _np(W_out)
+    scale = np.abs(w_in).max(axis=1).clip(min=1e-12)
+    w_in, w_out = w_in / scale[:, None], w_out * scale[None, :]
+    main = np.abs(w_in).argmax(axis=1)
+    order = np.lexsort((-np.sign(w_in[np.arange(len(main)), main]), main))
+    w_in, w_out = w_in[order], w_out[:, order]
+    lim = max(np.abs(w_in).max(), np.abs(w_out).max())
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(7, 3.2))
+    for ax, mat, name, xl, yl in (
+        (a1, w_in, "W_in (hidden × features)", "feature i", "neuron j"),
+        (a2, w_out, "W_out (features × hidden)", "neuron j", "output i"),
+    ):
+        im = ax.imshow(mat, cmap="RdBu_r", vmin=-lim, vmax=lim)
+        for (r, c), v in np.ndenumerate(mat):
+            ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=7)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel(xl)
+        ax.set_ylabel(yl)
+        ax.set_xticks(range(mat.shape[1]))
+        ax.set_yticks(range(mat.shape[0]))
+    fig.colorbar(im, ax=[a1, a2], shrink=0.8)
+    fig.suptitle(title, fontsize=9)
+    return save_figure(fig, path)
