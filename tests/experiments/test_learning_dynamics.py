@@ -3,11 +3,13 @@ plateaus, and neither a smooth decay nor the initial transient alone passes its 
 
 import numpy as np
 import pytest
+import torch
 
 from superpose.experiments.learning_dynamics import (
     claim_jump_between_plateaus,
     noise_floor,
     sharpest,
+    smooth_decay_like,
     smooth_null,
 )
 
@@ -22,7 +24,10 @@ CREEP = -0.001 * t
 
 def _claim(logl, d_change=0.3, bar=3.0):
     j = sharpest(logl, W, noise_floor(logl, W))
-    return claim_jump_between_plateaus(j, d_change, bar, 0.1), j
+    D = torch.zeros(len(logl), 2)
+    if j:  # D_i moves by d_change over the jump
+        D[j["start"] :, 0] = d_change
+    return claim_jump_between_plateaus((logl, D), W, bar, 0.1), j
 
 
 def test_jump_between_plateaus_is_found_at_its_place():
@@ -53,3 +58,9 @@ def test_null_bar_is_above_smooth_curves_and_below_a_real_jump():
     null = smooth_null(logl, W, draws=100, models=4, seed=1)
     bar = float(np.quantile(null, 0.99))
     assert 1.0 < bar < sharpest(logl, W, noise_floor(logl, W))["sharpness"]
+
+
+def test_smooth_decay_null_of_a_jumping_run_fails():
+    logl = TRANSIENT + JUMP + CREEP + NOISE
+    claim, _ = _claim(smooth_decay_like(logl, seed=3).numpy())
+    assert not claim.passed, claim

@@ -91,7 +91,6 @@ PENDING = {
     "adversarial",  # tmsmiss
     "compressed-sensing",  # tmsmiss
     "l1-no-superposition",  # tmsmiss
-    "learning-dynamics",  # tmsmiss
     "nonuniform-pentagon",  # tmsmiss
     "privileged-basis",  # tmsmiss
     "uniform-geometry",  # tmsmiss

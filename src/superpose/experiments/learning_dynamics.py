@@ -21,7 +21,7 @@ from ..plots import plt, save_figure
 from ..toy import metrics
 from ..toy.config import ToyConfig
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext, train_on
+from .base import Claim, Experiment, ExperimentResult, RunContext, train_on, with_null
 
 
 class LearningDynamicsConfig(FrozenConfig):
@@ -154,10 +154,31 @@ def smooth_null(
     return best
 
 
+def measure(logl: torch.Tensor | np.ndarray, D: torch.Tensor, w: int) -> tuple[dict | None, float]:
+    """The sharpest jump of a log-loss curve [T] and the largest change of any D_i [T, features]
+    from the plateau before it to the jump's end (0 without a jump)."""
+    j = sharpest(logl, w, noise_floor(logl, w))
+    return j, float((D[j["end"]] - D[j["left"]]).abs().max()) if j else 0.0
+
+
+def smooth_decay_like(logl: torch.Tensor, seed: int) -> torch.Tensor:
+    """The null run: a loss falling smoothly, exp(−t/τ), from the run's first to its last log loss
+    (τ = where the run is halfway), with iid noise of the run's own size (as `smooth_null`): [T]."""
+    x = np.asarray(logl, dtype=np.float64)
+    start, end = float(x[0]), float(x[-1])
+    tau = max(1, int(np.argmax(x <= (start + end) / 2)))
+    inc = np.diff(x)
+    sigma = float(inc[-max(4, len(inc) // 4) :].std(ddof=1)) / math.sqrt(2)
+    noise = sigma * np.random.default_rng(seed).standard_normal(len(x))
+    return torch.from_numpy(end + (start - end) * np.exp(-np.arange(len(x)) / tau) + noise)
+
+
 def claim_jump_between_plateaus(
-    jump: dict[str, float] | None, d_change: float, bar: float, min_d: float
+    curves: tuple[torch.Tensor | np.ndarray, torch.Tensor], w: int, bar: float, min_d: float
 ) -> Claim:
-    """The sharpest jump rises above the null's bar and moves some D_i by ≥ min_d."""
+    """The sharpest jump of curves = (log loss [T], D_i [T, features]) rises above the null's bar
+    and moves some D_i by ≥ min_d."""
+    jump, d_change = measure(*curves, w)
     sharp = jump["sharpness"] if jump else 0.0
     return Claim(
         id="loss-jumps-between-plateaus-with-dimensionality-jumps",
@@ -190,18 +211,27 @@ def run(cfg: LearningDynamicsConfig, ctx: RunContext) -> ExperimentResult:
     per_model = []
     for k in range(res.model.W.shape[0]):
         D, logl = _curves(res, xs[k], k)
-        j = sharpest(logl, w, noise_floor(logl, w))
-        dd = float((D[j["end"]] - D[j["left"]]).abs().max()) if j else 0.0
-        per_model.append((j["sharpness"] if j else 0.0, k, j, dd, D, logl))
-    _, pick, jump, d_change, D, logl = max(per_model, key=lambda p: p[0])
+        j, _ = measure(logl, D, w)
+        per_model.append((j["sharpness"] if j else 0.0, k, j, D, logl))
+    _, pick, jump, D, logl = max(per_model, key=lambda p: p[0])
 
     null = smooth_null(logl, w, cfg.null_draws, len(per_model), cfg.model.seed + 11)
     bar = float(np.quantile(null, cfg.null_quantile))
-    claim = claim_jump_between_plateaus(jump, d_change, bar, cfg.jump)
-    # the initial window alone (up to the first plateau) must not show a jump
+    claim = with_null(
+        claim_jump_between_plateaus,
+        (logl, D),
+        (smooth_decay_like(logl, cfg.model.seed + 12), D),
+        "a smooth exponential decay between the run's first and last loss with the run's noise "
+        "(and the run's D_i)",
+        w,
+        bar,
+        cfg.jump,
+    )
+    # the initial window alone (up to the first plateau) must not show a jump either
     first = jump["left"] if jump else T // 10
-    init = sharpest(logl[: first + w + 1], w, noise_floor(logl, w)) if first > 2 * w else None
-    init_claim = claim_jump_between_plateaus(init, d_change, bar, cfg.jump)
+    init_claim = claim_jump_between_plateaus(
+        (logl[: first + w + 1], D[: first + w + 1]), w, bar, cfg.jump
+    )
 
     steps = torch.tensor(res.snapshot_steps)
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)
