@@ -88,7 +88,6 @@ SMOKE = {
 #: line once every claim of it has one. The test fails when a listed experiment no longer lacks one.
 PENDING = {
     "adversarial",  # tmsmiss
-    "l1-no-superposition",  # tmsmiss
     "nonuniform-pentagon",  # tmsmiss
     "privileged-basis",  # tmsmiss
     "uniform-geometry",  # tmsmiss

@@ -1,0 +1,72 @@
+"""abs-value's claims take weights (so run and null share one check): each holds on weights with
+the property and flips on weights without it."""
+
+import torch
+
+from superpose.experiments.abs_value import (
+    claim_dense_monosemantic,
+    claim_motif_present,
+    claim_polysemantic_neurons_grow,
+    claim_small_model_pairs,
+    claim_superposition_grows,
+    no_superposition_baseline,
+)
+
+
+def exact(counts: list[int], n: int = 60, m: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights computing |x_i| exactly for the first counts[k] features of instance k, two neurons
+    each: (W_in [inst, hidden, n], W_out [inst, n, hidden])."""
+    m = max(m, 2 * max(counts))
+    W_in, W_out = torch.zeros(len(counts), m, n), torch.zeros(len(counts), n, m)
+    for k, c in enumerate(counts):
+        for i in range(c):
+            W_in[k, 2 * i, i], W_in[k, 2 * i + 1, i] = 1.0, -1.0
+            W_out[k, i, 2 * i], W_out[k, i, 2 * i + 1] = 1.0, 1.0
+    return W_in, W_out
+
+
+def test_superposition_grows_flips():
+    assert claim_superposition_grows(exact([18, 20, 26]), 40).passed
+    assert not claim_superposition_grows(exact([18, 20, 12]), 40).passed
+    assert not claim_superposition_grows(exact([18, 19, 20]), 40).passed  # never > m/2
+
+
+def test_polysemantic_neurons_grow_flips():
+    def with_poly(counts, m=40, n=60):
+        W = torch.zeros(len(counts), m, n)
+        W[:, torch.arange(m), torch.arange(m)] = 1.0
+        for k, c in enumerate(counts):
+            W[k, torch.arange(c), torch.arange(c) + 1] = 0.8
+        return W
+
+    assert claim_polysemantic_neurons_grow(with_poly([0, 5, 30]), 40).passed
+    assert not claim_polysemantic_neurons_grow(with_poly([30, 5, 3]), 40).passed
+
+
+def test_small_model_and_dense_claims_flip():
+    W_in, W_out = exact([3], n=3)
+    assert claim_small_model_pairs((W_in, W_out, 1e-6), 1.0).passed
+    assert not claim_small_model_pairs((W_in, W_out, 0.5), 1.0).passed  # loss not near zero
+    half = W_in.clone()
+    half[0, 1] = 0.0  # feature 0 has no negative-side neuron
+    assert not claim_small_model_pairs((half, W_out, 1e-6), 1.0).passed
+    imp = 0.8 ** torch.arange(60.0)
+    W_in, W_out = exact([20])
+    assert claim_dense_monosemantic((W_in, W_out, 1.0), imp).passed
+    assert not claim_dense_monosemantic((*exact([10], m=40), 1.0), imp).passed
+    shifted_in, shifted_out = W_in.roll(10, dims=-1), W_out.roll(10, dims=-2)  # features 10..29
+    assert not claim_dense_monosemantic((shifted_in, shifted_out, 1.0), imp).passed
+
+
+def test_motif_and_baseline():
+    m, n = 4, 3
+    W_in, W_out = torch.zeros(1, m, n), torch.zeros(1, n, m)
+    W_in[0, 0, 0], W_in[0, 0, 1] = 2.0, -0.5
+    W_out[0, 0, 0], W_out[0, 1, 0] = 0.5, 2.0
+    W_in[0, 1, 0], W_out[0, 1, 1], W_out[0, 0, 1] = 1.0, -1.0, 0.5
+    W_in[0, 2, 2], W_out[0, 2, 2] = 1.0, 1.0
+    assert claim_motif_present((W_in, W_out)).passed
+    assert not claim_motif_present((W_in, torch.zeros_like(W_out))).passed
+    # baseline: features m/2.. answered by E|x|; dense uniform [-1, 1] has Var|x| = 1/12
+    got = no_superposition_baseline(torch.ones(6), torch.tensor([0.0]), 4)
+    assert torch.allclose(got, torch.tensor([4 / 12]))
