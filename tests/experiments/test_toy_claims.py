@@ -32,10 +32,10 @@ def test_vulnerability_claims_flip():
     rising = torch.tensor([1.0, 2.0, 4.0, 6.0])
     per_dim = torch.tensor([1.0, 2.1, 3.9, 6.2])
     assert claim_vulnerability_rises(rising).passed
-    assert claim_tracks_features_per_dim(rising, per_dim).passed
+    assert claim_tracks_features_per_dim((rising, per_dim)).passed
     flat = torch.tensor([1.0, 1.2, 0.9, 1.1])
     assert not claim_vulnerability_rises(flat).passed
-    assert not claim_tracks_features_per_dim(flat, per_dim).passed
+    assert not claim_tracks_features_per_dim((flat, per_dim)).passed
 
 
 def test_adversarial_vulnerability_measures_superposition():
