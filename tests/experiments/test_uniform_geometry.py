@@ -31,9 +31,12 @@ def test_dense_and_sticky_claims_flip():
     assert not dense_claim(0.6).passed
     at_half = torch.full((100,), 0.5)
     assert sticky_share(at_half)["total"] == 1.0
-    assert sticky_claim(sticky_share(at_half)).passed
+    assert sticky_claim(at_half, 1.5).passed
     off = torch.full((100,), 0.2)  # far from every sticky fraction
-    assert not sticky_claim(sticky_share(off)).passed
+    assert not sticky_claim(off, 1.5).passed
+    spread = torch.linspace(0, 1, 1001)  # uniformly spread: contrast 1 (share ≈ 0.46)
+    assert abs(sticky_share(spread)["contrast"] - 1) < 0.01
+    assert not sticky_claim(spread, 1.5).passed
 
 
 def test_uniform_geometry_runs_small(tmp_path):

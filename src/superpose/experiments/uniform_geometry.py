@@ -20,7 +20,15 @@ from ..toy import metrics
 from ..toy.config import ToyConfig, TrainConfig
 from ..toy.train import train
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import (
+    Claim,
+    Experiment,
+    ExperimentResult,
+    RunContext,
+    same_norms_random,
+    untrained,
+    with_null,
+)
 
 STICKY_WINDOW = 0.05
 
@@ -88,28 +96,50 @@ def plateau_claim(widths: dict[str, float | None]) -> Claim:
     )
 
 
+def sticky_coverage() -> float:
+    """Fraction of [0, 1] within STICKY_WINDOW of some sticky fraction: the share D_i spread
+    uniformly over [0, 1] would score (≈ 0.46)."""
+    grid = torch.linspace(0, 1, 10_001)
+    fr = torch.tensor(list(metrics.STICKY_FRACTIONS.values()))
+    return float(((grid[:, None] - fr[None]).abs() <= STICKY_WINDOW).any(1).float().mean())
+
+
 def sticky_share(Di: torch.Tensor) -> dict[str, float]:
-    """Share of the given D_i within STICKY_WINDOW of a sticky fraction, per fraction and total."""
+    """Share of the given D_i within STICKY_WINDOW of a sticky fraction, per fraction and total,
+    and the peak contrast: total share / the share uniformly spread D_i would have."""
     fr = torch.tensor(list(metrics.STICKY_FRACTIONS.values()))
     near = (Di[:, None] - fr[None]).abs() <= STICKY_WINDOW
     out = {
         name: float(near[:, k].float().mean()) for k, name in enumerate(metrics.STICKY_FRACTIONS)
     }
     out["total"] = float(near.any(1).float().mean()) if len(Di) else 0.0
+    out["contrast"] = out["total"] / sticky_coverage()
     out["features"] = len(Di)
     return out
 
 
-def sticky_claim(share: dict[str, float]) -> Claim:
+def sticky_claim(Di: torch.Tensor, bar: float) -> Claim:
+    """D_i of represented features pile up at the sticky fractions: peak contrast ≥ bar (the
+    larger of 1 — D_i spread uniformly — and the 99th percentile of random directions with the
+    trained column norms)."""
+    share = sticky_share(Di)
     return Claim(
         id="sticky-fraction-share",
-        statement="A sizeable share of represented features (‖W_i‖ > 0.5, all sparsities) has a "
-        f"dimensionality within {STICKY_WINDOW} of a sticky fraction (the paper finds about a "
-        "quarter).",
+        statement="Feature dimensionalities of represented features (‖W_i‖ > 0.5, all "
+        "sparsities) pile up at the sticky fractions: their share within "
+        f"{STICKY_WINDOW} of one, over the share uniformly spread D_i would have (peak contrast), "
+        "is above what uniformly spread D_i and random directions of the same norms give.",
         measured=share,
-        expected="total share ≥ 0.2 (paper: about 1/4)",
-        passed=share["total"] >= 0.2,
+        expected=f"peak contrast ≥ {bar:.3g} (the larger of 1 = D_i spread uniformly, share "
+        f"{sticky_coverage():.2f}, and the 99th percentile over random directions with the "
+        "trained norms)",
+        passed=share["contrast"] >= bar,
     )
+
+
+def null_dimensionality(W: torch.Tensor, rep: torch.Tensor, seed: int) -> torch.Tensor:
+    """D_i of the represented features of a random matrix with W's column norms (flat)."""
+    return metrics.feature_dimensionality(same_norms_random(W, seed))[rep]
 
 
 def run(cfg: UniformGeometryConfig, ctx: RunContext) -> ExperimentResult:
@@ -130,12 +160,30 @@ def run(cfg: UniformGeometryConfig, ctx: RunContext) -> ExperimentResult:
     Di = metrics.feature_dimensionality(W)
     rep = metrics.represented(W)
     widths = plateau_widths(inv, dstar)
-    share = sticky_share(Di[rep])
+    dstar0 = metrics.dimensions_per_feature(untrained(toy).W.detach())
+    kind = "untrained: the init weights training started from"
+    draws = torch.tensor(
+        [
+            sticky_share(null_dimensionality(W, rep, cfg.seed + 1 + d))["contrast"]
+            for d in range(100)
+        ]
+    )
+    # two nulls: D_i spread uniformly over [0, 1] (contrast 1) and random directions of the
+    # trained norms (their 99th percentile); the claim must beat both
+    bar = max(1.0, float(draws.quantile(0.99)))
     figures = [dstar_figure(inv, dstar, Di, rep, ctx, cfg)]
     claims = [
-        dense_claim(float(dstar[0])) if math.isclose(float(inv[0]), 1.0) else None,
-        plateau_claim(widths),
-        sticky_claim(share),
+        with_null(dense_claim, float(dstar[0]), float(dstar0[0]), kind)
+        if math.isclose(float(inv[0]), 1.0)
+        else None,
+        with_null(plateau_claim, widths, plateau_widths(inv, dstar0), kind),
+        with_null(
+            sticky_claim,
+            Di[rep],
+            null_dimensionality(W, rep, cfg.seed),
+            "random directions with the trained column norms",
+            bar,
+        ),
     ]
     return ExperimentResult(
         claims=[c for c in claims if c is not None],
