@@ -11,7 +11,16 @@ from ..plots.toy import neuron_stacks, wtw_and_norms
 from ..toy import metrics
 from ..toy.config import ToyConfig
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext, across_sparsity, train_on
+from .base import (
+    Claim,
+    Experiment,
+    ExperimentResult,
+    RunContext,
+    across_sparsity,
+    train_on,
+    untrained,
+    with_null,
+)
 
 
 class PrivilegedBasisConfig(FrozenConfig):
@@ -45,17 +54,26 @@ def claim_monosemantic_when_dense(W: torch.Tensor, share: float = 0.1) -> Claim:
 
 
 def claim_polysemantic_when_sparse(W: torch.Tensor, share: float = 0.1) -> Claim:
-    """At the sparsest setting (last instance) at least half the alive neurons are polysemantic."""
+    """The shift with sparsity: at the sparsest setting (last instance) at least half the alive
+    neurons are polysemantic, at the densest (first) none is. (Polysemantic neurons alone are
+    no evidence: random weights have them at every sparsity.)"""
     poly = metrics.polysemanticity(W[-1:], share, positive=True)[0]
+    dense = int((metrics.polysemanticity(W[:1], share, positive=True)[0] >= 2).sum())
     alive = int((poly > 0).sum())
     n_poly = int((poly >= 2).sum())
     return Claim(
         id="polysemantic-when-sparse",
-        statement="With sparse features at least half of the alive neurons carry two or more "
-        "features.",
-        measured={"polysemantic": n_poly, "alive": alive, "features per neuron": poly.tolist()},
-        expected="polysemantic ≥ alive / 2 and ≥ 1",
-        passed=n_poly >= 1 and 2 * n_poly >= alive,
+        statement="Neurons shift from monosemantic to polysemantic as sparsity grows: with sparse "
+        "features at least half of the alive neurons carry two or more features, with dense "
+        "features none does.",
+        measured={
+            "polysemantic": n_poly,
+            "alive": alive,
+            "features per neuron": poly.tolist(),
+            "polysemantic when dense": dense,
+        },
+        expected="polysemantic ≥ alive / 2 and ≥ 1 at the sparsest, 0 at the densest",
+        passed=n_poly >= 1 and 2 * n_poly >= alive and dense == 0,
     )
 
 
@@ -92,10 +110,12 @@ def run(cfg: PrivilegedBasisConfig, ctx: RunContext) -> ExperimentResult:
         ),
         wtw_and_norms(W, labels, ctx.figure_path("wtw"), title + ": WᵀW and ‖W_i‖"),
     ]
+    W0 = untrained(cfg.model).W.detach()
+    kind = "untrained: the init weights training started from"
     claims = [
-        claim_monosemantic_when_dense(W, cfg.share),
-        claim_polysemantic_when_sparse(W, cfg.share),
-        claim_more_features_than_neurons(W),
+        with_null(claim_monosemantic_when_dense, W, W0, kind, cfg.share),
+        with_null(claim_polysemantic_when_sparse, W, W0, kind, cfg.share),
+        with_null(claim_more_features_than_neurons, W, W0, kind),
     ]
     return ExperimentResult(
         claims=claims,
