@@ -28,14 +28,17 @@ def test_geometry_claims_pass_on_ideal_shapes_and_flip_on_doctored_ones():
     assert collapse_claim(digons, 0.001).passed
     assert not collapse_claim(pent, 0.001).passed  # a pentagon has not collapsed
     d = torch.tensor([0.001, 0.01, 0.1])
-    assert crossing_claim(d, torch.tensor([2.0, 1.0, 1.0]), torch.tensor([1.0, 1.0, 3.0])).passed
+    pent_l, digon_l = torch.tensor([2.0, 1.0, 1.0]), torch.tensor([1.0, 1.0, 3.0])
+    assert crossing_claim((pent_l, digon_l), d).passed
+    assert not crossing_claim((digon_l, pent_l), d).passed  # the null: curves swapped
     assert not crossing_claim(
-        d, torch.tensor([1.0, 1.0, 1.0]), torch.tensor([2.0, 2.0, 3.0])
+        (torch.tensor([1.0, 1.0, 1.0]), torch.tensor([2.0, 2.0, 3.0])), d
     ).passed
     pushed = polygon([0, 80, 150, 210, 280])  # feature 4 at 280°: neighbours 80° away
     pushed = pushed[:, [1, 2, 3, 4, 0]]  # varied feature (index 4) at 0°
-    assert repel_claim(pushed, 0.3).passed
-    assert not repel_claim(pent, 0.3).passed
+    assert repel_claim(pushed, 0.3, 2.0).passed
+    assert not repel_claim(pushed, 0.3, 9.0).passed  # within the uniform pentagon's own deviation
+    assert not repel_claim(pent, 0.3, 0.0).passed
 
 
 def test_canonicalize_puts_the_anchor_on_x_and_keeps_norms():

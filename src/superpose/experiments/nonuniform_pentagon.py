@@ -18,7 +18,7 @@ from ..base.config import FrozenConfig
 from ..plots.geometry import competing_losses, geometry_panels
 from ..toy.exact import train_exact
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import Claim, Experiment, ExperimentResult, RunContext, same_norms_random, with_null
 
 N, M, VARIED = 5, 2, 4
 
@@ -104,8 +104,9 @@ def collapse_claim(W: torch.Tensor, density: float) -> Claim:
     )
 
 
-def crossing_claim(density: torch.Tensor, pent: torch.Tensor, digon: torch.Tensor) -> Claim:
-    """pent, digon: [D] losses of the continued geometries (density ascending)."""
+def crossing_claim(losses: tuple[torch.Tensor, torch.Tensor], density: torch.Tensor) -> Claim:
+    """losses = (pentagon, digons): [D] losses of the continued geometries (density ascending)."""
+    pent, digon = losses
     diff = pent - digon
     sign = torch.sign(diff)
     changes = int((sign[1:] != sign[:-1]).sum())
@@ -129,15 +130,19 @@ def crossing_claim(density: torch.Tensor, pent: torch.Tensor, digon: torch.Tenso
     )
 
 
-def repel_claim(W_dense: torch.Tensor, density: float) -> Claim:
+def repel_claim(W_dense: torch.Tensor, density: float, margin: float) -> Claim:
+    """Both gaps next to the denser varied feature exceed 72° by more than `margin` (the uniform
+    pentagon's own largest deviation from 72°, so its noise cannot pass)."""
     gaps = neighbour_gaps(W_dense)
     return Claim(
         id="denser-feature-pushes-others-away",
         statement=f"When the varied feature is denser (density {density:g}) its neighbours move "
-        "away from it: both adjacent gaps exceed the regular 72°.",
+        "away from it: both adjacent gaps exceed the regular 72° by more than the uniform "
+        "pentagon deviates from it.",
         measured={"adjacent_gaps_deg": gaps},
-        expected="both adjacent gaps > 72°",
-        passed=min(gaps) > 72.0,
+        expected=f"both adjacent gaps > 72° + {margin:.2g}° (the uniform pentagon's largest "
+        "deviation)",
+        passed=min(gaps) > 72.0 + margin,
     )
 
 
@@ -199,11 +204,33 @@ def run(cfg: NonuniformConfig, ctx: RunContext) -> ExperimentResult:
             scatter_labels=("seeds: pentagon-like (gaps within 10° of 72°)", "seeds: other"),
         ),
     ]
+    rnd = "random directions with the trained feature norms"
     claims = [
-        pentagon_claim(W_best[base], cfg.base_density),
-        collapse_claim(W_best[0], float(dv[0])),
-        crossing_claim(dv, pent_loss, digon_loss),
-        repel_claim(W_best[-1], float(dv[-1])),
+        with_null(
+            pentagon_claim,
+            W_best[base],
+            same_norms_random(W_best[base], cfg.seed),
+            rnd,
+            cfg.base_density,
+        ),
+        with_null(
+            collapse_claim, W_best[0], same_norms_random(W_best[0], cfg.seed), rnd, float(dv[0])
+        ),
+        with_null(
+            crossing_claim,
+            (pent_loss, digon_loss),
+            (digon_loss, pent_loss),
+            "the two geometries' loss curves swapped",
+            dv,
+        ),
+        with_null(
+            repel_claim,
+            W_best[-1],
+            W_best[base],
+            "the uniform-density pentagon (the varied feature not denser)",
+            float(dv[-1]),
+            pentagon_error(W_best[base]),
+        ),
     ]
     return ExperimentResult(
         claims=claims,
