@@ -324,7 +324,7 @@ register(
         ),
         full=AbsValueConfig().replace(**{"model.train.restarts": 8, "dense_train.steps": 10_000}),
         runner=run,
-        quick_seconds=30,
+        quick_seconds=60,
         full_seconds=2400,
         paper="TMS §'Computation in superposition'",
     )
