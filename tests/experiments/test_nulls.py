@@ -101,12 +101,6 @@ PENDING = {
     "chosen-gates-capacity",  # layers
     "uand-errors",  # layers
     "uand-scaling",  # layers
-    "correlated",  # nulls (this branch)
-    "nonlinear-compression",  # nulls
-    "phase-2x1",  # nulls
-    "phase-3x2",  # nulls
-    "resid-mlp-baseline",  # nulls
-    "sae-recovers-circuits",  # nulls
 }
 
 
