@@ -25,8 +25,13 @@ def test_claims_flip():
     assert beats_linear_claim(0.04, 3, 0.1).passed
     assert not beats_linear_claim(0.09, 3, 0.1).passed
     zs = [2, 4, 8]
-    assert quantisation_claim(zs, [1 / (12 * z * z) for z in zs]).passed
-    assert not quantisation_claim(zs, [1 / (12 * z) for z in zs]).passed
+    assert quantisation_claim([1 / (12 * z * z) for z in zs], zs).passed
+    assert not quantisation_claim([1 / (12 * z) for z in zs], zs).passed
+
+
+def test_without_its_ramps_the_code_is_worse_than_linear():
+    # floors → identity: x̂ = x + (y + 1/2)/Z, ŷ = 0, so MSE ≥ E[y²] = 1/3 > 1/12
+    assert nonlinear_mse(3, 0.1, 50_000, linear=True) > 1 / 3
 
 
 def test_experiment_runs(tmp_path):
@@ -34,4 +39,4 @@ def test_experiment_runs(tmp_path):
     cfg = exp.quick.replace(samples=50_000)
     rec = run_experiment(exp, RunContext(tmp_path, device=torch.device("cpu"), progress=False), cfg)
     assert rec["status"] == "ok", rec.get("error")
-    assert all(c["passed"] for c in rec["claims"])
+    assert all(c["passed"] and not c["null"]["passed"] for c in rec["claims"])

@@ -20,7 +20,8 @@ from superpose.toy.train import train
 from .test_toy_runs import SMOKE as TOY_SMOKE
 
 #: tiny overrides of each experiment's quick config (seconds, not minutes: the null check does not
-#: need a trained-to-convergence run); an experiment not listed runs its quick form.
+#: need a trained-to-convergence run); an experiment not listed runs its quick form. Owners: make
+#: yours smaller if it is the slowest (`--durations=10`); the whole default test has ~60 s.
 SMOKE = {
     **TOY_SMOKE,
     "phase-2x1": {
@@ -48,7 +49,8 @@ SMOKE = {
         "net.circuits": 20,
         "net.layers": 2,
         "sae.latents": 60,
-        "sae.steps": 100,
+        "sae.steps": 20,
+        "sae.batch": 64,
         "pool": 1000,
         "eval_batch": 300,
     },
@@ -74,6 +76,36 @@ SMOKE = {
         "batch": 32,
     },
     "cis2-capacity": {"widths": [400, 800], "net.layers": 3, "batch": 32},
+    "chosen-gates-capacity": {"m": 200, "ds": [100, 200], "grid": 8, "reps": 1, "n_gates": 50},
+    "cis1-vs-cis2": {
+        "cis1.width": 200,
+        "cis1.neurons": 200,
+        "cis1.circuits": 20,
+        "cis1.layers": 2,
+        "cis2.width": 200,
+        "cis2.circuits": 20,
+        "cis2.layers": 2,
+        "active": [1, 2],
+        "batch": 16,
+    },
+    "uand-deep": {"d": 500, "ms": [50, 100], "depth": 3, "inputs": 16},
+    "uand-errors": {
+        "m": 10,
+        "d": 500,
+        "seeds": [0],
+        "super_m": 200,
+        "super_d": 200,
+        "super_inputs": 32,
+        "small_d": 2000,
+    },
+    "uand-scaling": {
+        "ms": [100, 200, 400],
+        "grid": 6,
+        "inputs": 16,
+        "per_case": 2,
+        "seeds": [0],
+        "d_max": 2048,
+    },
     "cis2-errors": {
         "net.width": 200,
         "net.circuits": 20,
@@ -93,12 +125,6 @@ PENDING = {
     "chosen-gates-capacity",  # layers
     "uand-errors",  # layers
     "uand-scaling",  # layers
-    "correlated",  # nulls (this branch)
-    "nonlinear-compression",  # nulls
-    "phase-2x1",  # nulls
-    "phase-3x2",  # nulls
-    "resid-mlp-baseline",  # nulls
-    "sae-recovers-circuits",  # nulls
 }
 
 

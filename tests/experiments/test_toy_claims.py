@@ -97,16 +97,21 @@ def test_correlated_claims_flip():
     assert claim_pca_when_dense(sweep).passed
     assert not claim_hexagon_when_sparse(sweep.flip(0)).passed
     assert not claim_pca_when_dense(sweep.flip(0)).passed
+    one_pair = ring([0, 0, 120, 120, 240, 240]) * torch.tensor([1, 1, 0.1, 0.1, 0.1, 0.1])
+    assert not claim_pca_when_dense(one_pair[None]).passed  # fewer than m pairs represented
     pentagon_plus = ring([0, 72, 144, 216, 288, 0])  # a pair collapsed, not a hexagon
     assert not claim_hexagon_when_sparse(pentagon_plus[None]).passed
 
-    # two sets of 3 in m=3: each set an orthonormal basis, the sets rotated against each other
-    basis = torch.eye(3)
-    rot = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(0)))[0]
-    local = torch.cat([basis, rot @ basis], dim=1)[None]  # [1, 3, 6]
-    assert claim_local_orthogonal_bases(local, 3).passed
-    mixed = local[:, :, [0, 3, 1, 4, 2, 5]]  # sets now mix the two bases: not orthogonal within
-    assert not claim_local_orthogonal_bases(mixed, 3).passed
+    # two sets of 5 in m=5: each set an orthonormal basis, the sets rotated against each other
+    basis = torch.eye(5)
+    rot = torch.linalg.qr(torch.randn(5, 5, generator=torch.Generator().manual_seed(0)))[0]
+    local = torch.cat([basis, rot @ basis], dim=1)[None]  # [1, 5, 10]
+    assert claim_local_orthogonal_bases(local, 5).passed
+    mixed = local[:, :, [0, 5, 1, 6, 2, 7, 3, 8, 4, 9]]  # sets mix the two bases
+    assert not claim_local_orthogonal_bases(mixed, 5).passed
+    # 2 sets of 3: only 10 groupings exist, so p ≥ 1/10 — too few features to show it
+    small = torch.cat([torch.eye(3), rot[:3, :3] @ torch.eye(3)], dim=1)[None]
+    assert claim_local_orthogonal_bases(small, 3).measured["random regroupings p"] >= 0.05
 
 
 def test_asymmetric_motif_detected_only_when_present():

@@ -18,7 +18,7 @@ from ..base.config import FrozenConfig
 from ..base.fitting import fit_loglog
 from ..plots import plt, save_figure
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
 
 class NonlinearCompressionConfig(FrozenConfig):
@@ -41,14 +41,19 @@ def soft_floor(u: torch.Tensor, levels: int, eps: float) -> torch.Tensor:
     return ((u[..., None] - k + eps) / eps).clamp(0, 1).sum(-1)
 
 
-def nonlinear_mse(levels: int, eps: float, samples: int, seed: int = 0) -> float:
+def nonlinear_mse(
+    levels: int, eps: float, samples: int, seed: int = 0, linear: bool = False
+) -> float:
     """Monte Carlo mean over x, y uniform on [0, 1)² of the squared error summed over both dims
-    (random samples, not a grid: a grid can step over the narrow ramps and hide their error)."""
+    (random samples, not a grid: a grid can step over the narrow ramps and hide their error).
+    `linear`: both floors replaced by the identity — the same code without its ReLU ramps (the
+    null: a linear map where the nonlinearity is needed)."""
     gen = torch.Generator().manual_seed(seed)
     x, y = torch.rand(2, samples, generator=gen, dtype=torch.float64)
-    t = (soft_floor(levels * x, levels, eps) + y) / levels
+    floor = (lambda u: u) if linear else (lambda u: soft_floor(u, levels, eps))
+    t = (floor(levels * x) + y) / levels
     u = levels * t
-    q = soft_floor(u, levels, eps)
+    q = floor(u)
     x_hat = (q + 0.5) / levels
     y_hat = (u - q).clamp(0, 1)
     return float(((x - x_hat) ** 2 + (y - y_hat) ** 2).mean())
@@ -58,6 +63,9 @@ LINEAR_MSE = {
     "keep one dim (other → 1/2)": 1 / 12,  # Var(y)
     "average (x̂ = ŷ = (x+y)/2)": 1 / 12,  # 2 · E[((x − y)/2)²] = 2 · 1/24
 }
+
+
+LINEAR_NULL = "the same code with its floors replaced by the identity (no ReLU ramps: linear)"
 
 
 def beats_linear_claim(mse: float, levels: int, eps: float) -> Claim:
@@ -72,7 +80,7 @@ def beats_linear_claim(mse: float, levels: int, eps: float) -> Claim:
     )
 
 
-def quantisation_claim(levels: list[int], mse: list[float]) -> Claim:
+def quantisation_claim(mse: list[float], levels: list[int]) -> Claim:
     """With sharp ramps the error is x's quantisation error 1/(12 Z²): slope −2 in log-log."""
     slope = fit_loglog(levels, mse)[0]
     return Claim(
@@ -106,11 +114,17 @@ def run(cfg: NonlinearCompressionConfig, ctx: RunContext) -> ExperimentResult:
     eps_wide = max(e for e in cfg.epsilons)
     z_small = 3 if 3 in cfg.levels else min(cfg.levels)
     sharp = min(cfg.epsilons)
+    linear = [nonlinear_mse(z, sharp, cfg.samples, cfg.seed, linear=True) for z in cfg.levels]
     claims = [
-        beats_linear_claim(
-            nonlinear_mse(z_small, eps_wide, cfg.samples, cfg.seed), z_small, eps_wide
+        with_null(
+            beats_linear_claim,
+            nonlinear_mse(z_small, eps_wide, cfg.samples, cfg.seed),
+            nonlinear_mse(z_small, eps_wide, cfg.samples, cfg.seed, linear=True),
+            LINEAR_NULL,
+            z_small,
+            eps_wide,
         ),
-        quantisation_claim(cfg.levels, table[sharp]),
+        with_null(quantisation_claim, table[sharp], linear, LINEAR_NULL, cfg.levels),
     ]
     return ExperimentResult(
         claims=claims,

@@ -21,9 +21,9 @@ from ..circuits.cis2 import CiS2Config, build_cis2
 from ..circuits.small import sample_inputs
 from ..plots import scoring as splots
 from ..scoring import Score, cis2_truth, random_dictionary, score
-from ..scoring.sae import SAEConfig, train_sae
+from ..scoring.sae import SAE, SAEConfig, train_sae
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
 
 class SaeRecoversCircuitsConfig(FrozenConfig):
@@ -109,6 +109,22 @@ def claim_detects(sae: list[Score]) -> Claim:
     )
 
 
+UNTRAINED = "the SAE untrained: its init (random unit latents, tied encoder, data-mean bias)"
+
+
+def untrained_sae(acts: torch.Tensor, cfg: SAEConfig, layer: int) -> SAE:
+    """The SAE as `train_sae` initialises it for this layer, before any step: the null of every
+    claim (acts: [n, D], the activations it would train on)."""
+    gen = torch.Generator().manual_seed(cfg.seed + layer)
+    sae = SAE(acts.shape[1], cfg.latents, cfg.kind, cfg.k)
+    with torch.no_grad():
+        W = torch.randn(cfg.latents, acts.shape[1], generator=gen)
+        sae.W_dec.copy_(W / W.norm(dim=1, keepdim=True))
+        sae.W_enc.copy_(sae.W_dec.T)
+        sae.b_dec.copy_(acts.mean(0))
+    return sae
+
+
 def run(cfg: SaeRecoversCircuitsConfig, ctx: RunContext) -> ExperimentResult:
     if cfg.pool <= 2 * cfg.sae.latents:
         raise SuperposeError(
@@ -119,7 +135,7 @@ def run(cfg: SaeRecoversCircuitsConfig, ctx: RunContext) -> ExperimentResult:
     gen = torch.Generator().manual_seed(cfg.net.seed + 100)
     x, mask = sample_inputs(net.circuits, cfg.eval_batch, z, gen)
     k = cfg.sae.latents
-    sae_s, rand_s, data_s, fvu = [], [], [], []
+    sae_s, rand_s, data_s, init_s, fvu = [], [], [], [], []
     x_pool, _ = sample_inputs(
         net.circuits, cfg.pool, z, torch.Generator().manual_seed(cfg.net.seed + 300)
     )
@@ -134,6 +150,7 @@ def run(cfg: SaeRecoversCircuitsConfig, ctx: RunContext) -> ExperimentResult:
             score(random_dictionary(k, net.width, seed=layer), truth, cfg.threshold, null_draws=0)
         )
         data_s.append(score(acts[:k], truth, cfg.threshold, null_draws=0))  # not trained on
+        init_s.append(score(untrained_sae(acts[k:], cfg.sae, layer), truth, cfg.threshold, 0.0, 0))
     figs = [
         splots.recovery_vs_layer(
             {"TopK SAE": sae_s, "activation samples": data_s, "random drawn": rand_s},
@@ -145,16 +162,17 @@ def run(cfg: SaeRecoversCircuitsConfig, ctx: RunContext) -> ExperimentResult:
     ]
     return ExperimentResult(
         claims=[
-            claim_above_chance(sae_s, rand_s),
-            claim_above_data(sae_s, data_s),
-            claim_recovered(sae_s, rand_s),
-            claim_detects(sae_s),
+            with_null(claim_above_chance, sae_s, init_s, UNTRAINED, rand_s),
+            with_null(claim_above_data, sae_s, init_s, UNTRAINED, data_s),
+            with_null(claim_recovered, sae_s, init_s, UNTRAINED, rand_s),
+            with_null(claim_detects, sae_s, init_s, UNTRAINED),
         ],
         figures=figs,
         data={
             "sae": [s.to_dict() for s in sae_s],
             "activation_samples": [s.to_dict() for s in data_s],
             "random": [s.to_dict() for s in rand_s],
+            "untrained_sae": [s.to_dict() for s in init_s],
             "sae_fvu": fvu,
         },
         notes=[
