@@ -32,7 +32,12 @@ def score(
         str | None, typer.Option(help="Train an SAE on each scored layer first: topk or relu.")
     ] = None,
     latents: Annotated[int, typer.Option(min=0, help="Trained SAE size (0: 4·T).")] = 0,
-    k: Annotated[int, typer.Option(min=0, help="TopK: latents kept (0: mean circuits on × directions per circuit).")] = 0,
+    k: Annotated[
+        int,
+        typer.Option(
+            min=0, help="TopK: latents kept (0: mean circuits on × directions per circuit)."
+        ),
+    ] = 0,
     l1: Annotated[float, typer.Option(min=0, help="ReLU SAE: L1 penalty.")] = 1e-3,
     steps: Annotated[int, typer.Option(min=1, help="Trained SAE: optimiser steps.")] = 2000,
     layer: Annotated[

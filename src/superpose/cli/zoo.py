@@ -50,9 +50,7 @@ def export(
     entry = load(name)
     paths = export_entry(entry, out)
     size = sum(p.stat().st_size for p in paths.values())
-    metrics = ", ".join(
-        f"{k} {v:.4g}" for k, v in entry.metrics.items() if isinstance(v, float)
-    )
+    metrics = ", ".join(f"{k} {v:.4g}" for k, v in entry.metrics.items() if isinstance(v, float))
     console.print(
         f"exported {entry.name} v{entry.version} (sha256 {entry.content_hash[:16]}…, "
         f"{size / 1e6:.1f} MB{'; ' + metrics if metrics else ''}) to {out}",

@@ -1,11 +1,11 @@
 """The zoo: networks whose mechanism is known, loadable in one line and exportable as plain torch.
 
-    entry = superpose.zoo.load("cis2")       # a ZooEntry (built and verified, or cached)
-    entry.module()                           # plain torch.nn.Module: activations per layer
-    entry.sample(64, seed=0)                 # inputs, active circuits, exact values per layer
-    entry.truth(layer=1)                     # the scorer's ground truth of a layer
-    superpose.zoo.export(entry, "out/")      # model.py + weights + ground truth + sampler
-    superpose.score(sae, entry, layer=1)     # an SAE scored against it
+entry = superpose.zoo.load("cis2")       # a ZooEntry (built and verified, or cached)
+entry.module()                           # plain torch.nn.Module: activations per layer
+entry.sample(64, seed=0)                 # inputs, active circuits, exact values per layer
+entry.truth(layer=1)                     # the scorer's ground truth of a layer
+superpose.zoo.export(entry, "out/")      # model.py + weights + ground truth + sampler
+superpose.score(sae, entry, layer=1)     # an SAE scored against it
 """
 
 from __future__ import annotations

@@ -40,7 +40,13 @@ def _linear(name: str, W: torch.Tensor, b: torch.Tensor | None, state: dict) -> 
     state[f"linears.{name}.weight"] = W.detach().float().cpu().contiguous()
     if b is not None:
         state[f"linears.{name}.bias"] = b.detach().float().cpu().contiguous()
-    return {"op": "linear", "name": name, "in": W.shape[1], "out": W.shape[0], "bias": b is not None}
+    return {
+        "op": "linear",
+        "name": name,
+        "in": W.shape[1],
+        "out": W.shape[0],
+        "bias": b is not None,
+    }
 
 
 def _from_sequential(seq: nn.Sequential, sites: list[str]) -> tuple[list[dict], dict]:
@@ -78,7 +84,9 @@ def from_construction(net: Any, entry: str, version: int = 0, description: str =
 
     name = net.name
     if name not in ("cis1", "cis2", "uand", "deep_boolean"):
-        raise SuperposeError(f"zoo: construction {name!r} has no zoo adapter (cis1, cis2, uand, deep_boolean)")
+        raise SuperposeError(
+            f"zoo: construction {name!r} has no zoo adapter (cis1, cis2, uand, deep_boolean)"
+        )
     sampler_tensors: dict[str, torch.Tensor] = {}
     hidden = 2 * net.n_layers if name == "deep_boolean" else net.n_layers
     readout = name in ("uand", "deep_boolean")
@@ -137,6 +145,7 @@ def from_construction(net: Any, entry: str, version: int = 0, description: str =
             return torch.eye(n), torch.arange(n)
         return construction_directions(net, i)
 
+    metrics = _wrong_bits(net) if name == "deep_boolean" else {}
     return ZooEntry(
         entry,
         version,
@@ -154,7 +163,28 @@ def from_construction(net: Any, entry: str, version: int = 0, description: str =
         sample,
         directions,
         max_active=net.max_active,
+        metrics=metrics,
     )
+
+
+WRONG_BITS_MAX = 0.01  # deep boolean: most wires read on the wrong side of 1/2, per layer
+
+
+def _wrong_bits(net: Any) -> dict[str, Any]:
+    """The deep boolean construction's own verify only checks that its forward paths agree; the
+    zoo checks the emulation against the exact circuit: wires read wrong (|error| ≥ 1/2) per layer
+    on 512 sampled inputs, refused above WRONG_BITS_MAX."""
+    from ..circuits.boolean_deep import depth_errors
+
+    x = net.sample(512, net.max_active, torch.Generator().manual_seed(net.config.seed + 3)).x
+    wrong = [e["wrong_bits"] for e in depth_errors(net.net, x, corrected=True)]
+    worst = max(range(len(wrong)), key=wrong.__getitem__)
+    if wrong[worst] > WRONG_BITS_MAX:
+        raise SuperposeError(
+            f"zoo: deep boolean emulation reads {wrong[worst]:.3g} of wires wrong at layer "
+            f"{worst + 1} (allowed {WRONG_BITS_MAX}); raise d or lower m / depth"
+        )
+    return {"wrong_bits_per_layer": wrong}
 
 
 def _widths(arch: list[dict]) -> list[int]:
@@ -471,7 +501,9 @@ def _uand_config() -> Any:
 def _deep_config() -> Any:
     from ..circuits.boolean_deep import DeepBooleanConfig
 
-    return DeepBooleanConfig(m=200, d=600, s=4, depth=3)
+    # the uand-deep experiment's settings (k = 8, θ = 0.45, β = 0.4, 2 wires on) at d = 2000:
+    # wrong bits ≤ 0.4 % per wire at every layer (at m = 200, d = 600, s = 4: 23 % at layer 1)
+    return DeepBooleanConfig(m=100, d=2000, s=2, depth=3, k=8, k_correct=8, theta=0.45, margin=0.4)
 
 
 SPECS: dict[str, Spec] = {
@@ -516,8 +548,8 @@ SPECS: dict[str, Spec] = {
             "deep-boolean",
             1,
             "deep_boolean",
-            "A 3-layer random AND/OR circuit on 200 wires (4 on at the input) emulated in "
-            "superposition in width 600, with error-correction layers",
+            "A 3-layer random AND/OR circuit on 100 wires (2 on at the input) emulated in "
+            "superposition in width 2000, with an error-correction layer after each",
             _deep_config,
             _construction,
         ),
