@@ -141,7 +141,7 @@ def test_bad_input_is_one_line(entries):
     with pytest.raises(SuperposeError, match="unknown entry 'nope'; known: cis2"):
         zoo.load("nope")
     entry = entries["resid-mlp-naive"]
-    with pytest.raises(SuperposeError, match="layer 3 .resid_post. has no ground truth"):
+    with pytest.raises(SuperposeError, match=r"layer 3 \(resid_post\) has no ground truth"):
         entry.truth(3)
     with pytest.raises(SuperposeError, match="pass layer="):
         entry.truth()

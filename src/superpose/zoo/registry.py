@@ -133,10 +133,7 @@ def from_construction(net: Any, entry: str, version: int = 0, description: str =
         vals = [construction_values(net, l, s.x) for l in range(hidden)]
         if readout:
             vals.append(vals[-1])
-        if name in ("cis2", "cis1"):
-            on = [s.active] * len(vals)
-        else:
-            on = [v > 0.5 for v in vals]
+        on = [s.active] * len(vals) if name in ("cis2", "cis1") else [v > 0.5 for v in vals]
         return s.x, on, vals
 
     def directions(i: int) -> tuple[torch.Tensor, torch.Tensor]:
