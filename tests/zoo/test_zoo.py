@@ -16,7 +16,7 @@ import superpose.zoo as zoo
 from superpose.base.errors import SuperposeError
 from superpose.scoring import random_dictionary, truth_dictionary
 
-FAST = ("cis2", "cis1", "uand", "deep-boolean", "tms-5-2", "resid-mlp-naive")
+FAST = ("cis2", "compiled-mix", "cis1", "uand", "deep-boolean", "tms-5-2", "resid-mlp-naive")
 PLAIN = Path(zoo.__file__).parent / "plain"
 
 

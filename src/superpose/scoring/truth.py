@@ -153,7 +153,7 @@ def construction_directions(net: Any, layer: int) -> tuple[torch.Tensor, torch.T
     n_layers = 2 * net.n_layers if name == "deep_boolean" else net.n_layers
     if not 0 <= layer < n_layers:
         raise SuperposeError(f"{name}: layer {layer + 1} out of range (layers 1..{n_layers})")
-    if name == "cis2":
+    if name in ("cis2", "compiled"):  # a compiled network is a CiS2 network (net.net)
         truth = cis2_truth(net.net, layer)
         return truth.directions, truth.groups
     if name == "cis1":
@@ -179,7 +179,7 @@ def construction_values(net: Any, layer: int, x: torch.Tensor) -> torch.Tensor:
 
 def network_truth(net: Any, layer: int, samples: int, active: int, seed: int = 0) -> Truth:
     """Truth of layer `layer` (0-based) of a built network on `samples` inputs with `active`
-    circuits on: a CiS2 network, or any construction (cis1, cis2, uand, chosen_gates,
+    circuits on: a CiS2 network, or any construction (cis1, cis2, compiled, uand, chosen_gates,
     deep_boolean)."""
     from ..circuits.cis2 import CiS2Network
     from ..circuits.small import sample_inputs

@@ -83,9 +83,9 @@ def from_construction(net: Any, entry: str, version: int = 0, description: str =
     from ..scoring.truth import construction_directions, construction_values
 
     name = net.name
-    if name not in ("cis1", "cis2", "uand", "deep_boolean"):
+    if name not in ("cis1", "cis2", "compiled", "uand", "deep_boolean"):
         raise SuperposeError(
-            f"zoo: construction {name!r} has no zoo adapter (cis1, cis2, uand, deep_boolean)"
+            f"zoo: construction {name!r} has no zoo adapter (cis1, cis2, compiled, uand, deep_boolean)"
         )
     sampler_tensors: dict[str, torch.Tensor] = {}
     hidden = 2 * net.n_layers if name == "deep_boolean" else net.n_layers
@@ -99,10 +99,19 @@ def from_construction(net: Any, entry: str, version: int = 0, description: str =
         arch, weights = _cis1_architecture(net)
     else:
         arch, weights = _from_sequential(net.dense_module(), sites)
-    if name == "cis2":
+    if name in ("cis2", "compiled"):
         c = net.net.circuits
         sampler = {"threshold": c.threshold, "offset": OFFSET, "width": c.width}
         sampler_tensors = {"sampler.weights": c.weights, "sampler.biases": c.biases}
+        if name == "compiled":  # each circuit draws its inputs from its own domain
+            groups = list(c.inputs.groups.items())  # ((domain, n), member [T] bool), sorted
+            sampler |= {
+                "threshold": net.config.indicator_threshold,
+                "offset": c.offset,
+                "domains": [[domain, n] for (domain, n), _ in groups],
+            }
+            for i, (_, member) in enumerate(groups):
+                sampler_tensors[f"sampler.domain{i}"] = member.to(torch.uint8)
         what = "circuit t's neuron i = 0/1 indicator of its S host neurons (d directions each)"
     elif name == "cis1":
         c = net.net.circuits
@@ -133,7 +142,7 @@ def from_construction(net: Any, entry: str, version: int = 0, description: str =
         vals = [construction_values(net, l, s.x) for l in range(hidden)]
         if readout:
             vals.append(vals[-1])
-        on = [s.active] * len(vals) if name in ("cis2", "cis1") else [v > 0.5 for v in vals]
+        on = [v > 0.5 for v in vals] if name in ("uand", "deep_boolean") else [s.active] * len(vals)
         return s.x, on, vals
 
     def directions(i: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -483,6 +492,26 @@ def _cis2(**fields: Any) -> Callable[[], Any]:
     return make
 
 
+def _compiled_config() -> Any:
+    from ..base.config import validate
+    from ..circuits.compiler import CompiledConfig
+
+    stages = [
+        {"name": "first", "family": "random_mlp", "layers": 2, "width": 2, "seed": 1},
+        {"name": "second", "family": "random_mlp", "layers": 2, "width": 2, "seed": 2},
+    ]
+    circuits = [
+        {"name": "rot", "family": "rotation", "count": 150, "layers": 4},
+        {"name": "mlp", "family": "random_mlp", "count": 150, "layers": 4, "width": 2},
+        {"name": "and", "family": "and", "count": 50},
+        {"name": "or", "family": "or", "count": 50},
+        {"name": "xor", "family": "xor", "count": 50},
+        {"name": "chain", "family": "chain", "count": 50, "stages": stages},
+    ]
+    data = {"construction": "compiled", "width": 2000, "max_active": 2, "circuits": circuits}
+    return validate(CompiledConfig, data, "zoo compiled-mix (configs/compile-mix.yaml)")
+
+
 def _cis1_config() -> Any:
     from ..circuits.cis1 import CiS1Config
 
@@ -522,6 +551,16 @@ SPECS: dict[str, Spec] = {
             "CiS2: the reference's 557 circuits in a 5-layer MLP of width 2000 (configs/"
             "cis2-verified.yaml), z=1; strictly verified",
             _cis2(width=2000, circuits=557, layers=5),
+            _construction,
+        ),
+        Spec(
+            "compiled-mix",
+            1,
+            "compiled",
+            "sp.compile: 500 circuits of five families (rotations, random MLPs, AND/OR/XOR gates, "
+            "chained MLPs) in a 4-layer network of width 2000, z ≤ 2 (configs/compile-mix.yaml); "
+            "strictly verified",
+            _compiled_config,
             _construction,
         ),
         Spec(

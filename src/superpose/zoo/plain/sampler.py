@@ -28,7 +28,13 @@ def _cis2(p: dict, t: dict, batch: int, active: int, gen: torch.Generator) -> tu
     idx = _choose(batch, T, active, gen)
     mask = torch.zeros(batch, T, dtype=torch.bool).scatter_(1, idx, True)
     x = torch.zeros(batch, T, d)
-    if p["threshold"] is None:  # custom circuits: uniform [0, 1) inputs
+    if "domains" in p:  # compiled: on-indicator, then each circuit's inputs from its domain
+        vals = torch.zeros(batch, active, d)
+        vals[..., 0], vals[..., 1] = 2 - p["threshold"], 1 - p["threshold"]
+        for i, (domain, n) in enumerate(p["domains"]):
+            rows = t[f"sampler.domain{i}"].bool()[idx]
+            vals[..., 2 : 2 + n][rows] = _domain(domain, int(rows.sum()), n, gen)
+    elif p["threshold"] is None:  # custom circuits: uniform [0, 1) inputs
         vals = torch.rand(batch, active, d, generator=gen)
     else:  # on-indicator (2 − β, 1 − β), values v + offset with ‖v‖ ≤ 1
         v = torch.randn(batch, active, d - 2, generator=gen)
@@ -44,6 +50,21 @@ def _cis2(p: dict, t: dict, batch: int, active: int, gen: torch.Generator) -> tu
         a = torch.relu(torch.einsum("tij,btj->bti", w, a) + b)
         exact.append(a.reshape(batch, T * d))
     return x, [mask] * len(exact), exact
+
+
+def _domain(domain: str, rows: int, n: int, gen: torch.Generator) -> torch.Tensor:
+    """A compiled circuit's inputs: [rows, n] uniform, boolean, in the ball around 1, one-hot."""
+    if domain == "uniform":
+        return torch.rand(rows, n, generator=gen)
+    if domain == "boolean":
+        return (torch.rand(rows, n, generator=gen) < 0.5).float()
+    if domain == "ball":
+        v = torch.randn(rows, n, generator=gen)
+        radius = torch.rand(rows, 1, generator=gen)
+        return v / v.norm(dim=-1, keepdim=True).clamp_min(1e-9) * radius + 1.0
+    k = int(domain.split(":")[1])  # onehot:K
+    hot = torch.randint(0, k, (rows, n // k), generator=gen)
+    return torch.zeros(rows, n // k, k).scatter_(2, hot.unsqueeze(-1), 1.0).reshape(rows, n)
 
 
 def _cis1(p: dict, t: dict, batch: int, active: int, gen: torch.Generator) -> tuple:
@@ -110,6 +131,7 @@ def _resid_mlp(p: dict, t: dict, batch: int, active: int, gen: torch.Generator) 
 
 KINDS = {
     "cis2": _cis2,
+    "compiled": _cis2,
     "cis1": _cis1,
     "uand": _uand,
     "deep_boolean": _deep_boolean,
