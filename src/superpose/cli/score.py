@@ -19,7 +19,8 @@ def score(
         str,
         typer.Argument(
             help="A zoo entry (superpose zoo list) or the folder of a built network "
-            "(`superpose build CONFIG --out DIR`: cis1, cis2, uand, deep_boolean)."
+            "(`superpose build CONFIG --out DIR` or `superpose compile`: cis1, cis2, compiled, uand, "
+            "deep_boolean)."
         ),
     ],
     dictionary: Annotated[

@@ -201,9 +201,8 @@ def network_truth(net: Any, layer: int, samples: int, active: int, seed: int = 0
     with torch.no_grad():
         acts = net.forward(sample.x)[layer].cpu()
         values = construction_values(net, layer, sample.x).cpu()
-    on = values > 0.5 if net.name == "deep_boolean" else sample.active
-    if net.name in ("uand", "chosen_gates"):
-        on = values > 0
+    # boolean circuits: a gate/wire is on when its exact value is 1; others: the sampled on-mask
+    on = values > 0.5 if net.name in ("uand", "chosen_gates", "deep_boolean") else sample.active
     return Truth(dirs, groups, acts, on, values, name=f"{net.name} layer {layer + 1}")
 
 
