@@ -52,6 +52,7 @@ _WHERE = {
     "ToyModel": "toy.models",
     "TrainResult": "toy.train",
     "train": "toy.train",
+    "score": "zoo",
 }
 
 __all__ = ["__version__", *sorted(_WHERE)]

@@ -132,7 +132,7 @@ def test_network_truth(net):
 
     truth = network_truth(net, 1, samples=64, active=2, seed=0)
     assert truth.acts.shape == (64, 1000) and int(truth.active.sum()) == 128
-    with pytest.raises(SuperposeError, match="cis2 networks only"):
+    with pytest.raises(SuperposeError, match="expected a built network"):
         network_truth(object(), 0, 8, 1)
     with pytest.raises(SuperposeError, match="active = 0"):
         network_truth(net, 0, 8, 0)

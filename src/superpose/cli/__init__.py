@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from . import bench, build, compile, experiments, report, runs, score, sweep, train
+from . import bench, build, compile, experiments, report, runs, score, sweep, train, zoo
 from ._common import console
 from ._lists import ListCommand
 
@@ -32,6 +32,7 @@ app.command()(score.score)
 app.command("sweep")(sweep.sweep)
 app.command("report")(report.report)
 app.add_typer(runs.runs_app, name="runs")
+app.add_typer(zoo.zoo_app, name="zoo")
 
 
 def print_error(text: str) -> None:

@@ -1,11 +1,11 @@
 """`superpose score NET`: score a dictionary (an SAE's weights, or an SAE trained here) against the
-ground truth of a built network, layer by layer, beside the chance level for its size."""
+ground truth of a zoo entry or a built network, layer by layer, beside the chance level for its size."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -16,9 +16,11 @@ from ._common import console, print_table
 
 def score(
     net: Annotated[
-        Path,
+        str,
         typer.Argument(
-            help="Folder of a built network (`superpose build CONFIG --out DIR`; cis2)."
+            help="A zoo entry (superpose zoo list) or the folder of a built network "
+            "(`superpose build CONFIG --out DIR` or `superpose compile`: cis1, cis2, compiled, uand, "
+            "deep_boolean)."
         ),
     ],
     dictionary: Annotated[
@@ -31,14 +33,22 @@ def score(
         str | None, typer.Option(help="Train an SAE on each scored layer first: topk or relu.")
     ] = None,
     latents: Annotated[int, typer.Option(min=0, help="Trained SAE size (0: 4·T).")] = 0,
-    k: Annotated[int, typer.Option(min=0, help="TopK: latents kept (0: active·d).")] = 0,
+    k: Annotated[
+        int,
+        typer.Option(
+            min=0, help="TopK: latents kept (0: mean circuits on × directions per circuit)."
+        ),
+    ] = 0,
     l1: Annotated[float, typer.Option(min=0, help="ReLU SAE: L1 penalty.")] = 1e-3,
     steps: Annotated[int, typer.Option(min=1, help="Trained SAE: optimiser steps.")] = 2000,
     layer: Annotated[
-        int, typer.Option(min=0, help="Layer to score, 1-based (0: every layer).")
+        int, typer.Option(min=0, help="Layer to score, 1-based (0: every layer with truth).")
     ] = 0,
     active: Annotated[
-        int, typer.Option(min=0, help="Circuits on per input (0: the network's z).")
+        int,
+        typer.Option(
+            min=0, help="Circuits on per input (0: the network's z; learned models: their p)."
+        ),
     ] = 0,
     samples: Annotated[int, typer.Option(min=16, help="Inputs the scores use.")] = 2000,
     threshold: Annotated[
@@ -53,8 +63,6 @@ def score(
 ) -> None:
     """Score a dictionary against NET's ground truth: MMCS, Hungarian MCC, circuits recovered,
     uniqueness, ML2R, dead latents, latents as detectors of circuit activity, each beside chance."""
-    from ..circuits.construction import load_construction
-    from ..scoring import network_truth
     from ..scoring import score as score_fn
     from ..scoring.sae import SAEConfig
     from ..scoring.sae import train_sae as fit_sae
@@ -65,60 +73,92 @@ def score(
         )
     if train_sae not in (None, "topk", "relu"):
         raise SuperposeError(f"--train-sae {train_sae!r}: must be topk or relu")
-    built = load_construction(net)
-    z = active or built.max_active
-    layers = list(range(built.n_layers)) if layer == 0 else [layer - 1]
-    if layers[-1] >= built.n_layers:
-        raise SuperposeError(f"--layer {layer}: the network has layers 1..{built.n_layers}")
+    entry = _target(net)
+    if layer:
+        layers = [entry.layer_index(layer)]
+    else:
+        layers = [i for i, l in enumerate(entry.layers) if l.truth]
+    z = active or None
     results = []
     for l in layers:
-        truth = network_truth(built, l, samples, z, seed)
+        truth = entry.truth(l + 1, samples=samples, seed=seed, active=z)
         dic = dictionary
         if train_sae is not None:
             d = len(truth.groups) // truth.n_groups
+            on = float(truth.active.sum(1).float().mean()) if truth.active is not None else 1.0
             cfg = SAEConfig(
                 kind=train_sae,
                 latents=latents or 4 * truth.n_groups,
-                k=k or z * d,
+                k=k or max(1, round(on * d)),
                 l1=l1,
                 steps=steps,
                 seed=seed + l,
             )
-            pool = network_truth(built, l, max(4 * cfg.batch, 20_000), z, seed + 1000).acts
+            pool = entry.truth(l + 1, max(4 * cfg.batch, 20_000), seed + 1000, z).acts
             trained = fit_sae(pool, cfg).sae
             dic = trained
             if out is not None:
                 from safetensors.torch import save_file
 
+                from ..base.files import atomic_write
+
                 out.mkdir(parents=True, exist_ok=True)
-                save_file(trained.tensors(), str(out / f"sae_layer{l + 1}.safetensors"))
+                tensors = {n: t.detach().contiguous() for n, t in trained.tensors().items()}
+                atomic_write(
+                    out / f"sae_layer{l + 1}.safetensors",
+                    lambda tmp, t=tensors: save_file(t, str(tmp)),
+                )
         results.append(score_fn(dic, truth, threshold=threshold, seed=seed))
-    table = Table(
-        title=f"{results[0].name} vs {net} ({results[0].n_latents} latents, {z} circuits on)"
-    )
+    on = f"{z} circuits on" if z else "default activity"
+    table = Table(title=f"{results[0].name} vs {net} ({results[0].n_latents} latents, {on})")
     table.add_column("metric")
+    rows = [r.rows() for r in results]
+    one_chance = all([c for _, _, c in r] == [c for _, _, c in rows[0]] for r in rows)
     for l in layers:
         table.add_column(f"layer {l + 1}", justify="right")
-    table.add_column("chance", justify="right")
-    rows = [r.rows() for r in results]
+        if not one_chance:  # layers of different widths: each beside its own chance level
+            table.add_column(f"chance {l + 1}", justify="right")
+    if one_chance:
+        table.add_column("chance", justify="right")
     for i, (name, _, chance) in enumerate(rows[0]):
-        cells = [_fmt(r[i][1]) for r in rows]
-        table.add_row(name, *cells, _fmt(chance))
+        if one_chance:
+            cells = [*(_fmt(r[i][1]) for r in rows), _fmt(chance)]
+        else:
+            cells = [_fmt(v) for r in rows for v in (r[i][1], r[i][2])]
+        table.add_row(name, *cells)
     print_table(table)
     if out is not None:
+        from ..base.files import atomic_write
         from ..plots.scoring import recovery_vs_layer, similarity_matrix
 
         out.mkdir(parents=True, exist_ok=True)
-        (out / "score.json").write_text(
+        atomic_write(
+            out / "score.json",
             json.dumps(
                 {f"layer{l + 1}": r.to_dict() for l, r in zip(layers, results, strict=True)},
                 indent=2,
-            )
+            ),
         )
         for l, r in zip(layers, results, strict=True):
             similarity_matrix(r, out / f"similarity_layer{l + 1}.png")
         recovery_vs_layer({results[0].name: results}, out / "recovery_vs_layer.png", f"{net}")
         console.print(f"scores and figures saved to {out}")
+
+
+def _target(net: str) -> Any:
+    """A zoo entry by name, or a built network's folder (`superpose build`) as a zoo entry."""
+    from ..zoo import from_construction, load, names
+
+    path = Path(net)
+    if net in names() and not path.exists():
+        return load(net)
+    if not path.is_dir():
+        raise SuperposeError(
+            f"NET {net!r}: neither a zoo entry ({', '.join(names())}) nor a built network's folder"
+        )
+    from ..circuits.construction import load_construction
+
+    return from_construction(load_construction(path), str(path))
 
 
 def _fmt(v: float | int | None) -> str:

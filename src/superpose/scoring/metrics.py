@@ -209,7 +209,7 @@ def score(
     dic: Dictionary = as_dictionary(dictionary)
     if dic.decoder.ndim != 2 or dic.decoder.shape[1] != truth.dim:
         raise SuperposeError(
-            f"{dic.name}: decoder is {list(dic.decoder.shape)}, the truth's activations have D = {truth.dim} ([k, {truth.dim}] needed)"
+            f"{dic.name}: decoder is {list(dic.decoder.shape)} but {truth.name} has width D = {truth.dim} ([k, {truth.dim}] needed)"
         )
     sim = similarity(dic.decoder, truth)
     rows, cols = match(sim)

@@ -139,22 +139,77 @@ def cis2_truth(
     return Truth(dirs, groups, acts, mask, values, name=f"cis2 layer {layer + 1}")
 
 
+def construction_directions(net: Any, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where each circuit lives in activation layer `layer` (0-based, as `net.forward` lists them)
+    of any built construction: (directions [n_dirs, D], groups [n_dirs]).
+
+    cis2: circuit t's neuron i = the 0/1 indicator of its S host neurons (d directions per circuit);
+    cis1: the residual stream holds circuit t in its embedding E_t (d orthonormal columns);
+    uand / chosen_gates: each gate = the 0/1 indicator of the neurons its readout averages;
+    deep_boolean: computation layer l (2l) and correction layer l (2l+1) host wire g on the
+    neurons its readout row uses (0/1 indicator).
+    """
+    name = getattr(net, "name", type(net).__name__)
+    n_layers = 2 * net.n_layers if name == "deep_boolean" else net.n_layers
+    if not 0 <= layer < n_layers:
+        raise SuperposeError(f"{name}: layer {layer + 1} out of range (layers 1..{n_layers})")
+    if name in ("cis2", "compiled"):  # a compiled network is a CiS2 network (net.net)
+        truth = cis2_truth(net.net, layer)
+        return truth.directions, truth.groups
+    if name == "cis1":
+        E = net.net.embed.cpu()  # [T, D, d]
+        T, _, d = E.shape
+        return E.transpose(1, 2).reshape(T * d, -1), torch.arange(T).repeat_interleave(d)
+    if name in ("uand", "chosen_gates"):
+        R = net.readout_matrix().cpu()
+        return (R != 0).float(), torch.arange(R.shape[0])
+    if name == "deep_boolean":
+        read = (net.net.compute if layer % 2 == 0 else net.net.correct)[layer // 2].R.cpu()
+        return (read != 0).float(), torch.arange(read.shape[0])
+    raise SuperposeError(f"scoring: no ground-truth adapter for construction {name!r}")
+
+
+def construction_values(net: Any, layer: int, x: torch.Tensor) -> torch.Tensor:
+    """Exact values of the circuits in layer `layer` (0-based) on inputs x, in the order of
+    `construction_directions`: [batch, n_dirs]."""
+    exact = net.exact(x)
+    value = exact[layer // 2] if net.name == "deep_boolean" else exact[layer]
+    return value.reshape(x.shape[0], -1)
+
+
 def network_truth(net: Any, layer: int, samples: int, active: int, seed: int = 0) -> Truth:
     """Truth of layer `layer` (0-based) of a built network on `samples` inputs with `active`
-    circuits on. Accepts a CiS2 network or a construction wrapping one (`.net`)."""
+    circuits on: a CiS2 network, or any construction (cis1, cis2, compiled, uand, chosen_gates,
+    deep_boolean)."""
     from ..circuits.cis2 import CiS2Network
     from ..circuits.small import sample_inputs
 
-    inner = getattr(net, "net", net)
-    if not isinstance(inner, CiS2Network):
-        kind = getattr(net, "name", type(net).__name__)
+    if isinstance(net, CiS2Network):
+        if not 1 <= active <= net.T:
+            raise SuperposeError(f"active = {active}: must be in [1, T = {net.T}]")
+        gen = torch.Generator().manual_seed(seed)
+        x, mask = sample_inputs(net.circuits, samples, active, gen)
+        return cis2_truth(net, layer, x, mask)
+    if not hasattr(net, "ground_truth") or not hasattr(net, "sample"):
         raise SuperposeError(
-            f"scoring: ground-truth directions are implemented for cis2 networks only (got {kind})"
+            f"scoring: expected a built network (construction), got {type(net).__name__}"
         )
-    if not 1 <= active <= inner.T:
-        raise SuperposeError(f"active = {active}: must be in [1, T = {inner.T}]")
-    x, mask = sample_inputs(inner.circuits, samples, active, torch.Generator().manual_seed(seed))
-    return cis2_truth(inner, layer, x, mask)
+    dirs, groups = construction_directions(net, layer)
+    if not 1 <= active <= net.n_circuits:
+        raise SuperposeError(f"active = {active}: must be in [1, {net.n_circuits}]")
+    sample = net.sample(samples, active, torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        acts = net.forward(sample.x)[layer].cpu()
+        values = construction_values(net, layer, sample.x).cpu()
+    # boolean circuits: a gate/wire is on when its exact value is 1; others: the sampled on-mask
+    on = values > 0.5 if net.name in ("uand", "chosen_gates", "deep_boolean") else sample.active
+    return Truth(dirs, groups, acts, on, values, name=f"{net.name} layer {layer + 1}")
 
 
-__all__ = ["Truth", "cis2_truth", "network_truth"]
+__all__ = [
+    "Truth",
+    "cis2_truth",
+    "construction_directions",
+    "construction_values",
+    "network_truth",
+]

@@ -1,0 +1,168 @@
+"""The zoo: every fast entry loads, its plain module and plain sampler agree with superpose, its
+ground truth scores ~1 as a dictionary (and a random dictionary does not), exports and errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import superpose as sp
+import superpose.zoo as zoo
+from superpose.base.errors import SuperposeError
+from superpose.scoring import random_dictionary, truth_dictionary
+
+FAST = ("cis2", "compiled-mix", "cis1", "uand", "deep-boolean", "tms-5-2", "resid-mlp-naive")
+PLAIN = Path(zoo.__file__).parent / "plain"
+
+
+def _plain(name: str):
+    spec = importlib.util.spec_from_file_location(f"plain_{name}", PLAIN / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def entries():
+    return {name: zoo.load(name) for name in FAST}
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_plain_module_and_sampler_agree_with_superpose(entries, name):
+    entry = entries[name]
+    s = entry.sample(48, seed=7)
+    # the plain sampler (no superpose) draws the same inputs and the same exact values
+    plain = _plain("sampler").sample_from(
+        entry.sampler, {**entry.sampler_tensors}, 48, seed=7, active=None
+    )
+    assert torch.equal(plain["x"].float(), s["x"].float())
+    for a, b in zip(plain["exact"], s["exact"], strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            torch.testing.assert_close(a.float(), b.float())
+    ours = entry.forward(s["x"])
+    theirs = entry.module()(s["x"])
+    assert [a.shape[1] for a in ours] == [l.width for l in entry.layers]
+    for a, b in zip(ours, theirs, strict=True):
+        assert (a - b).abs().max() <= 1e-4 * (1 + a.abs().max())
+    # a different seed draws different inputs (the comparison above could fail)
+    assert not torch.equal(entry.sample(48, seed=8)["x"], s["x"])
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_truth_scores_one_and_random_scores_low(entries, name):
+    entry = entries[name]
+    layer = next(i + 1 for i, l in enumerate(entry.layers) if l.truth)
+    truth = entry.truth(layer, samples=256)
+    true = sp.score(truth_dictionary(truth), truth, null_draws=0)
+    assert true.mmcs > 0.999 and true.mcc > 0.999
+    if truth.dim > 2 * truth.n_groups or truth.dim >= 50:  # a random dictionary has room to miss
+        rand = sp.score(random_dictionary(truth.n_groups, truth.dim), truth, null_draws=0)
+        assert rand.mmcs < 0.9
+
+
+def test_exact_values_are_what_the_network_reads_out(entries):
+    """The sampler's exact values are the circuits the network computes: CiS2's readout of every
+    layer, U-AND's and the deep circuit's output layer (where the ground truth is the identity)."""
+    cis2 = entries["cis2"]
+    s = cis2.sample(64, seed=1)
+    reads = cis2.source.readout(cis2.source.forward(s["x"]))
+    on = s["active"][0]
+    for l, r in enumerate(reads):
+        exact = s["exact"][l].view(64, -1, 4)
+        err = (r - exact)[on].square().mean() / exact[on].square().mean()
+        assert err < 0.1, (l, float(err))
+    for name in ("uand", "deep-boolean"):
+        entry = entries[name]
+        s = entry.sample(64, seed=1)
+        out = entry.forward(s["x"])[-1]
+        assert ((out > 0.5) == s["active"][-1]).float().mean() > 0.99, name
+
+
+def test_names_versions_hashes(entries):
+    assert set(FAST) <= set(zoo.names())
+    again = zoo.load("tms-5-2")  # cached: the same bytes, the same hash
+    assert again.content_hash == entries["tms-5-2"].content_hash
+    hashes = {e.content_hash for e in entries.values()}
+    assert len(hashes) == len(entries)
+    truth = entries["cis1"].ground_truth()
+    assert truth["version"] == 1 and len(truth["content_sha256"]) == 64
+    json.dumps(truth)
+
+
+def test_cache_is_written_whole_and_read_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUPERPOSE_ZOO_CACHE", str(tmp_path))
+    spec = zoo.SPECS["tms-5-2"]
+    calls = []
+
+    def fit():
+        calls.append(1)
+        return {"W": torch.ones(1, 2, 5), "b": torch.zeros(1, 5)}, {"loss": 0.5}
+
+    from superpose.zoo.registry import _cached
+
+    cfg = spec.config()
+    first = _cached(spec, cfg, fit)
+    second = _cached(spec, cfg, fit)
+    assert calls == [1]
+    assert torch.equal(first[0]["W"], second[0]["W"]) and second[1] == {"loss": 0.5}
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    (next(tmp_path.iterdir())).write_bytes(b"garbage")  # damaged: retrained, never trusted
+    _cached(spec, cfg, fit)
+    assert calls == [1, 1]
+
+
+def test_resid_mlp_naive_is_the_baseline(entries):
+    """The half-identity network's loss on clean labels is the formula (F − N)/F · p/6."""
+    m = entries["resid-mlp-naive"].metrics
+    assert abs(m["loss_clean_labels"] / m["naive_loss"] - 1) < 0.05
+    assert not m["beats_naive"]
+
+
+def test_export_files_and_refusals(entries, tmp_path):
+    paths = zoo.export(entries["tms-5-2"], tmp_path / "tms")
+    assert sorted(p.name for p in (tmp_path / "tms").iterdir()) == sorted(paths)
+    readme = (tmp_path / "tms" / "README.md").read_text()
+    assert entries["tms-5-2"].content_hash in readme and "load_file" in readme
+    zoo.export(entries["tms-5-2"], tmp_path / "tms")  # a previous export is replaced
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "mine.txt").write_text("keep")
+    with pytest.raises(SuperposeError, match="not a previous save"):
+        zoo.export(entries["tms-5-2"], tmp_path / "other")
+    assert (tmp_path / "other" / "mine.txt").read_text() == "keep"
+
+
+def test_bad_input_is_one_line(entries):
+    with pytest.raises(SuperposeError, match="unknown entry 'nope'; known: cis2"):
+        zoo.load("nope")
+    entry = entries["resid-mlp-naive"]
+    with pytest.raises(SuperposeError, match=r"layer 3 \(resid_post\) has no ground truth"):
+        entry.truth(3)
+    with pytest.raises(SuperposeError, match="pass layer="):
+        entry.truth()
+    with pytest.raises(SuperposeError, match="layer 9 does not exist"):
+        entries["cis2"].truth(9)
+    with pytest.raises(
+        SuperposeError, match=r"\[10, 999\] but cis2 layer 1 \(layer1\) has width D = 1000"
+    ):
+        sp.score(torch.randn(10, 999), entries["cis2"], layer=1)
+    with pytest.raises(SuperposeError, match="leave active unset"):
+        entries["tms-5-2"].sample(4, active=2)
+
+
+def test_score_accepts_an_entry_and_its_name(entries):
+    truth = entries["tms-5-2"].truth(1, samples=128)
+    dic = truth.directions.clone()
+    a = sp.score(dic, entries["tms-5-2"], layer=1, samples=128, null_draws=0)
+    b = sp.score(dic, "tms-5-2", layer="hidden", samples=128, null_draws=0)
+    assert a.mmcs == b.mmcs > 0.999
+
+
+def test_root_exports_zoo_lazily():
+    assert sp.zoo.load is zoo.load
+    assert "superpose.zoo" in sys.modules
