@@ -74,6 +74,13 @@ SMOKE = {
         "batch": 32,
     },
     "cis2-capacity": {"widths": [400, 800], "net.layers": 3, "batch": 32},
+    "scaling-law": {
+        "n_features": 128,
+        "widths": [4, 8, 16],
+        "steps": 40,
+        "batch_size": 32,
+        "eval_batch": 256,
+    },
     "cis2-errors": {
         "net.width": 200,
         "net.circuits": 20,

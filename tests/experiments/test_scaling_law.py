@@ -7,6 +7,7 @@ import torch
 
 from superpose.base.fitting import fit_loglog
 from superpose.experiments import RunContext, get_experiment, run_experiment
+from superpose.experiments.base import with_null
 from superpose.experiments.scaling_law import (
     ScalingLawConfig,
     claim_strong_inverse_width,
@@ -46,10 +47,11 @@ def test_claims_pass_on_their_property_and_fail_on_the_null():
     strong = {1.25: -1.0, 1.5: -0.95}
     weak = {1.25: -0.3, 1.5: -0.55}
     predicted = {1.25: -0.32, 1.5: -0.56}
-    assert claim_strong_inverse_width(strong, weak, -1.0).passed
-    assert not claim_strong_inverse_width(weak, strong, -1.0).passed  # the null fails
-    assert claim_weak_tracks_alpha(weak, predicted, strong, 1.0, 0.2).passed
-    assert not claim_weak_tracks_alpha(strong, predicted, weak, 1.0, 0.2).passed
+    claim = with_null(claim_strong_inverse_width, strong, predicted, "no superposition", -1.0)
+    assert claim.passed and not claim.null.passed
+    assert not claim_strong_inverse_width({1.25: -1.0, 1.5: -1.3}, -1.0).passed  # every α
+    claim = with_null(claim_weak_tracks_alpha, weak, strong, "strong", predicted, 1.0, 0.2)
+    assert claim.passed and not claim.null.passed
 
 
 @pytest.mark.parametrize(
