@@ -159,18 +159,22 @@ def sparse_grads(model: ToyModel, x: torch.Tensor) -> None:
 def train_width(
     cfg: ScalingLawConfig, m: int, density: torch.Tensor, gamma: torch.Tensor, device
 ) -> dict[str, torch.Tensor]:
-    """Train one model per (γ, α) instance at width m. density: [instances, features], gamma:
-    [instances]. Returns W [instances, m, n], the trained and the untrained loss [instances]."""
-    inst, n = density.shape
+    """Train one model per (α, γ) at width m, instance a·G + g for α number a and γ number g; the
+    G models of one α see the same batches. density: [alphas, features], gamma: [G].
+    Returns W [instances, m, n], the trained and the untrained loss [instances]."""
+    n_alpha, n = density.shape
+    n_gamma = len(gamma)
+    inst = n_alpha * n_gamma
     gen = make_generator(cfg.seed + 7919 * m, device)
     eval_seed = cfg.seed + 7919 * m + 1
-    features = FeatureConfig(sparsity=(1.0 - density).tolist())
-    dist = FeatureDistribution(features, inst, n, device)
+    dist = FeatureDistribution(FeatureConfig(sparsity=(1.0 - density).tolist()), n_alpha, n, device)
+    every = dist.repeat(n_gamma)  # the same law per instance, for the evaluation
     model = ToyModel("relu_output", inst, n, m, gen, device)
     with torch.no_grad():  # the paper's init: every feature vector of norm ≈ 1
         model.W.copy_(torch.randn(model.W.shape, generator=gen, device=device) / math.sqrt(m))
     ones = torch.ones(inst, n, device=device)
-    untrained = evaluate_loss(model, dist, ones, cfg.eval_batch, make_generator(eval_seed, device))
+    untrained = evaluate_loss(model, every, ones, cfg.eval_batch, make_generator(eval_seed, device))
+    gammas = gamma.repeat(n_alpha)  # [instances]
     peak = (cfg.lr * (8 / m) ** 0.25, cfg.bias_lr / m)
     opt = torch.optim.Adam([{"params": [model.W]}, {"params": [model.b]}], foreach=True)
     with torch_threads(step_threads(False, torch.device(device), inst, cfg.batch_size, n, m)):
@@ -178,10 +182,11 @@ def train_width(
             factor = lr_factor(cfg, step)
             for group, lr in zip(opt.param_groups, peak, strict=True):
                 group["lr"] = lr * factor
-            sparse_grads(model, dist.sample(cfg.batch_size, gen, reuse=True))
-            decay_weights(model.W, gamma, peak[0] * factor)
+            x = dist.sample(cfg.batch_size, gen, reuse=True).repeat_interleave(n_gamma, dim=0)
+            sparse_grads(model, x)
+            decay_weights(model.W, gammas, peak[0] * factor)
             opt.step()
-        loss = evaluate_loss(model, dist, ones, cfg.eval_batch, make_generator(eval_seed, device))
+        loss = evaluate_loss(model, every, ones, cfg.eval_batch, make_generator(eval_seed, device))
     return {"W": model.W.detach().cpu(), "loss": loss.cpu(), "untrained": untrained.cpu()}
 
 
@@ -224,16 +229,19 @@ def run(cfg: ScalingLawConfig, ctx: RunContext) -> ExperimentResult:
     from ..plots.scaling import exponent_vs_alpha, loss_vs_width, norms_by_rank
 
     cpu0, n, device = time.process_time(), cfg.n_features, ctx.device
-    grid = [(g, a) for g in cfg.weight_decays for a in cfg.alphas]  # instance k = (γ, α)
+    grid = [(g, a) for a in cfg.alphas for g in cfg.weight_decays]  # instance k = (γ, α)
     p = {a: power_law_density(n, a, cfg.expected_active) for a in cfg.alphas}
-    density = torch.stack([p[a] for _, a in grid]).float().to(device)
-    gamma = torch.tensor([g for g, _ in grid], device=device)
+    density = torch.stack([p[a] for a in cfg.alphas]).float().to(device)
+    gamma = torch.tensor(cfg.weight_decays, device=device)
+    cpu_per_width = []
     loss = torch.zeros(len(cfg.widths), len(grid))
     untrained = torch.zeros_like(loss)
     represented = torch.zeros_like(loss)
     last_W = None
     for j, m in enumerate(cfg.widths):
+        cpu = time.process_time()
         out = train_width(cfg, m, density, gamma, device)
+        cpu_per_width.append(time.process_time() - cpu)
         loss[j], untrained[j] = out["loss"], out["untrained"]
         represented[j] = (out["W"].norm(dim=1) > 0.5).sum(-1).float()
         last_W = out["W"]
@@ -295,6 +303,7 @@ def run(cfg: ScalingLawConfig, ctx: RunContext) -> ExperimentResult:
         },
         "weak_prediction": weak_theory,
         "cpu_seconds": time.process_time() - cpu0,
+        "cpu_seconds_per_width": cpu_per_width,
     }
     return ExperimentResult(claims=claims, figures=figures, data=data)
 
