@@ -176,8 +176,8 @@ def train_width(
     untrained = evaluate_loss(model, every, ones, cfg.eval_batch, make_generator(eval_seed, device))
     gammas = gamma.repeat(n_alpha)  # [instances]
     peak = (cfg.lr * (8 / m) ** 0.25, cfg.bias_lr / m)
-    # foreach, not fused: the fused CPU kernel misread W's gradient (a strided view of g_dec1)
-    # and the models diverged (measured: losses to 1e6 at m ≥ 64)
+    # foreach, as in the run measured good: with the fused CPU kernel and batch 64 the models
+    # diverged (losses to 1e6 at m ≥ 64; cause not isolated — W's gradient is a strided view)
     opt = torch.optim.Adam([{"params": [model.W]}, {"params": [model.b]}], foreach=True)
     with torch_threads(step_threads(False, torch.device(device), inst, cfg.batch_size, n, m)):
         for step in range(cfg.steps):
