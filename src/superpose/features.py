@@ -351,3 +351,16 @@ def _draw_column_rows(
     flat = rows.clamp(max=batch - 1).long().add_(base[:, None] - n_total)
     flat.mul_(inside.long()).add_(n_total)
     return flat.view(-1), vals.view(-1), last
+
+
+def power_law_density(n_features: int, alpha: float, expected_active: float = 1.0) -> torch.Tensor:
+    """P(feature i is active) ∝ (i + 1)^(−α), scaled so that a sample has `expected_active` active
+    features on average (Liu, Liu & Gore's frequencies p_i), capped at 1: [features] float64.
+    As a FeatureConfig: `sparsity=[(1 - p).tolist()]` (one row, shared by every instance)."""
+    if n_features < 1 or expected_active <= 0:
+        raise SuperposeError(
+            f"power-law density: n_features={n_features} must be >= 1 and "
+            f"expected_active={expected_active} > 0"
+        )
+    p = torch.arange(1, n_features + 1, dtype=torch.float64).pow(-alpha)
+    return (p * (expected_active / p.sum())).clamp(max=1.0)

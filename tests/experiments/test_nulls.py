@@ -106,6 +106,13 @@ SMOKE = {
         "seeds": [0],
         "d_max": 2048,
     },
+    "scaling-law": {
+        "n_features": 128,
+        "widths": [4, 8, 16],
+        "steps": 40,
+        "batch_size": 32,
+        "eval_batch": 256,
+    },
     "cis2-errors": {
         "net.width": 200,
         "net.circuits": 20,

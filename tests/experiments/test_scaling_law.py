@@ -1,0 +1,104 @@
+"""The scaling-law experiment (Liu, Liu & Gore): its weight decay, frequencies, prediction, claims."""
+
+import math
+
+import pytest
+import torch
+
+from superpose.base.fitting import fit_loglog
+from superpose.experiments import RunContext, get_experiment, run_experiment
+from superpose.experiments.base import with_null
+from superpose.experiments.scaling_law import (
+    ScalingLawConfig,
+    claim_strong_inverse_width,
+    claim_weak_tracks_alpha,
+    decay_weights,
+    weak_prediction,
+)
+from superpose.features import power_law_density
+
+
+def test_power_law_density_has_the_asked_mean_and_exponent():
+    p = power_law_density(4096, 1.5, expected_active=1.0)
+    assert math.isclose(float(p.sum()), 1.0, rel_tol=1e-9)
+    assert bool((p[1:] < p[:-1]).all())
+    slope = fit_loglog(range(1, 4097), p.tolist())[0]
+    assert slope == pytest.approx(-1.5, abs=1e-9)
+    assert float(power_law_density(8, 0.5, expected_active=6.0).max()) == 1.0  # capped
+
+
+def test_negative_decay_pulls_norms_to_one_and_positive_shrinks():
+    W = torch.zeros(2, 3, 2)
+    W[:, 0, 0], W[:, 0, 1] = 0.5, 2.0  # feature 0 of norm 0.5, feature 1 of norm 2
+    decay_weights(W, torch.tensor([-1.0, 1.0]), lr=0.1)
+    norms = W.norm(dim=1)
+    assert 0.5 < norms[0, 0] < 1.0 and 1.0 < norms[0, 1] < 2.0  # growth towards 1
+    assert norms[1].tolist() == pytest.approx([0.45, 1.8])  # (1 − γ·lr) shrink
+
+
+def test_weak_prediction_tends_to_alpha_minus_one():
+    widths = [8, 16, 32, 64]
+    for alpha in (1.25, 1.5, 2.0):
+        pred = weak_prediction(power_law_density(1_000_000, alpha), widths)
+        assert -fit_loglog(widths, pred)[0] == pytest.approx(alpha - 1, abs=0.04)  # discrete sum
+
+
+def test_claims_pass_on_their_property_and_fail_on_the_null():
+    strong = {1.25: -1.0, 1.5: -0.95}
+    weak = {1.25: -0.3, 1.5: -0.55}
+    predicted = {1.25: -0.32, 1.5: -0.56}
+    claim = with_null(claim_strong_inverse_width, strong, predicted, "no superposition", -1.0)
+    assert claim.passed and not claim.null.passed
+    assert not claim_strong_inverse_width({1.25: -1.0, 1.5: -1.3}, -1.0).passed  # every α
+    claim = with_null(claim_weak_tracks_alpha, weak, strong, "strong", predicted, 1.0, 0.2)
+    assert claim.passed and not claim.null.passed
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"widths": [16, 8, 32]},
+        {"widths": [8, 16, 4096]},
+        {"alphas": [1.0, 1.5]},
+        {"weight_decays": [0.5, 1.0]},
+    ],
+)
+def test_config_refuses_what_the_claims_cannot_use(bad):
+    with pytest.raises(ValueError):
+        ScalingLawConfig(**bad)
+
+
+def test_a_small_run_writes_claims_and_figures(tmp_path):
+    exp = get_experiment("scaling-law")
+    cfg = ScalingLawConfig(
+        n_features=128, widths=[4, 8, 16], steps=40, batch_size=32, eval_batch=256
+    )
+    rec = run_experiment(exp, RunContext(tmp_path, progress=False), cfg)
+    assert rec["status"] == "ok", rec.get("traceback")
+    assert {c["id"] for c in rec["claims"]} == {
+        "strong-superposition-loss-inverse-width",
+        "weak-superposition-exponent-tracks-alpha",
+    }
+    for fig in rec["figures"]:
+        assert (tmp_path / fig).read_bytes()[:4] == b"\x89PNG"
+    assert len(rec["data"]["loss"]) == 3
+
+
+def test_sparse_gradients_equal_the_dense_step():
+    from superpose.experiments.scaling_law import sparse_grads
+    from superpose.features import FeatureConfig, FeatureDistribution
+    from superpose.toy.models import ToyModel
+
+    g = torch.Generator().manual_seed(0)
+    n, m, inst = 64, 8, 3
+    density = power_law_density(n, 1.5).float().expand(inst, n)
+    dist = FeatureDistribution(FeatureConfig(sparsity=(1 - density).tolist()), inst, n)
+    model = ToyModel("relu_output", inst, n, m, g)
+    with torch.no_grad():
+        model.b.normal_(generator=g)  # some outputs on, some off
+    x = dist.sample(256, g)
+    model.loss_and_grads(x, torch.ones(inst, n), need_loss=False)
+    dense = {k: p.grad.clone() for k, p in model.named_parameters()}
+    sparse_grads(model, x)
+    for k, p in model.named_parameters():
+        torch.testing.assert_close(p.grad, dense[k], rtol=1e-4, atol=1e-6)
