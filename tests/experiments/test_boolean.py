@@ -119,6 +119,28 @@ def test_bad_deep_config():
         make_config(D.DeepBooleanConfig, theta=0.5)
 
 
+def test_boolean_experiments_nest_the_layer_configs():
+    from superpose.base.errors import SuperposeError
+    from superpose.circuits.boolean import ChosenGatesConfig, UAndConfig
+
+    full = get_experiment("uand-errors").full
+    assert isinstance(full.uand, UAndConfig) and full.uand.m == full.small.m == 40
+    assert get_experiment("chosen-gates-capacity").full.gates.k == 12
+    with pytest.raises(SuperposeError, match="m ≤ 60"):  # measured exhaustively
+        UE.UAndErrorsConfig().replace(**{"uand.m": 61})
+    with pytest.raises(SuperposeError, match=r"s = uand\.s"):
+        UE.UAndErrorsConfig().replace(**{"uand.s": 4})
+    with pytest.raises(SuperposeError, match=r"gates\.m"):
+        CG.CapacityConfig().replace(fan_ins=[2, 25], **{"gates.m": 20})
+    with pytest.raises(SuperposeError, match=r"uand\.s"):
+        US.UAndScalingConfig().replace(**{"uand.s": 11})
+    # the per-point layers are the nested configs with the swept fields replaced
+    rms = US.max_case_rms(UAndConfig(m=50, d=200, s=2, inputs="superposed"), 16, 2)
+    assert 0 < rms < 1
+    rms, layer, _ = CG.gate_rms(ChosenGatesConfig(m=40, d=100, s=3, k=8, fan_in=3), 50, 1, 20)
+    assert 0 <= rms < 1 and layer.gates.shape == (50, 3)
+
+
 def test_experiments_registered():
     for name in ("uand-errors", "uand-scaling", "uand-deep", "chosen-gates-capacity"):
         exp = get_experiment(name)

@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..base.config import FrozenConfig
 from ..base.device import make_generator
 from ..base.fitting import fit_loglog
 from ..circuits import boolean as B
 from ..circuits import boolean_errors as BE
+from ..circuits.boolean import ChosenGatesConfig
 from ..plots import boolean as P
 from ..sweep import map_grid
 from . import register
@@ -21,9 +22,11 @@ from .base import Claim, Experiment, ExperimentResult, RunContext
 
 
 class CapacityConfig(FrozenConfig):
-    m: int = Field(2000, ge=20, description="boolean input features m (basis inputs)")
-    s: int = Field(3, ge=1, le=20, description="exactly s features active")
-    k: int = Field(12, ge=1, description="neurons per gate")
+    gates: ChosenGatesConfig = Field(
+        ChosenGatesConfig(m=2000, s=3, k=12),
+        description="the chosen-gates layer (basis inputs, m ≥ 20, s ≤ 20; k is capped at d); "
+        "d, fan_in and the number of gates are set per grid point",
+    )
     ds: list[int] = Field([100, 200, 400], min_length=2, description="widths d (log-spaced)")
     fan_ins: list[int] = Field([2, 3], min_length=1, description="gate fan-ins K (2 = pairs)")
     target: float = Field(0.25, gt=0, lt=1, description="target: largest per-case RMS error")
@@ -31,20 +34,25 @@ class CapacityConfig(FrozenConfig):
     max_ratio: float = Field(64.0, gt=0, description="largest m'/d tried")
     grid: int = Field(25, ge=4, le=100, description="log-spaced gate counts tried")
     reps: int = Field(2, ge=1, description="inputs per gate per case")
-    n_gates: int = Field(400, ge=10, description="gates sampled per evaluation")
-    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
+    eval_gates: int = Field(400, ge=10, description="gates sampled per evaluation")
+
+    @model_validator(mode="after")
+    def _check(self) -> CapacityConfig:
+        g = self.gates
+        if g.inputs != "basis" or g.m < 20 or g.s > 20:
+            raise ValueError("gates: basis inputs, m ≥ 20 and s ≤ 20")
+        if max(self.fan_ins) > g.m:
+            raise ValueError(f"fan_ins: every K must be ≤ gates.m = {g.m}")
+        return self
 
 
-def gate_rms(
-    m: int, d: int, k: int, K: int, s: int, n_gates: int, seed: int, reps: int, n_eval: int
-):
-    """Build n_gates random K-input gates on d neurons; largest per-case RMS error (over n_eval
-    sampled gates), the layer and the generator."""
-    gen = make_generator(seed, torch.device("cpu"))
-    gates = B.random_gates(m, n_gates, K, gen)
-    cfg = B.make_config(B.ChosenGatesConfig, m=m, d=d, k=min(k, d), fan_in=K, s=s, seed=seed)
+def gate_rms(cfg: ChosenGatesConfig, n_gates: int, reps: int, n_eval: int):
+    """Build n_gates random gates of `cfg` (fan-in, d, k, seed); largest per-case RMS error (over
+    n_eval sampled gates), the layer and the generator."""
+    gen = make_generator(cfg.seed, torch.device("cpu"))
+    gates = B.random_gates(cfg.m, n_gates, cfg.fan_in, gen)
     layer = B.build_chosen_gates(cfg, gates)
-    err, c = BE.sampled_gate_errors(layer, s, reps, gen, n_gates=n_eval)
+    err, c = BE.sampled_gate_errors(layer, cfg.s, reps, gen, n_gates=n_eval)
     rms = max(float(err[c == cc].square().mean().sqrt()) for cc in c.unique().tolist())
     return rms, layer, gen
 
@@ -52,7 +60,8 @@ def gate_rms(
 def capacity_point(point: dict[str, Any]) -> dict[str, Any]:
     """Largest gate count (on a log grid) whose per-case RMS error stays ≤ target; worst case there."""
     d, K = point["d"], point["K"]
-    cap = math.comb(point["m"], K)
+    layer_cfg = ChosenGatesConfig.model_validate(point["gates"])
+    cap = math.comb(layer_cfg.m, K)
     grid = np.unique(
         np.round(
             np.geomspace(point["min_ratio"] * d, min(point["max_ratio"] * d, cap), point["grid"])
@@ -62,17 +71,7 @@ def capacity_point(point: dict[str, Any]) -> dict[str, Any]:
 
     def err(i: int) -> float:
         if i not in cache:
-            cache[i] = gate_rms(
-                point["m"],
-                d,
-                point["k"],
-                K,
-                point["s"],
-                int(grid[i]),
-                point["seed"],
-                point["reps"],
-                point["n_eval"],
-            )[0]
+            cache[i] = gate_rms(layer_cfg, int(grid[i]), point["reps"], point["n_eval"])[0]
         return cache[i]
 
     lo, hi = 0, len(grid) - 1
@@ -87,18 +86,8 @@ def capacity_point(point: dict[str, Any]) -> dict[str, Any]:
         else:
             hi = mid
     capacity = int(grid[lo])
-    _, layer, gen = gate_rms(
-        point["m"],
-        d,
-        point["k"],
-        K,
-        point["s"],
-        capacity,
-        point["seed"],
-        point["reps"],
-        point["n_eval"],
-    )
-    worst = BE.gate_worst_case(layer, point["s"], gen, n_gates=200, n_targets=4)
+    _, layer, gen = gate_rms(layer_cfg, capacity, point["reps"], point["n_eval"])
+    worst = BE.gate_worst_case(layer, layer_cfg.s, gen, n_gates=200, n_targets=4)
     return {
         **point,
         "capacity": capacity,
@@ -157,11 +146,18 @@ def bound_claim(ds: list[int], gates: list[int]) -> Claim:
 
 
 def run_capacity(cfg: CapacityConfig, ctx: RunContext) -> ExperimentResult:
-    base = cfg.to_dict()
-    base["n_eval"] = base.pop("n_gates")
-    for key in ("ds", "fan_ins"):
-        base.pop(key)
-    points = [{**base, "d": d, "K": K} for K in cfg.fan_ins for d in cfg.ds]
+    base = {k: getattr(cfg, k) for k in ("target", "min_ratio", "max_ratio", "grid", "reps")}
+    points = [
+        {
+            **base,
+            "n_eval": cfg.eval_gates,
+            "d": d,
+            "K": K,
+            "gates": cfg.gates.replace(d=d, k=min(cfg.gates.k, d), fan_in=K).to_dict(),
+        }
+        for K in cfg.fan_ins
+        for d in cfg.ds
+    ]
     rows = map_grid(capacity_point, points, progress=ctx.progress, description="capacity")
     per_neuron = {K: [r["capacity"] / r["d"] for r in rows if r["K"] == K] for K in cfg.fan_ins}
     gates = {K: [r["capacity"] for r in rows if r["K"] == K] for K in cfg.fan_ins}
@@ -177,7 +173,8 @@ def run_capacity(cfg: CapacityConfig, ctx: RunContext) -> ExperimentResult:
         {f"K={K} (RMS ≤ {cfg.target})": gates[K] for K in cfg.fan_ins},
         [bound_gates(d) for d in cfg.ds],
         ctx.figure_path("chosen_gates_capacity"),
-        f"Chosen gates, basis inputs: m={cfg.m}, s={cfg.s}, k={cfg.k} neurons per gate",
+        f"Chosen gates, basis inputs: m={cfg.gates.m}, s={cfg.gates.s}, k={cfg.gates.k} "
+        "neurons per gate",
     )
     worst = {f"K={r['K']}, d={r['d']}": r.get("worst_at_capacity") for r in rows}
     return ExperimentResult(
@@ -200,7 +197,7 @@ register(
         "and 3, and set beside the Adler–Shavit lower bound.",
         config_cls=CapacityConfig,
         quick=CapacityConfig(),
-        full=CapacityConfig(ds=[100, 200, 400, 800, 1600], fan_ins=[2, 3, 4], n_gates=1000),
+        full=CapacityConfig(ds=[100, 200, 400, 800, 1600], fan_ins=[2, 3, 4], eval_gates=1000),
         runner=run_capacity,
         quick_seconds=20,
         full_seconds=300,

@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..base.config import FrozenConfig
 from ..base.device import make_generator
 from ..base.fitting import fit_loglog
 from ..circuits import boolean as B
 from ..circuits import boolean_errors as BE
+from ..circuits.boolean import UAndConfig
 from ..plots import boolean as P
 from ..sweep import map_grid
 from . import register
@@ -24,8 +25,11 @@ class UAndScalingConfig(FrozenConfig):
     ms: list[int] = Field(
         [200, 400, 800, 1600, 3200], min_length=3, description="features m (log-spaced)"
     )
-    s: int = Field(2, ge=2, le=10, description="exactly s features active")
-    shared: float = Field(20.0, gt=0, description="expected neurons per pair d·p²")
+    uand: UAndConfig = Field(
+        UAndConfig(s=2, shared=20.0),
+        description="the U-AND layer (s ≤ 10; shared = d·p², capped at d); m, d, inputs "
+        "(basis and superposed) and seed are set per grid point",
+    )
     target: float = Field(0.25, gt=0, lt=1, description="target error: largest per-case RMS")
     d_min: int = Field(128, ge=16, description="smallest width tried")
     d_max: int = Field(16384, ge=32, description="largest width tried")
@@ -36,14 +40,18 @@ class UAndScalingConfig(FrozenConfig):
     slope_tolerance: float = Field(0.15, gt=0, description="allowed |slope − 2/3| (superposed)")
     flat_tolerance: float = Field(0.15, gt=0, description="allowed |slope| (basis)")
 
+    @model_validator(mode="after")
+    def _check(self) -> UAndScalingConfig:
+        if not 2 <= self.uand.s <= 10 or self.uand.s > min(self.ms):
+            raise ValueError(f"uand.s = {self.uand.s} must be in 2..10 and ≤ every m")
+        return self
 
-def max_case_rms(m: int, d: int, s: int, shared: float, inputs: str, seed: int, n: int, per: int):
+
+def max_case_rms(cfg: UAndConfig, n: int, per: int) -> float:
     """Largest per-case RMS of readout − AND on n sampled exactly-s inputs, `per` pairs per case."""
-    layer = B.build_uand(
-        B.make_config(B.UAndConfig, m=m, d=d, s=s, shared=min(shared, d), inputs=inputs, seed=seed)
-    )
-    gen = make_generator(seed + 7919, torch.device("cpu"))
-    err, case = BE.sampled_case_errors(layer, s, n, per, gen)
+    layer = B.build_uand(cfg)
+    gen = make_generator(cfg.seed + 7919, torch.device("cpu"))
+    err, case = BE.sampled_case_errors(layer, cfg.s, n, per, gen)
     return max(v["rms"] for v in BE.case_stats(err, case).values())
 
 
@@ -52,12 +60,14 @@ def width_needed(point: dict[str, Any]) -> dict[str, Any]:
     grid = np.unique(
         np.round(np.geomspace(point["d_min"], point["d_max"], point["grid"])).astype(int)
     )
-    args = (point["s"], point["shared"], point["kind"], point["seed"], point["n"], point["per"])
+    uand = UAndConfig.model_validate(point["uand"])
     cache: dict[int, float] = {}
 
     def err(i: int) -> float:
         if i not in cache:
-            cache[i] = max_case_rms(point["m"], int(grid[i]), *args)
+            d = int(grid[i])
+            layer = uand.replace(d=d, shared=min(uand.shared, d))
+            cache[i] = max_case_rms(layer, point["n"], point["per"])
         return cache[i]
 
     lo, hi = 0, len(grid) - 1
@@ -167,8 +177,6 @@ def evaluated(
 
 def run_scaling(cfg: UAndScalingConfig, ctx: RunContext) -> ExperimentResult:
     base = {
-        "s": cfg.s,
-        "shared": cfg.shared,
         "target": cfg.target,
         "d_min": cfg.d_min,
         "d_max": cfg.d_max,
@@ -177,7 +185,13 @@ def run_scaling(cfg: UAndScalingConfig, ctx: RunContext) -> ExperimentResult:
         "per": cfg.per_case,
     }
     points = [
-        {**base, "kind": kind, "m": m, "seed": seed}
+        {
+            **base,
+            "kind": kind,
+            "m": m,
+            "seed": seed,
+            "uand": cfg.uand.replace(m=m, inputs=kind, seed=seed).to_dict(),
+        }
         for kind in KINDS
         for m in cfg.ms
         for seed in cfg.seeds
@@ -226,8 +240,8 @@ def run_scaling(cfg: UAndScalingConfig, ctx: RunContext) -> ExperimentResult:
                 series,
                 fits,
                 ctx.figure_path("uand_width_vs_m"),
-                f"U-AND width for max per-case RMS ≤ {cfg.target} (s={cfg.s}, "
-                f"d·p²={cfg.shared}); median ± half-range over {len(cfg.seeds)} seeds",
+                f"U-AND width for max per-case RMS ≤ {cfg.target} (s={cfg.uand.s}, "
+                f"d·p²={cfg.uand.shared}); median ± half-range over {len(cfg.seeds)} seeds",
             )
         )
     return ExperimentResult(claims=claims, figures=figures, data=data, notes=notes)
