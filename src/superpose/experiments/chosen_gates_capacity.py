@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 from ..base.config import FrozenConfig
 from ..base.device import make_generator
 from ..base.fitting import fit_loglog
+from ..base.search import grid_boundary
 from ..circuits import boolean as B
 from ..circuits import boolean_errors as BE
 from ..circuits.boolean import ChosenGatesConfig
@@ -74,24 +75,16 @@ def capacity_point(point: dict[str, Any]) -> dict[str, Any]:
             cache[i] = gate_rms(layer_cfg, int(grid[i]), point["reps"], point["n_eval"])[0]
         return cache[i]
 
-    lo, hi = 0, len(grid) - 1
-    if err(lo) > point["target"]:
-        return {**point, "capacity": 0, "evaluated": {int(grid[i]): v for i, v in cache.items()}}
-    if err(hi) <= point["target"]:
-        lo = hi
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if err(mid) <= point["target"]:
-            lo = mid
-        else:
-            hi = mid
-    capacity = int(grid[lo])
+    i = grid_boundary(len(grid), lambda k: err(k) <= point["target"], rising=False)
+    if i is None:
+        return {**point, "capacity": 0, "evaluated": {int(grid[k]): v for k, v in cache.items()}}
+    capacity = int(grid[i])
     _, layer, gen = gate_rms(layer_cfg, capacity, point["reps"], point["n_eval"])
     worst = BE.gate_worst_case(layer, layer_cfg.s, gen, n_gates=200, n_targets=4)
     return {
         **point,
         "capacity": capacity,
-        "rms_at_capacity": cache[lo],
+        "rms_at_capacity": cache[i],
         "worst_at_capacity": {str(c): v["worst"] for c, v in worst.items()},
         "evaluated": {int(grid[i]): v for i, v in sorted(cache.items())},
     }

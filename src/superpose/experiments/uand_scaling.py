@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 from ..base.config import FrozenConfig
 from ..base.device import make_generator
 from ..base.fitting import fit_loglog
+from ..base.search import grid_boundary
 from ..circuits import boolean as B
 from ..circuits import boolean_errors as BE
 from ..circuits.boolean import UAndConfig
@@ -70,25 +71,15 @@ def width_needed(point: dict[str, Any]) -> dict[str, Any]:
             cache[i] = max_case_rms(layer, point["n"], point["per"])
         return cache[i]
 
-    lo, hi = 0, len(grid) - 1
-    if err(hi) > point["target"]:
-        return {**point, "d_needed": None, "evaluated": {int(grid[k]): v for k, v in cache.items()}}
-    if err(lo) <= point["target"]:
-        return {**point, "d_needed": float(grid[lo]), "evaluated": {int(grid[lo]): cache[lo]}}
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if err(mid) > point["target"]:
-            lo = mid
-        else:
-            hi = mid
-    e_lo, e_hi = math.log(err(lo)), math.log(err(hi))
+    i = grid_boundary(len(grid), lambda k: err(k) <= point["target"], rising=True)
+    evaluated = {int(grid[k]): v for k, v in sorted(cache.items())}
+    if i is None or i == 0:
+        d_needed = None if i is None else float(grid[0])
+        return {**point, "d_needed": d_needed, "evaluated": evaluated}
+    e_lo, e_hi = math.log(err(i - 1)), math.log(err(i))
     t = (e_lo - math.log(point["target"])) / (e_lo - e_hi) if e_lo != e_hi else 1.0
-    log_d = math.log(grid[lo]) + t * (math.log(grid[hi]) - math.log(grid[lo]))
-    return {
-        **point,
-        "d_needed": math.exp(log_d),
-        "evaluated": {int(grid[k]): v for k, v in sorted(cache.items())},
-    }
+    log_d = math.log(grid[i - 1]) + t * (math.log(grid[i]) - math.log(grid[i - 1]))
+    return {**point, "d_needed": math.exp(log_d), "evaluated": evaluated}
 
 
 def fit_two_term(m: np.ndarray, d: np.ndarray, err: np.ndarray) -> dict[str, float]:
