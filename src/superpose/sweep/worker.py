@@ -1,7 +1,8 @@
-"""What runs inside a worker: one grid point, timed, with failures caught and returned as text.
+"""What runs inside a worker: one grid point, timed, with failures caught and returned as text
+in its `Outcome` (the record the store writes as it is).
 
-Kept free of heavy imports so spawned pool processes start fast. A run that wants to keep files
-(weights, figures) asks `artifact_dir()` for its own folder in the store's artifacts folder.
+A run that wants to keep files (weights, figures) asks `artifact_dir()` for its own folder in the
+store's artifacts folder.
 """
 
 from __future__ import annotations
