@@ -74,6 +74,8 @@ SMOKE = {
         "batch": 32,
     },
     "cis2-capacity": {"widths": [400, 800], "net.layers": 3, "batch": 32},
+    "uand-scaling": {"ms": [200, 400, 800], "seeds": [0]},
+    "chosen-gates-capacity": {"ds": [100, 200], "fan_ins": [2]},
     "cis2-errors": {
         "net.width": 200,
         "net.circuits": 20,
@@ -90,9 +92,6 @@ PENDING = {
     "cis2-errors",  # cis2b: inactive-flat-D2000 has no null yet (the smaller width is no null at smoke size)
     "cis1-vs-cis2",  # verify
     "uand-deep",  # verify
-    "chosen-gates-capacity",  # layers
-    "uand-errors",  # layers
-    "uand-scaling",  # layers
     "correlated",  # nulls (this branch)
     "nonlinear-compression",  # nulls
     "phase-2x1",  # nulls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -19,7 +20,7 @@ from ..circuits.boolean import ChosenGatesConfig
 from ..plots import boolean as P
 from ..sweep import map_grid
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
 
 class CapacityConfig(FrozenConfig):
@@ -47,12 +48,17 @@ class CapacityConfig(FrozenConfig):
         return self
 
 
-def gate_rms(cfg: ChosenGatesConfig, n_gates: int, reps: int, n_eval: int):
+def gate_rms(
+    cfg: ChosenGatesConfig, n_gates: int, reps: int, n_eval: int, bias: float | None = None
+):
     """Build n_gates random gates of `cfg` (fan-in, d, k, seed); largest per-case RMS error (over
-    n_eval sampled gates), the layer and the generator."""
+    n_eval sampled gates), the layer and the generator. `bias` replaces the layer's −(K−1) (the
+    null without the AND threshold)."""
     gen = make_generator(cfg.seed, torch.device("cpu"))
     gates = B.random_gates(cfg.m, n_gates, cfg.fan_in, gen)
     layer = B.build_chosen_gates(cfg, gates)
+    if bias is not None:
+        layer = dataclasses.replace(layer, bias=bias)
     err, c = BE.sampled_gate_errors(layer, cfg.s, reps, gen, n_gates=n_eval)
     rms = max(float(err[c == cc].square().mean().sqrt()) for cc in c.unique().tolist())
     return rms, layer, gen
@@ -68,18 +74,19 @@ def capacity_point(point: dict[str, Any]) -> dict[str, Any]:
             np.geomspace(point["min_ratio"] * d, min(point["max_ratio"] * d, cap), point["grid"])
         ).astype(int)
     )
+    args = (point["reps"], point["n_eval"], point.get("bias"))
     cache: dict[int, float] = {}
 
     def err(i: int) -> float:
         if i not in cache:
-            cache[i] = gate_rms(layer_cfg, int(grid[i]), point["reps"], point["n_eval"])[0]
+            cache[i] = gate_rms(layer_cfg, int(grid[i]), *args)[0]
         return cache[i]
 
     i = grid_boundary(len(grid), lambda k: err(k) <= point["target"], rising=False)
     if i is None:
         return {**point, "capacity": 0, "evaluated": {int(grid[k]): v for k, v in cache.items()}}
     capacity = int(grid[i])
-    _, layer, gen = gate_rms(layer_cfg, capacity, point["reps"], point["n_eval"])
+    _, layer, gen = gate_rms(layer_cfg, capacity, *args)
     worst = BE.gate_worst_case(layer, layer_cfg.s, gen, n_gates=200, n_targets=4)
     return {
         **point,
@@ -88,6 +95,11 @@ def capacity_point(point: dict[str, Any]) -> dict[str, Any]:
         "worst_at_capacity": {str(c): v["worst"] for c, v in worst.items()},
         "evaluated": {int(grid[i]): v for i, v in sorted(cache.items())},
     }
+
+
+def capacity_slope(ds: list[int], gates: list[int]) -> float:
+    """Log-log slope of gates computed vs width (NaN when some width computes none)."""
+    return fit_loglog(ds, np.maximum(gates, 1))[0] if min(gates) > 0 else float("nan")
 
 
 def bound_gates(d: float) -> float:
@@ -122,7 +134,7 @@ def linear_claim(slope: float, lo: float = 0.8, hi: float = 1.25) -> Claim:
     )
 
 
-def bound_claim(ds: list[int], gates: list[int]) -> Claim:
+def bound_claim(gates: list[int], ds: list[int]) -> Claim:
     ratio = [
         d / math.sqrt(g * math.log(g)) if g > 1 else math.inf
         for d, g in zip(ds, gates, strict=True)
@@ -152,14 +164,42 @@ def run_capacity(cfg: CapacityConfig, ctx: RunContext) -> ExperimentResult:
         for d in cfg.ds
     ]
     rows = map_grid(capacity_point, points, progress=ctx.progress, description="capacity")
+    null_rows = map_grid(  # the null: the same search with bias 0 (no AND threshold)
+        capacity_point,
+        [{**p, "bias": 0.0} for p in points],
+        progress=ctx.progress,
+        description="capacity, null",
+    )
     per_neuron = {K: [r["capacity"] / r["d"] for r in rows if r["K"] == K] for K in cfg.fan_ins}
+    null_per_neuron = {
+        K: [r["capacity"] / r["d"] for r in null_rows if r["K"] == K] for K in cfg.fan_ins
+    }
     gates = {K: [r["capacity"] for r in rows if r["K"] == K] for K in cfg.fan_ins}
     K0 = cfg.fan_ins[0]
-    slope = fit_loglog(cfg.ds, np.maximum(gates[K0], 1))[0] if min(gates[K0]) > 0 else float("nan")
+    slope = capacity_slope(cfg.ds, gates[K0])
+    tried = [round(min(cfg.max_ratio * d, math.comb(cfg.gates.m, K0))) for d in cfg.ds]
     claims = [
-        superposition_claim(per_neuron, cfg.target),
-        linear_claim(slope),
-        bound_claim(cfg.ds, gates[K0]),
+        with_null(
+            superposition_claim,
+            per_neuron,
+            null_per_neuron,
+            "the same search with bias 0 instead of −(K−1) (no AND threshold: linear in the inputs)",
+            cfg.target,
+        ),
+        with_null(
+            linear_claim,
+            slope,
+            capacity_slope(cfg.ds, gates[K0][::-1]),
+            "the same capacities paired with the widths in reverse order",
+        ),
+        with_null(
+            bound_claim,
+            gates[K0],
+            tried,
+            f"the largest gate count tried at each d ({cfg.max_ratio:g}·d), taken without the "
+            "error target",
+            cfg.ds,
+        ),
     ]
     fig = P.capacity(
         cfg.ds,
@@ -173,7 +213,13 @@ def run_capacity(cfg: CapacityConfig, ctx: RunContext) -> ExperimentResult:
     return ExperimentResult(
         claims=claims,
         figures=[fig],
-        data={"rows": rows, "gates_per_neuron": per_neuron, "slope": slope, "worst": worst},
+        data={
+            "rows": rows,
+            "gates_per_neuron": per_neuron,
+            "slope": slope,
+            "worst": worst,
+            "null_rows": null_rows,
+        },
         notes=[
             "Capacity is average-case (largest per-case RMS on sampled inputs ≤ target); the "
             f"adversarial worst-case |error| at that load is in data.worst: {worst}"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
+import torch
 from pydantic import Field, model_validator
 
 from ..base.config import FrozenConfig
@@ -15,7 +17,7 @@ from ..circuits import boolean_inputs as BI
 from ..circuits.boolean import UAndConfig
 from ..plots import boolean as P
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
 
 class UAndErrorsConfig(FrozenConfig):
@@ -56,22 +58,19 @@ def mean_within(measured: float, predicted: float, tol: float) -> bool:
     return abs(measured - predicted) <= tol * abs(predicted)
 
 
-def formula_claims(
-    measured: dict[str, float], predicted: dict[str, float], s: int, p: float, tol: float
-) -> list[Claim]:
-    """One claim per case: measured mean error within tol of the exact formula."""
+def formula_claim(
+    measured: dict[str, float], case: str, predicted: dict[str, float], s: int, p: float, tol: float
+) -> Claim:
+    """One case's claim: measured mean error within tol of the exact formula."""
     text = {"both": "(s−2)p", "one": "(s−1)p", "neither": "sp − 1 + (1−p)^s"}
-    return [
-        Claim(
-            id=f"uand-mean-{case}",
-            statement=f"With basis inputs and exactly s={s} active, the mean readout error when "
-            f"{case} of the pair's inputs are on is {text[case]} = {predicted[case]:.4f} (p={p}).",
-            measured=round(measured[case], 5),
-            expected=f"{predicted[case]:.4f} ± {tol:.0%}",
-            passed=mean_within(measured[case], predicted[case], tol),
-        )
-        for case in ("both", "one", "neither")
-    ]
+    return Claim(
+        id=f"uand-mean-{case}",
+        statement=f"With basis inputs and exactly s={s} active, the mean readout error when "
+        f"{case} of the pair's inputs are on is {text[case]} = {predicted[case]:.4f} (p={p}).",
+        measured=round(measured[case], 5),
+        expected=f"{predicted[case]:.4f} ± {tol:.0%}",
+        passed=mean_within(measured[case], predicted[case], tol),
+    )
 
 
 def noise_claim(measured_std: float, predicted_std: float, tol: float = 0.1) -> Claim:
@@ -84,7 +83,7 @@ def noise_claim(measured_std: float, predicted_std: float, tol: float = 0.1) -> 
     )
 
 
-def linear_vs_uand_claim(linear_worst: float, uand_worst: float) -> Claim:
+def linear_vs_uand_claim(uand_worst: float, linear_worst: float) -> Claim:
     return Claim(
         id="uand-beats-linear",
         statement="The best linear readout of AND is off by exactly 1/4 in the worst case; U-AND "
@@ -95,14 +94,23 @@ def linear_vs_uand_claim(linear_worst: float, uand_worst: float) -> Claim:
     )
 
 
+def input_noise_std(layer: B.BooleanLayer, x: torch.Tensor) -> float:
+    """Std of the neurons' input noise from superposition: (W·F x) − (W x) over inputs x."""
+    exact_pre = x @ layer.conn.float().T
+    noisy_pre = (layer.embed(x) @ layer.F) @ layer.conn.float().T
+    return float((noisy_pre - exact_pre).std())
+
+
+# the null of the formulas and of U-AND's worst case: the same wiring without the AND threshold
+LINEAR = "the same wiring with bias 0 instead of −1 (no AND threshold: linear in the inputs)"
+
+
 def run_errors(cfg: UAndErrorsConfig, ctx: RunContext) -> ExperimentResult:
     device = str(ctx.device)
     s, p = cfg.uand.s, cfg.uand.p_value
     predicted = BE.predicted_mean_errors(s, p)
-    per_seed = []
-    for seed in cfg.seeds:
-        layer = B.build_uand(cfg.uand.replace(seed=seed, device=device))
-        per_seed.append(BE.exhaustive_stats(layer, s))
+    layers = [B.build_uand(cfg.uand.replace(seed=seed, device=device)) for seed in cfg.seeds]
+    per_seed = [BE.exhaustive_stats(layer, s) for layer in layers]
     stats = {
         c: {k: float(np.mean([st[c][k] for st in per_seed])) for k in per_seed[0][c]}
         for c in B.CASES
@@ -116,9 +124,7 @@ def run_errors(cfg: UAndErrorsConfig, ctx: RunContext) -> ExperimentResult:
     layer = B.build_uand(sup)
     gen = make_generator(sup.seed + 1000, ctx.device)
     x = BI.sample_inputs(cfg.super_inputs, sup.m, s, gen, ctx.device)
-    exact_pre = x @ layer.conn.float().T
-    noisy_pre = (layer.embed(x) @ layer.F) @ layer.conn.float().T
-    noise_std = float((noisy_pre - exact_pre).std())
+    noise_std = input_noise_std(layer, x)
     pred_std = math.sqrt(sup.p_value * sup.m * s / sup.d0_value)
     sup_err, sup_case = BE.sampled_case_errors(layer, s, cfg.super_inputs, 4, gen)
     sup_stats = BE.case_stats(sup_err, sup_case)
@@ -131,10 +137,34 @@ def run_errors(cfg: UAndErrorsConfig, ctx: RunContext) -> ExperimentResult:
     pairs = BI.all_pairs(cfg.small.m)
     linear_worst = float((BI.linear_and_baseline(xs, pairs) - BI.and_truth(xs, pairs)).abs().max())
 
+    # nulls: the claims' checks on layers that should fail them
+    null_stats = BE.exhaustive_stats(dataclasses.replace(layers[0], bias=0.0), s)
+    null_means = {c: null_stats[c]["mean"] for c in B.CASES}
+    null_small = BE.exhaustive_stats(dataclasses.replace(small, bias=0.0), cfg.small.s)
+    narrow = B.build_uand(sup.replace(d0=max(1, sup.d0_value // 4)))
+    null_noise = input_noise_std(narrow, x)
     claims = [
-        *formula_claims(measured, predicted, s, p, cfg.tolerance),
-        noise_claim(noise_std, pred_std),
-        linear_vs_uand_claim(linear_worst, uand_worst),
+        *(
+            with_null(
+                formula_claim, measured, null_means, LINEAR, c, predicted, s, p, cfg.tolerance
+            )
+            for c in ("both", "one", "neither")
+        ),
+        with_null(
+            noise_claim,
+            noise_std,
+            null_noise,
+            f"the same layer embedding its inputs in d0/4 = {narrow.F.shape[0]} dimensions "
+            "(the prediction kept at d0)",
+            pred_std,
+        ),
+        with_null(
+            linear_vs_uand_claim,
+            uand_worst,
+            max(v["worst"] for v in null_small.values()),
+            LINEAR,
+            linear_worst,
+        ),
     ]
     figures = [
         P.case_errors(

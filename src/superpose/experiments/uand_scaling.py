@@ -19,7 +19,7 @@ from ..circuits.boolean import UAndConfig
 from ..plots import boolean as P
 from ..sweep import map_grid
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
 
 class UAndScalingConfig(FrozenConfig):
@@ -111,17 +111,17 @@ def fit_two_term(m: np.ndarray, d: np.ndarray, err: np.ndarray) -> dict[str, flo
 
 
 KINDS = ("basis", "superposed")
+# each kind's null: the same measurement with the other kind of inputs
+NULL = {
+    "basis": "the same search with inputs in superposition (d0 = d), where the width must grow",
+    "superposed": "the same search and fit with inputs in a basis, where the width stays flat",
+}
 
 
-def slope_claim(
-    kind: str,
-    slope: float,
-    spread: tuple[float, float],
-    tol: float,
-    basis_slope: float = 0.0,
-    fit: dict[str, float] | None = None,
-) -> Claim:
-    """Claim on a fitted log-log slope of width needed vs m (NaN slope: fails)."""
+def slope_claim(measure: dict[str, Any], kind: str, tol: float, basis_slope: float = 0.0) -> Claim:
+    """Claim on the width needed vs m of one kind of inputs (NaN slope: fails). `measure`: the
+    log-log slope of the median width, its per-seed range and (superposed) the two-term fit."""
+    slope, spread, fit = measure["slope"], measure["spread"], measure["fit"]
     measured = {"slope": round(slope, 3), "per-seed range": [round(v, 3) for v in spread]}
     if kind == "basis":
         return Claim(
@@ -188,7 +188,9 @@ def run_scaling(cfg: UAndScalingConfig, ctx: RunContext) -> ExperimentResult:
         for seed in cfg.seeds
     ]
     rows = map_grid(width_needed, points, progress=ctx.progress, description="uand-scaling")
-    claims, series, fits, data = [], {}, {}, {"rows": rows}
+    series, fits, data = {}, {}, {"rows": rows}
+    nan = float("nan")
+    measures = {kind: {"slope": nan, "spread": (nan, nan), "fit": None} for kind in KINDS}
     notes = []
     for kind in KINDS:
         ok = [r for r in rows if r["kind"] == kind and r["d_needed"] is not None]
@@ -201,7 +203,6 @@ def run_scaling(cfg: UAndScalingConfig, ctx: RunContext) -> ExperimentResult:
         med = [float(np.median([r["d_needed"] for r in ok if r["m"] == m])) for m in ms]
         half = [float(np.ptp([r["d_needed"] for r in ok if r["m"] == m]) / 2) for m in ms]
         if len(ms) < 2:
-            claims.append(slope_claim(kind, float("nan"), (float("nan"),) * 2, 0.0))
             continue
         fits[kind] = fit_loglog(ms, med)
         per_seed = []
@@ -209,21 +210,31 @@ def run_scaling(cfg: UAndScalingConfig, ctx: RunContext) -> ExperimentResult:
             rs = sorted((r["m"], r["d_needed"]) for r in ok if r["seed"] == seed)
             if len(rs) >= 2:
                 per_seed.append(fit_loglog([a for a, _ in rs], [b for _, b in rs])[0])
-        spread = (min(per_seed), max(per_seed)) if per_seed else (float("nan"),) * 2
-        tol = cfg.flat_tolerance if kind == "basis" else cfg.slope_tolerance
-        basis_slope = fits.get("basis", (0.0, 0.0))[0]
-        fit = None
+        spread = (min(per_seed), max(per_seed)) if per_seed else (nan, nan)
+        fit = fit_two_term(*evaluated(rows, kind))
         if kind == "superposed":
-            fit = fit_two_term(*evaluated(rows, kind))
             fit["per_seed"] = [
                 fit_two_term(*evaluated(rows, kind, seed))["exponent"] for seed in cfg.seeds
             ]
             data["superposed_fit"] = fit
-        claims.append(slope_claim(kind, fits[kind][0], spread, tol, basis_slope, fit))
+        measures[kind] = {"slope": fits[kind][0], "spread": spread, "fit": fit}
         series[kind] = (ms, med, half)
         data[f"{kind}_slope"] = fits[kind][0]
         data[f"{kind}_slope_per_seed"] = per_seed
         data[f"{kind}_d_needed"] = dict(zip(ms, med, strict=True))
+    basis, superposed = measures["basis"], measures["superposed"]
+    claims = [  # each kind's check on the other kind: the null of flat is growing, and back
+        with_null(slope_claim, basis, superposed, NULL["basis"], "basis", cfg.flat_tolerance),
+        with_null(
+            slope_claim,
+            superposed,
+            basis,
+            NULL["superposed"],
+            "superposed",
+            cfg.slope_tolerance,
+            basis["slope"] if "basis" in fits else 0.0,
+        ),
+    ]
     figures = []
     if series:
         figures.append(
