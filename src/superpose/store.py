@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -40,25 +40,37 @@ CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 """
 
 
-@dataclass(frozen=True)
-class Run:
-    """One row of the store."""
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """How one run ended (ok or error): what a worker returns and `RunStore.finish` writes."""
+
+    status: str
+    metrics: dict[str, Any] | None = None
+    error: str | None = None
+    started: float | None = None
+    finished: float | None = None
+    worker: str | None = None
+    artifact: str | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started is None or self.finished is None:
+            return None
+        return self.finished - self.started
+
+
+@dataclass(frozen=True, kw_only=True)
+class Run(Outcome):
+    """One row of the store: the planned run (key, grid position, point, config) and its outcome
+    (status pending until it finishes)."""
 
     key: str
     idx: int
     point: dict[str, Any]
     config: Any
-    status: str
-    metrics: dict[str, Any] | None
-    started: float | None
-    finished: float | None
-    seconds: float | None
-    error: str | None
-    artifact: str | None
-    worker: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {k: getattr(self, k) for k in COLUMNS}
 
     def scalars(self) -> dict[str, float]:
         """Numeric scalar metrics (bools as 0/1), by name: what tables and heat-maps show."""
@@ -69,6 +81,14 @@ class Run:
             elif isinstance(v, dict) and "__tensor__" in v and len(v["__tensor__"]) == 1:
                 out[k] = float(v["__tensor__"][0])
         return out
+
+
+# the runs table's columns, in order: the planned run, then its outcome (seconds = finished − started)
+PLANNED = ("key", "idx", "point", "config")
+OUTCOME = ("status", "metrics", "started", "finished", "seconds", "error", "artifact", "worker")
+COLUMNS = PLANNED + OUTCOME
+# columns holding JSON, with the type their value must have (None: any)
+_JSON_COLUMNS: dict[str, type | None] = {"point": dict, "config": None, "metrics": dict}
 
 
 def artifacts_dir(path: str | Path) -> Path:
@@ -242,35 +262,16 @@ class RunStore:
             )
 
     @_guarded
-    def finish(
-        self,
-        key: str,
-        *,
-        status: str,
-        metrics: dict[str, Any] | None,
-        started: float,
-        finished: float,
-        error: str | None = None,
-        artifact: str | None = None,
-        worker: str | None = None,
-    ) -> None:
-        """Record a finished run in one transaction."""
+    def finish(self, key: str, outcome: Outcome) -> None:
+        """Record a finished run's outcome in one transaction."""
+        values = {name: getattr(outcome, name) for name in OUTCOME}
+        if outcome.metrics is not None:
+            values["metrics"] = dumps(outcome.metrics)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             cur = self.db.execute(
-                "UPDATE runs SET status=?, metrics=?, started=?, finished=?, seconds=?, error=?, "
-                "artifact=?, worker=? WHERE key=?",
-                (
-                    status,
-                    None if metrics is None else dumps(metrics),
-                    started,
-                    finished,
-                    finished - started,
-                    error,
-                    artifact,
-                    worker,
-                    key,
-                ),
+                f"UPDATE runs SET {', '.join(f'{c}=?' for c in values)} WHERE key=?",
+                (*values.values(), key),
             )
             if cur.rowcount != 1:
                 raise SuperposeError(f"{self.path}: run {key} was not planned in this store")
@@ -307,7 +308,10 @@ class RunStore:
 
 
 def _row(r: dict[str, Any]) -> Run:
-    def load(text: str | None, column: str, kind: type | None = None) -> Any:
+    """The Run of a row read from the runs table, its JSON cells decoded and type-checked."""
+
+    def load(column: str, kind: type | None) -> Any:
+        text = r[column]
         if text is None:
             return None
         try:
@@ -319,16 +323,8 @@ def _row(r: dict[str, Any]) -> Run:
         return value
 
     return Run(
-        key=r["key"],
-        idx=r["idx"],
-        point=load(r["point"], "point", dict),
-        config=load(r["config"], "config"),
-        status=r["status"],
-        metrics=load(r["metrics"], "metrics", dict),
-        started=r["started"],
-        finished=r["finished"],
-        seconds=r["seconds"],
-        error=r["error"],
-        artifact=r["artifact"],
-        worker=r["worker"],
+        **{
+            f.name: load(f.name, _JSON_COLUMNS[f.name]) if f.name in _JSON_COLUMNS else r[f.name]
+            for f in fields(Run)
+        }
     )

@@ -17,18 +17,22 @@ from tests.cli.test_cli import assert_one_line_error, run_cli
 
 def test_formula_claims_flip_on_doctored_means():
     pred = {"both": 0.2, "one": 0.4, "neither": 0.112}
-    good = UE.formula_claims(dict(pred), pred, 3, 0.2, 0.05)
-    assert all(c.passed for c in good)
-    bad = UE.formula_claims({**pred, "neither": 0.14}, pred, 3, 0.2, 0.05)
-    assert [c.passed for c in bad] == [True, True, False]
+    cases = ("both", "one", "neither")
+    assert all(UE.formula_claim(dict(pred), c, pred, 3, 0.2, 0.05).passed for c in cases)
+    bad = {**pred, "neither": 0.14}
+    assert [UE.formula_claim(bad, c, pred, 3, 0.2, 0.05).passed for c in cases] == [
+        True,
+        True,
+        False,
+    ]
 
 
 def test_noise_and_linear_claims_flip():
     assert UE.noise_claim(1.0, 1.02).passed
     assert not UE.noise_claim(1.3, 1.0).passed
-    assert UE.linear_vs_uand_claim(0.25, 0.1).passed
-    assert not UE.linear_vs_uand_claim(0.25, 0.3).passed
-    assert not UE.linear_vs_uand_claim(0.3, 0.1).passed
+    assert UE.linear_vs_uand_claim(0.1, 0.25).passed
+    assert not UE.linear_vs_uand_claim(0.3, 0.25).passed
+    assert not UE.linear_vs_uand_claim(0.1, 0.3).passed
 
 
 def test_slope_fit_recovers_planted_exponents():
@@ -43,20 +47,26 @@ def test_slope_fit_recovers_planted_exponents():
 
 def test_scaling_claims_flip():
     fit = {"exponent": 0.68, "gamma": 1.0, "beta": 1.47, "rms_relative_residual": 0.1}
-    assert US.slope_claim("basis", 0.02, (0.0, 0.05), 0.15).passed
-    assert not US.slope_claim("basis", 0.4, (0.3, 0.5), 0.15).passed  # width grows with m
-    assert US.slope_claim("superposed", 0.45, (0.4, 0.5), 0.15, 0.0, fit).passed
+
+    def measure(slope, spread, fit=None):
+        return {"slope": slope, "spread": spread, "fit": fit}
+
+    assert US.slope_claim(measure(0.02, (0.0, 0.05)), "basis", 0.15).passed
+    assert not US.slope_claim(measure(0.4, (0.3, 0.5)), "basis", 0.15).passed  # grows with m
+    assert US.slope_claim(measure(0.45, (0.4, 0.5), fit), "superposed", 0.15, 0.0).passed
     flat = {**fit, "exponent": 0.2}
-    assert not US.slope_claim("superposed", 0.45, (0.4, 0.5), 0.15, 0.0, flat).passed
-    assert not US.slope_claim("superposed", 0.1, (0.0, 0.2), 0.15, 0.0, fit).passed
+    assert not US.slope_claim(measure(0.45, (0.4, 0.5), flat), "superposed", 0.15, 0.0).passed
+    assert not US.slope_claim(measure(0.1, (0.0, 0.2), fit), "superposed", 0.15, 0.0).passed
 
 
 def test_capacity_claims_flip():
     assert CG.superposition_claim({2: [6.0, 8.0], 3: [10.0, 10.0]}, 0.25).passed
     assert not CG.superposition_claim({2: [0.5, 8.0]}, 0.25).passed
     assert CG.linear_claim(1.0).passed and not CG.linear_claim(0.3).passed
-    assert CG.bound_claim([100, 200], [600, 1600]).passed
-    assert not CG.bound_claim([100], [100_000]).passed
+    assert CG.bound_claim([600, 1600], [100, 200]).passed
+    assert not CG.bound_claim([100_000], [100]).passed
+    assert CG.capacity_slope([100, 200], [300, 600]) == pytest.approx(1.0)
+    assert math.isnan(CG.capacity_slope([100, 200], [0, 600]))
     g = CG.bound_gates(100.0)
     assert math.sqrt(g * math.log(g)) == pytest.approx(100.0, rel=1e-3)
 
@@ -117,6 +127,28 @@ def test_bad_deep_config():
         make_config(D.DeepBooleanConfig, m=8, s=9)
     with pytest.raises(SuperposeError, match="theta"):
         make_config(D.DeepBooleanConfig, theta=0.5)
+
+
+def test_boolean_experiments_nest_the_layer_configs():
+    from superpose.base.errors import SuperposeError
+    from superpose.circuits.boolean import ChosenGatesConfig, UAndConfig
+
+    full = get_experiment("uand-errors").full
+    assert isinstance(full.uand, UAndConfig) and full.uand.m == full.small.m == 40
+    assert get_experiment("chosen-gates-capacity").full.gates.k == 12
+    with pytest.raises(SuperposeError, match="m ≤ 60"):  # measured exhaustively
+        UE.UAndErrorsConfig().replace(**{"uand.m": 61})
+    with pytest.raises(SuperposeError, match=r"s = uand\.s"):
+        UE.UAndErrorsConfig().replace(**{"uand.s": 4})
+    with pytest.raises(SuperposeError, match=r"gates\.m"):
+        CG.CapacityConfig().replace(fan_ins=[2, 25], **{"gates.m": 20})
+    with pytest.raises(SuperposeError, match=r"uand\.s"):
+        US.UAndScalingConfig().replace(**{"uand.s": 11})
+    # the per-point layers are the nested configs with the swept fields replaced
+    rms = US.max_case_rms(UAndConfig(m=50, d=200, s=2, inputs="superposed"), 16, 2)
+    assert 0 < rms < 1
+    rms, layer, _ = CG.gate_rms(ChosenGatesConfig(m=40, d=100, s=3, k=8, fan_in=3), 50, 1, 20)
+    assert 0 <= rms < 1 and layer.gates.shape == (50, 3)
 
 
 def test_experiments_registered():

@@ -76,7 +76,6 @@ SMOKE = {
         "batch": 32,
     },
     "cis2-capacity": {"widths": [400, 800], "net.layers": 3, "batch": 32},
-    "chosen-gates-capacity": {"m": 200, "ds": [100, 200], "grid": 8, "reps": 1, "n_gates": 50},
     "cis1-vs-cis2": {
         "cis1.width": 200,
         "cis1.neurons": 200,
@@ -89,23 +88,6 @@ SMOKE = {
         "batch": 16,
     },
     "uand-deep": {"d": 500, "ms": [50, 100], "depth": 3, "inputs": 16},
-    "uand-errors": {
-        "m": 10,
-        "d": 500,
-        "seeds": [0],
-        "super_m": 200,
-        "super_d": 200,
-        "super_inputs": 32,
-        "small_d": 2000,
-    },
-    "uand-scaling": {
-        "ms": [100, 200, 400],
-        "grid": 6,
-        "inputs": 16,
-        "per_case": 2,
-        "seeds": [0],
-        "d_max": 2048,
-    },
     "scaling-law": {
         "n_features": 128,
         "widths": [4, 8, 16],
@@ -113,6 +95,8 @@ SMOKE = {
         "batch_size": 32,
         "eval_batch": 256,
     },
+    "uand-scaling": {"ms": [200, 400, 800], "seeds": [0]},
+    "chosen-gates-capacity": {"ds": [100, 200], "fan_ins": [2]},
     "cis2-errors": {
         "net.width": 200,
         "net.circuits": 20,
@@ -129,9 +113,6 @@ PENDING = {
     "cis2-errors",  # cis2b: inactive-flat-D2000 has no null yet (the smaller width is no null at smoke size)
     "cis1-vs-cis2",  # verify
     "uand-deep",  # verify
-    "chosen-gates-capacity",  # layers
-    "uand-errors",  # layers
-    "uand-scaling",  # layers
 }
 
 

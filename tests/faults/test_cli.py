@@ -164,12 +164,12 @@ def test_read_record_treats_damaged_results_as_not_done(tmp_path, data):
 
 # 5, 6: stores ----------------------------------------------------------------------------------------
 def _store(path: Path) -> Path:
-    from superpose.store import RunStore
+    from superpose.store import Outcome, RunStore
 
     with RunStore(path, writer=True, create=True) as db:
         db.claim("id", {"description": "d [/red]", "axes": ["x"]})
         db.plan([(f"k{i}", i, {"x": i}, {"x": i}) for i in range(3)])
-        db.finish("k0", status="ok", metrics={"y": 1.0}, started=0.0, finished=1.0)
+        db.finish("k0", Outcome(status="ok", metrics={"y": 1.0}, started=0.0, finished=1.0))
     return path
 
 

@@ -121,7 +121,7 @@ PROTECTED = ["good.yaml", "uand.yaml", "bad.yaml", "binary.bin", "spec.yaml", "k
 
 
 def _prepare(root: Path) -> None:
-    from superpose.store import RunStore
+    from superpose.store import Outcome, RunStore
 
     (root / "good.yaml").write_text("n_features: 3\nn_hidden: 2\ntrain: {steps: 2}\n")
     (root / "uand.yaml").write_text("construction: uand\nm: 6\nd: 40\ns: 2\n")
@@ -133,7 +133,7 @@ def _prepare(root: Path) -> None:
     with RunStore(root / "good.db", writer=True, create=True) as db:
         db.claim("id", {"description": "[/red] d", "axes": ["x"]})
         db.plan([("k0", 0, {"x": "[/red]"}, {"x": 0})])
-        db.finish("k0", status="ok", metrics={"y": 1.0}, started=0.0, finished=1.0)
+        db.finish("k0", Outcome(status="ok", metrics={"y": 1.0}, started=0.0, finished=1.0))
     (root / "corrupt.db").write_bytes((root / "good.db").read_bytes()[:100] + b"\x13" * 5000)
 
 

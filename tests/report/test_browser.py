@@ -25,7 +25,7 @@ import pytest
 
 from superpose.experiments import RunContext, get_experiment, run_experiment
 from superpose.report import render, render_sweep
-from superpose.store import RunStore, artifacts_dir
+from superpose.store import Outcome, RunStore, artifacts_dir
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
@@ -133,14 +133,10 @@ def explorer(tmp_path_factory) -> Path:
             (folder / "metrics.txt").write_text(str(p))
             t = time.time()
             metrics = {"loss": p["lr"] * p["n_hidden"] + 0.01 * p["seed"], "steps": 100 * (i + 1)}
-            db.finish(
-                f"k{i:03d}",
-                status="ok",
-                metrics=metrics,
-                started=t,
-                finished=t,
-                artifact=str(folder),
+            outcome = Outcome(
+                status="ok", metrics=metrics, started=t, finished=t, artifact=str(folder)
             )
+            db.finish(f"k{i:03d}", outcome)
     return render_sweep(store, root / "report")
 
 

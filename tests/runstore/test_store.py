@@ -9,7 +9,7 @@ import torch
 
 from superpose.base.errors import SuperposeError
 from superpose.base.serial import from_jsonable, to_jsonable
-from superpose.store import RunStore, artifacts_dir
+from superpose.store import Outcome, RunStore, artifacts_dir
 
 
 def _store(tmp_path, sweep="s1"):
@@ -36,10 +36,10 @@ def test_plan_finish_and_no_duplicates(tmp_path):
     with _store(tmp_path) as db:
         db.plan([("a", 0, {"x": 1}, {"x": 1}), ("b", 1, {"x": 2}, {"x": 2})])
         db.plan([("a", 0, {"x": 1}, {"x": 1})])  # planned again: ignored, not duplicated
-        db.finish("a", status="ok", metrics={"y": 1.5}, started=1.0, finished=3.0)
-        db.finish("b", status="error", metrics=None, started=1.0, finished=2.0, error="E: boom")
+        db.finish("a", Outcome(status="ok", metrics={"y": 1.5}, started=1.0, finished=3.0))
+        db.finish("b", Outcome(status="error", started=1.0, finished=2.0, error="E: boom"))
         with pytest.raises(SuperposeError, match="not planned"):
-            db.finish("zzz", status="ok", metrics={}, started=0.0, finished=0.0)
+            db.finish("zzz", Outcome(status="ok", metrics={}, started=0.0, finished=0.0))
         runs = db.runs()
         assert [r.key for r in runs] == ["a", "b"]
         assert runs[0].metrics == {"y": 1.5} and runs[0].seconds == 2.0

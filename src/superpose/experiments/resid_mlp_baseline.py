@@ -142,10 +142,10 @@ register(
         title="Residual-MLP compressed computation vs the naive baseline, with and without label noise",
         description="Braun et al.'s residual MLP trained on noisy and clean labels, each against (F−N)/F·p/6.",
         config_cls=ResidMLPBaselineConfig,
-        quick=ResidMLPBaselineConfig(
-            model=ResidMLPConfig(steps=500, batch=1024, eval_batch=200_000)
+        quick=ResidMLPBaselineConfig().replace(
+            **{"model.steps": 500, "model.batch": 1024, "model.eval_batch": 200_000}
         ),
-        full=ResidMLPBaselineConfig(seeds=[0, 1, 2]),
+        full=ResidMLPBaselineConfig().replace(seeds=[0, 1, 2]),
         runner=run,
         quick_seconds=40,
         full_seconds=900,

@@ -38,9 +38,11 @@ def _run_experiment(name: str, quick: bool, config: dict[str, Any]) -> dict[str,
         raise RuntimeError(rec["error"])
     out: dict[str, Any] = {}
     for claim in rec["claims"]:
-        value = finite_number(claim["measured"])
-        if value is not None:
-            out[claim["id"]] = value
+        measured = claim["measured"]  # a number, or named numbers (one level): `id.name`
+        named = measured.items() if isinstance(measured, dict) else [(None, measured)]
+        for name, value in named:
+            if (number := finite_number(value)) is not None:
+                out[claim["id"] if name is None else f"{claim['id']}.{name}"] = number
         out[f"{claim['id']}.passed"] = bool(claim["passed"])
     out["claims_held"] = sum(c["passed"] for c in rec["claims"])
     out["claims_total"] = len(rec["claims"])

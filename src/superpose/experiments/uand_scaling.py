@@ -7,25 +7,30 @@ from typing import Any
 
 import numpy as np
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..base.config import FrozenConfig
 from ..base.device import make_generator
 from ..base.fitting import fit_loglog
+from ..base.search import grid_boundary
 from ..circuits import boolean as B
 from ..circuits import boolean_errors as BE
+from ..circuits.boolean import UAndConfig
 from ..plots import boolean as P
 from ..sweep import map_grid
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
 
 class UAndScalingConfig(FrozenConfig):
     ms: list[int] = Field(
         [200, 400, 800, 1600, 3200], min_length=3, description="features m (log-spaced)"
     )
-    s: int = Field(2, ge=2, le=10, description="exactly s features active")
-    shared: float = Field(20.0, gt=0, description="expected neurons per pair d·p²")
+    uand: UAndConfig = Field(
+        UAndConfig(s=2, shared=20.0),
+        description="the U-AND layer (s ≤ 10; shared = d·p², capped at d); m, d, inputs "
+        "(basis and superposed) and seed are set per grid point",
+    )
     target: float = Field(0.25, gt=0, lt=1, description="target error: largest per-case RMS")
     d_min: int = Field(128, ge=16, description="smallest width tried")
     d_max: int = Field(16384, ge=32, description="largest width tried")
@@ -36,14 +41,18 @@ class UAndScalingConfig(FrozenConfig):
     slope_tolerance: float = Field(0.15, gt=0, description="allowed |slope − 2/3| (superposed)")
     flat_tolerance: float = Field(0.15, gt=0, description="allowed |slope| (basis)")
 
+    @model_validator(mode="after")
+    def _check(self) -> UAndScalingConfig:
+        if not 2 <= self.uand.s <= 10 or self.uand.s > min(self.ms):
+            raise ValueError(f"uand.s = {self.uand.s} must be in 2..10 and ≤ every m")
+        return self
 
-def max_case_rms(m: int, d: int, s: int, shared: float, inputs: str, seed: int, n: int, per: int):
+
+def max_case_rms(cfg: UAndConfig, n: int, per: int) -> float:
     """Largest per-case RMS of readout − AND on n sampled exactly-s inputs, `per` pairs per case."""
-    layer = B.build_uand(
-        B.make_config(B.UAndConfig, m=m, d=d, s=s, shared=min(shared, d), inputs=inputs, seed=seed)
-    )
-    gen = make_generator(seed + 7919, torch.device("cpu"))
-    err, case = BE.sampled_case_errors(layer, s, n, per, gen)
+    layer = B.build_uand(cfg)
+    gen = make_generator(cfg.seed + 7919, torch.device("cpu"))
+    err, case = BE.sampled_case_errors(layer, cfg.s, n, per, gen)
     return max(v["rms"] for v in BE.case_stats(err, case).values())
 
 
@@ -52,33 +61,25 @@ def width_needed(point: dict[str, Any]) -> dict[str, Any]:
     grid = np.unique(
         np.round(np.geomspace(point["d_min"], point["d_max"], point["grid"])).astype(int)
     )
-    args = (point["s"], point["shared"], point["kind"], point["seed"], point["n"], point["per"])
+    uand = UAndConfig.model_validate(point["uand"])
     cache: dict[int, float] = {}
 
     def err(i: int) -> float:
         if i not in cache:
-            cache[i] = max_case_rms(point["m"], int(grid[i]), *args)
+            d = int(grid[i])
+            layer = uand.replace(d=d, shared=min(uand.shared, d))
+            cache[i] = max_case_rms(layer, point["n"], point["per"])
         return cache[i]
 
-    lo, hi = 0, len(grid) - 1
-    if err(hi) > point["target"]:
-        return {**point, "d_needed": None, "evaluated": {int(grid[k]): v for k, v in cache.items()}}
-    if err(lo) <= point["target"]:
-        return {**point, "d_needed": float(grid[lo]), "evaluated": {int(grid[lo]): cache[lo]}}
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if err(mid) > point["target"]:
-            lo = mid
-        else:
-            hi = mid
-    e_lo, e_hi = math.log(err(lo)), math.log(err(hi))
+    i = grid_boundary(len(grid), lambda k: err(k) <= point["target"], rising=True)
+    evaluated = {int(grid[k]): v for k, v in sorted(cache.items())}
+    if i is None or i == 0:
+        d_needed = None if i is None else float(grid[0])
+        return {**point, "d_needed": d_needed, "evaluated": evaluated}
+    e_lo, e_hi = math.log(err(i - 1)), math.log(err(i))
     t = (e_lo - math.log(point["target"])) / (e_lo - e_hi) if e_lo != e_hi else 1.0
-    log_d = math.log(grid[lo]) + t * (math.log(grid[hi]) - math.log(grid[lo]))
-    return {
-        **point,
-        "d_needed": math.exp(log_d),
-        "evaluated": {int(grid[k]): v for k, v in sorted(cache.items())},
-    }
+    log_d = math.log(grid[i - 1]) + t * (math.log(grid[i]) - math.log(grid[i - 1]))
+    return {**point, "d_needed": math.exp(log_d), "evaluated": evaluated}
 
 
 def fit_two_term(m: np.ndarray, d: np.ndarray, err: np.ndarray) -> dict[str, float]:
@@ -110,17 +111,17 @@ def fit_two_term(m: np.ndarray, d: np.ndarray, err: np.ndarray) -> dict[str, flo
 
 
 KINDS = ("basis", "superposed")
+# each kind's null: the same measurement with the other kind of inputs
+NULL = {
+    "basis": "the same search with inputs in superposition (d0 = d), where the width must grow",
+    "superposed": "the same search and fit with inputs in a basis, where the width stays flat",
+}
 
 
-def slope_claim(
-    kind: str,
-    slope: float,
-    spread: tuple[float, float],
-    tol: float,
-    basis_slope: float = 0.0,
-    fit: dict[str, float] | None = None,
-) -> Claim:
-    """Claim on a fitted log-log slope of width needed vs m (NaN slope: fails)."""
+def slope_claim(measure: dict[str, Any], kind: str, tol: float, basis_slope: float = 0.0) -> Claim:
+    """Claim on the width needed vs m of one kind of inputs (NaN slope: fails). `measure`: the
+    log-log slope of the median width, its per-seed range and (superposed) the two-term fit."""
+    slope, spread, fit = measure["slope"], measure["spread"], measure["fit"]
     measured = {"slope": round(slope, 3), "per-seed range": [round(v, 3) for v in spread]}
     if kind == "basis":
         return Claim(
@@ -167,8 +168,6 @@ def evaluated(
 
 def run_scaling(cfg: UAndScalingConfig, ctx: RunContext) -> ExperimentResult:
     base = {
-        "s": cfg.s,
-        "shared": cfg.shared,
         "target": cfg.target,
         "d_min": cfg.d_min,
         "d_max": cfg.d_max,
@@ -177,13 +176,21 @@ def run_scaling(cfg: UAndScalingConfig, ctx: RunContext) -> ExperimentResult:
         "per": cfg.per_case,
     }
     points = [
-        {**base, "kind": kind, "m": m, "seed": seed}
+        {
+            **base,
+            "kind": kind,
+            "m": m,
+            "seed": seed,
+            "uand": cfg.uand.replace(m=m, inputs=kind, seed=seed).to_dict(),
+        }
         for kind in KINDS
         for m in cfg.ms
         for seed in cfg.seeds
     ]
     rows = map_grid(width_needed, points, progress=ctx.progress, description="uand-scaling")
-    claims, series, fits, data = [], {}, {}, {"rows": rows}
+    series, fits, data = {}, {}, {"rows": rows}
+    nan = float("nan")
+    measures = {kind: {"slope": nan, "spread": (nan, nan), "fit": None} for kind in KINDS}
     notes = []
     for kind in KINDS:
         ok = [r for r in rows if r["kind"] == kind and r["d_needed"] is not None]
@@ -196,7 +203,6 @@ def run_scaling(cfg: UAndScalingConfig, ctx: RunContext) -> ExperimentResult:
         med = [float(np.median([r["d_needed"] for r in ok if r["m"] == m])) for m in ms]
         half = [float(np.ptp([r["d_needed"] for r in ok if r["m"] == m]) / 2) for m in ms]
         if len(ms) < 2:
-            claims.append(slope_claim(kind, float("nan"), (float("nan"),) * 2, 0.0))
             continue
         fits[kind] = fit_loglog(ms, med)
         per_seed = []
@@ -204,21 +210,31 @@ def run_scaling(cfg: UAndScalingConfig, ctx: RunContext) -> ExperimentResult:
             rs = sorted((r["m"], r["d_needed"]) for r in ok if r["seed"] == seed)
             if len(rs) >= 2:
                 per_seed.append(fit_loglog([a for a, _ in rs], [b for _, b in rs])[0])
-        spread = (min(per_seed), max(per_seed)) if per_seed else (float("nan"),) * 2
-        tol = cfg.flat_tolerance if kind == "basis" else cfg.slope_tolerance
-        basis_slope = fits.get("basis", (0.0, 0.0))[0]
-        fit = None
+        spread = (min(per_seed), max(per_seed)) if per_seed else (nan, nan)
+        fit = fit_two_term(*evaluated(rows, kind))
         if kind == "superposed":
-            fit = fit_two_term(*evaluated(rows, kind))
             fit["per_seed"] = [
                 fit_two_term(*evaluated(rows, kind, seed))["exponent"] for seed in cfg.seeds
             ]
             data["superposed_fit"] = fit
-        claims.append(slope_claim(kind, fits[kind][0], spread, tol, basis_slope, fit))
+        measures[kind] = {"slope": fits[kind][0], "spread": spread, "fit": fit}
         series[kind] = (ms, med, half)
         data[f"{kind}_slope"] = fits[kind][0]
         data[f"{kind}_slope_per_seed"] = per_seed
         data[f"{kind}_d_needed"] = dict(zip(ms, med, strict=True))
+    basis, superposed = measures["basis"], measures["superposed"]
+    claims = [  # each kind's check on the other kind: the null of flat is growing, and back
+        with_null(slope_claim, basis, superposed, NULL["basis"], "basis", cfg.flat_tolerance),
+        with_null(
+            slope_claim,
+            superposed,
+            basis,
+            NULL["superposed"],
+            "superposed",
+            cfg.slope_tolerance,
+            basis["slope"] if "basis" in fits else 0.0,
+        ),
+    ]
     figures = []
     if series:
         figures.append(
@@ -226,8 +242,8 @@ def run_scaling(cfg: UAndScalingConfig, ctx: RunContext) -> ExperimentResult:
                 series,
                 fits,
                 ctx.figure_path("uand_width_vs_m"),
-                f"U-AND width for max per-case RMS ≤ {cfg.target} (s={cfg.s}, "
-                f"d·p²={cfg.shared}); median ± half-range over {len(cfg.seeds)} seeds",
+                f"U-AND width for max per-case RMS ≤ {cfg.target} (s={cfg.uand.s}, "
+                f"d·p²={cfg.uand.shared}); median ± half-range over {len(cfg.seeds)} seeds",
             )
         )
     return ExperimentResult(claims=claims, figures=figures, data=data, notes=notes)

@@ -27,6 +27,7 @@ from rich.progress import (
 )
 
 from ..base.errors import SuperposeError
+from ..store import Outcome
 from .worker import execute
 
 Point = dict[str, Any]
@@ -198,25 +199,15 @@ def run_tasks(
             left = len(todo)
             for key, res in _dispatch(executor, fn, jobs, workers):
                 if db is not None:
-                    db.finish(
-                        key,
-                        status=res["status"],
-                        metrics=res["metrics"],
-                        started=res["started"],
-                        finished=res["finished"],
-                        error=res["error"],
-                        artifact=res["artifact"],
-                        worker=res["worker"],
-                    )
-                if res["status"] == "ok":
-                    metrics = res["metrics"]
+                    db.finish(key, res)
+                if res.status == "ok":
                     done[key] = (
-                        from_jsonable(json.loads(json.dumps(to_jsonable(metrics, exact=True))))
+                        from_jsonable(json.loads(json.dumps(to_jsonable(res.metrics, exact=True))))
                         if db
-                        else metrics
+                        else res.metrics
                     )
                 else:
-                    errors[key] = res["error"]
+                    errors[key] = res.error or "error"
                 left -= 1
                 bar.update(task_id, advance=1, failed=len(errors), left=left)
     finally:
@@ -246,7 +237,7 @@ Job = tuple[str, Point, str | None]
 
 def _dispatch(
     executor: str, fn: Callable[[Point], Any], jobs: list[Job], workers: int
-) -> Iterator[tuple[str, dict[str, Any]]]:
+) -> Iterator[tuple[str, Outcome]]:
     if not jobs:
         return iter(())
     if executor == "ray":
@@ -258,9 +249,7 @@ def _dispatch(
     return _run_pool(fn, jobs, workers)
 
 
-def _run_serial(
-    fn: Callable[[Point], Any], jobs: list[Job]
-) -> Iterator[tuple[str, dict[str, Any]]]:
+def _run_serial(fn: Callable[[Point], Any], jobs: list[Job]) -> Iterator[tuple[str, Outcome]]:
     for key, payload, art in jobs:
         yield key, execute(fn, payload, art)
 
@@ -273,7 +262,7 @@ def _gpu_count() -> int:
 
 def _run_pool(
     fn: Callable[[Point], Any], jobs: list[Job], workers: int
-) -> Iterator[tuple[str, dict[str, Any]]]:
+) -> Iterator[tuple[str, Outcome]]:
     """Spawned local processes, one torch thread each; with GPUs, one device per worker."""
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..base.errors import SuperposeError
+from ..store import Outcome
 from .worker import execute
 
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
@@ -50,7 +51,7 @@ def run_ray(
     fn: Callable[[dict[str, Any]], Any],
     jobs: list[tuple[str, dict[str, Any], str | None]],
     workers: int,
-) -> Iterator[tuple[str, dict[str, Any]]]:
+) -> Iterator[tuple[str, Outcome]]:
     check_address(os.environ.get("RAY_ADDRESS", ""))
     try:
         import ray
@@ -86,15 +87,9 @@ def run_ray(
                 except ray.exceptions.RayError as err:  # the task could not run at all
                     now = time.time()
                     msg = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
-                    res = {
-                        "status": "error",
-                        "metrics": None,
-                        "error": f"Ray: {msg}",
-                        "started": now,
-                        "finished": now,
-                        "worker": "ray",
-                        "artifact": None,
-                    }
+                    res = Outcome(
+                        status="error", error=f"Ray: {msg}", started=now, finished=now, worker="ray"
+                    )
                 yield key, res
     finally:
         for ref in pending:  # stopped early (Ctrl-C, error): drop what is still running

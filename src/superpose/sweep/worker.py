@@ -1,7 +1,8 @@
-"""What runs inside a worker: one grid point, timed, with failures caught and returned as text.
+"""What runs inside a worker: one grid point, timed, with failures caught and returned as text
+in its `Outcome` (the record the store writes as it is).
 
-Kept free of heavy imports so spawned pool processes start fast. A run that wants to keep files
-(weights, figures) asks `artifact_dir()` for its own folder in the store's artifacts folder.
+A run that wants to keep files (weights, figures) asks `artifact_dir()` for its own folder in the
+store's artifacts folder.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from ..store import Outcome
 
 _ARTIFACT: Path | None = None
 _DEVICE: str | None = None
@@ -90,8 +93,8 @@ def execute(
     artifact: str | None,
     single_thread: bool = False,
     device: str | None = None,
-) -> dict[str, Any]:
-    """Run `fn(payload)`; returns status, metrics or error text, start/finish times and the worker."""
+) -> Outcome:
+    """Run `fn(payload)`: its outcome (metrics or error text, start/finish times, the worker)."""
     global _ARTIFACT, _DEVICE
     if single_thread:
         import torch
@@ -100,18 +103,23 @@ def execute(
     _ARTIFACT = Path(artifact) if artifact else None
     _DEVICE = device
     started = time.time()
-    out: dict[str, Any] = {"worker": f"{socket.gethostname()}:{os.getpid()}"}
+    metrics, error = None, None
     try:
         metrics = fn(payload)
         if not isinstance(metrics, dict):
             raise TypeError(f"grid function returned {type(metrics).__name__}, expected a dict")
-        out.update(status="ok", metrics=metrics, error=None)
     except Exception as err:
         tb = traceback.format_exc(limit=-3)
-        out.update(status="error", metrics=None, error=f"{type(err).__name__}: {err}\n{tb}")
+        metrics, error = None, f"{type(err).__name__}: {err}\n{tb}"
     finally:
         _ARTIFACT = None
         _DEVICE = None
-    out.update(started=started, finished=time.time())
-    out["artifact"] = artifact if artifact and Path(artifact).exists() else None
-    return out
+    return Outcome(
+        status="ok" if error is None else "error",
+        metrics=metrics,
+        error=error,
+        started=started,
+        finished=time.time(),
+        worker=f"{socket.gethostname()}:{os.getpid()}",
+        artifact=artifact if artifact and Path(artifact).exists() else None,
+    )

@@ -8,8 +8,8 @@ from pydantic import Field, field_validator, model_validator
 
 from ..base.config import FrozenConfig
 from ..features import FeatureConfig, PerInstanceFeature, _check_unit_interval, instances_implied
+from .limits import unusable, why_not
 from .models import ModelKind
-from .native import unusable, why_not
 
 
 class TrainConfig(FrozenConfig):
