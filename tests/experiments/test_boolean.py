@@ -144,7 +144,7 @@ def test_other_quick_forms_through_cli(tmp_path, name):
 
 def test_uand_build_cli(tmp_path):
     cfg = tmp_path / "u.yaml"
-    cfg.write_text(yaml.safe_dump({"construction": "uand", "m": 10, "d": 200, "s": 3, "p": 0.3}))
+    cfg.write_text(yaml.safe_dump({"construction": "uand", "m": 10, "d": 200, "s": 2, "p": 0.25}))
     proc = run_cli("build", str(cfg), "--out", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
     truth = json.loads((tmp_path / "out" / "ground_truth.json").read_text())
