@@ -116,3 +116,13 @@ def test_every_preset_passes_or_is_a_refused_study(path):
         assert "\n" not in str(err.value)
     else:
         build(cfg)
+
+
+def test_residual_form_carries_the_same_circuits():
+    from superpose.circuits.cis1 import residual_form
+    from superpose.circuits.small import make_circuits, sample_inputs
+
+    mlp = make_circuits("rotation", 12, 4, 4, seed=0)
+    x, _ = sample_inputs(mlp, 16, 3, torch.Generator().manual_seed(0))
+    for a, b in zip(residual_form(mlp).forward(x), mlp.forward(x), strict=True):
+        assert torch.allclose(a, b, atol=1e-5)

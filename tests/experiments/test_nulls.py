@@ -96,7 +96,6 @@ PENDING = {
     "privileged-basis",  # tmsmiss
     "uniform-geometry",  # tmsmiss
     "cis2-errors",  # cis2b: inactive-flat-D2000 has no null yet (the smaller width is no null at smoke size)
-    "cis1-vs-cis2",  # verify
     "uand-deep",  # verify
     "chosen-gates-capacity",  # layers
     "uand-errors",  # layers

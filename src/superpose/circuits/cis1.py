@@ -19,6 +19,7 @@ from torch import nn
 
 from ..base.errors import SuperposeError
 from .construction import Sample, SmallCircuitsNet, register_construction
+from .small import SmallCircuits, sample_inputs
 from .verification import MIN_R2, Failures, VerifyFields, marking, r2, settle, worst
 
 DENSE_CHECK_MAX_WORK = 20_000_000  # the dense cross-check runs when layers·copies·m·D ≤ this
@@ -39,6 +40,12 @@ class CiS1Config(VerifyFields):
     )
     out_scale: float = Field(
         0.5, gt=0, le=10, description="scale of the circuits' write-out weights"
+    )
+    permute: bool = Field(
+        True,
+        description="place each circuit's m neurons in a random order within a neuron set (the "
+        "seed's permutation); false keeps the order, so a large neuron hosts one role of every "
+        "circuit and one shared bias fits circuits whose biases differ by role",
     )
     max_active: int = Field(
         2,
@@ -67,6 +74,18 @@ class ResidualCircuits:
         return out
 
 
+def residual_form(mlp: SmallCircuits) -> ResidualCircuits:
+    """The same small MLPs a^l = ReLU(W a^{l−1} + b) as residual circuits of m = 2d neurons:
+    h = [ReLU(W r + b), ReLU(r)], W_out = [I, −I], so r^l = a^l exactly whenever r^{l−1} = a^{l−1}
+    ≥ 0 (activations after a ReLU; the MLPs' inputs are nonnegative). Lets CiS1 and CiS2 carry the
+    very same circuits."""
+    T, L, d, _ = mlp.weights.shape
+    eye = torch.eye(d).expand(T, L, d, d)
+    w_in = torch.cat([mlp.weights, eye], 2)  # [T, L, 2d, d]
+    bias = torch.cat([mlp.biases, torch.zeros(T, L, d)], 2)
+    return ResidualCircuits(w_in, bias, torch.cat([eye, -eye], 3))
+
+
 def random_residual_circuits(cfg: CiS1Config) -> ResidualCircuits:
     gen = torch.Generator().manual_seed(cfg.seed)
     T, L, d, m = cfg.circuits, cfg.layers, cfg.circuit_width, cfg.circuit_neurons
@@ -86,6 +105,17 @@ class CiS1Network:
     copies: list[torch.Tensor]
     neurons: int
     verification: dict | None = None  # the strict verification's report (verify_cis1)
+    mlp: SmallCircuits | None = None  # the small MLPs carried in residual form, if any
+
+    def sample(
+        self, batch: int, active: int, gen: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs with `active` circuits on: the MLPs' own inputs when it carries MLPs, else
+        unit-norm random residual inputs. x: [batch, T, d], mask: [batch, T]."""
+        if self.mlp is not None:
+            return sample_inputs(self.mlp, batch, active, gen)
+        T, _, d = self.embed.shape
+        return sample_residual_inputs(T, d, batch, active, gen)
 
     @property
     def verified(self) -> bool:
@@ -136,9 +166,11 @@ class CiS1Network:
         return [self.read(R) for R in streams]
 
 
-def build_cis1(cfg: CiS1Config) -> CiS1Network:
+def build_cis1(cfg: CiS1Config, mlp: SmallCircuits | None = None) -> CiS1Network:
     """Random embeddings and distributing matrices per seed 000, then the strict verification
-    (`verify_cis1`): a failing network is refused with one line unless cfg.allow_unverified."""
+    (`verify_cis1`): a failing network is refused with one line unless cfg.allow_unverified.
+    mlp: small MLPs (e.g. a CiS2 network's circuits) to carry in residual form (`residual_form`,
+    circuit_neurons = 2·circuit_width) instead of random residual circuits."""
     T, D, M, m, d = cfg.circuits, cfg.width, cfg.neurons, cfg.circuit_neurons, cfg.circuit_width
     if M % m:
         raise SuperposeError(f"neurons M = {M} must be divisible by circuit_neurons m = {m}")
@@ -150,7 +182,12 @@ def build_cis1(cfg: CiS1Config) -> CiS1Network:
     q, _ = torch.linalg.qr(torch.randn(T, D, d, generator=gen))
     sets = M // m
     p = min(1.0, m * math.log(M) / M)
-    circuits = random_residual_circuits(cfg)
+    if mlp is not None and (mlp.n_circuits, mlp.width, 2 * mlp.width) != (T, d, m):
+        raise SuperposeError(
+            f"carrying MLPs of T = {mlp.n_circuits}, width {mlp.width} needs circuits = T, "
+            f"circuit_width = width and circuit_neurons = 2·width (got {T}, {d}, {m})"
+        )
+    circuits = random_residual_circuits(cfg) if mlp is None else residual_form(mlp)
     conn_c, conn_n, copies = [], [], []
     for _ in range(cfg.layers):
         link = torch.rand(T, sets, generator=gen) < p
@@ -158,10 +195,12 @@ def build_cis1(cfg: CiS1Config) -> CiS1Network:
         link[none, torch.randint(sets, (int(none.sum()),), generator=gen)] = True
         ct, cs = link.nonzero(as_tuple=True)
         perm = torch.rand(ct.numel(), m, generator=gen).argsort(1)
+        if not cfg.permute:
+            perm = torch.arange(m).expand(ct.numel(), m)
         conn_c.append(ct)
         conn_n.append(cs.unsqueeze(1) * m + perm)
         copies.append(link.sum(1).float())
-    net = CiS1Network(circuits, q, conn_c, conn_n, copies, M)
+    net = CiS1Network(circuits, q, conn_c, conn_n, copies, M, mlp=mlp)
     net.verification = settle("CiS1", verify_cis1(net, cfg), cfg.allow_unverified)
     return net
 
@@ -179,7 +218,7 @@ def verify_cis1(net: CiS1Network, cfg: CiS1Config) -> dict[str, Any]:
     fix = "lower `circuits` or `max_active`, or raise `width` and `neurons`"
     for z in range(1, cfg.max_active + 1):
         gen = torch.Generator().manual_seed(cfg.seed + 2 + z)
-        x, mask = sample_residual_inputs(cfg.circuits, cfg.circuit_width, cfg.verify_batch, z, gen)
+        x, mask = net.sample(cfg.verify_batch, z, gen)
         rows: dict[str, list[float]] = {"r2": [], "payload_var": [], "inactive_mse_over_var": []}
         for k, (read, exact) in enumerate(
             zip(net.readouts(net.forward(x)), net.circuits.forward(x), strict=True)
@@ -206,9 +245,7 @@ def verify_cis1(net: CiS1Network, cfg: CiS1Config) -> dict[str, Any]:
     )
     work = sum(c.numel() for c in net.conn_neurons) * cfg.width
     if work <= DENSE_CHECK_MAX_WORK:
-        x, _ = sample_residual_inputs(
-            cfg.circuits, cfg.circuit_width, 4, 1, torch.Generator().manual_seed(cfg.seed)
-        )
+        x, _ = net.sample(4, 1, torch.Generator().manual_seed(cfg.seed))
         with torch.no_grad():
             dense = CiS1(cfg, net).dense_module()(x)
         gap = max(float((a - b).abs().max()) for a, b in zip(dense, net.forward(x), strict=True))
@@ -265,10 +302,7 @@ class CiS1(SmallCircuitsNet):
         return self.config.max_active
 
     def sample(self, batch: int, active: int, generator: torch.Generator) -> Sample:
-        cfg = self.config
-        return Sample(
-            *sample_residual_inputs(cfg.circuits, cfg.circuit_width, batch, active, generator)
-        )
+        return Sample(*self.net.sample(batch, active, generator))
 
     def ground_truth(self) -> dict[str, Any]:
         """Per layer, the large neurons hosting each circuit's neurons (one list per copy)."""
@@ -345,6 +379,7 @@ __all__ = [
     "CiS1Network",
     "ResidualCircuits",
     "build_cis1",
+    "residual_form",
     "sample_residual_inputs",
     "verify_cis1",
 ]
