@@ -82,6 +82,8 @@ SMOKE = {
         "batch": 16,
         "active": [1, 2],
     },
+    "cis1-vs-cis2": {"batch": 16},
+    "uand-deep": {"ds": [250, 500], "m_over_d": [0.125, 2.0], "depth": 3, "inputs": 8},
 }
 
 #: Experiments some of whose claims still have no null: each engineer removes their experiment's
@@ -96,7 +98,6 @@ PENDING = {
     "privileged-basis",  # tmsmiss
     "uniform-geometry",  # tmsmiss
     "cis2-errors",  # cis2b: inactive-flat-D2000 has no null yet (the smaller width is no null at smoke size)
-    "uand-deep",  # verify
     "chosen-gates-capacity",  # layers
     "uand-errors",  # layers
     "uand-scaling",  # layers

@@ -237,8 +237,8 @@ def build_deep(cfg: DeepBooleanConfig) -> DeepBoolean:
 
 
 def depth_errors(net: DeepBoolean, x: torch.Tensor, corrected: bool) -> list[dict[str, float]]:
-    """Per layer: RMS error over all wires, RMS on wires that are on, fraction of wrong bits
-    (|error| ≥ 1/2) and mean number of wires on."""
+    """Per layer: RMS error over all wires, RMS on wires that are on, fraction of wrong bits, and
+    the bit figures of the verification (wrong bits per input, recall, false-on rate, wires on)."""
     stats = []
     for got, true in zip(net.run(x, corrected), net.truth(x), strict=True):
         err = got - true
@@ -247,9 +247,8 @@ def depth_errors(net: DeepBoolean, x: torch.Tensor, corrected: bool) -> list[dic
             {
                 "rms": float(err.square().mean().sqrt()),
                 "rms_on": float(err[on].square().mean().sqrt()) if on.any() else 0.0,
-                "wrong_bits": float((err.abs() >= 0.5).float().mean()),
-                "wrong_per_input": float((err.abs() >= 0.5).float().sum(1).mean()),
-                "on_per_input": float(on.float().sum(1).mean()),
+                "wrong_bits": float(((got >= 0.5) != on).float().mean()),
+                **bit_figures(got, true),
             }
         )
     return stats
