@@ -137,8 +137,8 @@ def test_cis1_readout_close_for_single_circuit(gen):
     assert rel < 0.05
     with pytest.raises(SuperposeError, match="divisible"):
         build_cis1(cfg.replace(neurons=401))
-    with pytest.raises(SuperposeError, match="verification: CiS1"):
-        build_cis1(cfg.replace(width=8, neurons=8, circuits=400, verify_tol=0.01))
+    with pytest.raises(SuperposeError, match="CiS1 verification failed: decoded R²"):
+        build_cis1(cfg.replace(width=8, neurons=8, circuits=400))
 
 
 @pytest.mark.parametrize(

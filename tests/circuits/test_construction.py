@@ -25,8 +25,8 @@ SMALL = {
         "max_active": 1,
         "embedding": "linked",
     },
-    "uand": {"m": 10, "d": 200, "s": 3, "p": 0.3},
-    "chosen_gates": {"m": 30, "d": 100, "k": 4, "s": 3, "n_gates": 20},
+    "uand": {"m": 10, "d": 200, "s": 2, "p": 0.25},
+    "chosen_gates": {"m": 30, "d": 200, "k": 4, "s": 3, "n_gates": 20},
     "deep_boolean": {"m": 16, "d": 120, "s": 2, "depth": 2, "k": 4, "k_correct": 4},
     "compiled": {
         "width": 400,

@@ -71,18 +71,18 @@ def test_capacity_claims_flip():
     assert math.sqrt(g * math.log(g)) == pytest.approx(100.0, rel=1e-3)
 
 
-def _layers(rms, wrong=0.0):
-    return [{"rms": r, "wrong_bits": wrong, "wrong_per_input": wrong} for r in rms]
-
-
 def test_deep_claims_flip():
-    flat = _layers([0.03, 0.035, 0.04, 0.03])
-    grows = _layers([0.03, 0.1, 0.5, 2.0])
-    assert UD.bounded_claim(100, 4000, flat).passed
-    assert not UD.bounded_claim(100, 4000, grows).passed
-    assert UD.grows_claim({100: flat, 400: grows}, 1.5).passed
-    assert not UD.grows_claim({100: grows, 400: flat}, 1.5).passed
-    assert UD.width_claim(1000, 2000).passed and not UD.width_claim(1000, 250).passed
+    ok = [{"wrong_per_input": 0.1, "recall": 1.0}] * 3
+    bad = [{"wrong_per_input": 0.1, "recall": 1.0}, {"wrong_per_input": 3.0, "recall": 0.7}] * 2
+    assert UD.bounded(ok) and not UD.bounded(bad)
+    rows = [{"d": 100, "m": 200, "stats": ok}]
+    assert UD.claim_at_2d(rows, 100).passed
+    assert not UD.claim_at_2d([{"d": 100, "m": 200, "stats": bad}], 100).passed
+    assert UD.claim_grows(bad, 200, 100).passed and not UD.claim_grows(ok, 200, 100).passed
+    wide = [{"d": d, "m": d * d // 100, "stats": ok} for d in (100, 200, 400)]
+    assert UD.claim_exponent(wide).passed  # m* ∝ d²
+    lin = [{"d": d, "m": d // 4, "stats": ok} for d in (100, 200, 400)]
+    assert not UD.claim_exponent(lin).passed and not UD.claim_exponent(wide[:2]).passed
 
 
 def test_deep_emulation_is_exact_without_noise_sources():
@@ -176,7 +176,7 @@ def test_other_quick_forms_through_cli(tmp_path, name):
 
 def test_uand_build_cli(tmp_path):
     cfg = tmp_path / "u.yaml"
-    cfg.write_text(yaml.safe_dump({"construction": "uand", "m": 10, "d": 200, "s": 3, "p": 0.3}))
+    cfg.write_text(yaml.safe_dump({"construction": "uand", "m": 10, "d": 200, "s": 2, "p": 0.25}))
     proc = run_cli("build", str(cfg), "--out", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
     truth = json.loads((tmp_path / "out" / "ground_truth.json").read_text())

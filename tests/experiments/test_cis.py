@@ -124,10 +124,14 @@ def test_regime_claims_flip():
 
 
 def test_cis1_claims_flip():
-    assert c12.claim_cis1_grows_faster({2: 100.0}, {2: 10.0}).passed
-    assert not c12.claim_cis1_grows_faster({2: 5.0}, {2: 10.0}).passed
-    assert c12.claim_layer1({1: [0.01]}, {1: [0.0]}).passed
-    assert not c12.claim_layer1({1: [0.0]}, {1: [0.0]}).passed
+    lin, blow = {1: [0.0, 0.1, 0.2, 0.3]}, {1: [1.0, 10.0, 100.0, 1e4]}
+    assert c12.claim_linear(lin, "CiS2", "CiS1").passed
+    assert not c12.claim_linear(blow, "CiS2", "CiS1").passed
+    assert c12.claim_blows_up(blow, "CiS1", "CiS2").passed
+    assert not c12.claim_blows_up(lin, "CiS1", "CiS2").passed
+    assert c12.increments([0.1, 0.3, 0.6]) == pytest.approx([0.1, 0.2, 0.3])
+    assert c12.claim_layer1((0.01, 0.0), ("CiS1", "CiS2")).passed
+    assert not c12.claim_layer1((0.0, 0.0), ("CiS1", "CiS2")).passed
 
 
 def test_capacity_runner_on_a_tiny_grid(tmp_path):

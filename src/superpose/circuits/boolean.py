@@ -23,6 +23,7 @@ from pydantic import Field, model_validator
 from ..base.config import FrozenConfig, validate
 from ..base.device import make_generator, resolve_device
 from ..base.errors import SuperposeError
+from .verification import VerifyFields
 
 Inputs = Literal["basis", "superposed"]
 CASES = ("neither", "one", "both")  # index = number of the pair's inputs that are on
@@ -59,7 +60,7 @@ class BooleanInputsConfig(FrozenConfig):
         return self.d0 if self.d0 is not None else self.d
 
 
-class UAndConfig(BooleanInputsConfig):
+class UAndConfig(BooleanInputsConfig, VerifyFields):
     """A U-AND layer: every pairwise AND of m sparse boolean features, linearly readable."""
 
     construction: Literal["uand"] = Field("uand", description="construction: uand")
@@ -86,7 +87,7 @@ class UAndConfig(BooleanInputsConfig):
         return self.p if self.p is not None else math.sqrt(self.shared / self.d)
 
 
-class ChosenGatesConfig(BooleanInputsConfig):
+class ChosenGatesConfig(BooleanInputsConfig, VerifyFields):
     """Chosen gates: each of a given list of K-input ANDs gets its own random set of k neurons."""
 
     construction: Literal["chosen_gates"] = Field(

@@ -26,7 +26,9 @@ from .boolean import (
     build_uand,
     random_gates,
 )
+from .boolean_verify import verify_boolean_layer
 from .construction import Construction, Sample, register_construction
+from .verification import marking, settle
 
 EXHAUSTIVE_LIMIT = 20_000_000  # exhaustive U-AND statistics when C(m,s)·pairs ≤ this, else sampled
 
@@ -57,21 +59,44 @@ class _BooleanConstruction(Construction):
     def readout_matrix(self) -> torch.Tensor:
         """Readout weights R: [gates, neurons]."""
 
-    def verify(self) -> dict[str, float]:
-        """The dense weights and the saved readout reproduce the layer's readouts (never silently
-        wrong: checked before anything is returned or saved)."""
-        layer = self.layer
+    verification: dict[str, Any] | None = None  # the strict verification's report
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.verification and self.verification.get("passed"))
+
+    def check(self) -> dict[str, Any]:
+        """The strict verification's report (boolean_verify, every z ≤ s, every output the layer
+        claims) plus the dense weights and saved readout reproducing the layer's readouts."""
+        layer, cfg = self.layer, self.config
+        report = verify_boolean_layer(layer, cfg.s, cfg.verify_batch, cfg.seed + 2, self.name)
         check_x = BI.sample_inputs(
             8, layer.m, min(2, layer.m), make_generator(0, layer.conn.device)
         )
         h_dense = torch.relu(layer.embed(check_x) @ layer.weights().T + layer.bias)
         got = h_dense @ self.readout_matrix().T
         want = self.readout([layer.hidden(check_x)])[0]
-        if not torch.allclose(got, want, atol=1e-4):
-            raise SuperposeError(
-                "internal check failed: saved weights do not reproduce the readouts"
-            )
-        return {"dense_readout_max_gap": float((got - want).abs().max()) if want.numel() else 0.0}
+        gap = float((got - want).abs().max()) if want.numel() else 0.0
+        report["dense_readout_max_gap"] = gap
+        if gap > 1e-4:
+            report["failures"].append(f"dense weights and readout differ by {gap:.3g}")
+            report["failure"], report["passed"] = report["failures"][0], False
+        return report
+
+    def verify(self) -> dict[str, float]:
+        """The strict verification; raises one line unless it passes. Returns its worst figures
+        over z (the full report: self.verification)."""
+        self.verification = self.check()
+        settle(self.name, self.verification, allow_unverified=False)
+        rows = self.verification["per_z"].values()
+        recalls = [r["recall"] for r in rows if r["recall"] == r["recall"]]
+        return {
+            "max_wrong_per_input": max(r["wrong_per_input"] for r in rows),
+            "min_recall": min(recalls) if recalls else float("nan"),
+            "max_case_mean_abs_error": max(
+                e for r in rows for e in r["case_mean_abs_error"].values()
+            ),
+        }
 
     def dense_module(self) -> nn.Module:
         """Linear(d_in → neurons) + ReLU, then the readout Linear(neurons → gates)."""
@@ -100,7 +125,12 @@ class _BooleanConstruction(Construction):
         text = ", ".join(
             f"{k}: mean {v['mean']:.4f} worst {v['worst']:.3f}" for k, v in cases.items()
         )
-        return f"built {self.name} ({measured.get('method', '')}); errors {text}"
+        state = (
+            "verified"
+            if self.verified
+            else f"UNVERIFIED: {(self.verification or {}).get('failure')}"
+        )
+        return f"built {self.name} ({measured.get('method', '')}); errors {text}; {state}"
 
 
 def _layer_from(tensors: dict[str, torch.Tensor], **extra: Any) -> BooleanLayer:
@@ -143,6 +173,7 @@ class UAnd(_BooleanConstruction):
         counts = layer.shared_counts(self.pairs)
         masks = layer.pair_masks(self.pairs.to(layer.conn.device)).T.bool().cpu()
         return {
+            **marking(self.verification),
             "p": cfg.p_value,
             "pairs": [
                 {"pair": p, "neurons": masks[q].nonzero().squeeze(1).tolist()}
@@ -174,7 +205,7 @@ class UAnd(_BooleanConstruction):
 
     @classmethod
     def from_tensors(cls, config: UAndConfig, tensors: dict[str, torch.Tensor]) -> UAnd:
-        return cls(config, _layer_from(tensors))
+        return _build(cls(config, _layer_from(tensors)))  # verified like a built one
 
 
 class ChosenGates(_BooleanConstruction):
@@ -201,10 +232,11 @@ class ChosenGates(_BooleanConstruction):
     def ground_truth(self) -> dict[str, Any]:
         layer = self.layer
         return {
+            **marking(self.verification),
             "gates": [
                 {"inputs": g, "neurons": n}
                 for g, n in zip(layer.gates.tolist(), layer.gate_neurons.tolist(), strict=True)
-            ]
+            ],
         }
 
     def measure(self, batch: int) -> dict[str, Any]:
@@ -239,11 +271,13 @@ class ChosenGates(_BooleanConstruction):
         cls, config: ChosenGatesConfig, tensors: dict[str, torch.Tensor]
     ) -> ChosenGates:
         layer = _layer_from(tensors, gates=tensors["gates"], gate_neurons=tensors["gate_neurons"])
-        return cls(config, layer)
+        return _build(cls(config, layer))  # verified like a built one
 
 
 def _build(net: _BooleanConstruction) -> _BooleanConstruction:
-    net.verify()
+    """Verify a built (or loaded) network: refused with one line unless allow_unverified, then
+    returned marked unverified."""
+    net.verification = settle(net.name, net.check(), net.config.allow_unverified)
     return net
 
 

@@ -1,194 +1,215 @@
-"""Deep boolean circuits in superposition: error vs depth with and without error correction."""
+"""Deep boolean circuits in superposition wider than the network (issue 12 item 4).
+
+Circuits are random comparator networks (each layer pairs the wires and gives each pair an AND and an
+OR wire), so every input keeps exactly its number of wires on at every layer: the measurement is on
+inputs that stay alive. Each (d, m) network is built with the strict verification (boolean_deep:
+every z ≤ s, every layer, wrong bits per input ≤ 0.5 and recall ≥ 0.95 against the exact circuit);
+networks that fail it are studied (allow_unverified) and counted as not bounded. The same computation
+layers without correction are the null of the correction's claims.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
 import torch
 from pydantic import Field
 
 from ..base.config import FrozenConfig
 from ..base.device import make_generator
-from ..base.errors import SuperposeError
 from ..circuits import boolean as B
 from ..circuits import boolean_deep as D
 from ..circuits import boolean_inputs as BI
+from ..circuits.verification import MAX_WRONG_BITS, MIN_RECALL
 from ..plots import boolean as P
 from ..sweep import map_grid
 from . import register
-from .base import Claim, Experiment, ExperimentResult, RunContext
+from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
 
 class UAndDeepConfig(FrozenConfig):
-    d: int = Field(4000, ge=16, description="network width d")
-    ms: list[int] = Field([250, 1000], min_length=1, description="circuit widths m (wires)")
-    s: int = Field(2, ge=1, description="input wires on")
-    depth: int = Field(10, ge=2, description="computation layers (≥ 10 for the claim)")
-    k: int = Field(8, ge=1, description="neurons per gate")
-    k_correct: int = Field(8, ge=1, description="neuron pairs per wire in correction layers")
+    ds: list[int] = Field(
+        [250, 500, 1000], min_length=1, description="network widths d (≥ 3 for the exponent)"
+    )
+    m_over_d: list[float] = Field(
+        [0.0625, 0.125, 0.25, 2.0],
+        min_length=1,
+        description="circuit widths m as multiples of d",
+    )
+    s: int = Field(3, ge=1, description="wires on (every z ≤ s is verified)")
+    depth: int = Field(10, ge=2, description="computation layers (10 for the claim)")
+    k: int = Field(6, ge=1, description="neurons per gate")
+    k_correct: int = Field(
+        2,
+        ge=1,
+        description="neuron pairs per wire in correction layers (2: pairs unshared up to m = d/4; "
+        "shared pairs leak, measured worse at 4 and 8)",
+    )
     theta: float = Field(0.45, ge=0, lt=0.5, description="correction margin θ")
     margin: float = Field(0.4, ge=0, lt=0.5, description="computation-layer margin β")
-    inputs: int = Field(64, ge=4, description="random inputs drawn")
-    max_on: int = Field(
-        4, ge=1, description="keep inputs whose circuit has ≤ max_on wires on at every layer"
-    )
-    growth: float = Field(1.5, gt=1, description="uncorrected: last/first RMS above this = grows")
+    inputs: int = Field(32, ge=4, description="sampled inputs per z")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
 def deep_point(point: dict[str, Any]) -> dict[str, Any]:
-    """Build one deep circuit and measure per-layer errors with and without correction."""
+    """Build (and verify) one deep circuit; per layer at z = s: wrong bits and recall with and
+    without correction on the same inputs."""
+    m = 2 * max(2, round(point["m_over_d"] * point["d"] / 2))
     cfg = B.make_config(
         D.DeepBooleanConfig,
-        **{k: point[k] for k in ("m", "d", "s", "depth", "k", "k_correct", "theta", "margin")},
-        seed=point["seed"],
+        m=m,
+        **{k: point[k] for k in ("d", "s", "depth", "k", "k_correct", "theta", "margin", "seed")},
+        verify_batch=point["inputs"],
+        allow_unverified=True,
     )
-    net = D.build_deep(cfg)
-    drawn = BI.sample_inputs(
-        point["inputs"], cfg.m, cfg.s, make_generator(point["seed"] + 1, torch.device("cpu"))
+    net = D.build_deep_construction(cfg)
+    x = BI.sample_inputs(
+        point["inputs"], m, cfg.s, make_generator(point["seed"] + 7, torch.device("cpu"))
     )
-    x = D.sparse_inputs(net, drawn, point["max_on"])
-    if len(x) == 0:
-        raise SuperposeError(
-            f"no input stayed ≤ {point['max_on']} wires on; raise max_on or inputs"
-        )
     return {
-        **point,
-        "inputs_kept": len(x),
-        "uncorrected": D.depth_errors(net, x, corrected=False),
-        "corrected": D.depth_errors(net, x, corrected=True),
+        "d": point["d"],
+        "m": m,
+        "verified": net.verified,
+        "failure": net.verification["failure"],
+        "corrected": D.depth_errors(net.net, x, corrected=True),
+        "uncorrected": D.depth_errors(net.net, x, corrected=False),
     }
 
 
-def bounded(stats: list[dict[str, float]], factor: float = 2.0) -> bool:
-    """Error stays bounded: RMS at every layer ≤ factor × first-layer RMS."""
-    first = max(stats[0]["rms"], 1e-9)
-    return all(s["rms"] <= factor * first for s in stats)
+def bounded(stats: list[dict[str, float]]) -> bool:
+    """Every layer: wrong bits per input ≤ 0.5 and recall of on-wires ≥ 0.95 (issue 12 item 4)."""
+    return all(s["wrong_per_input"] <= MAX_WRONG_BITS and s["recall"] >= MIN_RECALL for s in stats)
 
 
-def bounded_claim(m: int, d: int, stats: list[dict[str, float]]) -> Claim:
+def claim_at_2d(rows: list[dict[str, Any]], d: int) -> Claim:
+    """At width d, a circuit of m ≥ 2d wires stays bounded through every layer."""
+    wide = [r for r in rows if r["d"] == d and r["m"] >= 2 * d]
+    last = {r["m"]: r["stats"][-1] for r in wide}
     return Claim(
-        id="deep-correction-bounded",
-        statement=f"With an error-correction layer after every computation layer, a {len(stats)}-"
-        f"layer circuit of width m={m} is emulated at width d={d} with bounded RMS error (every "
-        "layer ≤ 2 × the first); wrong bits (|error| ≥ 1/2) per input are reported alongside.",
+        id="deep-bounded-at-2d",
+        statement=f"A {len(wide[0]['stats']) if wide else '?'}-layer circuit of m ≥ 2d wires is "
+        f"emulated at d = {d} with ≤ 0.5 wrong bits per input and recall of on-wires ≥ 0.95 at "
+        "every layer (the seed: width Õ(d^1.5); issue 12's target at d = 4000 is the full form)",
         measured={
-            "rms per layer": [round(s["rms"], 4) for s in stats],
-            "wrong bits per input": [round(s["wrong_per_input"], 3) for s in stats],
+            "wrong bits per input at the last layer": {
+                m: round(s["wrong_per_input"], 3) for m, s in last.items()
+            },
+            "recall at the last layer": {m: round(s["recall"], 3) for m, s in last.items()},
         },
-        expected="RMS(layer) ≤ 2·RMS(first) at every layer",
-        passed=bounded(stats),
+        expected="wrong ≤ 0.5 and recall ≥ 0.95 at every layer, for some m ≥ 2d",
+        passed=any(bounded(r["stats"]) for r in wide),
     )
 
 
-def grows_claim(by_m: dict[int, list[dict[str, float]]], growth: float) -> Claim:
-    """Uncorrected error growth (last/first RMS) per m; the claim is on the widest m."""
-    ratios = {m: st[-1]["rms"] / max(st[0]["rms"], 1e-9) for m, st in by_m.items()}
-    widest = max(ratios)
+def claim_grows(stats: list[dict[str, float]], m: int, d: int) -> Claim:
+    """Errors accumulate with depth: wrong bits at the last layer > 0.5 and > at layer 1."""
+    wrong = [round(s["wrong_per_input"], 3) for s in stats]
     return Claim(
         id="deep-uncorrected-grows",
-        statement=f"Without correction (same computation layers) the error accumulates with "
-        f"depth (claim on the widest circuit, m={widest}; every m reported).",
-        measured={
-            "RMS last/first per m": {m: round(r, 3) for m, r in ratios.items()},
-            "wrong bits per input at the last layer": {
-                m: round(st[-1]["wrong_per_input"], 3) for m, st in by_m.items()
-            },
-        },
-        expected=f"RMS(last)/RMS(first) > {growth} at m={widest}",
-        passed=ratios[widest] > growth,
+        statement=f"Without correction layers (same computation layers) a circuit of m={m} wires "
+        f"at d={d} accumulates wrong bits with depth; with correction it does not (its null)",
+        measured={"wrong bits per input per layer": wrong},
+        expected="last layer > 0.5 and > layer 1",
+        passed=wrong[-1] > MAX_WRONG_BITS and wrong[-1] > wrong[0],
     )
 
 
-def width_claim(d: int, widest_ok: int) -> Claim:
+def largest_bounded(rows: list[dict[str, Any]]) -> dict[int, int]:
+    """Per d: the largest m on the grid whose errors stay bounded (0 if none)."""
+    out: dict[int, int] = {}
+    for r in rows:
+        out.setdefault(r["d"], 0)
+        if bounded(r["stats"]):
+            out[r["d"]] = max(out[r["d"]], r["m"])
+    return out
+
+
+def claim_exponent(rows: list[dict[str, Any]]) -> Claim:
+    """The largest bounded m grows faster than d: fitted exponent of m*(d) > 1 over ≥ 3 widths."""
+    best = largest_bounded(rows)
+    pts = [(d, m) for d, m in sorted(best.items()) if m > 0]
+    slope = float("nan")
+    if len(pts) >= 2:
+        slope = float(
+            np.polyfit([math.log(d) for d, _ in pts], [math.log(m) for _, m in pts], 1)[0]
+        )
     return Claim(
-        id="deep-circuit-wider-than-network",
-        statement="Error correction lets width d emulate circuits wider than the network "
-        "(the seed: width Õ(d^{1.5})); tested: the widest circuit m emulated with bounded RMS "
-        "is at least d.",
-        measured={"d": d, "widest m that stayed bounded": widest_ok},
-        expected=f"≥ {d}",
-        passed=widest_ok >= d,
+        id="deep-wider-exponent",
+        statement="The widest circuit emulated with bounded errors grows faster than the network "
+        "(the seed: m = Õ(d^1.5)); fitted exponent of the largest bounded m on the grid vs d",
+        measured={"largest bounded m per d": best, "fitted exponent": round(slope, 3)},
+        expected="≥ 3 widths with a bounded m, exponent > 1",
+        passed=len(pts) >= 3 and round(slope, 3) > 1,  # m* ∝ d exactly is not > 1
     )
 
 
 def run_deep(cfg: UAndDeepConfig, ctx: RunContext) -> ExperimentResult:
     base = cfg.to_dict()
-    base.pop("ms")
-    base.pop("growth")
-    rows = map_grid(
-        deep_point,
-        [{**base, "m": m} for m in cfg.ms],
-        progress=ctx.progress,
-        description="uand-deep",
-    )
-    first = rows[0]
-    ok = [r["m"] for r in rows if bounded(r["corrected"])]
+    for key in ("ds", "m_over_d"):
+        base.pop(key)
+    points = [{**base, "d": d, "m_over_d": f} for d in cfg.ds for f in cfg.m_over_d]
+    raw = map_grid(deep_point, points, progress=ctx.progress, description="uand-deep")
+    corr = [{**r, "stats": r["corrected"]} for r in raw]
+    unc = [{**r, "stats": r["uncorrected"]} for r in raw]
+    widest = max(cfg.ds)
+    small = min((r for r in raw if r["d"] == widest), key=lambda r: r["m"])
     claims = [
-        bounded_claim(first["m"], cfg.d, first["corrected"]),
-        grows_claim({r["m"]: r["uncorrected"] for r in rows}, cfg.growth),
-        width_claim(cfg.d, max(ok, default=0)),
-    ]
-    curves = {}
-    for r in rows:
-        curves[f"m={r['m']}, corrected"] = [s["rms"] for s in r["corrected"]]
-        curves[f"m={r['m']}, uncorrected"] = [min(s["rms"], 10.0) for s in r["uncorrected"]]
-    figures = [
-        P.error_vs_depth(
-            curves,
-            ctx.figure_path("deep_rms_vs_depth"),
-            f"Deep AND/OR circuit in superposition, d={cfg.d}, s={cfg.s}, k={cfg.k}, "
-            f"θ={cfg.theta}, β={cfg.margin} (RMS capped at 10)",
-            "RMS error over all wires",
-            log=True,
+        with_null(claim_at_2d, corr, unc, "no correction layers (same computation)", widest),
+        with_null(
+            claim_grows,
+            small["uncorrected"],
+            small["corrected"],
+            "with correction layers",
+            small["m"],
+            widest,
         ),
+        with_null(claim_exponent, corr, unc, "no correction layers (same computation)"),
+    ]
+    figures = [
         P.error_vs_depth(
             {
                 **{
-                    f"m={r['m']}, corrected": [s["wrong_per_input"] for s in r["corrected"]]
-                    for r in rows
-                },
-                **{
-                    f"m={r['m']}, uncorrected": [s["wrong_per_input"] for s in r["uncorrected"]]
-                    for r in rows
+                    f"d={r['d']}, m={r['m']}": [
+                        max(s["wrong_per_input"], 1e-3) for s in r["corrected"]
+                    ]
+                    for r in raw
                 },
             },
             ctx.figure_path("deep_wrong_bits_vs_depth"),
-            f"Wrong bits (|error| ≥ 1/2) per input, d={cfg.d}",
-            "wrong bits per input",
+            f"Wrong bits per input (z={cfg.s} wires on, alive at every layer), corrected; "
+            f"k={cfg.k}, k_c={cfg.k_correct}, θ={cfg.theta}, β={cfg.margin}",
+            "wrong bits per input (floor 1e-3)",
             log=True,
-        ),
-    ]
-    failed = [r["m"] for r in rows if r["m"] not in ok]
-    notes = []
-    if failed:
-        notes.append(
-            f"Correction does not keep RMS bounded at m = {failed} with d = {cfg.d}. Likely cause "
-            "(not isolated): each correction neuron pair serves several wires, so a pair shared with an active wire "
-            "adds 1/k_correct to every other wire it serves; these small errors sum in the next "
-            "layer's neurons past the margin."
         )
-    notes.append(
-        "Errors are over the drawn inputs whose circuit keeps ≤ "
-        f"{cfg.max_on} wires on at every layer (the sparse regime): kept "
-        + ", ".join(f"m={r['m']}: {r['inputs_kept']}/{cfg.inputs}" for r in rows)
-    )
-    return ExperimentResult(claims=claims, figures=figures, data={"rows": rows}, notes=notes)
+    ]
+    failed = [f"d={r['d']}, m={r['m']}: {r['failure']}" for r in raw if not r["verified"]]
+    notes = [
+        "Inputs stay alive: comparator circuits keep exactly z wires on at every layer. "
+        "Networks failing the strict verification were built with allow_unverified and count as "
+        "not bounded: " + ("; ".join(failed) if failed else "none"),
+        "Cause of the bound (measured, not removed): a correction pair serves ⌈2·m·k_c/d⌉ wires, so "
+        "an on-wire leaks 1/k_c into every wire sharing one of its pairs; and a computation neuron "
+        "sums the wires of ≈ 3·m·k/(2d) gates, so the leaks and the superposition noise "
+        "(≈ sqrt(z/d) per read) add past the margin β once m grows past ~d/4.",
+    ]
+    return ExperimentResult(claims=claims, figures=figures, data={"rows": raw}, notes=notes)
 
 
 register(
     Experiment(
         name="uand-deep",
-        title="Deep boolean circuits: error vs depth with and without error correction",
-        description="Random AND/OR circuits carried in superposition through computation layers "
-        "(chosen gates with a margin), with or without a clamp-style error-correction layer after "
-        "each; RMS error and wrong bits per layer, and the widest circuit that stays correct.",
+        title="Deep boolean circuits wider than the network: error correction vs depth",
+        description="Random comparator circuits (AND/OR of paired wires, activity conserved) carried "
+        "in superposition through computation layers with and without clamp-style correction; "
+        "wrong bits and recall per layer, the largest bounded m per width d and its exponent.",
         config_cls=UAndDeepConfig,
         quick=UAndDeepConfig(),
-        full=UAndDeepConfig(ms=[125, 250, 500, 1000, 2000, 4000], depth=20, inputs=128),
+        full=UAndDeepConfig(ds=[1000, 2000, 4000], m_over_d=[0.0625, 0.125, 0.25, 0.5, 1.0, 2.0]),
         runner=run_deep,
-        quick_seconds=20,
-        full_seconds=600,
+        quick_seconds=60,
+        full_seconds=1800,
         paper="Hänni et al., error-correction layers (construction reconstructed, judged by measurement)",
     )
 )
