@@ -19,6 +19,7 @@ from torch import nn
 
 from ..base.config import FrozenConfig
 from ..base.errors import SuperposeError
+from .truth import Truth
 
 Sampler = Callable[[int, torch.Generator], torch.Tensor]  # (batch, generator) → [batch, D]
 
@@ -79,6 +80,14 @@ class SAE(nn.Module):
         return out
 
 
+def sae_size(truth: Truth, latents: int = 0, k: int = 0) -> tuple[int, int]:
+    """(latents, k) of the SAE trained on a layer: given values, else 4 latents per circuit and
+    k = circuits on per input (mean over the truth's samples; 1 without them) × directions each."""
+    d = len(truth.groups) // truth.n_groups
+    on = float(truth.active.sum(1).float().mean()) if truth.active is not None else 1.0
+    return latents or 4 * truth.n_groups, k or max(1, round(on * d))
+
+
 @dataclass
 class SAEResult:
     """A trained SAE with its loss curve (every 1% of the steps) and final fraction of variance unexplained."""
@@ -137,4 +146,4 @@ def train_sae(data: torch.Tensor | Sampler, cfg: SAEConfig) -> SAEResult:
     return SAEResult(sae, losses, fvu)
 
 
-__all__ = ["SAE", "SAEConfig", "SAEResult", "train_sae"]
+__all__ = ["SAE", "SAEConfig", "SAEResult", "sae_size", "train_sae"]
