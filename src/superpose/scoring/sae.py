@@ -19,6 +19,7 @@ from torch import nn
 
 from ..base.config import FrozenConfig
 from ..base.errors import SuperposeError
+from ..toy.threads import step_threads, torch_threads
 from .truth import Truth
 
 Sampler = Callable[[int, torch.Generator], torch.Tensor]  # (batch, generator) → [batch, D]
@@ -116,7 +117,9 @@ def _sampler(data: torch.Tensor | Sampler) -> tuple[Sampler, int]:
 
 
 def train_sae(data: torch.Tensor | Sampler, cfg: SAEConfig) -> SAEResult:
-    """Train an SAE on activations `data` ([n, D], or a sampler (batch, generator) → [batch, D])."""
+    """Train an SAE on activations `data` ([n, D], or a sampler (batch, generator) → [batch, D]).
+    PyTorch runs on one thread unless batch × D × latents is large (toy/threads.py: on a loaded
+    machine a second thread mostly waits and spins)."""
     draw, dim = _sampler(data)
     gen = torch.Generator().manual_seed(cfg.seed)
     sae = SAE(dim, cfg.latents, cfg.kind, cfg.k)
@@ -125,6 +128,11 @@ def train_sae(data: torch.Tensor | Sampler, cfg: SAEConfig) -> SAEResult:
         sae.W_dec.copy_(W / W.norm(dim=1, keepdim=True))
         sae.W_enc.copy_(sae.W_dec.T)
         sae.b_dec.copy_(draw(min(4096, 4 * cfg.batch), gen).mean(0))
+    with torch_threads(step_threads(False, torch.device("cpu"), 1, cfg.batch, dim, cfg.latents)):
+        return _fit(sae, draw, cfg, gen)
+
+
+def _fit(sae: SAE, draw: Sampler, cfg: SAEConfig, gen: torch.Generator) -> SAEResult:
     opt = torch.optim.Adam(sae.parameters(), lr=cfg.lr)
     losses, every = [], max(1, cfg.steps // 100)
     for step in range(cfg.steps):
