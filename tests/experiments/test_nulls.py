@@ -45,13 +45,13 @@ SMOKE = {
     "nonlinear-compression": {"samples": 20_000},
     "resid-mlp-baseline": {"model.steps": 50, "model.eval_batch": 20_000},
     "sae-recovers-circuits": {
-        "net.width": 200,
-        "net.circuits": 20,
-        "net.layers": 2,
-        "sae.latents": 60,
+        "targets": [
+            {"entry": "cis2", "overrides": {"width": 200, "circuits": 20, "layers": 2}},
+            {"entry": "tms-40-10", "overrides": {"train.steps": 100}},
+        ],
         "sae.steps": 20,
         "sae.batch": 64,
-        "pool": 1000,
+        "pool": 600,
         "eval_batch": 300,
     },
     "nonuniform-pentagon": {"n_density": 3, "seeds": 2, "steps": 60, "continue_steps": 10},

@@ -19,6 +19,7 @@ from superpose.scoring.truth import construction_directions
 def nets():
     return {
         "cis1": build(CiS1Config(width=200, neurons=200, circuits=20, layers=2)),
+        # d = 400: at d = 300 U-AND fails the strict verification (mean |error| 0.255 > 0.25)
         "uand": build(UAndConfig(m=12, d=400, s=2)),
         "deep_boolean": build(
             DeepBooleanConfig(m=20, d=400, s=2, depth=2, k=8, k_correct=8, theta=0.45, margin=0.4)

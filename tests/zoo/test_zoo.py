@@ -166,3 +166,12 @@ def test_score_accepts_an_entry_and_its_name(entries):
 def test_root_exports_zoo_lazily():
     assert sp.zoo.load is zoo.load
     assert "superpose.zoo" in sys.modules
+
+
+def test_a_variant_is_a_smaller_network_of_the_same_family():
+    small = zoo.load("cis2", width=400, circuits=60, layers=2)
+    assert small.name == "cis2[circuits=60,layers=2,width=400]" and small.family == "cis2"
+    assert [l.width for l in small.layers] == [400, 400]
+    assert small.directions(1)[0].shape == (60 * 4, 400)
+    with pytest.raises(SuperposeError, match="zoo cis2: unknown config field 'wdth'"):
+        zoo.load("cis2", wdth=400)

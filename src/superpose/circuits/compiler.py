@@ -3,7 +3,9 @@
 `compile(circuits, width=D, max_active=z)` and `superpose compile SPEC.yaml --out DIR`. A circuit is
 an nn.Sequential of Linear, ReLU, …, ReLU; a list of (weight, bias) arrays; a .safetensors file (a
 Sequential's state_dict: "0.weight", "0.bias", "2.weight", …, layers in numeric order); or a family
-(`families.py`: rotation, random_mlp, and/or/xor, modadd, chain). Each becomes a CiS2 small circuit
+(`families.py`: rotation, random_mlp, and/or/xor, modadd, chain — in a spec a chain's `stages` may be
+families or `user` files, each reading the previous one's output; a saved network keeps the user
+layers and checks each stage against its recorded hash on load). Each becomes a CiS2 small circuit
 of width d = 2 + its widest layer (over all circuits):
 - neurons 0, 1: an on-indicator added by the compiler, a0 = ReLU(2α − β), a1 = ReLU(2α − β − 1),
   α = a0 − a1 (1 on, 0 off; inputs (2 − β, 1 − β) when on);
@@ -81,7 +83,9 @@ class CircuitSpec(FrozenConfig):
     sha256: str | None = Field(
         None, pattern=r"^[0-9a-f]{64}$", description="user: hash of the weights (recorded)"
     )
-    stages: tuple[CircuitSpec, ...] = Field((), description="chain: circuits in series")
+    stages: tuple[CircuitSpec, ...] = Field(
+        (), description="chain: circuits in series (families or user files), each reads the last"
+    )
 
 
 class CompiledConfig(FrozenConfig):
@@ -288,7 +292,9 @@ def spec_of(c: Circuit, file: str | None = None) -> dict[str, Any]:
 # --- specs → circuits ---------------------------------------------------------------------------
 
 
-def _resolve(spec: CircuitSpec, name: str, offset: int, user: Any) -> Circuit:
+def _resolve(spec: CircuitSpec, name: str, offset: int, user: Any, field: str) -> Circuit:
+    """The circuit of `spec` (copy `offset`: families seeded seed + offset); `field` names it in
+    the spec (circuits[i], circuits[i].stages[j]) for one-line errors."""
     seed = spec.seed + offset
     f = spec.family
     if f == "rotation":
@@ -301,29 +307,39 @@ def _resolve(spec: CircuitSpec, name: str, offset: int, user: Any) -> Circuit:
         c = modadd(spec.modulus, name)
     elif f == "chain":
         if not spec.stages:
-            raise SuperposeError(f"circuit {name!r}: a chain needs `stages`")
-        c = chain(*(_resolve(s, s.name, offset, user) for s in spec.stages), name=name)
+            raise SuperposeError(f"{field} ({name!r}): a chain needs `stages` (at least one)")
+        stages = [
+            _resolve(s, s.name, offset, user, f"{field}.stages[{j}]")
+            for j, s in enumerate(spec.stages)
+        ]
+        try:
+            c = chain(*stages, name=name)
+        except SuperposeError as err:
+            raise SuperposeError(f"{field}.stages ({name!r}): {err}") from None
     else:
-        c = user(spec, name)
+        try:
+            c = user(spec, name)
+        except SuperposeError as err:
+            raise SuperposeError(f"{field} ({name!r}): {err}") from None
     return replace(c, inputs=spec.inputs) if spec.inputs else c
 
 
 def resolve(cfg: CompiledConfig, user: Any) -> list[Circuit]:
-    """The config's circuits, counts expanded; user(spec, name) supplies user circuits."""
+    """The config's circuits, counts expanded; user(spec, name) supplies user circuits (also as
+    stages of chains)."""
     out = []
-    for spec in cfg.circuits:
+    for i, spec in enumerate(cfg.circuits):
+        field = f"circuits[{i}]"
         if spec.count == 1:
-            out.append(_resolve(spec, spec.name, 0, user))
+            out.append(_resolve(spec, spec.name, 0, user, field))
         else:
-            out += [_resolve(spec, f"{spec.name}.{i}", i, user) for i in range(spec.count)]
+            out += [_resolve(spec, f"{spec.name}.{k}", k, user, field) for k in range(spec.count)]
     return out
 
 
 def _from_file(spec: CircuitSpec, name: str) -> Circuit:
     if spec.file is None:
-        raise SuperposeError(
-            f"circuit {name!r}: family user needs `file:` (a .safetensors of its layers)"
-        )
+        raise SuperposeError("family user needs `file:` (a .safetensors of its layers)")
     c = load_circuit(spec.file, name)
     if spec.widths is not None and tuple(c.widths) != tuple(spec.widths):
         raise SuperposeError(
@@ -335,9 +351,7 @@ def _from_file(spec: CircuitSpec, name: str) -> Circuit:
 def _shape_only(spec: CircuitSpec, name: str) -> Circuit:
     """A user circuit's shape (its weights live in the saved network), for a loaded network."""
     if spec.widths is None or len(spec.widths) < 2:
-        raise SuperposeError(
-            f"circuit {name!r}: a user circuit's `widths` are missing from the config"
-        )
+        raise SuperposeError("a user circuit's `widths` are missing from the config")
     n = spec.widths
     ws = tuple(torch.zeros(n[k + 1], n[k]) for k in range(len(n) - 1))
     return Circuit(name, ws, tuple(torch.zeros(w.shape[0]) for w in ws))
@@ -477,11 +491,12 @@ class Compiled(SmallCircuitsNet):
         return self.net.dense_module()
 
     def tensors(self) -> dict[str, torch.Tensor]:
-        """The CiS2 tensors plus each user circuit's own layers (`user{t}.{k}.weight`/`.bias`)."""
+        """The CiS2 tensors plus the layers of each circuit its config cannot regenerate (a user
+        circuit, a chain with user stages): `user{t}.{k}.weight`/`.bias`."""
         out = self.cis2.tensors()
         out.pop("circuit_kind", None)
         for t, c in enumerate(self.circuits):
-            if c.kind == "user":
+            if not c.spec:
                 for k, (w, b) in enumerate(zip(c.weights, c.biases, strict=True)):
                     out[f"user{t}.{k}.weight"], out[f"user{t}.{k}.bias"] = w, b
         return out
@@ -537,7 +552,7 @@ class Compiled(SmallCircuitsNet):
                         }
                         for k in range(self.net.L)
                     ],
-                    **({"sha256": weights_sha256(c)} if c.kind == "user" else {}),
+                    **({"sha256": weights_sha256(c)} if not c.spec else {}),
                 }
             )
         return {
@@ -576,7 +591,7 @@ class Compiled(SmallCircuitsNet):
         from .cis2_regime import fixed_positions
 
         circuits = [
-            _user_from_tensors(tensors, t, c, config) if c.kind == "user" else c
+            c if c.spec else _user_from_tensors(tensors, t, c, config)
             for t, c in enumerate(resolve(config, _shape_only))
         ]
         want = _small(circuits, config)
@@ -638,7 +653,8 @@ class Compiled(SmallCircuitsNet):
 def _user_from_tensors(
     tensors: dict[str, torch.Tensor], t: int, shape: Circuit, cfg: CompiledConfig
 ) -> Circuit:
-    """User circuit t's own layers from a saved network, checked against the config's hash."""
+    """Circuit t's own layers from a saved network (a user circuit, or a chain with user stages):
+    each user stage checked against its hash in the config, each family stage against the family."""
     try:
         ws = tuple(tensors[f"user{t}.{k}.weight"] for k in range(shape.depth))
         bs = tuple(tensors[f"user{t}.{k}.bias"] for k in range(shape.depth))
@@ -646,47 +662,67 @@ def _user_from_tensors(
         raise SuperposeError(f"circuit {t} ({shape.name!r}): tensor {err} is missing") from None
     c = replace(shape, weights=ws, biases=bs)
     check_circuit(c, f"circuit {t} ({shape.name!r})")
-    if c.widths != shape.widths or weights_sha256(c) != _spec_at(cfg, t).sha256:
-        raise SuperposeError(
-            f"circuit {t} ({shape.name!r}): weights do not match the hash in config.yaml "
-            "(doctored file?)"
-        )
+    spec, field = _spec_at(cfg, t)
+    start = 0
+    for leaf, where in _stage_leaves(spec, field):
+        depth = _resolve(leaf, leaf.name, 0, _shape_only, where).depth
+        part = slice(start, start + depth)
+        if leaf.family == "user":
+            got = Circuit(leaf.name, ws[part], bs[part])
+            same = got.widths == list(leaf.widths or ()) and weights_sha256(got) == leaf.sha256
+        else:  # a family stage: what the family regenerates
+            pairs = zip(ws[part] + bs[part], shape.weights[part] + shape.biases[part], strict=True)
+            same = all(torch.allclose(a, b, atol=1e-6) for a, b in pairs)
+        if not same:
+            raise SuperposeError(
+                f"circuit {t} ({shape.name!r}), {where} ({leaf.name!r}): weights do not match "
+                "the config (hash or family) in config.yaml (doctored file?)"
+            )
+        start += depth
     return c
 
 
-def _spec_at(cfg: CompiledConfig, index: int) -> CircuitSpec:
-    """The spec of the circuit at `index` (counts expanded)."""
+def _spec_at(cfg: CompiledConfig, index: int) -> tuple[CircuitSpec, str]:
+    """The spec of the circuit at `index` (counts expanded) and its field, circuits[i]."""
     t = 0
-    for spec in cfg.circuits:
+    for i, spec in enumerate(cfg.circuits):
         if index < t + spec.count:
-            return spec
+            return spec, f"circuits[{i}]"
         t += spec.count
     raise IndexError(index)
 
 
-def _record(cfg: CompiledConfig, circuits: list[Circuit]) -> CompiledConfig:
-    """cfg with each user circuit's widths and hash recorded (refused when a recorded hash no
-    longer matches its file)."""
-    specs, t = [], 0
-    for spec in cfg.circuits:
-        if spec.family == "user":
-            c = circuits[t]
-            sha = weights_sha256(c)
-            if spec.sha256 not in (None, sha):
-                raise SuperposeError(f"{spec.file}: weights changed since the config recorded them")
-            spec = spec.replace(widths=tuple(c.widths), sha256=sha)
-        elif spec.family == "chain" and _has_user(spec):
-            raise SuperposeError(
-                f"circuit {spec.name!r}: chain stages must be families; chain your own circuits in "
-                "Python (superpose.circuits.chain) and compile the chain"
-            )
-        specs.append(spec)
-        t += spec.count
-    return cfg if tuple(specs) == cfg.circuits else cfg.replace(circuits=tuple(specs))
+def _stage_leaves(spec: CircuitSpec, field: str) -> list[tuple[CircuitSpec, str]]:
+    """The non-chain specs of `spec` in layer order (a chain's stages, nested chains flattened),
+    each with its field (circuits[i].stages[j]…)."""
+    if spec.family != "chain":
+        return [(spec, field)]
+    return [
+        leaf for j, s in enumerate(spec.stages) for leaf in _stage_leaves(s, f"{field}.stages[{j}]")
+    ]
 
 
-def _has_user(spec: CircuitSpec) -> bool:
-    return spec.family == "user" or any(_has_user(s) for s in spec.stages)
+def _record_spec(spec: CircuitSpec, field: str) -> CircuitSpec:
+    """spec with each user circuit's widths and hash recorded, chain stages too (refused when a
+    recorded hash no longer matches its file)."""
+    if spec.family == "chain":
+        stages = (_record_spec(s, f"{field}.stages[{j}]") for j, s in enumerate(spec.stages))
+        return spec.replace(stages=tuple(stages))
+    if spec.family != "user":
+        return spec
+    c = _resolve(spec, spec.name, 0, _from_file, field)
+    sha = weights_sha256(c)
+    if spec.sha256 not in (None, sha):
+        raise SuperposeError(
+            f"{field} ({spec.name!r}): {spec.file} changed since the config recorded its sha256"
+        )
+    return spec.replace(widths=tuple(c.widths), sha256=sha)
+
+
+def _record(cfg: CompiledConfig) -> CompiledConfig:
+    """cfg with every user circuit's widths and hash recorded (`_record_spec`)."""
+    specs = tuple(_record_spec(s, f"circuits[{i}]") for i, s in enumerate(cfg.circuits))
+    return cfg if specs == cfg.circuits else cfg.replace(circuits=specs)
 
 
 def build_compiled(cfg: CompiledConfig, circuits: list[Circuit] | None = None) -> Compiled:
@@ -694,7 +730,7 @@ def build_compiled(cfg: CompiledConfig, circuits: list[Circuit] | None = None) -
     they do not fit."""
     if circuits is None:
         circuits = resolve(cfg, _from_file)
-        cfg = _record(cfg, circuits)
+        cfg = _record(cfg)
     for t, c in enumerate(circuits):
         check_circuit(c, f"circuit {t} ({c.name!r})")
     seen: dict[str, int] = {}

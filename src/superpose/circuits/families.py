@@ -175,7 +175,7 @@ def chain(*circuits: Circuit, name: str | None = None) -> Circuit:
         if prev.widths[-1] != nxt.widths[0]:
             raise SuperposeError(
                 f"chain: {nxt.name!r} reads {nxt.widths[0]} inputs but {prev.name!r} gives "
-                f"{prev.widths[-1]} outputs"
+                f"{prev.widths[-1]} outputs (a stage must read exactly what the one before gives)"
             )
     ws = tuple(w for c in circuits for w in c.weights)
     bs = tuple(b for c in circuits for b in c.biases)

@@ -14,8 +14,9 @@ def compile_(
     spec: Annotated[
         Path,
         typer.Argument(
-            help="Compile spec YAML: `circuits:` (families, or `family: user` with a .safetensors "
-            "`file:` relative to the current folder), `width:`, `max_active:` (configs/compile-*.yaml)."
+            help="Compile spec YAML: `circuits:` (families, `family: user` with a .safetensors "
+            "`file:` relative to the current folder, or `family: chain` with `stages:` of either, "
+            "each reading the one before), `width:`, `max_active:` (configs/compile-*.yaml)."
         ),
     ],
     out: Annotated[Path, typer.Option(help="Folder for weights, ground truth and errors.")],
@@ -26,6 +27,7 @@ def compile_(
     """Compile SPEC's circuits into one network (CiS2 construction, on-indicators added), verify it
     at every z ≤ max_active and save config.yaml, weights.safetensors, ground_truth.json, errors.json."""
     from ..base.config import read_yaml
+    from ..base.errors import SuperposeError
     from ..base.files import check_out_folder
     from ..circuits.compiler import build_compiled
     from ..circuits.construction import construction_config, save_construction, saved_files
@@ -36,13 +38,14 @@ def compile_(
     cfg = construction_config(data, str(spec))
     check_out_folder(out, saved_files("compiled"))  # refuse before building, not after
     if cfg.construction != "compiled":
-        from ..base.errors import SuperposeError
-
         raise SuperposeError(
             f"{spec}: field 'construction' is {cfg.construction!r}; compile reads 'compiled' specs "
             "(superpose build builds the others)"
         )
-    net = build_compiled(cfg)
+    try:
+        net = build_compiled(cfg)
+    except SuperposeError as err:  # which spec the field (circuits[i]…) is in
+        raise SuperposeError(f"{spec}: {err}") from None
     measured = net.measure(batch)
     save_construction(net, out, measured)
     console.print(f"{net.summary(measured)}; saved to {out}", markup=False)

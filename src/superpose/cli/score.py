@@ -64,7 +64,7 @@ def score(
     """Score a dictionary against NET's ground truth: MMCS, Hungarian MCC, circuits recovered,
     uniqueness, ML2R, dead latents, latents as detectors of circuit activity, each beside chance."""
     from ..scoring import score as score_fn
-    from ..scoring.sae import SAEConfig
+    from ..scoring.sae import SAEConfig, sae_size
     from ..scoring.sae import train_sae as fit_sae
 
     if (dictionary is None) == (train_sae is None):
@@ -84,12 +84,11 @@ def score(
         truth = entry.truth(l + 1, samples=samples, seed=seed, active=z)
         dic = dictionary
         if train_sae is not None:
-            d = len(truth.groups) // truth.n_groups
-            on = float(truth.active.sum(1).float().mean()) if truth.active is not None else 1.0
+            size, top = sae_size(truth, latents, k)
             cfg = SAEConfig(
                 kind=train_sae,
-                latents=latents or 4 * truth.n_groups,
-                k=k or max(1, round(on * d)),
+                latents=size,
+                k=top,
                 l1=l1,
                 steps=steps,
                 seed=seed + l,

@@ -1,62 +1,115 @@
-"""sae-recovers-circuits (REFERENCE §6): how much of a built CiS2 network's ground truth does a
-standard SAE recover, at which layer?
+"""sae-recovers-circuits (REFERENCE §6): how much of each zoo entry's ground truth does a standard
+SAE recover, at which layer?
 
-At every layer a TopK SAE is trained on the layer's activations over a pool of inputs with
-`active` circuits on and scored against the layer's truth: each circuit's d host directions,
-which circuits are on, their exact values. Nulls scored beside it: k isotropic random latents
-(analytic chance level, and one drawn) and k activation vectors sampled from the same layer (a
-dictionary that knows the data but was not trained).
+For every target (a zoo entry, or a smaller variant of it in the quick form) and every hidden layer
+with ground truth, a TopK SAE (4 latents per circuit, k = circuits on × directions per circuit,
+unless the target says otherwise) is trained on the layer's activations and scored against the
+layer's truth: each circuit's host directions, which circuits are on. Beside it, in the same run:
+- nulls: the SAE untrained (its init: random unit latents, tied encoder, data-mean bias), over
+  `null_seeds` seeds, and a random dictionary of its size (analytic chance level and one drawn);
+- the field's baselines (Cunningham et al. 2023 compare SAEs with the neuron basis and PCA; Sharkey
+  et al. 2022 and SynthSAEBench read MMCS/MCC against chance): the better of the layer's neurons
+  and its top principal components;
+- k activation samples of the layer as a dictionary, reported but not a claim: with z = 1 circuit
+  on, every sample of a CiS2 layer is one circuit's own pattern, a near-oracle dictionary rather
+  than a baseline (no SAE benchmark uses it; it is what the SAE should find).
+
+Skipped, and why: tms-5-2 (in 2 dimensions a random dictionary is already within 0.98 of every
+feature — measured chance MMCS 0.995 for 20 latents, band up to 1.01, and 5 of 5 features
+"recovered" at 0.9 — so neither MMCS nor the recovered count can tell an SAE from chance there;
+tms-40-10 is the TMS entry scored); readout layers (their truth is the output units themselves:
+each unit is one circuit); resid-mlp and resid-mlp-clean (their MLP layer, where the mechanism is
+learned, has no ground truth; their embedding layer is resid-mlp-naive's, scored once there);
+resid-mlp-naive's MLP layer (its truth is the neuron basis itself: no superposition to recover).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numpy as np
 import torch
 from pydantic import Field
 
 from ..base.config import FrozenConfig
-from ..base.errors import SuperposeError
-from ..circuits.cis2 import CiS2Config, build_cis2
-from ..circuits.small import sample_inputs
 from ..plots import scoring as splots
-from ..scoring import Score, cis2_truth, random_dictionary, score
-from ..scoring.sae import SAE, SAEConfig, train_sae
+from ..scoring import Score, random_dictionary, score
+from ..scoring.sae import SAE, SAEConfig, sae_size, train_sae
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
 
+class Target(FrozenConfig):
+    entry: str = Field(description="zoo entry (superpose zoo list)")
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="fields of the entry's config changed: a smaller network of the same family",
+    )
+    layers: tuple[int, ...] = Field(
+        (), description="1-based layers scored (empty: every hidden layer with ground truth)"
+    )
+    latents: int = Field(0, ge=0, le=1_000_000, description="SAE latents (0: 4 × circuits)")
+    k: int = Field(0, ge=0, le=100_000, description="TopK k (0: circuits on × directions each)")
+
+
+#: every zoo entry the experiment covers (see the module docstring for the ones it skips)
+FULL_TARGETS = (
+    Target(entry="cis2"),
+    Target(entry="cis2-large", latents=1200, k=4),
+    Target(entry="compiled-mix", latents=1200),
+    Target(entry="cis1"),
+    Target(entry="uand", latents=2000),
+    Target(entry="deep-boolean"),
+    Target(entry="tms-40-10"),
+    Target(entry="resid-mlp-naive", layers=(1,)),
+)
+
+#: the quick form: smaller networks of the same families (built in seconds, trained ones in a few
+#: hundred steps); compiled-mix and deep-boolean only in the full form
+QUICK_TARGETS = (
+    Target(entry="cis2", overrides={"width": 400, "circuits": 60, "layers": 2}),
+    Target(entry="cis1", overrides={"width": 200, "neurons": 200, "circuits": 20, "layers": 2}),
+    Target(entry="uand", overrides={"m": 20, "d": 400}),
+    Target(entry="tms-40-10", overrides={"train.steps": 2000}),
+    Target(entry="resid-mlp-naive", overrides={"d_embed": 200}, layers=(1,)),
+)
+
+
 class SaeRecoversCircuitsConfig(FrozenConfig):
-    net: CiS2Config = Field(
-        CiS2Config(
-            width=2000, circuits=557, layers=4, max_active=1, embedding="linked", value_margin=1 / 3
-        ),
-        description="the built CiS2 network whose circuits are the ground truth",
-    )
-    active: int = Field(1, ge=1, le=1000, description="circuits on per input (≤ net.max_active)")
+    targets: tuple[Target, ...] = Field(FULL_TARGETS, min_length=1, description="what is scored")
     sae: SAEConfig = Field(
-        SAEConfig(kind="topk", latents=1200, k=8, steps=4000, batch=256, lr=3e-3),
-        description="the SAE trained at every layer",
+        SAEConfig(kind="topk", latents=1, k=1, steps=2000, batch=256, lr=3e-3),
+        description="the SAE trained at every layer (latents and k: per target)",
     )
-    pool: int = Field(
-        20_000, ge=32, le=1_000_000, description="inputs whose activations the SAE trains on"
-    )
+    pool: int = Field(20_000, ge=32, le=1_000_000, description="inputs the SAE trains on")
     eval_batch: int = Field(4000, ge=16, le=1_000_000, description="inputs the scores use")
     threshold: float = Field(0.9, gt=0, le=1, description="similarity at which a circuit counts")
+    null_seeds: int = Field(
+        5, ge=2, le=6, description="untrained SAEs whose detection F1 sets the bar (≤ 6: see bar)"
+    )
 
 
-def claim_above_chance(sae: list[Score], rand: list[Score]) -> Claim:
-    """SAE MMCS above the random band at every layer; the drawn random dictionary inside it."""
+# --- the checks (one function each, run on the SAE and on its null) ---------------------------
+
+
+def claim_entry(sae: list[Score], entry: str, rand: list[Score], layers: list[str]) -> Claim:
+    """How much of one entry's truth the SAE recovers per layer; holds when its MMCS is above the
+    random band at every layer and the drawn random dictionary lands inside it."""
     bands = [s.chance.band() for s in sae]
     return Claim(
-        id="sae-above-chance",
-        statement="At every layer the SAE's MMCS (circuits) is above the chance band of a random dictionary of its size, where a drawn random dictionary lands.",
+        id=f"recovers-{entry}",
+        statement=f"On {entry}, at every scored layer, a TopK SAE recovers more of the circuits than a random dictionary of its size: MMCS above the chance band (where a drawn random dictionary lands); the fraction recovered (best latent's similarity ≥ threshold), MCC and detection F1 are what it recovers.",
         measured={
-            "SAE MMCS per layer": [s.mmcs for s in sae],
-            "random MMCS per layer": [s.mmcs for s in rand],
+            "layers": layers,
+            "MMCS": [s.mmcs for s in sae],
+            "recovered fraction": [s.recovered / s.n_truth for s in sae],
+            "MCC": [s.mcc for s in sae],
+            "F1": [s.f1 for s in sae],
             "chance band": bands,
+            "random MMCS": [r.mmcs for r in rand],
         },
-        expected="SAE > band top and random inside the band, at every layer",
+        expected="MMCS > band top and random inside the band, at every layer",
         passed=all(
             s.mmcs > hi and lo <= r.mmcs <= hi
             for s, r, (lo, hi) in zip(sae, rand, bands, strict=True)
@@ -64,58 +117,71 @@ def claim_above_chance(sae: list[Score], rand: list[Score]) -> Claim:
     )
 
 
-def claim_above_data(sae: list[Score], data: list[Score]) -> Claim:
+def claim_above_baselines(sae: list[Score], base: list[Score], layers: list[str]) -> Claim:
     return Claim(
-        id="sae-above-data-samples",
-        statement="At every layer the SAE's MMCS beats a dictionary of as many activation vectors sampled from that layer (untrained, but aligned with the data).",
+        id="sae-above-field-baselines",
+        statement="At every scored layer of every entry the SAE's MMCS beats the field's baselines (Cunningham et al. 2023): the better of the layer's neuron basis and its top principal components.",
         measured={
-            "SAE MMCS per layer": [s.mmcs for s in sae],
-            "samples MMCS per layer": [s.mmcs for s in data],
+            "layers": layers,
+            "SAE MMCS": [s.mmcs for s in sae],
+            "baseline MMCS": [b.mmcs for b in base],
+            "baseline": [b.name for b in base],
         },
-        expected="SAE > samples at every layer",
-        passed=all(s.mmcs > d.mmcs for s, d in zip(sae, data, strict=True)),
+        expected="SAE MMCS > baseline MMCS at every layer",
+        passed=all(s.mmcs > b.mmcs for s, b in zip(sae, base, strict=True)),
     )
 
 
-def claim_recovered(sae: list[Score], rand: list[Score]) -> Claim:
+def claim_recovered(sae: list[Score], rand: list[Score], layers: list[str]) -> Claim:
     """Circuits recovered at the threshold, against the count a random dictionary reaches."""
-    c = [s.chance.recovered for s in sae]
-    bar = [max(1.0, x + 3 * math.sqrt(x)) for x in c]
+    bar = [max(1.0, c + 3 * math.sqrt(c)) for c in (s.chance.recovered for s in sae)]
     return Claim(
         id="sae-recovers-circuits",
-        statement="At every layer the SAE recovers more circuits (best latent's similarity ≥ threshold) than a random dictionary of its size can (expected count + 3√count, at least 1).",
+        statement="At every scored layer of every entry the SAE recovers more circuits (best latent's similarity ≥ threshold) than a random dictionary of its size can (expected count + 3√count, at least 1).",
         measured={
-            "recovered fraction per layer": [s.recovered / s.n_truth for s in sae],
+            "layers": layers,
+            "recovered": [s.recovered for s in sae],
+            "of": [s.n_truth for s in sae],
+            "bar": bar,
             "random recovered": [r.recovered for r in rand],
-            "chance expected count": c,
         },
         expected="SAE recovered ≥ bar > random recovered, every layer",
         passed=all(s.recovered >= b > r.recovered for s, r, b in zip(sae, rand, bar, strict=True)),
     )
 
 
-def claim_detects(sae: list[Score]) -> Claim:
+Z99 = 2.326  # the normal's 99th percentile
+
+
+def detection_bar(untrained: list[Score]) -> float:
+    """The 99th percentile of a normal fit to the untrained SAEs' detection F1 over seeds (mean +
+    2.326 sd). With n ≤ 6 seeds no seed can reach it (a sample's largest z-score is at most
+    (n − 1)/√n ≤ 2.04), so the untrained null fails by construction, not by luck."""
+    f1 = np.array([s.f1 if s.f1 is not None else 0.0 for s in untrained])
+    return float(f1.mean() + Z99 * f1.std())
+
+
+def claim_detects(sae: list[Score], bar: list[float], layers: list[str]) -> Claim:
     return Claim(
         id="sae-latents-detect-activity",
-        statement="Each circuit's matched latent fires when the circuit is on: mean F1 above 5× the F1 of a detector blind to activity (same firing and activity rates).",
+        statement="At every scored layer each circuit's matched latent fires when its circuit is on: mean F1 above the 99th percentile of the same SAE untrained (normal fit over its seeds).",
         measured={
-            "F1 per layer": [s.f1 for s in sae],
-            "chance F1 per layer": [s.f1_chance for s in sae],
+            "layers": layers,
+            "F1": [s.f1 for s in sae],
+            "untrained 99th percentile": bar,
+            "chance F1 (blind detector)": [s.f1_chance for s in sae],
         },
-        expected="F1 > 5 × chance F1 at every layer",
-        passed=all(
-            s.f1 is not None and s.f1_chance is not None and s.f1 > 5 * s.f1_chance for s in sae
-        ),
+        expected="F1 > untrained 99th percentile at every layer",
+        passed=all(s.f1 is not None and s.f1 > b for s, b in zip(sae, bar, strict=True)),
     )
 
 
 UNTRAINED = "the SAE untrained: its init (random unit latents, tied encoder, data-mean bias)"
 
 
-def untrained_sae(acts: torch.Tensor, cfg: SAEConfig, layer: int) -> SAE:
-    """The SAE as `train_sae` initialises it for this layer, before any step: the null of every
-    claim (acts: [n, D], the activations it would train on)."""
-    gen = torch.Generator().manual_seed(cfg.seed + layer)
+def untrained_sae(acts: torch.Tensor, cfg: SAEConfig) -> SAE:
+    """The SAE as `train_sae` initialises it for this seed, before any step (acts: [n, D])."""
+    gen = torch.Generator().manual_seed(cfg.seed)
     sae = SAE(acts.shape[1], cfg.latents, cfg.kind, cfg.k)
     with torch.no_grad():
         W = torch.randn(cfg.latents, acts.shape[1], generator=gen)
@@ -125,59 +191,111 @@ def untrained_sae(acts: torch.Tensor, cfg: SAEConfig, layer: int) -> SAE:
     return sae
 
 
+def baselines(acts: torch.Tensor, k: int) -> dict[str, torch.Tensor]:
+    """The field's untrained dictionaries for a layer: its neurons and its top min(k, D) principal
+    components (of the centred activations acts: [n, D])."""
+    D = acts.shape[1]
+    _, _, Vh = torch.linalg.svd(acts - acts.mean(0), full_matrices=False)
+    return {"neurons": torch.eye(D), "PCA": Vh[: min(k, D)]}
+
+
 def run(cfg: SaeRecoversCircuitsConfig, ctx: RunContext) -> ExperimentResult:
-    if cfg.pool <= 2 * cfg.sae.latents:
-        raise SuperposeError(
-            f"pool = {cfg.pool}: must exceed 2 × sae.latents = {2 * cfg.sae.latents} (the first latents inputs form the data-sample null)"
+    from ..toy.threads import torch_threads
+
+    with torch_threads(1):  # small products: a second thread only waits and spins (toy/threads.py)
+        return _run(cfg, ctx)
+
+
+def _run(cfg: SaeRecoversCircuitsConfig, ctx: RunContext) -> ExperimentResult:
+    from ..zoo import load
+
+    labels: list[str] = []
+    sae_s, rand_s, init_s, base_s, data_s = [], [], [], [], []
+    nulls: list[list[Score]] = []  # per scored layer, the untrained SAE of each seed
+    per_entry: dict[str, tuple[list[Score], list[Score], list[Score], list[str]]] = {}
+    data: dict[str, Any] = {}
+    figs = []
+    for i, target in enumerate(cfg.targets):
+        entry = load(target.entry, **target.overrides)
+        layers = list(target.layers) or [
+            n + 1
+            for n, l in enumerate(entry.layers)
+            if l.truth and not l.truth.startswith("output unit")
+        ]
+        rows: dict[str, list[Score]] = {"SAE": [], "untrained": [], "random": [], "baseline": []}
+        names = []
+        for layer in layers:
+            seed = 1000 * i + layer
+            truth = entry.truth(layer, samples=cfg.eval_batch, seed=seed)
+            acts = entry.truth(layer, samples=cfg.pool, seed=seed + 500).acts
+            latents, k = sae_size(truth, target.latents, target.k)
+            sae_cfg = cfg.sae.replace(latents=latents, k=k, seed=cfg.sae.seed + seed)
+            trained = train_sae(acts, sae_cfg)
+            s = score(trained.sae, truth, cfg.threshold, null_draws=0)
+            seeds = [
+                score(
+                    untrained_sae(acts, sae_cfg.replace(seed=sae_cfg.seed + j)), truth, null_draws=0
+                )
+                for j in range(cfg.null_seeds)
+            ]
+            rand = score(random_dictionary(latents, truth.dim, seed=seed), truth, null_draws=0)
+            base = [score(b, truth, null_draws=0) for b in baselines(acts, latents).values()]
+            best = max(zip(base, ("neurons", "PCA"), strict=True), key=lambda p: p[0].mmcs)
+            best[0].name = best[1]
+            samples = score(acts[:latents], truth, cfg.threshold, null_draws=0)
+            label = f"{entry.name} L{layer}"
+            names.append(label)
+            for key, val in zip(rows, (s, seeds[0], rand, best[0]), strict=True):
+                rows[key].append(val)
+            nulls.append(seeds)
+            data_s.append(samples)
+            data[label] = {
+                "sae": s.to_dict(),
+                "sae_fvu": trained.fvu,
+                "untrained": [u.to_dict() for u in seeds],
+                "random": rand.to_dict(),
+                "neurons": base[0].to_dict(),
+                "pca": base[1].to_dict(),
+                "activation_samples": samples.to_dict(),
+            }
+        labels += names
+        sae_s += rows["SAE"]
+        init_s += rows["untrained"]
+        rand_s += rows["random"]
+        base_s += rows["baseline"]
+        per_entry[target.entry] = (rows["SAE"], rows["untrained"], rows["random"], names)
+        figs.append(
+            splots.recovery_vs_layer(
+                {
+                    "TopK SAE": rows["SAE"],
+                    "neurons / PCA": rows["baseline"],
+                    "random": rows["random"],
+                },
+                ctx.figure_path(f"recovery_{target.entry}"),
+                f"{entry.name}: TopK SAE ({rows['SAE'][0].n_latents} latents) at layers {layers}",
+            )
         )
-    net = build_cis2(cfg.net)
-    z = min(cfg.active, cfg.net.max_active)
-    gen = torch.Generator().manual_seed(cfg.net.seed + 100)
-    x, mask = sample_inputs(net.circuits, cfg.eval_batch, z, gen)
-    k = cfg.sae.latents
-    sae_s, rand_s, data_s, init_s, fvu = [], [], [], [], []
-    x_pool, _ = sample_inputs(
-        net.circuits, cfg.pool, z, torch.Generator().manual_seed(cfg.net.seed + 300)
-    )
-    for layer in range(net.L):
-        with torch.no_grad():
-            acts = net.forward(x_pool)[layer]
-        truth = cis2_truth(net, layer, x, mask)
-        trained = train_sae(acts[k:], cfg.sae.replace(seed=cfg.sae.seed + layer))
-        fvu.append(trained.fvu)
-        sae_s.append(score(trained.sae, truth, cfg.threshold, seed=layer))
-        rand_s.append(
-            score(random_dictionary(k, net.width, seed=layer), truth, cfg.threshold, null_draws=0)
-        )
-        data_s.append(score(acts[:k], truth, cfg.threshold, null_draws=0))  # not trained on
-        init_s.append(score(untrained_sae(acts[k:], cfg.sae, layer), truth, cfg.threshold, 0.0, 0))
-    figs = [
-        splots.recovery_vs_layer(
-            {"TopK SAE": sae_s, "activation samples": data_s, "random drawn": rand_s},
-            ctx.figure_path("recovery_vs_layer"),
-            f"SAE ({k} latents, k={cfg.sae.k}) on CiS2 (D={net.width}, T={net.T}, z={z})",
-        ),
-        splots.similarity_matrix(sae_s[0], ctx.figure_path("similarity_layer1")),
-        splots.similarity_matrix(sae_s[-1], ctx.figure_path(f"similarity_layer{net.L}")),
+    bar = [detection_bar(seeds) for seeds in nulls]
+    claims = [
+        with_null(claim_entry, sae, init, UNTRAINED, name, rand, names)
+        for name, (sae, init, rand, names) in per_entry.items()
     ]
+    claims += [
+        with_null(claim_recovered, sae_s, init_s, UNTRAINED, rand_s, labels),
+        with_null(claim_above_baselines, sae_s, init_s, UNTRAINED, base_s, labels),
+        with_null(claim_detects, sae_s, init_s, UNTRAINED, bar, labels),
+    ]
+    figs.append(splots.similarity_matrix(sae_s[0], ctx.figure_path("similarity_first")))
     return ExperimentResult(
-        claims=[
-            with_null(claim_above_chance, sae_s, init_s, UNTRAINED, rand_s),
-            with_null(claim_above_data, sae_s, init_s, UNTRAINED, data_s),
-            with_null(claim_recovered, sae_s, init_s, UNTRAINED, rand_s),
-            with_null(claim_detects, sae_s, init_s, UNTRAINED),
-        ],
+        claims=claims,
         figures=figs,
-        data={
-            "sae": [s.to_dict() for s in sae_s],
-            "activation_samples": [s.to_dict() for s in data_s],
-            "random": [s.to_dict() for s in rand_s],
-            "untrained_sae": [s.to_dict() for s in init_s],
-            "sae_fvu": fvu,
-        },
+        data=data,
         notes=[
-            "Similarity = norm of a unit latent's projection on a circuit's d-dim host subspace; a circuit is recovered when its best latent reaches the threshold.",
+            "Similarity = norm of a unit latent's projection on a circuit's host subspace; a circuit is recovered when its best latent reaches the threshold.",
             "F1: each circuit's Hungarian-matched latent as a detector of the circuit being on (fires when > 0).",
+            "Activation samples as a dictionary (data[...].activation_samples, MMCS "
+            + ", ".join(f"{l} {d.mmcs:.2f}" for l, d in zip(labels, data_s, strict=True))
+            + "): not a claim — with one circuit on, a CiS2 sample is that circuit's own pattern (a near-oracle), and no SAE benchmark uses samples as a baseline.",
         ],
     )
 
@@ -185,25 +303,22 @@ def run(cfg: SaeRecoversCircuitsConfig, ctx: RunContext) -> ExperimentResult:
 register(
     Experiment(
         name="sae-recovers-circuits",
-        title="How much of a built CiS2 network's ground truth a TopK SAE recovers, per layer",
-        description="TopK SAE per layer of a CiS2 network, scored against the circuits' directions and activity beside random and data-sample dictionaries.",
+        title="How much of each zoo entry's ground truth a TopK SAE recovers, per layer",
+        description="A TopK SAE per hidden layer of every zoo entry with ground truth there, scored against the circuits' directions and activity beside its untrained self, a random dictionary and the neuron/PCA baselines.",
         config_cls=SaeRecoversCircuitsConfig,
-        # z = 1: at this width z = 2 fails the strict verification (decoded R² 0.81 at layer 2)
-        quick=SaeRecoversCircuitsConfig().replace(
-            **{
-                "net.width": 400,
-                "net.circuits": 60,
-                "net.layers": 3,
-                "sae.latents": 240,
-                "sae.steps": 800,
-                "pool": 5000,
-                "eval_batch": 1000,
-            }
+        quick=SaeRecoversCircuitsConfig(
+            targets=QUICK_TARGETS,
+            sae=SaeRecoversCircuitsConfig().sae.replace(steps=300),
+            pool=4000,
+            eval_batch=1000,
         ),
         full=SaeRecoversCircuitsConfig(),
         runner=run,
-        quick_seconds=90,
-        full_seconds=1200,
-        paper="REFERENCE §6 (SAE benchmarks on known features); CiS2 construction (seed 001)",
+        # quick: 24.2 s CPU (user + sys, the whole `superpose reproduce --quick --only` process,
+        # load ~28 on 2 cores); full: not run here, an estimate (cis2-large, compiled-mix and
+        # deep-boolean layers at D = 2000 with 1200–2000-latent SAEs, 2000 steps each)
+        quick_seconds=24,
+        full_seconds=3600,
+        paper="REFERENCE §6 (SAE benchmarks on known features: Sharkey et al. 2022, Cunningham et al. 2023, SynthSAEBench); the zoo's entries",
     )
 )

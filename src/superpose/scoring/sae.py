@@ -19,6 +19,8 @@ from torch import nn
 
 from ..base.config import FrozenConfig
 from ..base.errors import SuperposeError
+from ..toy.threads import step_threads, torch_threads
+from .truth import Truth
 
 Sampler = Callable[[int, torch.Generator], torch.Tensor]  # (batch, generator) → [batch, D]
 
@@ -79,6 +81,14 @@ class SAE(nn.Module):
         return out
 
 
+def sae_size(truth: Truth, latents: int = 0, k: int = 0) -> tuple[int, int]:
+    """(latents, k) of the SAE trained on a layer: given values, else 4 latents per circuit and
+    k = circuits on per input (mean over the truth's samples; 1 without them) × directions each."""
+    d = len(truth.groups) // truth.n_groups
+    on = float(truth.active.sum(1).float().mean()) if truth.active is not None else 1.0
+    return latents or 4 * truth.n_groups, k or max(1, round(on * d))
+
+
 @dataclass
 class SAEResult:
     """A trained SAE with its loss curve (every 1% of the steps) and final fraction of variance unexplained."""
@@ -107,7 +117,9 @@ def _sampler(data: torch.Tensor | Sampler) -> tuple[Sampler, int]:
 
 
 def train_sae(data: torch.Tensor | Sampler, cfg: SAEConfig) -> SAEResult:
-    """Train an SAE on activations `data` ([n, D], or a sampler (batch, generator) → [batch, D])."""
+    """Train an SAE on activations `data` ([n, D], or a sampler (batch, generator) → [batch, D]).
+    PyTorch runs on one thread unless batch × D × latents is large (toy/threads.py: on a loaded
+    machine a second thread mostly waits and spins)."""
     draw, dim = _sampler(data)
     gen = torch.Generator().manual_seed(cfg.seed)
     sae = SAE(dim, cfg.latents, cfg.kind, cfg.k)
@@ -116,6 +128,11 @@ def train_sae(data: torch.Tensor | Sampler, cfg: SAEConfig) -> SAEResult:
         sae.W_dec.copy_(W / W.norm(dim=1, keepdim=True))
         sae.W_enc.copy_(sae.W_dec.T)
         sae.b_dec.copy_(draw(min(4096, 4 * cfg.batch), gen).mean(0))
+    with torch_threads(step_threads(False, torch.device("cpu"), 1, cfg.batch, dim, cfg.latents)):
+        return _fit(sae, draw, cfg, gen)
+
+
+def _fit(sae: SAE, draw: Sampler, cfg: SAEConfig, gen: torch.Generator) -> SAEResult:
     opt = torch.optim.Adam(sae.parameters(), lr=cfg.lr)
     losses, every = [], max(1, cfg.steps // 100)
     for step in range(cfg.steps):
@@ -137,4 +154,4 @@ def train_sae(data: torch.Tensor | Sampler, cfg: SAEConfig) -> SAEResult:
     return SAEResult(sae, losses, fvu)
 
 
-__all__ = ["SAE", "SAEConfig", "SAEResult", "train_sae"]
+__all__ = ["SAE", "SAEConfig", "SAEResult", "sae_size", "train_sae"]

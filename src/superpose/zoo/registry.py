@@ -521,8 +521,8 @@ def _cis1_config() -> Any:
 def _uand_config() -> Any:
     from ..circuits.boolean import UAndConfig
 
-    # s = 3 is refused by the strict verification at d = 1000 (7.3 wrong bits per input at z = 3;
-    # d = 3000 passes): two features on keeps 1770 ANDs in 1000 neurons
+    # s = 2 features on: at s = 3 this width fails the strict verification (1.14 wrong bits per
+    # input at d = 2000, 7.3 at d = 1000; allowed 0.5)
     return UAndConfig(m=60, d=1000, s=2)
 
 
@@ -649,7 +649,21 @@ def spec(name: str) -> Spec:
     return SPECS[name]
 
 
-def load(name: str) -> ZooEntry:
-    """The zoo entry `name`, built (and verified) or read from the cache of trained entries."""
+def load(name: str, **overrides: Any) -> ZooEntry:
+    """The zoo entry `name`, built (and verified) or read from the cache of trained entries.
+
+    overrides: fields of the entry's config changed (dotted keys reach nested configs, e.g.
+    `width=400, circuits=60` or `train.steps=2000`): a variant of the entry — same family and
+    builder, another network — named `NAME[field=value,…]` (quick forms use smaller ones)."""
+    from dataclasses import replace
+
     s = spec(name)
-    return s.build(s)
+    if not overrides:
+        return s.build(s)
+    try:
+        cfg = s.config().replace(**overrides)
+    except SuperposeError as err:
+        raise SuperposeError(f"zoo {name}: {err}") from None
+    entry = s.build(replace(s, config=lambda: cfg))
+    entry.name = f"{name}[{','.join(f'{k}={v}' for k, v in sorted(overrides.items()))}]"
+    return entry
