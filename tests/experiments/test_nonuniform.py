@@ -50,7 +50,9 @@ def test_canonicalize_puts_the_anchor_on_x_and_keeps_norms():
 
 def test_nonuniform_experiment_runs_small(tmp_path):
     exp = get_experiment("nonuniform-pentagon")
-    cfg = exp.quick.replace(n_density=3, seeds=3, steps=150, continue_steps=30)
+    cfg = exp.quick.replace(
+        n_density=3, continue_steps=30, **{"exact.seeds": 3, "exact.steps": 150}
+    )
     rec = run_experiment(exp, RunContext(tmp_path, device=torch.device("cpu"), progress=False), cfg)
     assert rec["status"] == "ok", rec.get("error")
     assert len(rec["claims"]) == 4

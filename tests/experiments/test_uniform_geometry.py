@@ -42,7 +42,8 @@ def test_dense_and_sticky_claims_flip():
 def test_uniform_geometry_runs_small(tmp_path):
     exp = get_experiment("uniform-geometry")
     cfg = exp.quick.replace(
-        n_features=20, n_hidden=4, inverse_density=[1, 2, 4, 10], **{"train.steps": 50}
+        inverse_density=[1, 2, 4, 10],
+        **{"model.n_features": 20, "model.n_hidden": 4, "model.train.steps": 50},
     )
     rec = run_experiment(exp, RunContext(tmp_path, device=torch.device("cpu"), progress=False), cfg)
     assert rec["status"] == "ok", rec.get("error")

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from ..base.config import FrozenConfig
 from ..plots.geometry import competing_losses, geometry_panels
-from ..toy.exact import train_exact
+from ..toy.exact import ExactTrainConfig, train_exact
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext, same_norms_random, with_null
 
@@ -28,11 +28,13 @@ class NonuniformConfig(FrozenConfig):
     min_density: float = Field(1e-3, gt=0, le=1, description="sparsest density of the varied one")
     max_density: float = Field(0.3, gt=0, le=1, description="densest density of the varied one")
     n_density: int = Field(12, ge=3, le=200, description="log-spaced densities (plus the base)")
-    seeds: int = Field(16, ge=1, le=1000, description="models per density; the best is kept")
-    steps: int = Field(1000, ge=1, le=100_000, description="full-batch Adam steps (exact loss)")
-    lr: float = Field(0.02, gt=0, le=10, description="peak learning rate (cosine decay)")
-    continue_steps: int = Field(300, ge=1, le=100_000, description="steps continuing a geometry")
-    nodes: int = Field(4, ge=2, le=16, description="Gauss–Legendre nodes per active feature")
+    exact: ExactTrainConfig = Field(
+        ExactTrainConfig(seeds=16, steps=1000, lr=0.02, nodes=4),
+        description="exact-loss training of every density (seeds per density, the best is kept)",
+    )
+    continue_steps: int = Field(
+        300, ge=1, le=100_000, description="steps continuing a geometry (at exact.lr / 10)"
+    )
     seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
@@ -155,19 +157,17 @@ def run(cfg: NonuniformConfig, ctx: RunContext) -> ExperimentResult:
     dens[:, VARIED] = dv
     imp = torch.ones(D, N)
     # every seed separately (seeds=1 on repeated settings) to see each geometry's loss
+    ex, seeds = cfg.exact, cfg.exact.seeds
     rep = train_exact(
         M,
-        imp.repeat_interleave(cfg.seeds, 0).to(device),
-        dens.repeat_interleave(cfg.seeds, 0).to(device),
-        seeds=1,
-        steps=cfg.steps,
-        lr=cfg.lr,
-        nodes=cfg.nodes,
+        imp.repeat_interleave(seeds, 0).to(device),
+        dens.repeat_interleave(seeds, 0).to(device),
+        **ex.replace(seeds=1).to_dict(),
         seed=cfg.seed,
     )
     W_all, b_all, L_all = rep.W.cpu(), rep.b.cpu(), rep.loss.cpu()
-    L = L_all.view(D, cfg.seeds)
-    best = L.argmin(1) + torch.arange(D) * cfg.seeds
+    L = L_all.view(D, seeds)
+    best = L.argmin(1) + torch.arange(D) * seeds
     W_best, b_best = W_all[best], b_all[best]
     base = int((dv == cfg.base_density).nonzero()[0])
     # continue each geometry from its own solution across all densities
@@ -178,10 +178,7 @@ def run(cfg: NonuniformConfig, ctx: RunContext) -> ExperimentResult:
             M,
             imp.to(device),
             dens.to(device),
-            seeds=1,
-            steps=cfg.continue_steps,
-            lr=cfg.lr / 10,
-            nodes=cfg.nodes,
+            **ex.replace(seeds=1, steps=cfg.continue_steps, lr=ex.lr / 10).to_dict(),
             seed=cfg.seed,
             init=(init[0].to(device), init[1].to(device)),
         )
@@ -198,7 +195,7 @@ def run(cfg: NonuniformConfig, ctx: RunContext) -> ExperimentResult:
         competing_losses(
             dv,
             [("pentagon (continued)", pent_loss), ("two digons (continued)", digon_loss)],
-            (dv.repeat_interleave(cfg.seeds), L_all, is_pent),
+            (dv.repeat_interleave(seeds), L_all, is_pent),
             ctx.figure_path("loss_curves"),
             "Loss of competing geometries, n=5, m=2",
             scatter_labels=("seeds: pentagon-like (gaps within 10° of 72°)", "seeds: other"),
@@ -255,8 +252,16 @@ register(
         description="Vary one feature's density: the regular pentagon deforms, then collapses "
         "to two digons with the varied feature at zero where the geometries' loss curves cross.",
         config_cls=NonuniformConfig,
-        quick=NonuniformConfig(n_density=7, seeds=8, steps=600, continue_steps=200),
-        full=NonuniformConfig(n_density=16, seeds=24, steps=1500, continue_steps=400, nodes=5),
+        quick=NonuniformConfig(
+            n_density=7,
+            exact=ExactTrainConfig(seeds=8, steps=600, lr=0.02, nodes=4),
+            continue_steps=200,
+        ),
+        full=NonuniformConfig(
+            n_density=16,
+            exact=ExactTrainConfig(seeds=24, steps=1500, lr=0.02, nodes=5),
+            continue_steps=400,
+        ),
         runner=run,
         quick_seconds=20,
         full_seconds=800,

@@ -12,13 +12,12 @@ from typing import Annotated
 
 import numpy as np
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..base.config import FrozenConfig
 from ..plots import plt, save_figure
 from ..toy import metrics
 from ..toy.config import ToyConfig, TrainConfig
-from ..toy.train import train
 from . import register
 from .base import (
     Claim,
@@ -26,6 +25,7 @@ from .base import (
     ExperimentResult,
     RunContext,
     same_norms_random,
+    train_on,
     untrained,
     with_null,
 )
@@ -34,18 +34,36 @@ STICKY_WINDOW = 0.05
 
 
 class UniformGeometryConfig(FrozenConfig):
-    n_features: int = Field(400, ge=2, le=100_000, description="features n")
-    n_hidden: int = Field(30, ge=1, le=10_000, description="hidden dimensions m")
+    model: ToyConfig = Field(
+        ToyConfig(
+            model="relu_output",
+            n_features=400,
+            n_hidden=30,
+            importance=1.0,
+            train=TrainConfig(steps=10_000, batch_size=1024, lr=1e-3, schedule="constant"),
+        ),
+        description="the models, n equally important features in m dimensions; one instance per "
+        "inverse density (its features.sparsity is set from inverse_density)",
+    )
     inverse_density: list[Annotated[float, Field(ge=1, le=1e9)]] = Field(
         [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.5, 8.0, 10.0, 15.0, 25.0, 50.0, 100.0, 300.0],
         min_length=4,
         description="1/(1−S) per instance, each ≥ 1",
     )
-    train: TrainConfig = Field(
-        TrainConfig(steps=10_000, batch_size=1024, lr=1e-3, schedule="constant"),
-        description="training of the models",
-    )
-    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
+
+    @model_validator(mode="after")
+    def _sparsity_from_inverse_density(self) -> UniformGeometryConfig:
+        if self.model.features.sparsity != 0.0 or self.model.n_instances is not None:
+            raise ValueError(
+                "model.features.sparsity and model.n_instances are set from inverse_density"
+            )
+        return self
+
+
+def toy_config(cfg: UniformGeometryConfig) -> ToyConfig:
+    """cfg.model with one instance per inverse density (densest first): S = 1 − 1/x."""
+    inv = torch.tensor(sorted(cfg.inverse_density))
+    return cfg.model.replace(**{"features.sparsity": (1 - 1 / inv).tolist()})
 
 
 def level_crossing(x: np.ndarray, y: np.ndarray, level: float) -> float | None:
@@ -144,17 +162,8 @@ def null_dimensionality(W: torch.Tensor, rep: torch.Tensor, seed: int) -> torch.
 
 def run(cfg: UniformGeometryConfig, ctx: RunContext) -> ExperimentResult:
     inv = torch.tensor(sorted(cfg.inverse_density))
-    toy = ToyConfig(
-        model="relu_output",
-        n_features=cfg.n_features,
-        n_hidden=cfg.n_hidden,
-        features={"sparsity": (1 - 1 / inv).tolist()},
-        importance=1.0,
-        train=cfg.train,
-        seed=cfg.seed,
-        device=str(ctx.device),
-    )
-    res = train(toy, ctx.progress, "uniform geometry")
+    toy = toy_config(cfg)
+    res = train_on(toy, ctx)
     W = res.model.W.detach().cpu()
     dstar = metrics.dimensions_per_feature(W)
     Di = metrics.feature_dimensionality(W)
@@ -164,7 +173,7 @@ def run(cfg: UniformGeometryConfig, ctx: RunContext) -> ExperimentResult:
     kind = "untrained: the init weights training started from"
     draws = torch.tensor(
         [
-            sticky_share(null_dimensionality(W, rep, cfg.seed + 1 + d))["contrast"]
+            sticky_share(null_dimensionality(W, rep, toy.seed + 1 + d))["contrast"]
             for d in range(100)
         ]
     )
@@ -180,7 +189,7 @@ def run(cfg: UniformGeometryConfig, ctx: RunContext) -> ExperimentResult:
         with_null(
             sticky_claim,
             Di[rep],
-            null_dimensionality(W, rep, cfg.seed),
+            null_dimensionality(W, rep, toy.seed),
             "random directions with the trained column norms",
             bar,
         ),
@@ -212,7 +221,7 @@ def dstar_figure(inv, dstar, Di, rep, ctx: RunContext, cfg: UniformGeometryConfi
     ax.set_xlabel("1 / (1 − S)")
     ax.set_ylabel("dimensions per feature")
     ax.set_ylim(0, 1.1)
-    ax.set_title(f"Uniform superposition, n={cfg.n_features}, m={cfg.n_hidden}")
+    ax.set_title(f"Uniform superposition, n={cfg.model.n_features}, m={cfg.model.n_hidden}")
     ax.legend(fontsize=7, loc="lower left")
     return save_figure(fig, ctx.figure_path("dstar_and_dimensionality"))
 
@@ -225,10 +234,12 @@ register(
         "with the sticky fractions.",
         config_cls=UniformGeometryConfig,
         quick=UniformGeometryConfig(
-            n_features=200,
-            n_hidden=20,
+            model=UniformGeometryConfig().model.replace(
+                n_features=200,
+                n_hidden=20,
+                train=TrainConfig(steps=1200, batch_size=1024, lr=1e-2, schedule="cosine"),
+            ),
             inverse_density=[1.0, 1.6, 2.2, 2.8, 3.5, 4.5, 6.0, 10.0, 30.0, 100.0],
-            train=TrainConfig(steps=1200, batch_size=1024, lr=1e-2, schedule="cosine"),
         ),
         full=UniformGeometryConfig(),
         runner=run,
