@@ -245,7 +245,7 @@ register(
         ),
         full=CompressedSensingConfig(),
         runner=run,
-        quick_seconds=10,
+        quick_seconds=15,
         full_seconds=900,
         paper="TMS appendix 'Connection between compressed sensing lower bounds and the toy model'",
     )

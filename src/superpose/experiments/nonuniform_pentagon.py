@@ -327,7 +327,7 @@ register(
             continue_steps=400,
         ),
         runner=run,
-        quick_seconds=7,
+        quick_seconds=14,
         full_seconds=800,
         paper="TMS 'Non-uniform superposition', perturbing a single feature",
     )

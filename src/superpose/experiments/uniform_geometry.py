@@ -383,7 +383,7 @@ register(
         ),
         full=UniformGeometryConfig(),
         runner=run,
-        quick_seconds=23,
+        quick_seconds=26,
         full_seconds=3600,
         paper="TMS 'The geometry of superposition', uniform superposition",
     )
