@@ -4,6 +4,8 @@ each holds on weights/numbers with the property and flips on doctored ones lacki
 import torch
 
 from superpose.experiments.adversarial import (
+    adversarial_train,
+    claim_removed_only_at_large_norms,
     claim_tracks_features_per_dim,
     claim_vulnerability_rises,
 )
@@ -13,6 +15,7 @@ from superpose.experiments.privileged_basis import (
     claim_polysemantic_when_sparse,
 )
 from superpose.toy import metrics
+from superpose.toy.config import ToyConfig
 
 
 def mono(n=10, m=5):
@@ -36,6 +39,24 @@ def test_vulnerability_claims_flip():
     flat = torch.tensor([1.0, 1.2, 0.9, 1.1])
     assert not claim_vulnerability_rises(flat).passed
     assert not claim_tracks_features_per_dim((flat, per_dim)).passed
+
+
+def test_superposition_removed_only_at_large_norms_flips():
+    eps = [0.0, 0.1, 0.2, 0.4, 0.8]
+    assert claim_removed_only_at_large_norms((eps, torch.tensor([5.7, 5.8, 5.2, 2.6, 0.9]))).passed
+    early = torch.tensor([5.7, 5.8, 0.9, 0.8, 0.7])  # gone already at a small attack
+    assert not claim_removed_only_at_large_norms((eps, early)).passed
+    never = torch.tensor([5.7, 5.8, 5.2, 2.6, 1.4])
+    assert not claim_removed_only_at_large_norms((eps, never)).passed
+
+
+def test_adversarial_training_without_attack_is_plain_training():
+    """ε = 0 trains on clean inputs whatever ε the other instances get; ε > 0 changes training."""
+    toy = ToyConfig(n_features=6, n_hidden=2, features={"sparsity": 0.9}, train={"steps": 30})
+    a = adversarial_train(toy, [0.0, 0.5], torch.device("cpu")).W.detach()
+    b = adversarial_train(toy, [0.0, 0.0], torch.device("cpu")).W.detach()
+    assert torch.allclose(a[0], b[0])
+    assert not torch.allclose(a[1], b[1])
 
 
 def test_adversarial_vulnerability_measures_superposition():
