@@ -10,6 +10,7 @@ from superpose.experiments.adversarial import (
     claim_vulnerability_rises,
 )
 from superpose.experiments.privileged_basis import (
+    claim_basis_aligned,
     claim_monosemantic_when_dense,
     claim_more_features_than_neurons,
     claim_polysemantic_when_sparse,
@@ -82,6 +83,13 @@ def test_privileged_basis_claims_flip():
     assert not claim_monosemantic_when_dense(swapped).passed
     assert not claim_polysemantic_when_sparse(swapped).passed
     assert not claim_more_features_than_neurons(swapped).passed
+
+
+def test_basis_aligned_flips_under_rotation():
+    W = torch.stack([mono(), poly()])
+    assert claim_basis_aligned(W).passed
+    Q = torch.linalg.qr(torch.randn(5, 5, generator=torch.Generator().manual_seed(1)))[0]
+    assert not claim_basis_aligned(Q @ W).passed  # the same geometry in a rotated basis
 
 
 def test_negative_weights_do_not_count_as_polysemantic():
