@@ -69,5 +69,7 @@ def test_smooth_decay_null_of_a_jumping_run_fails():
 
 def test_all_digons_flips():
     assert claim_all_digons(torch.tensor([0.5, 0.49, 0.52, 0.5])).passed
-    assert not claim_all_digons(torch.tensor([0.5, 0.49, 1.0, 0.0])).passed
+    assert claim_all_digons(torch.tensor([0.5, 0.49, 0.0, 0.01])).passed  # two not represented
+    assert not claim_all_digons(torch.tensor([0.5, 0.49, 1.0, 0.0])).passed  # one dedicated
     assert not claim_all_digons(torch.tensor([0.5, 0.4, 0.4, 0.5])).passed  # a pentagon's 2/5
+    assert not claim_all_digons(torch.tensor([0.0, 0.0, 0.0, 0.0])).passed  # nothing learned

@@ -45,11 +45,6 @@ KNOWN_FAILING = {
     # A real hump, not sampler noise: vulnerability peaks at S = 0.95 (14.5) and falls to 8.7 at
     # S = 0.999 while features per dimension keep rising (4.99 → 5.92); Pearson r = 0.79 < 0.8.
     "adversarial": {"vulnerability-tracks-features-per-dimension"},
-    # Phenomenon 1 (energy-level jumps) does not reproduce: the loss has a sharp drop between
-    # plateaus (sharpness 3.60 > bar 2.88) but no D_i moves across it (largest |ΔD_i| 0.02 < 0.1):
-    # the digons form from the init's spread of D_i by step ~1,300, the later drop is the digons
-    # turning orthogonal to each other and the bias relaxing (learning_dynamics.py's note).
-    "learning-dynamics": {"loss-jumps-between-plateaus-with-dimensionality-jumps-digons"},
 }
 
 
