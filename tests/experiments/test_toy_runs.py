@@ -28,6 +28,9 @@ SMOKE = {
         "model.train.restarts": 1,
         "model.n_features": 20,
         "model.n_hidden": 8,
+        "dense_train.steps": 20,
+        "dense_train.restarts": 1,
+        "small.train.steps": 20,
     },
     "learning-dynamics": {
         "model.train.steps": 400,
