@@ -60,7 +60,8 @@ class AdversarialConfig(FrozenConfig):
         [0.0, 0.05, 0.1, 0.2, 0.4, 0.8],
         min_length=2,
         description="adversarial training: attack norms ε (fraction of each input's L2 norm), "
-        "increasing, the first 0 (the control); one model each, trained as `model.train` says",
+        "increasing, the first 0 (the control); one model each, trained as `model.train` says "
+        "(one seed: its restarts are not used)",
     )
 
 
