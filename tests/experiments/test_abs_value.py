@@ -9,6 +9,7 @@ from superpose.experiments.abs_value import (
     claim_polysemantic_neurons_grow,
     claim_small_model_pairs,
     claim_superposition_grows,
+    claim_top_features_monosemantic,
     no_superposition_baseline,
 )
 
@@ -70,3 +71,15 @@ def test_motif_and_baseline():
     # baseline: features m/2.. answered by E|x|; dense uniform [-1, 1] has Var|x| = 1/12
     got = no_superposition_baseline(torch.ones(6), torch.tensor([0.0]), 4)
     assert torch.allclose(got, torch.tensor([4 / 12]))
+
+
+def test_top_features_monosemantic_flips():
+    """Monosemantic neurons on features 0..9, polysemantic ones (features 20+ with 30+) after."""
+    W = torch.zeros(1, 20, 60)
+    for j in range(10):
+        W[0, j, j] = 1.0
+    for j in range(10, 20):
+        W[0, j, j + 10], W[0, j, j + 20] = 1.0, 0.8
+    assert claim_top_features_monosemantic(W).passed
+    assert not claim_top_features_monosemantic(W.flip(-1)).passed
+    assert not claim_top_features_monosemantic(W[:, :10]).passed  # no polysemantic neuron

@@ -40,7 +40,7 @@ def test_reversed_within_k_keeps_each_k_apart():
 def test_compressed_sensing_runs_small(tmp_path):
     exp = get_experiment("compressed-sensing")
     cfg = exp.quick.replace(
-        sizes=[(8, 1), (8, 2), (12, 3)], hidden=[2, 4, 6], **{"train.steps": 30}
+        sizes=[(8, 1), (8, 2), (12, 3)], hidden=[2, 4, 6], **{"model.train.steps": 30}
     )
     rec = run_experiment(exp, RunContext(tmp_path, device=torch.device("cpu"), progress=False), cfg)
     assert rec["status"] == "ok", rec.get("error")

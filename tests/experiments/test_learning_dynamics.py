@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from superpose.experiments.learning_dynamics import (
+    claim_all_digons,
     claim_jump_between_plateaus,
     noise_floor,
     sharpest,
@@ -64,3 +65,11 @@ def test_smooth_decay_null_of_a_jumping_run_fails():
     logl = TRANSIENT + JUMP + CREEP + NOISE
     claim, _ = _claim(smooth_decay_like(logl, seed=3).numpy())
     assert not claim.passed, claim
+
+
+def test_all_digons_flips():
+    assert claim_all_digons(torch.tensor([0.5, 0.49, 0.52, 0.5])).passed
+    assert claim_all_digons(torch.tensor([0.5, 0.49, 0.0, 0.01])).passed  # two not represented
+    assert not claim_all_digons(torch.tensor([0.5, 0.49, 1.0, 0.0])).passed  # one dedicated
+    assert not claim_all_digons(torch.tensor([0.5, 0.4, 0.4, 0.5])).passed  # a pentagon's 2/5
+    assert not claim_all_digons(torch.tensor([0.0, 0.0, 0.0, 0.0])).passed  # nothing learned

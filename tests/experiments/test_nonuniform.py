@@ -8,6 +8,7 @@ from superpose.experiments.nonuniform_pentagon import (
     crossing_claim,
     pentagon_claim,
     pentagon_error,
+    pull_claim,
     repel_claim,
 )
 from superpose.plots.geometry import canonicalize
@@ -39,6 +40,12 @@ def test_geometry_claims_pass_on_ideal_shapes_and_flip_on_doctored_ones():
     assert repel_claim(pushed, 0.3, 2.0).passed
     assert not repel_claim(pushed, 0.3, 9.0).passed  # within the uniform pentagon's own deviation
     assert not repel_claim(pent, 0.3, 0.0).passed
+    pulled = polygon([0, 64, 144, 216, 296])[:, [1, 2, 3, 4, 0]]  # neighbours 64° from it
+    assert pull_claim(pulled, 0.017, 2.0).passed
+    assert not pull_claim(pulled, 0.017, 9.0).passed  # within the uniform pentagon's deviation
+    assert not pull_claim(pent, 0.017, 0.0).passed  # the null: the regular pentagon
+    assert not pull_claim(pushed, 0.017, 0.0).passed
+    assert not pull_claim(pent, None, 0.0).passed  # no sparser density represents it
 
 
 def test_canonicalize_puts_the_anchor_on_x_and_keeps_norms():
@@ -50,8 +57,11 @@ def test_canonicalize_puts_the_anchor_on_x_and_keeps_norms():
 
 def test_nonuniform_experiment_runs_small(tmp_path):
     exp = get_experiment("nonuniform-pentagon")
-    cfg = exp.quick.replace(n_density=3, seeds=3, steps=150, continue_steps=30)
+    cfg = exp.quick.replace(
+        n_density=3, continue_steps=30, **{"exact.seeds": 3, "exact.steps": 150}
+    )
     rec = run_experiment(exp, RunContext(tmp_path, device=torch.device("cpu"), progress=False), cfg)
     assert rec["status"] == "ok", rec.get("error")
-    assert len(rec["claims"]) == 4
-    assert (tmp_path / "geometries.png").is_file() and (tmp_path / "loss_curves.png").is_file()
+    assert len(rec["claims"]) == 5
+    for name in ("geometries", "loss_curves", "deformation"):
+        assert (tmp_path / f"{name}.png").is_file()

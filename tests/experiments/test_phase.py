@@ -7,7 +7,10 @@ from superpose.experiments._phase import agreement_claim, constant_map, mc_claim
 def test_phase_experiment_runs_small(tmp_path):
     exp = get_experiment("phase-2x1")
     cfg = exp.quick.replace(
-        n_importance=5, n_density=5, seeds=3, mc_samples=20_000, **{"check_train.steps": 300}
+        n_importance=5,
+        n_density=5,
+        mc_samples=20_000,
+        **{"exact.seeds": 3, "check_train.steps": 300},
     )
     rec = run_experiment(exp, RunContext(tmp_path, device=torch.device("cpu"), progress=False), cfg)
     assert rec["status"] == "ok", rec.get("error")

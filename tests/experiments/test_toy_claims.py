@@ -4,15 +4,19 @@ each holds on weights/numbers with the property and flips on doctored ones lacki
 import torch
 
 from superpose.experiments.adversarial import (
+    adversarial_train,
+    claim_removed_only_at_large_norms,
     claim_tracks_features_per_dim,
     claim_vulnerability_rises,
 )
 from superpose.experiments.privileged_basis import (
+    claim_basis_aligned,
     claim_monosemantic_when_dense,
     claim_more_features_than_neurons,
     claim_polysemantic_when_sparse,
 )
 from superpose.toy import metrics
+from superpose.toy.config import ToyConfig
 
 
 def mono(n=10, m=5):
@@ -38,6 +42,24 @@ def test_vulnerability_claims_flip():
     assert not claim_tracks_features_per_dim((flat, per_dim)).passed
 
 
+def test_superposition_removed_only_at_large_norms_flips():
+    eps = [0.0, 0.1, 0.2, 0.4, 0.8]
+    assert claim_removed_only_at_large_norms((eps, torch.tensor([5.7, 5.8, 5.2, 2.6, 0.9]))).passed
+    early = torch.tensor([5.7, 5.8, 0.9, 0.8, 0.7])  # gone already at a small attack
+    assert not claim_removed_only_at_large_norms((eps, early)).passed
+    never = torch.tensor([5.7, 5.8, 5.2, 2.6, 1.4])
+    assert not claim_removed_only_at_large_norms((eps, never)).passed
+
+
+def test_adversarial_training_without_attack_is_plain_training():
+    """ε = 0 trains on clean inputs whatever ε the other instances get; ε > 0 changes training."""
+    toy = ToyConfig(n_features=6, n_hidden=2, features={"sparsity": 0.9}, train={"steps": 30})
+    a = adversarial_train(toy, [0.0, 0.5], torch.device("cpu")).W.detach()
+    b = adversarial_train(toy, [0.0, 0.0], torch.device("cpu")).W.detach()
+    assert torch.allclose(a[0], b[0])
+    assert not torch.allclose(a[1], b[1])
+
+
 def test_adversarial_vulnerability_measures_superposition():
     """No superposition (orthogonal features) gives ≈ max I = 1; an antipodal/pentagon layout more."""
     n = 5
@@ -61,6 +83,13 @@ def test_privileged_basis_claims_flip():
     assert not claim_monosemantic_when_dense(swapped).passed
     assert not claim_polysemantic_when_sparse(swapped).passed
     assert not claim_more_features_than_neurons(swapped).passed
+
+
+def test_basis_aligned_flips_under_rotation():
+    W = torch.stack([mono(), poly()])
+    assert claim_basis_aligned(W).passed
+    Q = torch.linalg.qr(torch.randn(5, 5, generator=torch.Generator().manual_seed(1)))[0]
+    assert not claim_basis_aligned(Q @ W).passed  # the same geometry in a rotated basis
 
 
 def test_negative_weights_do_not_count_as_polysemantic():

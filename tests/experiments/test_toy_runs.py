@@ -28,8 +28,17 @@ SMOKE = {
         "model.train.restarts": 1,
         "model.n_features": 20,
         "model.n_hidden": 8,
+        "dense_train.steps": 20,
+        "dense_train.restarts": 1,
+        "small.train.steps": 20,
     },
-    "learning-dynamics": {"model.train.steps": 400, "model.n_instances": 2, "eval_batch": 256},
+    "learning-dynamics": {
+        "model.train.steps": 400,
+        "model.n_instances": 2,
+        "digons.train.steps": 400,
+        "digons.n_instances": 2,
+        "eval_batch": 256,
+    },
 }
 
 # Paper claims that do not hold in our quick runs (reported as failing, with numbers, in claims.json;

@@ -4,11 +4,15 @@ import torch
 from superpose.base.errors import SuperposeError
 from superpose.experiments import RunContext, get_experiment, run_experiment
 from superpose.experiments.uniform_geometry import (
+    constant_rate,
     dense_claim,
+    one_plateau_claim,
+    one_plateau_widths,
     plateau_claim,
     plateau_widths,
     sticky_claim,
     sticky_share,
+    sum_claim,
 )
 
 INV = torch.logspace(0, 2, 41)
@@ -26,6 +30,25 @@ def test_plateau_claim_holds_on_a_curve_that_sticks_and_flips_on_a_smooth_one():
     assert not plateau_claim(plateau_widths(INV, smooth)).passed
 
 
+def test_one_plateau_claim_holds_when_dstar_stays_at_one_and_fails_on_a_constant_fall():
+    x = torch.log(INV)
+    sticky = torch.where(x < 1.0, 1.0 - 0.02 * x, 0.98 - 0.8 * (x - 1.0)).clamp_min(0.1)
+    assert one_plateau_claim(one_plateau_widths(INV, sticky)).passed
+    smooth = constant_rate(INV, sticky)  # same ends, constant rate: the null
+    assert abs(float(smooth[0]) - float(sticky[0])) < 1e-6
+    assert abs(float(smooth[-1]) - float(sticky[-1])) < 1e-6
+    assert not one_plateau_claim(one_plateau_widths(INV, smooth)).passed
+    assert not plateau_claim(plateau_widths(INV, smooth)).passed
+    assert not one_plateau_claim(one_plateau_widths(INV, torch.full_like(x, 0.6))).passed
+
+
+def test_sum_claim_needs_every_instance_within_its_bar():
+    bars = torch.tensor([0.05, 0.1, 0.1])
+    assert sum_claim(torch.tensor([1.0, 0.97, 1.02]), bars).passed
+    assert not sum_claim(torch.tensor([1.0, 0.8, 1.02]), bars).passed
+    assert not sum_claim(torch.tensor([0.94, 1.0, 1.0]), bars).passed
+
+
 def test_dense_and_sticky_claims_flip():
     assert dense_claim(1.02).passed
     assert not dense_claim(0.6).passed
@@ -34,7 +57,7 @@ def test_dense_and_sticky_claims_flip():
     assert sticky_claim(at_half, 1.5).passed
     off = torch.full((100,), 0.2)  # far from every sticky fraction
     assert not sticky_claim(off, 1.5).passed
-    spread = torch.linspace(0, 1, 1001)  # uniformly spread: contrast 1 (share ≈ 0.46)
+    spread = torch.linspace(0, 1, 100_001)  # uniformly spread: contrast 1 (share ≈ 0.11)
     assert abs(sticky_share(spread)["contrast"] - 1) < 0.01
     assert not sticky_claim(spread, 1.5).passed
 
@@ -42,13 +65,16 @@ def test_dense_and_sticky_claims_flip():
 def test_uniform_geometry_runs_small(tmp_path):
     exp = get_experiment("uniform-geometry")
     cfg = exp.quick.replace(
-        n_features=20, n_hidden=4, inverse_density=[1, 2, 4, 10], **{"train.steps": 50}
+        inverse_density=[1, 2, 4, 10],
+        **{"model.n_features": 20, "model.n_hidden": 4, "model.train.steps": 50},
     )
     rec = run_experiment(exp, RunContext(tmp_path, device=torch.device("cpu"), progress=False), cfg)
     assert rec["status"] == "ok", rec.get("error")
     assert [c["id"] for c in rec["claims"]] == [
         "dstar-one-when-dense",
+        "dstar-sticks-at-one",
         "dstar-sticks-at-half",
+        "dimensionalities-sum-to-m",
         "sticky-fraction-share",
     ]
     assert (tmp_path / "dstar_and_dimensionality.png").is_file()

@@ -42,12 +42,17 @@ TINY = {
     "phase-2x1": {
         "n_importance": 4,
         "n_density": 4,
-        "seeds": 2,
-        "steps": 30,
+        "exact.seeds": 2,
+        "exact.steps": 30,
         "mc_samples": 1000,
         "check_train": None,
     },
-    "nonuniform-pentagon": {"n_density": 3, "seeds": 2, "steps": 60, "continue_steps": 10},
+    "nonuniform-pentagon": {
+        "n_density": 3,
+        "exact.seeds": 2,
+        "exact.steps": 60,
+        "continue_steps": 10,
+    },
     "cis2-errors": {
         "net.width": 200,
         "net.circuits": 20,

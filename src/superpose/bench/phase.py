@@ -7,27 +7,17 @@ import time
 import torch
 
 from ..toy import theory
-from ..toy.config import ToyConfig
-from ..toy.phase import classify, grid_axes, phase_row
+from ..toy.config import TrainConfig
+from ..toy.exact import ExactTrainConfig
+from ..toy.phase import classify, grid_axes, phase_row, row_point, sampled_config
 from ..toy.train import train
 from . import BenchRow, register
 
 
 def _exact_grid(case: str, imp: torch.Tensor, dens: torch.Tensor, seeds: int) -> torch.Tensor:
+    exact = ExactTrainConfig(seeds=seeds, steps=300, lr=0.05, nodes=8 if case == "2x1" else 4)
     rows = [
-        phase_row(
-            {
-                "case": case,
-                "importance": float(r),
-                "densities": dens.tolist(),
-                "seeds": seeds,
-                "steps": 300,
-                "lr": 0.05,
-                "nodes": 8 if case == "2x1" else 4,
-                "seed": i,
-            }
-        )
-        for i, r in enumerate(imp)
+        phase_row(row_point(case, float(r), dens.tolist(), exact, i)) for i, r in enumerate(imp)
     ]
     return torch.tensor([row["phase"] for row in rows])
 
@@ -37,18 +27,8 @@ def _sampled_rows(
 ) -> torch.Tensor:
     """The paper's procedure on the same points: AdamW, lr 1e-3, batch 1024, `steps` steps,
     `seeds` restarts per point (best kept). Returns phases [rows, densities]."""
-    n, m = theory.CASES[case]
-    imps = [theory.case_importance(case, float(r)) for r in imp for _ in dens]
-    sparsity = [[1.0 - float(p)] * n for _ in imp for p in dens]
-    cfg = ToyConfig(
-        model="relu_output",
-        n_features=n,
-        n_hidden=m,
-        features={"sparsity": sparsity},
-        importance=imps,
-        train={"steps": steps, "restarts": seeds, "eval_batch": 8192},
-        device="cpu",
-    )
+    points = [(float(r), float(p)) for r in imp for p in dens]
+    cfg = sampled_config(case, points, TrainConfig(steps=steps, restarts=seeds, eval_batch=8192))
     W = train(cfg, progress=False).model.W.detach()
     return classify(W).view(len(imp), len(dens))
 

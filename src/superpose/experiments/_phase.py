@@ -12,9 +12,9 @@ from ..base.config import FrozenConfig
 from ..plots.phase import candidate_loss_curves, phase_diagrams
 from ..sweep import map_grid
 from ..toy import theory
-from ..toy.config import ToyConfig, TrainConfig
-from ..toy.exact import train_exact
-from ..toy.phase import classify, grid_axes, phase_row
+from ..toy.config import TrainConfig
+from ..toy.exact import ExactTrainConfig, train_exact
+from ..toy.phase import classify, grid_axes, phase_row, row_point, sampled_config
 from ..toy.train import train
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
@@ -27,10 +27,10 @@ class PhaseConfig(FrozenConfig):
     case: Literal["2x1", "3x2"] = Field("2x1", description="2x1 (n=2, m=1) or 3x2 (n=3, m=2)")
     n_importance: int = Field(40, ge=2, le=400, description="grid points in relative importance")
     n_density: int = Field(40, ge=2, le=400, description="grid points in density 1 − S")
-    seeds: int = Field(10, ge=1, le=100, description="models per grid point; the best is kept")
-    steps: int = Field(200, ge=1, le=100_000, description="full-batch Adam steps on the exact loss")
-    lr: float = Field(0.05, gt=0, le=10, description="peak learning rate (cosine decay)")
-    nodes: int = Field(6, ge=2, le=32, description="Gauss–Legendre nodes per active feature")
+    exact: ExactTrainConfig = Field(
+        ExactTrainConfig(seeds=10, steps=200, lr=0.05, nodes=6),
+        description="exact-loss training of every grid point (seeds per point, the best is kept)",
+    )
     mc_samples: int = Field(
         200_000, ge=1000, le=100_000_000, description="Monte Carlo samples per activity pattern"
     )
@@ -91,27 +91,13 @@ def agreement(empirical: torch.Tensor, theoretical: torch.Tensor) -> dict[str, f
 def sampled_check(cfg: PhaseConfig, device: str) -> dict[str, list]:
     """Phases at CHECK_POINTS by sampled training (AdamW, like the paper) and by exact-loss training."""
     n, m = theory.CASES[cfg.case]
-    imps = [theory.case_importance(cfg.case, r) for r, _ in CHECK_POINTS]
-    sparsity = [[1.0 - p] * n for _, p in CHECK_POINTS]
-    toy = ToyConfig(
-        model="relu_output",
-        n_features=n,
-        n_hidden=m,
-        features={"sparsity": sparsity},
-        importance=imps,
-        train=cfg.check_train,
-        seed=cfg.seed,
-        device=device,
-    )
+    toy = sampled_config(cfg.case, CHECK_POINTS, cfg.check_train, cfg.seed, device)
     sampled = classify(train(toy, progress=False).model.W.detach().cpu())
     exact = train_exact(
         m,
-        torch.tensor(imps),
+        torch.tensor(toy.importance),
         torch.tensor([[p] * n for _, p in CHECK_POINTS]),
-        seeds=cfg.seeds,
-        steps=cfg.steps,
-        lr=cfg.lr,
-        nodes=cfg.nodes,
+        **cfg.exact.to_dict(),
         seed=cfg.seed,
     )
     return {"sampled": sampled.tolist(), "exact": classify(exact.W).tolist()}
@@ -173,16 +159,7 @@ def run(cfg: PhaseConfig, ctx: RunContext) -> ExperimentResult:
     n, m = theory.CASES[cfg.case]
     imp, dens = grid_axes(cfg.n_importance, cfg.n_density)
     points = [
-        {
-            "case": cfg.case,
-            "importance": float(r),
-            "densities": dens.tolist(),
-            "seeds": cfg.seeds,
-            "steps": cfg.steps,
-            "lr": cfg.lr,
-            "nodes": cfg.nodes,
-            "seed": cfg.seed + i,
-        }
+        row_point(cfg.case, float(r), dens.tolist(), cfg.exact, cfg.seed + i)
         for i, r in enumerate(imp)
     ]
     rows = map_grid(
@@ -202,7 +179,7 @@ def run(cfg: PhaseConfig, ctx: RunContext) -> ExperimentResult:
             imp,
             dens,
             [
-                (f"empirical (best of {cfg.seeds} seeds)", empirical),
+                (f"empirical (best of {cfg.exact.seeds} seeds)", empirical),
                 ("theoretical (closed-form candidates)", theoretical),
             ],
             ctx.figure_path(f"phase_{cfg.case}"),
@@ -259,6 +236,7 @@ def run(cfg: PhaseConfig, ctx: RunContext) -> ExperimentResult:
 
 def register_case(case: str, quick_grid: int, quick_seconds: float, full_seconds: float) -> None:
     n, m = theory.CASES[case]
+    nodes = 4 if case == "3x2" else 6
     register(
         Experiment(
             name=f"phase-{case}",
@@ -271,12 +249,11 @@ def register_case(case: str, quick_grid: int, quick_seconds: float, full_seconds
                 case=case,
                 n_importance=quick_grid,
                 n_density=quick_grid,
-                seeds=5,
-                nodes=4 if case == "3x2" else 6,
+                exact=PhaseConfig().exact.replace(seeds=5, nodes=nodes),
                 mc_samples=100_000,
                 check_train=PhaseConfig().check_train.replace(steps=2000, restarts=3),
             ),
-            full=PhaseConfig(case=case, nodes=4 if case == "3x2" else 6, steps=300),
+            full=PhaseConfig(case=case, exact=PhaseConfig().exact.replace(nodes=nodes, steps=300)),
             runner=run,
             quick_seconds=quick_seconds,
             full_seconds=full_seconds,

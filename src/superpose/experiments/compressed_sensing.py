@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..base.config import FrozenConfig
 from ..plots import plt, save_figure
@@ -37,9 +37,14 @@ class CompressedSensingConfig(FrozenConfig):
         description="m grid; m* is found on it by bisection (recovery error assumed to fall with m)",
     )
     tolerance: float = Field(0.1, gt=0, lt=1, description="relative error counted as recovery")
-    train: TrainConfig = Field(
-        TrainConfig(steps=2000, batch_size=1024, lr=1e-2, schedule="cosine", restarts=2),
-        description="training of every model (peak lr with cosine decay, best of `restarts`)",
+    model: ToyConfig = Field(
+        ToyConfig(
+            model="relu_output",
+            features={"structure": "exactly_k", "k": 1},
+            train=TrainConfig(steps=2000, batch_size=1024, lr=1e-2, schedule="cosine", restarts=2),
+        ),
+        description="every model: this config with n_features, n_hidden and features.k set from "
+        "each (n, k) of `sizes` and m of `hidden` (peak lr with cosine decay, best of restarts)",
     )
     confidence: float = Field(
         0.99,
@@ -47,20 +52,17 @@ class CompressedSensingConfig(FrozenConfig):
         lt=1,
         description="the bar is this quantile of the permutation null of Kendall's S",
     )
-    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
+
+    @model_validator(mode="after")
+    def _exactly_k(self) -> CompressedSensingConfig:
+        if self.model.features.structure != "exactly_k":
+            raise ValueError("model.features.structure must be exactly_k")
+        return self
 
 
 def relative_error(cfg: CompressedSensingConfig, n: int, k: int, m: int, device: str) -> float:
     """E‖x − x'‖² / E‖x‖² of a trained model (E‖x‖² = k/3 for exactly k uniform [0, 1] values)."""
-    toy = ToyConfig(
-        model="relu_output",
-        n_features=n,
-        n_hidden=m,
-        features={"structure": "exactly_k", "k": k},
-        train=cfg.train,
-        seed=cfg.seed,
-        device=device,
-    )
+    toy = cfg.model.replace(n_features=n, n_hidden=m, device=device, **{"features.k": k})
     return float(train(toy, progress=False).final_loss[0]) / (k / 3)
 
 
@@ -238,10 +240,12 @@ register(
         quick=CompressedSensingConfig(
             sizes=[(4, 1), (16, 1), (64, 1), (256, 1), (1024, 1)],
             hidden=[1, 2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64],
-        ).replace(**{"train.steps": 800, "train.batch_size": 512, "train.restarts": 1}),
+        ).replace(
+            **{"model.train.steps": 800, "model.train.batch_size": 512, "model.train.restarts": 1}
+        ),
         full=CompressedSensingConfig(),
         runner=run,
-        quick_seconds=40,
+        quick_seconds=15,
         full_seconds=900,
         paper="TMS appendix 'Connection between compressed sensing lower bounds and the toy model'",
     )

@@ -1,7 +1,8 @@
 """TMS "Non-uniform superposition": n=5 features in m=2 dimensions, one feature's density varied.
 
-At uniform density 0.05 the model learns a regular pentagon; making one feature sparse enough
-collapses it to two antipodal pairs (digons) with that feature at zero: a first-order phase change
+At uniform density 0.05 the model learns a regular pentagon; making one feature denser pushes its
+neighbours away from it, making it sparser pulls them in (the pentagon deforms); sparse enough, it
+collapses to two antipodal pairs (digons) with that feature at zero: a first-order phase change
 where the loss curves of the two geometries cross. Models are trained on the exact expected loss
 (`toy.exact`: no sampling noise), best of seeds; the two geometries are then each continued across
 all densities from their own solution to trace both loss curves.
@@ -10,13 +11,15 @@ all densities from their own solution to trace both loss curves.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
 from pydantic import Field
 
 from ..base.config import FrozenConfig
+from ..plots import plt, save_figure
 from ..plots.geometry import competing_losses, geometry_panels
-from ..toy.exact import train_exact
+from ..toy.exact import ExactTrainConfig, train_exact
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext, same_norms_random, with_null
 
@@ -28,11 +31,13 @@ class NonuniformConfig(FrozenConfig):
     min_density: float = Field(1e-3, gt=0, le=1, description="sparsest density of the varied one")
     max_density: float = Field(0.3, gt=0, le=1, description="densest density of the varied one")
     n_density: int = Field(12, ge=3, le=200, description="log-spaced densities (plus the base)")
-    seeds: int = Field(16, ge=1, le=1000, description="models per density; the best is kept")
-    steps: int = Field(1000, ge=1, le=100_000, description="full-batch Adam steps (exact loss)")
-    lr: float = Field(0.02, gt=0, le=10, description="peak learning rate (cosine decay)")
-    continue_steps: int = Field(300, ge=1, le=100_000, description="steps continuing a geometry")
-    nodes: int = Field(4, ge=2, le=16, description="Gauss–Legendre nodes per active feature")
+    exact: ExactTrainConfig = Field(
+        ExactTrainConfig(seeds=16, steps=1000, lr=0.02, nodes=4),
+        description="exact-loss training of every density (seeds per density, the best is kept)",
+    )
+    continue_steps: int = Field(
+        300, ge=1, le=100_000, description="steps continuing a geometry (at exact.lr / 10)"
+    )
     seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
@@ -146,6 +151,55 @@ def repel_claim(W_dense: torch.Tensor, density: float, margin: float) -> Claim:
     )
 
 
+def pull_claim(W_sparse: torch.Tensor, density: float | None, margin: float) -> Claim:
+    """Both gaps next to the sparser (still represented) varied feature fall short of 72° by more
+    than `margin` (the uniform pentagon's largest deviation from 72°, so its noise cannot pass).
+    W_sparse: the best model at the sparsest density below the base that still represents the
+    varied feature (None when no such density: the claim fails)."""
+    gaps = neighbour_gaps(W_sparse) if density is not None else []
+    return Claim(
+        id="sparser-feature-pulls-others-in",
+        statement="When the varied feature is sparser but still represented (the sparsest such "
+        f"density, {density if density is None else f'{density:.3g}'}) its neighbours move "
+        "towards it: both adjacent gaps fall short of the regular 72° by more than the uniform "
+        "pentagon deviates from it.",
+        measured={"adjacent_gaps_deg": gaps, "density": density},
+        expected=f"both adjacent gaps < 72° − {margin:.2g}° (the uniform pentagon's largest "
+        "deviation)",
+        passed=bool(gaps) and max(gaps) < 72.0 - margin,
+    )
+
+
+def deformation_figure(W: torch.Tensor, density: torch.Tensor, base: float, path) -> Path:
+    """The paper's picture of perturbing a single feature: the best model at every density where the
+    varied feature is represented, overlaid and rotated so that feature points up; colour from blue
+    (sparser than the others) to yellow (denser)."""
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    norm = plt.Normalize(math.log10(float(density.min())), math.log10(float(density.max())))
+    for w, d in zip(W, density, strict=True):
+        if w[:, VARIED].norm() < 0.5:
+            continue
+        turn = math.pi / 2 - math.atan2(float(w[1, VARIED]), float(w[0, VARIED]))
+        rot = torch.tensor([[math.cos(turn), -math.sin(turn)], [math.sin(turn), math.cos(turn)]])
+        v = rot @ w
+        color = plt.cm.viridis(norm(math.log10(float(d))))
+        lw = 2.5 if math.isclose(float(d), base, rel_tol=1e-6) else 1.2
+        for i in range(N):
+            ax.plot([0, v[0, i]], [0, v[1, i]], "-", color=color, lw=lw, alpha=0.9)
+        ax.plot(v[0, VARIED], v[1, VARIED], "o", color=color, ms=6)
+    sm = plt.cm.ScalarMappable(norm=norm, cmap="viridis")
+    fig.colorbar(sm, ax=ax, shrink=0.8, label="log10 density of the varied feature (dot)")
+    ax.set_aspect("equal")
+    ax.set_xlim(-1.4, 1.4)
+    ax.set_ylim(-1.4, 1.4)
+    ax.set_title(
+        f"n=5, m=2: one feature's density varied (others {base:g}, thick);\nsparser pulls its "
+        "neighbours in, denser pushes them away",
+        fontsize=9,
+    )
+    return save_figure(fig, path)
+
+
 def run(cfg: NonuniformConfig, ctx: RunContext) -> ExperimentResult:
     device = ctx.device
     grid = torch.logspace(math.log10(cfg.min_density), math.log10(cfg.max_density), cfg.n_density)
@@ -155,19 +209,17 @@ def run(cfg: NonuniformConfig, ctx: RunContext) -> ExperimentResult:
     dens[:, VARIED] = dv
     imp = torch.ones(D, N)
     # every seed separately (seeds=1 on repeated settings) to see each geometry's loss
+    ex, seeds = cfg.exact, cfg.exact.seeds
     rep = train_exact(
         M,
-        imp.repeat_interleave(cfg.seeds, 0).to(device),
-        dens.repeat_interleave(cfg.seeds, 0).to(device),
-        seeds=1,
-        steps=cfg.steps,
-        lr=cfg.lr,
-        nodes=cfg.nodes,
+        imp.repeat_interleave(seeds, 0).to(device),
+        dens.repeat_interleave(seeds, 0).to(device),
+        **ex.replace(seeds=1).to_dict(),
         seed=cfg.seed,
     )
     W_all, b_all, L_all = rep.W.cpu(), rep.b.cpu(), rep.loss.cpu()
-    L = L_all.view(D, cfg.seeds)
-    best = L.argmin(1) + torch.arange(D) * cfg.seeds
+    L = L_all.view(D, seeds)
+    best = L.argmin(1) + torch.arange(D) * seeds
     W_best, b_best = W_all[best], b_all[best]
     base = int((dv == cfg.base_density).nonzero()[0])
     # continue each geometry from its own solution across all densities
@@ -178,10 +230,7 @@ def run(cfg: NonuniformConfig, ctx: RunContext) -> ExperimentResult:
             M,
             imp.to(device),
             dens.to(device),
-            seeds=1,
-            steps=cfg.continue_steps,
-            lr=cfg.lr / 10,
-            nodes=cfg.nodes,
+            **ex.replace(seeds=1, steps=cfg.continue_steps, lr=ex.lr / 10).to_dict(),
             seed=cfg.seed,
             init=(init[0].to(device), init[1].to(device)),
         )
@@ -198,12 +247,16 @@ def run(cfg: NonuniformConfig, ctx: RunContext) -> ExperimentResult:
         competing_losses(
             dv,
             [("pentagon (continued)", pent_loss), ("two digons (continued)", digon_loss)],
-            (dv.repeat_interleave(cfg.seeds), L_all, is_pent),
+            (dv.repeat_interleave(seeds), L_all, is_pent),
             ctx.figure_path("loss_curves"),
             "Loss of competing geometries, n=5, m=2",
             scatter_labels=("seeds: pentagon-like (gaps within 10° of 72°)", "seeds: other"),
         ),
     ]
+    # the sparsest density below the base at which the best model still represents the varied one
+    below = [k for k in range(base) if W_best[k][:, VARIED].norm() >= 0.5]
+    sparse = below[0] if below else None
+    figures.append(deformation_figure(W_best, dv, cfg.base_density, ctx.figure_path("deformation")))
     rnd = "random directions with the trained feature norms"
     claims = [
         with_null(
@@ -222,6 +275,14 @@ def run(cfg: NonuniformConfig, ctx: RunContext) -> ExperimentResult:
             (digon_loss, pent_loss),
             "the two geometries' loss curves swapped",
             dv,
+        ),
+        with_null(
+            pull_claim,
+            W_best[sparse] if sparse is not None else W_best[base],
+            W_best[base],
+            "the uniform-density pentagon (the varied feature not sparser)",
+            float(dv[sparse]) if sparse is not None else None,
+            pentagon_error(W_best[base]),
         ),
         with_null(
             repel_claim,
@@ -252,13 +313,21 @@ register(
     Experiment(
         name="nonuniform-pentagon",
         title="Non-uniform superposition: a pentagon collapsing to digons (n=5, m=2)",
-        description="Vary one feature's density: the regular pentagon deforms, then collapses "
-        "to two digons with the varied feature at zero where the geometries' loss curves cross.",
+        description="Vary one feature's density: the regular pentagon deforms (a sparser feature "
+        "pulls its neighbours in, a denser one pushes them away), then collapses to two digons with the varied feature at zero where the geometries' loss curves cross.",
         config_cls=NonuniformConfig,
-        quick=NonuniformConfig(n_density=7, seeds=8, steps=600, continue_steps=200),
-        full=NonuniformConfig(n_density=16, seeds=24, steps=1500, continue_steps=400, nodes=5),
+        quick=NonuniformConfig(
+            n_density=7,
+            exact=ExactTrainConfig(seeds=8, steps=600, lr=0.02, nodes=4),
+            continue_steps=200,
+        ),
+        full=NonuniformConfig(
+            n_density=16,
+            exact=ExactTrainConfig(seeds=24, steps=1500, lr=0.02, nodes=5),
+            continue_steps=400,
+        ),
         runner=run,
-        quick_seconds=20,
+        quick_seconds=14,
         full_seconds=800,
         paper="TMS 'Non-uniform superposition', perturbing a single feature",
     )

@@ -119,6 +119,30 @@ def claim_more_features_when_sparser(W: torch.Tensor, m: int, tag: str = "") -> 
 ORDER_ALPHA = 0.05
 
 
+def order_test(
+    values: torch.Tensor, low: torch.Tensor, high: torch.Tensor, draws: int = 2000
+) -> tuple[list[tuple[int, float, float]], float]:
+    """Are the `high` items' values above the `low` items'? values: [instances, items]; low, high:
+    disjoint bool [instances, items]. Per instance with both groups: (instance, mean value of low,
+    mean value of high); and the one-sided permutation p of the summed gap (high − low) against
+    the values of the two groups dealt to them at random (`draws` draws; 1.0 without such an
+    instance)."""
+    rows = [
+        (k, float(values[k][low[k]].mean()), float(values[k][high[k]].mean()))
+        for k in range(values.shape[0])
+        if low[k].any() and high[k].any()
+    ]
+    gap = sum(h - lo for _, lo, h in rows)
+    gen = torch.Generator().manual_seed(0)
+    null_gap = torch.zeros(draws)
+    for k, _, _ in rows:
+        pool, n_low = values[k][low[k] | high[k]].float(), int(low[k].sum())
+        dealt = pool[torch.stack([torch.randperm(len(pool), generator=gen) for _ in null_gap])]
+        null_gap += dealt[:, n_low:].mean(1) - dealt[:, :n_low].mean(1)
+    p = float((null_gap >= gap - 1e-9).float().mean()) if rows else 1.0
+    return rows, p
+
+
 def claim_least_important_superposed_first(W: torch.Tensor, tag: str = "") -> Claim:
     """Where a ReLU model has both dedicated and superposed features, the superposed ones are the
     less important: mean index of superposed > mean index of dedicated features at every such
@@ -127,22 +151,8 @@ def claim_least_important_superposed_first(W: torch.Tensor, tag: str = "") -> Cl
     to the two groups at random (2000 draws: a permutation test that the ordering is not chance)."""
     rep = metrics.represented(W)
     sup = metrics.superposed(W)
-    ded = rep & ~sup
-    idx = torch.arange(W.shape[-1], dtype=torch.float32)
-    rows = []
-    for k in range(W.shape[0]):
-        if sup[k].any() and ded[k].any():
-            rows.append((k, float(idx[ded[k]].mean()), float(idx[sup[k]].mean())))
-    gap = sum(s - d for _, d, s in rows)
-    gen = torch.Generator().manual_seed(0)
-    null_gap = torch.zeros(2000)
-    for k, _, _ in rows:  # the represented features' indices dealt at random to the two groups
-        rep_idx, n_ded = idx[rep[k]], int(ded[k].sum())
-        dealt = rep_idx[
-            torch.stack([torch.randperm(len(rep_idx), generator=gen) for _ in null_gap])
-        ]
-        null_gap += dealt[:, n_ded:].mean(1) - dealt[:, :n_ded].mean(1)
-    p = float((null_gap >= gap - 1e-9).float().mean()) if rows else 1.0
+    idx = torch.arange(W.shape[-1], dtype=torch.float32).expand(W.shape[0], -1)
+    rows, p = order_test(idx, rep & ~sup, sup)
     ok = bool(rows) and all(s > d for _, d, s in rows) and p < ORDER_ALPHA
     return Claim(
         id=f"relu-least-important-superposed-first{tag}",
@@ -236,7 +246,7 @@ register(
         ),
         full=TmsBasicConfig().replace(**{"model.train.restarts": 3, "large.train.restarts": 3}),
         runner=run,
-        quick_seconds=16,
+        quick_seconds=8,  # measured CPU time (7.4 s)
         full_seconds=700,
         paper="TMS §2, figure 'demonstrating superposition' (and its n=80 rescaled version)",
     )

@@ -7,12 +7,14 @@ row is one sweep point: `phase_row(point)` trains seeds × densities models on t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
 from . import theory
-from .exact import train_exact
+from .config import ToyConfig, TrainConfig
+from .exact import ExactTrainConfig, train_exact
 from .metrics import interference
 
 #: ‖W_extra‖ below this: not learned; interference of the extra feature above SUPERPOSED: superposition
@@ -29,24 +31,36 @@ def classify(W: torch.Tensor) -> torch.Tensor:
     return torch.where(norm < LEARNED_NORM, theory.NOT_LEARNED, phase)
 
 
-def phase_row(point: dict[str, Any]) -> dict[str, Any]:
-    """One importance row of an empirical diagram (a `map_grid` point of JSON values).
+def row_point(
+    case: str, importance: float, densities: Sequence[float], exact: ExactTrainConfig, seed: int
+) -> dict[str, Any]:
+    """The `phase_row` point of one importance row: JSON values, `exact`'s fields flattened in."""
+    return {
+        "case": case,
+        "importance": float(importance),
+        "densities": [float(p) for p in densities],
+        **exact.to_dict(),
+        "seed": seed,
+    }
 
-    point: case ("2x1" | "3x2"), importance (r of the extra feature), densities (list), seeds,
-    steps, lr, nodes, seed. Returns phases and best exact losses per density (lists).
+
+def phase_row(point: dict[str, Any]) -> dict[str, Any]:
+    """One importance row of an empirical diagram (a `map_grid` point of JSON values, `row_point`).
+
+    point: case ("2x1" | "3x2"), importance (r of the extra feature), densities (list), the
+    `ExactTrainConfig` fields (seeds, steps, lr, nodes), seed. Returns phases and best exact losses
+    per density (lists).
     """
     case = point["case"]
     n, m = theory.CASES[case]
     dens = torch.tensor(point["densities"], dtype=torch.float32)
     imp = torch.tensor(theory.case_importance(case, point["importance"]))
+    exact = ExactTrainConfig(**{k: point[k] for k in ExactTrainConfig.model_fields})
     res = train_exact(
         m,
         imp.expand(len(dens), n).contiguous(),
         dens[:, None].expand(len(dens), n).contiguous(),
-        seeds=point["seeds"],
-        steps=point["steps"],
-        lr=point["lr"],
-        nodes=point["nodes"],
+        **exact.to_dict(),
         seed=point["seed"],
     )
     return {
@@ -55,6 +69,28 @@ def phase_row(point: dict[str, Any]) -> dict[str, Any]:
         "W": res.W.tolist(),
         "b": res.b.tolist(),
     }
+
+
+def sampled_config(
+    case: str,
+    points: Sequence[tuple[float, float]],
+    train: TrainConfig,
+    seed: int = 0,
+    device: str = "cpu",
+) -> ToyConfig:
+    """The ReLU-output models of `case` trained by sampling (the paper's procedure), one instance per
+    (relative importance r, density p) point."""
+    n, m = theory.CASES[case]
+    return ToyConfig(
+        model="relu_output",
+        n_features=n,
+        n_hidden=m,
+        features={"sparsity": [[1.0 - float(p)] * n for _, p in points]},
+        importance=[theory.case_importance(case, float(r)) for r, _ in points],
+        train=train,
+        seed=seed,
+        device=device,
+    )
 
 
 def grid_axes(
