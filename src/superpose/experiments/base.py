@@ -261,3 +261,13 @@ def run_experiment(
         )
     atomic_write(ctx.out_dir / "result.json", json.dumps(record, indent=2))
     return record
+
+
+def run_named(name: str, out_dir: str, quick: bool, device: str) -> dict[str, Any]:
+    """`run_experiment` in a worker process (`superpose reproduce --jobs`): the experiment by its
+    registered name, its quick or full config, no progress bars (workers share one terminal)."""
+    from . import get_experiment
+
+    exp = get_experiment(name)
+    ctx = RunContext(Path(out_dir), quick=quick, device=torch.device(device), progress=False)
+    return run_experiment(exp, ctx, exp.config(quick))

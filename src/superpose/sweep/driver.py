@@ -254,35 +254,18 @@ def _run_serial(fn: Callable[[Point], Any], jobs: list[Job]) -> Iterator[tuple[s
         yield key, execute(fn, payload, art)
 
 
-def _gpu_count() -> int:
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
-
-
 def _run_pool(
     fn: Callable[[Point], Any], jobs: list[Job], workers: int
 ) -> Iterator[tuple[str, Outcome]]:
     """Spawned local processes, one torch thread each; with GPUs, one device per worker."""
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    from .worker import init_pool_worker
+    from .worker import spawn_pool
 
-    ctx = mp.get_context("spawn")
-    counter = ctx.Value("i", 0)
-    workers = min(workers, len(jobs))
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=ctx,
-        initializer=init_pool_worker,
-        initargs=(counter, _gpu_count(), os.getpid()),
-    )
     pending = {}
     queue = list(reversed(jobs))
-    clean = False
-    try:
+    with spawn_pool(min(workers, len(jobs))) as pool:
         while queue or pending:
             while queue and len(pending) < 2 * workers:  # bounded: a crash loses little
                 key, payload, art = queue.pop()
@@ -298,13 +281,3 @@ def _run_pool(
                         "were kept, rerun the same command to continue"
                     ) from None
                 yield key, res
-        clean = True
-    finally:
-        procs = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=clean, cancel_futures=True)
-        if not clean:  # Ctrl-C or an error: do not leave workers running
-            for p in procs:
-                if p.is_alive():
-                    p.terminate()
-            for p in procs:
-                p.join(timeout=5)

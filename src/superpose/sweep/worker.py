@@ -7,11 +7,13 @@ store's artifacts folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +71,12 @@ def die_with_parent(parent: int) -> None:
 
 
 def init_pool_worker(counter: Any, n_gpus: int, parent: int | None = None) -> None:
-    """Pool initializer: dies with the sweep process; one torch thread per worker; with GPUs,
+    """Pool initializer: dies with its parent process; one torch thread per worker; with GPUs,
     worker i sees GPU i mod n only."""
     import signal
 
     die_with_parent(os.getppid() if parent is None else parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the sweep process's to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["MKL_NUM_THREADS"] = "1"
     with counter.get_lock():
@@ -85,6 +87,42 @@ def init_pool_worker(counter: Any, n_gpus: int, parent: int | None = None) -> No
     import torch
 
     torch.set_num_threads(1)
+
+
+def gpu_count() -> int:
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+@contextlib.contextmanager
+def spawn_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `workers` spawned processes, one PyTorch thread each, that die with this one
+    (kill -9 included). Leaving the block by an error or Ctrl-C terminates the workers instead of
+    waiting for their tasks."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    counter = ctx.Value("i", 0)
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=init_pool_worker,
+        initargs=(counter, gpu_count(), os.getpid()),
+    )
+    clean = False
+    try:
+        yield pool
+        clean = True
+    finally:
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=clean, cancel_futures=True)
+        if not clean:  # Ctrl-C or an error: do not leave workers running
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+            for p in procs:
+                p.join(timeout=5)
 
 
 def execute(
