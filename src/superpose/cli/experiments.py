@@ -113,7 +113,10 @@ def _outcome(rec: dict) -> None:
         console.print(f"  failed: {rec['error']}", markup=False, style="red")
     else:
         held = sum(c["passed"] for c in rec["claims"])
-        console.print(f"  {held}/{len(rec['claims'])} claims hold ({rec['seconds']:.1f} s)")
+        console.print(
+            f"  {held}/{len(rec['claims'])} claims hold ({rec['seconds']:.1f} s, "
+            f"{rec['cpu_seconds']:.1f} s CPU)"
+        )
 
 
 def _run_here(
