@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from .base.errors import SuperposeError
-from .base.serial import dumps, to_jsonable
 
 SCHEMA_VERSION = 1
 STATUSES = ("pending", "ok", "error")
@@ -87,6 +86,7 @@ class Run(Outcome):
 PLANNED = ("key", "idx", "point", "config")
 OUTCOME = ("status", "metrics", "started", "finished", "seconds", "error", "artifact", "worker")
 COLUMNS = PLANNED + OUTCOME
+_FINISH = f"UPDATE runs SET {', '.join(f'{c}=?' for c in OUTCOME)} WHERE key=?"
 # columns holding JSON, with the type their value must have (None: any)
 _JSON_COLUMNS: dict[str, type | None] = {"point": dict, "config": None, "metrics": dict}
 
@@ -227,6 +227,8 @@ class RunStore:
     @_guarded
     def claim(self, sweep_id: str, info: dict[str, Any]) -> None:
         """Bind an empty store to a sweep, or check it holds this sweep; never mixes two sweeps."""
+        from .base.serial import to_jsonable
+
         meta = self.meta()
         if not meta:
             with self.db:
@@ -253,28 +255,32 @@ class RunStore:
     @_guarded
     def plan(self, rows: list[tuple[str, int, dict[str, Any], Any]]) -> None:
         """Add (key, idx, point, config) rows as pending; rows already present are left alone."""
+        from .base.serial import dumps
+
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany(
                 "INSERT OR IGNORE INTO runs (key, idx, point, config, status) "
                 "VALUES (?, ?, ?, ?, 'pending')",
-                [(k, i, dumps(p), dumps(c)) for k, i, p, c in rows],
+                [
+                    (k, i, pt, pt if c is p else dumps(c))
+                    for k, i, p, c in rows
+                    for pt in [dumps(p)]
+                ],
             )
 
     @_guarded
-    def finish(self, key: str, outcome: Outcome) -> None:
-        """Record a finished run's outcome in one transaction."""
+    def finish(self, key: str, outcome: Outcome) -> str | None:
+        """Record a finished run's outcome: one UPDATE, its own transaction (a crash leaves the run
+        either pending or finished, never half). Returns the metrics as stored (JSON text)."""
+        from .base.serial import dumps
+
         values = {name: getattr(outcome, name) for name in OUTCOME}
-        if outcome.metrics is not None:
-            values["metrics"] = dumps(outcome.metrics)
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            cur = self.db.execute(
-                f"UPDATE runs SET {', '.join(f'{c}=?' for c in values)} WHERE key=?",
-                (*values.values(), key),
-            )
-            if cur.rowcount != 1:
-                raise SuperposeError(f"{self.path}: run {key} was not planned in this store")
+        metrics = values["metrics"] = None if outcome.metrics is None else dumps(outcome.metrics)
+        cur = self.db.execute(_FINISH, (*values.values(), key))
+        if cur.rowcount != 1:
+            raise SuperposeError(f"{self.path}: run {key} was not planned in this store")
+        return metrics
 
     @_guarded
     def runs(self, status: str | None = None) -> list[Run]:

@@ -200,3 +200,30 @@ def test_kill_9_of_train_keeps_the_previous_save(tmp_path):
         proc.wait()
         load_trained(out)  # raises unless whole
         assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "v"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_reproduce_jobs_2_killed_or_interrupted_leaves_no_worker(tmp_path, sig):
+    """`reproduce --jobs 2` with both experiments running: kill -9 of the main process, or Ctrl-C
+    (SIGINT to the whole process group, as a terminal sends it), leaves no worker running; Ctrl-C
+    ends in exit status 130."""
+    run = _cli("reproduce", "--only", "phase-2x1", "uand-errors", "--jobs", "2", "--out",
+               str(tmp_path / "report"), "--no-progress")  # fmt: skip
+    proc = subprocess.Popen(
+        run, env=_env(), stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    while len(workers) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline, "workers did not start"
+        workers = sorted(set(workers) | set(_workers_of(proc.pid)))
+        time.sleep(0.05)
+    time.sleep(3.0)  # into the experiments
+    assert proc.poll() is None, "reproduce finished before it could be stopped"
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.kill()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL), err
+    assert _gone(workers) == [], "workers outlived reproduce"

@@ -71,6 +71,13 @@ def test_map_grid_pool_equals_serial_and_dedupes(tmp_path):
     assert all(torch.equal(a["t"], b["t"]) for a, b in zip(serial, pooled, strict=True))
     with RunStore(tmp_path / "p.db") as db:
         assert len(db.runs()) == 4  # the repeated point is one run
+    # many short runs go to the workers in batches: each still stored once, in grid order
+    many = [{"x": i} for i in range(300)]
+    pooled = map_grid(_sq, many, workers=2, store=tmp_path / "m.db", progress=False)
+    assert [r["y"] for r in pooled] == [p["x"] ** 2 for p in many]
+    with RunStore(tmp_path / "m.db") as db:
+        runs = db.runs("ok")
+        assert [r.point["x"] for r in runs] == list(range(300))
 
 
 def test_map_grid_bad_arguments(tmp_path):

@@ -87,7 +87,7 @@ def map_grid(
     finished points are committed to a run store and reused when the grid is run again. If any
     point fails, the others still run (and are stored) and a `GridError` names the first failure.
     """
-    tasks = [Task(point_key(p), dict(p), dict(p)) for p in points]
+    tasks = [Task(point_key(p), q, q) for p in points for q in [dict(p)]]  # payload is point
     keys = sorted({t.key for t in tasks})
     sweep_id = point_key({"fn": fn_name(fn), "keys": keys})
     info = {"description": description, "kind": "map_grid", "fn": fn_name(fn)}
@@ -146,7 +146,7 @@ def run_tasks(
     keep_bar: bool = False,
 ) -> GridOutcome:
     """The engine: run `fn` on every task's payload, resuming from and committing to `store`."""
-    from ..base.serial import from_jsonable, to_jsonable
+    from ..base.serial import from_jsonable
     from ..store import RunStore, artifacts_dir
 
     if executor not in EXECUTORS:
@@ -168,7 +168,7 @@ def run_tasks(
             db.claim(sweep_id or point_key([t.key for t in unique]), sweep_info or {})
             db.plan([(t.key, i, t.point, t.payload) for i, t in enumerate(unique)])
             art_root = artifacts_dir(db.real)
-            prior = {r.key: r for r in db.runs()}
+            prior = {r.key: r for status in ("ok", "error") for r in db.runs(status)}
             todo = []
             for t in unique:
                 r = prior.get(t.key)
@@ -179,13 +179,14 @@ def run_tasks(
                 else:
                     todo.append(t)
         reused = len(unique) - len(todo)
+        left_over = set(os.listdir(art_root)) if art_root and art_root.is_dir() else set()
         jobs = []
         for t in todo:
             art = None
             if art_root is not None:
-                art_path = art_root / t.key
-                shutil.rmtree(art_path, ignore_errors=True)  # leftovers of a run cut short
-                art = str(art_path)
+                art = str(art_root / t.key)
+                if t.key in left_over:  # files of a run cut short
+                    shutil.rmtree(art, ignore_errors=True)
             jobs.append((t.key, t.payload, art))
         bar = _progress_bar(progress, keep_bar)
         with bar:
@@ -198,18 +199,14 @@ def run_tasks(
             )
             left = len(todo)
             for key, res in _dispatch(executor, fn, jobs, workers):
-                if db is not None:
-                    db.finish(key, res)
-                if res.status == "ok":
-                    done[key] = (
-                        from_jsonable(json.loads(json.dumps(to_jsonable(res.metrics, exact=True))))
-                        if db
-                        else res.metrics
-                    )
+                stored = db.finish(key, res) if db is not None else None
+                if res.status == "ok":  # as the store gives it back, when there is one
+                    done[key] = res.metrics if db is None else from_jsonable(json.loads(stored))
                 else:
                     errors[key] = res.error or "error"
                 left -= 1
-                bar.update(task_id, advance=1, failed=len(errors), left=left)
+                if progress:
+                    bar.update(task_id, advance=1, failed=len(errors), left=left)
     finally:
         if db is not None:
             db.close()
@@ -254,57 +251,43 @@ def _run_serial(fn: Callable[[Point], Any], jobs: list[Job]) -> Iterator[tuple[s
         yield key, execute(fn, payload, art)
 
 
-def _gpu_count() -> int:
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+# work per batch of runs sent to a pool worker at once: short runs go in batches so the hand-over
+# (pickling, a pipe, waking two processes) is paid once per ~this many seconds, not once per run;
+# a run this long or longer goes alone. A crash loses the batches in flight, as it loses the runs
+# in flight: about the same seconds of work as one run each.
+BATCH_SECONDS = 0.02
+MAX_BATCH = 64
 
 
 def _run_pool(
     fn: Callable[[Point], Any], jobs: list[Job], workers: int
 ) -> Iterator[tuple[str, Outcome]]:
-    """Spawned local processes, one torch thread each; with GPUs, one device per worker."""
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    """Spawned local processes, one torch thread each; with GPUs, one device per worker. Runs go
+    out one at a time until their time is known, then in batches of about BATCH_SECONDS."""
+    from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    from .worker import init_pool_worker
+    from .worker import execute_batch, spawn_pool
 
-    ctx = mp.get_context("spawn")
-    counter = ctx.Value("i", 0)
-    workers = min(workers, len(jobs))
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=ctx,
-        initializer=init_pool_worker,
-        initargs=(counter, _gpu_count(), os.getpid()),
-    )
-    pending = {}
+    pending: dict[Any, list[str]] = {}
     queue = list(reversed(jobs))
-    clean = False
-    try:
+    batch, timed, total = 1, 0, 0.0
+    with spawn_pool(min(workers, len(jobs))) as pool:
         while queue or pending:
             while queue and len(pending) < 2 * workers:  # bounded: a crash loses little
-                key, payload, art = queue.pop()
-                pending[pool.submit(execute, fn, payload, art, True)] = key
+                part = [queue.pop() for _ in range(min(batch, len(queue)))]
+                pending[pool.submit(execute_batch, fn, part)] = [key for key, _, _ in part]
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
-                key = pending.pop(fut)
+                keys = pending.pop(fut)
                 try:
-                    res = fut.result()
+                    results = fut.result()
                 except BrokenProcessPool:
                     raise SuperposeError(
                         "a sweep worker process died (out of memory or killed); finished runs "
                         "were kept, rerun the same command to continue"
                     ) from None
-                yield key, res
-        clean = True
-    finally:
-        procs = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=clean, cancel_futures=True)
-        if not clean:  # Ctrl-C or an error: do not leave workers running
-            for p in procs:
-                if p.is_alive():
-                    p.terminate()
-            for p in procs:
-                p.join(timeout=5)
+                for key, res in zip(keys, results, strict=True):
+                    timed, total = timed + 1, total + (res.seconds or 0.0)
+                    yield key, res
+            batch = max(1, min(MAX_BATCH, int(BATCH_SECONDS * timed / max(total, 1e-9))))

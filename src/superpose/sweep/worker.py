@@ -7,25 +7,31 @@ store's artifacts folder.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import socket
+import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from ..store import Outcome
 
-_ARTIFACT: Path | None = None
+_ARTIFACT: str | None = None
 _DEVICE: str | None = None
 
 
 def artifact_dir() -> Path | None:
     """Folder for the current run's files (created on first use); None when not in a stored sweep."""
-    if _ARTIFACT is not None:
-        _ARTIFACT.mkdir(parents=True, exist_ok=True)
-    return _ARTIFACT
+    if _ARTIFACT is None:
+        return None
+    path = Path(_ARTIFACT)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def worker_device() -> str:
@@ -69,22 +75,69 @@ def die_with_parent(parent: int) -> None:
 
 
 def init_pool_worker(counter: Any, n_gpus: int, parent: int | None = None) -> None:
-    """Pool initializer: dies with the sweep process; one torch thread per worker; with GPUs,
+    """Pool initializer: dies with its parent process; one torch thread per worker; with GPUs,
     worker i sees GPU i mod n only."""
     import signal
 
     die_with_parent(os.getppid() if parent is None else parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the sweep process's to handle
-    os.environ["OMP_NUM_THREADS"] = "1"
-    os.environ["MKL_NUM_THREADS"] = "1"
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     with counter.get_lock():
         index = counter.value
         counter.value += 1
     if n_gpus > 0:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(index % n_gpus)
+    _one_thread()
+
+
+def _one_thread() -> None:
+    """PyTorch on one thread: now if it is loaded, else when it loads (it reads OMP_NUM_THREADS);
+    a grid function that never uses PyTorch does not wait for it to import."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
+@functools.cache
+def _host() -> str:
+    return socket.gethostname()
+
+
+def gpu_count() -> int:
     import torch
 
-    torch.set_num_threads(1)
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+@contextlib.contextmanager
+def spawn_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `workers` spawned processes, one PyTorch thread each, that die with this one
+    (kill -9 included). Leaving the block by an error or Ctrl-C terminates the workers instead of
+    waiting for their tasks."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    counter = ctx.Value("i", 0)
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=init_pool_worker,
+        initargs=(counter, gpu_count(), os.getpid()),
+    )
+    clean = False
+    try:
+        yield pool
+        clean = True
+    finally:
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=clean, cancel_futures=True)
+        if not clean:  # Ctrl-C or an error: do not leave workers running
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+            for p in procs:
+                p.join(timeout=5)
 
 
 def execute(
@@ -97,10 +150,8 @@ def execute(
     """Run `fn(payload)`: its outcome (metrics or error text, start/finish times, the worker)."""
     global _ARTIFACT, _DEVICE
     if single_thread:
-        import torch
-
-        torch.set_num_threads(1)
-    _ARTIFACT = Path(artifact) if artifact else None
+        _one_thread()
+    _ARTIFACT = artifact or None
     _DEVICE = device
     started = time.time()
     metrics, error = None, None
@@ -120,6 +171,14 @@ def execute(
         error=error,
         started=started,
         finished=time.time(),
-        worker=f"{socket.gethostname()}:{os.getpid()}",
-        artifact=artifact if artifact and Path(artifact).exists() else None,
+        worker=f"{_host()}:{os.getpid()}",
+        artifact=artifact if artifact and os.path.exists(artifact) else None,
     )
+
+
+def execute_batch(
+    fn: Callable[[dict[str, Any]], dict[str, Any]],
+    jobs: list[tuple[str, dict[str, Any], str | None]],
+) -> list[Outcome]:
+    """`execute` on each (key, payload, artifact folder) of a batch, in a pool worker."""
+    return [execute(fn, payload, art, True) for _, payload, art in jobs]
