@@ -146,6 +146,20 @@ def test_deep_neurons_embedding_and_positive_readout():
     assert layer.forward(y, None)[0, 0].item() == pytest.approx(6.0, abs=1e-5)
 
 
+def test_packed_sharing_meets_at_most_once():
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    dealt = D._packed(torch.arange(60), 200, 3, gen)  # P = 19 per block, 200 ≤ 19²
+    assert dealt.shape == (200, 3)
+    member = torch.zeros(200, 60)
+    member[torch.arange(200)[:, None], dealt] = 1
+    shared = member @ member.T
+    assert shared.fill_diagonal_(0).max() <= 1  # no two items share two neurons
+    counts = member.sum(0)
+    assert counts.max() - counts[counts > 0].min() <= 1  # balanced over the neurons used
+
+
 def test_bad_deep_config():
     from superpose.base.errors import SuperposeError
 
