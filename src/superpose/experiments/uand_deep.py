@@ -243,7 +243,7 @@ register(
         ),
         runner=run_deep,
         quick_seconds=32,
-        full_seconds=1300,
+        full_seconds=600,
         paper="Hänni et al., error-correction layers (construction reconstructed, judged by measurement)",
     )
 )
