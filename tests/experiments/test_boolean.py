@@ -120,6 +120,46 @@ def test_computation_layer_exact_on_isolated_gates():
             assert out[0, 1].item() == pytest.approx(max(c, e), abs=1e-6)
 
 
+def test_deep_neurons_embedding_and_positive_readout():
+    # wires read straight from the neurons, AND/OR on their own neurons (readout weights ≥ 0), high
+    # thresholds: exact at every layer when m ≪ d, and the layer-by-layer, run and dense paths agree
+    import torch
+
+    from superpose.circuits.boolean_inputs import exact_inputs
+
+    fields = {"m": 8, "d": 600, "s": 2, "depth": 3, "k": 3, "k_correct": 5, "margin": 0.8}
+    fields |= {"theta": 0.7, "theta_top": 0.9, "embedding": "neurons", "readout": "positive"}
+    net = D.build_deep_construction(make_config(D.DeepBooleanConfig, **fields))
+    assert net.verified and all(F is None for F in net.net.F)
+    assert (net.net.compute[0].R >= 0).all()
+    x = exact_inputs(8, 2)
+    for got, true in zip(net.net.run(x, corrected=True), net.net.truth(x), strict=True):
+        assert torch.allclose(got, true, atol=1e-5)
+    stats = D.depth_errors(net.net, x, corrected=True)
+    assert all(s["leak"] == 0 and s["wrong_per_input"] == 0 for s in stats)
+    # an OR of two on-wires reads (2 − β)/(1 − β) before its correction, 1 after
+    y = torch.tensor([[1.0, 1.0, 0, 0, 0, 0, 0, 0]])
+    gates, is_or = torch.tensor([[0, 1]] * 8), torch.tensor([True] * 8)
+    layer = D.computation_layer(
+        8, 60, 3, gates, is_or, torch.Generator().manual_seed(0), 0.8, "positive"
+    )
+    assert layer.forward(y, None)[0, 0].item() == pytest.approx(6.0, abs=1e-5)
+
+
+def test_packed_sharing_meets_at_most_once():
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    dealt = D._packed(torch.arange(60), 200, 3, gen)  # P = 19 per block, 200 ≤ 19²
+    assert dealt.shape == (200, 3)
+    member = torch.zeros(200, 60)
+    member[torch.arange(200)[:, None], dealt] = 1
+    shared = member @ member.T
+    assert shared.fill_diagonal_(0).max() <= 1  # no two items share two neurons
+    counts = member.sum(0)
+    assert counts.max() - counts[counts > 0].min() <= 1  # balanced over the neurons used
+
+
 def test_bad_deep_config():
     from superpose.base.errors import SuperposeError
 
@@ -127,6 +167,8 @@ def test_bad_deep_config():
         make_config(D.DeepBooleanConfig, m=8, s=9)
     with pytest.raises(SuperposeError, match="theta"):
         make_config(D.DeepBooleanConfig, theta=0.5)
+    with pytest.raises(SuperposeError, match="theta_top"):
+        make_config(D.DeepBooleanConfig, theta=0.7, theta_top=0.6)
 
 
 def test_boolean_experiments_nest_the_layer_configs():

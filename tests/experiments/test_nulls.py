@@ -99,7 +99,12 @@ SMOKE = {
         "active": [1, 2],
     },
     "cis1-vs-cis2": {"batch": 16},
-    "uand-deep": {"ds": [250, 500], "m_over_d": [0.125, 2.0], "depth": 3, "inputs": 8},
+    "uand-deep": {
+        "ds": [250, 500],
+        "m_over_d": [0.125, 2.0],
+        "net.depth": 3,
+        "net.verify_batch": 8,
+    },
 }
 
 #: Experiments some of whose claims still have no null: each engineer removes their experiment's

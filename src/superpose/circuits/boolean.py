@@ -29,19 +29,12 @@ Inputs = Literal["basis", "superposed"]
 CASES = ("neither", "one", "both")  # index = number of the pair's inputs that are on
 
 
-class BooleanInputsConfig(FrozenConfig):
-    """What every boolean layer reads: m sparse boolean features, in a basis or in superposition."""
+class BooleanWiresConfig(FrozenConfig):
+    """What every boolean construction has: m boolean features (wires), at most s on, width d."""
 
-    m: int = Field(64, ge=2, le=10_000_000, description="boolean input features m")
+    m: int = Field(64, ge=2, le=10_000_000, description="boolean features (wires) m")
     d: int = Field(1000, ge=1, le=10_000_000, description="neurons d")
     s: int = Field(3, ge=1, le=10_000, description="at most s features active (s ≤ m)")
-    inputs: Inputs = Field("basis", description="features in a basis or in superposition")
-    d0: int | None = Field(
-        None,
-        ge=1,
-        le=10_000_000,
-        description="embedding dimension for superposed inputs (default d)",
-    )
     seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
     device: str = Field(
         "cpu",
@@ -50,10 +43,22 @@ class BooleanInputsConfig(FrozenConfig):
     )
 
     @model_validator(mode="after")
-    def _check_inputs(self) -> BooleanInputsConfig:
+    def _check_inputs(self) -> BooleanWiresConfig:
         if self.s > self.m:
             raise ValueError(f"s = {self.s} must be ≤ m = {self.m}")
         return self
+
+
+class BooleanInputsConfig(BooleanWiresConfig):
+    """What every boolean layer reads: m sparse boolean features, in a basis or in superposition."""
+
+    inputs: Inputs = Field("basis", description="features in a basis or in superposition")
+    d0: int | None = Field(
+        None,
+        ge=1,
+        le=10_000_000,
+        description="embedding dimension for superposed inputs (default d)",
+    )
 
     @property
     def d0_value(self) -> int:

@@ -5,23 +5,31 @@ layer l, half each. `circuit: comparator` (default) pairs the wires of layer l a
 pair an AND and an OR wire at random places of layer l+1 (a random comparator network: AND + OR of a
 pair = its number of wires on, so every input keeps exactly its number of wires on at every layer);
 `circuit: random` draws both inputs of every gate at random (its activity drifts: most inputs die out
-or spread). The network carries every layer's wires in
-superposition in d dimensions (v = F_l y, fresh random unit vectors F_l per layer) and uses d ReLU
-neurons per layer:
+or spread). The network uses d ReLU neurons per layer and carries every layer's wires in
+superposition: `embedding: random` writes them into d dimensions with fresh random unit vectors F_l
+per layer (v = F_l y, read back as F_lᵀ v: Gaussian interference); `embedding: neurons` reads them
+straight from the previous layer's neurons through its readout (the sharing of neurons between wires
+is the code; interference only where neurons are shared, W = conn·R_prev).
 
 - computation layer (chosen gates): AND gate g gets k neurons ReLU(Σ f·v − 1); OR gate g gets k such
   neurons and k neurons ReLU(Σ f·v) (OR = ReLU(a+b) − ReLU(a+b−1)); a neuron serving several gates
-  sums the union of their inputs. Readout of g: mean over its neurons.
+  sums the union of their inputs. Readout of g: mean over its neurons (`readout: positive`: AND and
+  OR on their own neurons, all readout weights ≥ 0 — see computation_layer).
 - error-correction layer (the seed does not give its exact form; this one is judged by measurement):
   wire i gets k neuron pairs reading the sum of their wires w·v, P = ReLU(w·v − θ), Q = ReLU(w·v −
-  (1−θ)); z_i = mean over its pairs of (P − Q)/(1 − 2θ) — a clamp that snaps values within θ of 0 to
-  0 and within θ of 1 to 1, then re-embedded with fresh vectors.
+  θ'), θ' = theta_top or 1 − θ; z_i = mean over its pairs of (P − Q)/(θ' − θ) — a clamp that snaps
+  values below θ to 0 and above θ' to 1. Thresholds sized from the measured spills (neurons
+  embedding: θ = 0.75 needs two 1/k spills of shared computation neurons in one pair, β = 0.6 more
+  than 3 of 5 spilled pairs) keep the spill of shared neurons out.
+- `sharing: packed` deals neurons so that no two gates (wires) share more than one (measured: no
+  better than the balanced random deal).
 
 Shapes: wire values y: [batch, m]; conn: [neurons, m] bool; readout R: [m, neurons].
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,7 +38,7 @@ from pydantic import Field, model_validator
 from torch import nn
 
 from ..base.device import make_generator, resolve_device
-from .boolean import random_embedding
+from .boolean import BooleanWiresConfig, random_embedding
 from .boolean_inputs import sample_inputs
 from .construction import Construction, Sample, register_construction
 from .verification import (
@@ -45,62 +53,102 @@ from .verification import (
 )
 
 
-class DeepBooleanConfig(VerifyFields):
-    """A deep boolean circuit emulated in superposition."""
+class DeepBooleanConfig(BooleanWiresConfig, VerifyFields):
+    """A deep boolean circuit emulated in superposition (m, d, s, seed, device: BooleanWiresConfig)."""
 
     construction: Literal["deep_boolean"] = Field(
         "deep_boolean", description="construction: deep_boolean"
     )
     m: int = Field(100, ge=4, le=1_000_000, description="wires per circuit layer m")
-    d: int = Field(1000, ge=4, le=1_000_000, description="network width d (neurons and dimensions)")
-    s: int = Field(3, ge=1, le=1000, description="wires on at the input (≤ m)")
     depth: int = Field(10, ge=1, le=1000, description="computation layers")
     k: int = Field(6, ge=1, description="neurons per gate in computation layers")
     k_correct: int = Field(4, ge=1, description="neuron pairs per wire in correction layers")
-    theta: float = Field(0.45, ge=0, lt=0.5, description="correction margin θ in [0, 0.5)")
+    theta: float = Field(
+        0.45, ge=0, lt=1, description="correction threshold θ: a pair's input ≤ θ reads 0"
+    )
+    theta_top: float | None = Field(
+        None,
+        gt=0,
+        le=1.5,
+        description="correction top θ': a pair's input ≥ θ' reads 1 (default 1 − θ; > θ)",
+    )
     margin: float = Field(
-        0.4, ge=0, lt=0.5, description="computation-layer margin β in [0, 0.5) (0: plain bias −1)"
+        0.4, ge=0, lt=1, description="computation-layer margin β in [0, 1) (0: plain bias −1)"
     )
     circuit: Literal["comparator", "random"] = Field(
         "comparator",
         description="comparator: each layer pairs the wires and gives each pair an AND and an OR "
         "wire (every input keeps its number of wires on); random: random pairs per gate",
     )
-    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
-    device: str = Field(
-        "cpu",
-        pattern=r"^(auto|cpu|cuda(:\d{1,3})?)$",
-        description="device: auto, cpu, cuda, cuda:N",
+    embedding: Literal["random", "neurons"] = Field(
+        "random",
+        description="random: each layer's wires are written into d dimensions with fresh random "
+        "unit vectors and read back (Gaussian interference ≈ sqrt(Σy²/d) per wire read); neurons: "
+        "a layer reads the wires straight from the previous layer's neurons through their readout "
+        "(the neurons' sharing pattern is the code; interference only where neurons are shared)",
+    )
+    readout: Literal["exact", "positive"] = Field(
+        "exact",
+        description="computation readout (computation_layer): exact: OR = B/(1−β) − A/(1−β)², "
+        "0/1 on 0/1 inputs; positive: AND and OR gates on their own neurons, readout weights ≥ 0 "
+        "(OR of two on-wires reads (2−β)/(1−β), clamped by the correction layer)",
+    )
+
+    sharing: Literal["random", "packed"] = Field(
+        "random",
+        description="how gates get their neurons and wires their correction pairs: random "
+        "(balanced random deals; two wires may share several neurons) or packed (no two share "
+        "more than one: a linear code over a prime field, so one on-wire spills at most 1/k into "
+        "any other)",
     )
 
     @model_validator(mode="after")
     def _check(self) -> DeepBooleanConfig:
-        if self.s > self.m:
-            raise ValueError(f"s = {self.s} must be ≤ m = {self.m}")
         if self.circuit == "comparator" and self.m % 2:
             raise ValueError(f"m = {self.m} must be even for circuit: comparator (wires in pairs)")
         if 3 * self.k > self.d or 2 * self.k_correct > self.d:
             raise ValueError(f"3·k and 2·k_correct must be ≤ d = {self.d}")
+        if self.theta_value <= self.theta:
+            raise ValueError(f"theta = {self.theta} must be < theta_top = {self.theta_value}")
         return self
+
+    @property
+    def theta_value(self) -> float:
+        """The correction's top threshold θ' (theta_top, or 1 − θ)."""
+        return self.theta_top if self.theta_top is not None else 1 - self.theta
 
 
 @dataclass
 class ReadLayer:
-    """h = ReLU(conn·(Fᵀ v) + bias), y_out = R h. conn: [d, m_in] bool, bias: [d], R: [m_out, d]."""
+    """h = ReLU(conn·u + bias), y_out = R h, where u are the input wires as read (FᵀF y, or y
+    itself with the neurons embedding). conn: [d, m_in] bool, bias: [d], R: [m_out, d]."""
 
     conn: torch.Tensor
     bias: torch.Tensor
     R: torch.Tensor
+    _sparse: tuple[torch.Tensor, torch.Tensor] | None = field(default=None, repr=False)
 
-    def forward(self, v: torch.Tensor, F: torch.Tensor) -> torch.Tensor:
-        """v: [batch, d0] embedded wires (F: [d0, m_in]) → read wire values [batch, m_out]."""
-        u = v @ F
-        h = torch.relu(u @ self.conn.T.float() + self.bias)
-        return h @ self.R.T
+    def sparse(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """conn (float) and R as sparse matrices, made once (a few wires per neuron, k neurons
+        per wire)."""
+        if self._sparse is None:
+            self._sparse = (self.conn.float().to_sparse(), self.R.to_sparse())
+        return self._sparse
 
-    def weights(self, F: torch.Tensor) -> torch.Tensor:
-        """Dense input weights W: [d, d0] = conn·Fᵀ."""
-        return self.conn.float() @ F.T
+    def hidden(self, y: torch.Tensor, F: torch.Tensor | None) -> torch.Tensor:
+        """y: [batch, m_in] wire values, written with F: [d0, m_in] and read back (None: read as
+        they are) → hidden ReLU activations [batch, d]."""
+        return torch.relu((self.sparse()[0] @ read_wires(y, F).T).T + self.bias)
+
+    def forward(self, y: torch.Tensor, F: torch.Tensor | None) -> torch.Tensor:
+        """y: [batch, m_in] wire values → read wire values [batch, m_out]."""
+        return (self.sparse()[1] @ self.hidden(y, F).T).T
+
+
+def read_wires(y: torch.Tensor, F: torch.Tensor | None) -> torch.Tensor:
+    """The wire values a layer reads: y written into d0 dimensions with F and read back
+    (y FᵀF), or y itself when F is None (the neurons embedding)."""
+    return y if F is None else (y @ F.T) @ F
 
 
 def _assign(pool: torch.Tensor, n_items: int, k: int, gen: torch.Generator) -> torch.Tensor:
@@ -108,11 +156,42 @@ def _assign(pool: torch.Tensor, n_items: int, k: int, gen: torch.Generator) -> t
     permutations of the pool are dealt out, so every neuron serves ⌊n·k/|pool|⌋ or ⌈…⌉ items
     (independent draws would load some neurons with several items even when n·k ≤ |pool|, and a
     shared neuron leaks one item's value into the others' readouts)."""
+    if n_items == 0:
+        return pool.new_zeros((0, k))
     rounds = -(-n_items * k // len(pool))
     deal = torch.cat(
         [torch.randperm(len(pool), generator=gen, device=gen.device) for _ in range(rounds)]
     )
     return pool[deal[: n_items * k].to(pool.device).reshape(k, n_items).T]
+
+
+def _prime_at_most(n: int) -> int:
+    """The largest prime ≤ n (0 when n < 2)."""
+    for p in range(n, 1, -1):
+        if all(p % q for q in range(2, math.isqrt(p) + 1)):
+            return p
+    return 0
+
+
+def _packed(pool: torch.Tensor, n_items: int, k: int, gen: torch.Generator) -> torch.Tensor:
+    """k neurons from `pool` for each of n_items such that no two items share more than one
+    neuron: [n_items, k]. The pool (randomly permuted) is cut into k blocks of a prime size P;
+    item (a, c) ∈ Z_P² takes neuron a + b·c mod P of block b, so two items meet in at most one
+    block. Codes are dealt in order (every neuron serves ⌊n/P⌋ or ⌈n/P⌉ items), items shuffled.
+    Falls back to `_assign` when the pool is too small (n_items > P² or k > P)."""
+    P = _prime_at_most(len(pool) // k)
+    if P < 2 or n_items > P * P or k > P:
+        return _assign(pool, n_items, k, gen)
+    code = torch.arange(n_items)
+    a, c, b = code % P, code // P, torch.arange(k)
+    idx = (a[:, None] + b[None, :] * c[:, None]) % P + b[None, :] * P  # [n_items, k]
+    shuffled = pool[torch.randperm(len(pool), generator=gen, device=gen.device).to(pool.device)]
+    items = torch.randperm(n_items, generator=gen, device=gen.device).cpu()
+    return shuffled[idx[items].to(pool.device)]
+
+
+def _deal(sharing: str) -> Any:
+    return _packed if sharing == "packed" else _assign
 
 
 def computation_layer(
@@ -123,51 +202,73 @@ def computation_layer(
     is_or: torch.Tensor,
     gen: torch.Generator,
     margin: float = 0.0,
+    readout: str = "exact",
+    sharing: str = "random",
 ) -> ReadLayer:
-    """Chosen AND/OR gates on pairs (gates: [m_out, 2], is_or: [m_out] bool).
+    """Chosen AND/OR gates on pairs (gates: [m_out, 2], is_or: [m_out] bool), k neurons per gate
+    and group, each group of neurons on its own part of the d neurons.
 
-    With t = a + b and margin β: A neurons ReLU(t − 1 − β), B neurons ReLU(t − β);
+    With t = a + b and margin β: A neurons ReLU(t − 1 − β), B neurons ReLU(t − β).
+    readout "exact": A for every gate (2d/3 neurons), B for OR gates;
     AND = mean A/(1−β), OR = mean B/(1−β) − mean A/(1−β)² (exact on {0, 1} inputs; β = 0 is the
-    plain bias −1 / bias 0 construction; β > 0 keeps input noise below β from leaking through)."""
+    plain bias −1 / bias 0 construction; β > 0 keeps input noise below β from leaking through).
+    "positive": A for AND, B for OR (d/2 each), OR = mean B/(1−β): readout weights ≥ 0, so a
+    leak never cancels an on-value; OR grows past 1 with t (two on-wires: (2−β)/(1−β)) and the
+    correction layer clamps it. (An OR clamped in the layer, (B − ReLU(t − 1))/(1−β), was tried:
+    its negative weights on shared neurons cancel on-values, recall fell to 0.15–0.9.)"""
     device = gates.device
     perm = torch.randperm(d, generator=gen, device=gen.device).to(device)
-    n_and = (2 * d) // 3  # bias −1 neurons (every gate uses k); the rest bias 0 (OR gates only)
-    pool_and, pool_or = perm[:n_and], perm[n_and:]
     m_out = len(gates)
+    scale = 1.0 / (1.0 - margin)
+    every = torch.arange(m_out, device=device)
+    o_ids, a_ids = is_or.nonzero().squeeze(1), (~is_or).nonzero().squeeze(1)
+    ones = torch.ones(m_out, device=device)
+    # (first neuron, bias, gates served, readout weight per gate) per group
+    if readout == "exact":
+        exact_a = torch.where(is_or, -(scale**2), scale)  # OR = B/(1−β) − A/(1−β)²
+        groups = [(0, -1.0 - margin, every, exact_a), ((2 * d) // 3, -margin, o_ids, scale * ones)]
+    else:
+        groups = [(0, -1.0 - margin, a_ids, scale * ones), (d // 2, -margin, o_ids, scale * ones)]
+    ends = [g[0] for g in groups[1:]] + [d]
     conn = torch.zeros(d, m, dtype=torch.bool, device=device)
     R = torch.zeros(m_out, d, device=device)
     bias = torch.zeros(d, device=device)
-    bias[pool_and] = -1.0 - margin
-    bias[pool_or] = -margin
-    a_neurons = _assign(pool_and, m_out, k, gen)  # [m_out, k]
-    o_ids = is_or.nonzero().squeeze(1)
-    b_neurons = _assign(pool_or, len(o_ids), k, gen)  # [n_or, k]
-    for neurons, g_ids in ((a_neurons, torch.arange(m_out, device=device)), (b_neurons, o_ids)):
-        rows = neurons.reshape(-1)
-        pair = gates[g_ids].repeat_interleave(neurons.shape[1], 0)
-        conn[rows, pair[:, 0]] = True
-        conn[rows, pair[:, 1]] = True
-    scale = 1.0 / (1.0 - margin)
-    a_coef = torch.where(is_or, -(scale**2), scale)  # OR = B/(1−β) − A/(1−β)²
-    R.scatter_add_(1, a_neurons, a_coef[:, None].expand(-1, k) / k)
-    R[o_ids[:, None], b_neurons] += scale / k
+    for (start, b, ids, coef), end in zip(groups, ends, strict=True):
+        pool = perm[start:end]
+        bias[pool] = b
+        neurons = _deal(sharing)(pool, len(ids), k, gen)  # [len(ids), k]
+        pair = gates[ids].repeat_interleave(k, 0)
+        conn[neurons.reshape(-1), pair[:, 0]] = True
+        conn[neurons.reshape(-1), pair[:, 1]] = True
+        weight = (coef[ids] / k)[:, None].expand(-1, k)
+        R.index_put_((ids[:, None].expand(-1, k), neurons), weight, accumulate=True)
     return ReadLayer(conn=conn, bias=bias, R=R)
 
 
-def correction_layer(m: int, d: int, k: int, theta: float, gen: torch.Generator) -> ReadLayer:
-    """Snap each wire to 0/1: k neuron pairs per wire (P: bias −θ, Q: bias −(1−θ), same inputs)."""
+def correction_layer(
+    m: int,
+    d: int,
+    k: int,
+    theta: float,
+    gen: torch.Generator,
+    top: float | None = None,
+    sharing: str = "random",
+) -> ReadLayer:
+    """Snap each wire to 0/1: k neuron pairs per wire (P: bias −θ, Q: bias −θ' with θ' = top or
+    1 − θ, same inputs); a pair reads (P − Q)/(θ' − θ) ∈ [0, 1]."""
+    top = 1 - theta if top is None else top
     device = gen.device
     half = d // 2
-    pairs = _assign(torch.arange(half, device=device), m, k, gen)  # [m, k] pair ids
+    pairs = _deal(sharing)(torch.arange(half, device=device), m, k, gen)  # [m, k] pair ids
     conn = torch.zeros(d, m, dtype=torch.bool, device=device)
     wires = torch.arange(m, device=device).repeat_interleave(k)
     conn[pairs.reshape(-1), wires] = True
     conn[half : 2 * half] = conn[:half]
     bias = torch.zeros(d, device=device)
     bias[:half] = -theta
-    bias[half : 2 * half] = -(1 - theta)
+    bias[half : 2 * half] = -top
     R = torch.zeros(m, d, device=device)
-    scale = 1.0 / (k * (1 - 2 * theta))
+    scale = 1.0 / (k * (top - theta))
     R.scatter_add_(1, pairs, torch.full(pairs.shape, scale, device=device))
     R.scatter_add_(1, pairs + half, torch.full(pairs.shape, -scale, device=device))
     return ReadLayer(conn=conn, bias=bias, R=R)
@@ -178,7 +279,7 @@ class DeepBoolean:
     """The circuit (gates per layer) and its emulation (computation + correction layers, embeddings).
 
     F[l]: [d, m] embedding of layer l's wires (the correction layer after computation layer l reads
-    and its output is re-embedded with F[l+1]).
+    and its output is re-embedded with F[l+1]); None for every layer with the neurons embedding.
     """
 
     cfg: DeepBooleanConfig
@@ -186,7 +287,11 @@ class DeepBoolean:
     is_or: list[torch.Tensor] = field(default_factory=list)  # [m] bool per layer
     compute: list[ReadLayer] = field(default_factory=list)
     correct: list[ReadLayer] = field(default_factory=list)
-    F: list[torch.Tensor] = field(default_factory=list)
+    F: list[torch.Tensor | None] = field(default_factory=list)
+
+    @property
+    def device(self) -> torch.device:
+        return self.gates[0].device
 
     def truth(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Exact wire values after every layer: depth × [batch, m]."""
@@ -202,9 +307,9 @@ class DeepBoolean:
         `corrected`): depth × [batch, m]. x: [batch, m] input wires."""
         out, y = [], x.float()
         for layer in range(self.cfg.depth):
-            y = self.compute[layer].forward(y @ self.F[layer].T, self.F[layer])
+            y = self.compute[layer].forward(y, self.F[layer])
             if corrected:
-                y = self.correct[layer].forward(y @ self.F[layer + 1].T, self.F[layer + 1])
+                y = self.correct[layer].forward(y, self.F[layer + 1])
             out.append(y)
         return out
 
@@ -215,7 +320,8 @@ def build_deep(cfg: DeepBooleanConfig) -> DeepBoolean:
     gen = make_generator(cfg.seed, device)
     net = DeepBoolean(cfg=cfg)
     for _ in range(cfg.depth + 1):
-        net.F.append(random_embedding(cfg.d, cfg.m, gen, device))
+        random = cfg.embedding == "random"
+        net.F.append(random_embedding(cfg.d, cfg.m, gen, device) if random else None)
     for _ in range(cfg.depth):
         if cfg.circuit == "comparator":
             pairs = torch.randperm(cfg.m, generator=gen, device=device).reshape(-1, 2)
@@ -231,13 +337,22 @@ def build_deep(cfg: DeepBooleanConfig) -> DeepBoolean:
             is_or = torch.rand(cfg.m, generator=gen, device=device) < 0.5
         net.gates.append(gates)
         net.is_or.append(is_or)
-        net.compute.append(computation_layer(cfg.m, cfg.d, cfg.k, gates, is_or, gen, cfg.margin))
-        net.correct.append(correction_layer(cfg.m, cfg.d, cfg.k_correct, cfg.theta, gen))
+        net.compute.append(
+            computation_layer(
+                cfg.m, cfg.d, cfg.k, gates, is_or, gen, cfg.margin, cfg.readout, cfg.sharing
+            )
+        )
+        net.correct.append(
+            correction_layer(
+                cfg.m, cfg.d, cfg.k_correct, cfg.theta, gen, cfg.theta_value, cfg.sharing
+            )
+        )
     return net
 
 
 def depth_errors(net: DeepBoolean, x: torch.Tensor, corrected: bool) -> list[dict[str, float]]:
-    """Per layer: RMS error over all wires, RMS on wires that are on, fraction of wrong bits, and
+    """Per layer: RMS error over all wires, RMS on wires that are on, fraction of wrong bits, the
+    leak (Σ |read value| over the wires that are off, per wire on: what shared neurons spill) and
     the bit figures of the verification (wrong bits per input, recall, false-on rate, wires on)."""
     stats = []
     for got, true in zip(net.run(x, corrected), net.truth(x), strict=True):
@@ -248,6 +363,7 @@ def depth_errors(net: DeepBoolean, x: torch.Tensor, corrected: bool) -> list[dic
                 "rms": float(err.square().mean().sqrt()),
                 "rms_on": float(err[on].square().mean().sqrt()) if on.any() else 0.0,
                 "wrong_bits": float(((got >= 0.5) != on).float().mean()),
+                "leak": float(got.abs().masked_fill(on, 0).sum() / on.sum().clamp(min=1)),
                 **bit_figures(got, true),
             }
         )
@@ -293,7 +409,7 @@ class DeepBooleanNet(Construction):
     def max_active(self) -> int:
         return self.config.s
 
-    def _layers(self) -> list[tuple[ReadLayer, torch.Tensor]]:
+    def _layers(self) -> list[tuple[ReadLayer, torch.Tensor | None]]:
         net = self.net
         return [
             pair
@@ -304,7 +420,7 @@ class DeepBooleanNet(Construction):
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         acts, y = [], x.float()
         for layer, F in self._layers():
-            h = torch.relu((y @ F.T) @ F @ layer.conn.T.float() + layer.bias)
+            h = layer.hidden(y, F)
             acts.append(h)
             y = h @ layer.R.T
         return acts
@@ -316,7 +432,7 @@ class DeepBooleanNet(Construction):
         return self.net.truth(x)
 
     def sample(self, batch: int, active: int, generator: torch.Generator) -> Sample:
-        x = sample_inputs(batch, self.config.m, active, generator, self.net.F[0].device)
+        x = sample_inputs(batch, self.config.m, active, generator, self.net.device)
         return Sample(x, x > 0)
 
     def ground_truth(self) -> dict[str, Any]:
@@ -343,9 +459,7 @@ class DeepBooleanNet(Construction):
         """The strict verification's report: `verify_deep` plus the layer-by-layer forward, `run`
         and the dense module agreeing on sampled inputs."""
         report = verify_deep(self.net, self.config.verify_batch, self.config.seed + 2)
-        x = self.sample(
-            16, self.config.s, make_generator(self.config.seed + 2, self.net.F[0].device)
-        ).x
+        x = self.sample(16, self.config.s, make_generator(self.config.seed + 2, self.net.device)).x
         reads = self.readout(self.forward(x))
         runs = self.net.run(x, corrected=True)
         with torch.no_grad():
@@ -366,13 +480,16 @@ class DeepBooleanNet(Construction):
         return worst(self.verification, {"wrong_per_input": "max", "recall": "min"})
 
     def dense_module(self) -> nn.Module:
-        """Linear + ReLU per computation/correction layer (W = conn·FᵀF·R_prev), then the readout."""
+        """Linear + ReLU per computation/correction layer (W = conn·FᵀF·R_prev, conn·R_prev with the
+        neurons embedding), then the readout."""
         mods: list[nn.Module] = []
         prev_R = None
         for layer, F in self._layers():
-            W = layer.conn.float() @ (F.T @ F)
-            if prev_R is not None:
-                W = W @ prev_R
+            conn = layer.sparse()[0]
+            if F is None:
+                W = conn.to_dense() if prev_R is None else conn @ prev_R
+            else:
+                W = (conn @ F.T) @ (F if prev_R is None else F @ prev_R)
             lin = nn.Linear(W.shape[1], W.shape[0])
             with torch.no_grad():
                 lin.weight.copy_(W)
@@ -387,7 +504,8 @@ class DeepBooleanNet(Construction):
     def tensors(self) -> dict[str, torch.Tensor]:
         net, out = self.net, {}
         for l, F in enumerate(net.F):
-            out[f"F{l}"] = F
+            if F is not None:
+                out[f"F{l}"] = F
         for l in range(self.config.depth):
             out[f"gates{l}"], out[f"is_or{l}"] = net.gates[l], net.is_or[l].to(torch.uint8)
             for part, layer in (("compute", net.compute[l]), ("correct", net.correct[l])):
@@ -404,7 +522,7 @@ class DeepBooleanNet(Construction):
             return ReadLayer(t[f"{part}{l}.conn"].bool(), t[f"{part}{l}.bias"], t[f"{part}{l}.R"])
 
         net = DeepBoolean(cfg=config)
-        net.F = [tensors[f"F{l}"] for l in range(config.depth + 1)]
+        net.F = [tensors.get(f"F{l}") for l in range(config.depth + 1)]
         for l in range(config.depth):
             net.gates.append(tensors[f"gates{l}"])
             net.is_or.append(tensors[f"is_or{l}"].bool())
@@ -425,7 +543,7 @@ def verify_deep(net: DeepBoolean, batch: int, seed: int) -> dict[str, Any]:
     fail, per_z = Failures(), {}
     fix = "raise `d`, `k` or `k_correct`, or lower `m` or `s`"
     for z in range(1, cfg.s + 1):
-        x = sample_inputs(batch, cfg.m, z, make_generator(seed + z, net.F[0].device))
+        x = sample_inputs(batch, cfg.m, z, make_generator(seed + z, net.device))
         if cfg.circuit == "random":
             x = sparse_inputs(net, x, cfg.s)
         rows: dict[str, list[float]] = {"wrong_per_input": [], "recall": [], "false_on": []}

@@ -28,45 +28,53 @@ from ..sweep import map_grid
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
+NET = D.DeepBooleanConfig(
+    s=3,
+    depth=10,
+    k=2,
+    k_correct=5,
+    theta=0.75,
+    theta_top=0.9,
+    margin=0.6,
+    embedding="neurons",
+    readout="positive",
+    verify_batch=32,
+    allow_unverified=True,
+)
+
 
 class UAndDeepConfig(FrozenConfig):
+    net: D.DeepBooleanConfig = Field(
+        NET,
+        description="the circuit and its emulation; m and d are set per grid point, every point "
+        "is built with allow_unverified (a failing network is studied and counts as not bounded); "
+        "verify_batch: sampled inputs per z, also the inputs measured per layer",
+    )
     ds: list[int] = Field(
         [250, 500, 1000], min_length=1, description="network widths d (≥ 3 for the exponent)"
     )
     m_over_d: list[float] = Field(
-        [0.0625, 0.125, 0.25, 2.0],
+        [0.125, 0.25, 0.375, 0.5, 0.75, 2.0],
         min_length=1,
         description="circuit widths m as multiples of d",
     )
-    s: int = Field(3, ge=1, description="wires on (every z ≤ s is verified)")
-    depth: int = Field(10, ge=2, description="computation layers (10 for the claim)")
-    k: int = Field(6, ge=1, description="neurons per gate")
-    k_correct: int = Field(
-        2,
-        ge=1,
-        description="neuron pairs per wire in correction layers (2: pairs unshared up to m = d/4; "
-        "shared pairs leak, measured worse at 4 and 8)",
+    wide: float = Field(
+        2.0,
+        gt=0,
+        description="the wide claim: some m ≥ wide·d stays bounded at the widest d (issue 12's "
+        "target, 2, in both forms: a quick form that checked less would pass what the full fails)",
     )
-    theta: float = Field(0.45, ge=0, lt=0.5, description="correction margin θ")
-    margin: float = Field(0.4, ge=0, lt=0.5, description="computation-layer margin β")
-    inputs: int = Field(32, ge=4, description="sampled inputs per z")
-    seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
 def deep_point(point: dict[str, Any]) -> dict[str, Any]:
-    """Build (and verify) one deep circuit; per layer at z = s: wrong bits and recall with and
-    without correction on the same inputs."""
+    """Build (and verify) one deep circuit; per layer at z = s: wrong bits, recall and leak with
+    and without correction on the same inputs."""
     m = 2 * max(2, round(point["m_over_d"] * point["d"] / 2))
-    cfg = B.make_config(
-        D.DeepBooleanConfig,
-        m=m,
-        **{k: point[k] for k in ("d", "s", "depth", "k", "k_correct", "theta", "margin", "seed")},
-        verify_batch=point["inputs"],
-        allow_unverified=True,
-    )
+    fields = {**point["net"], "m": m, "d": point["d"], "allow_unverified": True}
+    cfg = B.make_config(D.DeepBooleanConfig, **fields)
     net = D.build_deep_construction(cfg)
     x = BI.sample_inputs(
-        point["inputs"], m, cfg.s, make_generator(point["seed"] + 7, torch.device("cpu"))
+        cfg.verify_batch, m, cfg.s, make_generator(cfg.seed + 7, torch.device("cpu"))
     )
     return {
         "d": point["d"],
@@ -83,23 +91,30 @@ def bounded(stats: list[dict[str, float]]) -> bool:
     return all(s["wrong_per_input"] <= MAX_WRONG_BITS and s["recall"] >= MIN_RECALL for s in stats)
 
 
-def claim_at_2d(rows: list[dict[str, Any]], d: int) -> Claim:
-    """At width d, a circuit of m ≥ 2d wires stays bounded through every layer."""
-    wide = [r for r in rows if r["d"] == d and r["m"] >= 2 * d]
+def holds(row: dict[str, Any]) -> bool:
+    """A grid point is bounded: its network passed the strict verification (rows without that
+    record: the uncorrected null, judged on its stats alone) and its stats are bounded."""
+    return bool(row.get("verified", True)) and bounded(row["stats"])
+
+
+def claim_at_2d(rows: list[dict[str, Any]], d: int, ratio: float = 2.0) -> Claim:
+    """At width d, a circuit of m ≥ ratio·d wires stays bounded through every layer."""
+    wide = [r for r in rows if r["d"] == d and r["m"] >= ratio * d]
     last = {r["m"]: r["stats"][-1] for r in wide}
     return Claim(
-        id="deep-bounded-at-2d",
-        statement=f"A {len(wide[0]['stats']) if wide else '?'}-layer circuit of m ≥ 2d wires is "
-        f"emulated at d = {d} with ≤ 0.5 wrong bits per input and recall of on-wires ≥ 0.95 at "
-        "every layer (the seed: width Õ(d^1.5); issue 12's target at d = 4000 is the full form)",
+        id="deep-bounded-wide",
+        statement=f"A {len(wide[0]['stats']) if wide else '?'}-layer circuit of m ≥ {ratio:g}·d "
+        f"wires is emulated at d = {d}, verified, with ≤ 0.5 wrong bits per input and recall of "
+        "on-wires ≥ 0.95 at every layer (the seed: width Õ(d^1.5); issue 12's target, m ≥ 2d at "
+        "d = 4000, is the full form's)",
         measured={
             "wrong bits per input at the last layer": {
                 m: round(s["wrong_per_input"], 3) for m, s in last.items()
             },
             "recall at the last layer": {m: round(s["recall"], 3) for m, s in last.items()},
         },
-        expected="wrong ≤ 0.5 and recall ≥ 0.95 at every layer, for some m ≥ 2d",
-        passed=any(bounded(r["stats"]) for r in wide),
+        expected=f"wrong ≤ 0.5 and recall ≥ 0.95 at every layer, for some m ≥ {ratio:g}·d",
+        passed=any(holds(r) for r in wide),
     )
 
 
@@ -121,7 +136,7 @@ def largest_bounded(rows: list[dict[str, Any]]) -> dict[int, int]:
     out: dict[int, int] = {}
     for r in rows:
         out.setdefault(r["d"], 0)
-        if bounded(r["stats"]):
+        if holds(r):
             out[r["d"]] = max(out[r["d"]], r["m"])
     return out
 
@@ -146,17 +161,21 @@ def claim_exponent(rows: list[dict[str, Any]]) -> Claim:
 
 
 def run_deep(cfg: UAndDeepConfig, ctx: RunContext) -> ExperimentResult:
-    base = cfg.to_dict()
-    for key in ("ds", "m_over_d"):
-        base.pop(key)
-    points = [{**base, "d": d, "m_over_d": f} for d in cfg.ds for f in cfg.m_over_d]
+    net = cfg.net.to_dict()
+    points = [{"net": net, "d": d, "m_over_d": f} for d in cfg.ds for f in cfg.m_over_d]
     raw = map_grid(deep_point, points, progress=ctx.progress, description="uand-deep")
     corr = [{**r, "stats": r["corrected"]} for r in raw]
-    unc = [{**r, "stats": r["uncorrected"]} for r in raw]
+    unc = [{"d": r["d"], "m": r["m"], "stats": r["uncorrected"]} for r in raw]
     widest = max(cfg.ds)
-    small = min((r for r in raw if r["d"] == widest), key=lambda r: r["m"])
+    # the widest circuit the correction keeps bounded at the widest d (else its smallest m): where
+    # the correction layers matter (at small m the computation margins alone keep every bit)
+    at_widest = [r for r in corr if r["d"] == widest]
+    kept = [r for r in at_widest if holds(r)]
+    small = max(kept, key=lambda r: r["m"]) if kept else min(at_widest, key=lambda r: r["m"])
     claims = [
-        with_null(claim_at_2d, corr, unc, "no correction layers (same computation)", widest),
+        with_null(
+            claim_at_2d, corr, unc, "no correction layers (same computation)", widest, cfg.wide
+        ),
         with_null(
             claim_grows,
             small["uncorrected"],
@@ -167,6 +186,7 @@ def run_deep(cfg: UAndDeepConfig, ctx: RunContext) -> ExperimentResult:
         ),
         with_null(claim_exponent, corr, unc, "no correction layers (same computation)"),
     ]
+    n = cfg.net
     figures = [
         P.error_vs_depth(
             {
@@ -178,8 +198,8 @@ def run_deep(cfg: UAndDeepConfig, ctx: RunContext) -> ExperimentResult:
                 },
             },
             ctx.figure_path("deep_wrong_bits_vs_depth"),
-            f"Wrong bits per input (z={cfg.s} wires on, alive at every layer), corrected; "
-            f"k={cfg.k}, k_c={cfg.k_correct}, θ={cfg.theta}, β={cfg.margin}",
+            f"Wrong bits per input (z={n.s} wires on, alive at every layer), corrected; "
+            f"k={n.k}, k_c={n.k_correct}, θ={n.theta}–{n.theta_value}, β={n.margin}, {n.embedding}",
             "wrong bits per input (floor 1e-3)",
             log=True,
         )
@@ -189,10 +209,22 @@ def run_deep(cfg: UAndDeepConfig, ctx: RunContext) -> ExperimentResult:
         "Inputs stay alive: comparator circuits keep exactly z wires on at every layer. "
         "Networks failing the strict verification were built with allow_unverified and count as "
         "not bounded: " + ("; ".join(failed) if failed else "none"),
-        "Cause of the bound (measured, not removed): a correction pair serves ⌈2·m·k_c/d⌉ wires, so "
-        "an on-wire leaks 1/k_c into every wire sharing one of its pairs; and a computation neuron "
-        "sums the wires of ≈ 3·m·k/(2d) gates, so the leaks and the superposition noise "
-        "(≈ sqrt(z/d) per read) add past the margin β once m grows past ~d/4.",
+        "Leak (Σ of the values read on wires that are off, per wire on; corrected) at layer 1 → "
+        f"layer {n.depth} per m at d = {widest}: "
+        + ", ".join(
+            f"m={r['m']}: {r['corrected'][0]['leak']:.2f} → {r['corrected'][-1]['leak']:.2f}"
+            for r in raw
+            if r["d"] == widest
+        ),
+        "Cause of the bound (measured): wires are read straight from the previous layer's "
+        "neurons (embedding: neurons), so the only interference is sharing. A computation neuron "
+        "serves m·k/d gates and, firing for an on-gate, spills 1/k into the others; a correction "
+        "pair serves 2·m·k_c/d wires and spills 1/k_c. A pair passes only when its input reaches "
+        f"θ = {n.theta} (two spills at k = {n.k}), a computation neuron only past β = {n.margin} "
+        f"(more than β·k_c = {n.margin * n.k_correct:g} spilled pairs): bounded while such "
+        "coincidences stay rare, and past the bound the leak grows layer by layer until most "
+        "wires read on. Dense random embeddings (embedding: random) add Gaussian noise ≈ "
+        "sqrt(Σy²/d) per wire read on top and bound m near d/16–d/4.",
     ]
     return ExperimentResult(claims=claims, figures=figures, data={"rows": raw}, notes=notes)
 
@@ -206,10 +238,10 @@ register(
         "wrong bits and recall per layer, the largest bounded m per width d and its exponent.",
         config_cls=UAndDeepConfig,
         quick=UAndDeepConfig(),
-        full=UAndDeepConfig(ds=[1000, 2000, 4000], m_over_d=[0.0625, 0.125, 0.25, 0.5, 1.0, 2.0]),
+        full=UAndDeepConfig(ds=[1000, 2000, 4000], m_over_d=[0.25, 0.5, 0.75, 1.0, 1.5, 2.0]),
         runner=run_deep,
-        quick_seconds=60,
-        full_seconds=1800,
+        quick_seconds=32,
+        full_seconds=600,
         paper="Hänni et al., error-correction layers (construction reconstructed, judged by measurement)",
     )
 )
