@@ -529,8 +529,9 @@ def _uand_config() -> Any:
 def _deep_config() -> Any:
     from ..circuits.boolean_deep import DeepBooleanConfig
 
-    # the uand-deep experiment's settings (k = 8, θ = 0.45, β = 0.4, 2 wires on) at d = 2000:
-    # wrong bits ≤ 0.4 % per wire at every layer (at m = 200, d = 600, s = 4: 23 % at layer 1)
+    # the default random embedding and exact readout (k = 8, θ = 0.45, β = 0.4, 2 wires on) at
+    # d = 2000: wrong bits ≤ 0.4 % per wire at every layer (at m = 200, d = 600, s = 4: 23 % at
+    # layer 1); the uand-deep experiment uses the neurons embedding and positive readout instead
     return DeepBooleanConfig(m=100, d=2000, s=2, depth=3, k=8, k_correct=8, theta=0.45, margin=0.4)
 
 
