@@ -466,10 +466,10 @@ register(
         description="For each D, z and embedding, bisect T for the largest network passing the strict "
         "verification; fit log T* against log D (slope 2) and against D²/(d²z).",
         config_cls=Cis2CapacityConfig,
-        quick=Cis2CapacityConfig(batch=128, fixed_load=False),
+        quick=Cis2CapacityConfig(widths=[1000, 2000], batch=128, fixed_load=False),
         full=Cis2CapacityConfig(active=[1, 2, 3], embeddings=["linear", "linked"], batch=512),
         runner=run_capacity,
-        quick_seconds=60,
+        quick_seconds=36,
         full_seconds=900,
         paper="CiS2 (seed 001), capacity T ≲ D²/(d²z); issue 12",
     )
