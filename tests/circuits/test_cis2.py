@@ -161,3 +161,21 @@ def test_dense_equals_structured_across_shapes(d, unembedding, allocation, gen):
     x, _ = sample_inputs(n.circuits, 8, 2, gen)
     for a, b in zip(n.forward(x), dense_forward(n.dense_module(), x), strict=True):
         assert torch.allclose(a, b, atol=1e-4)
+
+
+def test_noise_sized_threshold_is_an_option():
+    import math
+
+    from superpose.circuits.cis2 import Robustness, indicator_threshold
+
+    cfg = CiS2Config(width=1000, circuits=400, max_active=1, max_load=100)
+    assert indicator_threshold(cfg) == cfg.indicator_threshold == 0.5  # default unchanged
+    noisy = cfg.replace(robustness=Robustness(threshold="noise"))
+    sigma = 2 * math.sqrt(6 * 1 * 400 * 16 / 1000**2)
+    assert indicator_threshold(noisy) == pytest.approx(min(0.9, 2 * sigma))
+    assert indicator_threshold(noisy.replace(circuits=10)) == 0.5  # never below β₀
+    assert indicator_threshold(noisy.replace(max_active=3)) == 0.9  # capped
+    net = build_cis2(noisy.replace(circuits=60, width=400, layers=3), verify=False)
+    assert net.circuits.threshold == pytest.approx(
+        indicator_threshold(noisy.replace(circuits=60, width=400))
+    )

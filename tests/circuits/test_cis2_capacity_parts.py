@@ -30,6 +30,7 @@ def _row(width, first, growth, pred):
         "T": width,
         "hosted c": width / 100,
         "measured_switch_on": [0.0, first],
+        "predicted_switch_on": [0.0, first],
         "predicted_noise_growth": pred,
         "inactive_last_over_first": growth,
     }
@@ -51,3 +52,12 @@ def test_z_claim_flips():
     assert z_claim("linked", law, 0.2).passed
     steep = [{"width": 1000, "active": z, "T": 600 // z**3} for z in (1, 2, 3)]
     assert not z_claim("linked", steep, 0.2).passed
+
+
+def test_exchange_bar_is_sampling_noise():
+    from superpose.experiments.cis2_capacity import exchange_bar
+
+    same = [[0.0, 0.1] * 50, [0.05] * 100, [0.1, 0.0] * 50]
+    assert 1.0 <= exchange_bar(same, 0.95) < 1.5
+    noisy = [[0.0] * 9 + [1.0]] * 3  # ten inputs each: means swing widely under exchange
+    assert exchange_bar(noisy, 0.95) > 2

@@ -39,12 +39,16 @@ def _config(circuits: int, width: int, layers: int, **extra):
 
 
 def structured_run(circuits: int, width: int, layers: int, batch: int, seed: int = 0) -> dict:
-    """Build (unverified: speed only) and time one structured forward; peak RSS of this process."""
+    """Build (unverified), time one structured forward, then the strict verification of the same
+    network (CPU seconds: every z ≤ max_active, verify_batch inputs each); peak RSS of this
+    process."""
     from ..circuits.cis2 import build_cis2
+    from ..circuits.cis2_regime import verify_cis2
     from ..circuits.small import sample_inputs
 
+    cfg = _config(circuits, width, layers, seed=seed)
     start = time.perf_counter()
-    net = build_cis2(_config(circuits, width, layers, seed=seed), verify=False)
+    net = build_cis2(cfg, verify=False)
     for k in range(layers):
         net._sparse(k)
     build = time.perf_counter() - start
@@ -53,6 +57,9 @@ def structured_run(circuits: int, width: int, layers: int, batch: int, seed: int
         start, cpu = time.perf_counter(), time.process_time()
         net.forward(x)
         fwd, fwd_cpu = time.perf_counter() - start, time.process_time() - cpu
+        cpu = time.process_time()
+        verify_cis2(net, cfg.max_active, cfg.verify_batch, cfg.seed + 2)
+        verify_cpu = time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 2**30  # Linux: KiB
     return {
         "circuits": circuits,
@@ -62,6 +69,7 @@ def structured_run(circuits: int, width: int, layers: int, batch: int, seed: int
         "build_s": build,
         "forward_s": fwd,
         "forward_cpu_s": fwd_cpu,
+        "verify_cpu_s": verify_cpu,
         "peak_gib": peak,
     }
 
@@ -105,7 +113,8 @@ def bench(quick: bool) -> list[BenchRow]:
             f"structured forward T={bigT}, D={bigD}, L=5, batch 256",
             big["forward_s"],
             None,
-            f"peak {big['peak_gib']:.2f} GiB, CPU {big['forward_cpu_s']:.1f} s, build {big['build_s']:.1f} s",
+            f"peak {big['peak_gib']:.2f} GiB, CPU {big['forward_cpu_s']:.1f} s, build {big['build_s']:.1f} s, "
+            f"strict verification {big['verify_cpu_s']:.1f} s CPU",
         )
     )
     return rows

@@ -28,6 +28,24 @@ from .small import SmallCircuits, make_circuits, sample_inputs
 DENSE_MAX_ENTRIES = 200_000_000  # refuse dense weights above this many floats (0.8 GB)
 
 
+class Robustness(FrozenConfig):
+    """Noise robustness the post leaves open (issue 12): how the on-indicator's threshold is set."""
+
+    threshold: Literal["fixed", "noise"] = Field(
+        "fixed",
+        description="'fixed': β = indicator_threshold; 'noise': β sized from the predicted "
+        "pre-activation noise at an a0 neuron hosting no active circuit, σ = 2·sqrt(S·z·T·d²/D²) "
+        "at z = max_active: β = clip(sigmas·σ, indicator_threshold, 0.9) (0.9: the on basin "
+        "α > β must keep the α ≥ 0.9 the laws require)",
+    )
+    sigmas: float = Field(
+        2.0, gt=0, le=10, description="β = sigmas·σ under threshold 'noise' (ours: 2)"
+    )
+
+
+BETA_MAX = 0.9  # largest noise-sized β: the on basin α > β keeps the laws' mean α ≥ 0.9
+
+
 class CiS2Config(FrozenConfig):
     construction: Literal["cis2"] = Field("cis2", description="construction: cis2")
     width: int = Field(
@@ -86,6 +104,9 @@ class CiS2Config(FrozenConfig):
         description="δ of the generated circuits' value neurons (off at −δ; gate gain 1 + δ). A "
         "shared neuron gets one bias for all the circuits it hosts, so each active neighbour bleeds "
         "≈ δ/S extra into a circuit's values: smaller δ, less active error, thinner value margin",
+    )
+    robustness: Robustness = Field(
+        Robustness(), description="noise robustness: on-indicator threshold fixed or noise-sized"
     )
     max_load: float = Field(
         1.0, gt=0, le=100, description="largest allowed z·T·d²/D² (capacity regime)"
@@ -190,21 +211,25 @@ class CiS2Network:
         return pos.unsqueeze(1) + offs
 
     def _sparse(self, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """CSR matrices of layer l: E [D, T·d] (scatter) and its transpose [T·d, D] (gather-sum)."""
+        """CSR matrices of layer l: E [D, T·d] (scatter) and its transpose [T·d, D] (gather-sum).
+
+        Built directly in CSR (one stable sort), no COO coalesce: row (t, i) of Eᵀ holds the S
+        neurons i·N + P_t (distinct), row n of E the (t, i) it hosts in increasing order."""
         cache = self.__dict__.setdefault("_csr", {})
         if layer not in cache:
-            rows = self.hosts(layer).reshape(-1)
-            cols = torch.arange(self.T * self.d, device=rows.device).repeat_interleave(self.S)
-            ones = torch.ones(rows.numel(), device=rows.device)
+            hosts = self.hosts(layer).sort(-1).values.reshape(-1)  # [T·d·S], row-major in (t, i)
+            dev, nnz, TD = hosts.device, hosts.numel(), self.T * self.d
+            cols = torch.arange(TD, device=dev).repeat_interleave(self.S)
+            ones = torch.ones(nnz, device=dev)
+            order = torch.sort(hosts, stable=True).indices
+            crow = torch.zeros(self.width + 1, dtype=torch.int64, device=dev)
+            crow[1:] = torch.bincount(hosts, minlength=self.width).cumsum(0)
+            crow_t = torch.arange(0, nnz + 1, self.S, device=dev)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # sparse CSR is marked beta
-                E = torch.sparse_coo_tensor(
-                    torch.stack([rows, cols]), ones, (self.width, self.T * self.d)
-                )
-                Et = torch.sparse_coo_tensor(
-                    torch.stack([cols, rows]), ones, (self.T * self.d, self.width)
-                )
-                cache[layer] = (E.coalesce().to_sparse_csr(), Et.coalesce().to_sparse_csr())
+                E = torch.sparse_csr_tensor(crow, cols[order], ones, (self.width, TD))
+                Et = torch.sparse_csr_tensor(crow_t, hosts, ones, (TD, self.width))
+                cache[layer] = (E, Et)
         return cache[layer]
 
     def shared_weights(self) -> torch.Tensor:
@@ -277,9 +302,14 @@ class CiS2Network:
         return r / self.S
 
     def _layer_t(
-        self, r_t: torch.Tensor, layer: int, A_prev_t: torch.Tensor | None = None
+        self,
+        r_t: torch.Tensor,
+        layer: int,
+        A_prev_t: torch.Tensor | None = None,
+        relu: bool = True,
     ) -> torch.Tensor:
-        """One layer, batch-last: readouts r_t [T·d, batch] (and, linked, A^{l−1} [D, batch])."""
+        """One layer, batch-last: readouts r_t [T·d, batch] (and, linked, A^{l−1} [D, batch]);
+        relu=False returns the pre-activations."""
         w = self.circuits.weights[:, layer].to(r_t)
         linked = self.embedding_kind == "linked" and layer > 0
         if linked:
@@ -290,7 +320,7 @@ class CiS2Network:
             if A_prev_t is None:  # fed circuit values: their exact embedding stands in for A^{l−1}
                 A_prev_t = self._scatter_t(r_t.view(self.T, self.d, -1), layer - 1)
             pre = pre + self._shared_t(A_prev_t, layer)
-        return torch.relu(pre)
+        return torch.relu(pre) if relu else pre
 
     def scatter(self, h: torch.Tensor, layer: int) -> torch.Tensor:
         """Σ_t E_t^l h_t. h: [batch, T, d] → [batch, D] (layer is 0-based)."""
@@ -312,13 +342,21 @@ class CiS2Network:
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Structured forward. x: [batch, T, d] circuit inputs → L × [batch, D] large activations."""
-        acts, r_t, A_t = [], x.permute(1, 2, 0).contiguous(), None
+        return [A_t.T for A_t, _ in self._run_t(x, reads=False)]
+
+    def forward_readouts(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Structured forward keeping only the readouts: x [batch, T, d] → L × [T, d, batch]
+        (batch-last, each = read(acts[l], l) transposed; the ones the forward computes anyway)."""
+        return [r_t for _, r_t in self._run_t(x, reads=True)]
+
+    def _run_t(self, x: torch.Tensor, reads: bool):
+        """Yields (A^l [D, batch], readouts [T, d, batch] of layer l or None) layer by layer."""
+        r_t, A_t = x.permute(1, 2, 0).contiguous(), None
         for k in range(self.L):
             A_t = self._layer_t(r_t, k, A_t)
-            acts.append(A_t.T)
-            if k + 1 < self.L:
+            if k + 1 < self.L or reads:
                 r_t = self._read_t(A_t, k)
-        return acts
+            yield A_t, (r_t if reads else None)
 
     def readouts(self, acts: list[torch.Tensor]) -> list[torch.Tensor]:
         """Linear read-off of every circuit at every layer: L × [batch, T, d]."""
@@ -415,6 +453,20 @@ def block_bias(circuits: SmallCircuits, positions: torch.Tensor, n_block: int) -
     return out.reshape(L, d * n_block)
 
 
+def indicator_threshold(cfg: CiS2Config) -> float:
+    """β the generated circuits get: cfg.indicator_threshold, or (robustness.threshold 'noise')
+    clip(sigmas·σ, indicator_threshold, BETA_MAX) with σ = 2·sqrt(S·z·T·d²/D²) the predicted RMS of
+    an a0 pre-activation (gain 2) at a neuron hosting no active circuit, z = max_active."""
+    if cfg.robustness.threshold == "fixed":
+        return cfg.indicator_threshold
+    from .errors import margin_noise_scale
+
+    sigma = 2 * margin_noise_scale(
+        cfg.redundancy, cfg.max_active, cfg.circuits, cfg.width, cfg.circuit_width
+    )
+    return min(BETA_MAX, max(cfg.indicator_threshold, cfg.robustness.sigmas * sigma))
+
+
 def check_regime(cfg: CiS2Config) -> None:
     """Raise naming the limit hit when the requested network is outside the construction's regime."""
     D, d, S, T, z = cfg.width, cfg.circuit_width, cfg.redundancy, cfg.circuits, cfg.max_active
@@ -465,7 +517,7 @@ def build_cis2(
             cfg.layers,
             d,
             cfg.seed,
-            cfg.indicator_threshold,
+            indicator_threshold(cfg),
             cfg.value_margin,
         )
     if circuits.weights.shape[:3] != (cfg.circuits, cfg.layers, d):
@@ -488,7 +540,7 @@ def build_cis2(
         allocation,
         cfg.embedding,
     )
-    beta = circuits.threshold or cfg.indicator_threshold
+    beta = circuits.threshold or indicator_threshold(cfg)
     regime = {
         str(z): predict_regime(
             cfg.width,
@@ -657,6 +709,7 @@ __all__ = [
     "CiS2",
     "CiS2Config",
     "CiS2Network",
+    "Robustness",
     "build_cis2",
     "dense_forward",
     "ground_truth",

@@ -6,11 +6,18 @@ decoded R² ≥ 0.9 at every layer, mean α ≥ 0.9 at layer L; `test: verify` u
 verification instead), found by bisection (circuits.cis2_regime.frontier). The capacity law says
 T* ∝ D²/(d²z): slope 2 of log T* against log D.
 
-Why the slope falls short at z = 1 (measured here, at fixed load T ∝ D²): the first-order noise at
-neurons hosting no active circuit obeys the capacity law (its variance ∝ z·S·T·d²/D², so the
-layer-2 switch-on rate stays put), but every switched-on neuron feeds c = T·S·d/D hosted circuits'
-next readouts, so the compounding over layers gains ∝ c ∝ D at fixed load — the regime criterion's
-mean-field recursion — and the frontier must lower the switch-on rate as D grows: slope < 2.
+Why the slope falls short of 2 at z = 1 (measured along the frontier; each slope claim carries it):
+the a0 pre-activation noise at T* matches the capacity law's 2·sqrt(S·z·T·d²/D²) within 5 % at
+every width (D = 1000/2000/4000: 0.318/0.282/0.194 vs 0.331/0.288/0.201), so the law's first-order
+noise model holds; but the noise the laws tolerate falls with D, because every neuron switched on by
+noise feeds c = T·S·d/D hosted circuits' next readouts (a gain ∝ D at fixed load: the fixed-load
+rows, inactive L/1 1.13/2.24/31.7 at T ∝ D²). The law that breaks first above T* is at every width
+"active error at most linear" (R² of a line through the 5 layers ≥ 0.95); at z = 1 layer 1 is exact
+(MSE 0), so the line has a kink there, and at batch 64 the R² moves ±0.02 between samples, which
+makes the bisection noise-limited at D = 4000 (T = 1719 fails at 0.928, T = 2451 reads 0.948): batch
+512 moves T* at D = 4000 from 1676 to ≈ 2000 (slope ≈ 1.5, still below 2). The search itself is not
+coarse (4 % in T, 0.03 in slope). The fixed-load switch-on spread's bar is the null's: the 95 %
+quantile of max/min when the per-input rates are exchanged between widths.
 """
 
 from __future__ import annotations
@@ -18,13 +25,15 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
+import numpy as np
 import torch
 from pydantic import Field
 
 from ..base.config import FrozenConfig
 from ..base.fitting import fit_loglog
-from ..circuits.cis2 import CiS2Config, build_cis2
-from ..circuits.cis2_regime import frontier, laws, measured_switch_on
+from ..circuits.cis2 import CiS2Config, Robustness, build_cis2
+from ..circuits.cis2_regime import free_a0, frontier, laws
+from ..circuits.errors import margin_noise_scale
 from ..circuits.small import sample_inputs
 from ..plots import circuits as cplots
 from ..sweep import map_grid
@@ -68,21 +77,39 @@ class Cis2CapacityConfig(FrozenConfig):
         description="also measure, at z = the first of `active`, networks at the smallest width's "
         "frontier load T·d²/D² scaled to every width (T ∝ D²): first-order noise vs compounding",
     )
-    switch_on_spread: float = Field(
-        1.5,
-        gt=1,
-        le=10,
-        description="largest allowed max/min of the layer-2 switch-on rate across widths at fixed "
-        "load (the capacity law's first-order noise is the same at every width)",
+    null_quantile: float = Field(
+        0.95,
+        gt=0.5,
+        lt=1,
+        description="the fixed-load switch-on claim's bar: this quantile of max/min across widths "
+        "when the per-input layer-2 rates are exchanged between widths (sampling noise alone)",
+    )
+    robustness: Robustness = Field(
+        Robustness(threshold="noise"),
+        description="noise robustness compared with the network's own at the first width and each "
+        "z (its T* beside the fixed threshold's)",
     )
 
 
 def frontier_point(point: dict[str, Any]) -> dict[str, Any]:
-    """Largest T passing the strict verification at one (D, z, embedding)."""
+    """Largest T at which the laws hold at one (D, z, embedding), and at that T the a0 neurons
+    hosting no active circuit: pre-activation noise RMS and switch-on per layer, beside the capacity
+    law's noise 2·sqrt(S·z·T·d²/D²)."""
     cfg = CiS2Config.model_validate(point["net"]).replace(
         width=point["width"], max_active=point["active"], embedding=point["embedding"]
     )
-    return frontier(cfg, test=point["test"], batch=point["batch"])
+    found = frontier(cfg, test=point["test"], batch=point["batch"])
+    if found["T"]:
+        net = build_cis2(cfg.replace(circuits=found["T"], max_load=100), verify=False)
+        gen = torch.Generator().manual_seed(cfg.seed + 5)
+        x, mask = sample_inputs(net.circuits, point["batch"], cfg.max_active, gen)
+        a0 = free_a0(net, x, mask)
+        found["a0_noise_rms"] = a0["rms"]
+        found["switch_on"] = a0["switch_on"]
+        found["noise_predicted"] = 2 * margin_noise_scale(
+            cfg.redundancy, cfg.max_active, found["T"], cfg.width, cfg.circuit_width
+        )
+    return found
 
 
 def fixed_load_point(point: dict[str, Any]) -> dict[str, Any]:
@@ -99,11 +126,13 @@ def fixed_load_point(point: dict[str, Any]) -> dict[str, Any]:
     x, mask = sample_inputs(net.circuits, batch, z, torch.Generator().manual_seed(cfg.seed + 5))
     found = laws(net, z, batch, cfg.seed + 5)
     pred = net.verification["regime"][str(z)]
+    a0 = free_a0(net, x, mask)
     return {
         "width": cfg.width,
         "T": cfg.circuits,
         "hosted c": pred["hosted"],
-        "measured_switch_on": measured_switch_on(net, x, mask),
+        "measured_switch_on": a0["switch_on"],
+        "layer2_per_input": a0["per_input"][1],
         "predicted_switch_on": pred["switch_on"],
         "predicted_noise_growth": pred["noise_growth"],
         "inactive_last_over_first": found["inactive_last_over_first"],
@@ -111,14 +140,60 @@ def fixed_load_point(point: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def fixed_load_claims(rows: list[dict[str, Any]], spread: float) -> list[Claim]:
+def exchange_bar(groups: list[list[float]], quantile: float, seed: int = 0) -> float:
+    """The `quantile` of max/min of the group means when the per-input values are exchanged
+    between groups (1000 permutations): how far apart equal rates look from sampling alone."""
+    vals = np.concatenate([np.asarray(g, dtype=float) for g in groups])
+    cuts = np.cumsum([len(g) for g in groups])[:-1]
+    rng = np.random.default_rng(seed)
+    ratios = []
+    for _ in range(1000):
+        means = [p.mean() for p in np.split(rng.permutation(vals), cuts)]
+        ratios.append(max(means) / max(min(means), 1e-12))
+    return float(np.quantile(ratios, quantile))
+
+
+def fixed_load_claims(rows: list[dict[str, Any]], bar: float) -> list[Claim]:
     """At T ∝ D²: first-order noise the same at every width, compounding growing with c ∝ D."""
-    return [first_order_claim(rows, spread), compounding_claim(rows)]
+    return [first_order_claim(rows, bar), compounding_claim(rows)]
 
 
-def first_order_claim(rows: list[dict[str, Any]], spread: float) -> Claim:
-    """Layer-2 switch-on rate the same at every width (max/min ≤ spread)."""
+def frontier_cause(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What sets T* at each width: the law that failed first above it, and at T* the a0 noise
+    (layer 2, measured vs 2·sqrt(S·z·T·d²/D²)) and switch-on (layers 2 and L)."""
+    return {
+        "law failed just above T*": [r.get("why") for r in rows],
+        "a0 noise RMS at layer 2 at T* (measured)": [
+            r.get("a0_noise_rms", [0, 0])[1] for r in rows
+        ],
+        "a0 noise at T* (capacity law, 2·sqrt(S·z·T·d²/D²))": [
+            r.get("noise_predicted", 0.0) for r in rows
+        ],
+        "a0 switch-on at T*, layer 2 → L": [
+            (r["switch_on"][1], r["switch_on"][-1]) if r.get("switch_on") else None for r in rows
+        ],
+    }
+
+
+def robustness_claim(found: dict[str, dict[int, int]], width: int) -> Claim:
+    """The noise-sized threshold keeps the laws to a larger T than the fixed one at every z."""
+    fixed, robust = found["fixed"], found["noise"]
+    ok = all(robust[z] > fixed[z] for z in fixed)
+    return Claim(
+        id=f"noise-sized-threshold-pushes-frontier-D{width}",
+        statement=f"At D={width} an on-indicator threshold sized from the predicted noise "
+        "(β = clip(2σ, β₀, 0.9), σ = 2·sqrt(S·z·T·d²/D²)) keeps the laws to a larger T than the "
+        "post's fixed β = 0.5, at every z measured.",
+        measured={"T* fixed β": fixed, "T* noise-sized β": robust},
+        expected="noise-sized T* > fixed T* at every z (the null: fixed compared with itself)",
+        passed=bool(ok),
+    )
+
+
+def first_order_claim(rows: list[dict[str, Any]], bar: float) -> Claim:
+    """Layer-2 switch-on rate the same at every width (max/min within sampling noise: bar)."""
     first = [r["measured_switch_on"][1] for r in rows]
+    pred = [r["predicted_switch_on"][1] for r in rows]
     ratio = max(first) / max(min(first), 1e-12)
     return Claim(
         id="fixed-load-first-order-noise",
@@ -130,9 +205,12 @@ def first_order_claim(rows: list[dict[str, Any]], spread: float) -> Claim:
             "T": [r["T"] for r in rows],
             "switch_on_layer2": first,
             "max/min": ratio,
+            "criterion's layer-2 switch-on (finite c: a position hosts c − 1 others)": pred,
+            "criterion's max/min": max(pred) / max(min(pred), 1e-12),
         },
-        expected=f"max/min ≤ {spread:g}",
-        passed=bool(ratio <= spread),
+        expected=f"max/min ≤ {bar:.3g} (the {bar:.3g} is the null's: rates exchanged between "
+        "widths, sampling noise alone)",
+        passed=bool(ratio <= bar),
     )
 
 
@@ -160,13 +238,24 @@ def compounding_claim(rows: list[dict[str, Any]]) -> Claim:
 
 
 def frontier_check(
-    found: tuple[list[int], list[float]], embedding: str, z: int, tol: float
+    found: tuple[list[int], list[float]],
+    embedding: str,
+    z: int,
+    tol: float,
+    cause: dict[str, Any] | None = None,
 ) -> Claim:
-    """`slope_claim` on one measurement (widths, T*)."""
-    return slope_claim(embedding, z, list(found[0]), list(found[1]), tol)
+    """`slope_claim` on one measurement (widths, T*); cause: figures measured at each T*."""
+    return slope_claim(embedding, z, list(found[0]), list(found[1]), tol, cause)
 
 
-def slope_claim(embedding: str, z: int, widths: list[int], ts: list[float], tol: float) -> Claim:
+def slope_claim(
+    embedding: str,
+    z: int,
+    widths: list[int],
+    ts: list[float],
+    tol: float,
+    cause: dict[str, Any] | None = None,
+) -> Claim:
     """log T* against log D has slope 2 (capacity law) and not 1 (the storage-like null)."""
     keep = [k for k, t in enumerate(ts) if t > 0]
     slope = fit_loglog([widths[k] for k in keep], [ts[k] for k in keep])[0] if len(keep) > 1 else 0
@@ -175,7 +264,7 @@ def slope_claim(embedding: str, z: int, widths: list[int], ts: list[float], tol:
         id=f"frontier-slope-{embedding}-z{z}",
         statement=f"With the {embedding} embedding at z={z}, the largest T at which the laws hold "
         "grows as D² (T ≲ D²/(d²z)).",
-        measured={"slope": slope, "widths": widths, "largest T": ts},
+        measured={"slope": slope, "widths": widths, "largest T": ts, **(cause or {})},
         expected=f"slope within {tol:.0%} of 2 and more than {2 * tol:g} from {NULL_SLOPE:g} "
         "(the null: storage-like T ∝ D)",
         passed=bool(ok),
@@ -246,7 +335,14 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
     d = cfg.net.circuit_width
     claims = [
         with_null(
-            frontier_check, (cfg.widths, ts), (cfg.widths[::-1], ts), REVERSED, e, z, cfg.tolerance
+            frontier_check,
+            (cfg.widths, ts),
+            (cfg.widths[::-1], ts),
+            REVERSED,
+            e,
+            z,
+            cfg.tolerance,
+            frontier_cause([r for r in rows if (r["embedding"], r["active"]) == (e, z)]),
         )
         for (e, z), ts in found.items()
     ]
@@ -262,9 +358,34 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
         claims.append(
             with_null(embedding_claim, found, same, "linked compared with itself", cfg.widths)
         )
+    e0, z0 = next(iter(found))
+    robust_points = [
+        {**p, "net": cfg.net.replace(robustness=cfg.robustness).to_dict()}
+        for p in points
+        if p["embedding"] == e0 and p["width"] == cfg.widths[0]
+    ]
+    robust_rows = map_grid(
+        frontier_point, robust_points, progress=ctx.progress, description="noise-sized β"
+    )
+    by_z = {
+        "fixed": {
+            r["active"]: r["T"]
+            for r in rows
+            if r["embedding"] == e0 and r["width"] == cfg.widths[0]
+        },
+        "noise": {p["active"]: r["T"] for p, r in zip(robust_points, robust_rows, strict=True)},
+    }
+    claims.append(
+        with_null(
+            robustness_claim,
+            by_z,
+            {**by_z, "noise": by_z["fixed"]},
+            "the fixed threshold compared with itself",
+            cfg.widths[0],
+        )
+    )
     load_rows: list[dict[str, Any]] = []
     null_rows: list[dict[str, Any]] = []
-    e0, z0 = next(iter(found))
     T0 = found[(e0, z0)][0]
     if cfg.fixed_load and T0 > 0:
         load_points = [
@@ -278,8 +399,9 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
         )
         load_rows, null_rows = both[: len(load_points)], both[len(load_points) :]
         kind = f"T fixed at {T0} at every width (load falling as 1/D²)"
+        bar = exchange_bar([r["layer2_per_input"] for r in load_rows], cfg.null_quantile)
         claims += [
-            with_null(first_order_claim, load_rows, null_rows, kind, cfg.switch_on_spread),
+            with_null(first_order_claim, load_rows, null_rows, kind, bar),
             with_null(compounding_claim, load_rows, null_rows, kind),
         ]
     first = found[(e0, z0)]
@@ -297,6 +419,7 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
         figures=[fig],
         data={
             "frontier": rows,
+            f"frontier with {cfg.robustness} at D={cfg.widths[0]}": robust_rows,
             "widths": cfg.widths,
             "fixed_load": load_rows,
             "fixed_T (null of the fixed-load claims)": null_rows,
@@ -317,11 +440,21 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
             f"δ = {cfg.net.value_margin:.3g}.",
             "Two terms the capacity law leaves out set the frontier at L = 5. z = 1: compounding — "
             "each neuron switched on by noise feeds c = T·S·d/D circuits' next readouts, a gain ∝ D "
-            "at fixed load (fixed_load rows), so T* grows slower than D². z ≥ 2: the active circuits' "
-            "own overlap error (∝ (z − 1)·d/D, independent of T, Case 1 holding) accumulates "
-            "linearly over the layers and uses most of the decoded-R² budget (1 − 0.9) before any "
-            "T-dependent error does; T* falls far faster than 1/z, and where that term shrinks with "
-            "D the per-z slope exceeds 2.",
+            "at fixed load, so T* grows slower than D² although the a0 noise at T* is the capacity "
+            "law's 2·sqrt(S·z·T·d²/D²) (slope claims: measured vs predicted at each width). z ≥ 2: "
+            "the active circuits' own overlap error (∝ (z − 1)·d/D, independent of T, Case 1 "
+            "holding) accumulates linearly over the layers and uses the decoded-R² budget (1 − 0.9) "
+            "before any T-dependent error does: at D = 1000, T* is 53 (z = 2) and 41 = N/S, no "
+            "neuron shared (z = 3), with the fixed or the noise-sized threshold alike.",
+            "Noise robustness (diagnostic run: cis2_regime.frontier(net, test='laws', batch=512) "
+            "at D = 1000, linked, δ = 1/3): the noise-sized threshold "
+            "(β = clip(2σ, 0.5, 0.9)) moves T* from 279 to 537 at z = 1 (fails at 553: decoded "
+            "R² 0.900, mean α 0.887 — the reference's T = 557 just out of reach), and leaves z = 2 "
+            "(53) and z = 3 (41) unchanged; fixed β = 0.8 gives 491, β = 0.9 gives 537; raising "
+            "the value margin with β (δ = β/(2 − β)) at β = 0.65/0.8 gives 381/474 at z = 1 but "
+            "48/46 at z = 2 and none at z = 3 (more bleed per active neighbour); redundancy S = 5 "
+            "gives 252/62/50 at z = 1/2/3 (S = 6: 279/53/41), S = 8 268 at z = 1. At D = 2000/4000 the noise-sized threshold gives 1462/1951 (z = 1), the D = 4000 "
+            "point again limited by the linear-fit test (0.949 at T = 2001).",
         ],
     )
 
@@ -333,10 +466,10 @@ register(
         description="For each D, z and embedding, bisect T for the largest network passing the strict "
         "verification; fit log T* against log D (slope 2) and against D²/(d²z).",
         config_cls=Cis2CapacityConfig,
-        quick=Cis2CapacityConfig(),
-        full=Cis2CapacityConfig(active=[1, 2, 3], embeddings=["linear", "linked"]),
+        quick=Cis2CapacityConfig(widths=[1000, 2000], batch=128, fixed_load=False),
+        full=Cis2CapacityConfig(active=[1, 2, 3], embeddings=["linear", "linked"], batch=512),
         runner=run_capacity,
-        quick_seconds=60,
+        quick_seconds=36,
         full_seconds=900,
         paper="CiS2 (seed 001), capacity T ≲ D²/(d²z); issue 12",
     )

@@ -393,6 +393,11 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
     alone = cfg.net.width // cfg.net.circuit_width // cfg.net.redundancy
     lone = build_cis2(_net_config(cfg, cfg.net.width).replace(circuits=alone)).to(ctx.device)
     lone_prof = {z: run_profile(lone, z, cfg.batch, cfg.net.seed + 100 + z) for z in cfg.active}
+    # null of inactive flatness: the construction before issue 12 at the same width (a fresh random
+    # position subset per layer, the post's plain Eᵀ/S readout), which compounds
+    pre12_cfg = _net_config(cfg, cfg.check_width).replace(positions="fresh", unembedding="plain")
+    pre12 = build_cis2(pre12_cfg, verify=False).to(ctx.device)  # a null: studied, not verified
+    pre12_prof = {z: run_profile(pre12, z, cfg.batch, cfg.net.seed + 100 + z) for z in cfg.active}
     zs = list(ref)
     real = {
         z: {"active": p.active["total"], "inactive": p.inactive["total"]} for z, p in ref.items()
@@ -405,7 +410,14 @@ def run_errors(cfg: Cis2ErrorsConfig, ctx: RunContext) -> ExperimentResult:
             lone_prof,
             f"T = N/S = {alone} (no neuron shared, nothing to propagate)",
         ),
-        claim_inactive_flat(chk, cfg.check_width),  # no null yet: see notes
+        with_null(
+            claim_inactive_flat,
+            chk,
+            pre12_prof,
+            "the construction before issue 12 at the same width (fresh random position subset "
+            "per layer, plain Eᵀ/S readout)",
+            cfg.check_width,
+        ),
         with_null(
             claim_overlap_formula,
             ref,
@@ -537,7 +549,7 @@ register(
         quick=Cis2ErrorsConfig(batch=128),
         full=Cis2ErrorsConfig(batch=2048),
         runner=run_errors,
-        quick_seconds=15,
+        quick_seconds=54,
         full_seconds=120,
         paper="CiS2 (seed 001), error calculation and summary",
     )
