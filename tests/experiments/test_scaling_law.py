@@ -101,20 +101,28 @@ def test_sampled_entries_have_the_asked_frequencies():
     assert len(torch.unique(keys)) == len(keys)  # one entry per (instance, feature, sample)
     counts = torch.zeros(2, 4).index_put_((i, f), torch.ones(len(i)), accumulate=True) / 20_000
     torch.testing.assert_close(counts, density.clamp(max=1 - 1e-6), atol=0.01, rtol=0)
-    assert 0 <= float(v.min()) and float(v.max()) < 1 and abs(float(v.mean()) - 0.5) < 0.01
+    assert float(v.min()) >= 0 and float(v.max()) < 1 and abs(float(v.mean()) - 0.5) < 0.01
 
 
-def test_sparse_gradients_and_loss_equal_autograd_on_the_dense_batch():
-    from superpose.experiments.scaling_law import model_loss, sample_active, step_grads
+@pytest.mark.parametrize(("shift", "on"), [(-1.0, False), (2.0, True)])
+def test_sparse_gradients_and_loss_equal_autograd_on_the_dense_batch(shift, on):
+    """Few outputs on (the gradients as scatter-adds) and most on (as matmuls)."""
+    from superpose.experiments.scaling_law import (
+        DENSE_ERRORS,
+        model_loss,
+        sample_active,
+        step_grads,
+    )
 
     g = torch.Generator().manual_seed(0)
     inst, n, m, batch = 3, 64, 8, 256
     density = power_law_density(n, 1.5).float().expand(inst, n).contiguous()
     W = (torch.randn(inst, n, m, generator=g) / m**0.5).requires_grad_()
-    b = (torch.randn(inst, n, generator=g) * 0.3).requires_grad_()  # some outputs on, some off
+    b = (torch.randn(inst, n, generator=g) * 0.3 + shift).requires_grad_()
     active = sample_active(density, batch, g)
     x = dense_batch(active, (inst, batch, n))
     out = torch.relu(torch.einsum("ibf,ifm,ijm->ibj", x, W, W) + b[:, None, :])
+    assert (float((out > 0).float().mean()) * DENSE_ERRORS > 1) == on
     ((out - x) ** 2).sum(-1).mean(-1).sum().backward()
     gW, gb = step_grads(W.detach(), b.detach(), active, batch)
     torch.testing.assert_close(gW, W.grad, rtol=1e-4, atol=1e-6)

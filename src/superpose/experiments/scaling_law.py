@@ -36,6 +36,9 @@ from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
 STRONG_BAND = (0.8, 1.2)  # the paper's loss ∝ 1/m, as issue 18 states it
 VALUE_SQUARE = 1.0 / 3.0  # E[v²] of a value uniform on [0, 1]
+# the step's gradients are matmuls when more than 1/DENSE_ERRORS of the outputs have an error
+# (a scatter-add row costs several multiply-adds per entry, and gathers nonzero × hidden floats)
+DENSE_ERRORS = 16
 
 
 class ScalingLawConfig(FrozenConfig):
@@ -178,13 +181,20 @@ def step_grads(
     err.relu_()
     on = err[i, s, f]
     err[i, s, f] = torch.where(on > 0, on - v, 0.0)
-    ei, es, ej = err.nonzero(as_tuple=True)
-    e = err[ei, es, ej].mul_(2.0 / batch)
-    out = ei * n + ej  # rows of the flattened [instances·features, ·]
-    gb = b.new_zeros(inst * n).index_add_(0, out, e).view(inst, n)
-    at = ei * batch + es  # rows of the flattened [instances·batch, ·]
-    g_h = W.new_zeros(inst * batch, m).index_add_(0, at, W[ei, ej] * e[:, None])
-    gW = W.new_zeros(inst * n, m).index_add_(0, out, h[at] * e[:, None])
+    nonzero = int(torch.count_nonzero(err))
+    if nonzero * DENSE_ERRORS > err.numel():  # many outputs on (early, biases near 0): matmuls
+        err.mul_(2.0 / batch)
+        gb = err.sum(1)
+        g_h = torch.bmm(err, W).view(inst * batch, m)
+        gW = torch.bmm(err.transpose(1, 2), h.view(inst, batch, m)).view(inst * n, m)
+    else:
+        ei, es, ej = err.nonzero(as_tuple=True)
+        e = err[ei, es, ej].mul_(2.0 / batch)
+        out = ei * n + ej  # rows of the flattened [instances·features, ·]
+        gb = b.new_zeros(inst * n).index_add_(0, out, e).view(inst, n)
+        at = ei * batch + es  # rows of the flattened [instances·batch, ·]
+        g_h = W.new_zeros(inst * batch, m).index_add_(0, at, W[ei, ej] * e[:, None])
+        gW = W.new_zeros(inst * n, m).index_add_(0, out, h[at] * e[:, None])
     gW.index_add_(0, i * n + f, g_h[i * batch + s] * v[:, None])
     return gW.view(inst, n, m), gb
 
