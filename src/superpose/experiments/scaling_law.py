@@ -11,10 +11,25 @@ findings, checked here from the run:
   scales as 1/m);
 - weak superposition: the loss is that of the features left out, E[v²]·Σ_{i>m} p_i ∝ m^(−(α−1)):
   the exponent tracks α.
+The paper's own points (its Fig. 6e, n = 1,000, m = 10…100, 20,000 steps of batch 2,048) put the
+strong exponent at ≈ 1 up to α ≈ 1.2 and rising towards 2(α − 1) beyond (≈ 1.2–1.3 at α = 1.5);
+its weak points (Fig. 5b) lie up to ≈ 0.2 above α − 1 at α = 1.25…1.5 (0.4 at 1.25, 0.7 at 1.5),
+the source of the tracking tolerance.
 Nulls (the same check on them must fail): for the m^-1 law, a model without superposition on the
 same frequencies (only the m most frequent features kept, the weak prediction); for the tracking,
-the strong-superposition run. The untrained init is no null for m^-1: random unit vectors already
-interfere as 1/m (the paper's geometric argument), so its loss exponent is ≈ 1 too (recorded).
+the same models untrained (their random unit vectors interfere as 1/m whatever α: the untrained
+exponent is ≈ 1, recorded, so it is no null for m^-1 but is one for tracking α).
+
+Measured (quick form, n = 2,048, m = 8…256, batch 128, α = 1.25 / 1.5): the exponents depend on
+the training length, which is far below the paper's. Strong: 1.10 / 1.09 after 300 steps, 1.197 /
+1.193 after 1,000 (the steepening of the paper's Fig. 6e at α > 1 appears with training). Weak
+(γ = 1): 0.68 / 0.84 after 300 steps, 0.68 / 0.83 after 1,000, against 0.42 / 0.60 for E[v²]·Σ_{i>m}
+p_i at n = 2,048: the runs do not keep the ~m most frequent features. At m = 8…16 every feature
+dies early (0–3 with ‖W_i‖ > 0.5: the bias, at peak rate 2/m, turns each output off while all n
+unit vectors still interfere, and a dead ReLU output gets no gradient back), while at m = 256 more
+than m survive (163–577: the decay per Adam step, γ·lr·‖w‖/√m per weight, weakens as m grows). The
+kept count grows faster than m, so the loss falls faster than the frequency law; the loss of the
+features the run actually left out (the paper's Fig. 5a) is kept in data.
 """
 
 from __future__ import annotations
@@ -294,7 +309,8 @@ def claim_weak_tracks_alpha(
             "exponent per alpha": {a: -e for a, e in exponents.items()},
             "predicted per alpha": {a: -e for a, e in predicted.items()},
         },
-        expected=f"|exponent − predicted| ≤ {tolerance} at every α (tolerance: our choice)",
+        expected=f"|exponent − predicted| ≤ {tolerance} at every α (tolerance: the scatter of the "
+        "paper's weak points about α − 1, its Fig. 5b)",
         passed=all(e <= tolerance for e in err.values()),
     )
 
@@ -328,6 +344,10 @@ def run(cfg: ScalingLawConfig, ctx: RunContext) -> ExperimentResult:
     predicted = {a: fit_loglog(cfg.widths, weak_theory[a])[0] for a in cfg.alphas}
     strong, weak = min(cfg.weight_decays), max(cfg.weight_decays)
     exps = {g: {a: fit[(g, a)] for a in cfg.alphas} for g in cfg.weight_decays}
+    k_weak = {a: grid.index((weak, a)) for a in cfg.alphas}
+    untrained_exps = {
+        a: fit_loglog(cfg.widths, untrained[:, k].tolist())[0] for a, k in k_weak.items()
+    }
     claims = [
         # null: a model without superposition on the same frequencies (the m most frequent
         # features kept exactly, the rest dropped), whose loss is the weak prediction
@@ -339,12 +359,13 @@ def run(cfg: ScalingLawConfig, ctx: RunContext) -> ExperimentResult:
             "features",
             strong,
         ),
-        # null: the strong-superposition run on the same frequencies
+        # null: the same models before training — they have not learned which features are
+        # frequent, and their random unit vectors interfere as 1/m whatever α
         with_null(
             claim_weak_tracks_alpha,
             exps[weak],
-            exps[strong],
-            f"the strong-superposition run (γ={strong:g}) on the same frequencies",
+            untrained_exps,
+            f"the γ={weak:g} models untrained (random unit feature vectors, bias 0)",
             predicted,
             weak,
             cfg.tolerance,
