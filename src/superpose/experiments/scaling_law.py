@@ -435,9 +435,9 @@ register(
         ),
         runner=run,
         quick_seconds=108,  # measured: 99.0 s user + 8.6 s sys (load ~28)
-        # not run: CPU per step measured over 20 steps at n = 10,240 (0.49 s at m = 256, 1.74 s at
-        # 512; 1,024 taken as 2x 512), ~6 s per step over all widths, x 2,000 steps
-        full_seconds=12_000,
+        # not run: CPU per step measured over steps 10-30 at n = 10,240 (0.49 s at m = 256, 1.74 s
+        # at 512, 4.21 s at 1,024), 6.8 s over all widths, x 2,000 steps
+        full_seconds=13_600,
         paper="Liu, Liu & Gore 2025, Fig. 1 (b, c) and Fig. 4 (model exponent against α)",
     )
 )
