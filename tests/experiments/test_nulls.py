@@ -81,6 +81,7 @@ SMOKE = {
         "batch": 32,
     },
     "cis2-capacity": {"widths": [400, 800], "net.layers": 3, "batch": 32},
+    "cis2-readout-scaling": {"widths": [400, 800, 1200], "batch": 16},
     "scaling-law": {
         "n_features": 128,
         "widths": [4, 8, 16],

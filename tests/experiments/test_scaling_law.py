@@ -84,21 +84,51 @@ def test_a_small_run_writes_claims_and_figures(tmp_path):
     assert len(rec["data"]["loss"]) == 3
 
 
-def test_sparse_gradients_equal_the_dense_step():
-    from superpose.experiments.scaling_law import sparse_grads
-    from superpose.features import FeatureConfig, FeatureDistribution
-    from superpose.toy.models import ToyModel
+def dense_batch(active, shape):
+    i, s, f, v = active
+    x = torch.zeros(shape)
+    x[i, s, f] = v
+    return x
+
+
+def test_sampled_entries_have_the_asked_frequencies():
+    from superpose.experiments.scaling_law import sample_active
+
+    density = torch.tensor([[0.9, 0.5, 0.05, 0.0], [0.2, 0.2, 0.2, 1.0]])
+    gen = torch.Generator().manual_seed(0)
+    i, s, f, v = sample_active(density, 20_000, gen)
+    keys = (i * 4 + f) * 20_000 + s
+    assert len(torch.unique(keys)) == len(keys)  # one entry per (instance, feature, sample)
+    counts = torch.zeros(2, 4).index_put_((i, f), torch.ones(len(i)), accumulate=True) / 20_000
+    torch.testing.assert_close(counts, density.clamp(max=1 - 1e-6), atol=0.01, rtol=0)
+    assert float(v.min()) >= 0 and float(v.max()) < 1 and abs(float(v.mean()) - 0.5) < 0.01
+
+
+@pytest.mark.parametrize(("shift", "on"), [(-1.0, False), (2.0, True)])
+def test_sparse_gradients_and_loss_equal_autograd_on_the_dense_batch(shift, on):
+    """Few outputs on (the gradients as scatter-adds) and most on (as matmuls)."""
+    from superpose.experiments.scaling_law import (
+        DENSE_ERRORS,
+        model_loss,
+        sample_active,
+        step_grads,
+    )
 
     g = torch.Generator().manual_seed(0)
-    n, m, inst = 64, 8, 3
-    density = power_law_density(n, 1.5).float().expand(inst, n)
-    dist = FeatureDistribution(FeatureConfig(sparsity=(1 - density).tolist()), inst, n)
-    model = ToyModel("relu_output", inst, n, m, g)
-    with torch.no_grad():
-        model.b.normal_(generator=g)  # some outputs on, some off
-    x = dist.sample(256, g)
-    model.loss_and_grads(x, torch.ones(inst, n), need_loss=False)
-    dense = {k: p.grad.clone() for k, p in model.named_parameters()}
-    sparse_grads(model, x)
-    for k, p in model.named_parameters():
-        torch.testing.assert_close(p.grad, dense[k], rtol=1e-4, atol=1e-6)
+    inst, n, m, batch = 3, 64, 8, 256
+    density = power_law_density(n, 1.5).float().expand(inst, n).contiguous()
+    W = (torch.randn(inst, n, m, generator=g) / m**0.5).requires_grad_()
+    b = (torch.randn(inst, n, generator=g) * 0.3 + shift).requires_grad_()
+    active = sample_active(density, batch, g)
+    x = dense_batch(active, (inst, batch, n))
+    out = torch.relu(torch.einsum("ibf,ifm,ijm->ibj", x, W, W) + b[:, None, :])
+    assert (float((out > 0).float().mean()) * DENSE_ERRORS > 1) == on
+    ((out - x) ** 2).sum(-1).mean(-1).sum().backward()
+    gW, gb = step_grads(W.detach(), b.detach(), active, batch)
+    torch.testing.assert_close(gW, W.grad, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(gb, b.grad, rtol=1e-4, atol=1e-6)
+    # the loss: the same estimator on a fresh stream agrees with the dense formula on its batch
+    loss = model_loss(W.detach(), b.detach(), density, batch, torch.Generator().manual_seed(5))
+    x = dense_batch(sample_active(density, batch, torch.Generator().manual_seed(5)), x.shape)
+    out = torch.relu(torch.einsum("ibf,ifm,ijm->ibj", x, W, W) + b[:, None, :])
+    torch.testing.assert_close(loss, ((out - x) ** 2).sum(-1).mean(-1).detach(), rtol=1e-4, atol=0)
