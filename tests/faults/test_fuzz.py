@@ -143,6 +143,7 @@ def stubs():
     bench = importlib.import_module("superpose.bench")
     construction = importlib.import_module("superpose.circuits.construction")
     ex = importlib.import_module("superpose.experiments")
+    cli_ex = importlib.import_module("superpose.cli.experiments")
     driver = importlib.import_module("superpose.sweep.driver")
     toy_train = importlib.import_module("superpose.toy.train")
     from superpose.toy.config import ToyConfig
@@ -151,7 +152,14 @@ def stubs():
 
     def fake_experiment(exp, ctx, config=None):
         ctx.out_dir.mkdir(parents=True, exist_ok=True)
-        return {"name": exp.name, "status": "ok", "claims": [], "seconds": 0.0}
+        return {"name": exp.name, "status": "ok", "claims": [], "seconds": 0.0, "cpu_seconds": 0.0}
+
+    def fake_parallel(todo, total, out, quick, dev, workers):
+        # `reproduce --jobs N` runs experiments in spawned workers, where the stub above does not
+        # reach: stub the pool too
+        for _, exp in todo:
+            (out / exp.name).mkdir(parents=True, exist_ok=True)
+        return [{"name": e.name, "status": "ok", "claims": [], "seconds": 0.0} for _, e in todo]
 
     def fake_build(*args, **kwargs):
         raise SuperposeError("stub: build skipped in the fuzz")
@@ -159,6 +167,7 @@ def stubs():
     saved = [
         (toy_train, "train", lambda cfg, *a, **k: tiny),
         (ex, "run_experiment", fake_experiment),
+        (cli_ex, "_run_parallel", fake_parallel),
         (bench, "run_benchmarks", lambda *a, **k: []),
         (driver, "run_tasks", lambda *a, **k: driver.GridOutcome(results=[])),
         (construction, "build", fake_build),
