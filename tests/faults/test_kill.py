@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.runstore.test_sweep_resume import ctrl_c_as_at_a_terminal
+
 pytestmark = pytest.mark.faults
 
 SPEC = {
@@ -210,7 +212,12 @@ def test_reproduce_jobs_2_killed_or_interrupted_leaves_no_worker(tmp_path, sig):
     run = _cli("reproduce", "--only", "phase-2x1", "uand-errors", "--jobs", "2", "--out",
                str(tmp_path / "report"), "--no-progress")  # fmt: skip
     proc = subprocess.Popen(
-        run, env=_env(), stderr=subprocess.PIPE, text=True, start_new_session=True
+        run,
+        env=_env(),
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
     deadline = time.monotonic() + 120
     workers: list[int] = []

@@ -44,10 +44,21 @@ def _finished(store: Path) -> dict[str, tuple]:
     return {k: (f, m) for k, f, m in rows}
 
 
+def ctrl_c_as_at_a_terminal() -> None:
+    """In the child: SIGINT handled as at a terminal, even when the tests run in a background job or
+    under nohup (which start everything with SIGINT ignored, so Python would not turn it into
+    KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _kill_after(spec: Path, store: Path, workers: int, at_least: int, sig=signal.SIGKILL):
     """Start a sweep, wait until `at_least` runs are stored, send `sig`; return the process."""
     proc = subprocess.Popen(
-        _cmd(spec, store, workers), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        _cmd(spec, store, workers),
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
     deadline = time.monotonic() + 120
     while len(_finished(store)) < at_least and proc.poll() is None:
