@@ -8,19 +8,7 @@ from superpose.experiments.l1_no_superposition import (
     claim_l1_costs_loss,
     claim_l1_removes_superposition,
 )
-
-
-def mono(n=10, m=5):
-    W = torch.zeros(m, n)
-    W[torch.arange(m), torch.arange(m)] = 1.0
-    return W
-
-
-def poly(n=10, m=5):
-    W = torch.zeros(m, n)
-    for j in range(m):
-        W[j, 2 * j], W[j, 2 * j + 1] = 1.0, 0.8
-    return W
+from tests.experiments.test_toy_claims import mono, poly
 
 
 def test_l1_claims_flip():

@@ -31,6 +31,7 @@ from ..circuits.small import sample_inputs
 from ..plots import circuits as cplots
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
+from .cis2_scaling import Cis2ScalingConfig
 
 INVERSE_BAND = (0.8, 1.2)  # the 1/m band of issue 18's scaling-law claim, for 1/D
 REVERSED = "the widths in reverse order (each D paired with another width's error)"
@@ -38,17 +39,8 @@ REVERSED = "the widths in reverse order (each D paired with another width's erro
 
 class Cis2ReadoutScalingConfig(FrozenConfig):
     net: CiS2Config = Field(
-        CiS2Config(
-            width=800,
-            redundancy=5,
-            circuits=800,
-            layers=2,
-            max_active=2,
-            circuit_kind="random",
-            allocation="affine",
-            max_load=100,
-            allow_unverified=True,
-        ),
+        # cis2-scaling's network (random circuits, d = 4, S = 5, L = 2, z = 2) at the first width
+        Cis2ScalingConfig().net.replace(width=800, circuits=800),
         description="the network at the first width (d, S, L, z, kind); width and circuits are "
         "set per point: T = load·D²/d² (built for the errors it is measured at: allow_unverified)",
     )
