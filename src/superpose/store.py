@@ -1,8 +1,12 @@
 """Run store: one SQLite file (WAL mode) with a row per run, and an artifacts folder next to it.
 
-Each finished run is one transaction, so a crash (kill -9 included) loses at most the runs that
-were in flight; rows are keyed by a hash of the run's config, so none is ever stored twice. A lock
-file held with `flock` (released by the OS when the process dies) keeps a second writer out.
+Finished runs are committed in batches: a batch opens with the first run finished after a commit
+and is committed COMMIT_SECONDS later (by a timer thread, whatever the sweep is doing then), and
+always when the store closes (the sweep's end, an error, Ctrl-C). A crash (kill -9 included) loses
+at most the runs in flight and those finished in the last COMMIT_SECONDS, which stay pending and
+run again on resume; SQLite never applies half a transaction. Rows are keyed by a hash of the
+run's config, so none is ever stored twice. A lock file held with `flock` (released by the OS when
+the process dies) keeps a second writer out.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import functools
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import suppress
@@ -21,6 +26,9 @@ from typing import Any
 from .base.errors import SuperposeError
 
 SCHEMA_VERSION = 1
+# a batch of finished runs is committed this long after its first run finished: a transaction per
+# run cost ~45 µs CPU and several writes, about 4% of a millisecond run's work
+COMMIT_SECONDS = 0.2
 STATUSES = ("pending", "ok", "error")
 
 _SCHEMA = """
@@ -91,6 +99,27 @@ _FINISH = f"UPDATE runs SET {', '.join(f'{c}=?' for c in OUTCOME)} WHERE key=?"
 _JSON_COLUMNS: dict[str, type | None] = {"point": dict, "config": None, "metrics": dict}
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def plain(value: Any) -> bool:
+    """A dict of str keys and plain scalars (a grid point, most runs' metrics): `to_jsonable` copies
+    it unchanged and its JSON reads back equal."""
+    return type(value) is dict and all(
+        type(k) is str and type(v) in _PLAIN for k, v in value.items()
+    )
+
+
+def encode(value: Any) -> str:
+    """`serial.dumps(value)` (canonical exact JSON), straight through `json.dumps` for a `plain`
+    value: a few µs per run less."""
+    if plain(value):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    from .base.serial import dumps
+
+    return dumps(value)
+
+
 def artifacts_dir(path: str | Path) -> Path:
     """The artifacts folder of the store at `path`: `runs.db` → `runs-artifacts/`."""
     path = Path(path)
@@ -134,6 +163,9 @@ class RunStore:
         self.real = Path(os.path.realpath(self.path))
         self.writer = writer
         self._lock_fd: int | None = None
+        self._batch = threading.RLock()  # the connection, shared with the batch's commit timer
+        self._timer: threading.Timer | None = None
+        self._failed: BaseException | None = None  # a timed commit's error, raised by the next call
         if not self.path.exists() and not create:
             raise SuperposeError(f"{self.path}: no run store here (run a sweep into it first)")
         if self.path.is_dir():
@@ -151,7 +183,9 @@ class RunStore:
         if writer:
             self._lock()
         try:
-            self.db = sqlite3.connect(self.real, timeout=30, isolation_level=None)
+            self.db = sqlite3.connect(
+                self.real, timeout=30, isolation_level=None, check_same_thread=False
+            )
             tables = self._tables()
             if tables and not {"meta", "runs"} <= tables:
                 self.db.close()
@@ -159,10 +193,10 @@ class RunStore:
                     f"{self.path}: an SQLite file but not a superpose run store (tables: "
                     f"{', '.join(sorted(tables))}); nothing was changed"
                 )
-            if writer:
-                self.db.execute("PRAGMA journal_mode=WAL")
+            if writer:  # NORMAL first: the switch to WAL then syncs once less
                 self.db.execute("PRAGMA synchronous=NORMAL")
-                self.db.executescript(_SCHEMA)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
             elif not tables:
                 raise SuperposeError(f"{self.path}: not a superpose run store (no runs table)")
         except SuperposeError:
@@ -202,9 +236,13 @@ class RunStore:
             self._lock_fd = None
 
     def close(self) -> None:
-        with suppress(Exception):
-            self.db.close()
-        self._unlock()
+        """Commit the runs finished since the last commit, then close (and release the lock)."""
+        with self._batch:
+            with suppress(Exception):
+                self.commit()
+            with suppress(Exception):
+                self.db.close()
+            self._unlock()
 
     def __enter__(self) -> RunStore:
         return self
@@ -229,6 +267,7 @@ class RunStore:
         """Bind an empty store to a sweep, or check it holds this sweep; never mixes two sweeps."""
         from .base.serial import to_jsonable
 
+        self.commit()
         meta = self.meta()
         if not meta:
             with self.db:
@@ -255,32 +294,56 @@ class RunStore:
     @_guarded
     def plan(self, rows: list[tuple[str, int, dict[str, Any], Any]]) -> None:
         """Add (key, idx, point, config) rows as pending; rows already present are left alone."""
-        from .base.serial import dumps
-
+        self.commit()
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany(
                 "INSERT OR IGNORE INTO runs (key, idx, point, config, status) "
                 "VALUES (?, ?, ?, ?, 'pending')",
                 [
-                    (k, i, pt, pt if c is p else dumps(c))
+                    (k, i, pt, pt if c is p else encode(c))
                     for k, i, p, c in rows
-                    for pt in [dumps(p)]
+                    for pt in [encode(p)]
                 ],
             )
 
     @_guarded
     def finish(self, key: str, outcome: Outcome) -> str | None:
-        """Record a finished run's outcome: one UPDATE, its own transaction (a crash leaves the run
-        either pending or finished, never half). Returns the metrics as stored (JSON text)."""
-        from .base.serial import dumps
-
-        values = {name: getattr(outcome, name) for name in OUTCOME}
-        metrics = values["metrics"] = None if outcome.metrics is None else dumps(outcome.metrics)
-        cur = self.db.execute(_FINISH, (*values.values(), key))
-        if cur.rowcount != 1:
-            raise SuperposeError(f"{self.path}: run {key} was not planned in this store")
+        """Record a finished run's outcome: one UPDATE in the open batch, committed with it (a crash
+        leaves the run either pending or finished, never half). Returns the metrics as stored
+        (JSON text)."""
+        metrics = None if outcome.metrics is None else encode(outcome.metrics)
+        values = [metrics if name == "metrics" else getattr(outcome, name) for name in OUTCOME]
+        with self._batch:
+            if self._failed is not None:
+                raise self._failed
+            if not self.db.in_transaction:  # the first run of a batch: commit it in a while
+                self.db.execute("BEGIN")
+                self._timer = threading.Timer(COMMIT_SECONDS, self._timed_commit)
+                self._timer.daemon = True
+                self._timer.start()
+            cur = self.db.execute(_FINISH, (*values, key))
+            if cur.rowcount != 1:
+                raise SuperposeError(f"{self.path}: run {key} was not planned in this store")
         return metrics
+
+    @_guarded
+    def commit(self) -> None:
+        """Commit the batch of runs finished since the last commit (if any)."""
+        with self._batch:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
+
+    def _timed_commit(self) -> None:
+        with self._batch:
+            if self._timer is threading.current_thread():  # not cancelled meanwhile
+                try:
+                    self.commit()
+                except BaseException as err:  # given to the sweep's thread at its next call
+                    self._failed = err
 
     @_guarded
     def runs(self, status: str | None = None) -> list[Run]:

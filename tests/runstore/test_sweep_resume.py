@@ -1,6 +1,7 @@
 """Resume after a real crash: kill -9 a real `superpose sweep` mid-run, rerun the same command,
 and check that every run ends up stored exactly once and no finished run was redone."""
 
+import json
 import os
 import signal
 import sqlite3
@@ -117,3 +118,86 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path):
         _cmd(spec, store, 1), env=_env(), capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0 and f"{len(kept)} kept from before" in done.stderr
+
+
+# A grid of short runs (~5 ms) in a child process: each run appends its point to a side file as it
+# finishes, so the test knows which runs finished whether or not their batch was committed.
+_BATCH_CHILD = """
+import sys, time
+from superpose.sweep import map_grid
+
+def run(point):
+    t = time.perf_counter()
+    while time.perf_counter() - t < point["seconds"]:
+        pass
+    with open(sys.argv[2], "a") as f:
+        f.write(f"{point['x']}\\n")
+    return {"y": 2 * point["x"]}
+
+seconds = [float(s) for s in sys.argv[3].split(",")]
+map_grid(run, [{"x": i, "seconds": s} for i, s in enumerate(seconds)], store=sys.argv[1],
+         progress=False)
+"""
+
+
+def _batch_child(tmp_path: Path, seconds: list[float]) -> subprocess.Popen:
+    script = tmp_path / "grid.py"
+    script.write_text(_BATCH_CHILD)
+    args = [str(tmp_path / "runs.db"), str(tmp_path / "finished.txt"), ",".join(map(str, seconds))]
+    return subprocess.Popen([sys.executable, str(script), *args], env=_env())
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_kill_9_mid_batch_loses_only_the_open_batch_and_resumes_to_the_same_results(tmp_path):
+    """Runs are committed in batches (every 0.2 s): kill -9 with finished runs not yet committed
+    leaves a whole store holding the committed ones; the rerun runs exactly the rest."""
+    seconds = [0.005] * 600
+    store, finished = tmp_path / "runs.db", tmp_path / "finished.txt"
+    proc = _batch_child(tmp_path, seconds)
+    deadline = time.monotonic() + 120
+    while True:  # some runs committed, and more finished since the last commit
+        assert proc.poll() is None and time.monotonic() < deadline, "the grid ended first"
+        committed = len(_finished(store))
+        if committed and len(_lines(finished)) >= committed + 10:
+            break
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait()
+    kept, ran_before = _finished(store), _lines(finished)
+    assert 0 < len(kept) < len(ran_before) < len(seconds)  # killed with a batch open
+    con = sqlite3.connect(store)
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    statuses = dict(con.execute("SELECT status, COUNT(*) FROM runs GROUP BY status").fetchall())
+    assert statuses == {"ok": len(kept), "pending": len(seconds) - len(kept)}
+    con.close()
+    rerun = _batch_child(tmp_path, seconds)
+    assert rerun.wait(timeout=300) == 0
+    again = _lines(finished)[len(ran_before) :]
+    assert len(again) == len(seconds) - len(kept)  # exactly the runs not committed, once each
+    final = _finished(store)
+    assert all(final[k] == v for k, v in kept.items())
+    con = sqlite3.connect(store)
+    rows = con.execute("SELECT point, metrics FROM runs WHERE status='ok'").fetchall()
+    con.close()
+    assert len(rows) == len(seconds)
+    assert all(json.loads(m) == {"y": 2 * json.loads(p)["x"]} for p, m in rows)
+
+
+def test_runs_finished_before_a_long_run_are_committed_while_it_runs(tmp_path):
+    """A batch is committed 0.2 s after its first run finished, whatever runs next: short runs
+    followed by a long one are in the store (and safe from a kill) while the long one runs."""
+    proc = _batch_child(tmp_path, [0.001] * 5 + [30.0])
+    try:
+        deadline = time.monotonic() + 60
+        while len(_lines(tmp_path / "finished.txt")) < 5:
+            assert proc.poll() is None and time.monotonic() < deadline, "the short runs stalled"
+            time.sleep(0.01)
+        time.sleep(1.0)  # well past the batch's 0.2 s, well inside the long run
+        assert proc.poll() is None
+        assert len(_finished(tmp_path / "runs.db")) == 5
+    finally:
+        proc.kill()
+        proc.wait()

@@ -2,7 +2,8 @@
 
 `map_grid` (the in-library face) and `superpose sweep SPEC` (the command-line face) both end in
 `run_tasks`: plan the grid into the run store, skip what the store already holds, run the rest
-serially, on a local process pool or on Ray, and commit each finished run as it arrives.
+serially, on a local process pool or on Ray, and commit finished runs as they arrive (in batches of
+at most 0.2 s: `store.COMMIT_SECONDS`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from rich.progress import (
 )
 
 from ..base.errors import SuperposeError
-from ..store import Outcome
+from ..store import Outcome, encode, plain
 from .worker import execute
 
 Point = dict[str, Any]
@@ -59,9 +60,7 @@ class GridOutcome:
 
 def point_key(value: Any) -> str:
     """Stable 16-hex hash of a JSON-able value (the identity of a grid point)."""
-    from ..base.serial import dumps
-
-    return hashlib.sha256(dumps(value).encode()).hexdigest()[:16]
+    return hashlib.sha256(encode(value).encode()).hexdigest()[:16]
 
 
 def fn_name(fn: Callable[..., Any]) -> str:
@@ -184,7 +183,7 @@ def run_tasks(
         for t in todo:
             art = None
             if art_root is not None:
-                art = str(art_root / t.key)
+                art = os.path.join(art_root, t.key)
                 if t.key in left_over:  # files of a run cut short
                     shutil.rmtree(art, ignore_errors=True)
             jobs.append((t.key, t.payload, art))
@@ -200,8 +199,9 @@ def run_tasks(
             left = len(todo)
             for key, res in _dispatch(executor, fn, jobs, workers):
                 stored = db.finish(key, res) if db is not None else None
-                if res.status == "ok":  # as the store gives it back, when there is one
-                    done[key] = res.metrics if db is None else from_jsonable(json.loads(stored))
+                if res.status == "ok":  # as the store gives it back (`plain` ones read back equal)
+                    keep = db is None or plain(res.metrics)
+                    done[key] = res.metrics if keep else from_jsonable(json.loads(stored))
                 else:
                     errors[key] = res.error or "error"
                 left -= 1

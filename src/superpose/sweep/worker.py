@@ -22,13 +22,16 @@ from typing import Any
 from ..store import Outcome
 
 _ARTIFACT: str | None = None
+_ASKED = False  # whether the current run asked for its artifact folder
 _DEVICE: str | None = None
 
 
 def artifact_dir() -> Path | None:
     """Folder for the current run's files (created on first use); None when not in a stored sweep."""
+    global _ASKED
     if _ARTIFACT is None:
         return None
+    _ASKED = True
     path = Path(_ARTIFACT)
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -148,10 +151,10 @@ def execute(
     device: str | None = None,
 ) -> Outcome:
     """Run `fn(payload)`: its outcome (metrics or error text, start/finish times, the worker)."""
-    global _ARTIFACT, _DEVICE
+    global _ARTIFACT, _ASKED, _DEVICE
     if single_thread:
         _one_thread()
-    _ARTIFACT = artifact or None
+    _ARTIFACT, _ASKED = artifact or None, False
     _DEVICE = device
     started = time.time()
     metrics, error = None, None
@@ -165,6 +168,7 @@ def execute(
     finally:
         _ARTIFACT = None
         _DEVICE = None
+    kept = _ASKED and artifact is not None and os.path.exists(artifact)  # no stat for runs without
     return Outcome(
         status="ok" if error is None else "error",
         metrics=metrics,
@@ -172,7 +176,7 @@ def execute(
         started=started,
         finished=time.time(),
         worker=f"{_host()}:{os.getpid()}",
-        artifact=artifact if artifact and os.path.exists(artifact) else None,
+        artifact=artifact if kept else None,
     )
 
 
