@@ -24,14 +24,22 @@ class BenchRow:
     ours_s: float
     reference_s: float | None = None
     note: str = ""
+    # a tolerance row (the same code under two conditions, so no reference and no speed-up):
+    # (measured, bar), within while measured ≤ bar; the note says what both are
+    tolerance: tuple[float, float] | None = None
 
     @property
     def ratio(self) -> float | None:
         """How many times faster we are than the reference (None without a reference)."""
         return None if self.reference_s is None else self.reference_s / self.ours_s
 
+    @property
+    def within(self) -> bool | None:
+        """A tolerance row's verdict (None for a speed-up row)."""
+        return None if self.tolerance is None else self.tolerance[0] <= self.tolerance[1]
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ratio": self.ratio}
+        return {**asdict(self), "ratio": self.ratio, "within": self.within}
 
 
 BenchFn = Callable[[bool], list[BenchRow]]

@@ -3,9 +3,14 @@
 Other processes are added by hand: one busy loop per core but one (the issue's case, "the other
 core busy"). The PyTorch step (geometry work, `train.kernel: torch`) runs on the threads `train`
 chooses for it (`toy.threads.step_threads`) and on PyTorch's default of one per core, in
-interleaved blocks; the chosen threads also run without the added load. Two ratios: chosen vs
-default threads on the busy machine, and the chosen threads busy vs not (1 on an otherwise idle
-machine: the added loops take the other cores; below 1 where other jobs already load them).
+interleaved blocks; the chosen threads also run without the added load.
+
+Two rows. Chosen vs default threads on the busy machine: a speed-up. The chosen threads busy vs
+not: the same code under two loads, so a tolerance row (no speed-up): its busy/quiet time must stay
+under what the busy neighbours cost a one-thread step, which no choice of threads can avoid
+(shared caches and memory, the hypervisor) — measured in the same rounds, or the measurement itself
+when one thread is the choice — widened by the spread of the quiet rounds (the same code under the
+same load). The default threads, taking the busy core too, are the null it fails on.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ class BusyCores:
     def __enter__(self) -> BusyCores:
         for _ in range(self.count):
             self.procs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
-        time.sleep(0.2)  # let them start spinning
+        if self.procs:
+            time.sleep(0.2)  # let them start spinning
         return self
 
     def __exit__(self, *exc) -> None:
@@ -45,24 +51,35 @@ def busy_rates(
     n_features: int, n_hidden: int, n_instances: int, batch: int, rounds: int, block: int
 ) -> dict:
     """Seconds of `rounds` × `block` PyTorch steps: chosen threads and default threads (one per
-    core) with the other cores busy, and chosen threads without added load."""
+    core) with the other cores busy, and chosen threads without added load; one thread busy and
+    quiet too when the chosen threads are more (else those are the chosen). `quiet rounds`: the
+    quiet seconds of each round."""
     loop = GeometryLoop(n_features, n_hidden, n_instances, batch, kernel="torch")
     chosen, default = loop.threads, cores()
     loop.run(1)  # warm-up
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    seconds = {"busy chosen": 0.0, "busy default": 0.0, "quiet chosen": 0.0}
+    busy_sides = {"chosen": chosen, "default": default} | ({"one": 1} if chosen != 1 else {})
+    quiet_sides = {"chosen": chosen} | ({"one": 1} if chosen != 1 else {})
+    seconds: dict[str, float] = {}
+    quiet_rounds = []
     for _ in range(rounds):
-        with BusyCores(max(1, cores() - 1)):
-            seconds["busy chosen"] += loop.run(block)
-            loop.threads = default
-            seconds["busy default"] += loop.run(block)
-            loop.threads = chosen
-        seconds["quiet chosen"] += loop.run(block)
+        for cond, sides in (("busy", busy_sides), ("quiet", quiet_sides)):
+            with BusyCores(max(1, cores() - 1) if cond == "busy" else 0):
+                for side, threads in sides.items():
+                    loop.threads = threads
+                    took = loop.run(block)
+                    seconds[f"{cond} {side}"] = seconds.get(f"{cond} {side}", 0.0) + took
+                    if cond == "quiet" and side == "chosen":
+                        quiet_rounds.append(took)
+        loop.threads = chosen
+    if chosen == 1:  # the one-thread step is the chosen one
+        seconds["busy one"], seconds["quiet one"] = seconds["busy chosen"], seconds["quiet chosen"]
     return {
         "task": f"{n_features}→{n_hidden}×{n_instances} batch {batch}",
         "steps": rounds * block,
         "threads": {"chosen": chosen, "default": default},
         "seconds": seconds,
+        "quiet rounds": quiet_rounds,
         "load_before": load,
     }
 
@@ -77,7 +94,7 @@ def toy_busy(quick: bool) -> list[BenchRow]:
     )  # fmt: skip
     for n, m, inst, batch, block in work:
         r = busy_rates(n, m, inst, batch, rounds=2 if quick else 4, block=block)
-        s, t = r["seconds"], r["threads"]
+        s, t, q = r["seconds"], r["threads"], r["quiet rounds"]
         head = f"{r['task']}, {r['steps']} PyTorch steps"
         rows.append(
             BenchRow(
@@ -88,14 +105,23 @@ def toy_busy(quick: bool) -> list[BenchRow]:
                 note=f"other {max(1, cores() - 1)} of {cores()} cores running a busy loop",
             )
         )
+        slowdown = s["busy chosen"] / s["quiet chosen"]
+        floor = s["busy one"] / s["quiet one"]
+        spread = max(q) / min(q) - 1
+        bar = max(floor, 1.0) * (1 + spread)
+        one = "the chosen step: 1 thread is the fewest" if t["chosen"] == 1 else f"{floor:.2f}×"
         rows.append(
             BenchRow(
                 "toy-busy",
-                f"{head}, {t['chosen']} thread(s): busy vs without added load",
+                f"{head}, {t['chosen']} thread(s): busy vs without added load (tolerance)",
                 s["busy chosen"],
-                s["quiet chosen"],
-                note=f"1 on an otherwise idle machine (the busy loops take the other cores); "
-                f"below where they share ours (1-min load average before: {r['load_before']:.1f})",
+                note=f"busy/quiet {slowdown:.2f}× (quiet {s['quiet chosen']:.3g} s), "
+                f"{'within' if slowdown <= bar else 'OVER'} the bar {bar:.2f}×: what the busy "
+                f"cores cost a one-thread step, which no thread choice avoids ({one}), widened by "
+                f"the quiet rounds' spread ({100 * spread:.0f}%); default threads busy: "
+                f"{s['busy default'] / s['quiet chosen']:.1f}× (1-min load before "
+                f"{r['load_before']:.1f})",
+                tolerance=(slowdown, bar),
             )
         )
     return rows
