@@ -22,6 +22,7 @@ quantile of max/min when the per-input rates are exchanged between widths.
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -350,9 +351,11 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
         for e in cfg.embeddings:
             mine = [r for r in rows if r["embedding"] == e]
             shuffled = [{**r, "T": q["T"]} for r, q in zip(mine, mine[::-1], strict=True)]
-            claims.append(with_null(pooled_claim, mine, shuffled, SHUFFLED, e, d, cfg.tolerance))
+            # with_null passes the rows first: bind the embedding ahead of them
+            pooled, falls = partial(pooled_claim, e), partial(z_claim, e)
+            claims.append(with_null(pooled, mine, shuffled, SHUFFLED, d, cfg.tolerance))
             if 1 in cfg.active:
-                claims.append(with_null(z_claim, mine, shuffled, SHUFFLED, e, cfg.tolerance))
+                claims.append(with_null(falls, mine, shuffled, SHUFFLED, cfg.tolerance))
     if {"linear", "linked"} <= set(cfg.embeddings) and 1 in cfg.active:
         same = {**found, ("linear", 1): found[("linked", 1)]}
         claims.append(
@@ -459,6 +462,8 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
     )
 
 
+FULL = Cis2CapacityConfig(active=[1, 2, 3], embeddings=["linear", "linked"], batch=512)
+
 register(
     Experiment(
         name="cis2-capacity",
@@ -467,7 +472,7 @@ register(
         "verification; fit log T* against log D (slope 2) and against D²/(d²z).",
         config_cls=Cis2CapacityConfig,
         quick=Cis2CapacityConfig(widths=[1000, 2000], batch=128, fixed_load=False),
-        full=Cis2CapacityConfig(active=[1, 2, 3], embeddings=["linear", "linked"], batch=512),
+        full=FULL,
         runner=run_capacity,
         quick_seconds=36,
         full_seconds=900,
