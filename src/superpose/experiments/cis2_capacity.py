@@ -90,6 +90,12 @@ class Cis2CapacityConfig(FrozenConfig):
         description="noise robustness compared with the network's own at the first width and each "
         "z (its T* beside the fixed threshold's)",
     )
+    variants: dict[str, dict[str, Any]] = Field(
+        {},
+        description="constructions whose z = 1 frontier is measured at every width with the first "
+        "embedding, each a name and the net fields it changes (e.g. {'indicator_threshold': 0.9, "
+        "'robustness': {'indicator_gain': 4}}); each gets its own slope claim",
+    )
 
 
 def frontier_point(point: dict[str, Any]) -> dict[str, Any]:
@@ -244,9 +250,10 @@ def frontier_check(
     z: int,
     tol: float,
     cause: dict[str, Any] | None = None,
+    variant: str = "",
 ) -> Claim:
     """`slope_claim` on one measurement (widths, T*); cause: figures measured at each T*."""
-    return slope_claim(embedding, z, list(found[0]), list(found[1]), tol, cause)
+    return slope_claim(embedding, z, list(found[0]), list(found[1]), tol, cause, variant)
 
 
 def slope_claim(
@@ -256,15 +263,19 @@ def slope_claim(
     ts: list[float],
     tol: float,
     cause: dict[str, Any] | None = None,
+    variant: str = "",
 ) -> Claim:
-    """log T* against log D has slope 2 (capacity law) and not 1 (the storage-like null)."""
+    """log T* against log D has slope 2 (capacity law) and not 1 (the storage-like null);
+    variant: the name of a construction variant (Cis2CapacityConfig.variants), if any."""
     keep = [k for k, t in enumerate(ts) if t > 0]
     slope = fit_loglog([widths[k] for k in keep], [ts[k] for k in keep])[0] if len(keep) > 1 else 0
     ok = abs(slope - 2) <= 2 * tol and abs(slope - NULL_SLOPE) > 2 * tol
+    tag = "".join(ch if ch.isalnum() or ch == "." else "-" for ch in variant).strip("-")
     return Claim(
-        id=f"frontier-slope-{embedding}-z{z}",
-        statement=f"With the {embedding} embedding at z={z}, the largest T at which the laws hold "
-        "grows as D² (T ≲ D²/(d²z)).",
+        id=f"frontier-slope-{embedding}-z{z}" + (f"-{tag}" if tag else ""),
+        statement=f"With the {embedding} embedding at z={z}"
+        + (f" and {variant}" if variant else "")
+        + ", the largest T at which the laws hold grows as D² (T ≲ D²/(d²z)).",
         measured={"slope": slope, "widths": widths, "largest T": ts, **(cause or {})},
         expected=f"slope within {tol:.0%} of 2 and more than {2 * tol:g} from {NULL_SLOPE:g} "
         "(the null: storage-like T ∝ D)",
@@ -387,6 +398,28 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
             cfg.widths[0],
         )
     )
+    variant_rows: dict[str, list[dict[str, Any]]] = {}
+    for name, change in cfg.variants.items():
+        net_v = CiS2Config.model_validate({**net, **change}).to_dict()
+        v_points = [
+            {**p, "net": net_v} for p in points if p["embedding"] == e0 and p["active"] == 1
+        ]
+        v_rows = map_grid(frontier_point, v_points, progress=ctx.progress, description=name)
+        variant_rows[name] = v_rows
+        ts = [r["T"] for r in v_rows]
+        claims.append(
+            with_null(
+                frontier_check,
+                (cfg.widths, ts),
+                (cfg.widths[::-1], ts),
+                REVERSED,
+                e0,
+                1,
+                cfg.tolerance,
+                frontier_cause(v_rows),
+                name,
+            )
+        )
     load_rows: list[dict[str, Any]] = []
     null_rows: list[dict[str, Any]] = []
     T0 = found[(e0, z0)][0]
@@ -412,7 +445,10 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
     scale = first[0] / law[0] if first[0] else 1.0
     fig = cplots.capacity(
         cfg.widths,
-        {f"{e}, z={z}": ts for (e, z), ts in found.items()},
+        {
+            **{f"{e}, z={z}": ts for (e, z), ts in found.items()},
+            **{f"{e0}, z=1, {n}": [r["T"] for r in v] for n, v in variant_rows.items()},
+        },
         [t * scale for t in law],
         ctx.figure_path("frontier"),
         f"CiS2 frontier: largest T with the laws held (S={cfg.net.redundancy}, L={cfg.net.layers})",
@@ -424,6 +460,7 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
             "frontier": rows,
             f"frontier with {cfg.robustness} at D={cfg.widths[0]}": robust_rows,
             "widths": cfg.widths,
+            "variants (z = 1, every width)": variant_rows,
             "fixed_load": load_rows,
             "fixed_T (null of the fixed-load claims)": null_rows,
             "predicted frontier (regime criterion)": {
@@ -462,7 +499,23 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
     )
 
 
-FULL = Cis2CapacityConfig(active=[1, 2, 3], embeddings=["linear", "linked"], batch=512)
+#: noise-robustness ideas measured at every width (z = 1): β = 0.9 puts the off threshold at
+#: α = 0.45; δ = 0.7 the value neurons' margin; snap4 steepens the on-indicator (gain 4, a per-layer
+#: snap of α to {0, 1}, on basin from α* = 0.6)
+BEST = {"beta0.9-delta0.7": {"indicator_threshold": 0.9, "value_margin": 0.7}}
+VARIANTS = {
+    "beta0.9": {"indicator_threshold": 0.9},
+    **BEST,
+    "snap4-beta0.9": {"indicator_threshold": 0.9, "robustness": {"indicator_gain": 4}},
+    "snap4-beta0.9-delta0.7": {
+        "indicator_threshold": 0.9,
+        "value_margin": 0.7,
+        "robustness": {"indicator_gain": 4},
+    },
+}
+FULL = Cis2CapacityConfig(
+    active=[1, 2, 3], embeddings=["linear", "linked"], batch=512, variants=VARIANTS
+)
 
 register(
     Experiment(
@@ -471,7 +524,7 @@ register(
         description="For each D, z and embedding, bisect T for the largest network passing the strict "
         "verification; fit log T* against log D (slope 2) and against D²/(d²z).",
         config_cls=Cis2CapacityConfig,
-        quick=Cis2CapacityConfig(widths=[1000, 2000], batch=128, fixed_load=False),
+        quick=Cis2CapacityConfig(widths=[1000, 2000], batch=128, fixed_load=False, variants=BEST),
         full=FULL,
         runner=run_capacity,
         quick_seconds=36,
