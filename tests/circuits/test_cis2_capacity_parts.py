@@ -78,3 +78,14 @@ def test_full_form_code_path_on_tiny_sizes(tmp_path):
         assert {f"frontier-slope-{e}-z{z}" for z in (1, 2)} <= ids
     assert "linked-beats-linear-z1" in ids
     assert all(c.null is not None for c in res.claims)
+
+
+def test_variant_slope_claim_is_its_own_and_flips():
+    from superpose.experiments.cis2_capacity import VARIANTS, slope_claim
+
+    x = [1000, 2000, 4000]
+    law = slope_claim("linked", 1, x, [500, 2000, 8000], 0.2, variant="beta0.9-delta0.7")
+    assert law.id == "frontier-slope-linked-z1-beta0.9-delta0.7" and law.passed
+    assert "beta0.9-delta0.7" in law.statement
+    assert not slope_claim("linked", 1, x, [500, 1000, 2000], 0.2, variant="snap4").passed
+    assert len({slope_claim("linked", 1, x, [1, 2, 4], 0.2, variant=v).id for v in VARIANTS}) == 4
