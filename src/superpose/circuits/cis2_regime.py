@@ -215,7 +215,9 @@ def indicator_boundary(circuits: Any) -> float | None:
     """The on-indicator's unstable fixed point α* = g·β/(2(g − 1)) (β for the post's g = 2): a
     readout across it flips the circuit on/off in the small circuit's own dynamics."""
     snap = indicator_snap(circuits)
-    return None if snap is None else snap[0] * snap[1] / (2 * (snap[0] - 1))
+    if snap is None or snap[0] <= 1:  # no expanding indicator: its bias is the only boundary
+        return circuits.threshold
+    return snap[0] * snap[1] / (2 * (snap[0] - 1))
 
 
 def decoded(net: CiS2Network, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
