@@ -61,3 +61,31 @@ def test_exchange_bar_is_sampling_noise():
     assert 1.0 <= exchange_bar(same, 0.95) < 1.5
     noisy = [[0.0] * 9 + [1.0]] * 3  # ten inputs each: means swing widely under exchange
     assert exchange_bar(noisy, 0.95) > 2
+
+
+def test_full_form_code_path_on_tiny_sizes(tmp_path):
+    """The full form's branches (several z, both embeddings, noise-sized threshold at every z):
+    pooled and 1/z claims get the rows first from with_null, so the run writes its claims."""
+    from superpose.experiments.base import RunContext
+    from superpose.experiments.cis2_capacity import FULL, run_capacity
+
+    net = FULL.net.replace(layers=2, redundancy=4, verify_batch=16)
+    cfg = FULL.replace(net=net, widths=[240, 480], active=[1, 2], batch=16)
+    res = run_capacity(cfg, RunContext(tmp_path, progress=False))
+    ids = {c.id for c in res.claims}
+    for e in ("linear", "linked"):
+        assert {f"frontier-vs-capacity-law-{e}", f"frontier-vs-z-{e}"} <= ids
+        assert {f"frontier-slope-{e}-z{z}" for z in (1, 2)} <= ids
+    assert "linked-beats-linear-z1" in ids
+    assert all(c.null is not None for c in res.claims)
+
+
+def test_variant_slope_claim_is_its_own_and_flips():
+    from superpose.experiments.cis2_capacity import VARIANTS, slope_claim
+
+    x = [1000, 2000, 4000]
+    law = slope_claim("linked", 1, x, [500, 2000, 8000], 0.2, variant="beta0.9-delta0.7")
+    assert law.id == "frontier-slope-linked-z1-beta0.9-delta0.7" and law.passed
+    assert "beta0.9-delta0.7" in law.statement
+    assert not slope_claim("linked", 1, x, [500, 1000, 2000], 0.2, variant="snap4").passed
+    assert len({slope_claim("linked", 1, x, [1, 2, 4], 0.2, variant=v).id for v in VARIANTS}) == 4

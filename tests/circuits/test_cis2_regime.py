@@ -134,3 +134,31 @@ def test_overlap_readout_exact_without_shared_neurons():
 
 def test_ground_truth_json_serialisable(good):
     json.dumps(ground_truth(good))
+
+
+def test_indicator_snap_keeps_circuits_exact_and_is_verified():
+    """Robustness.indicator_gain steepens the on-indicator (a per-layer snap of α to {0, 1}): the
+    exact circuits still hold α ∈ {0, 1}, the verification's boundary is the new unstable point, the
+    criterion sees the larger lit activations, and a doctored snapped network is still refused."""
+    from superpose.circuits.cis2 import Robustness
+    from superpose.circuits.cis2_regime import indicator_boundary, indicator_snap
+
+    # off threshold β/2 = 0.45, saturation from 0.7, unstable point 4·0.9/6 = 0.6
+    snapped = GOOD.replace(indicator_threshold=0.9, robustness=Robustness(indicator_gain=4))
+    net = build_cis2(snapped)  # verified, or this raises
+    assert net.verified and indicator_snap(net.circuits) == pytest.approx((4.0, 0.9))
+    assert indicator_boundary(net.circuits) == pytest.approx(0.6)
+    assert indicator_boundary(build_cis2(GOOD, verify=False).circuits) == pytest.approx(0.5)
+    x, mask = sample_inputs(net.circuits, 8, 1, torch.Generator().manual_seed(0))
+    for a in net.circuits.forward(x):
+        alpha = a[..., 0] - a[..., 1]
+        assert torch.allclose(alpha, mask.float(), atol=1e-5)
+    steep, post = (
+        predict_regime(1000, 4, 6, 400, 1, 5, embedding="linked", indicator_gain=g)["noise_growth"]
+        for g in (4.0, 2.0)
+    )
+    assert steep > post
+    bad = build_cis2(snapped, verify=False)
+    bad.bias[1, : bad.block] -= 3.0  # a0 held off: active circuits switch off
+    rep = verify_cis2(bad, 1, GOOD.verify_batch, GOOD.seed + 2)
+    assert any("on-indicator fell" in f for f in rep["failures"]), rep["failures"]

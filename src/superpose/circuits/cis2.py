@@ -41,6 +41,16 @@ class Robustness(FrozenConfig):
     sigmas: float = Field(
         2.0, gt=0, le=10, description="β = sigmas·σ under threshold 'noise' (ours: 2)"
     )
+    indicator_gain: float = Field(
+        2.0,
+        ge=2,
+        le=20,
+        description="g of the on-indicator a0 = ReLU(g·α − g·β/2), a1 = ReLU(g·α − g·β/2 − 1) "
+        "(post: 2): a per-layer snap of α back to {0, 1} — the off threshold stays β/2, the on "
+        "state saturates from α = β/2 + 1/g (post: β/2 + 1/2) and the unstable point moves to "
+        "g·β/(2(g − 1)), so a steeper snap widens the on basin; a spuriously lit neuron then "
+        "carries up to g/2× more",
+    )
 
 
 BETA_MAX = 0.9  # largest noise-sized β: the on basin α > β keeps the laws' mean α ≥ 0.9
@@ -453,6 +463,19 @@ def block_bias(circuits: SmallCircuits, positions: torch.Tensor, n_block: int) -
     return out.reshape(L, d * n_block)
 
 
+def snap_indicator(circuits: SmallCircuits, gain: float) -> SmallCircuits:
+    """The generated circuits with their on-indicator steepened to gain g (Robustness.indicator_gain):
+    a0 = ReLU(g·α − g·β/2), a1 = ReLU(g·α − g·β/2 − 1); values and the α they read unchanged, so the
+    exact circuits still hold α ∈ {0, 1}."""
+    if gain == 2.0 or circuits.threshold is None:
+        return circuits
+    w, b = circuits.weights.clone(), circuits.biases.clone()
+    off = gain * -b[..., 0] / 2  # the g = 2 bias is β
+    w[..., 0:2, 0], w[..., 0:2, 1] = gain, -gain
+    b[..., 0], b[..., 1] = -off, -off - 1
+    return SmallCircuits(w, b, circuits.kind, circuits.offset, circuits.inputs)
+
+
 def indicator_threshold(cfg: CiS2Config) -> float:
     """β the generated circuits get: cfg.indicator_threshold, or (robustness.threshold 'noise')
     clip(sigmas·σ, indicator_threshold, BETA_MAX) with σ = 2·sqrt(S·z·T·d²/D²) the predicted RMS of
@@ -498,7 +521,7 @@ def build_cis2(
     The regime prediction for every z is in net.verification["regime"].
     """
     from ..base.memory import check_memory
-    from .cis2_regime import fixed_positions, predict_regime, verify_cis2
+    from .cis2_regime import fixed_positions, indicator_snap, predict_regime, verify_cis2
 
     check_regime(cfg)
     T, L, d, D = cfg.circuits, cfg.layers, cfg.circuit_width, cfg.width
@@ -520,6 +543,7 @@ def build_cis2(
             indicator_threshold(cfg),
             cfg.value_margin,
         )
+        circuits = snap_indicator(circuits, cfg.robustness.indicator_gain)
     if circuits.weights.shape[:3] != (cfg.circuits, cfg.layers, d):
         raise SuperposeError(
             f"circuits have shape [T, L, d] = {list(circuits.weights.shape[:3])}, config says {[cfg.circuits, cfg.layers, d]}"
@@ -540,7 +564,8 @@ def build_cis2(
         allocation,
         cfg.embedding,
     )
-    beta = circuits.threshold or indicator_threshold(cfg)
+    snap = indicator_snap(circuits)
+    gain, beta = snap if snap else (2.0, indicator_threshold(cfg))
     regime = {
         str(z): predict_regime(
             cfg.width,
@@ -553,6 +578,7 @@ def build_cis2(
             cfg.embedding,
             cfg.unembedding,
             cfg.value_margin,
+            gain,
         )
         for z in range(1, cfg.max_active + 1)
     }

@@ -106,10 +106,12 @@ def predict_regime(
     embedding: str = "linear",
     unembedding: str = "mean",
     value_margin: float = 1.0,
+    indicator_gain: float = 2.0,
 ) -> dict[str, Any]:
     """Predicted switch-on probability of a0 neurons hosting no active circuit, per layer, and whether
     the noise feeding them stays flat (see the module docstring for the derivation). Value neurons
     switch on when g·Σα̂ > δ (g = 1 + δ); when δ/g < β/2 they, not a0, bind: β is replaced by 2δ/g.
+    indicator_gain g (Robustness.indicator_gain): a lit a0 carries clip(g/2·(Y − β), 0, 1).
 
     Returns {"switch_on": [L] (layer 1 is 0: inputs embedded exactly), "noise_growth":
     Var(Y_L)/Var(Y_2) (second moments, so a growing mean counts), "inside": noise_growth ≤ 2,
@@ -138,15 +140,17 @@ def predict_regime(
         y_k = 2 * (k - c * z * S * kappa) / (S * (1 - kappa))
     # fraction of a uniform block-wide activity mean that survives the correction, per hosted circuit
     keep = 0.0 if embedding == "linked" else (S - kappa * N) / (S * (1 - kappa))
+    snap = indicator_gain / 2  # a lit a0's activation per unit of Y above β, relative to the post's
     switch_on, mean_extra, var_extra, moments = [0.0], 0.0, 0.0, []
     for _ in range(1, layers):
         y = y_k + mean_extra
         sd = math.sqrt(max(var_extra, 0.0))
         if sd > 0:
-            m1, m2 = _gauss_clip_moments(y, sd, beta)
+            m1, m2 = _gauss_clip_moments(y * snap, sd * snap, beta * snap)
             on = float(pmf @ (0.5 * (1 + _erf((y - beta) / (sd * math.sqrt(2))))))
         else:
-            m1, m2 = np.clip(y - beta, 0, 1), np.clip(y - beta, 0, 1) ** 2
+            m1 = np.clip((y - beta) * snap, 0, 1)
+            m2 = m1**2
             on = float(pmf @ (y > beta))
         switch_on.append(on)
         moments.append(float(pmf @ y**2) + var_extra)
@@ -199,6 +203,23 @@ def measured_switch_on(net: CiS2Network, x: torch.Tensor, mask: torch.Tensor) ->
 # --- strict verification -----------------------------------------------------------------------
 
 
+def indicator_snap(circuits: Any) -> tuple[float, float] | None:
+    """(gain g, β) of generated circuits' on-indicator a0 = ReLU(g·α − g·β/2) (None: custom)."""
+    if circuits.threshold is None:
+        return None
+    gain = float(circuits.weights[0, 0, 0, 0])
+    return gain, 2 * circuits.threshold / gain
+
+
+def indicator_boundary(circuits: Any) -> float | None:
+    """The on-indicator's unstable fixed point α* = g·β/(2(g − 1)) (β for the post's g = 2): a
+    readout across it flips the circuit on/off in the small circuit's own dynamics."""
+    snap = indicator_snap(circuits)
+    if snap is None or snap[0] <= 1:  # no expanding indicator: its bias is the only boundary
+        return circuits.threshold
+    return snap[0] * snap[1] / (2 * (snap[0] - 1))
+
+
 def decoded(net: CiS2Network, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Payload and indicator of circuit activations a: [..., d] → (values [..., d−2], α [...]).
 
@@ -235,7 +256,7 @@ def verify_cis2(net: CiS2Network, max_active: int, batch: int, seed: int) -> dic
     Cost: one structured forward per z whose readouts are the ones the forward computes anyway
     (batch-last, no [batch, T, d] copies); exact values for the z active circuits only; inactive
     figures from sums over all circuits minus the active ones."""
-    beta = net.circuits.threshold
+    beta = indicator_boundary(net.circuits)
     dev = net.positions.device
     per_z: dict[int, dict[str, list[float]]] = {}
     failures: list[str] = []
@@ -451,6 +472,7 @@ def predicted_frontier(cfg: Any, rel: float = 0.01) -> int:
             cfg.embedding,
             cfg.unembedding,
             cfg.value_margin,
+            cfg.robustness.indicator_gain,
         )["inside"]
 
     lo, hi = max(cfg.max_active, N // cfg.redundancy), max(N * N, 2)
@@ -541,6 +563,8 @@ __all__ = [
     "fixed_positions",
     "free_a0",
     "frontier",
+    "indicator_boundary",
+    "indicator_snap",
     "laws",
     "measured_switch_on",
     "predict_regime",
