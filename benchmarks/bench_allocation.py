@@ -3,9 +3,11 @@
 For each (D/d, S): sets built (T_max), T_max / pair bound, T_max / Johnson bound (each neuron
 lies in at most ⌊(N−1)/(S−1)⌋ sets, so T ≤ ⌊N⌊(N−1)/(S−1)⌋/S⌋, a proven bound never above the
 pair bound), usage max/mean at T_max, the worst max/mean over every T ≤ T_max whose mean usage is
-≥ 20 (below that ⌈mean⌉/mean alone exceeds 1.05), the worst excess of the max over the best
-possible ⌈mean⌉ at any T, and the build time. Run: `python benchmarks/bench_allocation.py`
-(`--scheme prime` for the published scheme); prints a Markdown table.
+≥ 20 (below that ⌈mean⌉/mean alone exceeds 1.05 at some T), the worst excess of the max over the
+best possible ⌈mean⌉ at the T with mean < 20, how many T fail `prefix_balanced` (issue 12's
+balance at every T), and the build's CPU seconds. Run: `python benchmarks/bench_allocation.py`
+(`--scheme prime` for the published scheme); prints a Markdown table. `--sweep STEP` prints instead,
+per S, the lowest fraction of the pair bound over D/d = 100, 100 + STEP, …, 1000.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ import time
 
 import numpy as np
 
-from superpose.circuits.allocation import make_allocation, pair_bound
+from superpose.circuits.allocation import (
+    DENSE_MEAN,
+    make_allocation,
+    pair_bound,
+    prefix_balanced,
+    prefix_max_usage,
+)
 
 GRID_N = (100, 150, 250, 500, 750, 1000)
 GRID_S = range(3, 9)
@@ -27,26 +35,14 @@ def johnson_bound(n: int, size: int) -> int:
     return n * ((n - 1) // (size - 1)) // size
 
 
-def prefix_max_usage(sets: np.ndarray, n: int) -> np.ndarray:
-    """[T_max]: the largest neuron usage among the first T sets, for T = 1 … T_max."""
-    flat = sets.ravel()
-    when = np.repeat(np.arange(len(sets)), sets.shape[1])
-    order = np.argsort(flat, kind="stable")  # by neuron, then by set index
-    start = np.searchsorted(flat[order], np.arange(n))
-    rank = np.arange(len(flat)) - np.repeat(start, np.bincount(flat, minlength=n))
-    first = np.full(rank.max() + 1, len(sets))
-    np.minimum.at(first, rank, when[order])  # the first set at which some neuron reaches usage j+1
-    return np.searchsorted(np.sort(first), np.arange(len(sets)), side="right")
-
-
 def row(scheme: str, n: int, size: int) -> dict:
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     alloc = make_allocation(scheme, n, size)
-    seconds = time.perf_counter() - t0
+    seconds = time.process_time() - t0
     top = prefix_max_usage(alloc.sets, n)
     T = np.arange(1, alloc.capacity + 1)
     mean = T * size / n
-    dense = mean >= 20
+    dense = mean >= DENSE_MEAN
     return {
         "N": n,
         "S": size,
@@ -55,7 +51,8 @@ def row(scheme: str, n: int, size: int) -> dict:
         "johnson": alloc.capacity / johnson_bound(n, size),
         "full": top[-1] / mean[-1],
         "worst": float((top / mean)[dense].max()) if dense.any() else float("nan"),
-        "excess": int((top - np.ceil(mean - 1e-9)).max()),
+        "excess": int((top - np.ceil(mean - 1e-9))[~dense].max()),
+        "unbalanced": int((~prefix_balanced(alloc)).sum()),
         "seconds": seconds,
     }
 
@@ -63,20 +60,36 @@ def row(scheme: str, n: int, size: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scheme", default="affine")
+    parser.add_argument("--sweep", type=int, default=0, help="step of the D/d sweep (0: table)")
     args = parser.parse_args()
+    if args.sweep:
+        print("| S | lowest of pair bound | at D/d | D/d below 85 % |")
+        print("|---|---|---|---|")
+        for s in GRID_S:
+            fracs = {
+                n: make_allocation(args.scheme, n, s).capacity / pair_bound(n, s)
+                for n in range(100, 1001, args.sweep)
+                if s * (s - 1) < n
+            }
+            low = min(fracs, key=fracs.get)
+            below = ", ".join(str(n) for n, f in fracs.items() if f < 0.85) or "none"
+            print(f"| {s} | {fracs[low]:.1%} | {low} | {below} |", flush=True)
+        return
     points = [(n, s) for s in GRID_S for n in GRID_N if s * (s - 1) < n]
     points += [p for p in NAMED if p not in points]
     print(
         "| D/d | S | T_max | of pair bound | of Johnson bound | max/mean at T_max "
-        "| worst max/mean (mean ≥ 20) | worst max − ⌈mean⌉ | build s |"
+        "| worst max/mean (mean ≥ 20) | worst max − ⌈mean⌉ (mean < 20) | T unbalanced "
+        "| build CPU s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n, s in points:
         r = row(args.scheme, n, s)
         named = "**" if (n, s) in NAMED else ""
         print(
             f"| {named}{n}{named} | {named}{s}{named} | {r['T']} | {r['pair']:.1%} | {r['johnson']:.1%} "
-            f"| {r['full']:.3f} | {r['worst']:.3f} | {r['excess']} | {r['seconds']:.2f} |",
+            f"| {r['full']:.3f} | {r['worst']:.3f} | {r['excess']} "
+            f"| {r['unbalanced']} ({r['unbalanced'] / r['T']:.1%}) | {r['seconds']:.2f} |",
             flush=True,
         )
 

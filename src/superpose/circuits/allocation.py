@@ -7,7 +7,8 @@ affine planes over GF(q), q any prime power, composed recursively with their gro
 completed greedily: ≥ 92 % of the bound at the points issue 12 names, 74–99 % over S = 3…8 and
 N = 100…1000, see the README's table), 'random'
 (greedy random sets, rejecting any that would overlap an earlier one twice). Rows are in balanced
-order: the first T rows use the neurons about evenly (a fixed family of T circuits can take them).
+order: the first T rows use the neurons about evenly (a fixed family of T circuits can take them);
+prefix_balanced says at which T issue 12's max/mean ≤ 1.05 holds.
 """
 
 from __future__ import annotations
@@ -58,6 +59,31 @@ class Allocation:
             "mean": mean,
             "max_over_mean": float(u.max() / mean) if mean else 0.0,
         }
+
+
+DENSE_MEAN = 20  # mean usage from which ⌈mean⌉ ≤ 1.05·mean: the 1.05 target is reachable
+
+
+def prefix_max_usage(sets: np.ndarray, n_neurons: int) -> np.ndarray:
+    """[T]: the most used neuron's usage among the first t sets, for t = 1 … T."""
+    flat = sets.ravel()
+    when = np.repeat(np.arange(len(sets)), sets.shape[1])
+    order = np.argsort(flat, kind="stable")  # by neuron, then by set index
+    start = np.searchsorted(flat[order], np.arange(n_neurons))
+    rank = np.arange(len(flat)) - np.repeat(start, np.bincount(flat, minlength=n_neurons))
+    first = np.full(rank.max() + 1, len(sets))
+    np.minimum.at(first, rank, when[order])  # the first set at which some neuron reaches usage j+1
+    return np.searchsorted(np.sort(first), np.arange(len(sets)), side="right")
+
+
+def prefix_balanced(alloc: Allocation, tol: float = 0.05) -> np.ndarray:
+    """[T_max] bool: are the first t rows balanced, for t = 1 … T_max? Issue 12 asks usage
+    max/mean ≤ 1 + tol at every t. Where the mean is below DENSE_MEAN, ⌈mean⌉/mean itself exceeds
+    1.05 at some t (no integer usage meets it), so there max − ⌈mean⌉ ≤ 1 is asked instead."""
+    top = prefix_max_usage(alloc.sets, alloc.n_neurons)
+    mean = np.arange(1, alloc.capacity + 1) * alloc.size / alloc.n_neurons
+    dense = mean >= DENSE_MEAN
+    return np.where(dense, top <= (1 + tol) * mean + 1e-9, top <= np.ceil(mean - 1e-9) + 1)
 
 
 def pair_bound(n_neurons: int, size: int) -> int:
@@ -390,7 +416,13 @@ def _packer(size: int) -> _Packer:
 
 def affine_plane(n_neurons: int, size: int) -> Allocation:
     """Recursive affine-plane packing (see _Packer), completed greedily, in balanced order: the
-    first T rows use the neurons about evenly for every T."""
+    first T rows use the neurons about evenly for every T. Deterministic: built once per (N, S)."""
+    built = _affine_plane(n_neurons, size)
+    return Allocation(sets=built.sets.copy(), n_neurons=built.n_neurons, scheme=built.scheme)
+
+
+@lru_cache(maxsize=32)
+def _affine_plane(n_neurons: int, size: int) -> Allocation:
     N, S = n_neurons, size
     packer = _packer(S)
     packer.extend(N)
