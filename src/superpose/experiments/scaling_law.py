@@ -36,15 +36,19 @@ than the frequency law. The training is far shorter than the paper's (20,000–4
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import math
 import time
+from pathlib import Path
 
 import torch
 from pydantic import Field, model_validator
 
 from ..base.config import FrozenConfig
 from ..base.device import make_generator
+from ..base.files import atomic_write
 from ..base.fitting import fit_loglog
 from ..features import power_law_density
 from ..toy.threads import step_threads, torch_threads
@@ -56,6 +60,8 @@ VALUE_SQUARE = 1.0 / 3.0  # E[v²] of a value uniform on [0, 1]
 # the step's gradients are matmuls when more than 1/DENSE_ERRORS of the outputs have an error
 # (a scatter-add row costs several multiply-adds per entry, and gathers nonzero × hidden floats)
 DENSE_ERRORS = 16
+# a width's training state is saved after this much CPU (the full form's m = 1,024 takes hours)
+CHECKPOINT_CPU_SECONDS = 300.0
 
 
 class ScalingLawConfig(FrozenConfig):
@@ -243,12 +249,42 @@ def decay_rows(W: torch.Tensor, gamma: torch.Tensor, lr: float) -> None:
     decay_weights(W.transpose(1, 2), gamma, lr)
 
 
+def width_key(cfg: ScalingLawConfig, m: int) -> str:
+    """What a width's training depends on (the config but its other widths, and m): the name under
+    which its finished result and its training state are saved."""
+    data = {k: v for k, v in cfg.to_dict().items() if k != "widths"}
+    text = json.dumps({**data, "m": m}, sort_keys=True, separators=(",", ":"))
+    return f"m{m}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+def save_state(path: Path, state: dict) -> None:
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_state(path: Path | None) -> dict | None:
+    """A saved state, or None when there is none (or it is unreadable: the work is redone)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception:  # a damaged file: start over rather than fail the run
+        return None
+
+
 def train_width(
-    cfg: ScalingLawConfig, m: int, density: torch.Tensor, gamma: torch.Tensor, device
+    cfg: ScalingLawConfig,
+    m: int,
+    density: torch.Tensor,
+    gamma: torch.Tensor,
+    device,
+    state_path: Path | None = None,
 ) -> dict[str, torch.Tensor]:
     """Train one model per (α, γ) at width m, instance a·G + g for α number a and γ number g; the
     G models of one α see the same batches. density: [alphas, features], gamma: [G].
-    Returns W [instances, features, m], the trained and the untrained loss [instances]."""
+    Returns W [instances, features, m], b, the trained and the untrained loss [instances] and
+    the CPU seconds of the training.
+    With `state_path`, the training state (weights, Adam, random stream, step) is saved there
+    every CHECKPOINT_CPU_SECONDS of CPU and a run resumes from it: the same numbers as unbroken."""
     n_alpha, n = density.shape
     n_gamma = len(gamma)
     inst = n_alpha * n_gamma
@@ -260,13 +296,23 @@ def train_width(
     # (bias rate 2/m: too slow to turn them off in a run this short)
     W = torch.randn(inst, n, m, generator=gen, device=device).div_(math.sqrt(m))
     b = torch.zeros(inst, n, device=device)
-    untrained = model_loss(W, b, every, cfg.eval_batch, make_generator(eval_seed, device))
-    W, b = W.requires_grad_(), b.requires_grad_()
     gammas = gamma.repeat(n_alpha)  # [instances]
     peak = (cfg.lr * (8 / m) ** 0.25, cfg.bias_lr / m)
     opt = torch.optim.Adam([{"params": [W]}, {"params": [b]}], foreach=True)
+    saved, start = load_state(state_path), 0
+    if saved is not None:
+        W.copy_(saved["W"])
+        b.copy_(saved["b"])
+        opt.load_state_dict(saved["opt"])
+        gen.set_state(saved["gen"])
+        untrained, start, spent = saved["untrained"], int(saved["step"]), float(saved["cpu"])
+    else:
+        spent = 0.0
+        untrained = model_loss(W, b, every, cfg.eval_batch, make_generator(eval_seed, device))
+    W, b = W.requires_grad_(), b.requires_grad_()
+    saved_at = cpu0 = time.process_time()
     with torch_threads(step_threads(False, torch.device(device), inst, cfg.batch_size, n, m)):
-        for step in range(cfg.steps):
+        for step in range(start, cfg.steps):
             factor = lr_factor(cfg, step)
             for group, lr in zip(opt.param_groups, peak, strict=True):
                 group["lr"] = lr * factor
@@ -278,9 +324,46 @@ def train_width(
             W.grad, b.grad = step_grads(W.detach(), b.detach(), active, cfg.batch_size)
             decay_rows(W.detach(), gammas, peak[0] * factor)
             opt.step()
+            if state_path is not None and time.process_time() - saved_at > CHECKPOINT_CPU_SECONDS:
+                state = {"W": W.detach(), "b": b.detach(), "opt": opt.state_dict()}
+                saved_at = time.process_time()
+                state.update(gen=gen.get_state(), step=step + 1, untrained=untrained)
+                save_state(state_path, {**state, "cpu": spent + saved_at - cpu0})
         W, b = W.detach(), b.detach()
         loss = model_loss(W, b, every, cfg.eval_batch, make_generator(eval_seed, device))
-    return {"W": W.cpu(), "b": b.cpu(), "loss": loss.cpu(), "untrained": untrained.cpu()}
+    return {
+        "W": W.cpu(),
+        "b": b.cpu(),
+        "loss": loss.cpu(),
+        "untrained": untrained.cpu(),
+        "cpu_seconds": torch.tensor(spent + time.process_time() - cpu0),  # over every resume
+    }
+
+
+def width_result(
+    cfg: ScalingLawConfig, m: int, density: torch.Tensor, gamma: torch.Tensor, ctx: RunContext
+) -> dict[str, torch.Tensor]:
+    """`train_width`'s losses, feature norms and CPU seconds at width m, kept in
+    out_dir/widths/ once finished: a killed run (`superpose reproduce --full` stopped) resumes with
+    the widths it finished and the training state of the one it was in."""
+    folder = ctx.out_dir / "widths"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = width_key(cfg, m)
+    done = folder / f"{key}.pt"
+    saved = load_state(done)
+    if saved is not None:
+        return saved
+    state = folder / f"{key}.state.pt"
+    out = train_width(cfg, m, density, gamma, ctx.device, state)
+    result = {
+        "loss": out["loss"],
+        "untrained": out["untrained"],
+        "norms": out["W"].norm(dim=2),  # [instances, features]
+        "cpu_seconds": out["cpu_seconds"],
+    }
+    save_state(done, result)
+    state.unlink(missing_ok=True)
+    return result
 
 
 def claim_strong_inverse_width(exponents: dict[float, float], gamma: float) -> Claim:
@@ -333,16 +416,14 @@ def run(cfg: ScalingLawConfig, ctx: RunContext) -> ExperimentResult:
     represented = torch.zeros_like(loss)
     unlearned = torch.zeros_like(loss)  # E[v²]·Σ p_i over the features with ‖W_i‖ ≤ 0.5
     p_inst = torch.stack([p[a] for _, a in grid]).float()  # [instances, features]
-    last_W = None
+    norms = None
     for j, m in enumerate(cfg.widths):
-        cpu = time.process_time()
-        out = train_width(cfg, m, density, gamma, device)
-        cpu_per_width.append(time.process_time() - cpu)
-        loss[j], untrained[j] = out["loss"], out["untrained"]
-        kept = out["W"].norm(dim=2) > 0.5
+        out = width_result(cfg, m, density, gamma, ctx)
+        cpu_per_width.append(float(out["cpu_seconds"]))
+        loss[j], untrained[j], norms = out["loss"], out["untrained"], out["norms"]
+        kept = norms > 0.5
         represented[j] = kept.sum(-1).float()
         unlearned[j] = VALUE_SQUARE * (p_inst * ~kept).sum(-1)
-        last_W = out["W"].transpose(1, 2)
     fit = {key: fit_loglog(cfg.widths, loss[:, k].tolist())[0] for k, key in enumerate(grid)}
     weak_theory = {a: weak_prediction(p[a], cfg.widths) for a in cfg.alphas}
     predicted = {a: fit_loglog(cfg.widths, weak_theory[a])[0] for a in cfg.alphas}
@@ -391,7 +472,7 @@ def run(cfg: ScalingLawConfig, ctx: RunContext) -> ExperimentResult:
             predicted,
             ctx.figure_path("exponent_vs_alpha"),
         ),
-        norms_by_rank(last_W, labels, ctx.figure_path("norms_by_rank"), cfg.widths[-1]),
+        norms_by_rank(norms, labels, ctx.figure_path("norms_by_rank"), cfg.widths[-1]),
     ]
     data = {
         "widths": cfg.widths,
