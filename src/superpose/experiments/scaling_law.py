@@ -47,6 +47,12 @@ Measured (quick form: n = 2,048, m = 8…256, batch 128, α = 1.25 / 1.5, weight
   1,024 kept 3 / 7 / 12 at m = 8 / 16 / 32 after 500 steps (at 5× the CPU per step). Values on
   [0, 2] as the paper's are these models with b/2, i.e. a bias rate of 1/m: kept 1 / 3 / 24 at
   m = 8 / 16 / 32 (γ = 1, 1,000 steps) against 0 / 3 / 20 at 2/m — not the cause.
+
+Full form (n = 10,240, m = 8…1,024, 2,000 steps of batch 256): widths 8, 16, 32 ran (121, 120,
+135 s CPU; weak kept 0, 1, 3 features — the small-width collapse again — strong losses 0.167,
+0.108, 0.056 at α = 1.25); the whole is ≈ 3,900 s of CPU, extrapolated (see full_seconds). A killed
+run resumes (`width_result`): finished widths are read back, the width in training restarts from
+its last saved state.
 """
 
 from __future__ import annotations
@@ -530,9 +536,11 @@ register(
         ),
         runner=run,
         quick_seconds=107,  # measured: 107.3 s CPU, 362 s wall (load ~8)
-        # not run: CPU per step measured over steps 10-30 at n = 10,240 (0.49 s at m = 256, 1.74 s
-        # at 512, 4.21 s at 1,024), 6.8 s over all widths, x 2,000 steps
-        full_seconds=13_600,
+        # extrapolated, not measured whole: m = 8, 16, 32 ran (121 + 120 + 135 s CPU); m = 64…1,024
+        # from their CPU per step over steps 10-30 (0.19, 0.12, 0.22, 0.39, 0.74 s, load ~5) x 2,000
+        # = 3,320 s, an upper bound (whole widths averaged 0.56x their early steps at m = 32, 0.31x
+        # at the quick form's m = 256), plus ~200 s of loss evaluation
+        full_seconds=3_900,
         paper="Liu, Liu & Gore 2025, Fig. 1 (b, c) and Fig. 4 (model exponent against α)",
     )
 )
