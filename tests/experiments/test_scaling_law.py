@@ -82,6 +82,7 @@ def test_a_small_run_writes_claims_and_figures(tmp_path):
     for fig in rec["figures"]:
         assert (tmp_path / fig).read_bytes()[:4] == b"\x89PNG"
     assert len(rec["data"]["loss"]) == 3
+    assert not (tmp_path / "widths").exists()  # resume state only outlives a killed run
 
 
 def dense_batch(active, shape):

@@ -61,6 +61,7 @@ import hashlib
 import itertools
 import json
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -366,7 +367,8 @@ def width_result(
 ) -> dict[str, torch.Tensor]:
     """`train_width`'s losses, feature norms and CPU seconds at width m, kept in
     out_dir/widths/ once finished: a killed run (`superpose reproduce --full` stopped) resumes with
-    the widths it finished and the training state of the one it was in."""
+    the widths it finished and the training state of the one it was in. A finished run removes the
+    folder (`run`), so a later run after a code change never reads it."""
     folder = ctx.out_dir / "widths"
     folder.mkdir(parents=True, exist_ok=True)
     key = width_key(cfg, m)
@@ -445,6 +447,7 @@ def run(cfg: ScalingLawConfig, ctx: RunContext) -> ExperimentResult:
         kept = norms > 0.5
         represented[j] = kept.sum(-1).float()
         unlearned[j] = VALUE_SQUARE * (p_inst * ~kept).sum(-1)
+    shutil.rmtree(ctx.out_dir / "widths", ignore_errors=True)  # only a killed run keeps it
     fit = {key: fit_loglog(cfg.widths, loss[:, k].tolist())[0] for k, key in enumerate(grid)}
     weak_theory = {a: weak_prediction(p[a], cfg.widths) for a in cfg.alphas}
     predicted = {a: fit_loglog(cfg.widths, weak_theory[a])[0] for a in cfg.alphas}
