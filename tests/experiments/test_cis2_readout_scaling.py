@@ -8,6 +8,7 @@ from superpose.experiments.cis2_readout_scaling import (
     REVERSED,
     Cis2ReadoutScalingConfig,
     inverse_width_claim,
+    propagation_floor_claim,
 )
 
 
@@ -24,6 +25,13 @@ def test_the_claim_holds_on_inverse_width_and_not_on_flat_or_reversed():
     assert not inverse_width_claim(rows([0.16, 0.04, 0.01]), "e", "e").passed  # 1/D²
 
 
+def test_the_floor_claim_holds_on_a_constant_plus_overlap_and_not_on_inverse_width():
+    floor = [{**r, "T": 1, "active": r["e"]} for r in rows([0.05, 0.045, 0.0425])]  # a/D + c
+    falling = [{**r, "T": 1, "active": r["e"]} for r in rows([0.04, 0.02, 0.01])]
+    claim = with_null(propagation_floor_claim, floor, falling, "fixed T", 2)
+    assert claim.passed and not claim.null.passed
+
+
 def test_load_sets_the_circuits_at_each_width():
     cfg = Cis2ReadoutScalingConfig(load=0.01)
     assert [cfg.circuits_at(D) for D in cfg.widths] == [400, 1600, 6400]  # T = load·D²/d², d=4
@@ -38,3 +46,4 @@ def test_a_small_run_measures_every_readout(tmp_path):
     assert rec["status"] == "ok", rec.get("traceback")
     assert len(rec["claims"]) == 3 and all(c["null"] for c in rec["claims"])
     assert [r["T"] for r in rec["data"]["rows"]] == [200, 800, 1800]
+    assert [r["T"] for r in rec["data"]["rows_fixed_T"]] == [200, 200, 200]

@@ -82,6 +82,7 @@ def test_a_small_run_writes_claims_and_figures(tmp_path):
     for fig in rec["figures"]:
         assert (tmp_path / fig).read_bytes()[:4] == b"\x89PNG"
     assert len(rec["data"]["loss"]) == 3
+    assert not (tmp_path / "widths").exists()  # resume state only outlives a killed run
 
 
 def dense_batch(active, shape):
@@ -132,3 +133,38 @@ def test_sparse_gradients_and_loss_equal_autograd_on_the_dense_batch(shift, on):
     x = dense_batch(sample_active(density, batch, torch.Generator().manual_seed(5)), x.shape)
     out = torch.relu(torch.einsum("ibf,ifm,ijm->ibj", x, W, W) + b[:, None, :])
     torch.testing.assert_close(loss, ((out - x) ** 2).sum(-1).mean(-1).detach(), rtol=1e-4, atol=0)
+
+
+def test_a_killed_width_resumes_with_the_same_numbers(tmp_path, monkeypatch):
+    """Training state saved mid-width (here after every step) and a finished width's result are
+    picked up by a new run: the numbers are those of an unbroken run."""
+    from superpose.experiments import scaling_law as sl
+
+    cfg = ScalingLawConfig(
+        n_features=128, widths=[4, 8, 16], steps=12, batch_size=32, eval_batch=256
+    )
+    density = torch.stack([power_law_density(128, a) for a in cfg.alphas]).float()
+    gamma = torch.tensor(cfg.weight_decays)
+    whole = sl.train_width(cfg, 8, density, gamma, "cpu")
+    monkeypatch.setattr(sl, "CHECKPOINT_CPU_SECONDS", -1.0)  # save after every step
+    calls, real = {"n": 0}, sl.sample_active
+
+    def dies_on_call_7(*args):
+        calls["n"] += 1
+        if calls["n"] == 7:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(sl, "sample_active", dies_on_call_7)
+    ctx = RunContext(tmp_path, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        sl.width_result(cfg, 8, density, gamma, ctx)
+    (state,) = (tmp_path / "widths").glob("*.state.pt")
+    assert 0 < int(torch.load(state, weights_only=True)["step"]) < cfg.steps  # stopped mid-width
+    monkeypatch.setattr(sl, "sample_active", real)
+    resumed = sl.width_result(cfg, 8, density, gamma, ctx)
+    assert torch.equal(resumed["loss"], whole["loss"])
+    assert torch.equal(resumed["norms"], whole["W"].norm(dim=2))
+    assert not state.exists()  # the finished width's result replaces its state
+    monkeypatch.setattr(sl, "train_width", None)  # a finished width is not trained again
+    assert torch.equal(sl.width_result(cfg, 8, density, gamma, ctx)["loss"], whole["loss"])

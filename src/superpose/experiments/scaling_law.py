@@ -11,40 +11,66 @@ findings, checked here from the run:
   scales as 1/m);
 - weak superposition: the loss is that of the features left out, E[v²]·Σ_{i>m} p_i ∝ m^(−(α−1)):
   the exponent tracks α.
-The paper's own points (its Fig. 6e, n = 1,000, m = 10…100, 20,000 steps of batch 2,048) put the
-strong exponent at ≈ 1 up to α ≈ 1.2 and rising towards 2(α − 1) beyond (≈ 1.2–1.3 at α = 1.5);
-its weak points (Fig. 5b) lie up to ≈ 0.2 above α − 1 at α = 1.25…1.5 (0.4 at 1.25, 0.7 at 1.5),
-the source of the tracking tolerance.
+The paper (its code: exp-10 for n = 1,000, m = 10…100, 20,000 steps of batch 2,048; exp-17 for
+n = 10,240, m = 8…1,024, 40,000 steps of batch 8,192; AdamW with the decay above, values uniform on
+[0, 2], b ~ N(0, 1)) puts the strong exponent (Fig. 6e) at ≈ 1 up to α ≈ 1.2, then rising
+towards 2(α − 1): ≈ 1.1–1.15 at α = 1.25 and ≈ 1.2–1.3 at α = 1.5. Its weak points (Fig. 5b)
+are α_m against α with the line α − 1; they are at γ ≈ 0.1–0.56 (their colours; exp-10's γ grid
+is linspace(−1, 1, 10)), and within 0.12 of E[v²]·Σ_{i>m} p_i's exponent at n = 1,000, m =
+10…100 (0.44 at α = 1.25, 0.61 at 1.5 against the points' 0.40, 0.70): the tolerance 0.2 is
+their scatter. At γ = 1 its own exponent (Fig. 4b) is ≈ 0–0.3 at every α: no tracking there.
 Nulls (the same check on them must fail): for the m^-1 law, a model without superposition on the
 same frequencies (only the m most frequent features kept, the weak prediction); for the tracking,
 the same models untrained (their random unit vectors interfere as 1/m whatever α: the untrained
 exponent is ≈ 1, recorded, so it is no null for m^-1 but is one for tracking α).
 
-Measured (quick form, n = 2,048, m = 8…256, 1,000 steps of batch 128, α = 1.25 / 1.5; 108 s CPU):
-strong exponents 1.197 / 1.193 (1.10 / 1.09 after 300 steps: they rise with training, as the paper's
-Fig. 6e points rise above 1 for α > 1.2); weak (γ = 1) 0.676 / 0.832 against 0.418 / 0.595 for
-E[v²]·Σ_{i>m} p_i at n = 2,048, so the tracking claim fails. Why: the paper's mechanism holds — the
-loss is that of the features the run left out (Fig. 5a; its exponent 0.69 / 0.88, kept in data) —
-but the runs do not keep the ~m most frequent features. The kept count (‖W_i‖ > 0.5) at m = 8…256
-is 0, 3, 20, 88, 171, 304 at α = 1.25 (0, 3, 21, 60, 103, 163 at 1.5): at m = 8…16 every feature
-dies early (the bias, at peak rate 2/m, turns each output off while all n unit vectors still
-interfere, and a dead ReLU output gets no gradient back), and the decay per Adam step (γ·lr·|w|,
-|w| ~ 1/√m per weight) weakens as m grows. A count growing faster than m makes the loss fall faster
-than the frequency law. The training is far shorter than the paper's (20,000–40,000 steps of batch
-2,048–8,192).
+Measured (quick form: n = 2,048, m = 8…256, batch 128, α = 1.25 / 1.5, weight decay −1 / +1):
+- strong: the exponent rises with training, it is not converged: 1.10 / 1.09 after 300 steps,
+  1.19–1.20 after 1,000 (1.197 / 1.193 and 1.187 / 1.202 from two inits: the old quick form's pass
+  was at the edge), 1.224 / 1.250 after 2,000 (the quick form's steps, those of the full form) —
+  above the band, as the paper's Fig. 6e points for α > 1.2. The local slopes curve (α = 1.25,
+  1,000 steps: 0.91, 1.11, 1.40, 1.41, 0.85 from m = 8→16 to 128→256); over the paper's n/m ≥ 10
+  (m ≤ 128 here) the fit is steeper and still rising slowly: 1.215 / 1.266, 1.222 / 1.338,
+  1.246 / 1.342 after 1,000, 2,000, 4,000 steps.
+- weak: 0.650 / 0.741 after 2,000 steps against 0.418 / 0.595 for E[v²]·Σ_{i>m} p_i: α = 1.5
+  within 0.2, α = 1.25 not (0.232). The loss is that of the features the run left out (Fig. 5a;
+  `loss_by_unlearned`), but not of the m most frequent: the kept count (‖W_i‖ > 0.5) is 0, 2, 28,
+  83, 160, 238 at m = 8…256 (α = 1.25; 1, 4, 17, 54, 95, 132 at 1.5). At m ≥ 32 it is 0.5–1.3·m;
+  at m = 8…16 every feature but one or two dies. No fixed γ avoids it at this batch (1,000 steps,
+  kept at m = 8 / 16 / 256, exponent at α = 1.25): γ = 0.2: 5 / 30 / 1,615, 0.875; 0.5: 2 / 9 /
+  737, 0.719; 1: 0 / 3 / 304, 0.676; 1.5: 0 / 1 / 199, 0.641; 2: 0 / 1 / 153, 0.600 (predicted
+  0.418); training longer does not revive them (γ = 1, 3,000 steps: 0 at m = 8). Why: the decay
+  takes γ·lr·w per step from a weight w ~ 1/√m while Adam moves it by about lr·(signal/noise of its
+  gradient), so the decay is ∝ γ/√m against a signal/noise that grows with the batch (√(batch·p_i)
+  for a feature seen p_i·batch times per batch): small m loses every feature, large m keeps more
+  than m. The paper's batch is 16× ours (64× at n = 10,240) and its runs 20–40× longer; a batch of
+  1,024 kept 3 / 7 / 12 at m = 8 / 16 / 32 after 500 steps (at 5× the CPU per step). Values on
+  [0, 2] as the paper's are these models with b/2, i.e. a bias rate of 1/m: kept 1 / 3 / 24 at
+  m = 8 / 16 / 32 (γ = 1, 1,000 steps) against 0 / 3 / 20 at 2/m — not the cause.
+
+Full form (n = 10,240, m = 8…1,024, 2,000 steps of batch 256): widths 8, 16, 32 ran (121, 120,
+135 s CPU; weak kept 0, 1, 3 features — the small-width collapse again — strong losses 0.167,
+0.108, 0.056 at α = 1.25); the whole is ≈ 3,900 s of CPU, extrapolated (see full_seconds). A killed
+run resumes (`width_result`): finished widths are read back, the width in training restarts from
+its last saved state.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import math
+import shutil
 import time
+from pathlib import Path
 
 import torch
 from pydantic import Field, model_validator
 
 from ..base.config import FrozenConfig
 from ..base.device import make_generator
+from ..base.files import atomic_write
 from ..base.fitting import fit_loglog
 from ..features import power_law_density
 from ..toy.threads import step_threads, torch_threads
@@ -56,6 +82,8 @@ VALUE_SQUARE = 1.0 / 3.0  # E[v²] of a value uniform on [0, 1]
 # the step's gradients are matmuls when more than 1/DENSE_ERRORS of the outputs have an error
 # (a scatter-add row costs several multiply-adds per entry, and gathers nonzero × hidden floats)
 DENSE_ERRORS = 16
+# a width's training state is saved after this much CPU (the full form's m = 1,024 takes hours)
+CHECKPOINT_CPU_SECONDS = 300.0
 
 
 class ScalingLawConfig(FrozenConfig):
@@ -77,7 +105,7 @@ class ScalingLawConfig(FrozenConfig):
         "strong-superposition run) and one > 0 (the most positive is the weak one)",
     )
     expected_active: float = Field(1.0, gt=0, le=16, description="mean active features per sample")
-    steps: int = Field(1000, ge=10, le=1_000_000, description="optimiser steps per model")
+    steps: int = Field(2000, ge=10, le=1_000_000, description="optimiser steps per model")
     batch_size: int = Field(128, ge=8, le=65_536, description="samples per step")
     lr: float = Field(
         0.02,
@@ -243,12 +271,42 @@ def decay_rows(W: torch.Tensor, gamma: torch.Tensor, lr: float) -> None:
     decay_weights(W.transpose(1, 2), gamma, lr)
 
 
+def width_key(cfg: ScalingLawConfig, m: int) -> str:
+    """What a width's training depends on (the config but its other widths, and m): the name under
+    which its finished result and its training state are saved."""
+    data = {k: v for k, v in cfg.to_dict().items() if k != "widths"}
+    text = json.dumps({**data, "m": m}, sort_keys=True, separators=(",", ":"))
+    return f"m{m}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+def save_state(path: Path, state: dict) -> None:
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_state(path: Path | None) -> dict | None:
+    """A saved state, or None when there is none (or it is unreadable: the work is redone)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception:  # a damaged file: start over rather than fail the run
+        return None
+
+
 def train_width(
-    cfg: ScalingLawConfig, m: int, density: torch.Tensor, gamma: torch.Tensor, device
+    cfg: ScalingLawConfig,
+    m: int,
+    density: torch.Tensor,
+    gamma: torch.Tensor,
+    device,
+    state_path: Path | None = None,
 ) -> dict[str, torch.Tensor]:
     """Train one model per (α, γ) at width m, instance a·G + g for α number a and γ number g; the
     G models of one α see the same batches. density: [alphas, features], gamma: [G].
-    Returns W [instances, features, m], the trained and the untrained loss [instances]."""
+    Returns W [instances, features, m], b, the trained and the untrained loss [instances] and
+    the CPU seconds of the training.
+    With `state_path`, the training state (weights, Adam, random stream, step) is saved there
+    every CHECKPOINT_CPU_SECONDS of CPU and a run resumes from it: the same numbers as unbroken."""
     n_alpha, n = density.shape
     n_gamma = len(gamma)
     inst = n_alpha * n_gamma
@@ -260,13 +318,23 @@ def train_width(
     # (bias rate 2/m: too slow to turn them off in a run this short)
     W = torch.randn(inst, n, m, generator=gen, device=device).div_(math.sqrt(m))
     b = torch.zeros(inst, n, device=device)
-    untrained = model_loss(W, b, every, cfg.eval_batch, make_generator(eval_seed, device))
-    W, b = W.requires_grad_(), b.requires_grad_()
     gammas = gamma.repeat(n_alpha)  # [instances]
     peak = (cfg.lr * (8 / m) ** 0.25, cfg.bias_lr / m)
     opt = torch.optim.Adam([{"params": [W]}, {"params": [b]}], foreach=True)
+    saved, start = load_state(state_path), 0
+    if saved is not None:
+        W.copy_(saved["W"])
+        b.copy_(saved["b"])
+        opt.load_state_dict(saved["opt"])
+        gen.set_state(saved["gen"])
+        untrained, start, spent = saved["untrained"], int(saved["step"]), float(saved["cpu"])
+    else:
+        spent = 0.0
+        untrained = model_loss(W, b, every, cfg.eval_batch, make_generator(eval_seed, device))
+    W, b = W.requires_grad_(), b.requires_grad_()
+    saved_at = cpu0 = time.process_time()
     with torch_threads(step_threads(False, torch.device(device), inst, cfg.batch_size, n, m)):
-        for step in range(cfg.steps):
+        for step in range(start, cfg.steps):
             factor = lr_factor(cfg, step)
             for group, lr in zip(opt.param_groups, peak, strict=True):
                 group["lr"] = lr * factor
@@ -278,9 +346,47 @@ def train_width(
             W.grad, b.grad = step_grads(W.detach(), b.detach(), active, cfg.batch_size)
             decay_rows(W.detach(), gammas, peak[0] * factor)
             opt.step()
+            if state_path is not None and time.process_time() - saved_at > CHECKPOINT_CPU_SECONDS:
+                state = {"W": W.detach(), "b": b.detach(), "opt": opt.state_dict()}
+                saved_at = time.process_time()
+                state.update(gen=gen.get_state(), step=step + 1, untrained=untrained)
+                save_state(state_path, {**state, "cpu": spent + saved_at - cpu0})
         W, b = W.detach(), b.detach()
         loss = model_loss(W, b, every, cfg.eval_batch, make_generator(eval_seed, device))
-    return {"W": W.cpu(), "b": b.cpu(), "loss": loss.cpu(), "untrained": untrained.cpu()}
+    return {
+        "W": W.cpu(),
+        "b": b.cpu(),
+        "loss": loss.cpu(),
+        "untrained": untrained.cpu(),
+        "cpu_seconds": torch.tensor(spent + time.process_time() - cpu0),  # over every resume
+    }
+
+
+def width_result(
+    cfg: ScalingLawConfig, m: int, density: torch.Tensor, gamma: torch.Tensor, ctx: RunContext
+) -> dict[str, torch.Tensor]:
+    """`train_width`'s losses, feature norms and CPU seconds at width m, kept in
+    out_dir/widths/ once finished: a killed run (`superpose reproduce --full` stopped) resumes with
+    the widths it finished and the training state of the one it was in. A finished run removes the
+    folder (`run`), so a later run after a code change never reads it."""
+    folder = ctx.out_dir / "widths"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = width_key(cfg, m)
+    done = folder / f"{key}.pt"
+    saved = load_state(done)
+    if saved is not None:
+        return saved
+    state = folder / f"{key}.state.pt"
+    out = train_width(cfg, m, density, gamma, ctx.device, state)
+    result = {
+        "loss": out["loss"],
+        "untrained": out["untrained"],
+        "norms": out["W"].norm(dim=2),  # [instances, features]
+        "cpu_seconds": out["cpu_seconds"],
+    }
+    save_state(done, result)
+    state.unlink(missing_ok=True)
+    return result
 
 
 def claim_strong_inverse_width(exponents: dict[float, float], gamma: float) -> Claim:
@@ -333,16 +439,15 @@ def run(cfg: ScalingLawConfig, ctx: RunContext) -> ExperimentResult:
     represented = torch.zeros_like(loss)
     unlearned = torch.zeros_like(loss)  # E[v²]·Σ p_i over the features with ‖W_i‖ ≤ 0.5
     p_inst = torch.stack([p[a] for _, a in grid]).float()  # [instances, features]
-    last_W = None
+    norms = None
     for j, m in enumerate(cfg.widths):
-        cpu = time.process_time()
-        out = train_width(cfg, m, density, gamma, device)
-        cpu_per_width.append(time.process_time() - cpu)
-        loss[j], untrained[j] = out["loss"], out["untrained"]
-        kept = out["W"].norm(dim=2) > 0.5
+        out = width_result(cfg, m, density, gamma, ctx)
+        cpu_per_width.append(float(out["cpu_seconds"]))
+        loss[j], untrained[j], norms = out["loss"], out["untrained"], out["norms"]
+        kept = norms > 0.5
         represented[j] = kept.sum(-1).float()
         unlearned[j] = VALUE_SQUARE * (p_inst * ~kept).sum(-1)
-        last_W = out["W"].transpose(1, 2)
+    shutil.rmtree(ctx.out_dir / "widths", ignore_errors=True)  # only a killed run keeps it
     fit = {key: fit_loglog(cfg.widths, loss[:, k].tolist())[0] for k, key in enumerate(grid)}
     weak_theory = {a: weak_prediction(p[a], cfg.widths) for a in cfg.alphas}
     predicted = {a: fit_loglog(cfg.widths, weak_theory[a])[0] for a in cfg.alphas}
@@ -391,7 +496,7 @@ def run(cfg: ScalingLawConfig, ctx: RunContext) -> ExperimentResult:
             predicted,
             ctx.figure_path("exponent_vs_alpha"),
         ),
-        norms_by_rank(last_W, labels, ctx.figure_path("norms_by_rank"), cfg.widths[-1]),
+        norms_by_rank(norms, labels, ctx.figure_path("norms_by_rank"), cfg.widths[-1]),
     ]
     data = {
         "widths": cfg.widths,
@@ -430,14 +535,15 @@ register(
         full=ScalingLawConfig(
             n_features=10_240,
             widths=[8, 16, 32, 64, 128, 256, 512, 1024],
-            steps=2000,
             batch_size=256,
         ),
         runner=run,
-        quick_seconds=108,  # measured: 99.0 s user + 8.6 s sys (load ~28)
-        # not run: CPU per step measured over steps 10-30 at n = 10,240 (0.49 s at m = 256, 1.74 s
-        # at 512, 4.21 s at 1,024), 6.8 s over all widths, x 2,000 steps
-        full_seconds=13_600,
+        quick_seconds=107,  # measured: 107.3 s CPU, 362 s wall (load ~8)
+        # extrapolated, not measured whole: m = 8, 16, 32 ran (121 + 120 + 135 s CPU); m = 64…1,024
+        # from their CPU per step over steps 10-30 (0.19, 0.12, 0.22, 0.39, 0.74 s, load ~5) x 2,000
+        # = 3,320 s, an upper bound (whole widths averaged 0.56x their early steps at m = 32, 0.31x
+        # at the quick form's m = 256), plus ~200 s of loss evaluation
+        full_seconds=3_900,
         paper="Liu, Liu & Gore 2025, Fig. 1 (b, c) and Fig. 4 (model exponent against α)",
     )
 )

@@ -63,10 +63,10 @@ def exponent_vs_alpha(
     return save_figure(fig, path)
 
 
-def norms_by_rank(W: torch.Tensor, labels: Sequence[str], path: str | Path, m: int) -> Path:
+def norms_by_rank(norms: torch.Tensor, labels: Sequence[str], path: str | Path, m: int) -> Path:
     """‖W_i‖ against frequency rank i (log x) per instance at width m: strong superposition keeps
-    every feature near norm 1, weak superposition only the most frequent ~m. W: [instances, m, n]."""
-    norms = W.norm(dim=1).numpy()
+    every feature near norm 1, weak superposition only the most frequent ~m. norms: [instances, n]."""
+    norms = norms.numpy()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     rank = np.arange(1, norms.shape[1] + 1)
     for k, label in enumerate(labels):
