@@ -32,12 +32,13 @@ NET = D.DeepBooleanConfig(
     s=3,
     depth=10,
     k=2,
-    k_correct=5,
+    k_correct=4,
     theta=0.75,
     theta_top=0.9,
     margin=0.6,
     embedding="neurons",
     readout="positive",
+    and_share=0.25,
     verify_batch=32,
     allow_unverified=True,
 )
@@ -199,7 +200,8 @@ def run_deep(cfg: UAndDeepConfig, ctx: RunContext) -> ExperimentResult:
             },
             ctx.figure_path("deep_wrong_bits_vs_depth"),
             f"Wrong bits per input (z={n.s} wires on, alive at every layer), corrected; "
-            f"k={n.k}, k_c={n.k_correct}, θ={n.theta}–{n.theta_value}, β={n.margin}, {n.embedding}",
+            f"k={n.k}, k_c={n.k_correct}, θ={n.theta}–{n.theta_value}, β={n.margin}, "
+            f"AND share {n.and_share:g}, {n.embedding}",
             "wrong bits per input (floor 1e-3)",
             log=True,
         )
@@ -217,9 +219,12 @@ def run_deep(cfg: UAndDeepConfig, ctx: RunContext) -> ExperimentResult:
             if r["d"] == widest
         ),
         "Cause of the bound (measured): wires are read straight from the previous layer's "
-        "neurons (embedding: neurons), so the only interference is sharing. A computation neuron "
-        "serves m·k/d gates and, firing for an on-gate, spills 1/k into the others; a correction "
-        "pair serves 2·m·k_c/d wires and spills 1/k_c. A pair passes only when its input reaches "
+        "neurons (embedding: neurons), so the only interference is sharing. With few wires on "
+        f"almost every on-gate is an OR, so OR gates get {1 - n.and_share:g} of the computation "
+        "neurons (and_share); an OR neuron serves m·k/(2·(1 − and_share)·d) gates and, firing for "
+        "an on-gate, spills 1/k into the others; a correction pair serves 2·m·k_c/d wires and "
+        "spills 1/k_c into each (and a computation neuron reading F wires sums ≈ F·2·s·k_c/d of "
+        "these spills: fewer pairs per wire spill less). A pair passes only when its input reaches "
         f"θ = {n.theta} (two spills at k = {n.k}), a computation neuron only past β = {n.margin} "
         f"(more than β·k_c = {n.margin * n.k_correct:g} spilled pairs): bounded while such "
         "coincidences stay rare, and past the bound the leak grows layer by layer until most "
