@@ -20,11 +20,13 @@ is the code; interference only where neurons are shared, W = conn·R_prev).
 - error-correction layer (the seed does not give its exact form; this one is judged by measurement):
   wire i gets k neuron pairs reading the sum of their wires w·v, P = ReLU(w·v − θ), Q = ReLU(w·v −
   θ'), θ' = theta_top or 1 − θ; z_i = mean over its pairs of (P − Q)/(θ' − θ) — a clamp that snaps
-  values below θ to 0 and above θ' to 1. Thresholds sized from the measured spills (neurons
-  embedding: θ = 0.75 needs two 1/k spills of shared computation neurons in one pair, β = 0.6 more
-  than 3 of 5 spilled pairs) keep the spill of shared neurons out.
-- `sharing: packed` deals neurons so that no two gates (wires) share more than one (measured: no
-  better than the balanced random deal).
+  values below θ to 0 and above θ' to 1 (times 1 − tie). Thresholds sized from the spills keep
+  the spill of shared neurons out (uand-deep, neurons embedding: θ = 0.85 needs three 1/k spills
+  at k = 3 or an OR neuron with two on-wires, which spills (2 − β)/((1 − β)k) = 0.89 at β = 0.4;
+  an OR neuron fires past β on two spilled pairs of 1/k_c = 0.25).
+- `sharing: packed` deals neurons so that no two gates (wires) share more than one (uand-deep: with
+  k = 3, k_c = 4 it is what takes m = 2d at d = 4000; at k = 2, k_c = 5 it was no better than the
+  balanced random deal).
 
 Shapes: wire values y: [batch, m]; conn: [neurons, m] bool; readout R: [m, neurons].
 """
@@ -105,6 +107,14 @@ class DeepBooleanConfig(BooleanWiresConfig, VerifyFields):
         description="readout positive/clamped: the fraction of computation neurons for AND gates (the rest "
         "host OR gates); with few wires on almost every on-gate is an OR, so OR neurons spill "
         "(a fired neuron's 1/k into its other gates) and AND neurons rarely fire",
+    )
+    tie: float = Field(
+        0.0,
+        ge=0,
+        le=0.05,
+        description="a wire whose correction pairs all pass reads 1 − tie, so one with exactly half "
+        "of them passing (even k_correct: two on-wires meeting it once each) reads below 1/2 and "
+        "counts as off (a strict majority); the next layer's margins absorb the 1 − tie",
     )
     sharing: Literal["random", "packed"] = Field(
         "random",
@@ -284,9 +294,11 @@ def correction_layer(
     gen: torch.Generator,
     top: float | None = None,
     sharing: str = "random",
+    tie: float = 0.0,
 ) -> ReadLayer:
     """Snap each wire to 0/1: k neuron pairs per wire (P: bias −θ, Q: bias −θ' with θ' = top or
-    1 − θ, same inputs); a pair reads (P − Q)/(θ' − θ) ∈ [0, 1]."""
+    1 − θ, same inputs); a pair reads (P − Q)/(θ' − θ) ∈ [0, 1], the wire the mean over its
+    pairs times (1 − tie) (tie > 0: exactly half the pairs passing reads below 1/2)."""
     top = 1 - theta if top is None else top
     device = gen.device
     half = d // 2
@@ -299,7 +311,7 @@ def correction_layer(
     bias[:half] = -theta
     bias[half : 2 * half] = -top
     R = torch.zeros(m, d, device=device)
-    scale = 1.0 / (k * (top - theta))
+    scale = (1.0 - tie) / (k * (top - theta))
     R.scatter_add_(1, pairs, torch.full(pairs.shape, scale, device=device))
     R.scatter_add_(1, pairs + half, torch.full(pairs.shape, -scale, device=device))
     return ReadLayer(conn=conn, bias=bias, R=R)
@@ -384,7 +396,7 @@ def build_deep(cfg: DeepBooleanConfig) -> DeepBoolean:
         )
         net.correct.append(
             correction_layer(
-                cfg.m, cfg.d, cfg.k_correct, cfg.theta, gen, cfg.theta_value, cfg.sharing
+                cfg.m, cfg.d, cfg.k_correct, cfg.theta, gen, cfg.theta_value, cfg.sharing, cfg.tie
             )
         )
     return net
