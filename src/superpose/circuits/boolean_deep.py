@@ -21,7 +21,7 @@ is the code; interference only where neurons are shared, W = conn·R_prev).
   wire i gets k neuron pairs reading the sum of their wires w·v, P = ReLU(w·v − θ), Q = ReLU(w·v −
   θ'), θ' = theta_top or 1 − θ; z_i = mean over its pairs of (P − Q)/(θ' − θ) — a clamp that snaps
   values below θ to 0 and above θ' to 1 (times 1 − tie). Thresholds sized from the spills keep
-  the spill of shared neurons out (uand-deep, neurons embedding: θ = 0.85 needs three 1/k spills
+  the spill of shared neurons out (uand-deep, neurons embedding: θ = 0.9 needs three 1/k spills
   at k = 3 or an OR neuron with two on-wires, which spills (2 − β)/((1 − β)k) = 0.89 at β = 0.4;
   an OR neuron fires past β on two spilled pairs of 1/k_c = 0.25).
 - `sharing: packed` deals neurons so that no two gates (wires) share more than one (uand-deep: with

@@ -33,8 +33,8 @@ NET = D.DeepBooleanConfig(
     depth=10,
     k=3,
     k_correct=4,
-    theta=0.85,
-    theta_top=0.95,
+    theta=0.9,
+    theta_top=0.97,
     margin=0.4,
     embedding="neurons",
     readout="positive",
@@ -252,8 +252,8 @@ register(
         quick=UAndDeepConfig(),
         full=UAndDeepConfig(ds=[1000, 2000, 4000], m_over_d=[0.25, 0.5, 0.75, 1.0, 1.5, 2.0]),
         runner=run_deep,
-        quick_seconds=15,  # measured: 8–15 s wall, 4.9 s user CPU (load 5)
-        full_seconds=150,  # measured: 143 s wall, 57 s CPU, 5.1 GB peak (load 5)
+        quick_seconds=15,  # measured: 8–15 s wall, 4.6–4.9 s user CPU (load 2.6–5)
+        full_seconds=150,  # measured: 71–143 s wall, 54 s CPU, 5.0 GB peak (load 3–5)
         paper="Hänni et al., error-correction layers (construction reconstructed, judged by measurement)",
     )
 )
