@@ -146,6 +146,42 @@ def test_deep_neurons_embedding_and_positive_readout():
     assert layer.forward(y, None)[0, 0].item() == pytest.approx(6.0, abs=1e-5)
 
 
+def test_deep_and_share_and_clamped_units():
+    # and_share: AND gates on that fraction of the computation neurons; clamped: each unit a
+    # neuron pair capped at 1 (an OR of two on-wires reads 1, not (2 − β)/(1 − β))
+    import torch
+
+    y = torch.tensor([[1.0, 1.0, 0, 0, 0, 0, 0, 0]])
+    gates, is_or = torch.tensor([[0, 1]] * 8), torch.tensor([True, False] * 4)
+    gen = torch.Generator().manual_seed(0)
+    layer = D.computation_layer(8, 60, 3, gates, is_or, gen, 0.6, "positive", and_share=0.25)
+    assert int((layer.bias < -1).sum()) == 15  # AND neurons: bias −1 − β
+    assert layer.forward(y, None)[0, 0].item() == pytest.approx(3.5, abs=1e-5)
+    layer = D.computation_layer(8, 60, 3, gates, is_or, gen, 0.6, "clamped", and_share=0.25)
+    out = layer.forward(y, None)[0]
+    assert out[0].item() == pytest.approx(1.0, abs=1e-5)  # OR of two on-wires, capped
+    assert out[1].item() == pytest.approx(1.0, abs=1e-5)  # AND of two on-wires
+    fields = {"m": 8, "d": 600, "s": 2, "depth": 3, "k": 3, "k_correct": 5, "margin": 0.6}
+    fields |= {"theta": 0.75, "theta_top": 0.9, "embedding": "neurons", "readout": "clamped"}
+    assert D.build_deep_construction(make_config(D.DeepBooleanConfig, **fields)).verified
+
+
+def test_deep_tie_reads_half_passing_pairs_off():
+    # tie: a wire whose pairs all pass reads 1 − tie; one with exactly half of them passing < 1/2
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    layer = D.correction_layer(40, 400, 4, 0.85, gen, 0.95, "packed", tie=0.005)
+    y = torch.zeros(1, 40)
+    y[0, 0] = 1.0
+    assert layer.forward(y, None)[0, 0].item() == pytest.approx(0.995, abs=1e-5)
+    pairs = layer.conn[:200, 0].nonzero().squeeze(1)  # wire 0's 4 pairs
+    u = torch.zeros(200)
+    u[pairs[:2]] = 1.0  # exactly half of them pass
+    h = torch.cat([torch.relu(u - 0.85), torch.relu(u - 0.95)])
+    assert (layer.R[0] @ h).item() == pytest.approx(0.4975, abs=1e-5)
+
+
 def test_packed_sharing_meets_at_most_once():
     import torch
 

@@ -14,15 +14,19 @@ is the code; interference only where neurons are shared, W = conn·R_prev).
 - computation layer (chosen gates): AND gate g gets k neurons ReLU(Σ f·v − 1); OR gate g gets k such
   neurons and k neurons ReLU(Σ f·v) (OR = ReLU(a+b) − ReLU(a+b−1)); a neuron serving several gates
   sums the union of their inputs. Readout of g: mean over its neurons (`readout: positive`: AND and
-  OR on their own neurons, all readout weights ≥ 0 — see computation_layer).
+  OR on their own neurons, all readout weights ≥ 0, `and_share` of the neurons for AND — with few
+  wires on nearly every on-gate is an OR, so OR neurons are the ones that fire and spill; `clamped`:
+  each unit a neuron pair capped at 1 — see computation_layer).
 - error-correction layer (the seed does not give its exact form; this one is judged by measurement):
   wire i gets k neuron pairs reading the sum of their wires w·v, P = ReLU(w·v − θ), Q = ReLU(w·v −
   θ'), θ' = theta_top or 1 − θ; z_i = mean over its pairs of (P − Q)/(θ' − θ) — a clamp that snaps
-  values below θ to 0 and above θ' to 1. Thresholds sized from the measured spills (neurons
-  embedding: θ = 0.75 needs two 1/k spills of shared computation neurons in one pair, β = 0.6 more
-  than 3 of 5 spilled pairs) keep the spill of shared neurons out.
-- `sharing: packed` deals neurons so that no two gates (wires) share more than one (measured: no
-  better than the balanced random deal).
+  values below θ to 0 and above θ' to 1 (times 1 − tie). Thresholds sized from the spills keep
+  the spill of shared neurons out (uand-deep, neurons embedding: θ = 0.9 needs three 1/k spills
+  at k = 3 or an OR neuron with two on-wires, which spills (2 − β)/((1 − β)k) = 0.89 at β = 0.4;
+  an OR neuron fires past β on two spilled pairs of 1/k_c = 0.25).
+- `sharing: packed` deals neurons so that no two gates (wires) share more than one (uand-deep: with
+  k = 3, k_c = 4 it is what takes m = 2d at d = 4000; at k = 2, k_c = 5 it was no better than the
+  balanced random deal).
 
 Shapes: wire values y: [batch, m]; conn: [neurons, m] bool; readout R: [m, neurons].
 """
@@ -87,13 +91,31 @@ class DeepBooleanConfig(BooleanWiresConfig, VerifyFields):
         "a layer reads the wires straight from the previous layer's neurons through their readout "
         "(the neurons' sharing pattern is the code; interference only where neurons are shared)",
     )
-    readout: Literal["exact", "positive"] = Field(
+    readout: Literal["exact", "positive", "clamped"] = Field(
         "exact",
         description="computation readout (computation_layer): exact: OR = B/(1−β) − A/(1−β)², "
         "0/1 on 0/1 inputs; positive: AND and OR gates on their own neurons, readout weights ≥ 0 "
-        "(OR of two on-wires reads (2−β)/(1−β), clamped by the correction layer)",
+        "(OR of two on-wires reads (2−β)/(1−β), clamped by the correction layer); clamped: as "
+        "positive, but each unit is a neuron pair reading min(1, ReLU(t − bias)/(1−β)) (half the "
+        "units; measured worse: more gates per unit)",
     )
 
+    and_share: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="readout positive/clamped: the fraction of computation neurons for AND gates (the rest "
+        "host OR gates); with few wires on almost every on-gate is an OR, so OR neurons spill "
+        "(a fired neuron's 1/k into its other gates) and AND neurons rarely fire",
+    )
+    tie: float = Field(
+        0.0,
+        ge=0,
+        le=0.05,
+        description="a wire whose correction pairs all pass reads 1 − tie, so one with exactly half "
+        "of them passing (even k_correct: two on-wires meeting it once each) reads below 1/2 and "
+        "counts as off (a strict majority); the next layer's margins absorb the 1 − tie",
+    )
     sharing: Literal["random", "packed"] = Field(
         "random",
         description="how gates get their neurons and wires their correction pairs: random "
@@ -204,6 +226,7 @@ def computation_layer(
     margin: float = 0.0,
     readout: str = "exact",
     sharing: str = "random",
+    and_share: float = 0.5,
 ) -> ReadLayer:
     """Chosen AND/OR gates on pairs (gates: [m_out, 2], is_or: [m_out] bool), k neurons per gate
     and group, each group of neurons on its own part of the d neurons.
@@ -214,7 +237,9 @@ def computation_layer(
     plain bias −1 / bias 0 construction; β > 0 keeps input noise below β from leaking through).
     "positive": A for AND, B for OR (d/2 each), OR = mean B/(1−β): readout weights ≥ 0, so a
     leak never cancels an on-value; OR grows past 1 with t (two on-wires: (2−β)/(1−β)) and the
-    correction layer clamps it. (An OR clamped in the layer, (B − ReLU(t − 1))/(1−β), was tried:
+    correction layer clamps it; AND gets `and_share` of the neurons.
+    "clamped": as positive on d/2 units, each a neuron pair ReLU(t − lo) − ReLU(t − lo − (1−β))
+    read with 1/(1−β): every unit's output in [0, 1] (two on-wires in one unit read 1). (An OR clamped in the layer, (B − ReLU(t − 1))/(1−β), was tried:
     its negative weights on shared neurons cancel on-values, recall fell to 0.15–0.9.)"""
     device = gates.device
     perm = torch.randperm(d, generator=gen, device=gen.device).to(device)
@@ -223,25 +248,41 @@ def computation_layer(
     every = torch.arange(m_out, device=device)
     o_ids, a_ids = is_or.nonzero().squeeze(1), (~is_or).nonzero().squeeze(1)
     ones = torch.ones(m_out, device=device)
-    # (first neuron, bias, gates served, readout weight per gate) per group
+    # (first unit, end, bias, gates served, readout weight per gate, clamp bias or None) per group
     if readout == "exact":
         exact_a = torch.where(is_or, -(scale**2), scale)  # OR = B/(1−β) − A/(1−β)²
-        groups = [(0, -1.0 - margin, every, exact_a), ((2 * d) // 3, -margin, o_ids, scale * ones)]
+        third = (2 * d) // 3
+        groups = [
+            (0, third, -1.0 - margin, every, exact_a, None),
+            (third, d, -margin, o_ids, scale * ones, None),
+        ]
     else:
-        groups = [(0, -1.0 - margin, a_ids, scale * ones), (d // 2, -margin, o_ids, scale * ones)]
-    ends = [g[0] for g in groups[1:]] + [d]
+        units = d // 2 if readout == "clamped" else d
+        split = round(units * and_share)
+        top_a, top_o = (-2.0, -1.0) if readout == "clamped" else (None, None)
+        groups = [
+            (0, split, -1.0 - margin, a_ids, scale * ones, top_a),
+            (split, units, -margin, o_ids, scale * ones, top_o),
+        ]
+    units = groups[-1][1]
     conn = torch.zeros(d, m, dtype=torch.bool, device=device)
     R = torch.zeros(m_out, d, device=device)
     bias = torch.zeros(d, device=device)
-    for (start, b, ids, coef), end in zip(groups, ends, strict=True):
-        pool = perm[start:end]
-        bias[pool] = b
-        neurons = _deal(sharing)(pool, len(ids), k, gen)  # [len(ids), k]
+    for start, end, b, ids, coef, top in groups:
+        pos = torch.arange(start, end, device=device)
+        slots = _deal(sharing)(pos, len(ids), k, gen)  # [len(ids), k] unit positions
         pair = gates[ids].repeat_interleave(k, 0)
-        conn[neurons.reshape(-1), pair[:, 0]] = True
-        conn[neurons.reshape(-1), pair[:, 1]] = True
         weight = (coef[ids] / k)[:, None].expand(-1, k)
-        R.index_put_((ids[:, None].expand(-1, k), neurons), weight, accumulate=True)
+        rows = ids[:, None].expand(-1, k)
+        first = perm[slots]
+        conn[first.reshape(-1), pair[:, 0]] = True
+        conn[first.reshape(-1), pair[:, 1]] = True
+        bias[perm[pos]] = b
+        R.index_put_((rows, first), weight, accumulate=True)
+        if top is not None:  # the unit's clamp neuron: same inputs, bias top, weight −weight
+            conn[perm[units + pos]] = conn[perm[pos]]
+            bias[perm[units + pos]] = top
+            R.index_put_((rows, perm[units + slots]), -weight, accumulate=True)
     return ReadLayer(conn=conn, bias=bias, R=R)
 
 
@@ -253,9 +294,11 @@ def correction_layer(
     gen: torch.Generator,
     top: float | None = None,
     sharing: str = "random",
+    tie: float = 0.0,
 ) -> ReadLayer:
     """Snap each wire to 0/1: k neuron pairs per wire (P: bias −θ, Q: bias −θ' with θ' = top or
-    1 − θ, same inputs); a pair reads (P − Q)/(θ' − θ) ∈ [0, 1]."""
+    1 − θ, same inputs); a pair reads (P − Q)/(θ' − θ) ∈ [0, 1], the wire the mean over its
+    pairs times (1 − tie) (tie > 0: exactly half the pairs passing reads below 1/2)."""
     top = 1 - theta if top is None else top
     device = gen.device
     half = d // 2
@@ -268,7 +311,7 @@ def correction_layer(
     bias[:half] = -theta
     bias[half : 2 * half] = -top
     R = torch.zeros(m, d, device=device)
-    scale = 1.0 / (k * (top - theta))
+    scale = (1.0 - tie) / (k * (top - theta))
     R.scatter_add_(1, pairs, torch.full(pairs.shape, scale, device=device))
     R.scatter_add_(1, pairs + half, torch.full(pairs.shape, -scale, device=device))
     return ReadLayer(conn=conn, bias=bias, R=R)
@@ -339,12 +382,21 @@ def build_deep(cfg: DeepBooleanConfig) -> DeepBoolean:
         net.is_or.append(is_or)
         net.compute.append(
             computation_layer(
-                cfg.m, cfg.d, cfg.k, gates, is_or, gen, cfg.margin, cfg.readout, cfg.sharing
+                cfg.m,
+                cfg.d,
+                cfg.k,
+                gates,
+                is_or,
+                gen,
+                cfg.margin,
+                cfg.readout,
+                cfg.sharing,
+                cfg.and_share,
             )
         )
         net.correct.append(
             correction_layer(
-                cfg.m, cfg.d, cfg.k_correct, cfg.theta, gen, cfg.theta_value, cfg.sharing
+                cfg.m, cfg.d, cfg.k_correct, cfg.theta, gen, cfg.theta_value, cfg.sharing, cfg.tie
             )
         )
     return net
