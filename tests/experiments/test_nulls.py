@@ -103,6 +103,7 @@ SMOKE = {
     "uand-deep": {
         "ds": [250, 500],
         "m_over_d": [0.125, 2.0],
+        "wide_d": 500,
         "net.depth": 3,
         "net.verify_batch": 8,
     },
