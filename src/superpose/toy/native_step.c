@@ -181,29 +181,32 @@ static int draw_structured(structured_t *S, rng_t *rng, vrng_t *vr, float *u, in
 
 /* ---- one instance ---- */
 
-/* o[n] = b + Σ_j h_j D[j, :] for D [MH, n]; blocks of BLK outputs stay in registers over j */
-#define BLK 64
-static void decode(int n, const float *restrict D, const float *restrict h,
-                   const float *restrict b, float *restrict o) {
-    int f0 = 0;
-    for (; f0 + BLK <= n; f0 += BLK) {
-        float acc[BLK];
-        for (int t = 0; t < BLK; t++) acc[t] = b[f0 + t];
-        for (int j = 0; j < MH; j++) {
-            const float hj = h[j], *restrict row = D + (size_t)j * n + f0;
-            if (hj == 0.0f) continue;
-            for (int t = 0; t < BLK; t++) acc[t] += hj * row[t];
-        }
-        for (int t = 0; t < BLK; t++) o[f0 + t] = acc[t];
+/* o = b + Σ_t w[t] · rows[idx[t]] (idx NULL: rows 0, 1, ..) over rows of nv vectors (outputs
+   padded to whole vectors); zero weights are skipped. Chunks of C vectors stay in registers over
+   t, C independent sums hide the add latency; the last chunk overlaps the one before it when nv
+   is not a multiple of C (recomputing those outputs in the same order: the same bits). */
+#define ROWS_CHUNK(C)                                                                        \
+    for (int v0 = 0;; v0 += C) {                                                             \
+        if (v0 + C > nv) v0 = nv - C;                                                        \
+        vf acc[C];                                                                           \
+        for (int c = 0; c < C; c++) acc[c] = b ? b[v0 + c] : (vf){0};                         \
+        for (int t = 0; t < count; t++) {                                                    \
+            const float wt = w[t];                                                           \
+            if (wt == 0.0f) continue;                                                        \
+            const vf *restrict row = rows + (size_t)(idx ? idx[t] : t) * nv + v0;            \
+            for (int c = 0; c < C; c++) acc[c] += wt * row[c];                               \
+        }                                                                                    \
+        for (int c = 0; c < C; c++) o[v0 + c] = acc[c];                                      \
+        if (v0 + C >= nv) break;                                                             \
     }
-    const int rest = n - f0;
-    if (rest) {
-        memcpy(o + f0, b + f0, rest * sizeof(float));
-        for (int j = 0; j < MH; j++) {
-            const float hj = h[j], *restrict row = D + (size_t)j * n + f0;
-            if (hj == 0.0f) continue;
-            for (int t = 0; t < rest; t++) o[f0 + t] += hj * row[t];
-        }
+static void sum_rows_into(int nv, int count, const int *restrict idx, const float *restrict w,
+                          const vf *restrict rows, const vf *restrict b, vf *restrict o) {
+    if (nv >= 8) {
+        ROWS_CHUNK(8)
+    } else if (nv >= 4) {
+        ROWS_CHUNK(4)
+    } else {
+        ROWS_CHUNK(1)
     }
 }
 
@@ -311,39 +314,60 @@ static inline void hidden_grad(int relu, float l1_b, const vf *restrict a, const
 /* samples per block on dense instances: each weight and gradient row is loaded once per block */
 #define SB 8
 
-static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
+/* the Gram matrix W^T W [n, n] of a model without a hidden ReLU decodes a sample with k active
+   features in k·n instead of m·n: worth it on instances with few active features, and kept to
+   models this small (its n·n floats per thread) */
+#define GRAM_MAX_N 1024
+
+/* vectors per output row (n padded to whole vectors) */
+static inline int out_vectors(int n) { return (n + VW - 1) / VW; }
+
+/* scratch floats per thread for n features (`gram`: with room for the Gram matrix) */
+static size_t scratch_floats(int n, int gram) {
+    const size_t fv = out_vectors(n) * (size_t)VW;
+    return 4 * (size_t)n * MP + (MH + 2 + (gram ? n : 0)) * fv + (10 + 3 * SB) * (size_t)n +
+           SB * MP + 2 * LANES;
+}
+
+static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int gram_room) {
     const int n = J->n, B = J->B, kind = J->kind, values = J->values;
     const int tied = kind != 3, hidden_relu = kind >= 2, out_relu = kind != 0;
+    const int fv = out_vectors(n);
     const size_t nm = (size_t)n * MH, np = (size_t)n * MP;
     const float *Wi = J->W + i * nm, *bi = J->b + (size_t)i * n;
     const float *imp = J->imp + (size_t)i * n, *p = J->density + (size_t)i * n;
 
     /* per-feature rows [n, MP] (zero-padded) of the encoder, the decoder and the gradient
-       accumulators; the decoder also per hidden unit [MH, n] for the dense forward pass */
+       accumulators; the decoder also per hidden unit [MH, fv] (outputs padded to whole vectors),
+       the bias and the output padded alike; the Gram matrix [n, fv] last (when there is room) */
     vf *W_nm = (vf *)scratch, *D_nm = W_nm + n * NV, *gE = D_nm + n * NV, *gD = gE + n * NV;
-    float *D_mn = (float *)(gD + n * NV), *c = D_mn + nm, *o = c + n, *g = o + n, *xv = g + n;
+    vf *D_mn = gD + n * NV, *bv = D_mn + (size_t)MH * fv, *ov = bv + fv, *M = ov + fv;
+    float *c = (float *)(M + (gram_room ? (size_t)n * fv : 0)), *o = (float *)ov;
+    float *g = c + n, *xv = g + n;
     float *xt = xv + n, *act_v = xt + n, *q_g = act_v + n, *inv_p = q_g + n, *u = inv_p + n;
     float *X = u + n + 2 * LANES, *T = X + SB * n, *G = T + SB * n; /* dense blocks [SB, n] */
     float *hb = G + SB * n;                                         /* [SB, MP] */
     float *P_set = hb + SB * MP;                                    /* [n / set_size] */
     int *act_f = ibuf, *q_f = ibuf + n, *flags = ibuf + 2 * n;
 
-    memset(scratch, 0, 4 * np * sizeof(float));
-    float *wp = (float *)W_nm, *dp = (float *)D_nm;
+    memset(scratch, 0, (4 * np + (MH + 2) * (size_t)fv * VW) * sizeof(float));
+    float *wp = (float *)W_nm, *dp = (float *)D_nm, *dm = (float *)D_mn;
+    const size_t fp = (size_t)fv * VW; /* padded output row */
     for (int j = 0; j < MH; j++)
         for (int f = 0; f < n; f++) wp[(size_t)f * MP + j] = Wi[(size_t)j * n + f];
     if (tied) {
         D_nm = W_nm;
-        memcpy(D_mn, Wi, nm * sizeof(float));
+        for (int j = 0; j < MH; j++) memcpy(dm + j * fp, Wi + (size_t)j * n, n * sizeof(float));
         gD = gE; /* tied weights: both gradients land in one accumulator */
     } else {
         const float *Oi = J->W_out + i * nm; /* [n, MH] */
         for (int f = 0; f < n; f++)
             for (int j = 0; j < MH; j++) {
                 dp[(size_t)f * MP + j] = Oi[(size_t)f * MH + j];
-                D_mn[(size_t)j * n + f] = Oi[(size_t)f * MH + j];
+                dm[j * fp + f] = Oi[(size_t)f * MH + j];
             }
     }
+    memcpy(bv, bi, n * sizeof(float));
     memset(xv, 0, 2 * n * sizeof(float)); /* xv and xt */
     float *gbi = J->gb + (size_t)i * n;
     memset(gbi, 0, n * sizeof(float));
@@ -396,6 +420,28 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         dense = (structure == 1 ? st.P_max : st.P_max / st.s) >= BLOCK_FROM;
     }
 
+    /* the Gram decoder where it is cheaper, counted in vector multiply-adds: B·k̄ per output
+       vector for B samples with k̄ active features on average, plus n·m to build it, against
+       B·m for the decoder */
+    double k_mean = 0.0;
+    if (structure == 3) {
+        k_mean = J->k;
+    } else if (structure) {
+        for (int g = 0; g < st.G; g++) k_mean += (double)P_set[g] * (structure == 1 ? st.s : 1);
+    } else {
+        for (int f = 0; f < n; f++) k_mean += p[f];
+    }
+    const int gram = gram_room && !hidden_relu && !dense &&
+                     (double)B * (MH - k_mean) > (double)n * MH;
+    if (gram) {
+        const size_t fp = (size_t)fv * VW;
+        for (int f = 0; f < n; f++) { /* row f: Σ_j W[j, f] W[j, :] */
+            float col[MH];
+            for (int j = 0; j < MH; j++) col[j] = ((const float *)D_mn)[j * fp + f];
+            sum_rows_into(fv, MH, NULL, col, D_mn, NULL, M + (size_t)f * fv);
+        }
+    }
+
     const vf zero = {0};
     const float l1_b = J->l1 / (float)B;
     double loss = 0.0;
@@ -426,7 +472,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         for (int s = 0; s < S; s++) {
             float *hf = hb + (size_t)s * MP;
             const float hsum = hidden_units(hidden_relu, a[s], h[s], hf);
-            decode(n, D_mn, hf, bi, o);
+            sum_rows_into(fv, MH, NULL, hf, D_mn, bv, ov);
             const float *t = T + (size_t)s * n;
             loss += (double)output_grad(n, out_relu, o, t, imp, c, G + (size_t)s * n);
             loss += (double)(J->l1 * hsum);
@@ -509,7 +555,10 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         float hf[MP];
         const float hsum = hidden_units(hidden_relu, a, h, hf);
 
-        decode(n, D_mn, hf, bi, o);
+        if (gram) /* o = b + W^T W x */
+            sum_rows_into(fv, k, act_f, act_v, M, bv, ov);
+        else
+            sum_rows_into(fv, MH, NULL, hf, D_mn, bv, ov);
         loss += (double)output_grad(n, out_relu, o, tgt, imp, c, g) + (double)(J->l1 * hsum);
         const int q = compact_nonzero(n, g, q_f, q_g);
 
@@ -552,7 +601,8 @@ static void *worker(void *arg) {
     job_t *J = (job_t *)arg;
     const size_t n = J->n;
     /* 64-byte aligned: the padded rows are read as whole vectors */
-    const size_t bytes = (4 * n * MP + n * MH + (10 + 3 * SB) * n + SB * MP + 2 * LANES) * 4;
+    const int gram_room = J->n <= GRAM_MAX_N && J->n < J->B;
+    const size_t bytes = scratch_floats(J->n, gram_room) * 4;
     float *scratch = aligned_alloc(64, (bytes + 63) / 64 * 64);
     int *ibuf = calloc(5 * n, sizeof(int)); /* the exactly-k marks start and stay zero */
     if (!scratch || !ibuf) {
@@ -561,7 +611,7 @@ static void *worker(void *arg) {
         for (;;) {
             const int i = __atomic_fetch_add(&J->next, 1, __ATOMIC_SEQ_CST);
             if (i >= J->I) break;
-            run_instance(J, i, scratch, ibuf);
+            run_instance(J, i, scratch, ibuf, gram_room);
         }
     }
     free(scratch);
