@@ -15,12 +15,15 @@ pytestmark = pytest.mark.skipif(
     native.library(5) is None, reason="no C compiler: the native step cannot be built here"
 )
 
-# one instance per code path: dense blocks (1.0, 0.5 with uneven features), per-sample with
-# vector draws (0.05), per-sample with geometric skipping (0.005, and uneven with thinning)
+# one instance per code path: dense blocks (1.0, 0.5 with uneven features; 0.2 encoding over
+# each sample's active features), per-sample with vector draws (0.05; through the Gram matrix
+# for models without a hidden ReLU), per-sample with geometric skipping (0.005, and uneven with
+# thinning)
 N = 24
 SPARSITY = [
     [0.0] * N,
     [0.5 + 0.01 * f for f in range(N)],
+    [0.8] * N,
     [0.95] * N,
     [0.995] * N,
     [0.999 - 0.0003 * f for f in range(N)],

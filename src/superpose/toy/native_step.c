@@ -313,6 +313,7 @@ static inline void hidden_grad(int relu, float l1_b, const vf *restrict a, const
 
 /* samples per block on dense instances: each weight and gradient row is loaded once per block */
 #define SB 8
+#define ENC_ROWS_BELOW 0.3
 
 /* the Gram matrix W^T W [n, n] of a model without a hidden ReLU decodes a sample with k active
    features in k·n instead of m·n: worth it on instances with few active features, and kept to
@@ -325,7 +326,7 @@ static inline int out_vectors(int n) { return (n + VW - 1) / VW; }
 /* scratch floats per thread for n features (`gram`: with room for the Gram matrix) */
 static size_t scratch_floats(int n, int gram) {
     const size_t fv = out_vectors(n) * (size_t)VW;
-    return 4 * (size_t)n * MP + (MH + 2 + (gram ? n : 0)) * fv + (10 + 3 * SB) * (size_t)n +
+    return 4 * (size_t)n * MP + (MH + 2 + (gram ? n : 0)) * fv + (10 + 4 * SB) * (size_t)n +
            SB * MP + 2 * LANES;
 }
 
@@ -347,8 +348,8 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     float *xt = xv + n, *act_v = xt + n, *q_g = act_v + n, *inv_p = q_g + n, *u = inv_p + n;
     float *X = u + n + 2 * LANES, *T = X + SB * n, *G = T + SB * n; /* dense blocks [SB, n] */
     float *hb = G + SB * n;                                         /* [SB, MP] */
-    float *P_set = hb + SB * MP;                                    /* [n / set_size] */
-    int *act_f = ibuf, *q_f = ibuf + n, *flags = ibuf + 2 * n;
+    float *P_set = hb + SB * MP, *blk_v = P_set + n; /* [n / set_size]; [SB, n] */
+    int *act_f = ibuf, *q_f = ibuf + n, *flags = ibuf + 2 * n, *blk_f = ibuf + 5 * n;
 
     memset(scratch, 0, (4 * np + (MH + 2) * (size_t)fv * VW) * sizeof(float));
     float *wp = (float *)W_nm, *dp = (float *)D_nm, *dm = (float *)D_mn;
@@ -442,6 +443,11 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         }
     }
 
+    /* dense instances whose samples have fewer active features than this share of n encode
+       (and take the encoder gradient) over each sample's active features: fewer multiply-adds
+       than over every feature, for the cost of listing them */
+    const int enc_rows = k_mean < ENC_ROWS_BELOW * n;
+
     const vf zero = {0};
     const float l1_b = J->l1 / (float)B;
     double loss = 0.0;
@@ -464,10 +470,20 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         vf a[SB][NV], h[SB][NV], dh[SB][NV];
         for (int s = 0; s < SB; s++)
             for (int r = 0; r < NV; r++) a[s][r] = dh[s][r] = zero;
-        for (int f = 0; f < n; f++) { /* encoder */
-            const vf *row = W_nm + (size_t)f * NV;
-            for (int s = 0; s < SB; s++)
-                for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * n + f] * row[r];
+        int kb[SB] = {0}; /* active features per sample (enc_rows) */
+        if (enc_rows) {   /* encoder over each sample's active features */
+            for (int s = 0; s < S; s++) {
+                int *bf = blk_f + (size_t)s * n;
+                float *bw = blk_v + (size_t)s * n;
+                kb[s] = compact_nonzero(n, X + (size_t)s * n, bf, bw);
+                sum_rows(kb[s], bf, bw, W_nm, a[s]);
+            }
+        } else {
+            for (int f = 0; f < n; f++) { /* encoder over every feature, each row once */
+                const vf *row = W_nm + (size_t)f * NV;
+                for (int s = 0; s < SB; s++)
+                    for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * n + f] * row[r];
+            }
         }
         for (int s = 0; s < S; s++) {
             float *hf = hb + (size_t)s * MP;
@@ -508,7 +524,15 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         }
         for (int s = 0; s < SB; s++) /* rows past S: h = 0 adds no L1 term */
             hidden_grad(hidden_relu, l1_b, a[s], h[s], dh[s]);
-        for (int f = 0; f < n; f++) { /* encoder gradient */
+        for (int s = 0; enc_rows && s < S; s++) { /* encoder gradient */
+            const int *bf = blk_f + (size_t)s * n;
+            const float *bw = blk_v + (size_t)s * n;
+            for (int t = 0; t < kb[s]; t++) {
+                vf *erow = gE + (size_t)bf[t] * NV;
+                for (int r = 0; r < NV; r++) erow[r] += bw[t] * dh[s][r];
+            }
+        }
+        for (int f = 0; !enc_rows && f < n; f++) {
             if (!(flags[f] & 2)) continue;
             vf eacc[NV];
             for (int r = 0; r < NV; r++) eacc[r] = zero;
@@ -604,7 +628,7 @@ static void *worker(void *arg) {
     const int gram_room = J->n <= GRAM_MAX_N && J->n < J->B;
     const size_t bytes = scratch_floats(J->n, gram_room) * 4;
     float *scratch = aligned_alloc(64, (bytes + 63) / 64 * 64);
-    int *ibuf = calloc(5 * n, sizeof(int)); /* the exactly-k marks start and stay zero */
+    int *ibuf = calloc((5 + SB) * n, sizeof(int)); /* the exactly-k marks start and stay zero */
     if (!scratch || !ibuf) {
         __atomic_store_n(&J->failed, 1, __ATOMIC_SEQ_CST);
     } else {
