@@ -45,6 +45,8 @@
 #define NV ((MH + VW - 1) / VW)         /* vectors per padded row */
 #define MP (NV * VW)                    /* padded row length */
 typedef float vf __attribute__((vector_size(VW * 4)));
+/* samples per block on dense instances: each weight and gradient row is loaded once per block */
+#define SB 8
 typedef int32_t vm __attribute__((vector_size(VW * 4)));
 
 typedef struct {
@@ -199,6 +201,27 @@ static int draw_structured(structured_t *S, rng_t *rng, vrng_t *vr, float *u, in
         for (int c = 0; c < C; c++) o[v0 + c] = acc[c];                                      \
         if (v0 + C >= nv) break;                                                             \
     }
+/* O[s] = b + Σ_j H[s, j] D[j] for the SB samples of a block (H [SB, MP]; O [SB, nv] vectors,
+   nv even): each decoder weight is read once per block, not once per sample. Pairs of output
+   vectors for all SB samples stay in registers over j; the decoder is tiled to match, Dt
+   [nv / 2, MH, 2] vectors, so that each pair's weights are read in one sequential sweep. */
+static void decode_block(int nv, const float *restrict H, const vf *restrict Dt,
+                         const vf *restrict b, vf *restrict O) {
+    for (int v0 = 0; v0 < nv; v0 += 2) {
+        vf acc[SB][2];
+        for (int s = 0; s < SB; s++) acc[s][0] = b[v0], acc[s][1] = b[v0 + 1];
+        const vf *restrict tile = Dt + (size_t)v0 * MH;
+        for (int j = 0; j < MH; j++)
+            for (int s = 0; s < SB; s++) {
+                const float hj = H[s * MP + j];
+                acc[s][0] += hj * tile[2 * j];
+                acc[s][1] += hj * tile[2 * j + 1];
+            }
+        for (int s = 0; s < SB; s++)
+            O[(size_t)s * nv + v0] = acc[s][0], O[(size_t)s * nv + v0 + 1] = acc[s][1];
+    }
+}
+
 static void sum_rows_into(int nv, int count, const int *restrict idx, const float *restrict w,
                           const vf *restrict rows, const vf *restrict b, vf *restrict o) {
     if (nv >= 8) {
@@ -307,12 +330,14 @@ static inline void hidden_grad(int relu, float l1_b, const vf *restrict a, const
 
 /* instances whose densest feature has at least this density run in blocks of samples */
 #define BLOCK_FROM 0.1f
+/* ... and instances of models with at least this many decoder weights */
+#ifndef BLOCK_WEIGHTS
+#define BLOCK_WEIGHTS 65536
+#endif
 /* sparser instances at least this dense still draw one uniform per entry (vectorised); below,
    they skip between active entries (a log per entry: dearer per draw, but far fewer draws) */
 #define DRAW_DENSE_FROM 0.02f
 
-/* samples per block on dense instances: each weight and gradient row is loaded once per block */
-#define SB 8
 #define ENC_ROWS_BELOW 0.3
 
 /* the Gram matrix W^T W [n, n] of a model without a hidden ReLU decodes a sample with k active
@@ -326,7 +351,7 @@ static inline int out_vectors(int n) { return (n + VW - 1) / VW; }
 /* scratch floats per thread for n features (`gram`: with room for the Gram matrix) */
 static size_t scratch_floats(int n, int gram) {
     const size_t fv = out_vectors(n) * (size_t)VW;
-    return 4 * (size_t)n * MP + (MH + 2 + (gram ? n : 0)) * fv + (10 + 4 * SB) * (size_t)n +
+    return 4 * (size_t)n * MP + (2 * MH + 3 + SB + (gram ? n : 0)) * (fv + VW) + (10 + 4 * SB) * (size_t)n +
            SB * MP + 2 * LANES;
 }
 
@@ -342,7 +367,10 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
        accumulators; the decoder also per hidden unit [MH, fv] (outputs padded to whole vectors),
        the bias and the output padded alike; the Gram matrix [n, fv] last (when there is room) */
     vf *W_nm = (vf *)scratch, *D_nm = W_nm + n * NV, *gE = D_nm + n * NV, *gD = gE + n * NV;
-    vf *D_mn = gD + n * NV, *bv = D_mn + (size_t)MH * fv, *ov = bv + fv, *M = ov + fv;
+    const int fv2 = fv + (fv & 1); /* whole pairs of output vectors, for blocks */
+    vf *D_mn = gD + n * NV, *bv = D_mn + (size_t)MH * fv, *ov = bv + fv2, *O = ov + fv;
+    vf *Dt = O + (size_t)SB * fv2, *M = Dt + (size_t)MH * fv2; /* a block's outputs [SB, fv2];
+                                                                    the tiled decoder */
     float *c = (float *)(M + (gram_room ? (size_t)n * fv : 0)), *o = (float *)ov;
     float *g = c + n, *xv = g + n;
     float *xt = xv + n, *act_v = xt + n, *q_g = act_v + n, *inv_p = q_g + n, *u = inv_p + n;
@@ -351,7 +379,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     float *P_set = hb + SB * MP, *blk_v = P_set + n; /* [n / set_size]; [SB, n] */
     int *act_f = ibuf, *q_f = ibuf + n, *flags = ibuf + 2 * n, *blk_f = ibuf + 5 * n;
 
-    memset(scratch, 0, (4 * np + (MH + 2) * (size_t)fv * VW) * sizeof(float));
+    memset(scratch, 0, (4 * np + (MH * (size_t)fv + 2 * fv2) * VW) * sizeof(float));
     float *wp = (float *)W_nm, *dp = (float *)D_nm, *dm = (float *)D_mn;
     const size_t fp = (size_t)fv * VW; /* padded output row */
     for (int j = 0; j < MH; j++)
@@ -369,6 +397,9 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             }
     }
     memcpy(bv, bi, n * sizeof(float));
+    for (int v = 0; v < fv2; v++) /* the odd pair's second vector stays zero */
+        for (int j = 0; j < MH; j++)
+            Dt[((size_t)(v / 2) * MH + j) * 2 + v % 2] = v < fv ? D_mn[(size_t)j * fv + v] : (vf){0};
     memset(xv, 0, 2 * n * sizeof(float)); /* xv and xt */
     float *gbi = J->gb + (size_t)i * n;
     memset(gbi, 0, n * sizeof(float));
@@ -420,6 +451,9 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         st.pos = st.draw_dense ? 0 : geometric_gap(&rng, st.log_q, st.total);
         dense = (structure == 1 ? st.P_max : st.P_max / st.s) >= BLOCK_FROM;
     }
+    /* and models with many weights, however sparse: sample by sample, each sample would
+       stream all of them (from beyond the cache) through its decoder */
+    dense |= (size_t)MH * n >= BLOCK_WEIGHTS;
 
     /* the Gram decoder where it is cheaper, counted in vector multiply-adds: B·k̄ per output
        vector for B samples with k̄ active features on average, plus n·m to build it, against
@@ -485,16 +519,15 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
                     for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * n + f] * row[r];
             }
         }
-        for (int s = 0; s < S; s++) {
-            float *hf = hb + (size_t)s * MP;
-            const float hsum = hidden_units(hidden_relu, a[s], h[s], hf);
-            sum_rows_into(fv, MH, NULL, hf, D_mn, bv, ov);
-            const float *t = T + (size_t)s * n;
-            loss += (double)output_grad(n, out_relu, o, t, imp, c, G + (size_t)s * n);
+        for (int s = 0; s < SB; s++) { /* rows past S: h = 0 */
+            const float hsum = hidden_units(hidden_relu, a[s], h[s], hb + (size_t)s * MP);
             loss += (double)(J->l1 * hsum);
         }
-        for (int s = S; s < SB; s++)
-            for (int r = 0; r < NV; r++) h[s][r] = zero;
+        decode_block(fv2, hb, Dt, bv, O);
+        for (int s = 0; s < S; s++) {
+            const float *t = T + (size_t)s * n, *os = (const float *)(O + (size_t)s * fv2);
+            loss += (double)output_grad(n, out_relu, os, t, imp, c, G + (size_t)s * n);
+        }
         /* which features have a nonzero output gradient / input anywhere in the block: the
            rest are skipped (most outputs of a trained sparse-ish model are off) */
         for (int f = 0; f < n; f++) {
@@ -513,6 +546,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             for (int r = 0; r < NV; r++) gacc[r] = zero;
             for (int s = 0; s < SB; s++) {
                 const float gsf = G[(size_t)s * n + f];
+                if (NV > 4 && gsf == 0.0f) continue; /* wide rows: skip what adds nothing */
                 gsum += gsf;
                 for (int r = 0; r < NV; r++) {
                     dh[s][r] += gsf * drow[r];
