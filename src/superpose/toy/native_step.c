@@ -5,8 +5,10 @@
  * Why it is fast: a sample with k active features costs k·m for the encoder and for its
  * gradient, and the decoder and hidden gradients touch only the q outputs whose error is
  * nonzero (few, once the biases of sparse models turn negative); only the decoder forward
- * (n·m, skipping zero hidden units) is dense. Dense instances go in blocks of SB samples, so each
- * weight and gradient row is read once per block. The hidden width m is a compile-time constant
+ * (n·m, skipping zero hidden units) is dense, and on sparse instances of models without a hidden
+ * ReLU it goes through the Gram matrix W^T W instead (k·n). Dense instances, and every instance
+ * of a model with many weights, go in blocks of SB samples, decoded together, so each weight and
+ * gradient row is read once per block. The hidden width m is a compile-time constant
  * (-DMH=m): per-feature rows of m weights, padded to whole vectors, are added in registers
  * (GCC/Clang vector extensions; lowered to whatever SIMD the machine has). Instances are
  * independent: worker threads take them one by one, each with its own random streams, so the
@@ -329,7 +331,7 @@ static inline void hidden_grad(int relu, float l1_b, const vf *restrict a, const
 }
 
 /* instances whose densest feature has at least this density run in blocks of samples */
-#define BLOCK_FROM 0.1f
+#define BLOCK_FROM 0.05f
 /* ... and instances of models with at least this many decoder weights */
 #ifndef BLOCK_WEIGHTS
 #define BLOCK_WEIGHTS 65536
@@ -344,6 +346,7 @@ static inline void hidden_grad(int relu, float l1_b, const vf *restrict a, const
    features in k·n instead of m·n: worth it on instances with few active features, and kept to
    models this small (its n·n floats per thread) */
 #define GRAM_MAX_N 1024
+#define GRAM_ROW_COST 2.0
 
 /* vectors per output row (n padded to whole vectors) */
 static inline int out_vectors(int n) { return (n + VW - 1) / VW; }
@@ -457,7 +460,8 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
 
     /* the Gram decoder where it is cheaper, counted in vector multiply-adds: B·k̄ per output
        vector for B samples with k̄ active features on average, plus n·m to build it, against
-       B·m for the decoder */
+       B·m for the decoder; its rows count GRAM_ROW_COST times, as they come from further out
+       in the cache (n·n floats against the decoder's n·m) */
     double k_mean = 0.0;
     if (structure == 3) {
         k_mean = J->k;
@@ -467,7 +471,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         for (int f = 0; f < n; f++) k_mean += p[f];
     }
     const int gram = gram_room && !hidden_relu && !dense &&
-                     (double)B * (MH - k_mean) > (double)n * MH;
+                     (double)B * (MH - GRAM_ROW_COST * k_mean) > (double)n * MH;
     if (gram) {
         const size_t fp = (size_t)fv * VW;
         for (int f = 0; f < n; f++) { /* row f: Σ_j W[j, f] W[j, :] */
