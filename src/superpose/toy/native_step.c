@@ -193,7 +193,7 @@ static int draw_structured(structured_t *S, rng_t *rng, vrng_t *vr, float *u, in
     for (int v0 = 0;; v0 += C) {                                                             \
         if (v0 + C > nv) v0 = nv - C;                                                        \
         vf acc[C];                                                                           \
-        for (int c = 0; c < C; c++) acc[c] = b ? b[v0 + c] : (vf){0};                         \
+        for (int c = 0; c < C; c++) acc[c] = b ? b[v0 + c] : (vf){0};                        \
         for (int t = 0; t < count; t++) {                                                    \
             const float wt = w[t];                                                           \
             if (wt == 0.0f) continue;                                                        \
@@ -333,13 +333,13 @@ static inline void hidden_grad(int relu, float l1_b, const vf *restrict a, const
 /* instances whose densest feature has at least this density run in blocks of samples */
 #define BLOCK_FROM 0.05f
 /* ... and instances of models with at least this many decoder weights */
-#ifndef BLOCK_WEIGHTS
 #define BLOCK_WEIGHTS 65536
-#endif
 /* sparser instances at least this dense still draw one uniform per entry (vectorised); below,
    they skip between active entries (a log per entry: dearer per draw, but far fewer draws) */
 #define DRAW_DENSE_FROM 0.02f
 
+/* dense instances with fewer active features per sample than this share of n encode over each
+   sample's active features (see enc_rows) */
 #define ENC_ROWS_BELOW 0.3
 
 /* the Gram matrix W^T W [n, n] of a model without a hidden ReLU decodes a sample with k active
@@ -354,8 +354,9 @@ static inline int out_vectors(int n) { return (n + VW - 1) / VW; }
 /* scratch floats per thread for n features (`gram`: with room for the Gram matrix) */
 static size_t scratch_floats(int n, int gram) {
     const size_t fv = out_vectors(n) * (size_t)VW;
-    return 4 * (size_t)n * MP + (2 * MH + 3 + SB + (gram ? n : 0)) * (fv + VW) + (10 + 4 * SB) * (size_t)n +
-           SB * MP + 2 * LANES;
+    const size_t out_rows = 2 * MH + 3 + SB + (gram ? n : 0); /* of fv floats, or fv + VW */
+    return 4 * (size_t)n * MP + out_rows * (fv + VW) + (10 + 4 * SB) * (size_t)n + SB * MP +
+           2 * LANES;
 }
 
 static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int gram_room) {
@@ -402,7 +403,8 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     memcpy(bv, bi, n * sizeof(float));
     for (int v = 0; v < fv2; v++) /* the odd pair's second vector stays zero */
         for (int j = 0; j < MH; j++)
-            Dt[((size_t)(v / 2) * MH + j) * 2 + v % 2] = v < fv ? D_mn[(size_t)j * fv + v] : (vf){0};
+            Dt[((size_t)(v / 2) * MH + j) * 2 + v % 2] =
+                v < fv ? D_mn[(size_t)j * fv + v] : (vf){0};
     memset(xv, 0, 2 * n * sizeof(float)); /* xv and xt */
     float *gbi = J->gb + (size_t)i * n;
     memset(gbi, 0, n * sizeof(float));
@@ -466,14 +468,13 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     if (structure == 3) {
         k_mean = J->k;
     } else if (structure) {
-        for (int g = 0; g < st.G; g++) k_mean += (double)P_set[g] * (structure == 1 ? st.s : 1);
+        for (int t = 0; t < st.G; t++) k_mean += (double)P_set[t] * (structure == 1 ? st.s : 1);
     } else {
         for (int f = 0; f < n; f++) k_mean += p[f];
     }
     const int gram = gram_room && !hidden_relu && !dense &&
                      (double)B * (MH - GRAM_ROW_COST * k_mean) > (double)n * MH;
     if (gram) {
-        const size_t fp = (size_t)fv * VW;
         for (int f = 0; f < n; f++) { /* row f: Σ_j W[j, f] W[j, :] */
             float col[MH];
             for (int j = 0; j < MH; j++) col[j] = ((const float *)D_mn)[j * fp + f];
@@ -481,9 +482,9 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         }
     }
 
-    /* dense instances whose samples have fewer active features than this share of n encode
-       (and take the encoder gradient) over each sample's active features: fewer multiply-adds
-       than over every feature, for the cost of listing them */
+    /* dense instances with few active features encode (and take the encoder gradient) over
+       each sample's active features: fewer multiply-adds than over every feature, for the cost
+       of listing them */
     const int enc_rows = k_mean < ENC_ROWS_BELOW * n;
 
     const vf zero = {0};
