@@ -338,6 +338,11 @@ static inline void hidden_grad(int relu, float l1_b, const vf *restrict a, const
    they skip between active entries (a log per entry: dearer per draw, but far fewer draws) */
 #define DRAW_DENSE_FROM 0.02f
 
+/* blocks take the decoder gradient by hidden unit (over outputs, gDT [MH, fv]) rather than by
+   output (over padded hidden rows) where rows are padded and few vectors long: MH/16 instead of
+   NV multiply-adds per sample and output (1.25 vs 2 at m = 20) */
+#define GD_OUT (MP > MH && NV <= 4)
+
 /* dense instances with fewer active features per sample than this share of n encode over each
    sample's active features (see enc_rows) */
 #define ENC_ROWS_BELOW 0.3
@@ -354,7 +359,7 @@ static inline int out_vectors(int n) { return (n + VW - 1) / VW; }
 /* scratch floats per thread for n features (`gram`: with room for the Gram matrix) */
 static size_t scratch_floats(int n, int gram) {
     const size_t fv = out_vectors(n) * (size_t)VW;
-    const size_t out_rows = 2 * MH + 3 + SB + (gram ? n : 0); /* of fv floats, or fv + VW */
+    const size_t out_rows = 3 * MH + 3 + 2 * SB + (gram ? n : 0); /* of fv floats, or fv + VW */
     return 4 * (size_t)n * MP + out_rows * (fv + VW) + (10 + 4 * SB) * (size_t)n + SB * MP +
            2 * LANES;
 }
@@ -373,13 +378,15 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     vf *W_nm = (vf *)scratch, *D_nm = W_nm + n * NV, *gE = D_nm + n * NV, *gD = gE + n * NV;
     const int fv2 = fv + (fv & 1); /* whole pairs of output vectors, for blocks */
     vf *D_mn = gD + n * NV, *bv = D_mn + (size_t)MH * fv, *ov = bv + fv2, *O = ov + fv;
-    vf *Dt = O + (size_t)SB * fv2, *M = Dt + (size_t)MH * fv2; /* a block's outputs [SB, fv2];
-                                                                    the tiled decoder */
+    vf *Dt = O + (size_t)SB * fv2, *Gp = Dt + (size_t)MH * fv2, *gDT = Gp + (size_t)SB * fv;
+    vf *M = gDT + (size_t)MH * fv; /* O: a block's outputs [SB, fv2]; Dt: the tiled decoder;
+                                      Gp: a block's output gradients [SB, fv]; gDT: the decoder
+                                      gradient by hidden unit [MH, fv] (GD_OUT) */
     float *c = (float *)(M + (gram_room ? (size_t)n * fv : 0)), *o = (float *)ov;
     float *g = c + n, *xv = g + n;
     float *xt = xv + n, *act_v = xt + n, *q_g = act_v + n, *inv_p = q_g + n, *u = inv_p + n;
-    float *X = u + n + 2 * LANES, *T = X + SB * n, *G = T + SB * n; /* dense blocks [SB, n] */
-    float *hb = G + SB * n;                                         /* [SB, MP] */
+    float *X = u + n + 2 * LANES, *T = X + SB * n; /* dense blocks [SB, n] */
+    float *G = (float *)Gp, *hb = T + 2 * SB * n;   /* [SB, fp]; [SB, MP] */
     float *P_set = hb + SB * MP, *blk_v = P_set + n; /* [n / set_size]; [SB, n] */
     int *act_f = ibuf, *q_f = ibuf + n, *flags = ibuf + 2 * n, *blk_f = ibuf + 5 * n;
 
@@ -401,6 +408,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             }
     }
     memcpy(bv, bi, n * sizeof(float));
+    memset(gDT, 0, (size_t)MH * fv * sizeof(vf));
     for (int v = 0; v < fv2; v++) /* the odd pair's second vector stays zero */
         for (int j = 0; j < MH; j++)
             Dt[((size_t)(v / 2) * MH + j) * 2 + v % 2] =
@@ -494,7 +502,8 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         /* a block of S samples, densely: X the inputs, T the targets, G the output gradients;
            rows past S stay zero and add nothing */
         const int S = B - s0 < SB ? B - s0 : SB;
-        memset(X, 0, 3 * SB * n * sizeof(float));
+        memset(X, 0, 2 * SB * n * sizeof(float));
+        memset(G, 0, SB * fp * sizeof(float));
         for (int s = 0; s < S; s++) {
             float *x = X + (size_t)s * n, *t = T + (size_t)s * n;
             if (structure) {
@@ -531,14 +540,14 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         decode_block(fv2, hb, Dt, bv, O);
         for (int s = 0; s < S; s++) {
             const float *t = T + (size_t)s * n, *os = (const float *)(O + (size_t)s * fv2);
-            loss += (double)output_grad(n, out_relu, os, t, imp, c, G + (size_t)s * n);
+            loss += (double)output_grad(n, out_relu, os, t, imp, c, G + (size_t)s * fp);
         }
         /* which features have a nonzero output gradient / input anywhere in the block: the
            rest are skipped (most outputs of a trained sparse-ish model are off) */
         for (int f = 0; f < n; f++) {
             int gz = 0, xz = 0;
             for (int s = 0; s < SB; s++) {
-                gz |= G[(size_t)s * n + f] != 0.0f;
+                gz |= G[(size_t)s * fp + f] != 0.0f;
                 xz |= X[(size_t)s * n + f] != 0.0f;
             }
             flags[f] = gz | xz << 1;
@@ -550,16 +559,35 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             float gsum = 0.0f;
             for (int r = 0; r < NV; r++) gacc[r] = zero;
             for (int s = 0; s < SB; s++) {
-                const float gsf = G[(size_t)s * n + f];
+                const float gsf = G[(size_t)s * fp + f];
                 if (NV > 4 && gsf == 0.0f) continue; /* wide rows: skip what adds nothing */
                 gsum += gsf;
                 for (int r = 0; r < NV; r++) {
                     dh[s][r] += gsf * drow[r];
-                    gacc[r] += gsf * h[s][r];
+                    if (!GD_OUT) gacc[r] += gsf * h[s][r];
                 }
             }
             gbi[f] += gsum;
-            for (int r = 0; r < NV; r++) gD[(size_t)f * NV + r] += gacc[r];
+            for (int r = 0; !GD_OUT && r < NV; r++) gD[(size_t)f * NV + r] += gacc[r];
+        }
+        for (int j = 0; GD_OUT && j < MH; j++) { /* decoder gradient by hidden unit */
+            vf *row = gDT + (size_t)j * fv;
+            int v0 = 0;
+            for (; v0 + 8 <= fv; v0 += 8) {
+                vf acc[8];
+                for (int e = 0; e < 8; e++) acc[e] = row[v0 + e];
+                for (int s = 0; s < SB; s++) {
+                    const float hj = hb[s * MP + j];
+                    const vf *gs = Gp + (size_t)s * fv + v0;
+                    for (int e = 0; e < 8; e++) acc[e] += hj * gs[e];
+                }
+                for (int e = 0; e < 8; e++) row[v0 + e] = acc[e];
+            }
+            for (; v0 < fv; v0++) {
+                vf acc = row[v0];
+                for (int s = 0; s < SB; s++) acc += hb[s * MP + j] * Gp[(size_t)s * fv + v0];
+                row[v0] = acc;
+            }
         }
         for (int s = 0; s < SB; s++) /* rows past S: h = 0 adds no L1 term */
             hidden_grad(hidden_relu, l1_b, a[s], h[s], dh[s]);
@@ -649,14 +677,18 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         for (int f = 0; f < n; f++) gbi[f] += (float)empty * g[f];
     }
     J->loss[i] = (float)(loss / B);
-    const float *ge = (const float *)gE, *gd = (const float *)gD;
+    const float *ge = (const float *)gE, *gd = (const float *)gD, *gdt = (const float *)gDT;
+    const int gd_out = GD_OUT && dense; /* the decoder gradient is in gDT */
     float *gWi = J->gW + i * nm;
     for (int j = 0; j < MH; j++)
-        for (int f = 0; f < n; f++) gWi[(size_t)j * n + f] = ge[(size_t)f * MP + j];
+        for (int f = 0; f < n; f++)
+            gWi[(size_t)j * n + f] =
+                ge[(size_t)f * MP + j] + (gd_out && tied ? gdt[j * fp + f] : 0.0f);
     if (!tied) {
         float *gOi = J->gW_out + i * nm;
         for (int f = 0; f < n; f++)
-            for (int j = 0; j < MH; j++) gOi[(size_t)f * MH + j] = gd[(size_t)f * MP + j];
+            for (int j = 0; j < MH; j++)
+                gOi[(size_t)f * MH + j] = gd_out ? gdt[j * fp + f] : gd[(size_t)f * MP + j];
     }
 }
 
