@@ -338,10 +338,9 @@ static inline void hidden_grad(int relu, float l1_b, const vf *restrict a, const
    they skip between active entries (a log per entry: dearer per draw, but far fewer draws) */
 #define DRAW_DENSE_FROM 0.02f
 
-/* blocks take the decoder gradient (and, for tied weights with every feature encoded, the
-   encoder gradient) by hidden unit, over outputs (gDT [MH, fv]), rather than by output, over
-   padded hidden rows, where rows are padded and few vectors long: MH/16 instead of NV
-   multiply-adds per sample and output (1.25 vs 2 at m = 20) */
+/* blocks take the decoder gradient by hidden unit (over outputs, gDT [MH, fv]) rather than by
+   output (over padded hidden rows) where rows are padded and few vectors long: MH/16 instead of
+   NV multiply-adds per sample and output (1.25 vs 2 at m = 20) */
 #define GD_OUT (MP > MH && NV <= 4)
 
 /* dense instances with fewer active features per sample than this share of n encode over each
@@ -360,9 +359,9 @@ static inline int out_vectors(int n) { return (n + VW - 1) / VW; }
 /* scratch floats per thread for n features (`gram`: with room for the Gram matrix) */
 static size_t scratch_floats(int n, int gram) {
     const size_t fv = out_vectors(n) * (size_t)VW;
-    const size_t out_rows = 3 * MH + 3 + 3 * SB + (gram ? n : 0); /* of fv floats, or fv + VW */
+    const size_t out_rows = 3 * MH + 3 + 2 * SB + (gram ? n : 0); /* of fv floats, or fv + VW */
     return 4 * (size_t)n * MP + out_rows * (fv + VW) + (10 + 4 * SB) * (size_t)n + SB * MP +
-           SB * MP + 2 * LANES;
+           2 * LANES;
 }
 
 static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int gram_room) {
@@ -380,15 +379,15 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     const int fv2 = fv + (fv & 1); /* whole pairs of output vectors, for blocks */
     vf *D_mn = gD + n * NV, *bv = D_mn + (size_t)MH * fv, *ov = bv + fv2, *O = ov + fv;
     vf *Dt = O + (size_t)SB * fv2, *Gp = Dt + (size_t)MH * fv2, *gDT = Gp + (size_t)SB * fv;
-    vf *Xp = gDT + (size_t)MH * fv, *M = Xp + (size_t)SB * fv;
-    /* O: a block's outputs [SB, fv2]; Dt: the tiled decoder; Gp, Xp: a block's output gradients
-       and inputs [SB, fv]; gDT: the weight gradient by hidden unit [MH, fv] (GD_OUT) */
+    vf *M = gDT + (size_t)MH * fv; /* O: a block's outputs [SB, fv2]; Dt: the tiled decoder;
+                                      Gp: a block's output gradients [SB, fv]; gDT: the decoder
+                                      gradient by hidden unit [MH, fv] (GD_OUT) */
     float *c = (float *)(M + (gram_room ? (size_t)n * fv : 0)), *o = (float *)ov;
     float *g = c + n, *xv = g + n;
     float *xt = xv + n, *act_v = xt + n, *q_g = act_v + n, *inv_p = q_g + n, *u = inv_p + n;
-    float *X = (float *)Xp, *G = (float *)Gp, *T = u + n + 2 * LANES; /* [SB, fp]; T [SB, n] */
-    float *hb = T + 3 * SB * n, *dhb = hb + SB * MP; /* [SB, MP] each */
-    float *P_set = dhb + SB * MP, *blk_v = P_set + n; /* [n / set_size]; [SB, n] */
+    float *X = u + n + 2 * LANES, *T = X + SB * n; /* dense blocks [SB, n] */
+    float *G = (float *)Gp, *hb = T + 2 * SB * n;   /* [SB, fp]; [SB, MP] */
+    float *P_set = hb + SB * MP, *blk_v = P_set + n; /* [n / set_size]; [SB, n] */
     int *act_f = ibuf, *q_f = ibuf + n, *flags = ibuf + 2 * n, *blk_f = ibuf + 5 * n;
 
     memset(scratch, 0, (4 * np + (MH * (size_t)fv + 2 * fv2) * VW) * sizeof(float));
@@ -494,7 +493,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     /* dense instances with few active features encode (and take the encoder gradient) over
        each sample's active features: fewer multiply-adds than over every feature, for the cost
        of listing them */
-    const int enc_rows = k_mean < ENC_ROWS_BELOW * n, ge_out = GD_OUT && tied && !enc_rows;
+    const int enc_rows = k_mean < ENC_ROWS_BELOW * n;
 
     const vf zero = {0};
     const float l1_b = J->l1 / (float)B;
@@ -503,10 +502,10 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         /* a block of S samples, densely: X the inputs, T the targets, G the output gradients;
            rows past S stay zero and add nothing */
         const int S = B - s0 < SB ? B - s0 : SB;
-        memset(X, 0, SB * fp * sizeof(float));
+        memset(X, 0, 2 * SB * n * sizeof(float));
         memset(G, 0, SB * fp * sizeof(float));
         for (int s = 0; s < S; s++) {
-            float *x = X + (size_t)s * fp, *t = T + (size_t)s * n;
+            float *x = X + (size_t)s * n, *t = T + (size_t)s * n;
             if (structure) {
                 const int k = draw_structured(&st, &rng, &vr, u, values, n, s0 + s, act_f, act_v);
                 for (int e = 0; e < k; e++) x[act_f[e]] = act_v[e];
@@ -524,14 +523,14 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             for (int s = 0; s < S; s++) {
                 int *bf = blk_f + (size_t)s * n;
                 float *bw = blk_v + (size_t)s * n;
-                kb[s] = compact_nonzero(n, X + (size_t)s * fp, bf, bw);
+                kb[s] = compact_nonzero(n, X + (size_t)s * n, bf, bw);
                 sum_rows(kb[s], bf, bw, W_nm, a[s]);
             }
         } else {
             for (int f = 0; f < n; f++) { /* encoder over every feature, each row once */
                 const vf *row = W_nm + (size_t)f * NV;
                 for (int s = 0; s < SB; s++)
-                    for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * fp + f] * row[r];
+                    for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * n + f] * row[r];
             }
         }
         for (int s = 0; s < SB; s++) { /* rows past S: h = 0 */
@@ -549,7 +548,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             int gz = 0, xz = 0;
             for (int s = 0; s < SB; s++) {
                 gz |= G[(size_t)s * fp + f] != 0.0f;
-                xz |= X[(size_t)s * fp + f] != 0.0f;
+                xz |= X[(size_t)s * n + f] != 0.0f;
             }
             flags[f] = gz | xz << 1;
         }
@@ -571,34 +570,27 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             gbi[f] += gsum;
             for (int r = 0; !GD_OUT && r < NV; r++) gD[(size_t)f * NV + r] += gacc[r];
         }
-        for (int s = 0; s < SB; s++) /* rows past S: h = 0 adds no L1 term */
-            hidden_grad(hidden_relu, l1_b, a[s], h[s], dh[s]);
-        /* by hidden unit, over whole output vectors: the decoder gradient, and for tied weights
-           with every feature encoded, the encoder gradient too */
-        for (int s = 0; ge_out && s < SB; s++) memcpy(dhb + (size_t)s * MP, dh[s], MP * 4);
-        for (int j = 0; GD_OUT && j < MH; j++) {
+        for (int j = 0; GD_OUT && j < MH; j++) { /* decoder gradient by hidden unit */
             vf *row = gDT + (size_t)j * fv;
             int v0 = 0;
             for (; v0 + 8 <= fv; v0 += 8) {
                 vf acc[8];
                 for (int e = 0; e < 8; e++) acc[e] = row[v0 + e];
                 for (int s = 0; s < SB; s++) {
-                    const float hj = hb[s * MP + j], dj = ge_out ? dhb[s * MP + j] : 0.0f;
-                    const vf *gs = Gp + (size_t)s * fv + v0, *xs = Xp + (size_t)s * fv + v0;
+                    const float hj = hb[s * MP + j];
+                    const vf *gs = Gp + (size_t)s * fv + v0;
                     for (int e = 0; e < 8; e++) acc[e] += hj * gs[e];
-                    for (int e = 0; ge_out && e < 8; e++) acc[e] += dj * xs[e];
                 }
                 for (int e = 0; e < 8; e++) row[v0 + e] = acc[e];
             }
             for (; v0 < fv; v0++) {
                 vf acc = row[v0];
-                for (int s = 0; s < SB; s++) {
-                    acc += hb[s * MP + j] * Gp[(size_t)s * fv + v0];
-                    if (ge_out) acc += dhb[s * MP + j] * Xp[(size_t)s * fv + v0];
-                }
+                for (int s = 0; s < SB; s++) acc += hb[s * MP + j] * Gp[(size_t)s * fv + v0];
                 row[v0] = acc;
             }
         }
+        for (int s = 0; s < SB; s++) /* rows past S: h = 0 adds no L1 term */
+            hidden_grad(hidden_relu, l1_b, a[s], h[s], dh[s]);
         for (int s = 0; enc_rows && s < S; s++) { /* encoder gradient */
             const int *bf = blk_f + (size_t)s * n;
             const float *bw = blk_v + (size_t)s * n;
@@ -607,12 +599,12 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
                 for (int r = 0; r < NV; r++) erow[r] += bw[t] * dh[s][r];
             }
         }
-        for (int f = 0; !enc_rows && !ge_out && f < n; f++) {
+        for (int f = 0; !enc_rows && f < n; f++) {
             if (!(flags[f] & 2)) continue;
             vf eacc[NV];
             for (int r = 0; r < NV; r++) eacc[r] = zero;
             for (int s = 0; s < SB; s++)
-                for (int r = 0; r < NV; r++) eacc[r] += X[(size_t)s * fp + f] * dh[s][r];
+                for (int r = 0; r < NV; r++) eacc[r] += X[(size_t)s * n + f] * dh[s][r];
             for (int r = 0; r < NV; r++) gE[(size_t)f * NV + r] += eacc[r];
         }
     }
