@@ -7,7 +7,7 @@ import torch
 
 import superpose.features as features
 from superpose.bench import registry
-from superpose.bench.toy import compare, geometry_sparsity, steady_rates, whole_run
+from superpose.bench.toy import compare, geometry_sparsity, steady_rates, whole_run, wide_rates
 from superpose.features import FeatureConfig, FeatureDistribution
 from superpose.toy.models import MODEL_KINDS, ToyModel
 
@@ -73,6 +73,13 @@ def test_compare_times_both_loops_on_the_same_work():
     assert len(r["ours_loss"]) == 3 and len(r["reference_loss"]) == 2
     assert r["loss_rel_diff"] >= 0 and r["reference_seed_rel_diff"] >= 0
     assert len(r["ours_same_init_loss"]) == 3 and r["same_init_rel_diff"] >= 0
+
+
+def test_wide_rates_time_the_native_and_the_pytorch_step_on_one_thread():
+    r = wide_rates(8, 3, 2, 0.5, rounds=1, block=1, batch=16)
+    if r is None:
+        pytest.skip("no C compiler: the native step cannot be built here")
+    assert set(r["seconds"]) == {"native", "torch"} and r["ratio"] > 0
 
 
 def test_steady_rates_interleave_reference_and_ours():

@@ -15,13 +15,16 @@ pytestmark = pytest.mark.skipif(
     native.library(5) is None, reason="no C compiler: the native step cannot be built here"
 )
 
-# one instance per code path: dense blocks (1.0, 0.5 with uneven features), per-sample with
-# vector draws (0.05), per-sample with geometric skipping (0.005, and uneven with thinning)
+# one instance per code path: dense blocks (1.0, 0.5 with uneven features; 0.2 encoding over
+# each sample's active features), per-sample with vector draws (0.03), per-sample with geometric
+# skipping (0.005, and uneven with thinning; through the Gram matrix for models without a
+# hidden ReLU)
 N = 24
 SPARSITY = [
     [0.0] * N,
     [0.5 + 0.01 * f for f in range(N)],
-    [0.95] * N,
+    [0.8] * N,
+    [0.97] * N,
     [0.995] * N,
     [0.999 - 0.0003 * f for f in range(N)],
 ]
@@ -63,11 +66,24 @@ def test_native_gradients_at_wide_hidden_layers(kind, hidden):
     _check_gradients(kind, "uniform", None, hidden)
 
 
-def _check_gradients(kind, values, features, hidden):
-    model, dist, imp, gen = _setup(kind, values, hidden=hidden, features=features)
+@pytest.mark.parametrize("kind", ["relu_output", "abs"])
+def test_native_gradients_of_sparse_instances_with_many_weights(kind):
+    # 64 features x 1024 hidden: past BLOCK_WEIGHTS, sparse instances too run in blocks
+    gen = torch.Generator().manual_seed(0)
+    n, sparsity = 64, [0.95, 0.995]
+    model = ToyModel(kind, len(sparsity), n, 1024, gen)
+    with torch.no_grad():
+        model.b.normal_(0.0, 0.2, generator=gen)
+    dist = FeatureDistribution(FeatureConfig(sparsity=sparsity), len(sparsity), n)
+    imp = torch.rand(len(sparsity), n, generator=gen) + 0.1
+    _check_gradients(kind, "uniform", None, 1024, (model, dist, imp, gen))
+
+
+def _check_gradients(kind, values, features, hidden, setup=None):
+    model, dist, imp, gen = setup or _setup(kind, values, hidden=hidden, features=features)
     batch = 61  # not a multiple of the 8-sample blocks
     step = native.NativeStep(native.library(hidden), model, dist, imp, 0.01, batch)
-    x = torch.zeros(len(SPARSITY), batch, N)
+    x = torch.zeros(model.n_instances, batch, model.n_features)
     loss = step(gen, x_out=x)
     got = {name: p.grad.clone() for name, p in model.named_parameters()}
     expected_loss = model.loss_and_grads(x, imp, 0.01, need_loss=True)

@@ -18,6 +18,7 @@ import time
 import torch
 
 from ..base.device import make_generator
+from ..base.errors import SuperposeError
 from ..features import FeatureDistribution
 from ..toy.compiled import compiled_grads
 from ..toy.config import ToyConfig
@@ -39,6 +40,10 @@ FEATURE_KINDS: tuple[tuple[str, dict], ...] = (
     ("exactly 3 active", {"structure": "exactly_k", "k": 3}),
     ("signed values", {"values": "signed"}),
 )
+
+
+# a wide model (features, hidden, instances, density): the native step against the PyTorch step
+WIDE = (1024, 256, 2, 0.01)
 
 
 def geometry_sparsity(n_instances: int, min_density: float = 1e-3) -> list[float]:
@@ -166,6 +171,41 @@ def steady_rates(
     if compile:
         out["compile_warmup_s"] = warmup["compiled"]
     return out
+
+
+def wide_rates(
+    n_features: int,
+    n_hidden: int,
+    n_instances: int,
+    density: float,
+    rounds: int = 2,
+    block: int = 2,
+    batch: int = 1024,
+) -> dict | None:
+    """Steps/s of the native and of the PyTorch step on a wide model (every feature at
+    `density`), one thread each (the kernels compared, not how many cores each uses), timed in
+    interleaved blocks after a warm-up step; None where the native step cannot be built."""
+    features = {"sparsity": [1.0 - density] * n_instances}
+    size = (n_features, n_hidden, n_instances, batch)
+    try:
+        native = GeometryLoop(*size, kernel="native", features=features)
+    except SuperposeError:  # no C compiler here
+        return None
+    native.native.threads = 1
+    loops = {"native": native, "torch": GeometryLoop(*size, kernel="torch", features=features)}
+    loops["torch"].threads = 1
+    for loop in loops.values():
+        loop.run(1)
+    seconds = dict.fromkeys(loops, 0.0)
+    for _ in range(rounds):
+        for name, loop in loops.items():
+            seconds[name] += loop.run(block)
+    return {
+        "task": f"{n_features}→{n_hidden}×{n_instances}",
+        "steps_timed": rounds * block,
+        "seconds": seconds,
+        "ratio": seconds["torch"] / seconds["native"],
+    }
 
 
 def whole_run(
@@ -312,6 +352,18 @@ def toy_train(quick: bool) -> list[BenchRow]:
                 steps * r["reference_s_per_step"],
                 note=f"{r['ours_steps_per_s']:.2f} vs {r['reference_steps_per_s']:.2f} steps/s; "
                 "the reference draws the same kind of features",
+            )
+        )
+    r = wide_rates(*WIDE, rounds=2 if quick else 5)
+    if r is not None:
+        sec = r["seconds"]
+        rows.append(
+            BenchRow(
+                "toy-train",
+                f"{r['task']} density {WIDE[3]} native vs PyTorch step ({r['steps_timed']})",
+                sec["native"],
+                sec["torch"],
+                note="one thread each; the reference here is the PyTorch step, not the notebook",
             )
         )
     plan = ((4, 4), (2, 2)) if quick else ((6, 5), (3, 3))  # (rounds, block) per size

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 # the kernel keeps a few hidden-width vectors per sample on its threads' stacks (~110 KB at 1024)
 MAX_HIDDEN = 1024
-# `train.kernel: auto` takes the native step up to this width: its decoder pass runs sample by
-# sample over all n·m weights, which a PyTorch matmul does faster once they leave the cache
-# (one thread each, 2 instances, density 0.01: native 1.8x the PyTorch step at 512→64, 0.93x at
-# 512→128, 0.55x at 1024→256, 0.19x at 1024→1024)
+# `train.kernel: auto` takes the native step up to this width, where it is measured faster than the
+# PyTorch step (one thread each, 2 instances, batch 1024; load ~9): 1.11-1.17x at 1024→128 and
+# 2048→128 (density 0.01 and 1). Wider, its blocked decoder makes it 1.1x at 1024→256 (density
+# 0.01) and 1.4x at 256→256, but 0.76x at 1024→256 with every feature active, 0.91x at
+# 2048→256, 0.75x at 512→512 and ~0.5-0.7x at 1024→1024: its hidden and decoder gradients
+# still stream every weight and gradient row once per 8 samples
 AUTO_MAX_HIDDEN = 128
 
 

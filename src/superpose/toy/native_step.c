@@ -5,8 +5,10 @@
  * Why it is fast: a sample with k active features costs k·m for the encoder and for its
  * gradient, and the decoder and hidden gradients touch only the q outputs whose error is
  * nonzero (few, once the biases of sparse models turn negative); only the decoder forward
- * (n·m, skipping zero hidden units) is dense. Dense instances go in blocks of SB samples, so each
- * weight and gradient row is read once per block. The hidden width m is a compile-time constant
+ * (n·m, skipping zero hidden units) is dense, and on sparse instances of models without a hidden
+ * ReLU it goes through the Gram matrix W^T W instead (k·n). Dense instances, and every instance
+ * of a model with many weights, go in blocks of SB samples, decoded together, so each weight and
+ * gradient row is read once per block. The hidden width m is a compile-time constant
  * (-DMH=m): per-feature rows of m weights, padded to whole vectors, are added in registers
  * (GCC/Clang vector extensions; lowered to whatever SIMD the machine has). Instances are
  * independent: worker threads take them one by one, each with its own random streams, so the
@@ -45,6 +47,8 @@
 #define NV ((MH + VW - 1) / VW)         /* vectors per padded row */
 #define MP (NV * VW)                    /* padded row length */
 typedef float vf __attribute__((vector_size(VW * 4)));
+/* samples per block on dense instances: each weight and gradient row is loaded once per block */
+#define SB 8
 typedef int32_t vm __attribute__((vector_size(VW * 4)));
 
 typedef struct {
@@ -181,29 +185,53 @@ static int draw_structured(structured_t *S, rng_t *rng, vrng_t *vr, float *u, in
 
 /* ---- one instance ---- */
 
-/* o[n] = b + Σ_j h_j D[j, :] for D [MH, n]; blocks of BLK outputs stay in registers over j */
-#define BLK 64
-static void decode(int n, const float *restrict D, const float *restrict h,
-                   const float *restrict b, float *restrict o) {
-    int f0 = 0;
-    for (; f0 + BLK <= n; f0 += BLK) {
-        float acc[BLK];
-        for (int t = 0; t < BLK; t++) acc[t] = b[f0 + t];
-        for (int j = 0; j < MH; j++) {
-            const float hj = h[j], *restrict row = D + (size_t)j * n + f0;
-            if (hj == 0.0f) continue;
-            for (int t = 0; t < BLK; t++) acc[t] += hj * row[t];
-        }
-        for (int t = 0; t < BLK; t++) o[f0 + t] = acc[t];
+/* o = b + Σ_t w[t] · rows[idx[t]] (idx NULL: rows 0, 1, ..) over rows of nv vectors (outputs
+   padded to whole vectors); zero weights are skipped. Chunks of C vectors stay in registers over
+   t, C independent sums hide the add latency; the last chunk overlaps the one before it when nv
+   is not a multiple of C (recomputing those outputs in the same order: the same bits). */
+#define ROWS_CHUNK(C)                                                                        \
+    for (int v0 = 0;; v0 += C) {                                                             \
+        if (v0 + C > nv) v0 = nv - C;                                                        \
+        vf acc[C];                                                                           \
+        for (int c = 0; c < C; c++) acc[c] = b ? b[v0 + c] : (vf){0};                        \
+        for (int t = 0; t < count; t++) {                                                    \
+            const float wt = w[t];                                                           \
+            if (wt == 0.0f) continue;                                                        \
+            const vf *restrict row = rows + (size_t)(idx ? idx[t] : t) * nv + v0;            \
+            for (int c = 0; c < C; c++) acc[c] += wt * row[c];                               \
+        }                                                                                    \
+        for (int c = 0; c < C; c++) o[v0 + c] = acc[c];                                      \
+        if (v0 + C >= nv) break;                                                             \
     }
-    const int rest = n - f0;
-    if (rest) {
-        memcpy(o + f0, b + f0, rest * sizeof(float));
-        for (int j = 0; j < MH; j++) {
-            const float hj = h[j], *restrict row = D + (size_t)j * n + f0;
-            if (hj == 0.0f) continue;
-            for (int t = 0; t < rest; t++) o[f0 + t] += hj * row[t];
-        }
+/* O[s] = b + Σ_j H[s, j] D[j] for the SB samples of a block (H [SB, MP]; O [SB, nv] vectors,
+   nv even): each decoder weight is read once per block, not once per sample. Pairs of output
+   vectors for all SB samples stay in registers over j; the decoder is tiled to match, Dt
+   [nv / 2, MH, 2] vectors, so that each pair's weights are read in one sequential sweep. */
+static void decode_block(int nv, const float *restrict H, const vf *restrict Dt,
+                         const vf *restrict b, vf *restrict O) {
+    for (int v0 = 0; v0 < nv; v0 += 2) {
+        vf acc[SB][2];
+        for (int s = 0; s < SB; s++) acc[s][0] = b[v0], acc[s][1] = b[v0 + 1];
+        const vf *restrict tile = Dt + (size_t)v0 * MH;
+        for (int j = 0; j < MH; j++)
+            for (int s = 0; s < SB; s++) {
+                const float hj = H[s * MP + j];
+                acc[s][0] += hj * tile[2 * j];
+                acc[s][1] += hj * tile[2 * j + 1];
+            }
+        for (int s = 0; s < SB; s++)
+            O[(size_t)s * nv + v0] = acc[s][0], O[(size_t)s * nv + v0 + 1] = acc[s][1];
+    }
+}
+
+static void sum_rows_into(int nv, int count, const int *restrict idx, const float *restrict w,
+                          const vf *restrict rows, const vf *restrict b, vf *restrict o) {
+    if (nv >= 8) {
+        ROWS_CHUNK(8)
+    } else if (nv >= 4) {
+        ROWS_CHUNK(4)
+    } else {
+        ROWS_CHUNK(1)
     }
 }
 
@@ -303,47 +331,88 @@ static inline void hidden_grad(int relu, float l1_b, const vf *restrict a, const
 }
 
 /* instances whose densest feature has at least this density run in blocks of samples */
-#define BLOCK_FROM 0.1f
+#define BLOCK_FROM 0.05f
+/* ... and instances of models with at least this many decoder weights */
+#define BLOCK_WEIGHTS 65536
 /* sparser instances at least this dense still draw one uniform per entry (vectorised); below,
    they skip between active entries (a log per entry: dearer per draw, but far fewer draws) */
 #define DRAW_DENSE_FROM 0.02f
 
-/* samples per block on dense instances: each weight and gradient row is loaded once per block */
-#define SB 8
+/* blocks take the decoder gradient by hidden unit (over outputs, gDT [MH, fv]) rather than by
+   output (over padded hidden rows) where rows are padded and few vectors long: MH/16 instead of
+   NV multiply-adds per sample and output (1.25 vs 2 at m = 20) */
+#define GD_OUT (MP > MH && NV <= 4)
 
-static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
+/* dense instances with fewer active features per sample than this share of n encode over each
+   sample's active features (see enc_rows) */
+#define ENC_ROWS_BELOW 0.3
+
+/* the Gram matrix W^T W [n, n] of a model without a hidden ReLU decodes a sample with k active
+   features in k·n instead of m·n: worth it on instances with few active features, and kept to
+   models this small (its n·n floats per thread) */
+#define GRAM_MAX_N 1024
+#define GRAM_ROW_COST 2.0
+
+/* vectors per output row (n padded to whole vectors) */
+static inline int out_vectors(int n) { return (n + VW - 1) / VW; }
+
+/* scratch floats per thread for n features (`gram`: with room for the Gram matrix) */
+static size_t scratch_floats(int n, int gram) {
+    const size_t fv = out_vectors(n) * (size_t)VW;
+    const size_t out_rows = 3 * MH + 3 + 2 * SB + (gram ? n : 0); /* of fv floats, or fv + VW */
+    return 4 * (size_t)n * MP + out_rows * (fv + VW) + (10 + 4 * SB) * (size_t)n + SB * MP +
+           2 * LANES;
+}
+
+static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int gram_room) {
     const int n = J->n, B = J->B, kind = J->kind, values = J->values;
     const int tied = kind != 3, hidden_relu = kind >= 2, out_relu = kind != 0;
+    const int fv = out_vectors(n);
     const size_t nm = (size_t)n * MH, np = (size_t)n * MP;
     const float *Wi = J->W + i * nm, *bi = J->b + (size_t)i * n;
     const float *imp = J->imp + (size_t)i * n, *p = J->density + (size_t)i * n;
 
     /* per-feature rows [n, MP] (zero-padded) of the encoder, the decoder and the gradient
-       accumulators; the decoder also per hidden unit [MH, n] for the dense forward pass */
+       accumulators; the decoder also per hidden unit [MH, fv] (outputs padded to whole vectors),
+       the bias and the output padded alike; the Gram matrix [n, fv] last (when there is room) */
     vf *W_nm = (vf *)scratch, *D_nm = W_nm + n * NV, *gE = D_nm + n * NV, *gD = gE + n * NV;
-    float *D_mn = (float *)(gD + n * NV), *c = D_mn + nm, *o = c + n, *g = o + n, *xv = g + n;
+    const int fv2 = fv + (fv & 1); /* whole pairs of output vectors, for blocks */
+    vf *D_mn = gD + n * NV, *bv = D_mn + (size_t)MH * fv, *ov = bv + fv2, *O = ov + fv;
+    vf *Dt = O + (size_t)SB * fv2, *Gp = Dt + (size_t)MH * fv2, *gDT = Gp + (size_t)SB * fv;
+    vf *M = gDT + (size_t)MH * fv; /* O: a block's outputs [SB, fv2]; Dt: the tiled decoder;
+                                      Gp: a block's output gradients [SB, fv]; gDT: the decoder
+                                      gradient by hidden unit [MH, fv] (GD_OUT) */
+    float *c = (float *)(M + (gram_room ? (size_t)n * fv : 0)), *o = (float *)ov;
+    float *g = c + n, *xv = g + n;
     float *xt = xv + n, *act_v = xt + n, *q_g = act_v + n, *inv_p = q_g + n, *u = inv_p + n;
-    float *X = u + n + 2 * LANES, *T = X + SB * n, *G = T + SB * n; /* dense blocks [SB, n] */
-    float *hb = G + SB * n;                                         /* [SB, MP] */
-    float *P_set = hb + SB * MP;                                    /* [n / set_size] */
-    int *act_f = ibuf, *q_f = ibuf + n, *flags = ibuf + 2 * n;
+    float *X = u + n + 2 * LANES, *T = X + SB * n; /* dense blocks [SB, n] */
+    float *G = (float *)Gp, *hb = T + 2 * SB * n;   /* [SB, fp]; [SB, MP] */
+    float *P_set = hb + SB * MP, *blk_v = P_set + n; /* [n / set_size]; [SB, n] */
+    int *act_f = ibuf, *q_f = ibuf + n, *flags = ibuf + 2 * n, *blk_f = ibuf + 5 * n;
 
-    memset(scratch, 0, 4 * np * sizeof(float));
-    float *wp = (float *)W_nm, *dp = (float *)D_nm;
+    memset(scratch, 0, (4 * np + (MH * (size_t)fv + 2 * fv2) * VW) * sizeof(float));
+    float *wp = (float *)W_nm, *dp = (float *)D_nm, *dm = (float *)D_mn;
+    const size_t fp = (size_t)fv * VW; /* padded output row */
     for (int j = 0; j < MH; j++)
         for (int f = 0; f < n; f++) wp[(size_t)f * MP + j] = Wi[(size_t)j * n + f];
     if (tied) {
         D_nm = W_nm;
-        memcpy(D_mn, Wi, nm * sizeof(float));
+        for (int j = 0; j < MH; j++) memcpy(dm + j * fp, Wi + (size_t)j * n, n * sizeof(float));
         gD = gE; /* tied weights: both gradients land in one accumulator */
     } else {
         const float *Oi = J->W_out + i * nm; /* [n, MH] */
         for (int f = 0; f < n; f++)
             for (int j = 0; j < MH; j++) {
                 dp[(size_t)f * MP + j] = Oi[(size_t)f * MH + j];
-                D_mn[(size_t)j * n + f] = Oi[(size_t)f * MH + j];
+                dm[j * fp + f] = Oi[(size_t)f * MH + j];
             }
     }
+    memcpy(bv, bi, n * sizeof(float));
+    memset(gDT, 0, (size_t)MH * fv * sizeof(vf));
+    for (int v = 0; v < fv2; v++) /* the odd pair's second vector stays zero */
+        for (int j = 0; j < MH; j++)
+            Dt[((size_t)(v / 2) * MH + j) * 2 + v % 2] =
+                v < fv ? D_mn[(size_t)j * fv + v] : (vf){0};
     memset(xv, 0, 2 * n * sizeof(float)); /* xv and xt */
     float *gbi = J->gb + (size_t)i * n;
     memset(gbi, 0, n * sizeof(float));
@@ -395,6 +464,36 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         st.pos = st.draw_dense ? 0 : geometric_gap(&rng, st.log_q, st.total);
         dense = (structure == 1 ? st.P_max : st.P_max / st.s) >= BLOCK_FROM;
     }
+    /* and models with many weights, however sparse: sample by sample, each sample would
+       stream all of them (from beyond the cache) through its decoder */
+    dense |= (size_t)MH * n >= BLOCK_WEIGHTS;
+
+    /* the Gram decoder where it is cheaper, counted in vector multiply-adds: B·k̄ per output
+       vector for B samples with k̄ active features on average, plus n·m to build it, against
+       B·m for the decoder; its rows count GRAM_ROW_COST times, as they come from further out
+       in the cache (n·n floats against the decoder's n·m) */
+    double k_mean = 0.0;
+    if (structure == 3) {
+        k_mean = J->k;
+    } else if (structure) {
+        for (int t = 0; t < st.G; t++) k_mean += (double)P_set[t] * (structure == 1 ? st.s : 1);
+    } else {
+        for (int f = 0; f < n; f++) k_mean += p[f];
+    }
+    const int gram = gram_room && !hidden_relu && !dense &&
+                     (double)B * (MH - GRAM_ROW_COST * k_mean) > (double)n * MH;
+    if (gram) {
+        for (int f = 0; f < n; f++) { /* row f: Σ_j W[j, f] W[j, :] */
+            float col[MH];
+            for (int j = 0; j < MH; j++) col[j] = ((const float *)D_mn)[j * fp + f];
+            sum_rows_into(fv, MH, NULL, col, D_mn, NULL, M + (size_t)f * fv);
+        }
+    }
+
+    /* dense instances with few active features encode (and take the encoder gradient) over
+       each sample's active features: fewer multiply-adds than over every feature, for the cost
+       of listing them */
+    const int enc_rows = k_mean < ENC_ROWS_BELOW * n;
 
     const vf zero = {0};
     const float l1_b = J->l1 / (float)B;
@@ -403,7 +502,8 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         /* a block of S samples, densely: X the inputs, T the targets, G the output gradients;
            rows past S stay zero and add nothing */
         const int S = B - s0 < SB ? B - s0 : SB;
-        memset(X, 0, 3 * SB * n * sizeof(float));
+        memset(X, 0, 2 * SB * n * sizeof(float));
+        memset(G, 0, SB * fp * sizeof(float));
         for (int s = 0; s < S; s++) {
             float *x = X + (size_t)s * n, *t = T + (size_t)s * n;
             if (structure) {
@@ -418,27 +518,36 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         vf a[SB][NV], h[SB][NV], dh[SB][NV];
         for (int s = 0; s < SB; s++)
             for (int r = 0; r < NV; r++) a[s][r] = dh[s][r] = zero;
-        for (int f = 0; f < n; f++) { /* encoder */
-            const vf *row = W_nm + (size_t)f * NV;
-            for (int s = 0; s < SB; s++)
-                for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * n + f] * row[r];
+        int kb[SB] = {0}; /* active features per sample (enc_rows) */
+        if (enc_rows) {   /* encoder over each sample's active features */
+            for (int s = 0; s < S; s++) {
+                int *bf = blk_f + (size_t)s * n;
+                float *bw = blk_v + (size_t)s * n;
+                kb[s] = compact_nonzero(n, X + (size_t)s * n, bf, bw);
+                sum_rows(kb[s], bf, bw, W_nm, a[s]);
+            }
+        } else {
+            for (int f = 0; f < n; f++) { /* encoder over every feature, each row once */
+                const vf *row = W_nm + (size_t)f * NV;
+                for (int s = 0; s < SB; s++)
+                    for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * n + f] * row[r];
+            }
         }
-        for (int s = 0; s < S; s++) {
-            float *hf = hb + (size_t)s * MP;
-            const float hsum = hidden_units(hidden_relu, a[s], h[s], hf);
-            decode(n, D_mn, hf, bi, o);
-            const float *t = T + (size_t)s * n;
-            loss += (double)output_grad(n, out_relu, o, t, imp, c, G + (size_t)s * n);
+        for (int s = 0; s < SB; s++) { /* rows past S: h = 0 */
+            const float hsum = hidden_units(hidden_relu, a[s], h[s], hb + (size_t)s * MP);
             loss += (double)(J->l1 * hsum);
         }
-        for (int s = S; s < SB; s++)
-            for (int r = 0; r < NV; r++) h[s][r] = zero;
+        decode_block(fv2, hb, Dt, bv, O);
+        for (int s = 0; s < S; s++) {
+            const float *t = T + (size_t)s * n, *os = (const float *)(O + (size_t)s * fv2);
+            loss += (double)output_grad(n, out_relu, os, t, imp, c, G + (size_t)s * fp);
+        }
         /* which features have a nonzero output gradient / input anywhere in the block: the
            rest are skipped (most outputs of a trained sparse-ish model are off) */
         for (int f = 0; f < n; f++) {
             int gz = 0, xz = 0;
             for (int s = 0; s < SB; s++) {
-                gz |= G[(size_t)s * n + f] != 0.0f;
+                gz |= G[(size_t)s * fp + f] != 0.0f;
                 xz |= X[(size_t)s * n + f] != 0.0f;
             }
             flags[f] = gz | xz << 1;
@@ -450,19 +559,47 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
             float gsum = 0.0f;
             for (int r = 0; r < NV; r++) gacc[r] = zero;
             for (int s = 0; s < SB; s++) {
-                const float gsf = G[(size_t)s * n + f];
+                const float gsf = G[(size_t)s * fp + f];
+                if (NV > 4 && gsf == 0.0f) continue; /* wide rows: skip what adds nothing */
                 gsum += gsf;
                 for (int r = 0; r < NV; r++) {
                     dh[s][r] += gsf * drow[r];
-                    gacc[r] += gsf * h[s][r];
+                    if (!GD_OUT) gacc[r] += gsf * h[s][r];
                 }
             }
             gbi[f] += gsum;
-            for (int r = 0; r < NV; r++) gD[(size_t)f * NV + r] += gacc[r];
+            for (int r = 0; !GD_OUT && r < NV; r++) gD[(size_t)f * NV + r] += gacc[r];
+        }
+        for (int j = 0; GD_OUT && j < MH; j++) { /* decoder gradient by hidden unit */
+            vf *row = gDT + (size_t)j * fv;
+            int v0 = 0;
+            for (; v0 + 8 <= fv; v0 += 8) {
+                vf acc[8];
+                for (int e = 0; e < 8; e++) acc[e] = row[v0 + e];
+                for (int s = 0; s < SB; s++) {
+                    const float hj = hb[s * MP + j];
+                    const vf *gs = Gp + (size_t)s * fv + v0;
+                    for (int e = 0; e < 8; e++) acc[e] += hj * gs[e];
+                }
+                for (int e = 0; e < 8; e++) row[v0 + e] = acc[e];
+            }
+            for (; v0 < fv; v0++) {
+                vf acc = row[v0];
+                for (int s = 0; s < SB; s++) acc += hb[s * MP + j] * Gp[(size_t)s * fv + v0];
+                row[v0] = acc;
+            }
         }
         for (int s = 0; s < SB; s++) /* rows past S: h = 0 adds no L1 term */
             hidden_grad(hidden_relu, l1_b, a[s], h[s], dh[s]);
-        for (int f = 0; f < n; f++) { /* encoder gradient */
+        for (int s = 0; enc_rows && s < S; s++) { /* encoder gradient */
+            const int *bf = blk_f + (size_t)s * n;
+            const float *bw = blk_v + (size_t)s * n;
+            for (int t = 0; t < kb[s]; t++) {
+                vf *erow = gE + (size_t)bf[t] * NV;
+                for (int r = 0; r < NV; r++) erow[r] += bw[t] * dh[s][r];
+            }
+        }
+        for (int f = 0; !enc_rows && f < n; f++) {
             if (!(flags[f] & 2)) continue;
             vf eacc[NV];
             for (int r = 0; r < NV; r++) eacc[r] = zero;
@@ -509,7 +646,10 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         float hf[MP];
         const float hsum = hidden_units(hidden_relu, a, h, hf);
 
-        decode(n, D_mn, hf, bi, o);
+        if (gram) /* o = b + W^T W x */
+            sum_rows_into(fv, k, act_f, act_v, M, bv, ov);
+        else
+            sum_rows_into(fv, MH, NULL, hf, D_mn, bv, ov);
         loss += (double)output_grad(n, out_relu, o, tgt, imp, c, g) + (double)(J->l1 * hsum);
         const int q = compact_nonzero(n, g, q_f, q_g);
 
@@ -537,14 +677,18 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf) {
         for (int f = 0; f < n; f++) gbi[f] += (float)empty * g[f];
     }
     J->loss[i] = (float)(loss / B);
-    const float *ge = (const float *)gE, *gd = (const float *)gD;
+    const float *ge = (const float *)gE, *gd = (const float *)gD, *gdt = (const float *)gDT;
+    const int gd_out = GD_OUT && dense; /* the decoder gradient is in gDT */
     float *gWi = J->gW + i * nm;
     for (int j = 0; j < MH; j++)
-        for (int f = 0; f < n; f++) gWi[(size_t)j * n + f] = ge[(size_t)f * MP + j];
+        for (int f = 0; f < n; f++)
+            gWi[(size_t)j * n + f] =
+                ge[(size_t)f * MP + j] + (gd_out && tied ? gdt[j * fp + f] : 0.0f);
     if (!tied) {
         float *gOi = J->gW_out + i * nm;
         for (int f = 0; f < n; f++)
-            for (int j = 0; j < MH; j++) gOi[(size_t)f * MH + j] = gd[(size_t)f * MP + j];
+            for (int j = 0; j < MH; j++)
+                gOi[(size_t)f * MH + j] = gd_out ? gdt[j * fp + f] : gd[(size_t)f * MP + j];
     }
 }
 
@@ -552,16 +696,17 @@ static void *worker(void *arg) {
     job_t *J = (job_t *)arg;
     const size_t n = J->n;
     /* 64-byte aligned: the padded rows are read as whole vectors */
-    const size_t bytes = (4 * n * MP + n * MH + (10 + 3 * SB) * n + SB * MP + 2 * LANES) * 4;
+    const int gram_room = J->n <= GRAM_MAX_N && J->n < J->B;
+    const size_t bytes = scratch_floats(J->n, gram_room) * 4;
     float *scratch = aligned_alloc(64, (bytes + 63) / 64 * 64);
-    int *ibuf = calloc(5 * n, sizeof(int)); /* the exactly-k marks start and stay zero */
+    int *ibuf = calloc((5 + SB) * n, sizeof(int)); /* the exactly-k marks start and stay zero */
     if (!scratch || !ibuf) {
         __atomic_store_n(&J->failed, 1, __ATOMIC_SEQ_CST);
     } else {
         for (;;) {
             const int i = __atomic_fetch_add(&J->next, 1, __ATOMIC_SEQ_CST);
             if (i >= J->I) break;
-            run_instance(J, i, scratch, ibuf);
+            run_instance(J, i, scratch, ibuf, gram_room);
         }
     }
     free(scratch);
