@@ -67,3 +67,28 @@ def test_sae_is_deterministic_per_seed():
 def test_sae_bad_data():
     with pytest.raises(SuperposeError, match=r"\[n, D\]"):
         train_sae(torch.zeros(5), SAEConfig())
+
+
+def test_topk_backward_matches_dense_autograd():
+    """The sparse TopK backward (_TopK) gives autograd's gradient through the dense product."""
+    from superpose.scoring.sae import SAE
+
+    gen = torch.Generator().manual_seed(3)
+    sae = SAE(24, 40, "topk", 3)
+    with torch.no_grad():
+        for p in sae.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen))
+    x = torch.randn(16, 24, generator=gen)
+
+    def grads(loss):
+        sae.zero_grad(set_to_none=True)
+        loss.backward()
+        return {n: p.grad.clone() for n, p in sae.named_parameters()}
+
+    x_hat, _ = sae(x)
+    sparse = grads((x - x_hat).square().sum())
+    val, idx = ((x - sae.b_dec) @ sae.W_enc + sae.b_enc).topk(3, dim=-1)
+    dense_hat = torch.einsum("bk,bkd->bd", torch.relu(val), sae.W_dec[idx]) + sae.b_dec
+    dense = grads((x - dense_hat).square().sum())
+    for n in dense:
+        assert torch.allclose(sparse[n], dense[n], rtol=1e-4, atol=1e-4), n

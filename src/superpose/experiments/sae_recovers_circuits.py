@@ -79,7 +79,7 @@ QUICK_TARGETS = (
 class SaeRecoversCircuitsConfig(FrozenConfig):
     targets: tuple[Target, ...] = Field(FULL_TARGETS, min_length=1, description="what is scored")
     sae: SAEConfig = Field(
-        SAEConfig(kind="topk", latents=1, k=1, steps=2000, batch=256, lr=3e-3),
+        SAEConfig(kind="topk", latents=1, k=1, steps=2000, batch=256, lr=3e-3, resample=250),
         description="the SAE trained at every layer (latents and k: per target)",
     )
     pool: int = Field(20_000, ge=32, le=1_000_000, description="inputs the SAE trains on")
@@ -308,7 +308,7 @@ register(
         config_cls=SaeRecoversCircuitsConfig,
         quick=SaeRecoversCircuitsConfig(
             targets=QUICK_TARGETS,
-            sae=SaeRecoversCircuitsConfig().sae.replace(steps=300),
+            sae=SaeRecoversCircuitsConfig().sae.replace(steps=300, resample=37),
             pool=4000,
             eval_batch=1000,
         ),
