@@ -327,12 +327,11 @@ register(
         full=SaeRecoversCircuitsConfig(),
         runner=run,
         # quick: 15.8 s CPU (user + sys, the whole `superpose reproduce --quick --only` process,
-        # load ~2.9 on 2 cores). full: 2407 s CPU measured end to end last session (idle) with the
-        # previous trainer; this one is not slower per step (fused Adam, sparse TopK backward:
-        # 200 steps at 1200 latents × D 2000, 12.0 → 8.9 s CPU, load ~7) and resamples 4 times;
-        # its uand + deep-boolean targets alone took 540 s CPU (load 3–8). Not rerun whole.
+        # load ~2.9 on 2 cores). full: 2000 s CPU, measured as three processes over the targets
+        # (uand + deep-boolean 540 s, load 3–8; cis2, cis1, tms-40-10, resid-mlp-naive 240 s and
+        # cis2-large + compiled-mix 1220 s, load ~2); the previous trainer took 2407 s
         quick_seconds=16,
-        full_seconds=2407,
+        full_seconds=2000,
         paper="REFERENCE §6 (SAE benchmarks on known features: Sharkey et al. 2022, Cunningham et al. 2023, SynthSAEBench); the zoo's entries",
     )
 )
