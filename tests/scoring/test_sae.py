@@ -67,3 +67,58 @@ def test_sae_is_deterministic_per_seed():
 def test_sae_bad_data():
     with pytest.raises(SuperposeError, match=r"\[n, D\]"):
         train_sae(torch.zeros(5), SAEConfig())
+
+
+def test_topk_backward_matches_dense_autograd():
+    """The sparse TopK backward (_TopK) gives autograd's gradient through the dense product."""
+    from superpose.scoring.sae import SAE
+
+    gen = torch.Generator().manual_seed(3)
+    sae = SAE(24, 40, "topk", 3)
+    with torch.no_grad():
+        for p in sae.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen))
+    x = torch.randn(16, 24, generator=gen)
+
+    def grads(loss):
+        sae.zero_grad(set_to_none=True)
+        loss.backward()
+        return {n: p.grad.clone() for n, p in sae.named_parameters()}
+
+    x_hat, _ = sae(x)
+    sparse = grads((x - x_hat).square().sum())
+    val, idx = ((x - sae.b_dec) @ sae.W_enc + sae.b_enc).topk(3, dim=-1)
+    dense_hat = torch.einsum("bk,bkd->bd", torch.relu(val), sae.W_dec[idx]) + sae.b_dec
+    dense = grads((x - dense_hat).square().sum())
+    for n in dense:
+        assert torch.allclose(sparse[n], dense[n], rtol=1e-4, atol=1e-4), n
+
+
+def test_resample_restarts_only_dead_latents():
+    """_resample: dead latents restart on inputs (decoder = unit input − b_dec, encoder = that ×
+    0.2 × alive mean encoder norm, bias 0, Adam moments 0); alive latents are untouched."""
+    from superpose.scoring.sae import SAE, _resample
+
+    gen = torch.Generator().manual_seed(5)
+    sae = SAE(8, 6, "topk", 1)
+    with torch.no_grad():
+        for p in sae.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen))
+    opt = torch.optim.Adam(sae.parameters(), lr=1e-3)
+    x = torch.randn(32, 8, generator=gen)
+    (x - sae(x)[0]).square().sum().backward()
+    opt.step()
+    before = {n: p.detach().clone() for n, p in sae.named_parameters()}
+    dead = torch.tensor([True, False, True, False, False, False])
+    _resample(sae, opt, dead, x, gen)
+    W_dec, W_enc = sae.W_dec.detach(), sae.W_enc.detach()
+    assert torch.equal(W_dec[~dead], before["W_dec"][~dead])
+    assert torch.equal(W_enc[:, ~dead], before["W_enc"][:, ~dead])
+    torch.testing.assert_close(W_dec[dead].norm(dim=1), torch.ones(2))
+    rows = (x - sae.b_dec.detach()) / (x - sae.b_dec.detach()).norm(dim=1, keepdim=True)
+    assert all((rows - r).abs().max(1).values.min() < 1e-6 for r in W_dec[dead])
+    scale = 0.2 * before["W_enc"][:, ~dead].norm(dim=0).mean()
+    torch.testing.assert_close(W_enc[:, dead], W_dec[dead].T * scale)
+    assert torch.equal(sae.b_enc.detach()[dead], torch.zeros(2))
+    assert float(opt.state[sae.W_dec]["exp_avg"][dead].abs().sum()) == 0.0
+    assert float(opt.state[sae.W_dec]["exp_avg"][~dead].abs().sum()) > 0.0

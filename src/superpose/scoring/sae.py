@@ -34,6 +34,13 @@ class SAEConfig(FrozenConfig):
     batch: int = Field(1024, ge=1, le=1_000_000, description="inputs per step")
     lr: float = Field(1e-3, gt=0, le=1.0, description="Adam learning rate")
     seed: int = Field(0, ge=0, description="seed of the initial weights and the minibatches")
+    resample: int = Field(
+        0,
+        ge=0,
+        le=10_000_000,
+        description="every this many steps (in the first half of training) latents that have not "
+        "fired since the last check restart on badly reconstructed inputs (_resample); 0: never",
+    )
 
 
 class SAE(nn.Module):
@@ -64,11 +71,13 @@ class SAE(nn.Module):
         return z @ self.W_dec + self.b_dec
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(x̂, z); TopK decodes only the kept latents (a gather, not a [batch, k]×[k, D] matmul)."""
+        """(x̂, z); TopK decodes only the kept latents (a gather, not a [batch, k]×[k, D] matmul),
+        and its backward touches only the kept encoder columns (_TopK). x is data (no gradient):
+        (x − b_dec) W_enc is computed as x W_enc − b_dec W_enc, the same pre-activation."""
         if self.kind == "relu":
             z = self.encode(x)
             return self.decode(z), z
-        val, idx = ((x - self.b_dec) @ self.W_enc + self.b_enc).topk(self.k, dim=-1)
+        val, idx = _TopK.apply(x.detach(), self.W_enc, self.b_enc - self.b_dec @ self.W_enc, self.k)
         val = torch.relu(val)
         x_hat = torch.einsum("bk,bkd->bd", val, self.W_dec[idx]) + self.b_dec
         return x_hat, torch.zeros(x.shape[0], self.d_sae).scatter(-1, idx, val)
@@ -79,6 +88,31 @@ class SAE(nn.Module):
         if self.kind == "topk":
             out["k"] = torch.tensor(self.k)
         return out
+
+
+class _TopK(torch.autograd.Function):
+    """(values, indices) of the k largest entries of x W + b per row, for data x (no gradient).
+
+    Autograd through the dense product would spend two [batch, D]×[D, latents] products in
+    backward on a gradient that is zero outside the k kept columns per row; this backward adds
+    only those (batch·k·D): the same gradient (tests/scoring/test_sae.py checks it)."""
+
+    @staticmethod
+    def forward(ctx, x, W, b, k):  # type: ignore[override]
+        val, idx = torch.addmm(b, x, W).topk(k, dim=-1)
+        ctx.save_for_backward(x, idx)
+        ctx.latents = W.shape[1]
+        ctx.mark_non_differentiable(idx)
+        return val, idx
+
+    @staticmethod
+    def backward(ctx, g_val, _g_idx):  # type: ignore[override]
+        x, idx = ctx.saved_tensors
+        flat, D = idx.reshape(-1), x.shape[1]
+        rows = (g_val.unsqueeze(-1) * x.unsqueeze(1)).reshape(-1, D)  # [batch·k, D]
+        g_W = x.new_zeros(ctx.latents, D).index_add_(0, flat, rows).T.contiguous()
+        g_b = x.new_zeros(ctx.latents).index_add_(0, flat, g_val.reshape(-1))
+        return None, g_W, g_b, None
 
 
 def sae_size(truth: Truth, latents: int = 0, k: int = 0) -> tuple[int, int]:
@@ -133,8 +167,11 @@ def train_sae(data: torch.Tensor | Sampler, cfg: SAEConfig) -> SAEResult:
 
 
 def _fit(sae: SAE, draw: Sampler, cfg: SAEConfig, gen: torch.Generator) -> SAEResult:
-    opt = torch.optim.Adam(sae.parameters(), lr=cfg.lr)
+    # fused: the same Adam update in one kernel per tensor (CPU: ~6× faster than foreach at
+    # 1200 × 2000, where the optimiser step was half of each training step)
+    opt = torch.optim.Adam(sae.parameters(), lr=cfg.lr, fused=True)
     losses, every = [], max(1, cfg.steps // 100)
+    fired = torch.zeros(sae.d_sae, dtype=torch.bool)
     for step in range(cfg.steps):
         x = draw(cfg.batch, gen)
         x_hat, z = sae(x)
@@ -148,10 +185,41 @@ def _fit(sae: SAE, draw: Sampler, cfg: SAEConfig, gen: torch.Generator) -> SAERe
             sae.W_dec.div_(sae.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-12))
         if step % every == 0 or step == cfg.steps - 1:
             losses.append(loss.item())
+        if cfg.resample:
+            fired |= (z > 0).any(0)
+            if (step + 1) % cfg.resample == 0 and step + 1 <= cfg.steps // 2:
+                _resample(sae, opt, ~fired, draw(min(4096, 16 * cfg.batch), gen), gen)
+                fired.zero_()
     with torch.no_grad():
         x = draw(min(4096, 4 * cfg.batch), gen)
         fvu = float((x - sae(x)[0]).square().sum() / (x - x.mean(0)).square().sum())
     return SAEResult(sae, losses, fvu)
+
+
+def _resample(
+    sae: SAE, opt: torch.optim.Optimizer, dead: torch.Tensor, x: torch.Tensor, gen: torch.Generator
+) -> None:
+    """Restart the dead latents as Bricken et al. 2023 ("Towards Monosemanticity", neuron
+    resampling) do: each takes an input of x drawn with probability ∝ the square of its
+    reconstruction loss (squared error); decoder row = that input minus b_dec (unit norm), encoder
+    column = the same × 0.2 × the alive latents' mean encoder norm, encoder bias 0, Adam moments
+    zeroed. (At 1 × that norm the restarted latents win the top k on too many inputs and undo
+    what the alive ones learned: deep-boolean layer 2's MMCS fell from 0.66 to 0.51.)"""
+    n = int(dead.sum())
+    if n == 0 or n == len(dead):
+        return
+    with torch.no_grad():
+        err = (x - sae(x)[0]).square().sum(1)
+        pick = torch.multinomial(err.square(), n, replacement=n > len(x), generator=gen)
+        d = x[pick] - sae.b_dec
+        d = d / d.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        scale = 0.2 * sae.W_enc[:, ~dead].norm(dim=0).mean()
+        sae.W_dec[dead] = d
+        sae.W_enc[:, dead] = d.T * scale
+        sae.b_enc[dead] = 0.0
+        for p, idx in ((sae.W_dec, dead), (sae.W_enc, (slice(None), dead)), (sae.b_enc, dead)):
+            for moment in ("exp_avg", "exp_avg_sq"):
+                opt.state[p][moment][idx] = 0.0
 
 
 __all__ = ["SAE", "SAEConfig", "SAEResult", "sae_size", "train_sae"]
