@@ -20,7 +20,7 @@ pytestmark = pytest.mark.faults
 
 SPEC = {
     "name": "faults",
-    "toy": {"n_features": 4, "n_hidden": 2, "train": {"steps": 400, "batch_size": 64}},
+    "toy": {"n_features": 4, "n_hidden": 2, "train": {"steps": 4000, "batch_size": 64}},
     "axes": {"features.sparsity": [0.0, 0.5, 0.9]},
     "seeds": 2,
 }
