@@ -14,6 +14,7 @@ Two measurements, both in one process on the same machine:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -134,6 +135,19 @@ class GeometryLoop:
         return evaluate_loss(self.model, self.dist, self.importance, eval_batch, gen)
 
 
+def interleaved(
+    runs: dict[str, Callable[[int], float]], rounds: int, block: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """One warm-up step of each `run(steps) -> seconds`, then `rounds` interleaved blocks of
+    `block` steps (so a changing load hits all alike): (warm-up seconds, timed seconds) by name."""
+    warmup = {name: run(1) for name, run in runs.items()}
+    seconds = dict.fromkeys(runs, 0.0)
+    for _ in range(rounds):
+        for name, run in runs.items():
+            seconds[name] += run(block)
+    return warmup, seconds
+
+
 def steady_rates(
     n_features: int,
     n_hidden: int,
@@ -154,11 +168,7 @@ def steady_rates(
     steps["eager"] = GeometryLoop(*size, kernel="torch").run
     if compile:
         steps["compiled"] = GeometryLoop(*size, kernel="torch", grads_fn=compiled_grads(True)).run
-    warmup = {name: run(1) for name, run in steps.items()}
-    seconds = dict.fromkeys(steps, 0.0)
-    for _ in range(rounds):
-        for name, run in steps.items():
-            seconds[name] += run(block)
+    warmup, seconds = interleaved(steps, rounds, block)
     rate = {name: rounds * block / s for name, s in seconds.items()}
     out = {
         "task": f"{n_features}→{n_hidden}×{n_instances}",
@@ -194,12 +204,7 @@ def wide_rates(
     native.native.threads = 1
     loops = {"native": native, "torch": GeometryLoop(*size, kernel="torch", features=features)}
     loops["torch"].threads = 1
-    for loop in loops.values():
-        loop.run(1)
-    seconds = dict.fromkeys(loops, 0.0)
-    for _ in range(rounds):
-        for name, loop in loops.items():
-            seconds[name] += loop.run(block)
+    _, seconds = interleaved({name: loop.run for name, loop in loops.items()}, rounds, block)
     return {
         "task": f"{n_features}→{n_hidden}×{n_instances}",
         "steps_timed": rounds * block,
