@@ -49,9 +49,9 @@ def test_z_claim_flips():
     from superpose.experiments.cis2_capacity import z_claim
 
     law = [{"width": 1000, "active": z, "T": 600 // z} for z in (1, 2, 3)]
-    assert z_claim("linked", law, 0.2).passed
+    assert z_claim(law, "linked", 0.2).passed
     steep = [{"width": 1000, "active": z, "T": 600 // z**3} for z in (1, 2, 3)]
-    assert not z_claim("linked", steep, 0.2).passed
+    assert not z_claim(steep, "linked", 0.2).passed
 
 
 def test_exchange_bar_is_sampling_noise():

@@ -89,9 +89,9 @@ def test_slope_and_capacity_claims_flip():
     assert c2c.slope_claim("linked", 1, x, [10, 40, 160], 0.2).passed
     assert not c2c.slope_claim("linked", 1, x, [10, 20, 40], 0.2).passed  # the null, T ∝ D
     rows = [{"width": w, "active": z, "T": w * w / 16 / z / 5} for w in x for z in (1, 2)]
-    assert c2c.pooled_claim("linked", rows, 4, 0.2).passed
+    assert c2c.pooled_claim(rows, "linked", 4, 0.2).passed
     flat = [{**r, "T": 100} for r in rows]
-    assert not c2c.pooled_claim("linked", flat, 4, 0.2).passed
+    assert not c2c.pooled_claim(flat, "linked", 4, 0.2).passed
     found = {("linear", 1): [10, 40], ("linked", 1): [20, 80]}
     assert c2c.embedding_claim(found, [100, 200]).passed
     assert not c2c.embedding_claim({**found, ("linked", 1): [10, 80]}, [100, 200]).passed

@@ -28,7 +28,6 @@ stays bounded while rate·c is, so T* ∝ D^(2 − 1/(k+1)) (≤ 1.67 at β = 0.
 
 from __future__ import annotations
 
-from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -289,7 +288,7 @@ def slope_claim(
     )
 
 
-def pooled_claim(embedding: str, rows: list[dict[str, Any]], d: int, tol: float) -> Claim:
+def pooled_claim(rows: list[dict[str, Any]], embedding: str, d: int, tol: float) -> Claim:
     """All frontiers against D²/(d²z) on one log-log line of slope 1 (the capacity law's form)."""
     pts = [(r["width"] ** 2 / (d * d * r["active"]), r["T"]) for r in rows if r["T"] > 0]
     slope = fit_loglog([p[0] for p in pts], [p[1] for p in pts])[0] if len(pts) > 1 else 0.0
@@ -303,7 +302,7 @@ def pooled_claim(embedding: str, rows: list[dict[str, Any]], d: int, tol: float)
     )
 
 
-def z_claim(embedding: str, rows: list[dict[str, Any]], tol: float) -> Claim:
+def z_claim(rows: list[dict[str, Any]], embedding: str, tol: float) -> Claim:
     """At every width, z·T*(z)/T*(z=1) is 1 (the capacity law's 1/z), within tolerance."""
     first = {r["width"]: r["T"] for r in rows if r["active"] == 1}
     ratios = {
@@ -368,11 +367,9 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
         for e in cfg.embeddings:
             mine = [r for r in rows if r["embedding"] == e]
             shuffled = [{**r, "T": q["T"]} for r, q in zip(mine, mine[::-1], strict=True)]
-            # with_null passes the rows first: bind the embedding ahead of them
-            pooled, falls = partial(pooled_claim, e), partial(z_claim, e)
-            claims.append(with_null(pooled, mine, shuffled, SHUFFLED, d, cfg.tolerance))
+            claims.append(with_null(pooled_claim, mine, shuffled, SHUFFLED, e, d, cfg.tolerance))
             if 1 in cfg.active:
-                claims.append(with_null(falls, mine, shuffled, SHUFFLED, cfg.tolerance))
+                claims.append(with_null(z_claim, mine, shuffled, SHUFFLED, e, cfg.tolerance))
     if {"linear", "linked"} <= set(cfg.embeddings) and 1 in cfg.active:
         same = {**found, ("linear", 1): found[("linked", 1)]}
         claims.append(
