@@ -455,10 +455,14 @@ def criterion_vs_measured(cfg: Any, z: int, batch: int, seed: int) -> dict[str, 
 
 
 def predicted_frontier(cfg: Any, rel: float = 0.01) -> int:
-    """Largest T the regime criterion (predict_regime at z = cfg.max_active) puts inside; no build."""
-    N = cfg.width // cfg.circuit_width
-
+    """Largest T the regime criterion (predict_regime at z = cfg.max_active) puts inside, at most
+    the allocation's capacity (beyond it the criterion's link density c·S/N passes 1 and its χ
+    diverges, so it would read "inside" at any T); no build."""
+    from .allocation import make_allocation
     from .cis2 import indicator_threshold
+
+    N = cfg.width // cfg.circuit_width
+    cap = make_allocation(cfg.allocation, N, cfg.redundancy, seed=cfg.seed).capacity
 
     def inside(T: int) -> bool:
         return predict_regime(
@@ -475,7 +479,9 @@ def predicted_frontier(cfg: Any, rel: float = 0.01) -> int:
             cfg.robustness.indicator_gain,
         )["inside"]
 
-    lo, hi = max(cfg.max_active, N // cfg.redundancy), max(N * N, 2)
+    lo, hi = max(cfg.max_active, N // cfg.redundancy), max(cap, 2)
+    if inside(hi):
+        return hi
     if not inside(lo):
         return 0
     while hi / lo > 1 + rel:
