@@ -70,9 +70,15 @@ def test_full_form_code_path_on_tiny_sizes(tmp_path):
     from superpose.experiments.cis2_capacity import FULL, run_capacity
 
     net = FULL.net.replace(layers=2, redundancy=4, verify_batch=16)
-    cfg = FULL.replace(net=net, widths=[240, 480], active=[1, 2], batch=16)
+    cfg = FULL.replace(
+        net=net, widths=[240, 480], active=[1, 2], batch=16, redundancies=[3, 4, 8], variants={}
+    )
     res = run_capacity(cfg, RunContext(tmp_path, progress=False))
     ids = {c.id for c in res.claims}
+    assert "frontier-slope-linked-z1-S-chosen-per-D" in ids  # S = 8 skipped at D = 240
+    z_law = next(c for c in res.claims if c.id == "frontier-vs-z-linked").measured
+    split = z_law["at T*(z): layer-L decoded MSE / payload variance, split by active overlap"]
+    assert all(0 <= v["inputs sharing"] <= 1 for v in split.values())
     for e in ("linear", "linked"):
         assert {f"frontier-vs-capacity-law-{e}", f"frontier-vs-z-{e}"} <= ids
         assert {f"frontier-slope-{e}-z{z}" for z in (1, 2)} <= ids
@@ -89,3 +95,33 @@ def test_variant_slope_claim_is_its_own_and_flips():
     assert "beta0.9-delta0.7" in law.statement
     assert not slope_claim("linked", 1, x, [500, 1000, 2000], 0.2, variant="snap4").passed
     assert len({slope_claim("linked", 1, x, [1, 2, 4], 0.2, variant=v).id for v in VARIANTS}) == 4
+
+
+def test_best_redundancy_takes_the_largest_T_and_reports_the_criterion():
+    from superpose.experiments.cis2_capacity import best_redundancy
+
+    rows = [
+        {"width": 1000, "S": 4, "T": 250, "predicted_T": 360},
+        {"width": 1000, "S": 6, "T": 280, "predicted_T": 300},
+        {"width": 2000, "S": 4, "T": 650, "predicted_T": 930},
+        {"width": 2000, "S": 6, "T": 740, "predicted_T": 820},
+    ]
+    best, cause = best_redundancy(rows, [1000, 2000])
+    assert best == [280, 740] and cause["S with the largest T*"] == [6, 6]
+    assert cause["regime criterion's S (largest predicted T*)"] == [4, 4]
+    assert cause["T* at the criterion's S"] == [250, 650]
+
+
+def test_overlap_split_no_shared_positions_at_T_below_N_over_S():
+    from superpose.circuits.cis2 import build_cis2
+    from superpose.experiments.cis2_capacity import overlap_split
+
+    net = build_cis2(SMALL.replace(circuits=20, max_active=2), verify=False)  # N/S = 25
+    out = overlap_split(net, 2, 64, 0)
+    assert out["inputs sharing"] == 0 and out["overlap share"] == 0
+    crowded = build_cis2(SMALL.replace(circuits=200, max_active=2, max_load=100), verify=False)
+    out = overlap_split(crowded, 2, 64, 0)
+    assert (
+        0 < out["inputs sharing"] < 1
+        and out["z=2, two active circuits sharing a position"] > out["z=2, disjoint"]
+    )
