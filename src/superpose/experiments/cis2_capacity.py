@@ -718,7 +718,7 @@ register(
         ),
         full=FULL,
         runner=run_capacity,
-        quick_seconds=10,  # measured: 9.6 s user + 0.5 s sys CPU, 29 s wall (load 6.3)
+        quick_seconds=11,  # measured: 10.5 s user + 0.6 s sys CPU, 43 s wall (load 7.4)
         full_seconds=206,  # measured: 180 s user + 26 s sys CPU, 694 s wall (load ≈ 7)
         paper="CiS2 (seed 001), capacity T ≲ D²/(d²z); issue 12",
     )
