@@ -44,6 +44,8 @@ def test_a_small_run_measures_every_readout(tmp_path):
     cfg = exp.quick.replace(widths=[400, 800, 1200], batch=16)
     rec = run_experiment(exp, RunContext(tmp_path, progress=False), cfg)
     assert rec["status"] == "ok", rec.get("traceback")
-    assert len(rec["claims"]) == 3 and all(c["null"] for c in rec["claims"])
+    assert len(rec["claims"]) == 4 and all(c["null"] for c in rec["claims"])
     assert [r["T"] for r in rec["data"]["rows"]] == [200, 800, 1800]
+    for r in rec["data"]["rows"]:  # the post's Case 1 measured at the last layer
+        assert 0 <= r["case1_on"] <= 1 and r["inactive_case1"] >= 0 and r["overlap_layer1"] > 0
     assert [r["T"] for r in rec["data"]["rows_fixed_T"]] == [200, 200, 200]

@@ -66,3 +66,34 @@ def test_unknown_layer_and_construction_are_one_line(nets):
 
     with pytest.raises(SuperposeError, match="no ground-truth adapter for construction"):
         construction_directions(Other(), 0)
+
+
+def test_deep_boolean_truth_has_a_direction_per_readout_sign(nets):
+    """A perfect dictionary scores 1 on every deep boolean layer: the truth itself, and the
+    network's own activation pattern of each wire (mean over the inputs that turn it on, on its
+    neurons) — which one 0/1 indicator per wire over both readout signs capped at 1/√2 for an OR
+    wire (one input on: only its B neurons fire) — while a random dictionary scores at its null."""
+    from superpose.scoring import Truth
+
+    net = nets["deep_boolean"]
+    for layer in range(4):
+        truth = network_truth(net, layer, samples=1000, active=2, seed=layer)
+        assert truth.active.shape[1] == truth.n_groups == 20 and set(truth.ranks.tolist()) <= {1, 2}
+        signal = truth.values @ truth.directions  # the exact values reconstruct the activations
+        assert (signal - truth.acts).square().sum() < 0.2 * truth.acts.square().sum()
+        oracle = score(truth.directions, truth, null_draws=0)
+        assert oracle.mmcs > 0.999 and oracle.recovered == truth.n_groups
+        support = torch.zeros(20, truth.dim).index_add_(0, truth.groups, truth.directions) > 0
+        on = truth.active.any(0)
+        pats = torch.stack(
+            [(truth.acts[truth.active[:, g]] * support[g]).mean(0) for g in range(20) if on[g]]
+        )
+        own = score(pats, truth, null_draws=0)
+        assert own.similarity.max(0).values[on].min() > 0.99
+        if layer == 0:  # the old truth (one indicator per wire): its OR wires near 1/√2
+            old = score(pats, Truth(support.float()), null_draws=0).similarity.max(0).values
+            is_or = net.net.is_or[0].cpu() & on
+            assert is_or.any() and old[is_or].max() < 0.75  # 0.72–0.73: A fires with both on
+        rand = score(random_dictionary(80, truth.dim, seed=layer), truth, null_draws=0)
+        lo, hi = rand.chance.band()
+        assert lo <= rand.mmcs <= hi and rand.recovered == 0

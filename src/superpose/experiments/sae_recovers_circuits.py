@@ -6,7 +6,10 @@ with ground truth, a TopK SAE (4 latents per circuit, k = circuits on × directi
 unless the target says otherwise; dead latents resampled four times in the first half of training,
 Bricken et al. 2023 — without it 72 % of uand's latents were dead and its detection F1, 0.21, fell
 below its untrained self's) is trained on the layer's activations and scored against the
-layer's truth: each circuit's host directions, which circuits are on. Beside it, in the same run:
+layer's truth: each circuit's host directions, which circuits are on (deep-boolean, zoo v2: a
+direction per readout sign, so a wire owns the span of its neurons' patterns — v1's one indicator
+per wire capped an OR wire's one-input pattern at 1/√2 < 0.9, so no dictionary could recover it).
+Beside it, in the same run:
 - nulls: the SAE untrained (its init: random unit latents, tied encoder, data-mean bias), over
   `null_seeds` seeds, and a random dictionary of its size (analytic chance level and one drawn);
 - the field's baselines (Cunningham et al. 2023 compare SAEs with the neuron basis and PCA; Sharkey
@@ -23,6 +26,15 @@ tms-40-10 is the TMS entry scored); readout layers (their truth is the output un
 each unit is one circuit); resid-mlp and resid-mlp-clean (their MLP layer, where the mechanism is
 learned, has no ground truth; their embedding layer is resid-mlp-naive's, scored once there);
 resid-mlp-naive's MLP layer (its truth is the neuron basis itself: no superposition to recover).
+
+Measured with the zoo-v2 deep-boolean truth (deep-boolean's SAE itself unchanged: k = 2 pinned):
+quick (`superpose reproduce --quick --only sae-recovers-circuits`, 20.0 s CPU, load ~6) 9 of 9
+claims hold; deep-boolean (1000-step SAE) recovers 10 and 15 of 20 wires at layers 1–2 (v1: 0 at
+layer 1; random: 0), MMCS 0.78 and 0.88 against PCA's 0.64 and 0.82. Full form's deep-boolean
+target alone with its full-form seeds (500 s CPU, load ~7): 50, 77, 49, 58, 41, 51 of 100 wires
+recovered at layers 1–6 (v1: none at layers 1, 3, 5), MMCS 0.75, 0.88, 0.59, 0.64, 0.50, 0.56
+against PCA's 0.63, 0.80, 0.47, 0.54, 0.47, 0.50, detection F1 0.85–0.98; its four claims hold.
+The other targets' truth, seeds and SAEs are unchanged.
 """
 
 from __future__ import annotations
@@ -53,7 +65,16 @@ class Target(FrozenConfig):
     )
     latents: int = Field(0, ge=0, le=1_000_000, description="SAE latents (0: 4 × circuits)")
     k: int = Field(0, ge=0, le=100_000, description="TopK k (0: circuits on × directions each)")
+    sae: dict[str, Any] = Field(
+        default_factory=dict, description="fields of the experiment's SAE config changed here"
+    )
 
+
+#: deep-boolean's k: its wires on per input (s = 2 at every layer of a comparator circuit), one
+#: pattern each. Set here, not by `sae_size`, whose "× directions per circuit" would double it at
+#: the correction layers since the truth has a direction per readout sign (zoo v2): the SAE must
+#: not change with how its truth is split.
+DEEP_K = 2
 
 #: every zoo entry the experiment covers (see the module docstring for the ones it skips)
 FULL_TARGETS = (
@@ -62,7 +83,7 @@ FULL_TARGETS = (
     Target(entry="compiled-mix", latents=1200),
     Target(entry="cis1"),
     Target(entry="uand", latents=2000),
-    Target(entry="deep-boolean"),
+    Target(entry="deep-boolean", k=DEEP_K),
     Target(entry="tms-40-10"),
     Target(entry="resid-mlp-naive", layers=(1,)),
 )
@@ -71,9 +92,11 @@ FULL_TARGETS = (
 #: hundred steps); cis2-large and compiled-mix (cis2 networks) only in the full form. uand keeps
 #: the full form's 1.13 latents per AND (2000 for 1770; with 4 per AND, as at m = 20 before, the
 #: SAE passed in quick while it failed in full with 72 % dead latents); deep-boolean at m = 20,
-#: depth 1 shows its computation layer's out-of-reach truth like the full one (at depth 2 the
-#: 300-step SAE falls below PCA at layers 3–4, 0.38 vs 0.41 and 0.49 vs 0.50, where the full
-#: form's 2000-step SAEs beat it at every layer: quick under-training, not what full measures).
+#: depth 1 (at depth 2 the 300-step SAE fell below PCA at layers 3–4, 0.38 vs 0.41 and 0.49 vs
+#: 0.50, where the full form's 2000-step SAEs beat it at every layer: quick under-training, not
+#: what full measures). Its SAE trains 1000 steps (the others 300): at 300 its correction layer
+#: (2) fell below PCA against the zoo-v2 truth, MMCS 0.80 vs 0.82 (0.80 > 0.78 against v1's; full:
+#: 0.88 > 0.80), the quick form's one failure where the full form holds; at 1000, 0.88 vs 0.82.
 #: Listed last so the other targets keep their seeds (1000 × index + layer).
 QUICK_TARGETS = (
     Target(entry="cis2", overrides={"width": 400, "circuits": 60, "layers": 2}),
@@ -81,7 +104,12 @@ QUICK_TARGETS = (
     Target(entry="uand", overrides={"m": 40, "d": 600}, latents=880),
     Target(entry="tms-40-10", overrides={"train.steps": 2000}),
     Target(entry="resid-mlp-naive", overrides={"d_embed": 200}, layers=(1,)),
-    Target(entry="deep-boolean", overrides={"m": 20, "d": 400, "depth": 1}),
+    Target(
+        entry="deep-boolean",
+        overrides={"m": 20, "d": 400, "depth": 1},
+        k=DEEP_K,
+        sae={"steps": 1000, "resample": 125},
+    ),
 )
 
 
@@ -148,7 +176,7 @@ def claim_recovered(sae: list[Score], rand: list[Score], layers: list[str]) -> C
     bar = [max(1.0, c + 3 * math.sqrt(c)) for c in (s.chance.recovered for s in sae)]
     return Claim(
         id="sae-recovers-circuits",
-        statement="At every scored layer of every entry the SAE recovers more circuits (best latent's similarity ≥ threshold) than a random dictionary of its size can (expected count + 3√count, at least 1). It does not at deep-boolean's computation layers (1, 3, 5; quick: 1), and no dictionary learned from the activations could: there an OR wire's truth is the indicator of all 2k neurons its readout uses, but with one of its inputs on (nearly every input that turns it on) only its k 'B' neurons fire, so the wire's own activation pattern has similarity 1/√2 ≈ 0.71 < 0.9 with it (full form, layer 1: the 50 wires on in > 1 % of inputs reach 0.707 at best; best similarity of any latent: 0.73), and AND wires are on only when both inputs are (1 % of inputs at m = 100).",
+        statement="At every scored layer of every entry the SAE recovers more circuits (best latent's similarity ≥ threshold) than a random dictionary of its size can (expected count + 3√count, at least 1).",
         measured={
             "layers": layers,
             "recovered": [s.recovered for s in sae],
@@ -241,7 +269,7 @@ def _run(cfg: SaeRecoversCircuitsConfig, ctx: RunContext) -> ExperimentResult:
             truth = entry.truth(layer, samples=cfg.eval_batch, seed=seed)
             acts = entry.truth(layer, samples=cfg.pool, seed=seed + 500).acts
             latents, k = sae_size(truth, target.latents, target.k)
-            sae_cfg = cfg.sae.replace(latents=latents, k=k, seed=cfg.sae.seed + seed)
+            sae_cfg = cfg.sae.replace(latents=latents, k=k, seed=cfg.sae.seed + seed, **target.sae)
             trained = train_sae(acts, sae_cfg)
             s = score(trained.sae, truth, cfg.threshold, null_draws=0)
             seeds = [
@@ -326,11 +354,12 @@ register(
         ),
         full=SaeRecoversCircuitsConfig(),
         runner=run,
-        # quick: 15.8 s CPU (user + sys, the whole `superpose reproduce --quick --only` process,
-        # load ~2.9 on 2 cores). full: 2000 s CPU, measured as three processes over the targets
-        # (uand + deep-boolean 540 s, load 3–8; cis2, cis1, tms-40-10, resid-mlp-naive 240 s and
+        # quick: 22.9 s CPU (user + sys, the whole `superpose reproduce --quick --only` process,
+        # load ~6; 20.0 s in the run), 15.8 s (load ~2.9) before deep-boolean's quick SAE trained
+        # 1000 steps. full: 2000 s CPU, measured as three processes over the targets (uand +
+        # deep-boolean 540 s, load 3–8; cis2, cis1, tms-40-10, resid-mlp-naive 240 s and
         # cis2-large + compiled-mix 1220 s, load ~2); the previous trainer took 2407 s
-        quick_seconds=16,
+        quick_seconds=20,
         full_seconds=2000,
         paper="REFERENCE §6 (SAE benchmarks on known features: Sharkey et al. 2022, Cunningham et al. 2023, SynthSAEBench); the zoo's entries",
     )

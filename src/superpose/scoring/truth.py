@@ -147,7 +147,7 @@ def construction_directions(net: Any, layer: int) -> tuple[torch.Tensor, torch.T
     cis1: the residual stream holds circuit t in its embedding E_t (d orthonormal columns);
     uand / chosen_gates: each gate = the 0/1 indicator of the neurons its readout averages;
     deep_boolean: computation layer l (2l) and correction layer l (2l+1) host wire g on the
-    neurons its readout row uses (0/1 indicator).
+    neurons its readout row uses (`deep_boolean_directions`).
     """
     name = getattr(net, "name", type(net).__name__)
     n_layers = 2 * net.n_layers if name == "deep_boolean" else net.n_layers
@@ -164,17 +164,70 @@ def construction_directions(net: Any, layer: int) -> tuple[torch.Tensor, torch.T
         R = net.readout_matrix().cpu()
         return (R != 0).float(), torch.arange(R.shape[0])
     if name == "deep_boolean":
-        read = (net.net.compute if layer % 2 == 0 else net.net.correct)[layer // 2].R.cpu()
-        return (read != 0).float(), torch.arange(read.shape[0])
+        dirs, groups, _ = deep_boolean_directions(net, layer)
+        return dirs, groups
     raise SuperposeError(f"scoring: no ground-truth adapter for construction {name!r}")
 
 
-def construction_values(net: Any, layer: int, x: torch.Tensor) -> torch.Tensor:
-    """Exact values of the circuits in layer `layer` (0-based) on inputs x, in the order of
-    `construction_directions`: [batch, n_dirs]."""
+def deep_boolean_directions(
+    net: Any, layer: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A deep boolean layer's truth, one direction per readout sign: (directions [n_dirs, D],
+    groups [n_dirs] wire of each, bias [n_dirs] of each direction's neurons) — 0/1 indicators,
+    first of every wire's neurons read with weight > 0, then of those read with weight < 0
+    (wires that have them).
+
+    A wire's neurons of the two signs do not fire in one fixed ratio, so one indicator over both
+    (zoo v1) missed its patterns while their span holds them all: an OR wire (readout B/(1−β) −
+    A/(1−β)²) fires its B neurons ReLU(a+b−β) alone with one input on (similarity 1/√2 with the
+    v1 indicator), its A neurons ReLU(a+b−1−β) too with both; a correction wire fires P = ReLU(y
+    − θ) and Q = ReLU(y − θ') with y its value as read, P alone where y < θ'. A direction's
+    neurons share one bias (checked): its exact value is ReLU(t + bias), t = a + b (its gate's
+    exact inputs) in a computation layer, the wire's exact value in a correction layer."""
+    read = (net.net.compute if layer % 2 == 0 else net.net.correct)[layer // 2]
+    R, bias = read.R.cpu(), read.bias.cpu()
+    signs = torch.cat([R > 0, R < 0])  # [2m, D]
+    keep = signs.any(1)
+    dirs = signs[keep].float()
+    b = (dirs @ bias) / dirs.sum(1)
+    if ((bias[None, :] - b[:, None]).abs() * dirs).max() > 1e-6:
+        raise SuperposeError(
+            f"deep_boolean layer {layer + 1}: a direction's neurons differ in bias"
+        )
+    return dirs, torch.arange(R.shape[0]).repeat(2)[keep], b
+
+
+def construction_wires(net: Any, layer: int, x: torch.Tensor) -> torch.Tensor:
+    """Exact value of every circuit (gate, wire, circuit neuron) in layer `layer` (0-based) on
+    inputs x: [batch, n_circuits·width]; the boolean ones are on where it is > 1/2."""
     exact = net.exact(x)
     value = exact[layer // 2] if net.name == "deep_boolean" else exact[layer]
     return value.reshape(x.shape[0], -1)
+
+
+def construction_values(net: Any, layer: int, x: torch.Tensor) -> torch.Tensor:
+    """Exact values of the directions of layer `layer` (0-based) on inputs x, in the order of
+    `construction_directions`: [batch, n_dirs] (`construction_wires`; deep boolean: ReLU(t +
+    bias) per direction, see `deep_boolean_directions`)."""
+    if net.name != "deep_boolean":
+        return construction_wires(net, layer, x)
+    _, groups, bias = deep_boolean_directions(net, layer)
+    if layer % 2:
+        t = construction_wires(net, layer, x)
+    else:
+        y = x.float() if layer == 0 else net.exact(x)[layer // 2 - 1]
+        gates = net.net.gates[layer // 2]
+        t = y[:, gates[:, 0]] + y[:, gates[:, 1]]
+    return torch.relu(t.cpu()[:, groups] + bias)
+
+
+def construction_active(net: Any, layer: int, sample: Any) -> torch.Tensor:
+    """Which circuits of layer `layer` (0-based) are on for a construction's sample:
+    [batch, n_circuits]. Boolean gates/wires are on when their exact value is 1; others: the
+    sampled on-mask."""
+    if net.name in ("uand", "chosen_gates", "deep_boolean"):
+        return construction_wires(net, layer, sample.x) > 0.5
+    return sample.active
 
 
 def network_truth(net: Any, layer: int, samples: int, active: int, seed: int = 0) -> Truth:
@@ -201,15 +254,17 @@ def network_truth(net: Any, layer: int, samples: int, active: int, seed: int = 0
     with torch.no_grad():
         acts = net.forward(sample.x)[layer].cpu()
         values = construction_values(net, layer, sample.x).cpu()
-    # boolean circuits: a gate/wire is on when its exact value is 1; others: the sampled on-mask
-    on = values > 0.5 if net.name in ("uand", "chosen_gates", "deep_boolean") else sample.active
+    on = construction_active(net, layer, sample).cpu()
     return Truth(dirs, groups, acts, on, values, name=f"{net.name} layer {layer + 1}")
 
 
 __all__ = [
     "Truth",
     "cis2_truth",
+    "construction_active",
     "construction_directions",
     "construction_values",
+    "construction_wires",
+    "deep_boolean_directions",
     "network_truth",
 ]

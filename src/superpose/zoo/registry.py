@@ -80,7 +80,13 @@ def _construction(spec: Spec) -> ZooEntry:
 def from_construction(net: Any, entry: str, version: int = 0, description: str = "") -> ZooEntry:
     """Any built construction (cis1, cis2, uand, deep_boolean) as a zoo entry."""
     from ..circuits.small import OFFSET
-    from ..scoring.truth import construction_directions, construction_values
+    from ..scoring.truth import (
+        construction_active,
+        construction_directions,
+        construction_values,
+        construction_wires,
+        deep_boolean_directions,
+    )
 
     name = net.name
     if name not in ("cis1", "cis2", "compiled", "uand", "deep_boolean"):
@@ -127,7 +133,15 @@ def from_construction(net: Any, entry: str, version: int = 0, description: str =
         for l in range(net.n_layers):
             sampler_tensors[f"sampler.gates{l}"] = net.net.gates[l]
             sampler_tensors[f"sampler.is_or{l}"] = net.net.is_or[l].to(torch.uint8)
-        what = "wire g = 0/1 indicator of the neurons its readout averages"
+        for i, site in enumerate(sites[:hidden]):  # each direction's wire and neurons' bias
+            _, wire, bias = deep_boolean_directions(net, i)
+            sampler_tensors |= {f"sampler.{site}.wire": wire, f"sampler.{site}.bias": bias}
+        what = (
+            "wire g = 0/1 indicator of the neurons its readout reads with weight > 0 and, as a "
+            "second direction of g, of those read with weight < 0 (an OR's A neurons, a "
+            "correction's Q neurons); exact value ReLU(t + bias of its neurons), t = a + b (the "
+            "gate's inputs) in a computation layer, the wire in a correction layer"
+        )
     sampler = {"kind": name, "circuits": net.n_circuits, "active": net.max_active, **sampler}
     layers = [Layer(s, w, what) for s, w in zip(sites, _widths(arch), strict=True)]
     if readout:
@@ -140,9 +154,10 @@ def from_construction(net: Any, entry: str, version: int = 0, description: str =
     def sample(batch: int, active: int, gen: torch.Generator) -> tuple:
         s = net.sample(batch, active, gen)
         vals = [construction_values(net, l, s.x) for l in range(hidden)]
-        if readout:
-            vals.append(vals[-1])
-        on = [v > 0.5 for v in vals] if name in ("uand", "deep_boolean") else [s.active] * len(vals)
+        on = [construction_active(net, l, s) for l in range(hidden)]
+        if readout:  # output unit p = circuit p: its exact value
+            vals.append(construction_wires(net, hidden - 1, s.x))
+            on.append(on[-1])
         return s.x, on, vals
 
     def directions(i: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -585,7 +600,7 @@ SPECS: dict[str, Spec] = {
         ),
         Spec(
             "deep-boolean",
-            1,
+            2,  # v2: a direction per readout sign (v1: one indicator per wire, capped at 1/√2)
             "deep_boolean",
             "A 3-layer random AND/OR circuit on 100 wires (2 on at the input) emulated in "
             "superposition in width 2000, with an error-correction layer after each",

@@ -98,14 +98,19 @@ def _uand(p: dict, t: dict, batch: int, active: int, gen: torch.Generator) -> tu
 
 def _deep_boolean(p: dict, t: dict, batch: int, active: int, gen: torch.Generator) -> tuple:
     x = _boolean_inputs(batch, p["features"], active, gen)
-    exact, y = [], x
+    exact, on, y = [], [], x
     for l in range(p["depth"]):  # wire g of layer l+1 = AND or OR of two wires of layer l
         gates, is_or = t[f"sampler.gates{l}"], t[f"sampler.is_or{l}"].bool()
         a, b = y[:, gates[:, 0]], y[:, gates[:, 1]]
         y = torch.where(is_or, torch.maximum(a, b), a * b)
-        exact += [y, y]  # its computation layer and its correction layer
-    exact.append(y)  # the readout
-    return x, [e > 0.5 for e in exact], exact
+        # a direction (a wire's neurons of one readout sign) = ReLU(its input + their bias): the
+        # gate's input sum a + b in the computation layer, the wire in the correction layer
+        for site, inp in ((f"compute{l + 1}", a + b), (f"correct{l + 1}", y)):
+            wire = t[f"sampler.{site}.wire"].long()
+            exact.append(torch.relu(inp[:, wire] + t[f"sampler.{site}.bias"]))
+            on.append(y > 0.5)
+    exact.append(y)  # the readout: output unit g = wire g
+    return x, [*on, y > 0.5], exact
 
 
 def _sparse(batch: int, n: int, prob: float, low: float, gen: torch.Generator) -> torch.Tensor:
