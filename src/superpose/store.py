@@ -5,8 +5,8 @@ and is written and committed COMMIT_SECONDS later in one transaction (by a timer
 the sweep is doing then), and always when the store closes (the sweep's end, an error, Ctrl-C).
 Until then a batch's rows wait in memory, so the sweep's thread never waits for SQLite. A crash
 (kill -9 included) loses at most the runs in flight and those finished in the last COMMIT_SECONDS,
-which stay pending and run again on resume; SQLite never applies half a transaction. Rows are keyed by a hash of the
-run's config, so none is ever stored twice. A lock file held with `flock` (released by the OS when
+which stay pending and run again on resume; SQLite never applies half a transaction. Rows are
+keyed by a hash of the run's config, so none is ever stored twice. A lock file held with `flock` (released by the OS when
 the process dies) keeps a second writer out.
 """
 

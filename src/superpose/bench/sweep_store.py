@@ -111,8 +111,9 @@ def bench_sweep_store(quick: bool) -> list[BenchRow]:
             t_keep,
             note=f"vs a loop appending each result to a file (flushed, not synced): the same runs "
             f"kept in a store, so at best about a tie; rounds {rounds}; {extra_us:.0f} µs CPU "
-            f"per run over the loop; a one-run sweep {1000 * min(wall['one run']):.0f} ms (a new store "
-            f"and its 7 syncs, 5 of them made while the runs go); 1-min load before {load:.1f}",
+            f"per run over the loop; a one-run sweep {1000 * min(wall['one run']):.0f} ms (a new "
+            f"store and its 7 syncs, 5 of them made while the runs go); 1-min load before "
+            f"{load:.1f}",
         ),
     ]
     if wall["pool"]:
