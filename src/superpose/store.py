@@ -1,17 +1,18 @@
 """Run store: one SQLite file (WAL mode) with a row per run, and an artifacts folder next to it.
 
 Finished runs are committed in batches: a batch opens with the first run finished after a commit
-and is written and committed COMMIT_SECONDS later in one transaction (by a timer thread, whatever
-the sweep is doing then), and always when the store closes (the sweep's end, an error, Ctrl-C).
-Until then a batch's rows wait in memory, so the sweep's thread never waits for SQLite. A crash
-(kill -9 included) loses at most the runs in flight and those finished in the last COMMIT_SECONDS,
-which stay pending and run again on resume; SQLite never applies half a transaction. Rows are
-keyed by a hash of the run's config, so none is ever stored twice. A lock file held with `flock` (released by the OS when
-the process dies) keeps a second writer out.
+and is written and committed COMMIT_SECONDS later in one transaction (by the store's thread,
+whatever the sweep is doing then), and always when the store closes (the sweep's end, an error,
+Ctrl-C). Until then a batch's rows wait in memory, so the sweep's thread never waits for SQLite.
+A crash (kill -9 included) loses at most the runs in flight and those finished in the last
+COMMIT_SECONDS, which stay pending and run again on resume; SQLite never applies half a
+transaction. Rows are keyed by a hash of the run's config, so none is ever stored twice. A lock
+file held with `flock` (released by the OS when the process dies) keeps a second writer out.
 """
 
 from __future__ import annotations
 
+import _thread
 import functools
 import json
 import os
@@ -192,8 +193,12 @@ class RunStore:
     The lock, the database and the artifacts folder are keyed on the resolved path (`real`), so
     the same store reached through a symlink or another relative path is the same store.
 
+    A writer has one thread of its own (started by its first batch, or at once when `behind`),
+    which commits each batch when due: one thread for the store's life, as starting one waits for
+    the OS to schedule it (up to ~20 ms on a loaded machine).
+
     `behind=True` (a writer that may create): a new store is set up (WAL mode and tables: five
-    syncs to disk) by a thread, which then does the `claim` and `plan` asked for meanwhile, in
+    syncs to disk) by that thread, which then does the `claim` and `plan` asked for meanwhile, in
     order, while the caller goes on (a sweep starts its runs); whatever reads or commits waits for
     it. The same writes in the same order as without, so a crash leaves the same states.
     """
@@ -206,13 +211,17 @@ class RunStore:
         self.writer = writer
         self.new = False  # made by this writer (so it held nothing before)
         self._lock_fd: int | None = None
-        self._batch = threading.RLock()  # the connection, shared with the batch's commit timer
-        self._open = threading.Lock()  # the open batch (rows not yet written, its timer); _queue
+        self._batch = threading.RLock()  # the connection, shared with the store's thread
+        # the open batch (rows not yet written, when due), the queue and closing; wakes the thread
+        self._open = threading.Condition(threading.Lock())
         self._rows: list[tuple[Any, ...]] = []
-        self._timer: threading.Timer | None = None
+        self._due: float | None = None  # when the open batch is to be committed (monotonic)
+        self._closing = False
+        self._thread: int | None = None  # the store's thread (its ident, set by the thread)
+        self._started = False
         self._failed: BaseException | None = None  # a timed commit's error, raised by the next call
         self._planned: set[str] = set()  # keys planned through this store (others are looked up)
-        self._maker: threading.Thread | None = None  # the thread making a new store (`behind`)
+        self._ready: threading.Event | None = None  # set once a new store is made (`behind`)
         self._queue: list[Callable[[], None]] | None = None  # writes it does next; None once done
         self._broken: BaseException | None = None  # why it failed, raised by each call after
         if not self.path.exists() and not create:
@@ -244,9 +253,8 @@ class RunStore:
                     f"{', '.join(sorted(tables))}); nothing was changed"
                 )
             if writer and self.new and behind:
-                self._queue = []
-                self._maker = threading.Thread(target=self._make, daemon=True, name="store")
-                self._maker.start()
+                self._queue, self._ready = [], threading.Event()
+                self._start()
             elif writer:
                 self._set_up()
             elif not tables:
@@ -265,9 +273,41 @@ class RunStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
 
-    # a new store made behind -------------------------------------------------------------------
+    # the store's thread -----------------------------------------------------------------------
+    def _start(self) -> None:
+        """Start the store's thread (not waiting for it to be scheduled, as `Thread.start` does)."""
+        self._started = True
+        _thread.start_new_thread(self._run, ())
+
+    def _run(self) -> None:
+        """The store's thread: makes a new store (`behind`), then commits each batch when due,
+        until the store closes."""
+        self._thread = threading.get_ident()
+        if self._ready is not None:
+            self._make()
+        while True:
+            with self._open:
+                while not self._closing:
+                    wait = None if self._due is None else self._due - time.monotonic()
+                    if wait is not None and wait <= 0:
+                        break
+                    self._open.wait(wait)
+                else:
+                    return
+            try:  # an error is given to the sweep's thread at its next call
+                with self._batch:
+                    if self._closing:
+                        return
+                    due = self._due
+                    if due is not None and due <= time.monotonic():  # not committed meanwhile
+                        self.commit()
+            except BaseException as err:
+                self._failed = err
+                return
+
     def _make(self) -> None:
-        """The thread making a new store: set it up, then do the writes queued meanwhile."""
+        """Set a new store up, then do the writes queued meanwhile."""
+        assert self._ready is not None
         try:
             try:
                 self._set_up()
@@ -284,6 +324,8 @@ class RunStore:
             self._broken = err
             with self._open:
                 self._queue = None
+        finally:
+            self._ready.set()
 
     def _soon(self, write: Callable[[], None]) -> None:
         """Do `write` now, or after the writes before it when a new store is being made."""
@@ -296,9 +338,8 @@ class RunStore:
 
     def _made(self) -> None:
         """Wait until a new store is made and its queued writes done; raise what went wrong."""
-        maker = self._maker
-        if maker is not None and maker is not threading.current_thread():
-            maker.join()
+        if self._ready is not None and threading.get_ident() != self._thread:
+            self._ready.wait()
         if self._broken is not None:
             raise self._broken
 
@@ -335,6 +376,9 @@ class RunStore:
         """Commit the runs finished since the last commit, then close (and release the lock)."""
         with suppress(Exception):
             self._made()
+        with self._open:
+            self._closing = True
+            self._open.notify()
         with self._batch:
             with suppress(Exception):
                 self.commit()
@@ -430,10 +474,12 @@ class RunStore:
         metrics = None if outcome.metrics is None else encode(outcome.metrics)
         with self._open:
             self._rows.append((metrics, *_REST_OF(outcome), key))
-            if self._timer is None:  # the first run of a batch: commit it in a while
-                self._timer = threading.Timer(COMMIT_SECONDS, self._timed_commit)
-                self._timer.daemon = True
-                self._timer.start()
+            if self._due is None:  # the first run of a batch: committed COMMIT_SECONDS from now
+                self._due = time.monotonic() + COMMIT_SECONDS
+                if self._started:
+                    self._open.notify()
+                else:
+                    self._start()
         return metrics
 
     @_guarded
@@ -442,25 +488,13 @@ class RunStore:
         self._made()
         with self._batch:
             with self._open:
-                rows, self._rows = self._rows, []
-                timer, self._timer = self._timer, None
-            if timer is not None and timer is not threading.current_thread():
-                timer.cancel()
+                rows, self._rows, self._due = self._rows, [], None
             if not rows:
                 return
             with self.db:  # one transaction: all of the batch or (on an error) none of it
                 self.db.execute("BEGIN")
                 if self.db.executemany(_FINISH, rows).rowcount != len(rows):
                     raise SuperposeError(f"{self.path}: a run of the batch was not in the store")
-
-    def _timed_commit(self) -> None:
-        try:  # given to the sweep's thread at its next call
-            self._made()  # before taking the connection, which the thread making it takes
-            with self._batch:
-                if self._timer is threading.current_thread():  # not committed meanwhile
-                    self.commit()
-        except BaseException as err:
-            self._failed = err
 
     @_guarded
     def runs(self, status: str | None = None) -> list[Run]:
