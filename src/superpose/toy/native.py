@@ -35,8 +35,6 @@ SOURCE = Path(__file__).with_name("native_step.c")
 VALUES = ("uniform", "signed", "boolean")
 STRUCTURES = ("independent", "correlated", "anticorrelated", "exactly_k")
 
-_F = ctypes.POINTER(ctypes.c_float)
-
 
 def _cpu_id() -> str:
     try:
@@ -51,16 +49,22 @@ def _compiler() -> str | None:
     return next((path for name in names if (path := shutil.which(name))), None)
 
 
+# reassociating float sums lets the compiler vectorise the dot products (results stay
+# deterministic: the same binary sums in the same order every time)
+FLAGS = ("-O3", "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros", "-fassociative-math")
+# tried in turn: whole AVX-512 registers in the loops the compiler vectorises (GCC and Clang use
+# half of them by default; the step's own vector types use them whole either way), then without
+# (compilers that do not know the option), then without -march=native (nor that)
+ARCH = (("-march=native", "-mprefer-vector-width=512"), ("-march=native",), ())
+
+
 def _build(cc: str, hidden: int, target: Path) -> None:
     """Compile SOURCE for hidden width `hidden` into `target` (atomically: concurrent
     processes may build at once)."""
-    # reassociating float sums lets the compiler vectorise the dot products (results stay
-    # deterministic: the same binary sums in the same order every time)
-    fast = ["-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros", "-fassociative-math"]
-    base = [cc, "-O3", *fast, f"-DMH={hidden}", "-fPIC", "-shared", "-pthread"]
+    base = [cc, *FLAGS, f"-DMH={hidden}", "-fPIC", "-shared", "-pthread"]
     tmp = Path(tempfile.mkdtemp(dir=target.parent)) / target.name
     err = ""
-    for arch in (["-march=native"], []):  # some compilers do not know -march=native
+    for arch in ARCH:
         cmd = [*base, *arch, str(SOURCE), "-o", str(tmp), "-lm"]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode == 0:
@@ -84,6 +88,7 @@ def library(hidden: int) -> ctypes.CDLL | None:
     source = SOURCE.read_bytes()
     key = hashlib.sha256(
         b"\0".join([source, cc.encode(), platform.machine().encode(), _cpu_id().encode()])
+        + repr((FLAGS, ARCH)).encode()
         + hidden.to_bytes(4, "little")
     ).hexdigest()[:16]
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "superpose"
@@ -97,14 +102,15 @@ def library(hidden: int) -> ctypes.CDLL | None:
         warnings.warn(f"native training step unavailable ({err}): using PyTorch", stacklevel=2)
         return None
     lib.toy_step.restype = ctypes.c_int
-    lib.toy_step.argtypes = [ctypes.c_int] * 9 + [ctypes.c_float] + [_F] * 5
-    lib.toy_step.argtypes += [ctypes.c_uint64] + [_F] * 5
+    # pointers as plain addresses (data_ptr() ints, None for NULL): cheaper per call than casts
+    lib.toy_step.argtypes = [ctypes.c_int] * 9 + [ctypes.c_float] + [ctypes.c_void_p] * 5
+    lib.toy_step.argtypes += [ctypes.c_uint64] + [ctypes.c_void_p] * 5
     lib.hidden = hidden  # the width it was compiled for
     return lib
 
 
-def _ptr(t: torch.Tensor | None):
-    return None if t is None else ctypes.cast(t.data_ptr(), _F)
+def _ptr(t: torch.Tensor | None) -> int | None:
+    return None if t is None else t.data_ptr()
 
 
 class NativeStep:
@@ -131,6 +137,8 @@ class NativeStep:
         features = dist.config
         self.structure = (STRUCTURES.index(features.structure), features.set_size, features.k)
         self.threads = threads or torch.get_num_threads()
+        self._fixed = (self.importance.data_ptr(), self.density.data_ptr())
+        self._grads: tuple | None = None
 
     @torch.no_grad()
     def __call__(self, generator: torch.Generator, x_out: torch.Tensor | None = None):
@@ -143,21 +151,24 @@ class NativeStep:
                 raise ValueError(f"x_out must be a contiguous zero tensor of shape {expected}")
         W, b = model.W.detach(), model.b.detach()
         w_out = None if model.tied else model.W_out.detach()
-        inst, _, n = W.shape
-        grads = [torch.empty_like(W), None if w_out is None else torch.empty_like(w_out)]
-        g_b, loss = torch.empty_like(b), torch.empty(inst)
+        if self._grads is None or self._grads[0].shape != W.shape:
+            # written whole by every call: allocated once, handed to the optimiser each step
+            self._grads = (torch.empty_like(W), None if w_out is None else torch.empty_like(w_out),
+                           torch.empty_like(b))  # fmt: skip
+        g_w, g_out, g_b = self._grads
+        loss = torch.empty(W.shape[0])
         seed = int(torch.randint(0, 2**62, (1,), generator=generator))
         status = self.lib.toy_step(
-            self.threads, inst, n, self.batch, model.spec.native_code, self.values,
-            *self.structure, self.l1, _ptr(W), _ptr(w_out), _ptr(b), _ptr(self.importance),
-            _ptr(self.density), seed, _ptr(grads[0]), _ptr(grads[1]), _ptr(g_b), _ptr(loss),
-            _ptr(x_out),
+            self.threads, W.shape[0], W.shape[2], self.batch, model.spec.native_code,
+            self.values, *self.structure, self.l1, W.data_ptr(), _ptr(w_out), b.data_ptr(),
+            self._fixed[0], self._fixed[1], seed, g_w.data_ptr(), _ptr(g_out), g_b.data_ptr(),
+            loss.data_ptr(), _ptr(x_out),
         )  # fmt: skip
         if status:
             raise MemoryError("native training step: out of memory or threads")
-        model.W.grad, model.b.grad = grads[0], g_b
+        model.W.grad, model.b.grad = g_w, g_b
         if w_out is not None:
-            model.W_out.grad = grads[1]
+            model.W_out.grad = g_out
         return loss
 
 

@@ -67,8 +67,6 @@ typedef struct { uint64_t s[4]; } rng_t;
 
 #define LANES 16 /* streams side by side, so the dense draws run in vector registers */
 typedef uint64_t vu64 __attribute__((vector_size(LANES * 8)));
-typedef int32_t vi32 __attribute__((vector_size(LANES * 4)));
-typedef float vf32 __attribute__((vector_size(LANES * 4)));
 typedef struct { vu64 s[4]; } vrng_t;
 
 static inline uint64_t splitmix64(uint64_t *x) {
@@ -93,23 +91,42 @@ static inline float uniform_f(rng_t *r) { return (float)(next64(r) >> 40) * 0x1.
 /* uniform on (0, 1]: safe to take the log of */
 static inline double uniform_open0(rng_t *r) { return (double)((next64(r) >> 11) + 1) * 0x1.0p-53; }
 
-static inline vu64 vrotl(vu64 x, int k) { return (x << k) | (x >> (64 - k)); }
-
-/* u[0 .. count) uniform on [0, 1), two per 64-bit draw; u has room for count + 2·LANES */
+/* u[0 .. count) uniform on [0, 1), two per 64-bit draw; u has room for count + 2·LANES. The
+   LANES streams run as two halves of 8 (one register per state word each: GCC spills 16-lane
+   64-bit vectors to the stack) */
+typedef uint64_t vu8 __attribute__((vector_size(64)));
+typedef int32_t vi8 __attribute__((vector_size(32)));
+typedef float vf8 __attribute__((vector_size(32)));
+static inline vu8 vrotl8(vu8 x, int k) { return (x << k) | (x >> (64 - k)); }
 static void fill_uniform(vrng_t *restrict v, float *restrict u, int count) {
-    vu64 s0 = v->s[0], s1 = v->s[1], s2 = v->s[2], s3 = v->s[3];
-    for (int base = 0; base < count; base += 2 * LANES) {
-        const vu64 out = vrotl(s1 * 5, 7) * 9, t = s1 << 17;
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = vrotl(s3, 45);
-        /* two 24-bit integers per draw: exact as int32, and fast to convert */
-        const vf32 hi = __builtin_convertvector(__builtin_convertvector(out >> 40, vi32), vf32);
-        const vf32 lo = __builtin_convertvector(
-            __builtin_convertvector((out >> 8) & 0xFFFFFF, vi32), vf32);
-        const vf32 h = hi * 0x1.0p-24f, l = lo * 0x1.0p-24f;
-        memcpy(u + base, &h, sizeof h);
-        memcpy(u + base + LANES, &l, sizeof l);
+    vu8 a[4], b[4];
+    for (int k = 0; k < 4; k++) {
+        memcpy(&a[k], (const char *)&v->s[k], 64);
+        memcpy(&b[k], (const char *)&v->s[k] + 64, 64);
     }
-    v->s[0] = s0; v->s[1] = s1; v->s[2] = s2; v->s[3] = s3;
+    for (int base = 0; base < count; base += 2 * LANES) {
+        const vu8 oa = vrotl8(a[1] * 5, 7) * 9, ta = a[1] << 17;
+        const vu8 ob = vrotl8(b[1] * 5, 7) * 9, tb = b[1] << 17;
+        a[2] ^= a[0]; a[3] ^= a[1]; a[1] ^= a[2]; a[0] ^= a[3]; a[2] ^= ta; a[3] = vrotl8(a[3], 45);
+        b[2] ^= b[0]; b[3] ^= b[1]; b[1] ^= b[2]; b[0] ^= b[3]; b[2] ^= tb; b[3] = vrotl8(b[3], 45);
+        /* two 24-bit integers per draw: exact as int32, and fast to convert */
+        const vf8 ha = __builtin_convertvector(__builtin_convertvector(oa >> 40, vi8), vf8);
+        const vf8 hb = __builtin_convertvector(__builtin_convertvector(ob >> 40, vi8), vf8);
+        const vf8 la = __builtin_convertvector(
+            __builtin_convertvector((oa >> 8) & 0xFFFFFF, vi8), vf8);
+        const vf8 lb = __builtin_convertvector(
+            __builtin_convertvector((ob >> 8) & 0xFFFFFF, vi8), vf8);
+        const vf8 h0 = ha * 0x1.0p-24f, h1 = hb * 0x1.0p-24f;
+        const vf8 l0 = la * 0x1.0p-24f, l1 = lb * 0x1.0p-24f;
+        memcpy(u + base, &h0, sizeof h0);
+        memcpy(u + base + 8, &h1, sizeof h1);
+        memcpy(u + base + LANES, &l0, sizeof l0);
+        memcpy(u + base + LANES + 8, &l1, sizeof l1);
+    }
+    for (int k = 0; k < 4; k++) {
+        memcpy((char *)&v->s[k], &a[k], 64);
+        memcpy((char *)&v->s[k] + 64, &b[k], 64);
+    }
 }
 
 /* positions skipped before the next candidate when candidates occur with probability p < 1 */
@@ -249,10 +266,14 @@ static int compact_nonzero(int n, const float *restrict x, int *restrict idx,
         const __m512 v = _mm512_maskz_loadu_ps(lim, x + f0);
         const __mmask16 nz = _mm512_mask_cmp_ps_mask(lim, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
         if (!nz) continue;
-        _mm512_mask_compressstoreu_ps(val + q, nz, v);
+        /* compressed in registers, then a masked store: a compress straight to memory is
+           several times slower on Intel cores */
+        const int c = __builtin_popcount(nz);
+        const __mmask16 first = (__mmask16)((1u << c) - 1);
+        _mm512_mask_storeu_ps(val + q, first, _mm512_maskz_compress_ps(nz, v));
         const __m512i at = _mm512_add_epi32(iota, _mm512_set1_epi32(f0));
-        _mm512_mask_compressstoreu_epi32(idx + q, nz, at);
-        q += __builtin_popcount(nz);
+        _mm512_mask_storeu_epi32(idx + q, first, _mm512_maskz_compress_epi32(nz, at));
+        q += c;
     }
 #else
     for (int f = 0; f < n; f++) { /* branch-free */
@@ -338,9 +359,10 @@ static inline void hidden_grad(int relu, float l1_b, const vf *restrict a, const
    they skip between active entries (a log per entry: dearer per draw, but far fewer draws) */
 #define DRAW_DENSE_FROM 0.02f
 
-/* blocks take the decoder gradient by hidden unit (over outputs, gDT [MH, fv]) rather than by
-   output (over padded hidden rows) where rows are padded and few vectors long: MH/16 instead of
-   NV multiply-adds per sample and output (1.25 vs 2 at m = 20) */
+/* blocks take the decoder gradient (and, for tied weights with every feature encoded, the
+   encoder gradient) by hidden unit, over outputs (gDT [MH, fv]), rather than by output, over
+   padded hidden rows, where rows are padded and few vectors long: MH/16 instead of NV
+   multiply-adds per sample and output (1.25 vs 2 at m = 20) */
 #define GD_OUT (MP > MH && NV <= 4)
 
 /* dense instances with fewer active features per sample than this share of n encode over each
@@ -359,9 +381,9 @@ static inline int out_vectors(int n) { return (n + VW - 1) / VW; }
 /* scratch floats per thread for n features (`gram`: with room for the Gram matrix) */
 static size_t scratch_floats(int n, int gram) {
     const size_t fv = out_vectors(n) * (size_t)VW;
-    const size_t out_rows = 3 * MH + 3 + 2 * SB + (gram ? n : 0); /* of fv floats, or fv + VW */
+    const size_t out_rows = 3 * MH + 3 + 3 * SB + (gram ? n : 0); /* of fv floats, or fv + VW */
     return 4 * (size_t)n * MP + out_rows * (fv + VW) + (10 + 4 * SB) * (size_t)n + SB * MP +
-           2 * LANES;
+           SB * MP + 2 * LANES;
 }
 
 static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int gram_room) {
@@ -379,15 +401,15 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     const int fv2 = fv + (fv & 1); /* whole pairs of output vectors, for blocks */
     vf *D_mn = gD + n * NV, *bv = D_mn + (size_t)MH * fv, *ov = bv + fv2, *O = ov + fv;
     vf *Dt = O + (size_t)SB * fv2, *Gp = Dt + (size_t)MH * fv2, *gDT = Gp + (size_t)SB * fv;
-    vf *M = gDT + (size_t)MH * fv; /* O: a block's outputs [SB, fv2]; Dt: the tiled decoder;
-                                      Gp: a block's output gradients [SB, fv]; gDT: the decoder
-                                      gradient by hidden unit [MH, fv] (GD_OUT) */
+    vf *Xp = gDT + (size_t)MH * fv, *M = Xp + (size_t)SB * fv;
+    /* O: a block's outputs [SB, fv2]; Dt: the tiled decoder; Gp, Xp: a block's output gradients
+       and inputs [SB, fv]; gDT: the weight gradient by hidden unit [MH, fv] (GD_OUT) */
     float *c = (float *)(M + (gram_room ? (size_t)n * fv : 0)), *o = (float *)ov;
     float *g = c + n, *xv = g + n;
     float *xt = xv + n, *act_v = xt + n, *q_g = act_v + n, *inv_p = q_g + n, *u = inv_p + n;
-    float *X = u + n + 2 * LANES, *T = X + SB * n; /* dense blocks [SB, n] */
-    float *G = (float *)Gp, *hb = T + 2 * SB * n;   /* [SB, fp]; [SB, MP] */
-    float *P_set = hb + SB * MP, *blk_v = P_set + n; /* [n / set_size]; [SB, n] */
+    float *X = (float *)Xp, *G = (float *)Gp, *T = u + n + 2 * LANES; /* [SB, fp]; T [SB, n] */
+    float *hb = T + 3 * SB * n, *dhb = hb + SB * MP; /* [SB, MP] each */
+    float *P_set = dhb + SB * MP, *blk_v = P_set + n; /* [n / set_size]; [SB, n] */
     int *act_f = ibuf, *q_f = ibuf + n, *flags = ibuf + 2 * n, *blk_f = ibuf + 5 * n;
 
     memset(scratch, 0, (4 * np + (MH * (size_t)fv + 2 * fv2) * VW) * sizeof(float));
@@ -493,7 +515,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     /* dense instances with few active features encode (and take the encoder gradient) over
        each sample's active features: fewer multiply-adds than over every feature, for the cost
        of listing them */
-    const int enc_rows = k_mean < ENC_ROWS_BELOW * n;
+    const int enc_rows = k_mean < ENC_ROWS_BELOW * n, ge_out = GD_OUT && tied && !enc_rows;
 
     const vf zero = {0};
     const float l1_b = J->l1 / (float)B;
@@ -502,10 +524,10 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         /* a block of S samples, densely: X the inputs, T the targets, G the output gradients;
            rows past S stay zero and add nothing */
         const int S = B - s0 < SB ? B - s0 : SB;
-        memset(X, 0, 2 * SB * n * sizeof(float));
+        memset(X, 0, SB * fp * sizeof(float));
         memset(G, 0, SB * fp * sizeof(float));
         for (int s = 0; s < S; s++) {
-            float *x = X + (size_t)s * n, *t = T + (size_t)s * n;
+            float *x = X + (size_t)s * fp, *t = T + (size_t)s * n;
             if (structure) {
                 const int k = draw_structured(&st, &rng, &vr, u, values, n, s0 + s, act_f, act_v);
                 for (int e = 0; e < k; e++) x[act_f[e]] = act_v[e];
@@ -523,14 +545,14 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             for (int s = 0; s < S; s++) {
                 int *bf = blk_f + (size_t)s * n;
                 float *bw = blk_v + (size_t)s * n;
-                kb[s] = compact_nonzero(n, X + (size_t)s * n, bf, bw);
+                kb[s] = compact_nonzero(n, X + (size_t)s * fp, bf, bw);
                 sum_rows(kb[s], bf, bw, W_nm, a[s]);
             }
         } else {
             for (int f = 0; f < n; f++) { /* encoder over every feature, each row once */
                 const vf *row = W_nm + (size_t)f * NV;
                 for (int s = 0; s < SB; s++)
-                    for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * n + f] * row[r];
+                    for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * fp + f] * row[r];
             }
         }
         for (int s = 0; s < SB; s++) { /* rows past S: h = 0 */
@@ -548,7 +570,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             int gz = 0, xz = 0;
             for (int s = 0; s < SB; s++) {
                 gz |= G[(size_t)s * fp + f] != 0.0f;
-                xz |= X[(size_t)s * n + f] != 0.0f;
+                xz |= X[(size_t)s * fp + f] != 0.0f;
             }
             flags[f] = gz | xz << 1;
         }
@@ -570,27 +592,34 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             gbi[f] += gsum;
             for (int r = 0; !GD_OUT && r < NV; r++) gD[(size_t)f * NV + r] += gacc[r];
         }
-        for (int j = 0; GD_OUT && j < MH; j++) { /* decoder gradient by hidden unit */
+        for (int s = 0; s < SB; s++) /* rows past S: h = 0 adds no L1 term */
+            hidden_grad(hidden_relu, l1_b, a[s], h[s], dh[s]);
+        /* by hidden unit, over whole output vectors: the decoder gradient, and for tied weights
+           with every feature encoded, the encoder gradient too */
+        for (int s = 0; ge_out && s < SB; s++) memcpy(dhb + (size_t)s * MP, dh[s], MP * 4);
+        for (int j = 0; GD_OUT && j < MH; j++) {
             vf *row = gDT + (size_t)j * fv;
             int v0 = 0;
             for (; v0 + 8 <= fv; v0 += 8) {
                 vf acc[8];
                 for (int e = 0; e < 8; e++) acc[e] = row[v0 + e];
                 for (int s = 0; s < SB; s++) {
-                    const float hj = hb[s * MP + j];
-                    const vf *gs = Gp + (size_t)s * fv + v0;
+                    const float hj = hb[s * MP + j], dj = ge_out ? dhb[s * MP + j] : 0.0f;
+                    const vf *gs = Gp + (size_t)s * fv + v0, *xs = Xp + (size_t)s * fv + v0;
                     for (int e = 0; e < 8; e++) acc[e] += hj * gs[e];
+                    for (int e = 0; ge_out && e < 8; e++) acc[e] += dj * xs[e];
                 }
                 for (int e = 0; e < 8; e++) row[v0 + e] = acc[e];
             }
             for (; v0 < fv; v0++) {
                 vf acc = row[v0];
-                for (int s = 0; s < SB; s++) acc += hb[s * MP + j] * Gp[(size_t)s * fv + v0];
+                for (int s = 0; s < SB; s++) {
+                    acc += hb[s * MP + j] * Gp[(size_t)s * fv + v0];
+                    if (ge_out) acc += dhb[s * MP + j] * Xp[(size_t)s * fv + v0];
+                }
                 row[v0] = acc;
             }
         }
-        for (int s = 0; s < SB; s++) /* rows past S: h = 0 adds no L1 term */
-            hidden_grad(hidden_relu, l1_b, a[s], h[s], dh[s]);
         for (int s = 0; enc_rows && s < S; s++) { /* encoder gradient */
             const int *bf = blk_f + (size_t)s * n;
             const float *bw = blk_v + (size_t)s * n;
@@ -599,12 +628,12 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
                 for (int r = 0; r < NV; r++) erow[r] += bw[t] * dh[s][r];
             }
         }
-        for (int f = 0; !enc_rows && f < n; f++) {
+        for (int f = 0; !enc_rows && !ge_out && f < n; f++) {
             if (!(flags[f] & 2)) continue;
             vf eacc[NV];
             for (int r = 0; r < NV; r++) eacc[r] = zero;
             for (int s = 0; s < SB; s++)
-                for (int r = 0; r < NV; r++) eacc[r] += X[(size_t)s * n + f] * dh[s][r];
+                for (int r = 0; r < NV; r++) eacc[r] += X[(size_t)s * fp + f] * dh[s][r];
             for (int r = 0; r < NV; r++) gE[(size_t)f * NV + r] += eacc[r];
         }
     }
