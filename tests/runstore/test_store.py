@@ -3,7 +3,6 @@
 import math
 import os
 import sqlite3
-import threading
 
 import pytest
 import torch
@@ -109,56 +108,3 @@ def test_bad_store_paths_give_one_line_errors(tmp_path):
         ro.chmod(0o500)
         with pytest.raises(SuperposeError, match="not writable"):
             RunStore(ro / "runs.db", writer=True, create=True)
-
-
-def test_new_store_made_behind_does_the_writes_in_order_and_reads_wait(tmp_path, monkeypatch):
-    """`behind=True`: the set-up (its syncs), claim and plan of a new store happen in a thread while
-    the caller goes on; finished runs wait in the batch; reads and commits wait for the store."""
-    import superpose.store as store_mod
-
-    made = threading.Event()
-    set_up = store_mod.RunStore._set_up
-
-    def slow_set_up(self):
-        made.wait(5)  # held until the caller has queued its writes and finished a run
-        set_up(self)
-
-    monkeypatch.setattr(store_mod.RunStore, "_set_up", slow_set_up)
-    db = RunStore(tmp_path / "runs.db", writer=True, create=True, behind=True)
-    assert db.new
-    db.claim("s1", {"description": "s1"})
-    db.plan([("a", 0, {"x": 1}, {"x": 1}), ("b", 1, {"x": 2}, {"x": 2})])
-    db.finish("a", Outcome(status="ok", metrics={"y": 1.5}, started=1.0, finished=3.0))
-    with pytest.raises(SuperposeError, match="in use by another sweep process"):
-        RunStore(
-            tmp_path / "runs.db", writer=True, create=True, behind=True
-        )  # locked from the start
-    made.set()
-    assert db.counts() == {"pending": 1, "ok": 1, "error": 0} and db.meta()["sweep_id"] == "s1"
-    db.close()
-    with RunStore(tmp_path / "runs.db", writer=True, create=True, behind=True) as again:
-        assert not again.new and [r.status for r in again.runs()] == ["ok", "pending"]
-        with pytest.raises(SuperposeError, match="holds another sweep"):
-            again.claim("s2", {})
-
-
-def test_a_store_that_could_not_be_made_behind_says_so_at_the_next_call(tmp_path, monkeypatch):
-    import superpose.store as store_mod
-
-    queued = threading.Event()
-
-    def broken(self):
-        queued.wait(5)
-        raise sqlite3.OperationalError("disk I/O error")
-
-    monkeypatch.setattr(store_mod.RunStore, "_set_up", broken)
-    db = RunStore(tmp_path / "runs.db", writer=True, create=True, behind=True)
-    db.claim("s1", {})
-    db.plan([("a", 0, {"x": 1}, {"x": 1})])
-    db.finish("a", Outcome(status="ok", metrics={"y": 1}, started=0.0, finished=0.0))
-    queued.set()
-    with pytest.raises(SuperposeError, match=r"cannot open as a run store \(disk I/O error"):
-        db.commit()
-    db.close()  # quiet, and the lock is released
-    monkeypatch.undo()
-    RunStore(tmp_path / "runs.db", writer=True, create=True).close()

@@ -5,15 +5,13 @@ nothing finished: here a loop that opens a JSON-lines file once and appends each
 one line, flushed (one write call per result, so a killed process leaves every finished line; no
 fsync, so on return its results may still be in the page cache only). The store commits finished
 runs in batches (every 0.2 s: a kill -9 loses at most that much finished work, which resume runs
-again), syncs a new store to disk 7 times (5 creating it, made by a thread while the first runs
-go; 2 at the checkpoint when it closes, waited for, so its results are on disk on return) and never
-leaves a half-written row. The function is cheap on purpose (about a millisecond), so the
-difference is what keeping costs per run.
+again), syncs a new store to disk 7 times (creating it, and the checkpoint when it closes, so its
+results are on disk on return) and never leaves a half-written row. The function is cheap on
+purpose (about a millisecond), so the difference is what keeping costs per run.
 
-In one process the store does what the loop does and more (a key per run, two rows written per
-run, the syncs at close), so it can at best about tie; the note gives the ratio of each round, the
-CPU it adds per run and the wall time of a one-run sweep (its fixed cost, every sync waited for).
-With a worker process per core, map_grid runs the same grid on all cores; that row is the
+In one process the store does what the loop does and more, so it can at best tie; the note gives
+the ratio of each round, the CPU it adds per run and the wall time of a one-run sweep (its fixed
+cost). With a worker process per core, map_grid runs the same grid on all cores; that row is the
 store's speed-up. Also timed: resuming a finished grid (nothing runs) against the loop running it
 again. The sides are timed in turn, `repeats` rounds, the fastest of each kept (on a shared
 machine the minimum is the least disturbed measurement).
@@ -110,10 +108,9 @@ def bench_sweep_store(quick: bool) -> list[BenchRow]:
             t_store,
             t_keep,
             note=f"vs a loop appending each result to a file (flushed, not synced): the same runs "
-            f"kept in a store, so at best about a tie; rounds {rounds}; {extra_us:.0f} µs CPU "
-            f"per run over the loop; a one-run sweep {1000 * min(wall['one run']):.0f} ms (a new "
-            f"store and its 7 syncs, 5 of them made while the runs go); 1-min load before "
-            f"{load:.1f}",
+            f"kept in a store, so at best a tie; rounds {rounds}; {extra_us:.0f} µs CPU per run "
+            f"over the loop; a one-run sweep {1000 * min(wall['one run']):.0f} ms (a new store "
+            f"and its 7 syncs); 1-min load before {load:.1f}",
         ),
     ]
     if wall["pool"]:

@@ -3,8 +3,7 @@
 `map_grid` (the in-library face) and `superpose sweep SPEC` (the command-line face) both end in
 `run_tasks`: plan the grid into the run store, skip what the store already holds, run the rest
 serially, on a local process pool or on Ray, and commit finished runs as they arrive (in batches of
-at most 0.2 s: `store.COMMIT_SECONDS`). A new store is made (its syncs to disk) by a thread while
-the first runs go (`RunStore(behind=True)`); its first batch is committed once it is made.
+at most 0.2 s: `store.COMMIT_SECONDS`).
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from rich.progress import (
 )
 
 from ..base.errors import SuperposeError
-from ..store import Encoded, Outcome, encode, plain
+from ..store import Outcome, encode, plain
 from .worker import execute
 
 Point = dict[str, Any]
@@ -47,7 +46,6 @@ class Task:
     key: str
     point: Point
     payload: Point
-    text: Encoded | None = None  # the point's `encode` text, when made already
 
 
 @dataclass
@@ -62,12 +60,7 @@ class GridOutcome:
 
 def point_key(value: Any) -> str:
     """Stable 16-hex hash of a JSON-able value (the identity of a grid point)."""
-    return text_key(encode(value))
-
-
-def text_key(text: str) -> str:
-    """`point_key` of the value whose `encode` text this is."""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hashlib.sha256(encode(value).encode()).hexdigest()[:16]
 
 
 def fn_name(fn: Callable[..., Any]) -> str:
@@ -93,10 +86,7 @@ def map_grid(
     finished points are committed to a run store and reused when the grid is run again. If any
     point fails, the others still run (and are stored) and a `GridError` names the first failure.
     """
-    # payload is point; its text is made once, for the key and for the store
-    tasks = [
-        Task(text_key(e), q, q, e) for p in points for q in [dict(p)] for e in [Encoded(encode(q))]
-    ]
+    tasks = [Task(point_key(p), q, q) for p in points for q in [dict(p)]]  # payload is point
     keys = sorted({t.key for t in tasks})
     sweep_id = point_key({"fn": fn_name(fn), "keys": keys})
     info = {"description": description, "kind": "map_grid", "fn": fn_name(fn)}
@@ -169,21 +159,15 @@ def run_tasks(
     errors: dict[str, str] = {}
     db = None
     if store is not None:
-        db = RunStore(store, writer=True, create=True, behind=True)  # a new one made as runs go
+        db = RunStore(store, writer=True, create=True)
     try:
         todo = unique
         art_root = None
         if db is not None:
             db.claim(sweep_id or point_key([t.key for t in unique]), sweep_info or {})
-            db.plan(
-                [
-                    (t.key, i, p, t.payload if t.payload is not t.point else p)  # same, same text
-                    for i, t in enumerate(unique)
-                    for p in [t.text or t.point]
-                ]
-            )
+            db.plan([(t.key, i, t.point, t.payload) for i, t in enumerate(unique)])
             art_root = artifacts_dir(db.real)
-            prior = {} if db.new else {r.key: r for st in ("ok", "error") for r in db.runs(st)}
+            prior = {r.key: r for status in ("ok", "error") for r in db.runs(status)}
             todo = []
             for t in unique:
                 r = prior.get(t.key)
@@ -195,12 +179,11 @@ def run_tasks(
                     todo.append(t)
         reused = len(unique) - len(todo)
         left_over = set(os.listdir(art_root)) if art_root and art_root.is_dir() else set()
-        root = None if art_root is None else os.path.join(art_root, "")
         jobs = []
         for t in todo:
             art = None
-            if root is not None:
-                art = root + t.key
+            if art_root is not None:
+                art = os.path.join(art_root, t.key)
                 if t.key in left_over:  # files of a run cut short
                     shutil.rmtree(art, ignore_errors=True)
             jobs.append((t.key, t.payload, art))
@@ -224,8 +207,6 @@ def run_tasks(
                 left -= 1
                 if progress:
                     bar.update(task_id, advance=1, failed=len(errors), left=left)
-        if db is not None:  # the last batch; an error here is the sweep's (close keeps quiet)
-            db.commit()
     finally:
         if db is not None:
             db.close()
