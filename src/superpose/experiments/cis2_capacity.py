@@ -501,6 +501,15 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
             cfg.widths[0],
         )
     )
+
+    def z1_slope(ts: list[int], cause: dict[str, Any], tag: str) -> Claim:
+        """The z = 1 slope claim of one more frontier (T* per width) of the first embedding."""
+        widths = (cfg.widths, ts)
+        reverse = (cfg.widths[::-1], ts)
+        return with_null(
+            frontier_check, widths, reverse, REVERSED, e0, 1, cfg.tolerance, cause, tag
+        )
+
     variant_rows: dict[str, list[dict[str, Any]]] = {}
     for name, change in cfg.variants.items():
         net_v = CiS2Config.model_validate({**net, **change}).to_dict()
@@ -509,20 +518,7 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
         ]
         v_rows = map_grid(frontier_point, v_points, progress=ctx.progress, description=name)
         variant_rows[name] = v_rows
-        ts = [r["T"] for r in v_rows]
-        claims.append(
-            with_null(
-                frontier_check,
-                (cfg.widths, ts),
-                (cfg.widths[::-1], ts),
-                REVERSED,
-                e0,
-                1,
-                cfg.tolerance,
-                frontier_cause(v_rows),
-                name,
-            )
-        )
+        claims.append(z1_slope([r["T"] for r in v_rows], frontier_cause(v_rows), name))
     s_rows: list[dict[str, Any]] = []
     if cfg.redundancies and 1 in cfg.active:
         s_points = [
@@ -535,20 +531,7 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
         s_rows = [
             {"width": p["width"], "S": p["S"], **r} for p, r in zip(s_points, found_s, strict=True)
         ]
-        ts, cause = best_redundancy(s_rows, cfg.widths)
-        claims.append(
-            with_null(
-                frontier_check,
-                (cfg.widths, ts),
-                (cfg.widths[::-1], ts),
-                REVERSED,
-                e0,
-                1,
-                cfg.tolerance,
-                cause,
-                "S chosen per D",
-            )
-        )
+        claims.append(z1_slope(*best_redundancy(s_rows, cfg.widths), "S chosen per D"))
     load_rows: list[dict[str, Any]] = []
     null_rows: list[dict[str, Any]] = []
     T0 = found[(e0, z0)][0]

@@ -546,9 +546,10 @@ register(
         description="Per-layer error of active and inactive circuits for z = 1, 2, 3, decomposed into overlap, "
         "ReLU and propagation parts, against §2's formulas with c_w fitted once; checked again at D=2000.",
         config_cls=Cis2ErrorsConfig,
-        # The quick form takes the batch the full form had (2048; the full now 4096): at batch 128 the linear-depth R² (≈ 0.96–0.97, a concave
-        # profile) moves by ±0.03 with the draw, so the quick verdict was the seed's (main's own
-        # family failed it at 13 of 32 seeds); at 2048 it failed at 0 of 16.
+        # The quick form takes the batch the full form had (2048; the full now 4096): at batch 128
+        # the linear-depth R² (≈ 0.96–0.97, a concave profile) moves by ±0.03 with the draw, so the
+        # quick verdict was the seed's (main's own family failed it at 13 of 32 seeds); at 2048 it
+        # failed at 0 of 16.
         quick=Cis2ErrorsConfig(batch=2048),
         full=Cis2ErrorsConfig(batch=4096),
         runner=run_errors,
