@@ -1,9 +1,12 @@
 """abs-value's claims take weights (so run and null share one check): each holds on weights with
 the property and flips on weights without it."""
 
+import pytest
 import torch
+from pydantic import ValidationError
 
 from superpose.experiments.abs_value import (
+    AbsValueConfig,
     claim_dense_monosemantic,
     claim_motif_present,
     claim_polysemantic_neurons_grow,
@@ -83,3 +86,18 @@ def test_top_features_monosemantic_flips():
     assert claim_top_features_monosemantic(W).passed
     assert not claim_top_features_monosemantic(W.flip(-1)).passed
     assert not claim_top_features_monosemantic(W[:, :10]).passed  # no polysemantic neuron
+
+
+def test_config_groups_ordered():
+    """Each group's sparsities lie between its neighbours' (the claims read models densest first)."""
+    group = {"sparsity": [0.5], "train": {}}
+    assert AbsValueConfig(own=[group], model={"features": {"sparsity": [0.9]}})
+    bad = [
+        {"own": [group]},  # 0.5 also in model's sweep
+        {"own": [{"sparsity": [0.0], "train": {}}]},
+        {"own": [{"sparsity": [0.999], "train": {}}]},  # sparser than sparse_sparsity
+        {"sparse_sparsity": [0.9]},
+    ]
+    for kwargs in bad:
+        with pytest.raises(ValidationError):
+            AbsValueConfig(**kwargs)
