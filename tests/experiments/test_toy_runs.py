@@ -61,6 +61,13 @@ KNOWN_FAILING = {
     # one restart failed it at seeds 0/1/2 (p = 0.073, 0.016 with a reversed row, 0.30) before the
     # native step's last change of summation order (gradients within 1.5e-6), and holds after it.
     "abs-value": {"superposition-grows-with-sparsity"},
+    # The weak models do not keep the m most frequent features (1, 2, 24, 86, 165, 236 of them at
+    # m = 8…256, α = 1.25): the decay (∝ γ/√m per step) beats Adam's signal/noise (∝ √(batch·p_i))
+    # at small m and loses to it at large m; the paper's batch is 16–64× ours, its runs 20–40×
+    # longer. Their loss is that of the features they left out (the held left-out claim), so its
+    # exponent (0.62 / 0.83 at α = 1.25 / 1.5) misses E[v²]·Σ_(i>m) p_i's (0.42 / 0.60) by 0.20 /
+    # 0.23: at the tolerance in the quick form, beyond it in the full (0.21 / 0.23).
+    "scaling-law": {"weak-superposition-exponent-tracks-alpha"},
 }
 
 
