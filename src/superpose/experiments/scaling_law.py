@@ -57,12 +57,13 @@ Measured (quick form: n = 2,048, m = 8…256, 2,000 steps of batch 128, γ = −
 Quick form: 99 s CPU (one thread; 215 s wall at load 4–5), per width 9, 10, 11, 14, 20, 32 s.
 
 Full form (n = 10,240, m = 8…1,024, 2,000 steps of batch 256): pending — started at c2356f6 (the
-same training as now); widths 8…128 took 78, 85, 107, 189, 206 s of CPU (weak models kept 0 / 0,
-1 / 2, 3 / 4, 45 / 42, 171 / 104 features at α = 1.25 / 1.5: the small-width collapse); the whole
-≈ 3,900 s of CPU, extrapolated from main's per-step CPU (see full_seconds). Over m = 8…128 only
-(not the claims' fits): strong 0.714 at α = 0.75 (local slopes 0.23, 0.52, 0.96, 1.13: the loss
-saturates near E[v²] = 1/3 at n/m ≥ 300), 1.134 at 1.5; weak 0.556 / 0.864 against 0.590 / 0.908
-for the left-out features' loss and 0.324 / 0.522 for the m most frequent.
+same training as now); widths 8…512 took 78, 85, 107, 189, 206, 353, 672 s of CPU (weak models
+kept 0 / 0, 1 / 2, 3 / 4, 45 / 42, 171 / 104, 344 / 175, 545 / 254 features at α = 1.25 / 1.5: the
+small-width collapse); m = 1,024 ≈ 1,500 s more, extrapolated. Over m = 8…512 (not yet the
+claims' fits): strong 0.939 at α = 0.75 (local slopes 0.23, 0.52, 0.96, 1.13, 1.33, 1.28: the loss
+saturates near E[v²] = 1/3 at n/m ≥ 300), 1.071 at 1.5 (local slopes falling: 1.01, 0.85 at m =
+128→256→512); weak 0.578 / 0.771 against 0.581 / 0.794 for the left-out features' loss (held) and
+0.353 / 0.545 for the m most frequent (errors 0.225 / 0.226: fails) — the quick form's verdicts.
 A killed run resumes (`width_result`): finished widths are read back from out_dir/widths (kept
 after the run, so a rerun recomputes the claims without training), the width in training restarts
 from its last saved state.
