@@ -11,6 +11,8 @@ from superpose.experiments.base import with_null
 from superpose.experiments.scaling_law import (
     ScalingLawConfig,
     claim_strong_inverse_width,
+    claim_strong_rises,
+    claim_weak_loss_is_left_out,
     claim_weak_tracks_alpha,
     decay_weights,
     weak_prediction,
@@ -44,14 +46,27 @@ def test_weak_prediction_tends_to_alpha_minus_one():
 
 
 def test_claims_pass_on_their_property_and_fail_on_the_null():
-    strong = {1.25: -1.0, 1.5: -0.95}
+    strong = {0.75: -1.0, 1.0: -0.95}
     weak = {1.25: -0.3, 1.5: -0.55}
-    predicted = {1.25: -0.32, 1.5: -0.56}
+    predicted = {0.75: -0.1, 1.0: -0.2, 1.25: -0.32, 1.5: -0.56}
     claim = with_null(claim_strong_inverse_width, strong, predicted, "no superposition", -1.0)
     assert claim.passed and not claim.null.passed
-    assert not claim_strong_inverse_width({1.25: -1.0, 1.5: -1.3}, -1.0).passed  # every α
+    assert not claim_strong_inverse_width({0.75: -1.0, 1.0: -1.3}, -1.0).passed  # every α
+    claim = with_null(claim_strong_rises, {1.5: -1.1}, {1.5: -0.56}, "no superposition", -1.0)
+    assert claim.passed and not claim.null.passed
+    assert not claim_strong_rises({1.5: -1.1, 2.0: -0.98}, -1.0).passed  # every α
     claim = with_null(claim_weak_tracks_alpha, weak, strong, "strong", predicted, 1.0, 0.2)
     assert claim.passed and not claim.null.passed
+
+
+def test_left_out_claim_needs_the_loss_of_the_features_left_out():
+    widths = [8, 16, 32]
+    run = {1.5: ([0.3, 0.15, 0.08], [0.33, 0.14, 0.07])}  # loss ≈ left-out features' loss
+    nothing_left_out = {1.5: ([0.3, 0.15, 0.08], [0.01, 0.0, 0.0])}
+    claim = with_null(claim_weak_loss_is_left_out, run, nothing_left_out, "x", widths, 1.0, 0.2)
+    assert claim.passed and not claim.null.passed
+    other_law = {1.5: ([0.3, 0.15, 0.08], [0.33, 0.25, 0.2])}
+    assert not claim_weak_loss_is_left_out(other_law, widths, 1.0, 0.2).passed
 
 
 @pytest.mark.parametrize(
@@ -59,8 +74,12 @@ def test_claims_pass_on_their_property_and_fail_on_the_null():
     [
         {"widths": [16, 8, 32]},
         {"widths": [8, 16, 4096]},
-        {"alphas": [1.0, 1.5]},
-        {"weight_decays": [0.5, 1.0]},
+        {"weak_alphas": [1.0, 1.5]},
+        {"strong_alphas": [1.0, 1.1]},  # none above the edge: nothing for the rising claim
+        {"strong_alphas": [1.3, 1.5]},  # none at or below it: nothing for m^-1
+        {"strong_alphas": [0.0, 1.5]},
+        {"strong_decay": 0.5},
+        {"weak_decay": -1.0},
     ],
 )
 def test_config_refuses_what_the_claims_cannot_use(bad):
@@ -68,7 +87,9 @@ def test_config_refuses_what_the_claims_cannot_use(bad):
         ScalingLawConfig(**bad)
 
 
-def test_a_small_run_writes_claims_and_figures(tmp_path):
+def test_a_small_run_writes_claims_and_figures(tmp_path, monkeypatch):
+    from superpose.experiments import scaling_law
+
     exp = get_experiment("scaling-law")
     cfg = ScalingLawConfig(
         n_features=128, widths=[4, 8, 16], steps=40, batch_size=32, eval_batch=256
@@ -77,12 +98,18 @@ def test_a_small_run_writes_claims_and_figures(tmp_path):
     assert rec["status"] == "ok", rec.get("traceback")
     assert {c["id"] for c in rec["claims"]} == {
         "strong-superposition-loss-inverse-width",
+        "strong-superposition-exponent-rises",
         "weak-superposition-exponent-tracks-alpha",
+        "weak-superposition-loss-is-left-out-features",
     }
     for fig in rec["figures"]:
         assert (tmp_path / fig).read_bytes()[:4] == b"\x89PNG"
     assert len(rec["data"]["loss"]) == 3
-    assert not (tmp_path / "widths").exists()  # resume state only outlives a killed run
+    # the finished widths are kept: a rerun recomputes the claims without training
+    monkeypatch.setattr(scaling_law, "train_width", None)
+    again = run_experiment(exp, RunContext(tmp_path, progress=False), cfg)
+    assert again["status"] == "ok", again.get("traceback")
+    assert again["claims"] == rec["claims"] and again["data"]["loss"] == rec["data"]["loss"]
 
 
 def dense_batch(active, shape):
@@ -143,8 +170,8 @@ def test_a_killed_width_resumes_with_the_same_numbers(tmp_path, monkeypatch):
     cfg = ScalingLawConfig(
         n_features=128, widths=[4, 8, 16], steps=12, batch_size=32, eval_batch=256
     )
-    density = torch.stack([power_law_density(128, a) for a in cfg.alphas]).float()
-    gamma = torch.tensor(cfg.weight_decays)
+    density = torch.stack([power_law_density(128, a) for _, a in cfg.instances()]).float()
+    gamma = torch.tensor([g for g, _ in cfg.instances()])
     whole = sl.train_width(cfg, 8, density, gamma, "cpu")
     monkeypatch.setattr(sl, "CHECKPOINT_CPU_SECONDS", -1.0)  # save after every step
     calls, real = {"n": 0}, sl.sample_active

@@ -58,6 +58,13 @@ KNOWN_FAILING = {
     # abs-value holds 6/6 (S = 0.5 and 0.97 train on their own in the quick form). Weak evidence
     # either way, not listed: top-features-monosemantic holds in the full form only barely
     # (p = 0.043); quick p = 0.0015, 0.18, 0.032 at seeds 0/1/2 (see the module note).
+    # scaling-law: the weak models do not keep the m most frequent features (1, 2, 24, 86, 165, 236 of them at
+    # m = 8…256, α = 1.25): the decay (∝ γ/√m per step) beats Adam's signal/noise (∝ √(batch·p_i))
+    # at small m and loses to it at large m; the paper's batch is 16–64× ours, its runs 20–40×
+    # longer. Their loss is that of the features they left out (the held left-out claim), so its
+    # exponent (0.62 / 0.83 at α = 1.25 / 1.5) misses E[v²]·Σ_(i>m) p_i's (0.42 / 0.60) by 0.20 /
+    # 0.23: at the tolerance in the quick form, beyond it in the full (0.21 / 0.23).
+    "scaling-law": {"weak-superposition-exponent-tracks-alpha"},
 }
 
 

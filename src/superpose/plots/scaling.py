@@ -49,13 +49,15 @@ def exponent_vs_alpha(
     exponents: dict[float, dict[float, float]], predicted: dict[float, float], path: str | Path
 ) -> Path:
     """Fitted model exponent (−slope of log loss against log m) against α, one series per weight
-    decay, beside the weak prediction and the strong value 1."""
+    decay (each over its own α), beside the weak prediction and the strong value 1."""
     fig, ax = plt.subplots(figsize=(4.8, 3.8))
     alphas = sorted(predicted)
     for g, by_alpha in sorted(exponents.items()):
-        ax.plot(alphas, [-by_alpha[a] for a in alphas], "o-", label=f"trained, γ={g:g}")
-    ax.plot(alphas, [-predicted[a] for a in alphas], "k:", label="weak prediction (finite n)")
-    ax.plot(alphas, [a - 1 for a in alphas], color="grey", lw=0.8, label="α − 1")
+        own = sorted(by_alpha)
+        ax.plot(own, [-by_alpha[a] for a in own], "o-", label=f"trained, γ={g:g}")
+    ax.plot(alphas, [-predicted[a] for a in alphas], "k:", label="m most frequent kept (finite n)")
+    above = [a for a in alphas if a >= 1]
+    ax.plot(above, [a - 1 for a in above], color="grey", lw=0.8, label="α − 1")
     ax.axhline(1.0, color="grey", ls="--", lw=0.8, label="1 (strong)")
     ax.set_xlabel("frequency exponent α (p_i ∝ i^-α)")
     ax.set_ylabel("model exponent (loss ∝ m^-exponent)")
