@@ -295,15 +295,16 @@ static void transpose_tiles(int n, size_t ld, const float *restrict in, float *r
                 out[((size_t)st * n + f) * RT + s] = in[(size_t)(st * RT + s) * ld + f];
 }
 
-/* o[s] (+)= Σ_t in[lst[t], s] · strip[lst[t]] for RT samples, w of a pair's 2 vectors */
-static inline __attribute__((always_inline)) void rows_tile(int w, int carry, int q,
+/* o[s] (+)= Σ_t in[f_t, s] · strip[f_t] for RT samples, w of a pair's 2 vectors, over the
+   features f_t = lst[t] (lst NULL: f0 + t) */
+static inline __attribute__((always_inline)) void rows_tile(int w, int carry, int q, int f0,
     const int *restrict lst, const float *restrict x, const vf *restrict strip,
     vf *restrict o) {
     vf acc[RT][2];
     for (int s = 0; s < RT; s++)
         for (int c = 0; c < w; c++) acc[s][c] = carry ? o[s * NV + c] : (vf){0};
     for (int t = 0; t < q; t++) {
-        const int f = lst[t];
+        const int f = lst ? lst[t] : f0 + t;
         const vf r_0 = strip[2 * f], r_1 = strip[2 * f + 1];
         const float *restrict xf = x + (size_t)f * RT;
         for (int s = 0; s < RT; s++) {
@@ -348,10 +349,13 @@ static void rows_product(int n, const float *restrict in, const vf *restrict til
                 const float *restrict x = in + (size_t)st * n * RT;
                 const int *restrict lst = list + (size_t)st * n + pos[st];
                 vf *restrict o = out + (size_t)st * RT * NV + 2 * p;
-                if (2 * p + 1 < NV)
-                    rows_tile(2, k0, end[st] - pos[st], lst, x, strip, o);
+                const int q = end[st] - pos[st], all = q == (n - k0 < KC ? n - k0 : KC);
+                if (all && 2 * p + 1 < NV) /* every feature: no list to follow */
+                    rows_tile(2, k0, q, k0, NULL, x, strip, o);
+                else if (2 * p + 1 < NV)
+                    rows_tile(2, k0, q, k0, lst, x, strip, o);
                 else
-                    rows_tile(1, k0, end[st] - pos[st], lst, x, strip, o);
+                    rows_tile(1, k0, q, k0, lst, x, strip, o);
             }
         }
         for (int st = 0; st < T; st++) pos[st] = end[st];
@@ -592,8 +596,11 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     const size_t fp = (size_t)fv * VW; /* padded output row */
     const size_t ld = WIDE ? fp + VW : fp; /* X and G rows */
     if (WIDE) Xp = Gp + (size_t)SB * (fv + 1), X = (float *)Xp; /* in the unused gDT */
-    for (int j = 0; j < MH; j++)
-        for (int f = 0; f < n; f++) wp[(size_t)f * MP + j] = Wi[(size_t)j * n + f];
+    for (int j0 = 0; j0 < MH; j0 += 16) /* in 16 x 16 tiles: whole cache lines both ways */
+        for (int f0 = 0; f0 < n; f0 += 16)
+            for (int j = j0; j < j0 + 16 && j < MH; j++)
+                for (int f = f0; f < f0 + 16 && f < n; f++)
+                    wp[(size_t)f * MP + j] = Wi[(size_t)j * n + f];
     if (tied) {
         D_nm = W_nm;
         for (int j = 0; j < MH; j++) memcpy(dm + j * fp, Wi + (size_t)j * n, n * sizeof(float));
@@ -917,10 +924,12 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     const float *ge = (const float *)gE, *gd = (const float *)gD, *gdt = (const float *)gDT;
     const int gd_out = GD_OUT && dense; /* the decoder gradient is in gDT */
     float *gWi = J->gW + i * nm;
-    for (int j = 0; j < MH; j++)
-        for (int f = 0; f < n; f++)
-            gWi[(size_t)j * n + f] =
-                ge[(size_t)f * MP + j] + (gd_out && tied ? gdt[j * fp + f] : 0.0f);
+    for (int j0 = 0; j0 < MH; j0 += 16)
+        for (int f0 = 0; f0 < n; f0 += 16)
+            for (int j = j0; j < j0 + 16 && j < MH; j++)
+                for (int f = f0; f < f0 + 16 && f < n; f++)
+                    gWi[(size_t)j * n + f] =
+                        ge[(size_t)f * MP + j] + (gd_out && tied ? gdt[j * fp + f] : 0.0f);
     if (!tied) {
         float *gOi = J->gW_out + i * nm;
         for (int f = 0; f < n; f++)
@@ -929,13 +938,38 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     }
 }
 
+/* one freed scratch kept for the next call, up to KEEP_BYTES: a fresh one this large comes from
+   mmap, page faults and all, on every call (2-3 % of a step at 1024->256) */
+#define KEEP_BYTES ((size_t)64 << 20)
+static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *kept;
+static size_t kept_bytes;
+
+static float *take_scratch(size_t bytes) {
+    void *p = NULL;
+    pthread_mutex_lock(&keep_lock);
+    if (kept && kept_bytes >= bytes) p = kept, kept = NULL;
+    pthread_mutex_unlock(&keep_lock);
+    return p ? p : aligned_alloc(64, bytes);
+}
+
+static void give_scratch(void *p, size_t bytes) {
+    pthread_mutex_lock(&keep_lock);
+    if (p && bytes <= KEEP_BYTES && (!kept || kept_bytes < bytes)) {
+        void *old = kept;
+        kept = p, kept_bytes = bytes, p = old;
+    }
+    pthread_mutex_unlock(&keep_lock);
+    free(p);
+}
+
 static void *worker(void *arg) {
     job_t *J = (job_t *)arg;
     const size_t n = J->n;
     /* 64-byte aligned: the padded rows are read as whole vectors */
     const int gram_room = J->n <= GRAM_MAX_N && J->n < J->B;
-    const size_t bytes = scratch_floats(J->n, gram_room) * 4;
-    float *scratch = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    const size_t bytes = (scratch_floats(J->n, gram_room) * 4 + 63) / 64 * 64;
+    float *scratch = take_scratch(bytes);
     int *ibuf = calloc((5 + SB + SB / RT) * n + SB + SB / RT, sizeof(int)); /* the exactly-k marks start and stay zero */
     if (!scratch || !ibuf) {
         __atomic_store_n(&J->failed, 1, __ATOMIC_SEQ_CST);
@@ -946,7 +980,7 @@ static void *worker(void *arg) {
             run_instance(J, i, scratch, ibuf, gram_room);
         }
     }
-    free(scratch);
+    give_scratch(scratch, bytes);
     free(ibuf);
     return NULL;
 }
