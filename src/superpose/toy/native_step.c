@@ -8,7 +8,12 @@
  * (n·m, skipping zero hidden units) is dense, and on sparse instances of models without a hidden
  * ReLU it goes through the Gram matrix W^T W instead (k·n). Dense instances, and every instance
  * of a model with many weights, go in blocks of SB samples, decoded together, so each weight and
- * gradient row is read once per block. The hidden width m is a compile-time constant
+ * gradient row is read once per block. With wide hidden layers (WIDE: 8 or more vectors per
+ * row) a block's decoder, hidden gradient and weight gradient (and, with every feature active,
+ * encoder and its gradient) are register-tiled matrix products: RT samples or features × 2
+ * vectors of sums held in registers while the weights stream past once, skipping the features
+ * (or samples) of a tile whose inputs are all zero; each sum still runs in a fixed order, so
+ * the result stays bitwise reproducible. The hidden width m is a compile-time constant
  * (-DMH=m): per-feature rows of m weights, padded to whole vectors, are added in registers
  * (GCC/Clang vector extensions; lowered to whatever SIMD the machine has). Instances are
  * independent: worker threads take them one by one, each with its own random streams, so the
@@ -711,8 +716,15 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         /* a block of S samples, densely: X the inputs, T the targets, G the output gradients;
            rows past S stay zero and add nothing */
         const int S = B - s0 < SB ? B - s0 : SB;
-        memset(X, 0, SB * ld * sizeof(float));
-        memset(G, 0, SB * ld * sizeof(float));
+        if (WIDE) { /* rows drawn densely, and output gradients, are written whole (nothing
+                       reads past n here): only the rest is cleared */
+            const size_t kept = (size_t)S * ld, x_kept = structure ? 0 : kept;
+            memset(X + x_kept, 0, (SB * ld - x_kept) * sizeof(float));
+            memset(G + kept, 0, (SB * ld - kept) * sizeof(float));
+        } else {
+            memset(X, 0, SB * ld * sizeof(float));
+            memset(G, 0, SB * ld * sizeof(float));
+        }
         for (int s = 0; s < S; s++) {
             float *x = X + (size_t)s * ld, *t = T + (size_t)s * n;
             if (structure) {
