@@ -79,9 +79,39 @@ def test_native_gradients_of_sparse_instances_with_many_weights(kind):
     _check_gradients(kind, "uniform", None, 1024, (model, dist, imp, gen))
 
 
+@pytest.mark.parametrize("kind", MODEL_KINDS)
+def test_native_gradients_of_wide_blocks(kind):
+    # 136 hidden units: wide rows (register-tiled blocks of 32 samples) with an odd number of
+    # vector pairs; 300 features: several feature chunks and a partial tile of features; every
+    # feature active (encoder over all features) and 1 % (over each sample's active ones)
+    gen = torch.Generator().manual_seed(0)
+    n, sparsity = 300, [0.0, 0.99]
+    model = ToyModel(kind, len(sparsity), n, 136, gen)
+    with torch.no_grad():
+        model.b.normal_(0.0, 0.2, generator=gen)
+    dist = FeatureDistribution(FeatureConfig(sparsity=sparsity), len(sparsity), n)
+    imp = torch.rand(len(sparsity), n, generator=gen) + 0.1
+    _check_gradients(kind, "uniform", None, 136, (model, dist, imp, gen))
+
+
+def test_native_wide_step_is_deterministic():
+    # the benchmark's wide model (1024 features, 256 hidden, density 0.01): same seed, same bytes
+    grads = []
+    for threads in (1, 2, 1):
+        gen = torch.Generator().manual_seed(0)
+        model = ToyModel("relu_output", 2, 1024, 256, gen)
+        dist = FeatureDistribution(FeatureConfig(sparsity=[0.99, 0.9]), 2, 1024)
+        step = native.NativeStep(native.library(256), model, dist, torch.ones(2, 1024), 0.0, 96)
+        step.threads = threads
+        loss = step(gen)
+        grads.append((loss, model.W.grad.clone(), model.b.grad.clone()))
+    for other in grads[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(grads[0], other, strict=True))
+
+
 def _check_gradients(kind, values, features, hidden, setup=None):
     model, dist, imp, gen = setup or _setup(kind, values, hidden=hidden, features=features)
-    batch = 61  # not a multiple of the 8-sample blocks
+    batch = 61  # not a multiple of the 8- or 32-sample blocks
     step = native.NativeStep(native.library(hidden), model, dist, imp, 0.01, batch)
     x = torch.zeros(model.n_instances, batch, model.n_features)
     loss = step(gen, x_out=x)

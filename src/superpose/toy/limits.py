@@ -5,12 +5,13 @@ from __future__ import annotations
 
 # the kernel keeps a few hidden-width vectors per sample on its threads' stacks (~110 KB at 1024)
 MAX_HIDDEN = 1024
-# `train.kernel: auto` takes the native step up to this width, where it is measured faster than the
+# `train.kernel: auto` takes the native step up to this width, where it was measured faster than the
 # PyTorch step (one thread each, 2 instances, batch 1024; load ~9): 1.11-1.17x at 1024→128 and
-# 2048→128 (density 0.01 and 1). Wider, its blocked decoder makes it 1.1x at 1024→256 (density
-# 0.01) and 1.4x at 256→256, but 0.76x at 1024→256 with every feature active, 0.91x at
-# 2048→256, 0.75x at 512→512 and ~0.5-0.7x at 1024→1024: its hidden and decoder gradients
-# still stream every weight and gradient row once per 8 samples
+# 2048→128 (density 0.01 and 1). Since its wide rows (8+ vectors: m > 112 with AVX-512) run as
+# register-tiled blocks of 32 samples, it is faster at every width measured (CPU time, one short
+# interleaved run each, load 5-6): 1.4-1.7x at 1024→128 and 2048→128, 1.35x at 1024→256 (density
+# 0.01; 1.07x with every feature active), 1.23x at 2048→256, 1.3x at 512→512, 1.05x at
+# 1024→1024. auto stays at 128 until longer runs confirm the thin margins
 AUTO_MAX_HIDDEN = 128
 
 

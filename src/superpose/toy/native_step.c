@@ -8,7 +8,12 @@
  * (n·m, skipping zero hidden units) is dense, and on sparse instances of models without a hidden
  * ReLU it goes through the Gram matrix W^T W instead (k·n). Dense instances, and every instance
  * of a model with many weights, go in blocks of SB samples, decoded together, so each weight and
- * gradient row is read once per block. The hidden width m is a compile-time constant
+ * gradient row is read once per block. With wide hidden layers (WIDE: 8 or more vectors per
+ * row) a block's decoder, hidden gradient and weight gradient (and, with every feature active,
+ * encoder and its gradient) are register-tiled matrix products: RT samples or features × 2
+ * vectors of sums held in registers while the weights stream past once, skipping the features
+ * (or samples) of a tile whose inputs are all zero; each sum still runs in a fixed order, so
+ * the result stays bitwise reproducible. The hidden width m is a compile-time constant
  * (-DMH=m): per-feature rows of m weights, padded to whole vectors, are added in registers
  * (GCC/Clang vector extensions; lowered to whatever SIMD the machine has). Instances are
  * independent: worker threads take them one by one, each with its own random streams, so the
@@ -47,8 +52,16 @@
 #define NV ((MH + VW - 1) / VW)         /* vectors per padded row */
 #define MP (NV * VW)                    /* padded row length */
 typedef float vf __attribute__((vector_size(VW * 4)));
-/* samples per block on dense instances: each weight and gradient row is loaded once per block */
+/* samples per block on dense instances: each weight and gradient row is loaded once per block.
+   Wide rows (WIDE: NV >= 8 vectors) take blocks of 32, and the block's dense products run as
+   register-tiled matrix products: tiles of RT samples (or features) × 2 vectors in registers */
+#define WIDE (NV >= 8)
+#if WIDE
+#define SB 32
+#else
 #define SB 8
+#endif
+#define RT (VW == 16 ? 8 : 4) /* 16 accumulators of 32 registers (AVX-512), 8 of 16 (AVX2) */
 typedef int32_t vm __attribute__((vector_size(VW * 4)));
 
 typedef struct {
@@ -241,6 +254,170 @@ static void decode_block(int nv, const float *restrict H, const vf *restrict Dt,
     }
 }
 
+/* wide blocks: the same, RT samples at a time (their sums in the same order: the same bits) */
+static void decode_wide(int nv, const float *restrict H, const vf *restrict Dt,
+                        const vf *restrict b, vf *restrict O) {
+    for (int v0 = 0; v0 < nv; v0 += 2) {
+        const vf *restrict tile = Dt + (size_t)v0 * MH;
+        for (int s0 = 0; s0 < SB; s0 += RT) {
+            const float *restrict hs = H + (size_t)s0 * MP;
+            vf acc[RT][2];
+            for (int s = 0; s < RT; s++) acc[s][0] = b[v0], acc[s][1] = b[v0 + 1];
+            for (int j = 0; j < MH; j++)
+                for (int s = 0; s < RT; s++) {
+                    const float hj = hs[s * MP + j];
+                    acc[s][0] += hj * tile[2 * j];
+                    acc[s][1] += hj * tile[2 * j + 1];
+                }
+            for (int s = 0; s < RT; s++) {
+                O[(size_t)(s0 + s) * nv + v0] = acc[s][0];
+                O[(size_t)(s0 + s) * nv + v0 + 1] = acc[s][1];
+            }
+        }
+    }
+}
+
+/* wide blocks: pairs of vectors per padded row (the last one single when NV is odd) */
+#define NP ((NV + 1) / 2)
+/* features per chunk of a strip: KC × 2 vectors (32 KB) stay in the L1 cache */
+#define KC 128
+
+/* rows [n, NV] vectors as strips tiled [NP, n, 2]: each pair's weights in one sequential run */
+static void tile_rows(int n, const vf *restrict rows, vf *restrict tiled) {
+    for (int p = 0; p < NP; p++)
+        for (int f = 0; f < n; f++) {
+            tiled[((size_t)p * n + f) * 2] = rows[(size_t)f * NV + 2 * p];
+            tiled[((size_t)p * n + f) * 2 + 1] =
+                2 * p + 1 < NV ? rows[(size_t)f * NV + 2 * p + 1] : (vf){0};
+        }
+}
+
+/* wide blocks: in [SB, ld] as tiles [SB / RT, n, RT] (each feature's RT inputs side by side) */
+static void transpose_tiles(int n, size_t ld, const float *restrict in, float *restrict out) {
+    for (int st = 0; st < SB / RT; st++)
+        for (int f = 0; f < n; f++)
+            for (int s = 0; s < RT; s++)
+                out[((size_t)st * n + f) * RT + s] = in[(size_t)(st * RT + s) * ld + f];
+}
+
+/* o[s] (+)= Σ_t in[f_t, s] · strip[f_t] for RT samples, w of a pair's 2 vectors, over the
+   features f_t = lst[t] (lst NULL: f0 + t) */
+static inline __attribute__((always_inline)) void rows_tile(int w, int carry, int q, int f0,
+    const int *restrict lst, const float *restrict x, const vf *restrict strip,
+    vf *restrict o) {
+    vf acc[RT][2];
+    for (int s = 0; s < RT; s++)
+        for (int c = 0; c < w; c++) acc[s][c] = carry ? o[s * NV + c] : (vf){0};
+    for (int t = 0; t < q; t++) {
+        const int f = lst ? lst[t] : f0 + t;
+        const vf r_0 = strip[2 * f], r_1 = strip[2 * f + 1];
+        const float *restrict xf = x + (size_t)f * RT;
+        for (int s = 0; s < RT; s++) {
+            acc[s][0] += xf[s] * r_0;
+            if (w == 2) acc[s][1] += xf[s] * r_1;
+        }
+    }
+    for (int s = 0; s < RT; s++)
+        for (int c = 0; c < w; c++) o[s * NV + c] = acc[s][c];
+}
+
+/* wide blocks: out[s] = Σ_f in[s, f] · rows[f] for the SB samples of a block (in as tiles by
+   transpose_tiles; rows tiled by tile_rows; out [SB, NV] vectors): RT samples × 2 vectors in
+   registers over the features where any of the RT inputs is nonzero (the rest add nothing), in
+   order of f, KC features at a time (the sums carried over in `out`: the same order, the same
+   bits). `list` has room for (SB / RT) · (n + 1) ints. */
+static void rows_product(int n, const float *restrict in, const vf *restrict tiled,
+                         vf *restrict out, int *restrict list) {
+    enum { T = SB / RT };
+    int *count = list + (size_t)T * n, pos[T], end[T];
+    for (int st = 0; st < T; st++) {
+        const float *restrict x = in + (size_t)st * n * RT;
+        int *lst = list + (size_t)st * n, q = 0;
+        for (int f = 0; f < n; f++) {
+            int nz = 0;
+            for (int s = 0; s < RT; s++) nz |= x[f * RT + s] != 0.0f;
+            lst[q] = f;
+            q += nz;
+        }
+        count[st] = q;
+        pos[st] = 0;
+    }
+    for (int k0 = 0; k0 < n; k0 += KC) {
+        for (int st = 0; st < T; st++) {
+            int e = pos[st];
+            while (e < count[st] && list[(size_t)st * n + e] < k0 + KC) e++;
+            end[st] = e;
+        }
+        for (int p = 0; p < NP; p++) {
+            const vf *restrict strip = tiled + (size_t)p * n * 2;
+            for (int st = 0; st < T; st++) {
+                const float *restrict x = in + (size_t)st * n * RT;
+                const int *restrict lst = list + (size_t)st * n + pos[st];
+                vf *restrict o = out + (size_t)st * RT * NV + 2 * p;
+                const int q = end[st] - pos[st], all = q == (n - k0 < KC ? n - k0 : KC);
+                if (all && 2 * p + 1 < NV) /* every feature: no list to follow */
+                    rows_tile(2, k0, q, k0, NULL, x, strip, o);
+                else if (2 * p + 1 < NV)
+                    rows_tile(2, k0, q, k0, lst, x, strip, o);
+                else
+                    rows_tile(1, k0, q, k0, lst, x, strip, o);
+            }
+        }
+        for (int st = 0; st < T; st++) pos[st] = end[st];
+    }
+}
+
+/* wide blocks: acc[f] += Σ_s in[s, f] · v[s] over the block's SB samples (in [SB, ld] floats,
+   v [SB, NV] and acc [n, NV] vectors), for features whose `flags` have `bit` (the others have
+   zero inputs): RT features × 2 vectors summed in registers over the samples whose RT inputs
+   are not all zero, in order of s, then added to acc */
+static inline __attribute__((always_inline)) void outer_tile(int e_n, int w, int r0, int f0,
+    int q, const int *restrict list, size_t ld, const float *restrict in,
+    const vf *restrict v, vf *restrict acc_rows) {
+    vf acc[RT][2];
+    for (int e = 0; e < e_n; e++) acc[e][0] = acc[e][1] = (vf){0};
+    for (int t = 0; t < q; t++) {
+        const int s = list[t];
+        const vf *restrict vs = v + (size_t)s * NV + r0;
+        const float *restrict xs = in + (size_t)s * ld + f0;
+        for (int e = 0; e < e_n; e++) {
+            acc[e][0] += xs[e] * vs[0];
+            if (w == 2) acc[e][1] += xs[e] * vs[1];
+        }
+    }
+    for (int e = 0; e < e_n; e++) {
+        acc_rows[(size_t)(f0 + e) * NV + r0] += acc[e][0];
+        if (w == 2) acc_rows[(size_t)(f0 + e) * NV + r0 + 1] += acc[e][1];
+    }
+}
+
+static void outer_acc(int n, size_t ld, const float *restrict in, const vf *restrict v,
+                      vf *restrict acc_rows, const int *restrict flags, int bit,
+                      int *restrict list) {
+    for (int f0 = 0; f0 < n; f0 += RT) {
+        const int e_n = n - f0 < RT ? n - f0 : RT;
+        int any = 0;
+        for (int e = 0; e < e_n; e++) any |= flags[f0 + e] & bit;
+        if (!any) continue;
+        int q = 0;
+        for (int s = 0; s < SB; s++) {
+            int nz = 0;
+            for (int e = 0; e < e_n; e++) nz |= in[(size_t)s * ld + f0 + e] != 0.0f;
+            list[q] = s;
+            q += nz;
+        }
+        for (int r0 = 0; r0 < NV; r0 += 2) {
+            const int w = NV - r0 < 2 ? 1 : 2;
+            if (e_n == RT && w == 2)
+                outer_tile(RT, 2, r0, f0, q, list, ld, in, v, acc_rows);
+            else if (e_n == RT)
+                outer_tile(RT, 1, r0, f0, q, list, ld, in, v, acc_rows);
+            else
+                outer_tile(e_n, w, r0, f0, q, list, ld, in, v, acc_rows);
+        }
+    }
+}
+
 static void sum_rows_into(int nv, int count, const int *restrict idx, const float *restrict w,
                           const vf *restrict rows, const vf *restrict b, vf *restrict o) {
     if (nv >= 8) {
@@ -383,7 +560,7 @@ static size_t scratch_floats(int n, int gram) {
     const size_t fv = out_vectors(n) * (size_t)VW;
     const size_t out_rows = 3 * MH + 3 + 3 * SB + (gram ? n : 0); /* of fv floats, or fv + VW */
     return 4 * (size_t)n * MP + out_rows * (fv + VW) + (10 + 4 * SB) * (size_t)n + SB * MP +
-           SB * MP + 2 * LANES;
+           SB * MP + 2 * LANES + (WIDE ? 3 * SB * MP + 4 * NP * (size_t)n * VW + SB * (size_t)n + 2 * SB * VW + VW : 0);
 }
 
 static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int gram_room) {
@@ -411,12 +588,24 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     float *hb = T + 3 * SB * n, *dhb = hb + SB * MP; /* [SB, MP] each */
     float *P_set = dhb + SB * MP, *blk_v = P_set + n; /* [n / set_size]; [SB, n] */
     int *act_f = ibuf, *q_f = ibuf + n, *flags = ibuf + 2 * n, *blk_f = ibuf + 5 * n;
+    int *s_list = blk_f + (size_t)SB * n, *r_list = s_list + SB; /* [SB]; see rows_product */
+    /* wide blocks: X and G rows padded by a vector (4 KB apart, they would share cache sets),
+       a, h and dh [SB, NV] and the decoder's rows tiled by pairs [NP, n, 2] (vectors) */
+    vf *wide = (vf *)(((uintptr_t)(blk_v + (size_t)SB * n) + 63) & ~(uintptr_t)63);
+    vf *Dnt = wide + 3 * SB * NV;
+    vf *Wnt = Dnt + 2 * NP * (size_t)n; /* the encoder's rows tiled (untied weights) */
+    float *in_t = (float *)(Wnt + 2 * NP * (size_t)n); /* [SB / RT, n, RT] */
 
     memset(scratch, 0, (4 * np + (MH * (size_t)fv + 2 * fv2) * VW) * sizeof(float));
     float *wp = (float *)W_nm, *dp = (float *)D_nm, *dm = (float *)D_mn;
     const size_t fp = (size_t)fv * VW; /* padded output row */
-    for (int j = 0; j < MH; j++)
-        for (int f = 0; f < n; f++) wp[(size_t)f * MP + j] = Wi[(size_t)j * n + f];
+    const size_t ld = WIDE ? fp + VW : fp; /* X and G rows */
+    if (WIDE) Xp = Gp + (size_t)SB * (fv + 1), X = (float *)Xp; /* in the unused gDT */
+    for (int j0 = 0; j0 < MH; j0 += 16) /* in 16 x 16 tiles: whole cache lines both ways */
+        for (int f0 = 0; f0 < n; f0 += 16)
+            for (int j = j0; j < j0 + 16 && j < MH; j++)
+                for (int f = f0; f < f0 + 16 && f < n; f++)
+                    wp[(size_t)f * MP + j] = Wi[(size_t)j * n + f];
     if (tied) {
         D_nm = W_nm;
         for (int j = 0; j < MH; j++) memcpy(dm + j * fp, Wi + (size_t)j * n, n * sizeof(float));
@@ -429,6 +618,9 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
                 dm[j * fp + f] = Oi[(size_t)f * MH + j];
             }
     }
+    if (WIDE) tile_rows(n, D_nm, Dnt);
+    if (WIDE && tied) Wnt = Dnt;
+    else if (WIDE) tile_rows(n, W_nm, Wnt);
     memcpy(bv, bi, n * sizeof(float));
     memset(gDT, 0, (size_t)MH * fv * sizeof(vf));
     for (int v = 0; v < fv2; v++) /* the odd pair's second vector stays zero */
@@ -524,10 +716,17 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         /* a block of S samples, densely: X the inputs, T the targets, G the output gradients;
            rows past S stay zero and add nothing */
         const int S = B - s0 < SB ? B - s0 : SB;
-        memset(X, 0, SB * fp * sizeof(float));
-        memset(G, 0, SB * fp * sizeof(float));
+        if (WIDE) { /* rows drawn densely, and output gradients, are written whole (nothing
+                       reads past n here): only the rest is cleared */
+            const size_t kept = (size_t)S * ld, x_kept = structure ? 0 : kept;
+            memset(X + x_kept, 0, (SB * ld - x_kept) * sizeof(float));
+            memset(G + kept, 0, (SB * ld - kept) * sizeof(float));
+        } else {
+            memset(X, 0, SB * ld * sizeof(float));
+            memset(G, 0, SB * ld * sizeof(float));
+        }
         for (int s = 0; s < S; s++) {
-            float *x = X + (size_t)s * fp, *t = T + (size_t)s * n;
+            float *x = X + (size_t)s * ld, *t = T + (size_t)s * n;
             if (structure) {
                 const int k = draw_structured(&st, &rng, &vr, u, values, n, s0 + s, act_f, act_v);
                 for (int e = 0; e < k; e++) x[act_f[e]] = act_v[e];
@@ -537,7 +736,11 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             for (int f = 0; f < n; f++) t[f] = kind == 3 ? fabsf(x[f]) : x[f];
             if (J->x_out) memcpy(J->x_out + ((size_t)i * B + s0 + s) * n, x, n * sizeof(float));
         }
+#if WIDE /* [SB][NV] each, in the scratch (too big for a thread's stack at 1024 hidden units) */
+        vf(*a)[NV] = (vf(*)[NV])wide, (*h)[NV] = a + SB, (*dh)[NV] = a + 2 * SB;
+#else
         vf a[SB][NV], h[SB][NV], dh[SB][NV];
+#endif
         for (int s = 0; s < SB; s++)
             for (int r = 0; r < NV; r++) a[s][r] = dh[s][r] = zero;
         int kb[SB] = {0}; /* active features per sample (enc_rows) */
@@ -545,43 +748,66 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             for (int s = 0; s < S; s++) {
                 int *bf = blk_f + (size_t)s * n;
                 float *bw = blk_v + (size_t)s * n;
-                kb[s] = compact_nonzero(n, X + (size_t)s * fp, bf, bw);
+                kb[s] = compact_nonzero(n, X + (size_t)s * ld, bf, bw);
                 sum_rows(kb[s], bf, bw, W_nm, a[s]);
             }
+        } else if (WIDE) {
+            transpose_tiles(n, ld, X, in_t);
+            rows_product(n, in_t, Wnt, a[0], r_list);
         } else {
             for (int f = 0; f < n; f++) { /* encoder over every feature, each row once */
                 const vf *row = W_nm + (size_t)f * NV;
                 for (int s = 0; s < SB; s++)
-                    for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * fp + f] * row[r];
+                    for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * ld + f] * row[r];
             }
         }
         for (int s = 0; s < SB; s++) { /* rows past S: h = 0 */
             const float hsum = hidden_units(hidden_relu, a[s], h[s], hb + (size_t)s * MP);
             loss += (double)(J->l1 * hsum);
         }
-        decode_block(fv2, hb, Dt, bv, O);
+        if (WIDE)
+            decode_wide(fv2, hb, Dt, bv, O);
+        else
+            decode_block(fv2, hb, Dt, bv, O);
         for (int s = 0; s < S; s++) {
             const float *t = T + (size_t)s * n, *os = (const float *)(O + (size_t)s * fv2);
-            loss += (double)output_grad(n, out_relu, os, t, imp, c, G + (size_t)s * fp);
+            loss += (double)output_grad(n, out_relu, os, t, imp, c, G + (size_t)s * ld);
         }
         /* which features have a nonzero output gradient / input anywhere in the block: the
            rest are skipped (most outputs of a trained sparse-ish model are off) */
-        for (int f = 0; f < n; f++) {
+        for (int f = 0; !WIDE && f < n; f++) {
             int gz = 0, xz = 0;
             for (int s = 0; s < SB; s++) {
-                gz |= G[(size_t)s * fp + f] != 0.0f;
-                xz |= X[(size_t)s * fp + f] != 0.0f;
+                gz |= G[(size_t)s * ld + f] != 0.0f;
+                xz |= X[(size_t)s * ld + f] != 0.0f;
             }
             flags[f] = gz | xz << 1;
         }
-        for (int f = 0; f < n; f++) { /* hidden gradient; bias and decoder gradients */
+        if (WIDE) { /* the same by sample, over whole rows; and the bias gradient */
+            memset(flags, 0, n * sizeof(int));
+            memset(q_g, 0, n * sizeof(float));
+            for (int s = 0; s < SB; s++) {
+                const float *gs = G + (size_t)s * ld, *xs = X + (size_t)s * ld;
+                for (int f = 0; f < n; f++) {
+                    flags[f] |= (gs[f] != 0.0f) | (xs[f] != 0.0f) << 1;
+                    q_g[f] += gs[f];
+                }
+            }
+            for (int f = 0; f < n; f++) gbi[f] += q_g[f];
+        }
+        if (WIDE) { /* hidden and decoder gradients */
+            transpose_tiles(n, ld, G, in_t);
+            rows_product(n, in_t, Dnt, dh[0], r_list);
+            outer_acc(n, ld, G, h[0], gD, flags, 1, s_list);
+        }
+        for (int f = 0; !WIDE && f < n; f++) { /* hidden gradient; bias and decoder gradients */
             if (!(flags[f] & 1)) continue;
             const vf *drow = D_nm + (size_t)f * NV;
             vf gacc[NV];
             float gsum = 0.0f;
             for (int r = 0; r < NV; r++) gacc[r] = zero;
             for (int s = 0; s < SB; s++) {
-                const float gsf = G[(size_t)s * fp + f];
+                const float gsf = G[(size_t)s * ld + f];
                 if (NV > 4 && gsf == 0.0f) continue; /* wide rows: skip what adds nothing */
                 gsum += gsf;
                 for (int r = 0; r < NV; r++) {
@@ -628,12 +854,13 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
                 for (int r = 0; r < NV; r++) erow[r] += bw[t] * dh[s][r];
             }
         }
-        for (int f = 0; !enc_rows && !ge_out && f < n; f++) {
+        if (WIDE && !enc_rows) outer_acc(n, ld, X, dh[0], gE, flags, 2, s_list);
+        for (int f = 0; !WIDE && !enc_rows && !ge_out && f < n; f++) {
             if (!(flags[f] & 2)) continue;
             vf eacc[NV];
             for (int r = 0; r < NV; r++) eacc[r] = zero;
             for (int s = 0; s < SB; s++)
-                for (int r = 0; r < NV; r++) eacc[r] += X[(size_t)s * fp + f] * dh[s][r];
+                for (int r = 0; r < NV; r++) eacc[r] += X[(size_t)s * ld + f] * dh[s][r];
             for (int r = 0; r < NV; r++) gE[(size_t)f * NV + r] += eacc[r];
         }
     }
@@ -709,10 +936,12 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     const float *ge = (const float *)gE, *gd = (const float *)gD, *gdt = (const float *)gDT;
     const int gd_out = GD_OUT && dense; /* the decoder gradient is in gDT */
     float *gWi = J->gW + i * nm;
-    for (int j = 0; j < MH; j++)
-        for (int f = 0; f < n; f++)
-            gWi[(size_t)j * n + f] =
-                ge[(size_t)f * MP + j] + (gd_out && tied ? gdt[j * fp + f] : 0.0f);
+    for (int j0 = 0; j0 < MH; j0 += 16)
+        for (int f0 = 0; f0 < n; f0 += 16)
+            for (int j = j0; j < j0 + 16 && j < MH; j++)
+                for (int f = f0; f < f0 + 16 && f < n; f++)
+                    gWi[(size_t)j * n + f] =
+                        ge[(size_t)f * MP + j] + (gd_out && tied ? gdt[j * fp + f] : 0.0f);
     if (!tied) {
         float *gOi = J->gW_out + i * nm;
         for (int f = 0; f < n; f++)
@@ -721,14 +950,39 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     }
 }
 
+/* one freed scratch kept for the next call, up to KEEP_BYTES: a fresh one this large comes from
+   mmap, page faults and all, on every call (2-3 % of a step at 1024->256) */
+#define KEEP_BYTES ((size_t)64 << 20)
+static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *kept;
+static size_t kept_bytes;
+
+static float *take_scratch(size_t bytes) {
+    void *p = NULL;
+    pthread_mutex_lock(&keep_lock);
+    if (kept && kept_bytes >= bytes) p = kept, kept = NULL;
+    pthread_mutex_unlock(&keep_lock);
+    return p ? p : aligned_alloc(64, bytes);
+}
+
+static void give_scratch(void *p, size_t bytes) {
+    pthread_mutex_lock(&keep_lock);
+    if (p && bytes <= KEEP_BYTES && (!kept || kept_bytes < bytes)) {
+        void *old = kept;
+        kept = p, kept_bytes = bytes, p = old;
+    }
+    pthread_mutex_unlock(&keep_lock);
+    free(p);
+}
+
 static void *worker(void *arg) {
     job_t *J = (job_t *)arg;
     const size_t n = J->n;
     /* 64-byte aligned: the padded rows are read as whole vectors */
     const int gram_room = J->n <= GRAM_MAX_N && J->n < J->B;
-    const size_t bytes = scratch_floats(J->n, gram_room) * 4;
-    float *scratch = aligned_alloc(64, (bytes + 63) / 64 * 64);
-    int *ibuf = calloc((5 + SB) * n, sizeof(int)); /* the exactly-k marks start and stay zero */
+    const size_t bytes = (scratch_floats(J->n, gram_room) * 4 + 63) / 64 * 64;
+    float *scratch = take_scratch(bytes);
+    int *ibuf = calloc((5 + SB + SB / RT) * n + SB + SB / RT, sizeof(int)); /* the exactly-k marks start and stay zero */
     if (!scratch || !ibuf) {
         __atomic_store_n(&J->failed, 1, __ATOMIC_SEQ_CST);
     } else {
@@ -738,7 +992,7 @@ static void *worker(void *arg) {
             run_instance(J, i, scratch, ibuf, gram_room);
         }
     }
-    free(scratch);
+    give_scratch(scratch, bytes);
     free(ibuf);
     return NULL;
 }
