@@ -158,12 +158,18 @@ def run_tasks(
     done: dict[str, dict[str, Any] | None] = {}
     errors: dict[str, str] = {}
     db = None
-    if store is not None:
-        db = RunStore(store, writer=True, create=True)
+    if store is not None:  # a new store is made by its store thread while the first runs go
+        db = RunStore(store, writer=True, create=True, later=True)
+    ok = False
     try:
         todo = unique
         art_root = None
-        if db is not None:
+        if db is not None and db.new:  # nothing to resume: claim and plan in the store thread
+            sid, info = sweep_id or point_key([t.key for t in unique]), sweep_info or {}
+            planned = [(t.key, i, t.point, t.payload) for i, t in enumerate(unique)]
+            db.start(lambda: (db.claim(sid, info), db.plan(planned)))
+            art_root = artifacts_dir(db.real)
+        elif db is not None:
             db.claim(sweep_id or point_key([t.key for t in unique]), sweep_info or {})
             db.plan([(t.key, i, t.point, t.payload) for i, t in enumerate(unique)])
             art_root = artifacts_dir(db.real)
@@ -177,13 +183,15 @@ def run_tasks(
                     errors[t.key] = r.error or "error"
                 else:
                     todo.append(t)
+            db.start()
         reused = len(unique) - len(todo)
         left_over = set(os.listdir(art_root)) if art_root and art_root.is_dir() else set()
+        root = None if art_root is None else os.path.join(art_root, "")  # a run's: root + key
         jobs = []
         for t in todo:
             art = None
-            if art_root is not None:
-                art = os.path.join(art_root, t.key)
+            if root is not None:
+                art = root + t.key
                 if t.key in left_over:  # files of a run cut short
                     shutil.rmtree(art, ignore_errors=True)
             jobs.append((t.key, t.payload, art))
@@ -198,18 +206,25 @@ def run_tasks(
             )
             left = len(todo)
             for key, res in _dispatch(executor, fn, jobs, workers):
-                stored = db.finish(key, res) if db is not None else None
-                if res.status == "ok":  # as the store gives it back (`plain` ones read back equal)
-                    keep = db is None or plain(res.metrics)
-                    done[key] = res.metrics if keep else from_jsonable(json.loads(stored))
-                else:
+                if res.status != "ok":
                     errors[key] = res.error or "error"
+                    if db is not None:
+                        db.submit(key, res)
+                elif db is None or plain(res.metrics):  # `plain` metrics read back equal
+                    done[key] = res.metrics
+                    if db is not None:
+                        db.submit(key, res)
+                else:  # as the store gives it back
+                    stored = encode(res.metrics)
+                    db.submit(key, res, stored)
+                    done[key] = from_jsonable(json.loads(stored))
                 left -= 1
                 if progress:
                     bar.update(task_id, advance=1, failed=len(errors), left=left)
+        ok = True
     finally:
         if db is not None:
-            db.close()
+            db.close(check=ok)
     return GridOutcome(
         results=[done.get(t.key) for t in tasks], errors=errors, ran=len(todo), reused=reused
     )
