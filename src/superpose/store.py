@@ -1,10 +1,14 @@
 """Run store: one SQLite file (WAL mode) with a row per run, and an artifacts folder next to it.
 
 Finished runs are committed in batches: a batch opens with the first run finished after a commit
-and is committed COMMIT_SECONDS later (by a timer thread, whatever the sweep is doing then), and
-always when the store closes (the sweep's end, an error, Ctrl-C). A crash (kill -9 included) loses
-at most the runs in flight and those finished in the last COMMIT_SECONDS, which stay pending and
-run again on resume; SQLite never applies half a transaction. Rows are keyed by a hash of the
+and is committed COMMIT_SECONDS later (by a thread, whatever the sweep is doing then), and always
+when the store closes (the sweep's end, an error, Ctrl-C). A sweep hands its runs to a store thread
+(`start`, `submit`) that writes each batch in one statement, so the sweep's own thread only queues
+them; a new store is made, claimed and planned by that thread while the first runs go. Closing
+returns once the last batch is committed and the write-ahead log synced (the results are on disk);
+the checkpoint and the unlock follow in the store thread. A crash (kill -9 included) loses at most
+the runs in flight and those finished in the last COMMIT_SECONDS, which stay pending and run again
+on resume; SQLite never applies half a transaction. Rows are keyed by a hash of the
 run's config, so none is ever stored twice. A lock file held with `flock` (released by the OS when
 the process dies) keeps a second writer out.
 """
@@ -358,6 +362,8 @@ class RunStore:
             if rows and self._failed is None:
                 try:
                     self._write(rows)
+                    if not closing:  # on disk now, here: the sync at the close has less to write
+                        self._sync()
                 except BaseException as err:
                     self._failed = err
             if closing:
