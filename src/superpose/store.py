@@ -4,13 +4,13 @@ Finished runs are committed in batches: a batch opens with the first run finishe
 and is committed COMMIT_SECONDS later (by a thread, whatever the sweep is doing then), and always
 when the store closes (the sweep's end, an error, Ctrl-C). A sweep hands its runs to a store thread
 (`start`, `submit`) that writes each batch in one statement, so the sweep's own thread only queues
-them; a new store is made, claimed and planned by that thread while the first runs go. Closing
-returns once the last batch is committed and the write-ahead log synced (the results are on disk);
-the checkpoint and the unlock follow in the store thread. A crash (kill -9 included) loses at most
-the runs in flight and those finished in the last COMMIT_SECONDS, which stay pending and run again
-on resume; SQLite never applies half a transaction. Rows are keyed by a hash of the
-run's config, so none is ever stored twice. A lock file held with `flock` (released by the OS when
-the process dies) keeps a second writer out.
+them; a new store is made, claimed and planned by that thread while the first runs go, and it syncs
+the write-ahead log after each commit. Closing returns once the last batch is committed and synced
+(the results are on disk); the checkpoint and the unlock follow in the store thread. A crash
+(kill -9 included) loses at most the runs in flight and those finished in the last COMMIT_SECONDS,
+which stay pending and run again on resume; SQLite never applies half a transaction. Rows are keyed
+by a hash of the run's config, so none is ever stored twice. A lock file held with `flock`
+(released by the OS when the process dies) keeps a second writer out.
 """
 
 from __future__ import annotations
@@ -463,15 +463,21 @@ class RunStore:
 
     # runs --------------------------------------------------------------------------------------
     @_guarded
-    def plan(self, rows: list[tuple[str, int, dict[str, Any], Any]]) -> None:
-        """Add (key, idx, point, config) rows as pending; rows already present are left alone."""
+    def plan(
+        self, rows: list[tuple[str, int, dict[str, Any], Any]], texts: list[str] | None = None
+    ) -> None:
+        """Add (key, idx, point, config) rows as pending; rows already present are left alone.
+        `texts`: the points' `encode`d JSON, when already made (a row's config is its point)."""
         self.commit()
-        values = [
-            v
-            for k, i, p, c in rows
-            for pt in [encode(p)]
-            for v in (k, i, pt, pt if c is p else encode(c))
-        ]
+        if texts is not None:
+            values = [v for (k, i, _, _), t in zip(rows, texts, strict=True) for v in (k, i, t, t)]
+        else:
+            values = [
+                v
+                for k, i, p, c in rows
+                for pt in [encode(p)]
+                for v in (k, i, pt, pt if c is p else encode(c))
+            ]
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             for at in range(0, len(rows), _PLAN_CHUNK):  # a statement per chunk, not per row

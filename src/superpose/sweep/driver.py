@@ -46,6 +46,11 @@ class Task:
     key: str
     point: Point
     payload: Point
+    text: str | None = field(default=None, compare=False)  # encode(point), payload is point
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -60,7 +65,7 @@ class GridOutcome:
 
 def point_key(value: Any) -> str:
     """Stable 16-hex hash of a JSON-able value (the identity of a grid point)."""
-    return hashlib.sha256(encode(value).encode()).hexdigest()[:16]
+    return _digest(encode(value))
 
 
 def fn_name(fn: Callable[..., Any]) -> str:
@@ -86,7 +91,7 @@ def map_grid(
     finished points are committed to a run store and reused when the grid is run again. If any
     point fails, the others still run (and are stored) and a `GridError` names the first failure.
     """
-    tasks = [Task(point_key(p), q, q) for p in points for q in [dict(p)]]  # payload is point
+    tasks = [Task(_digest(t), q, q, t) for p in points for q in [dict(p)] for t in [encode(q)]]
     keys = sorted({t.key for t in tasks})
     sweep_id = point_key({"fn": fn_name(fn), "keys": keys})
     info = {"description": description, "kind": "map_grid", "fn": fn_name(fn)}
@@ -167,7 +172,9 @@ def run_tasks(
         if db is not None and db.new:  # nothing to resume: claim and plan in the store thread
             sid, info = sweep_id or point_key([t.key for t in unique]), sweep_info or {}
             planned = [(t.key, i, t.point, t.payload) for i, t in enumerate(unique)]
-            db.start(lambda: (db.claim(sid, info), db.plan(planned)))
+            texts = [t.text for t in unique]
+            known = all(t.text is not None and t.payload is t.point for t in unique)
+            db.start(lambda: (db.claim(sid, info), db.plan(planned, texts if known else None)))
             art_root = artifacts_dir(db.real)
         elif db is not None:
             db.claim(sweep_id or point_key([t.key for t in unique]), sweep_info or {})
