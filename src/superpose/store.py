@@ -15,12 +15,14 @@ by a hash of the run's config, so none is ever stored twice. A lock file held wi
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, fields
@@ -163,6 +165,20 @@ _CLOSING: dict[Path, threading.Thread] = {}
 _CLOSING_LOCK = threading.Lock()
 
 
+_STARTED: weakref.WeakSet[RunStore] = weakref.WeakSet()  # stores whose store thread was started
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    """An exiting interpreter closes the stores left open (their last batch committed and synced)
+    and waits for their store threads to close them (a minute at most)."""
+    for store in list(_STARTED):
+        with suppress(Exception):
+            store.close()
+        if store._thread is not None:
+            store._thread.join(timeout=60)
+
+
 def _wait_closing(real: Path) -> None:
     """Wait until a store at `real` this process was closing is closed (and its lock released)."""
     with _CLOSING_LOCK:
@@ -213,7 +229,8 @@ class RunStore:
         self._batch = threading.RLock()  # the connection, shared with the batch's commit timer
         self._timer: threading.Timer | None = None
         self._failed: BaseException | None = None  # a timed commit's error, raised by the next call
-        self._thread: threading.Thread | None = None  # the store thread (`start`), if any
+        self._thread: threading.Thread | None = None  # the store thread (`start`), kept once
+        # started: `close` then only asks it to finish
         self._queue: list[tuple[str, Outcome, str | None]] = []  # finished runs not yet written
         self._wake = threading.Condition()
         self._first = 0.0  # when the first run of the open batch was handed over (monotonic)
@@ -307,7 +324,6 @@ class RunStore:
                 self._closing = True
                 self._wake.notify()
             self._durable.wait()
-            self._thread = None
             if check and self._failed is not None:
                 raise self._failed
             return
@@ -325,12 +341,15 @@ class RunStore:
         each committed COMMIT_SECONDS after its first run was handed over."""
         if self._thread is not None:
             raise RuntimeError("the store thread runs already")
+        from .base import serial  # noqa: F401  imported here: `claim` needs it, and a thread
+        # importing it at the interpreter's exit could not (nor could one importing it meanwhile)
+
         opened = hasattr(self, "db")
-        # not a daemon: an exiting interpreter waits for its last commit and the store's close
         self._thread = threading.Thread(
-            target=self._serve, args=(opened, setup), name="superpose-store", daemon=False
+            target=self._serve, args=(opened, setup), name="superpose-store", daemon=True
         )
         self._thread.start()
+        _STARTED.add(self)
 
     def submit(self, key: str, outcome: Outcome, metrics: str | None = None) -> None:
         """Hand a finished run (and its metrics as JSON text, when already made) to the store
