@@ -66,17 +66,21 @@ def test_native_gradients_at_wide_hidden_layers(kind, hidden):
     _check_gradients(kind, "uniform", None, hidden)
 
 
-@pytest.mark.parametrize("kind", ["relu_output", "abs"])
-def test_native_gradients_of_sparse_instances_with_many_weights(kind):
-    # 64 features x 1024 hidden: past BLOCK_WEIGHTS, sparse instances too run in blocks
+def _biased_model(kind: str, n: int, hidden: int, sparsity: list[float]):
+    """A model with non-zero biases, its feature distribution, importances and generator (seed 0)."""
     gen = torch.Generator().manual_seed(0)
-    n, sparsity = 64, [0.95, 0.995]
-    model = ToyModel(kind, len(sparsity), n, 1024, gen)
+    model = ToyModel(kind, len(sparsity), n, hidden, gen)
     with torch.no_grad():
         model.b.normal_(0.0, 0.2, generator=gen)
     dist = FeatureDistribution(FeatureConfig(sparsity=sparsity), len(sparsity), n)
     imp = torch.rand(len(sparsity), n, generator=gen) + 0.1
-    _check_gradients(kind, "uniform", None, 1024, (model, dist, imp, gen))
+    return model, dist, imp, gen
+
+
+@pytest.mark.parametrize("kind", ["relu_output", "abs"])
+def test_native_gradients_of_sparse_instances_with_many_weights(kind):
+    # 64 features x 1024 hidden: past BLOCK_WEIGHTS, sparse instances too run in blocks
+    _check_gradients(kind, "uniform", None, 1024, _biased_model(kind, 64, 1024, [0.95, 0.995]))
 
 
 @pytest.mark.parametrize("kind", MODEL_KINDS)
@@ -84,14 +88,7 @@ def test_native_gradients_of_wide_blocks(kind):
     # 136 hidden units: wide rows (register-tiled blocks of 32 samples) with an odd number of
     # vector pairs; 300 features: several feature chunks and a partial tile of features; every
     # feature active (encoder over all features) and 1 % (over each sample's active ones)
-    gen = torch.Generator().manual_seed(0)
-    n, sparsity = 300, [0.0, 0.99]
-    model = ToyModel(kind, len(sparsity), n, 136, gen)
-    with torch.no_grad():
-        model.b.normal_(0.0, 0.2, generator=gen)
-    dist = FeatureDistribution(FeatureConfig(sparsity=sparsity), len(sparsity), n)
-    imp = torch.rand(len(sparsity), n, generator=gen) + 0.1
-    _check_gradients(kind, "uniform", None, 136, (model, dist, imp, gen))
+    _check_gradients(kind, "uniform", None, 136, _biased_model(kind, 300, 136, [0.0, 0.99]))
 
 
 def test_native_wide_step_is_deterministic():
