@@ -5,8 +5,9 @@ nothing finished: here a loop that opens a JSON-lines file once and appends each
 one line, flushed (one write call per result, so a killed process leaves every finished line; no
 fsync, so on return its results may still be in the page cache only). The store commits finished
 runs in batches (every 0.2 s: a kill -9 loses at most that much finished work, which resume runs
-again), syncs a new store to disk 7 times (creating it, and the checkpoint when it closes, so its
-results are on disk on return) and never leaves a half-written row. The function is cheap on
+again), syncs each batch to disk (in a store thread of its own, off the sweep's thread), syncs a
+new store 6 times before it returns (making it, and its last batch, so its results are on disk on
+return; the checkpoint's 2 follow in the store thread) and never leaves a half-written row. The function is cheap on
 purpose (about a millisecond), so the difference is what keeping costs per run.
 
 In one process the store does what the loop does and more, so it can at best tie; the note gives
@@ -110,7 +111,7 @@ def bench_sweep_store(quick: bool) -> list[BenchRow]:
             note=f"vs a loop appending each result to a file (flushed, not synced): the same runs "
             f"kept in a store, so at best a tie; rounds {rounds}; {extra_us:.0f} µs CPU per run "
             f"over the loop; a one-run sweep {1000 * min(wall['one run']):.0f} ms (a new store "
-            f"and its 7 syncs); 1-min load before {load:.1f}",
+            f"and its 6 syncs); 1-min load before {load:.1f}",
         ),
     ]
     if wall["pool"]:
