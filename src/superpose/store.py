@@ -7,8 +7,10 @@ when the store closes (the sweep's end, an error, Ctrl-C). A sweep hands its run
 them; a new store is made, claimed and planned by that thread while the first runs go, and it syncs
 the write-ahead log after each commit. Closing returns once the last batch is committed and synced
 (the results are on disk); the checkpoint and the unlock follow in the store thread. A crash
-(kill -9 included) loses at most the runs in flight and those finished in the last COMMIT_SECONDS,
-which stay pending and run again on resume; SQLite never applies half a transaction. Rows are keyed
+(kill -9 included) loses at most the runs in flight and those finished since the last commit,
+which stay pending and run again on resume; SQLite never applies half a transaction. That is the
+last COMMIT_SECONDS, plus the time the disk takes to sync the batch before (or to make a new store:
+its first batch waits for that, a few ms on an idle disk, seconds on one busy writing back). Rows are keyed
 by a hash of the run's config, so none is ever stored twice. A lock file held with `flock`
 (released by the OS when the process dies) keeps a second writer out.
 """
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .base.errors import SuperposeError
+from .base.files import sync
 
 SCHEMA_VERSION = 1
 # a batch of finished runs is committed this long after its first run finished: a transaction per
@@ -105,16 +108,14 @@ _FINISH = f"UPDATE runs SET {', '.join(f'{c}=?' for c in OUTCOME)} WHERE key=?"
 # interpreter lock after each SQLite call; a statement per run would wait that many times)
 _OUTCOME_ROW = ("key", *OUTCOME)
 _CHUNK = 999 // len(_OUTCOME_ROW)  # SQLite before 3.32 takes at most 999 ? per statement
-
-
-_PLAN_CHUNK = 999 // 4
+_PLAN_CHUNK = 999 // len(PLANNED)  # the grid is planned in one INSERT per this many runs
 
 
 @functools.cache
 def _plan_many(n: int) -> str:
     """INSERT of n planned (key, idx, point, config) runs as pending; ones present are left alone."""
-    rows = ", ".join(["(?, ?, ?, ?, 'pending')"] * n)
-    return f"INSERT OR IGNORE INTO runs (key, idx, point, config, status) VALUES {rows}"
+    rows = ", ".join(["(" + "?, " * len(PLANNED) + "'pending')"] * n)
+    return f"INSERT OR IGNORE INTO runs ({', '.join(PLANNED)}, status) VALUES {rows}"
 
 
 @functools.cache
@@ -426,13 +427,8 @@ class RunStore:
     def _sync(self) -> None:
         """Put the committed runs on disk (the write-ahead log they are in; SQLite syncs the
         folder when it makes the log): after this, they survive a crash of the machine too."""
-        wal = self.real.with_name(self.real.name + "-wal")
         with suppress(FileNotFoundError):
-            fd = os.open(wal, os.O_RDONLY)
-            try:
-                os.fdatasync(fd)
-            finally:
-                os.close(fd)
+            sync(self.real.with_name(self.real.name + "-wal"), data_only=True)
 
     def __enter__(self) -> RunStore:
         return self
@@ -497,11 +493,12 @@ class RunStore:
                 for pt in [encode(p)]
                 for v in (k, i, pt, pt if c is p else encode(c))
             ]
+        per = len(PLANNED)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             for at in range(0, len(rows), _PLAN_CHUNK):  # a statement per chunk, not per row
                 n = min(_PLAN_CHUNK, len(rows) - at)
-                self.db.execute(_plan_many(n), values[4 * at : 4 * (at + n)])
+                self.db.execute(_plan_many(n), values[per * at : per * (at + n)])
 
     @_guarded
     def finish(self, key: str, outcome: Outcome) -> str | None:
