@@ -1,22 +1,30 @@
 """Run store: one SQLite file (WAL mode) with a row per run, and an artifacts folder next to it.
 
 Finished runs are committed in batches: a batch opens with the first run finished after a commit
-and is committed COMMIT_SECONDS later (by a timer thread, whatever the sweep is doing then), and
-always when the store closes (the sweep's end, an error, Ctrl-C). A crash (kill -9 included) loses
-at most the runs in flight and those finished in the last COMMIT_SECONDS, which stay pending and
-run again on resume; SQLite never applies half a transaction. Rows are keyed by a hash of the
-run's config, so none is ever stored twice. A lock file held with `flock` (released by the OS when
-the process dies) keeps a second writer out.
+and is committed COMMIT_SECONDS later (by a thread, whatever the sweep is doing then), and always
+when the store closes (the sweep's end, an error, Ctrl-C). A sweep hands its runs to a store thread
+(`start`, `submit`) that writes each batch in one statement, so the sweep's own thread only queues
+them; a new store is made, claimed and planned by that thread while the first runs go, and it syncs
+the write-ahead log after each commit. Closing returns once the last batch is committed and synced
+(the results are on disk); the checkpoint and the unlock follow in the store thread. A crash
+(kill -9 included) loses at most the runs in flight and those finished since the last commit,
+which stay pending and run again on resume; SQLite never applies half a transaction. That is the
+last COMMIT_SECONDS, plus the time the disk takes to sync the batch before (or to make a new store:
+its first batch waits for that, a few ms on an idle disk, seconds on one busy writing back). Rows are keyed
+by a hash of the run's config, so none is ever stored twice. A lock file held with `flock`
+(released by the OS when the process dies) keeps a second writer out.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, fields
@@ -24,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .base.errors import SuperposeError
+from .base.files import sync
 
 SCHEMA_VERSION = 1
 # a batch of finished runs is committed this long after its first run finished: a transaction per
@@ -95,6 +104,28 @@ PLANNED = ("key", "idx", "point", "config")
 OUTCOME = ("status", "metrics", "started", "finished", "seconds", "error", "artifact", "worker")
 COLUMNS = PLANNED + OUTCOME
 _FINISH = f"UPDATE runs SET {', '.join(f'{c}=?' for c in OUTCOME)} WHERE key=?"
+# a batch's runs are written in one statement per _CHUNK runs (the store thread waits for the
+# interpreter lock after each SQLite call; a statement per run would wait that many times)
+_OUTCOME_ROW = ("key", *OUTCOME)
+_CHUNK = 999 // len(_OUTCOME_ROW)  # SQLite before 3.32 takes at most 999 ? per statement
+_PLAN_CHUNK = 999 // len(PLANNED)  # the grid is planned in one INSERT per this many runs
+
+
+@functools.cache
+def _plan_many(n: int) -> str:
+    """INSERT of n planned (key, idx, point, config) runs as pending; ones present are left alone."""
+    rows = ", ".join(["(" + "?, " * len(PLANNED) + "'pending')"] * n)
+    return f"INSERT OR IGNORE INTO runs ({', '.join(PLANNED)}, status) VALUES {rows}"
+
+
+@functools.cache
+def _finish_many(n: int) -> str:
+    """UPDATE of n runs' outcomes from (key, *OUTCOME) rows."""
+    cols = ", ".join(f"{c}=u.column{i + 2}" for i, c in enumerate(OUTCOME))
+    rows = ", ".join(["(" + ", ".join("?" * len(_OUTCOME_ROW)) + ")"] * n)
+    return f"UPDATE runs SET {cols} FROM (VALUES {rows}) AS u WHERE runs.key = u.column1"
+
+
 # columns holding JSON, with the type their value must have (None: any)
 _JSON_COLUMNS: dict[str, type | None] = {"point": dict, "config": None, "metrics": dict}
 
@@ -110,11 +141,15 @@ def plain(value: Any) -> bool:
     )
 
 
+# what `json.dumps(v, sort_keys=True, separators=(",", ":"))` builds on every call, built once
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def encode(value: Any) -> str:
-    """`serial.dumps(value)` (canonical exact JSON), straight through `json.dumps` for a `plain`
+    """`serial.dumps(value)` (canonical exact JSON), straight through one JSON encoder for a `plain`
     value: a few µs per run less."""
     if plain(value):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+        return _ENCODER.encode(value)
     from .base.serial import dumps
 
     return dumps(value)
@@ -124,6 +159,33 @@ def artifacts_dir(path: str | Path) -> Path:
     """The artifacts folder of the store at `path`: `runs.db` → `runs-artifacts/`."""
     path = Path(path)
     return path.with_name(path.stem + "-artifacts")
+
+
+# stores this process closes in the background (`RunStore.close`): path → closing thread
+_CLOSING: dict[Path, threading.Thread] = {}
+_CLOSING_LOCK = threading.Lock()
+
+
+_STARTED: weakref.WeakSet[RunStore] = weakref.WeakSet()  # stores whose store thread was started
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    """An exiting interpreter closes the stores left open (their last batch committed and synced)
+    and waits for their store threads to close them (a minute at most)."""
+    for store in list(_STARTED):
+        with suppress(Exception):
+            store.close()
+        if store._thread is not None:
+            store._thread.join(timeout=60)
+
+
+def _wait_closing(real: Path) -> None:
+    """Wait until a store at `real` this process was closing is closed (and its lock released)."""
+    with _CLOSING_LOCK:
+        thread = _CLOSING.get(real)
+    if thread is not None and thread is not threading.current_thread():
+        thread.join()
 
 
 class _BadCell(ValueError):
@@ -158,7 +220,9 @@ class RunStore:
     the same store reached through a symlink or another relative path is the same store.
     """
 
-    def __init__(self, path: str | Path, *, writer: bool = False, create: bool = False):
+    def __init__(
+        self, path: str | Path, *, writer: bool = False, create: bool = False, later: bool = False
+    ):
         self.path = Path(path)
         self.real = Path(os.path.realpath(self.path))
         self.writer = writer
@@ -166,6 +230,14 @@ class RunStore:
         self._batch = threading.RLock()  # the connection, shared with the batch's commit timer
         self._timer: threading.Timer | None = None
         self._failed: BaseException | None = None  # a timed commit's error, raised by the next call
+        self._thread: threading.Thread | None = None  # the store thread (`start`), kept once
+        # started: `close` then only asks it to finish
+        self._queue: list[tuple[str, Outcome, str | None]] = []  # finished runs not yet written
+        self._wake = threading.Condition()
+        self._first = 0.0  # when the first run of the open batch was handed over (monotonic)
+        self._closing = False
+        self._durable = threading.Event()
+        _wait_closing(self.real)
         if not self.path.exists() and not create:
             raise SuperposeError(f"{self.path}: no run store here (run a sweep into it first)")
         if self.path.is_dir():
@@ -182,6 +254,12 @@ class RunStore:
                 raise SuperposeError(f"{self.path}: folder {parent} is not writable")
         if writer:
             self._lock()
+        # a writer holds the lock, so no other process makes the file between this and opening it
+        self.new = not self.real.exists()
+        if not (later and writer and self.new):  # else opened (its first syncs made) by `start`
+            self._open()
+
+    def _open(self) -> None:
         try:
             self.db = sqlite3.connect(
                 self.real, timeout=30, isolation_level=None, check_same_thread=False
@@ -193,7 +271,7 @@ class RunStore:
                     f"{self.path}: an SQLite file but not a superpose run store (tables: "
                     f"{', '.join(sorted(tables))}); nothing was changed"
                 )
-            if writer:  # NORMAL first: the switch to WAL then syncs once less
+            if self.writer:  # NORMAL first: the switch to WAL then syncs once less
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
@@ -235,14 +313,122 @@ class RunStore:
                 os.close(self._lock_fd)  # closing releases the flock
             self._lock_fd = None
 
-    def close(self) -> None:
-        """Commit the runs finished since the last commit, then close (and release the lock)."""
+    def close(self, check: bool = False) -> None:
+        """Commit the runs finished since the last commit, then close (and release the lock).
+
+        With a store thread: returns once its last batch is committed and synced to disk; the
+        thread then closes the database (its checkpoint) and releases the lock, and a later open of
+        this store in this process waits for that. `check`: raise the store thread's error, if any.
+        """
+        if self._thread is not None:
+            with self._wake:
+                self._closing = True
+                self._wake.notify()
+            self._durable.wait()
+            if check and self._failed is not None:
+                raise self._failed
+            return
         with self._batch:
             with suppress(Exception):
                 self.commit()
             with suppress(Exception):
                 self.db.close()
             self._unlock()
+
+    # the store thread --------------------------------------------------------------------------
+    def start(self, setup: Callable[[], None] | None = None) -> None:
+        """Start the store thread: it opens a new store first if `RunStore(later=True)` left that
+        to it, runs `setup` (claim and plan), then writes the runs handed to `submit` in batches,
+        each committed COMMIT_SECONDS after its first run was handed over."""
+        if self._thread is not None:
+            raise RuntimeError("the store thread runs already")
+        from .base import serial  # noqa: F401  imported here: `claim` needs it, and a thread
+        # importing it at the interpreter's exit could not (nor could one importing it meanwhile)
+
+        opened = hasattr(self, "db")
+        self._thread = threading.Thread(
+            target=self._serve, args=(opened, setup), name="superpose-store", daemon=True
+        )
+        self._thread.start()
+        _STARTED.add(self)
+
+    def submit(self, key: str, outcome: Outcome, metrics: str | None = None) -> None:
+        """Hand a finished run (and its metrics as JSON text, when already made) to the store
+        thread, to be written in the open batch; raises the store thread's error, if any."""
+        if self._failed is not None:
+            raise self._failed
+        with self._wake:
+            if not self._queue:
+                self._first = time.monotonic()
+                self._wake.notify()
+            self._queue.append((key, outcome, metrics))
+
+    def _serve(self, opened: bool, setup: Callable[[], None] | None) -> None:
+        try:
+            if not opened:
+                self._open()
+            if setup is not None:
+                setup()
+        except BaseException as err:  # given to the sweep's thread at its next call
+            self._failed = err
+        while True:
+            with self._wake:
+                while not self._queue and not self._closing:
+                    self._wake.wait()
+                due = self._first + COMMIT_SECONDS
+                while not self._closing and (left := due - time.monotonic()) > 0:
+                    self._wake.wait(left)
+                rows, self._queue, closing = self._queue, [], self._closing
+            if rows and self._failed is None:
+                try:
+                    self._write(rows)
+                    if not closing:  # on disk now, here: the sync at the close has less to write
+                        self._sync()
+                except BaseException as err:
+                    self._failed = err
+            if closing:
+                break
+        if self._failed is None:
+            try:
+                self._sync()
+            except BaseException as err:
+                self._failed = err
+        with _CLOSING_LOCK:
+            _CLOSING[self.real] = threading.current_thread()
+        self._durable.set()
+        with self._batch:
+            if hasattr(self, "db"):
+                with suppress(Exception):
+                    self.db.close()
+            self._unlock()
+        with _CLOSING_LOCK:
+            _CLOSING.pop(self.real, None)
+
+    @_guarded
+    def _write(self, rows: list[tuple[str, Outcome, str | None]]) -> None:
+        """Write a batch of finished runs, one UPDATE per `_CHUNK` runs, in one transaction."""
+        values: list[Any] = []
+        for key, o, text in rows:
+            if text is None and o.metrics is not None:
+                text = encode(o.metrics)
+            values += (key, o.status, text, o.started, o.finished, o.seconds, o.error, o.artifact,
+                       o.worker)  # fmt: skip
+        per = len(_OUTCOME_ROW)
+        with self._batch, self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            changed = 0
+            for at in range(0, len(rows), _CHUNK):
+                n = min(_CHUNK, len(rows) - at)
+                cur = self.db.execute(_finish_many(n), values[at * per : (at + n) * per])
+                changed += cur.rowcount
+            if changed != len(rows):
+                raise SuperposeError(f"{self.path}: {len(rows) - changed} runs were not planned")
+
+    def _sync(self) -> None:
+        """Put the committed runs on disk (the write-ahead log they are in; SQLite syncs the
+        folder when it makes the log): after this, they survive a crash of the machine too."""
+        with suppress(FileNotFoundError):
+            sync(self.real.with_name(self.real.name + "-wal"), data_only=True)
 
     def __enter__(self) -> RunStore:
         return self
@@ -292,20 +478,27 @@ class RunStore:
 
     # runs --------------------------------------------------------------------------------------
     @_guarded
-    def plan(self, rows: list[tuple[str, int, dict[str, Any], Any]]) -> None:
-        """Add (key, idx, point, config) rows as pending; rows already present are left alone."""
+    def plan(
+        self, rows: list[tuple[str, int, dict[str, Any], Any]], texts: list[str] | None = None
+    ) -> None:
+        """Add (key, idx, point, config) rows as pending; rows already present are left alone.
+        `texts`: the points' `encode`d JSON, when already made (a row's config is its point)."""
         self.commit()
+        if texts is not None:
+            values = [v for (k, i, _, _), t in zip(rows, texts, strict=True) for v in (k, i, t, t)]
+        else:
+            values = [
+                v
+                for k, i, p, c in rows
+                for pt in [encode(p)]
+                for v in (k, i, pt, pt if c is p else encode(c))
+            ]
+        per = len(PLANNED)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(
-                "INSERT OR IGNORE INTO runs (key, idx, point, config, status) "
-                "VALUES (?, ?, ?, ?, 'pending')",
-                [
-                    (k, i, pt, pt if c is p else encode(c))
-                    for k, i, p, c in rows
-                    for pt in [encode(p)]
-                ],
-            )
+            for at in range(0, len(rows), _PLAN_CHUNK):  # a statement per chunk, not per row
+                n = min(_PLAN_CHUNK, len(rows) - at)
+                self.db.execute(_plan_many(n), values[per * at : per * (at + n)])
 
     @_guarded
     def finish(self, key: str, outcome: Outcome) -> str | None:

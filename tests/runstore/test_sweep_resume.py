@@ -121,12 +121,29 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path):
 
 
 # A grid of short runs (~5 ms) in a child process: each run appends its point to a side file as it
-# finishes, so the test knows which runs finished whether or not their batch was committed.
+# finishes, so the test knows which runs finished whether or not their batch was committed. The
+# first run waits until the store is made and planned: a new store is made by the store thread
+# while the first runs go, and its making syncs the disk several times, so on a slow disk (a fresh
+# machine writing back what it just installed) it outlasted the whole 3 s grid and no batch was
+# committed before its end. The runs timed from then on are the grid the tests are about.
 _BATCH_CHILD = """
-import sys, time
+import sqlite3, sys, time
 from superpose.sweep import map_grid
 
+def planned(n):
+    try:
+        con = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+        try:
+            return con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == n
+        finally:
+            con.close()
+    except sqlite3.OperationalError:  # not made yet
+        return False
+
 def run(point):
+    deadline = time.monotonic() + 60
+    while point["x"] == 0 and not planned(len(seconds)) and time.monotonic() < deadline:
+        time.sleep(0.01)
     t = time.perf_counter()
     while time.perf_counter() - t < point["seconds"]:
         pass

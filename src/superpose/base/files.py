@@ -39,21 +39,20 @@ def folder_mode() -> int:
     return 0o777 & ~umask()
 
 
-def _fsync_dir(folder: Path) -> None:
-    with suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
+def sync(path: str | Path, *, data_only: bool = False) -> None:
+    """Put what was written to a file (or a folder's entries) on disk, so it survives a crash of the
+    machine: fsync, or fdatasync with `data_only` (the data and size, not the times: one write
+    less). OS errors are raised."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(fd)
+        (os.fdatasync if data_only else os.fsync)(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with suppress(OSError):  # some file systems cannot sync a folder
+        sync(folder)
 
 
 def _cannot_write(path: Path, err: OSError) -> SuperposeError:
@@ -78,7 +77,7 @@ def atomic_write(path: str | Path, data: bytes | str | Callable[[Path], None]) -
         if callable(data):
             os.close(fd)
             data(tmp)
-            _fsync_file(tmp)
+            sync(tmp)
         else:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data.encode() if isinstance(data, str) else data)
@@ -151,7 +150,7 @@ def staged_folder(out: str | Path, owned: Iterable[str]) -> Iterator[Path]:
         if stray:
             raise SuperposeError(f"{out}: internal error: unexpected files {stray} in a save")
         for name in written:
-            _fsync_file(tmp / name)
+            sync(tmp / name)
             os.chmod(tmp / name, file_mode())
         if existed:
             for name in written:

@@ -46,6 +46,11 @@ class Task:
     key: str
     point: Point
     payload: Point
+    text: str | None = field(default=None, compare=False)  # encode(point), payload is point
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -60,7 +65,7 @@ class GridOutcome:
 
 def point_key(value: Any) -> str:
     """Stable 16-hex hash of a JSON-able value (the identity of a grid point)."""
-    return hashlib.sha256(encode(value).encode()).hexdigest()[:16]
+    return _digest(encode(value))
 
 
 def fn_name(fn: Callable[..., Any]) -> str:
@@ -86,7 +91,7 @@ def map_grid(
     finished points are committed to a run store and reused when the grid is run again. If any
     point fails, the others still run (and are stored) and a `GridError` names the first failure.
     """
-    tasks = [Task(point_key(p), q, q) for p in points for q in [dict(p)]]  # payload is point
+    tasks = [Task(_digest(t), q, q, t) for p in points for q in [dict(p)] for t in [encode(q)]]
     keys = sorted({t.key for t in tasks})
     sweep_id = point_key({"fn": fn_name(fn), "keys": keys})
     info = {"description": description, "kind": "map_grid", "fn": fn_name(fn)}
@@ -158,12 +163,20 @@ def run_tasks(
     done: dict[str, dict[str, Any] | None] = {}
     errors: dict[str, str] = {}
     db = None
-    if store is not None:
-        db = RunStore(store, writer=True, create=True)
+    if store is not None:  # a new store is made by its store thread while the first runs go
+        db = RunStore(store, writer=True, create=True, later=True)
+    ok = False
     try:
         todo = unique
         art_root = None
-        if db is not None:
+        if db is not None and db.new:  # nothing to resume: claim and plan in the store thread
+            sid, info = sweep_id or point_key([t.key for t in unique]), sweep_info or {}
+            planned = [(t.key, i, t.point, t.payload) for i, t in enumerate(unique)]
+            texts = [t.text for t in unique]
+            known = all(t.text is not None and t.payload is t.point for t in unique)
+            db.start(lambda: (db.claim(sid, info), db.plan(planned, texts if known else None)))
+            art_root = artifacts_dir(db.real)
+        elif db is not None:
             db.claim(sweep_id or point_key([t.key for t in unique]), sweep_info or {})
             db.plan([(t.key, i, t.point, t.payload) for i, t in enumerate(unique)])
             art_root = artifacts_dir(db.real)
@@ -177,13 +190,15 @@ def run_tasks(
                     errors[t.key] = r.error or "error"
                 else:
                     todo.append(t)
+            db.start()
         reused = len(unique) - len(todo)
         left_over = set(os.listdir(art_root)) if art_root and art_root.is_dir() else set()
+        root = None if art_root is None else os.path.join(art_root, "")  # a run's: root + key
         jobs = []
         for t in todo:
             art = None
-            if art_root is not None:
-                art = os.path.join(art_root, t.key)
+            if root is not None:
+                art = root + t.key
                 if t.key in left_over:  # files of a run cut short
                     shutil.rmtree(art, ignore_errors=True)
             jobs.append((t.key, t.payload, art))
@@ -198,18 +213,25 @@ def run_tasks(
             )
             left = len(todo)
             for key, res in _dispatch(executor, fn, jobs, workers):
-                stored = db.finish(key, res) if db is not None else None
-                if res.status == "ok":  # as the store gives it back (`plain` ones read back equal)
-                    keep = db is None or plain(res.metrics)
-                    done[key] = res.metrics if keep else from_jsonable(json.loads(stored))
-                else:
+                if res.status != "ok":
                     errors[key] = res.error or "error"
+                    if db is not None:
+                        db.submit(key, res)
+                elif db is None or plain(res.metrics):  # `plain` metrics read back equal
+                    done[key] = res.metrics
+                    if db is not None:
+                        db.submit(key, res)
+                else:  # as the store gives it back
+                    stored = encode(res.metrics)
+                    db.submit(key, res, stored)
+                    done[key] = from_jsonable(json.loads(stored))
                 left -= 1
                 if progress:
                     bar.update(task_id, advance=1, failed=len(errors), left=left)
+        ok = True
     finally:
         if db is not None:
-            db.close()
+            db.close(check=ok)
     return GridOutcome(
         results=[done.get(t.key) for t in tasks], errors=errors, ran=len(todo), reused=reused
     )

@@ -107,6 +107,12 @@ def _host() -> str:
     return socket.gethostname()
 
 
+@functools.cache
+def _worker(pid: int) -> str:
+    """The `worker` of this process's runs: host:pid."""
+    return f"{_host()}:{pid}"
+
+
 def gpu_count() -> int:
     import torch
 
@@ -175,7 +181,7 @@ def execute(
         error=error,
         started=started,
         finished=time.time(),
-        worker=f"{_host()}:{os.getpid()}",
+        worker=_worker(os.getpid()),
         artifact=artifact if kept else None,
     )
 
