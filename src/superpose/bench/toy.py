@@ -2,8 +2,11 @@
 
 Work: the uniform-superposition geometry runs of the paper (ReLU-output model, importance 1,
 AdamW lr 1e-3, batch 1024), one instance per density, densities log-uniform from 1 down to 1e-3.
-Two measurements, both in one process on the same machine:
+Three measurements, each in one process on the same machine:
 
+- `whole_run`: our whole training run against the reference's steps timed between its chunks,
+  each side by its median step (robust to a passing load), the reference on one thread and on
+  PyTorch's default, whichever is faster;
 - `steady_rates`: steps/s of each loop, timed in interleaved blocks of steps after a warm-up, so a
   load that changes during the run (shared machines) hits both alike;
 - `compare`: whole runs of `train` and of the reference (the reference's steps split around ours)
@@ -13,6 +16,7 @@ Two measurements, both in one process on the same machine:
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 
@@ -120,14 +124,20 @@ class GeometryLoop:
         self.threads = step_threads(native, torch.device("cpu"), *size)
 
     def run(self, steps: int) -> float:
-        start = time.perf_counter()
+        return sum(self.step_times(steps))
+
+    def step_times(self, steps: int) -> list[float]:
+        """The seconds of each of the next `steps` steps."""
+        times = []
         with torch_threads(self.threads):  # as `train` runs it
             for _ in range(steps):
+                start = time.perf_counter()
                 train_step(
                     self.model, self.opt, self.dist, self.importance, self.cfg.train, self.gen,
                     self.grads_fn, native=self.native,
                 )  # fmt: skip
-        return time.perf_counter() - start
+                times.append(time.perf_counter() - start)
+        return times
 
     def final_loss(self, eval_batch: int = 8192, seed: int = 2) -> torch.Tensor:
         """Per-instance loss on a fresh batch: [instances]."""
@@ -213,6 +223,15 @@ def wide_rates(
     }
 
 
+def reference_threads() -> tuple[int, ...]:
+    """The thread counts the reference is timed on: one, and PyTorch's default (what the notebook
+    gets) when that is more. On a shared machine a neighbour makes every two-thread op wait for
+    its time slice (the reference step ran 3× slower on two threads than on one beside one busy
+    process), so the default alone would flatter us by what the load costs the reference."""
+    default = torch.get_num_threads()
+    return (1,) if default == 1 else (1, default)
+
+
 def whole_run(
     n_features: int,
     n_hidden: int,
@@ -225,33 +244,52 @@ def whole_run(
     features: dict | None = None,
 ) -> dict:
     """Our whole training run from initialisation (the step `train` uses for `kernel`), cut into
-    `chunks` chunks with `ref_block` reference steps timed after each, so the reference is
-    sampled across the same stretch of (shared-machine) time. The reference's cost per step does
-    not change as it trains (dense work throughout); ours falls as sparse models settle, which
-    is why whole runs, not first steps, are the measure. `features`: as in `geometry_config`,
-    for both loops."""
+    `chunks` chunks, with `ref_block` reference steps timed after each on each of
+    `reference_threads()` (their order alternating), so the reference is sampled across the
+    same stretch of (shared-machine) time. Every step is timed alone, and both sides are
+    estimated by the same statistic, the median step: ours as the sum over chunks of the chunk's
+    steps × its median step (our step gets cheaper as sparse models settle, so whole runs, not
+    first steps, are the measure; within a chunk it changes little), the reference as `steps` ×
+    its median step on its faster thread count (its cost does not change as it trains: dense
+    work throughout). A median ignores the steps a passing load slows, which made sums of 20
+    reference steps differ 1.5× between two idle runs. `features`: as in `geometry_config`, for
+    both loops."""
     size = (n_features, n_hidden, n_instances, batch)
     ours_loop = GeometryLoop(*size, kernel=kernel, features=features)
     ref = _reference(*size, features=features)
-    ref.run(1)  # warm-up
-    ours_s = ref_s = 0.0
+    counts = reference_threads()
+    ref_times: dict[int, list[float]] = {t: [] for t in counts}
+    for t in counts:  # warm-up
+        with torch_threads(t):
+            ref.run(1)
+    ours_times = []
     bounds = [round(steps * (c + 1) / chunks) for c in range(chunks)]
     done = 0
-    for end in bounds:
-        ours_s += ours_loop.run(end - done)
-        ref_s += ref.run(ref_block)
+    for c, end in enumerate(bounds):
+        ours_times.append(ours_loop.step_times(end - done))
+        for t in counts if c % 2 == 0 else counts[::-1]:
+            with torch_threads(t):
+                ref_times[t] += [ref.run(1) for _ in range(ref_block)]
         done = end
-    ours, reference = steps / ours_s, chunks * ref_block / ref_s
+    ours_s = sum(len(ts) * statistics.median(ts) for ts in ours_times if ts)
+    ref_step = {t: statistics.median(ts) for t, ts in ref_times.items()}
+    threads = min(ref_step, key=ref_step.__getitem__)
+    ours, reference = steps / ours_s, 1 / ref_step[threads]
     return {
         "task": f"{n_features}→{n_hidden}×{n_instances}",
         "steps": steps,
         "kernel": "native" if ours_loop.native is not None else "torch",
         "ours_steps_per_s": ours,
         "reference_steps_per_s": reference,
+        "reference_threads": threads,
+        "reference_s_per_step_by_threads": ref_step,
         "reference_steps_timed": chunks * ref_block,
         "ratio": ours / reference,
         "ours_s": ours_s,
-        "reference_s_per_step": 1 / reference,
+        "ours_wall_s": sum(map(sum, ours_times)),
+        "reference_s_per_step": ref_step[threads],
+        "ours_step_times": ours_times,
+        "reference_step_times": ref_times,
     }
 
 
@@ -323,42 +361,39 @@ def compare(
     return out
 
 
+def _whole_run_row(r: dict, task: str, extra: str = "") -> BenchRow:
+    """A `whole_run` result as a row: median-step times of the whole run on both sides."""
+    by_threads = ", ".join(
+        f"{t} thread{'s' * (t > 1)} {1e3 * s:.1f} ms"
+        for t, s in r["reference_s_per_step_by_threads"].items()
+    )
+    note = (
+        f"{r['ours_steps_per_s']:.2f} vs {r['reference_steps_per_s']:.2f} steps/s, median steps "
+        f"(ours per chunk; the reference's of {r['reference_steps_timed']} spread over the run "
+        f"on each thread count: {by_threads}; the faster used); our run's wall "
+        f"{r['ours_wall_s']:.3g} s{extra}"
+    )
+    return BenchRow("toy-train", task, r["ours_s"], r["steps"] * r["reference_s_per_step"], note)
+
+
 @register("toy-train", "toy-model training steps/s: superpose trainer vs the notebook loop")
 def toy_train(quick: bool) -> list[BenchRow]:
     """Whole training runs (native step) with the reference timed between their chunks (also
     for each other feature kind at the first size), and first-step rates (steps/s right after
     initialisation, the native step's slowest) of the native and the eager PyTorch step (and,
-    unless quick, the compiled one), at the paper's geometry sizes."""
+    unless quick, the compiled one), at the paper's geometry sizes. Whole runs compare median
+    steps (`whole_run`): the reference's on its faster thread count, 3 steps a block at the
+    first size (the first step of a block runs slower than the rest)."""
     rows = []
-    runs = ((1000, 10, 2), (200, 4, 1)) if quick else ((10_000, 20, 5), (10_000, 20, 2))
+    runs = ((1000, 10, 3), (200, 4, 2)) if quick else ((10_000, 20, 5), (10_000, 20, 2))
     for size, (steps, chunks, ref_block) in zip(SIZES, runs, strict=True):
         r = whole_run(*size, steps, chunks, ref_block)
-        note = (
-            f"{r['ours_steps_per_s']:.2f} vs {r['reference_steps_per_s']:.2f} steps/s; reference "
-            f"timed on {r['reference_steps_timed']} steps spread over the run"
-        )
-        rows.append(
-            BenchRow(
-                "toy-train",
-                f"{r['task']} {r['kernel']} whole run ({steps} steps)",
-                r["ours_s"],
-                steps * r["reference_s_per_step"],
-                note=note,
-            )
-        )
-    steps, chunks, ref_block = (500, 5, 2) if quick else (10_000, 20, 5)
+        rows.append(_whole_run_row(r, f"{r['task']} {r['kernel']} whole run ({steps} steps)"))
+    steps, chunks, ref_block = (500, 5, 3) if quick else (10_000, 20, 5)
     for label, features in FEATURE_KINDS:
         r = whole_run(*SIZES[0], steps, chunks, ref_block, features=features)
-        rows.append(
-            BenchRow(
-                "toy-train",
-                f"{r['task']} {label} {r['kernel']} whole run ({steps} steps)",
-                r["ours_s"],
-                steps * r["reference_s_per_step"],
-                note=f"{r['ours_steps_per_s']:.2f} vs {r['reference_steps_per_s']:.2f} steps/s; "
-                "the reference draws the same kind of features",
-            )
-        )
+        task = f"{r['task']} {label} {r['kernel']} whole run ({steps} steps)"
+        rows.append(_whole_run_row(r, task, "; the reference draws the same kind of features"))
     r = wide_rates(*WIDE, rounds=2 if quick else 5)
     if r is not None:
         sec = r["seconds"]
