@@ -89,6 +89,10 @@ def test_steady_rates_interleave_reference_and_ours():
     r = steady_rates(8, 3, 3, rounds=2, block=2, batch=16)
     assert {"reference", "eager"} <= set(r["steps_per_s"]) <= {"reference", "eager", "native"}
     assert all(v > 0 for v in r["ratio"].values()) and r["steps_timed"] == 4
+    by_threads = r["reference_seconds_by_threads"]
+    assert (
+        r["seconds"]["reference"] == by_threads[r["reference_threads"]] == min(by_threads.values())
+    )
 
 
 def test_whole_run_samples_the_reference_across_our_run():

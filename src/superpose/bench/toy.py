@@ -8,7 +8,8 @@ Three measurements, each in one process on the same machine:
   each side by its median step (robust to a passing load), the reference on one thread and on
   PyTorch's default, whichever is faster;
 - `steady_rates`: steps/s of each loop, timed in interleaved blocks of steps after a warm-up, so a
-  load that changes during the run (shared machines) hits both alike;
+  load that changes during the run (shared machines) hits both alike (the reference, again, on
+  its faster thread count);
 - `compare`: whole runs of `train` and of the reference (the reference's steps split around ours)
   and how far apart their final per-instance losses are, against the gap between two seeds of
   the reference (the noise).
@@ -145,6 +146,25 @@ class GeometryLoop:
         return evaluate_loss(self.model, self.dist, self.importance, eval_batch, gen)
 
 
+def reference_threads() -> tuple[int, ...]:
+    """The thread counts the reference is timed on: one, and PyTorch's default (what the notebook
+    gets) when that is more. On a shared machine a neighbour makes every two-thread op wait for
+    its time slice (the reference step ran 3× slower on two threads than on one beside one busy
+    process), so the default alone would flatter us by what the load costs the reference."""
+    default = torch.get_num_threads()
+    return (1,) if default == 1 else (1, default)
+
+
+def _on_threads(threads: int, run: Callable[[int], float]) -> Callable[[int], float]:
+    """`run` with PyTorch's ops on `threads` threads."""
+
+    def timed(steps: int) -> float:
+        with torch_threads(threads):
+            return run(steps)
+
+    return timed
+
+
 def interleaved(
     runs: dict[str, Callable[[int], float]], rounds: int, block: int
 ) -> tuple[dict[str, float], dict[str, float]]:
@@ -169,9 +189,12 @@ def steady_rates(
 ) -> dict:
     """Steps/s of the reference and of our training step (native, eager, and compiled if
     asked), timed in `rounds` interleaved blocks of `block` steps after one warm-up step each
-    (which for the compiled step includes the compilation, reported separately)."""
+    (which for the compiled step includes the compilation, reported separately); the reference
+    on each of `reference_threads()`, its faster count used."""
     size = (n_features, n_hidden, n_instances, batch)
-    steps = {"reference": _reference(*size).run}
+    ref = _reference(*size)
+    counts = reference_threads()
+    steps = {f"reference {t}": _on_threads(t, ref.run) for t in counts}
     native = GeometryLoop(*size)
     if native.native is not None:  # else no C compiler here: nothing to time
         steps["native"] = native.run
@@ -179,11 +202,16 @@ def steady_rates(
     if compile:
         steps["compiled"] = GeometryLoop(*size, kernel="torch", grads_fn=compiled_grads(True)).run
     warmup, seconds = interleaved(steps, rounds, block)
+    by_threads = {t: seconds.pop(f"reference {t}") for t in counts}
+    threads = min(by_threads, key=by_threads.__getitem__)
+    seconds = {"reference": by_threads[threads], **seconds}
     rate = {name: rounds * block / s for name, s in seconds.items()}
     out = {
         "task": f"{n_features}→{n_hidden}×{n_instances}",
         "steps_timed": rounds * block,
         "batch": batch,
+        "reference_threads": threads,
+        "reference_seconds_by_threads": by_threads,
         "steps_per_s": rate,
         "ratio": {k: v / rate["reference"] for k, v in rate.items() if k != "reference"},
         "seconds": seconds,
@@ -221,15 +249,6 @@ def wide_rates(
         "seconds": seconds,
         "ratio": seconds["torch"] / seconds["native"],
     }
-
-
-def reference_threads() -> tuple[int, ...]:
-    """The thread counts the reference is timed on: one, and PyTorch's default (what the notebook
-    gets) when that is more. On a shared machine a neighbour makes every two-thread op wait for
-    its time slice (the reference step ran 3× slower on two threads than on one beside one busy
-    process), so the default alone would flatter us by what the load costs the reference."""
-    default = torch.get_num_threads()
-    return (1,) if default == 1 else (1, default)
 
 
 def whole_run(
@@ -411,7 +430,10 @@ def toy_train(quick: bool) -> list[BenchRow]:
         r = steady_rates(*size, rounds=rounds, block=block, compile=not quick)
         rate, sec = r["steps_per_s"], r["seconds"]
         for name in r["ratio"]:
-            note = f"{rate[name]:.2f} vs {rate['reference']:.2f} steps/s"
+            note = (
+                f"{rate[name]:.2f} vs {rate['reference']:.2f} steps/s (the reference on "
+                f"{r['reference_threads']} thread{'s' * (r['reference_threads'] > 1)}, its faster)"
+            )
             if name == "compiled":
                 note += f"; compile warm-up {r['compile_warmup_s']:.0f} s not included"
             rows.append(
