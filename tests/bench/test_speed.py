@@ -1,12 +1,15 @@
 """Fast paths against plain paths: the sparse sampler, the trainer's timing, the toy benchmark."""
 
 import itertools
+import statistics
 
 import pytest
 import torch
 
+import superpose.bench.toy as toy
 import superpose.features as features
 from superpose.bench import registry
+from superpose.bench.reference import ReferenceLoop
 from superpose.bench.toy import compare, geometry_sparsity, steady_rates, whole_run, wide_rates
 from superpose.features import FeatureConfig, FeatureDistribution
 from superpose.toy.models import MODEL_KINDS, ToyModel
@@ -86,6 +89,10 @@ def test_steady_rates_interleave_reference_and_ours():
     r = steady_rates(8, 3, 3, rounds=2, block=2, batch=16)
     assert {"reference", "eager"} <= set(r["steps_per_s"]) <= {"reference", "eager", "native"}
     assert all(v > 0 for v in r["ratio"].values()) and r["steps_timed"] == 4
+    by_threads = r["reference_seconds_by_threads"]
+    assert (
+        r["seconds"]["reference"] == by_threads[r["reference_threads"]] == min(by_threads.values())
+    )
 
 
 def test_whole_run_samples_the_reference_across_our_run():
@@ -98,6 +105,27 @@ def test_whole_run_samples_the_reference_across_our_run():
         whole_run(8, 3, 3, steps=2, chunks=1, ref_block=1, batch=16, kernel="torch")["kernel"]
         == "torch"
     )
+
+
+def test_whole_run_compares_median_steps_on_the_faster_reference_threads(monkeypatch):
+    # a reference step slowed 100× by a passing load moves neither median; two threads at 2 s
+    # a step lose to one thread at 1 s
+    calls = itertools.count()
+
+    def fake_run(self, steps):
+        assert steps == 1
+        slow = next(calls) == 5
+        return (100.0 if slow else 1.0) * torch.get_num_threads()
+
+    monkeypatch.setattr(toy, "reference_threads", lambda: (1, 2))
+    monkeypatch.setattr(ReferenceLoop, "run", fake_run)
+    r = whole_run(8, 3, 3, steps=6, chunks=3, ref_block=3, batch=16)
+    assert r["reference_s_per_step_by_threads"] == {1: 1.0, 2: 2.0}
+    assert r["reference_threads"] == 1 and r["reference_s_per_step"] == 1.0
+    assert [len(ts) for ts in r["reference_step_times"].values()] == [9, 9]
+    chunks = r["ours_step_times"]
+    assert [len(c) for c in chunks] == [2, 2, 2]
+    assert r["ours_s"] == pytest.approx(sum(2 * statistics.median(c) for c in chunks))
 
 
 def test_toy_train_benchmark_is_registered():

@@ -2,10 +2,14 @@
 
 Work: the uniform-superposition geometry runs of the paper (ReLU-output model, importance 1,
 AdamW lr 1e-3, batch 1024), one instance per density, densities log-uniform from 1 down to 1e-3.
-Two measurements, both in one process on the same machine:
+Three measurements, each in one process on the same machine:
 
+- `whole_run`: our whole training run against the reference's steps timed between its chunks,
+  each side by its median step (robust to a passing load), the reference on one thread and on
+  PyTorch's default, whichever is faster;
 - `steady_rates`: steps/s of each loop, timed in interleaved blocks of steps after a warm-up, so a
-  load that changes during the run (shared machines) hits both alike;
+  load that changes during the run (shared machines) hits both alike (the reference, again, on
+  its faster thread count);
 - `compare`: whole runs of `train` and of the reference (the reference's steps split around ours)
   and how far apart their final per-instance losses are, against the gap between two seeds of
   the reference (the noise).
@@ -13,6 +17,7 @@ Two measurements, both in one process on the same machine:
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 
@@ -120,19 +125,44 @@ class GeometryLoop:
         self.threads = step_threads(native, torch.device("cpu"), *size)
 
     def run(self, steps: int) -> float:
-        start = time.perf_counter()
+        return sum(self.step_times(steps))
+
+    def step_times(self, steps: int) -> list[float]:
+        """The seconds of each of the next `steps` steps."""
+        times = []
         with torch_threads(self.threads):  # as `train` runs it
             for _ in range(steps):
+                start = time.perf_counter()
                 train_step(
                     self.model, self.opt, self.dist, self.importance, self.cfg.train, self.gen,
                     self.grads_fn, native=self.native,
                 )  # fmt: skip
-        return time.perf_counter() - start
+                times.append(time.perf_counter() - start)
+        return times
 
     def final_loss(self, eval_batch: int = 8192, seed: int = 2) -> torch.Tensor:
         """Per-instance loss on a fresh batch: [instances]."""
         gen = make_generator(seed, torch.device("cpu"))
         return evaluate_loss(self.model, self.dist, self.importance, eval_batch, gen)
+
+
+def reference_threads() -> tuple[int, ...]:
+    """The thread counts the reference is timed on: one, and PyTorch's default (what the notebook
+    gets) when that is more. On a shared machine a neighbour makes every two-thread op wait for
+    its time slice (the reference step ran 3× slower on two threads than on one beside one busy
+    process), so the default alone would flatter us by what the load costs the reference."""
+    default = torch.get_num_threads()
+    return (1,) if default == 1 else (1, default)
+
+
+def _on_threads(threads: int, run: Callable[[int], float]) -> Callable[[int], float]:
+    """`run` with PyTorch's ops on `threads` threads."""
+
+    def timed(steps: int) -> float:
+        with torch_threads(threads):
+            return run(steps)
+
+    return timed
 
 
 def interleaved(
@@ -159,9 +189,12 @@ def steady_rates(
 ) -> dict:
     """Steps/s of the reference and of our training step (native, eager, and compiled if
     asked), timed in `rounds` interleaved blocks of `block` steps after one warm-up step each
-    (which for the compiled step includes the compilation, reported separately)."""
+    (which for the compiled step includes the compilation, reported separately); the reference
+    on each of `reference_threads()`, its faster count used."""
     size = (n_features, n_hidden, n_instances, batch)
-    steps = {"reference": _reference(*size).run}
+    ref = _reference(*size)
+    counts = reference_threads()
+    steps = {f"reference {t}": _on_threads(t, ref.run) for t in counts}
     native = GeometryLoop(*size)
     if native.native is not None:  # else no C compiler here: nothing to time
         steps["native"] = native.run
@@ -169,11 +202,16 @@ def steady_rates(
     if compile:
         steps["compiled"] = GeometryLoop(*size, kernel="torch", grads_fn=compiled_grads(True)).run
     warmup, seconds = interleaved(steps, rounds, block)
+    by_threads = {t: seconds.pop(f"reference {t}") for t in counts}
+    threads = min(by_threads, key=by_threads.__getitem__)
+    seconds = {"reference": by_threads[threads], **seconds}
     rate = {name: rounds * block / s for name, s in seconds.items()}
     out = {
         "task": f"{n_features}→{n_hidden}×{n_instances}",
         "steps_timed": rounds * block,
         "batch": batch,
+        "reference_threads": threads,
+        "reference_seconds_by_threads": by_threads,
         "steps_per_s": rate,
         "ratio": {k: v / rate["reference"] for k, v in rate.items() if k != "reference"},
         "seconds": seconds,
@@ -225,33 +263,53 @@ def whole_run(
     features: dict | None = None,
 ) -> dict:
     """Our whole training run from initialisation (the step `train` uses for `kernel`), cut into
-    `chunks` chunks with `ref_block` reference steps timed after each, so the reference is
-    sampled across the same stretch of (shared-machine) time. The reference's cost per step does
-    not change as it trains (dense work throughout); ours falls as sparse models settle, which
-    is why whole runs, not first steps, are the measure. `features`: as in `geometry_config`,
-    for both loops."""
+    `chunks` chunks, with `ref_block` reference steps timed after each on each of
+    `reference_threads()` (their order alternating), so the reference is sampled across the
+    same stretch of (shared-machine) time. Every step is timed alone, and both sides are
+    estimated by the same statistic, the median step: ours as the sum over chunks of the chunk's
+    steps × its median step (our step gets cheaper as sparse models settle, so whole runs, not
+    first steps, are the measure; within a chunk it changes little), the reference as `steps` ×
+    its median step on its faster thread count (its cost does not change as it trains: dense
+    work throughout; at 200→20×20 on one thread the medians of each 100 of 1,000 steps were
+    80–83 ms). A median ignores the steps a passing load slows, which made sums of 20
+    reference steps differ 1.5× between two idle runs. `features`: as in `geometry_config`, for
+    both loops."""
     size = (n_features, n_hidden, n_instances, batch)
     ours_loop = GeometryLoop(*size, kernel=kernel, features=features)
     ref = _reference(*size, features=features)
-    ref.run(1)  # warm-up
-    ours_s = ref_s = 0.0
+    counts = reference_threads()
+    ref_times: dict[int, list[float]] = {t: [] for t in counts}
+    for t in counts:  # warm-up
+        with torch_threads(t):
+            ref.run(1)
+    ours_times = []
     bounds = [round(steps * (c + 1) / chunks) for c in range(chunks)]
     done = 0
-    for end in bounds:
-        ours_s += ours_loop.run(end - done)
-        ref_s += ref.run(ref_block)
+    for c, end in enumerate(bounds):
+        ours_times.append(ours_loop.step_times(end - done))
+        for t in counts if c % 2 == 0 else counts[::-1]:
+            with torch_threads(t):
+                ref_times[t] += [ref.run(1) for _ in range(ref_block)]
         done = end
-    ours, reference = steps / ours_s, chunks * ref_block / ref_s
+    ours_s = sum(len(ts) * statistics.median(ts) for ts in ours_times if ts)
+    ref_step = {t: statistics.median(ts) for t, ts in ref_times.items()}
+    threads = min(ref_step, key=ref_step.__getitem__)
+    ours, reference = steps / ours_s, 1 / ref_step[threads]
     return {
         "task": f"{n_features}→{n_hidden}×{n_instances}",
         "steps": steps,
         "kernel": "native" if ours_loop.native is not None else "torch",
         "ours_steps_per_s": ours,
         "reference_steps_per_s": reference,
+        "reference_threads": threads,
+        "reference_s_per_step_by_threads": ref_step,
         "reference_steps_timed": chunks * ref_block,
         "ratio": ours / reference,
         "ours_s": ours_s,
-        "reference_s_per_step": 1 / reference,
+        "ours_wall_s": sum(map(sum, ours_times)),
+        "reference_s_per_step": ref_step[threads],
+        "ours_step_times": ours_times,
+        "reference_step_times": ref_times,
     }
 
 
@@ -323,42 +381,39 @@ def compare(
     return out
 
 
+def _whole_run_row(r: dict, task: str, extra: str = "") -> BenchRow:
+    """A `whole_run` result as a row: median-step times of the whole run on both sides."""
+    by_threads = ", ".join(
+        f"{t} thread{'s' * (t > 1)} {1e3 * s:.1f} ms"
+        for t, s in r["reference_s_per_step_by_threads"].items()
+    )
+    note = (
+        f"{r['ours_steps_per_s']:.2f} vs {r['reference_steps_per_s']:.2f} steps/s, median steps "
+        f"(ours per chunk; the reference's of {r['reference_steps_timed']} spread over the run "
+        f"on each thread count: {by_threads}; the faster used); our run's wall "
+        f"{r['ours_wall_s']:.3g} s{extra}"
+    )
+    return BenchRow("toy-train", task, r["ours_s"], r["steps"] * r["reference_s_per_step"], note)
+
+
 @register("toy-train", "toy-model training steps/s: superpose trainer vs the notebook loop")
 def toy_train(quick: bool) -> list[BenchRow]:
     """Whole training runs (native step) with the reference timed between their chunks (also
     for each other feature kind at the first size), and first-step rates (steps/s right after
     initialisation, the native step's slowest) of the native and the eager PyTorch step (and,
-    unless quick, the compiled one), at the paper's geometry sizes."""
+    unless quick, the compiled one), at the paper's geometry sizes. Whole runs compare median
+    steps (`whole_run`): the reference's on its faster thread count, 3 steps a block at the
+    first size (the first step of a block runs slower than the rest)."""
     rows = []
-    runs = ((1000, 10, 2), (200, 4, 1)) if quick else ((10_000, 20, 5), (10_000, 20, 2))
+    runs = ((1000, 10, 3), (200, 4, 2)) if quick else ((10_000, 20, 5), (10_000, 20, 2))
     for size, (steps, chunks, ref_block) in zip(SIZES, runs, strict=True):
         r = whole_run(*size, steps, chunks, ref_block)
-        note = (
-            f"{r['ours_steps_per_s']:.2f} vs {r['reference_steps_per_s']:.2f} steps/s; reference "
-            f"timed on {r['reference_steps_timed']} steps spread over the run"
-        )
-        rows.append(
-            BenchRow(
-                "toy-train",
-                f"{r['task']} {r['kernel']} whole run ({steps} steps)",
-                r["ours_s"],
-                steps * r["reference_s_per_step"],
-                note=note,
-            )
-        )
-    steps, chunks, ref_block = (500, 5, 2) if quick else (10_000, 20, 5)
+        rows.append(_whole_run_row(r, f"{r['task']} {r['kernel']} whole run ({steps} steps)"))
+    steps, chunks, ref_block = (500, 5, 3) if quick else (10_000, 20, 5)
     for label, features in FEATURE_KINDS:
         r = whole_run(*SIZES[0], steps, chunks, ref_block, features=features)
-        rows.append(
-            BenchRow(
-                "toy-train",
-                f"{r['task']} {label} {r['kernel']} whole run ({steps} steps)",
-                r["ours_s"],
-                steps * r["reference_s_per_step"],
-                note=f"{r['ours_steps_per_s']:.2f} vs {r['reference_steps_per_s']:.2f} steps/s; "
-                "the reference draws the same kind of features",
-            )
-        )
+        task = f"{r['task']} {label} {r['kernel']} whole run ({steps} steps)"
+        rows.append(_whole_run_row(r, task, "; the reference draws the same kind of features"))
     r = wide_rates(*WIDE, rounds=2 if quick else 5)
     if r is not None:
         sec = r["seconds"]
@@ -376,7 +431,10 @@ def toy_train(quick: bool) -> list[BenchRow]:
         r = steady_rates(*size, rounds=rounds, block=block, compile=not quick)
         rate, sec = r["steps_per_s"], r["seconds"]
         for name in r["ratio"]:
-            note = f"{rate[name]:.2f} vs {rate['reference']:.2f} steps/s"
+            note = (
+                f"{rate[name]:.2f} vs {rate['reference']:.2f} steps/s (the reference on "
+                f"{r['reference_threads']} thread{'s' * (r['reference_threads'] > 1)}, its faster)"
+            )
             if name == "compiled":
                 note += f"; compile warm-up {r['compile_warmup_s']:.0f} s not included"
             rows.append(
