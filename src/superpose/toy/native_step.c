@@ -108,21 +108,38 @@ static inline double uniform_open0(rng_t *r) { return (double)((next64(r) >> 11)
    LANES streams run as two halves of 8 (one register per state word each: GCC spills 16-lane
    64-bit vectors to the stack) */
 typedef uint64_t vu8 __attribute__((vector_size(64)));
+typedef uint64_t vu8a __attribute__((vector_size(64), may_alias));
 typedef int32_t vi8 __attribute__((vector_size(32)));
 typedef float vf8 __attribute__((vector_size(32)));
+typedef uint32_t vu16 __attribute__((vector_size(64)));
+typedef int32_t vi16 __attribute__((vector_size(64)));
+typedef float vf16 __attribute__((vector_size(64)));
 static inline vu8 vrotl8(vu8 x, int k) { return (x << k) | (x >> (64 - k)); }
+#ifdef __clang__ /* lanes of two vectors, by index */
+#define SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define SHUFFLE(a, b, ...) __builtin_shuffle(a, b, (vi16){__VA_ARGS__})
+#endif
 static void fill_uniform(vrng_t *restrict v, float *restrict u, int count) {
-    vu8 a[4], b[4];
-    for (int k = 0; k < 4; k++) {
-        memcpy(&a[k], (const char *)&v->s[k], 64);
-        memcpy(&b[k], (const char *)&v->s[k] + 64, 64);
-    }
+    /* the state in whole registers (a memcpy into arrays went through the stack) */
+    const vu8a *in = (const vu8a *)v;
+    vu8 a0 = in[0], b0 = in[1], a1 = in[2], b1 = in[3], a2 = in[4], b2 = in[5], a3 = in[6],
+        b3 = in[7];
     for (int base = 0; base < count; base += 2 * LANES) {
-        const vu8 oa = vrotl8(a[1] * 5, 7) * 9, ta = a[1] << 17;
-        const vu8 ob = vrotl8(b[1] * 5, 7) * 9, tb = b[1] << 17;
-        a[2] ^= a[0]; a[3] ^= a[1]; a[1] ^= a[2]; a[0] ^= a[3]; a[2] ^= ta; a[3] = vrotl8(a[3], 45);
-        b[2] ^= b[0]; b[3] ^= b[1]; b[1] ^= b[2]; b[0] ^= b[3]; b[2] ^= tb; b[3] = vrotl8(b[3], 45);
-        /* two 24-bit integers per draw: exact as int32, and fast to convert */
+        const vu8 oa = vrotl8(a1 * 5, 7) * 9, ta = a1 << 17;
+        const vu8 ob = vrotl8(b1 * 5, 7) * 9, tb = b1 << 17;
+        a2 ^= a0; a3 ^= a1; a1 ^= a2; a0 ^= a3; a2 ^= ta; a3 = vrotl8(a3, 45);
+        b2 ^= b0; b3 ^= b1; b1 ^= b2; b0 ^= b3; b2 ^= tb; b3 = vrotl8(b3, 45);
+        /* two 24-bit integers per draw, bits 40-63 and 8-31: each 32-bit half shifted by 8 (exact
+           as int32, and fast to convert), then the high halves before the low ones */
+#ifdef __AVX512F__
+        const vf16 va = __builtin_convertvector((vi16)((vu16)oa >> 8), vf16) * 0x1.0p-24f;
+        const vf16 vb = __builtin_convertvector((vi16)((vu16)ob >> 8), vf16) * 0x1.0p-24f;
+        const vf16 hi = SHUFFLE(va, vb, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        const vf16 lo = SHUFFLE(va, vb, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        memcpy(u + base, &hi, sizeof hi);
+        memcpy(u + base + LANES, &lo, sizeof lo);
+#else
         const vf8 ha = __builtin_convertvector(__builtin_convertvector(oa >> 40, vi8), vf8);
         const vf8 hb = __builtin_convertvector(__builtin_convertvector(ob >> 40, vi8), vf8);
         const vf8 la = __builtin_convertvector(
@@ -135,11 +152,11 @@ static void fill_uniform(vrng_t *restrict v, float *restrict u, int count) {
         memcpy(u + base + 8, &h1, sizeof h1);
         memcpy(u + base + LANES, &l0, sizeof l0);
         memcpy(u + base + LANES + 8, &l1, sizeof l1);
+#endif
     }
-    for (int k = 0; k < 4; k++) {
-        memcpy((char *)&v->s[k], &a[k], 64);
-        memcpy((char *)&v->s[k] + 64, &b[k], 64);
-    }
+    vu8a *out = (vu8a *)v;
+    out[0] = a0, out[1] = b0, out[2] = a1, out[3] = b1, out[4] = a2, out[5] = b2, out[6] = a3,
+    out[7] = b3;
 }
 
 /* positions skipped before the next candidate when candidates occur with probability p < 1 */
