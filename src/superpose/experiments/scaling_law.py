@@ -71,7 +71,10 @@ entries are ≈ 1/√m, so under the paper's m^-0.25 the step relative to a weig
 the paper's batch (8,192, 32× ours) averages the noise of those steps away. Hence
 `lr_flat_from`: above m = 256 (the quick form's widest, so its widths and numbers are unchanged)
 W's rate falls as m^-0.5, the relative step held at m = 256's (m = 512: 0.84×, 1,024: 0.71× the
-paper's rate; m = 8…256 keep their saved results, 512 and 1,024 retrain). With it: pending.
+paper's rate; m = 8…256 keep their saved results, 512 and 1,024 retrain). With it (this
+branch's run, pending at m = 1,024): m = 512 took 688 s CPU, strong losses 0.00733 / 0.00104 at
+α = 0.75 / 1.5 (were 0.00736 / 0.00116), weak models kept 652 / 294 features (were 545 / 254);
+over m = 8…512 strong 0.939 / 1.088, weak 0.587 / 0.782.
 A killed run resumes (`width_result`): finished widths are read back from out_dir/widths (kept
 after the run, so a rerun recomputes the claims without training), the width in training restarts
 from its last saved state.
