@@ -71,10 +71,16 @@ entries are ≈ 1/√m, so under the paper's m^-0.25 the step relative to a weig
 the paper's batch (8,192, 32× ours) averages the noise of those steps away. Hence
 `lr_flat_from`: above m = 256 (the quick form's widest, so its widths and numbers are unchanged)
 W's rate falls as m^-0.5, the relative step held at m = 256's (m = 512: 0.84×, 1,024: 0.71× the
-paper's rate; m = 8…256 keep their saved results, 512 and 1,024 retrain). With it (this
-branch's run, pending at m = 1,024): m = 512 took 688 s CPU, strong losses 0.00733 / 0.00104 at
-α = 0.75 / 1.5 (were 0.00736 / 0.00116), weak models kept 652 / 294 features (were 545 / 254);
-over m = 8…512 strong 0.939 / 1.088, weak 0.587 / 0.782.
+paper's rate; m = 8…256 keep their saved results, 512 and 1,024 retrain). With it (scale7's
+resumed run, 3,156 s CPU; m = 512 688 s, 1,024 1,451 s): 3/4 again — strong 0.984 at α = 0.75
+(held; was 0.930); at α = 1.5 0.996 (STILL FAILS the rise above 1): m = 1,024's loss 0.000979 is
+now below m = 512's 0.001038 (was 0.00116), but only just: the local slopes at α = 1.5 are 0.96,
+1.20, 1.31, 0.95, 1.01, 1.01, 0.08 over m = 8→16…512→1,024 — the loss stops near 1e-3 at the
+widest width (the paper, with 640× our samples: 40,000 steps × 8,192 against 2,000 × 256, shows no
+such stop). Not tried yet: more steps at the lower rate. Weak: 0.568 / 0.751 against 0.583 /
+0.754 for the left-out features (held) and 0.374 / 0.562 for the m most frequent (errors 0.194 /
+0.190, held at tol 0.2; the quick form fails it, 0.203 / 0.232); weak models kept 652 / 294
+(m = 512, were 545 / 254) and 1,380 / 548 (m = 1,024) features.
 A killed run resumes (`width_result`): finished widths are read back from out_dir/widths (kept
 after the run, so a rerun recomputes the claims without training), the width in training restarts
 from its last saved state.
@@ -677,9 +683,9 @@ register(
         ),
         runner=run,
         quick_seconds=99,  # measured: 98.9 s CPU, 215 s wall (load 4–5)
-        # measured: 3,088 s CPU summed over the widths (scaling6, the paper's rate at every width);
-        # m = 512 and 1,024 at the lower rate of lr_flat_from take the same steps
-        full_seconds=3_100,
+        # measured: 3,156 s CPU summed over the widths (scale7's run: 78, 85, 107, 189, 206, 353,
+        # 688, 1,451 s)
+        full_seconds=3_156,
         paper="Liu, Liu & Gore 2025, Fig. 1 (b, c) and Fig. 4 (model exponent against α)",
     )
 )
