@@ -103,7 +103,6 @@ class Run(Outcome):
 PLANNED = ("key", "idx", "point", "config")
 OUTCOME = ("status", "metrics", "started", "finished", "seconds", "error", "artifact", "worker")
 COLUMNS = PLANNED + OUTCOME
-_FINISH = f"UPDATE runs SET {', '.join(f'{c}=?' for c in OUTCOME)} WHERE key=?"
 # a batch's runs are written in one statement per _CHUNK runs (the store thread waits for the
 # interpreter lock after each SQLite call; a statement per run would wait that many times)
 _OUTCOME_ROW = ("key", *OUTCOME)
@@ -227,9 +226,8 @@ class RunStore:
         self.real = Path(os.path.realpath(self.path))
         self.writer = writer
         self._lock_fd: int | None = None
-        self._batch = threading.RLock()  # the connection, shared with the batch's commit timer
-        self._timer: threading.Timer | None = None
-        self._failed: BaseException | None = None  # a timed commit's error, raised by the next call
+        self._batch = threading.RLock()  # the connection, shared with the store thread
+        self._failed: BaseException | None = None  # the store thread's error, for the next call
         self._thread: threading.Thread | None = None  # the store thread (`start`), kept once
         # started: `close` then only asks it to finish
         self._queue: list[tuple[str, Outcome, str | None]] = []  # finished runs not yet written
@@ -330,8 +328,6 @@ class RunStore:
             return
         with self._batch:
             with suppress(Exception):
-                self.commit()
-            with suppress(Exception):
                 self.db.close()
             self._unlock()
 
@@ -413,16 +409,23 @@ class RunStore:
                 text = encode(o.metrics)
             values += (key, o.status, text, o.started, o.finished, o.seconds, o.error, o.artifact,
                        o.worker)  # fmt: skip
-        per = len(_OUTCOME_ROW)
         with self._batch, self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            changed = 0
-            for at in range(0, len(rows), _CHUNK):
-                n = min(_CHUNK, len(rows) - at)
-                cur = self.db.execute(_finish_many(n), values[at * per : (at + n) * per])
-                changed += cur.rowcount
+            changed = self._chunked(_finish_many, values, len(_OUTCOME_ROW), _CHUNK)
             if changed != len(rows):
                 raise SuperposeError(f"{self.path}: {len(rows) - changed} runs were not planned")
+
+    def _chunked(
+        self, statement: Callable[[int], str], values: list[Any], per: int, chunk: int
+    ) -> int:
+        """Run `statement(n)` on the rows of `values` (`per` values a row), at most `chunk` rows a
+        statement (a statement per row would wait for the interpreter lock that many times); the
+        number of rows changed."""
+        changed, rows = 0, len(values) // per
+        for at in range(0, rows, chunk):
+            n = min(chunk, rows - at)
+            changed += self.db.execute(statement(n), values[per * at : per * (at + n)]).rowcount
+        return changed
 
     def _sync(self) -> None:
         """Put the committed runs on disk (the write-ahead log they are in; SQLite syncs the
@@ -453,7 +456,6 @@ class RunStore:
         """Bind an empty store to a sweep, or check it holds this sweep; never mixes two sweeps."""
         from .base.serial import to_jsonable
 
-        self.commit()
         meta = self.meta()
         if not meta:
             with self.db:
@@ -483,7 +485,6 @@ class RunStore:
     ) -> None:
         """Add (key, idx, point, config) rows as pending; rows already present are left alone.
         `texts`: the points' `encode`d JSON, when already made (a row's config is its point)."""
-        self.commit()
         if texts is not None:
             values = [v for (k, i, _, _), t in zip(rows, texts, strict=True) for v in (k, i, t, t)]
         else:
@@ -493,50 +494,17 @@ class RunStore:
                 for pt in [encode(p)]
                 for v in (k, i, pt, pt if c is p else encode(c))
             ]
-        per = len(PLANNED)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            for at in range(0, len(rows), _PLAN_CHUNK):  # a statement per chunk, not per row
-                n = min(_PLAN_CHUNK, len(rows) - at)
-                self.db.execute(_plan_many(n), values[per * at : per * (at + n)])
+            self._chunked(_plan_many, values, len(PLANNED), _PLAN_CHUNK)
 
-    @_guarded
     def finish(self, key: str, outcome: Outcome) -> str | None:
-        """Record a finished run's outcome: one UPDATE in the open batch, committed with it (a crash
-        leaves the run either pending or finished, never half). Returns the metrics as stored
-        (JSON text)."""
+        """Record one finished run's outcome, committed on return (a crash leaves the run either
+        pending or finished, never half); a sweep hands its runs to the store thread instead
+        (`submit`). Returns the metrics as stored (JSON text)."""
         metrics = None if outcome.metrics is None else encode(outcome.metrics)
-        values = [metrics if name == "metrics" else getattr(outcome, name) for name in OUTCOME]
-        with self._batch:
-            if self._failed is not None:
-                raise self._failed
-            if not self.db.in_transaction:  # the first run of a batch: commit it in a while
-                self.db.execute("BEGIN")
-                self._timer = threading.Timer(COMMIT_SECONDS, self._timed_commit)
-                self._timer.daemon = True
-                self._timer.start()
-            cur = self.db.execute(_FINISH, (*values, key))
-            if cur.rowcount != 1:
-                raise SuperposeError(f"{self.path}: run {key} was not planned in this store")
+        self._write([(key, outcome, metrics)])
         return metrics
-
-    @_guarded
-    def commit(self) -> None:
-        """Commit the batch of runs finished since the last commit (if any)."""
-        with self._batch:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            if self.db.in_transaction:
-                self.db.execute("COMMIT")
-
-    def _timed_commit(self) -> None:
-        with self._batch:
-            if self._timer is threading.current_thread():  # not cancelled meanwhile
-                try:
-                    self.commit()
-                except BaseException as err:  # given to the sweep's thread at its next call
-                    self._failed = err
 
     @_guarded
     def runs(self, status: str | None = None) -> list[Run]:

@@ -169,17 +169,17 @@ def run_tasks(
     try:
         todo = unique
         art_root = None
-        if db is not None and db.new:  # nothing to resume: claim and plan in the store thread
+        if db is not None:
             sid, info = sweep_id or point_key([t.key for t in unique]), sweep_info or {}
             planned = [(t.key, i, t.point, t.payload) for i, t in enumerate(unique)]
+            art_root = artifacts_dir(db.real)
+        if db is not None and db.new:  # nothing to resume: claim and plan in the store thread
             texts = [t.text for t in unique]
             known = all(t.text is not None and t.payload is t.point for t in unique)
             db.start(lambda: (db.claim(sid, info), db.plan(planned, texts if known else None)))
-            art_root = artifacts_dir(db.real)
         elif db is not None:
-            db.claim(sweep_id or point_key([t.key for t in unique]), sweep_info or {})
-            db.plan([(t.key, i, t.point, t.payload) for i, t in enumerate(unique)])
-            art_root = artifacts_dir(db.real)
+            db.claim(sid, info)
+            db.plan(planned)
             prior = {r.key: r for status in ("ok", "error") for r in db.runs(status)}
             todo = []
             for t in unique:
@@ -213,18 +213,16 @@ def run_tasks(
             )
             left = len(todo)
             for key, res in _dispatch(executor, fn, jobs, workers):
+                stored = None
                 if res.status != "ok":
                     errors[key] = res.error or "error"
-                    if db is not None:
-                        db.submit(key, res)
                 elif db is None or plain(res.metrics):  # `plain` metrics read back equal
                     done[key] = res.metrics
-                    if db is not None:
-                        db.submit(key, res)
                 else:  # as the store gives it back
                     stored = encode(res.metrics)
-                    db.submit(key, res, stored)
                     done[key] = from_jsonable(json.loads(stored))
+                if db is not None:
+                    db.submit(key, res, stored)
                 left -= 1
                 if progress:
                     bar.update(task_id, advance=1, failed=len(errors), left=left)
