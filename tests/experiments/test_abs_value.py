@@ -86,6 +86,12 @@ def test_top_features_monosemantic_flips():
     assert claim_top_features_monosemantic(W).passed
     assert not claim_top_features_monosemantic(W.flip(-1)).passed
     assert not claim_top_features_monosemantic(W[:, :10]).passed  # no polysemantic neuron
+    # motif-like neurons reading features 0..9 strongly and 50..59 weakly: their primary features
+    # are the most important, but those have monosemantic neurons; 50..59 are only polysemantic
+    motif = torch.zeros(1, 10, 60)
+    for j in range(10):
+        motif[0, j, j], motif[0, j, 50 + j] = 1.0, -0.5
+    assert claim_top_features_monosemantic(torch.cat([W, motif], 1)).passed
 
 
 def test_config_groups_ordered():

@@ -55,9 +55,10 @@ KNOWN_FAILING = {
     # of 0.1 × the mean input norm passes the output bias (≈ −0.36) there; over non-zero inputs
     # vulnerability stays 13–15 (r = 0.94). The paper does not say which inputs it averages.
     "adversarial": {"vulnerability-tracks-features-per-dimension"},
-    # abs-value holds 6/6 (S = 0.5 and 0.97 train on their own in the quick form). Weak evidence
-    # either way, not listed: top-features-monosemantic holds in the full form only barely
-    # (p = 0.043); quick p = 0.0015, 0.18, 0.032 at seeds 0/1/2 (see the module note).
+    # abs-value holds 6/6 (S = 0.5 and 0.97 train on their own in the quick form);
+    # top-features-monosemantic, judged from the features' side, holds at seeds 0–4 on this kernel
+    # and the one before, p < 0.0005 (its neuron-level form failed 2 of 5 on each: see the module
+    # note).
     # scaling-law: the weak models do not keep the m most frequent features (1, 2, 24, 86, 165, 236 of them at
     # m = 8…256, α = 1.25): the decay (∝ γ/√m per step) beats Adam's signal/noise (∝ √(batch·p_i))
     # at small m and loses to it at large m; the paper's batch is 16–64× ours, its runs 20–40×

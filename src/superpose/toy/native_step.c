@@ -545,6 +545,78 @@ static inline void hidden_grad(int relu, float l1_b, const vf *restrict a, const
     }
 }
 
+/* blocks of narrow rows: out[s] += Σ_f in[s, f] rows[f] over the SB samples of a block (in
+   [SB, ld] floats; rows [n, NV] and out [SB, NV] vectors), skipping the features whose `flags`
+   lack `bit` (flags NULL: none skipped). Kept out of line: inside the step, the SB row pointers
+   and the SB · NV sums lost their registers to the rest of it */
+static __attribute__((noinline)) void block_rows(int n, size_t ld, const float *restrict in,
+    const int *restrict flags, int bit, const vf *restrict rows, vf out[SB][NV]) {
+    const float *restrict x[SB];
+    for (int s = 0; s < SB; s++) x[s] = in + (size_t)s * ld;
+    vf acc[SB][NV];
+    for (int s = 0; s < SB; s++)
+        for (int r = 0; r < NV; r++) acc[s][r] = out[s][r];
+    for (int f = 0; f < n; f++) {
+        if (flags && !(flags[f] & bit)) continue;
+        const vf *restrict row = rows + (size_t)f * NV;
+        for (int s = 0; s < SB; s++) {
+            const float xs = x[s][f];
+            for (int r = 0; r < NV; r++) acc[s][r] += xs * row[r];
+        }
+    }
+    for (int s = 0; s < SB; s++)
+        for (int r = 0; r < NV; r++) out[s][r] = acc[s][r];
+}
+
+/* gb[f] += Σ_s G[s, f] over the SB samples of a block (G [SB, ld] floats) */
+static void block_bias(int n, size_t ld, const float *restrict G, float *restrict gb) {
+    for (int f = 0; f < n; f++) {
+        float sum = 0.0f;
+        for (int s = 0; s < SB; s++) sum += G[(size_t)s * ld + f];
+        gb[f] += sum;
+    }
+}
+
+/* blocks, by hidden unit: gDT[j] += Σ_s h[s, j] G[s] (+ dh[s, j] X[s] with ge_out) over whole
+   output vectors (G, X [SB, fv] and gDT [MH, fv] vectors; h, dh [SB, MP] floats), J hidden units
+   × E output vectors at a time (compile-time counts, so the sums stay in registers and each G
+   and X vector loaded serves J units); each sum runs over s in order */
+static inline __attribute__((always_inline)) void unit_tile(int J, int E, int ge_out, int j,
+    int fv, const float *restrict hb, const float *restrict dhb, const vf *restrict G,
+    const vf *restrict X, vf *restrict gDT) {
+    vf acc[2][8];
+    for (int u = 0; u < J; u++)
+        for (int e = 0; e < E; e++) acc[u][e] = gDT[(size_t)(j + u) * fv + e];
+    for (int s = 0; s < SB; s++) {
+        const vf *gs = G + (size_t)s * fv, *xs = X + (size_t)s * fv;
+        for (int u = 0; u < J; u++) {
+            const float hj = hb[s * MP + j + u];
+            for (int e = 0; e < E; e++) acc[u][e] += hj * gs[e];
+        }
+        for (int u = 0; ge_out && u < J; u++) {
+            const float dj = dhb[s * MP + j + u];
+            for (int e = 0; e < E; e++) acc[u][e] += dj * xs[e];
+        }
+    }
+    for (int u = 0; u < J; u++)
+        for (int e = 0; e < E; e++) gDT[(size_t)(j + u) * fv + e] = acc[u][e];
+}
+
+#define UNIT_TILES(J)                                                                        \
+    {                                                                                        \
+        int v0 = 0;                                                                          \
+        for (; v0 + 8 <= fv; v0 += 8) unit_tile(J, 8, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0); \
+        if (v0 + 4 <= fv) unit_tile(J, 4, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0), v0 += 4; \
+        if (v0 + 2 <= fv) unit_tile(J, 2, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0), v0 += 2; \
+        if (v0 < fv) unit_tile(J, 1, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0);    \
+    }
+static __attribute__((noinline)) void by_hidden_unit(int fv, int ge_out, const float *restrict hb,
+    const float *restrict dhb, const vf *restrict G, const vf *restrict X, vf *restrict gDT) {
+    int j = 0;
+    for (; j + 2 <= MH; j += 2) UNIT_TILES(2)
+    if (j < MH) UNIT_TILES(1)
+}
+
 /* instances whose densest feature has at least this density run in blocks of samples */
 #define BLOCK_FROM 0.05f
 /* ... and instances of models with at least this many decoder weights */
@@ -729,18 +801,19 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
     const vf zero = {0};
     const float l1_b = J->l1 / (float)B;
     double loss = 0.0;
+    /* the block's targets: x (rows ld apart), or |x| for abs (rows n apart, in T) */
+    const float *tgt_rows = kind == 3 ? T : X;
+    const size_t t_ld = kind == 3 ? (size_t)n : ld;
+    if (dense) memset(X, 0, SB * ld * sizeof(float)), memset(G, 0, SB * ld * sizeof(float));
     for (int s0 = 0; dense && s0 < B; s0 += SB) {
         /* a block of S samples, densely: X the inputs, T the targets, G the output gradients;
            rows past S stay zero and add nothing */
         const int S = B - s0 < SB ? B - s0 : SB;
-        if (WIDE) { /* rows drawn densely, and output gradients, are written whole (nothing
-                       reads past n here): only the rest is cleared */
+        { /* rows drawn densely, and output gradients, are written whole up to n (their padding
+             stays zero from the clear before the first block): only the rest is cleared */
             const size_t kept = (size_t)S * ld, x_kept = structure ? 0 : kept;
             memset(X + x_kept, 0, (SB * ld - x_kept) * sizeof(float));
             memset(G + kept, 0, (SB * ld - kept) * sizeof(float));
-        } else {
-            memset(X, 0, SB * ld * sizeof(float));
-            memset(G, 0, SB * ld * sizeof(float));
         }
         for (int s = 0; s < S; s++) {
             float *x = X + (size_t)s * ld, *t = T + (size_t)s * n;
@@ -750,7 +823,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             } else {
                 draw_row(&vr, u, p, inv_p, values, n, x);
             }
-            for (int f = 0; f < n; f++) t[f] = kind == 3 ? fabsf(x[f]) : x[f];
+            for (int f = 0; kind == 3 && f < n; f++) t[f] = fabsf(x[f]);
             if (J->x_out) memcpy(J->x_out + ((size_t)i * B + s0 + s) * n, x, n * sizeof(float));
         }
 #if WIDE /* [SB][NV] each, in the scratch (too big for a thread's stack at 1024 hidden units) */
@@ -772,11 +845,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             transpose_tiles(n, ld, X, in_t);
             rows_product(n, in_t, Wnt, a[0], r_list);
         } else {
-            for (int f = 0; f < n; f++) { /* encoder over every feature, each row once */
-                const vf *row = W_nm + (size_t)f * NV;
-                for (int s = 0; s < SB; s++)
-                    for (int r = 0; r < NV; r++) a[s][r] += X[(size_t)s * ld + f] * row[r];
-            }
+            block_rows(n, ld, X, NULL, 0, W_nm, a); /* encoder over every feature */
         }
         for (int s = 0; s < SB; s++) { /* rows past S: h = 0 */
             const float hsum = hidden_units(hidden_relu, a[s], h[s], hb + (size_t)s * MP);
@@ -787,7 +856,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         else
             decode_block(fv2, hb, Dt, bv, O);
         for (int s = 0; s < S; s++) {
-            const float *t = T + (size_t)s * n, *os = (const float *)(O + (size_t)s * fv2);
+            const float *t = tgt_rows + s * t_ld, *os = (const float *)(O + (size_t)s * fv2);
             loss += (double)output_grad(n, out_relu, os, t, imp, c, G + (size_t)s * ld);
         }
         /* which features have a nonzero output gradient / input anywhere in the block: the
@@ -817,7 +886,11 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             rows_product(n, in_t, Dnt, dh[0], r_list);
             outer_acc(n, ld, G, h[0], gD, flags, 1, s_list);
         }
-        for (int f = 0; !WIDE && f < n; f++) { /* hidden gradient; bias and decoder gradients */
+        if (GD_OUT) { /* hidden and bias gradients (the decoder's by hidden unit, below) */
+            block_rows(n, ld, G, flags, 1, D_nm, dh);
+            block_bias(n, ld, G, gbi);
+        }
+        for (int f = 0; !WIDE && !GD_OUT && f < n; f++) { /* hidden gradient; bias and decoder gradients */
             if (!(flags[f] & 1)) continue;
             const vf *drow = D_nm + (size_t)f * NV;
             vf gacc[NV];
@@ -840,29 +913,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
         /* by hidden unit, over whole output vectors: the decoder gradient, and for tied weights
            with every feature encoded, the encoder gradient too */
         for (int s = 0; ge_out && s < SB; s++) memcpy(dhb + (size_t)s * MP, dh[s], MP * 4);
-        for (int j = 0; GD_OUT && j < MH; j++) {
-            vf *row = gDT + (size_t)j * fv;
-            int v0 = 0;
-            for (; v0 + 8 <= fv; v0 += 8) {
-                vf acc[8];
-                for (int e = 0; e < 8; e++) acc[e] = row[v0 + e];
-                for (int s = 0; s < SB; s++) {
-                    const float hj = hb[s * MP + j], dj = ge_out ? dhb[s * MP + j] : 0.0f;
-                    const vf *gs = Gp + (size_t)s * fv + v0, *xs = Xp + (size_t)s * fv + v0;
-                    for (int e = 0; e < 8; e++) acc[e] += hj * gs[e];
-                    for (int e = 0; ge_out && e < 8; e++) acc[e] += dj * xs[e];
-                }
-                for (int e = 0; e < 8; e++) row[v0 + e] = acc[e];
-            }
-            for (; v0 < fv; v0++) {
-                vf acc = row[v0];
-                for (int s = 0; s < SB; s++) {
-                    acc += hb[s * MP + j] * Gp[(size_t)s * fv + v0];
-                    if (ge_out) acc += dhb[s * MP + j] * Xp[(size_t)s * fv + v0];
-                }
-                row[v0] = acc;
-            }
-        }
+        if (GD_OUT) by_hidden_unit(fv, ge_out, hb, dhb, Gp, Xp, gDT);
         for (int s = 0; enc_rows && s < S; s++) { /* encoder gradient */
             const int *bf = blk_f + (size_t)s * n;
             const float *bw = blk_v + (size_t)s * n;
