@@ -101,8 +101,13 @@ slope is 1.08 (against m = 1,024's 0.00027 at 0.00105; the rule's 0.0021 at 4,00
 growing only above m = 256 would steepen the exponent by training the wide widths longer than the
 rest (m ≤ 256 at 4,000 not measured): the even lever is more steps for every width of the full
 form (the paper's 40,000), ≈ 2× its CPU at 4,000 — not run. The rule lowers every model's rate at m = 512
-and 1,024, the weak ones' too, whose decay per step is γ·lr: their kept features and the weak
-tracking (errors 0.194 / 0.190 at tolerance 0.2) may move, unmeasured until that run. Not run: a larger batch at equal samples (the
+and 1,024, the weak ones' too, whose decay per step is γ·lr. In the four-model full run with it
+(m ≤ 256 read back, m = 512 813 s CPU; m = 1,024 unfinished at the session's end) m = 512's
+losses are 0.00752 / 0.00101 strong (were 0.00733 / 0.00104) and 0.0290 / 0.0118 weak (were
+0.0340 / 0.0144), the weak models keeping 936 / 407 features (were 652 / 294): their exponents
+over m = 8…512 rise to 0.612 / 0.813 (0.587 / 0.782 before) against 0.353 / 0.545 — the weak
+tracking, which held at 0.194 / 0.190 only because m = 1,024 flattened, will likely fail with
+the rule. Not run: a larger batch at equal samples (the
 paper's lever, 4× the CPU per step).
 A killed run resumes (`width_result`): finished widths are read back from out_dir/widths (kept
 after the run, so a rerun recomputes the claims without training), the width in training restarts
