@@ -74,10 +74,11 @@ def test_w_rate_falls_faster_only_above_lr_flat_from_and_only_those_widths_retra
 
     cfg = ScalingLawConfig(n_features=4096, widths=[8, 256, 1024], lr=0.02, lr_flat_from=256)
     assert cfg.w_lr(8) == 0.02 and cfg.w_lr(256) == 0.02 * (8 / 256) ** 0.25
-    assert cfg.w_lr(1024) == pytest.approx(cfg.w_lr(256) / 2)  # m^-0.5 beyond 256
-    wider = cfg.replace(lr_flat_from=512)
-    assert width_key(wider, 256) == width_key(cfg, 256)  # a width the rule leaves alone
-    assert width_key(wider, 1024) != width_key(cfg, 1024)  # one whose rate it changes
+    assert cfg.w_lr(1024) == pytest.approx(cfg.w_lr(256) / 4)  # m^-1 beyond 256
+    assert cfg.replace(lr_wide_power=0.5).w_lr(1024) == pytest.approx(cfg.w_lr(256) / 2)
+    for other in (cfg.replace(lr_flat_from=512), cfg.replace(lr_wide_power=0.5)):
+        assert width_key(other, 256) == width_key(cfg, 256)  # a width the rule leaves alone
+        assert width_key(other, 1024) != width_key(cfg, 1024)  # one whose rate it changes
 
 
 @pytest.mark.parametrize(
