@@ -101,14 +101,17 @@ slope is 1.08 (against m = 1,024's 0.00027 at 0.00105; the rule's 0.0021 at 4,00
 growing only above m = 256 would steepen the exponent by training the wide widths longer than the
 rest (m ≤ 256 at 4,000 not measured): the even lever is more steps for every width of the full
 form (the paper's 40,000), ≈ 2× its CPU at 4,000 — not run. The rule lowers every model's rate at m = 512
-and 1,024, the weak ones' too, whose decay per step is γ·lr. In the four-model full run with it
-(m ≤ 256 read back, m = 512 813 s CPU; m = 1,024 unfinished at the session's end) m = 512's
-losses are 0.00752 / 0.00101 strong (were 0.00733 / 0.00104) and 0.0290 / 0.0118 weak (were
-0.0340 / 0.0144), the weak models keeping 936 / 407 features (were 652 / 294): their exponents
-over m = 8…512 rise to 0.612 / 0.813 (0.587 / 0.782 before) against 0.353 / 0.545 — the weak
-tracking, which held at 0.194 / 0.190 only because m = 1,024 flattened, will likely fail with
-the rule. Not run: a larger batch at equal samples (the
-paper's lever, 4× the CPU per step).
+and 1,024, the weak ones' too, whose decay per step is γ·lr. The full form with it (m ≤ 256 read
+back from scale7's run; m = 512 813 s, m = 1,024 1,565 s CPU; 3,396 s over the widths): 3/4, the
+same verdicts as the quick form's. Strong: 0.990 at α = 0.75 (held); at α = 1.5 1.045 (HOLDS the
+rise above 1; was 0.996): m = 512 / 1,024 losses 0.00101 / 0.00066, local slopes 0.96, 1.20, 1.31,
+0.95, 1.01, 1.05, 0.60 — the last still below 1 and the paper's 1.2–1.3. Weak: the lower rate
+weakens the decay, so the wide weak models keep more features (936 / 407 at m = 512, were 652 /
+294; 2,746 / 1,069 at m = 1,024, were 1,380 / 548) and their exponents rise to 0.626 / 0.811
+against 0.374 / 0.562 for the m most frequent features: errors 0.252 / 0.249, the tracking FAILS
+(it held at 0.194 / 0.190 only because m = 1,024 had flattened), as in the quick form; the loss
+still is that of the features left out (0.626 / 0.811 against 0.657 / 0.824: held). Not run: a
+larger batch at equal samples (the paper's lever, 4× the CPU per step).
 A killed run resumes (`width_result`): finished widths are read back from out_dir/widths (kept
 after the run, so a rerun recomputes the claims without training), the width in training restarts
 from its last saved state.
@@ -723,9 +726,9 @@ register(
         ),
         runner=run,
         quick_seconds=99,  # measured: 98.9 s CPU, 215 s wall (load 4–5)
-        # measured: 3,156 s CPU summed over the widths (scale7's run: 78, 85, 107, 189, 206, 353,
-        # 688, 1,451 s)
-        full_seconds=3_156,
+        # measured: 3,396 s CPU summed over the widths (78, 85, 107, 189, 206, 353 from scale7's
+        # run; 813, 1,565 with lr_wide_power = 1)
+        full_seconds=3_396,
         paper="Liu, Liu & Gore 2025, Fig. 1 (b, c) and Fig. 4 (model exponent against α)",
     )
 )
