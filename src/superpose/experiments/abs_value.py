@@ -284,6 +284,14 @@ def claim_polysemantic_neurons_grow(W_in: torch.Tensor, m: int) -> Claim:
     )
 
 
+def in_superposition(W_in: torch.Tensor) -> torch.Tensor:
+    """Features sharing a polysemantic neuron with another feature (≥ 0.1 of its squared input
+    weight, as `metrics.polysemanticity` counts): bool [instances, features]. W_in: [instances,
+    hidden, features]."""
+    poly = metrics.polysemanticity(W_in) >= 2  # [I, m]
+    return ((metrics.neuron_feature_shares(W_in) >= 0.1) & poly[..., None]).any(-2)
+
+
 def claim_top_features_monosemantic(W_in: torch.Tensor, share: float = 0.9) -> Claim:
     """The most important features are the ones with monosemantic neurons: at every sparsity with
     both, the features that have a monosemantic neuron (≥ `share` of its squared input weight, as
@@ -292,9 +300,8 @@ def claim_top_features_monosemantic(W_in: torch.Tensor, share: float = 0.9) -> C
     ORDER_ALPHA: the two groups' indices dealt to them at random). W_in: [instances, hidden,
     features], densest first, features by decreasing importance."""
     poly = metrics.polysemanticity(W_in)  # [I, m]
-    shares = metrics.neuron_feature_shares(W_in)  # [I, m, n]
-    mono = ((shares >= share) & (poly == 1)[..., None]).any(-2)  # [I, n]
-    only_poly = ((shares >= 0.1) & (poly >= 2)[..., None]).any(-2) & ~mono
+    mono = ((metrics.neuron_feature_shares(W_in) >= share) & (poly == 1)[..., None]).any(-2)
+    only_poly = in_superposition(W_in) & ~mono  # [I, n]
     index = torch.arange(W_in.shape[-1]).float().expand(mono.shape)
     rows, p = order_test(index, mono, only_poly)
     ok = bool(rows) and all(h > lo for _, lo, h in rows) and p < ORDER_ALPHA
@@ -362,10 +369,8 @@ def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
     half_wave = ((gain_pos > 0.5) ^ (gain_neg > 0.5)).sum(-1)  # only one sign of x_i answered
     n_computed = computed.sum(-1)
     poly = metrics.polysemanticity(W_in)  # [instances, hidden]
-    shares = metrics.neuron_feature_shares(W_in) >= 0.1  # [instances, hidden, features]
-    # feature i is in superposition when it shares a polysemantic neuron with another feature
     poly_neurons = poly >= 2  # [instances, neurons]
-    in_sup = (shares & poly_neurons[..., None]).any(-2)
+    in_sup = in_superposition(W_in)
     loss = cat(r.final_loss for r in runs)
     baseline = no_superposition_baseline(
         runs[0].importance[0].cpu(), torch.tensor(sparsity), cfg.model.n_hidden

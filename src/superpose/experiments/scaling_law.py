@@ -68,19 +68,19 @@ its loss was 0.014, 0.009, 0.019, 0.014, 0.011, 0.005, 0.005, 0.004 every 1,000 
 full-rate phase does not settle. At half / a quarter of the paper's rate, 2,000 steps: 0.00073 /
 0.00078, below m = 512's. Adam moves each weight by ≈ lr per step and a unit feature vector's
 entries are ≈ 1/√m, so under the paper's m^-0.25 the step relative to a weight grows as m^0.25;
-the paper's batch (8,192, 32× ours) averages the noise of those steps away. Hence
-`lr_flat_from`: above m = 256 (the quick form's widest, so its widths and numbers are unchanged)
-W's rate falls as m^-0.5, the relative step held at m = 256's (m = 512: 0.84×, 1,024: 0.71× the
-paper's rate; m = 8…256 keep their saved results, 512 and 1,024 retrain). With it (scale7's
-resumed run, 3,156 s CPU; m = 512 688 s, 1,024 1,451 s): 3/4 again — strong 0.984 at α = 0.75
-(held; was 0.930); at α = 1.5 0.996 (STILL FAILS the rise above 1): m = 1,024's loss 0.000979 is
-now below m = 512's 0.001038 (was 0.00116), but only just: the local slopes at α = 1.5 are 0.96,
-1.20, 1.31, 0.95, 1.01, 1.01, 0.08 over m = 8→16…512→1,024 — the loss stops near 1e-3 at the
-widest width (the paper, with 640× our samples: 40,000 steps × 8,192 against 2,000 × 256, shows no
-such stop). Weak: 0.568 / 0.751 against 0.583 /
-0.754 for the left-out features (held) and 0.374 / 0.562 for the m most frequent (errors 0.194 /
-0.190, held at tol 0.2; the quick form fails it, 0.203 / 0.232); weak models kept 652 / 294
-(m = 512, were 545 / 254) and 1,380 / 548 (m = 1,024) features.
+the paper's batch (8,192, 32× ours) averages the noise of those steps away. Hence `lr_flat_from`:
+above m = 256 (the quick form's widest, so its widths and numbers are unchanged) W's rate fell as
+m^-0.5 at first (m^-1 since: `lr_wide_power`, below), the relative step held at m = 256's (m = 512:
+0.84×, 1,024: 0.71× the paper's rate; m = 8…256 keep their saved results, 512 and 1,024 retrain).
+With it (scale7's resumed run, 3,156 s CPU; m = 512 688 s, 1,024 1,451 s): 3/4 again — strong 0.984
+at α = 0.75 (held; was 0.930); at α = 1.5 0.996 (STILL FAILS the rise above 1): m = 1,024's loss
+0.000979 is now below m = 512's 0.001038 (was 0.00116), but only just: the local slopes at α = 1.5
+are 0.96, 1.20, 1.31, 0.95, 1.01, 1.01, 0.08 over m = 8→16…512→1,024 — the loss stops near 1e-3 at
+the widest width (the paper, with 640× our samples: 40,000 steps × 8,192 against 2,000 × 256, shows
+no such stop). Weak: 0.568 / 0.751 against 0.583 / 0.754 for the left-out features (held) and 0.374
+/ 0.562 for the m most frequent (errors 0.194 / 0.190, held at tol 0.2; the quick form fails it,
+0.203 / 0.232); weak models kept 652 / 294 (m = 512, were 545 / 254) and 1,380 / 548 (m = 1,024)
+features.
 Why m = 1,024 stopped (session 8: the strong α = 1.5 model alone, the registered full config
 changing only steps or lr; loss mean ± s.e. over 8 fresh streams of 8,192 samples; script and logs
 in scale8-diag/): the m^-0.5 rate was still too high there; samples help only below it. m =
