@@ -49,7 +49,8 @@ def decomposition(parts: dict[str, Sequence[float]], path: str | Path, title: st
 
 
 def loglog_panels(panels: list[dict], path: str | Path, title: str) -> Path:
-    """Panels of log-log scatter + fitted line; each dict: x, ys {label: values}, xlabel, slopes."""
+    """Panels of log-log scatter + fitted line; each dict: x, ys {label: values}, fits {label:
+    slope, intercept}, xlabel, title; optional ylabel, refs {label: values} (dashed, the label's colour, no fit)."""
     n = len(panels)
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.6), squeeze=False)
     for ax, panel in zip(axes[0], panels, strict=True):
@@ -65,13 +66,16 @@ def loglog_panels(panels: list[dict], path: str | Path, title: str) -> Path:
                 color=line.get_color(),
                 alpha=0.6,
             )
+            if label in panel.get("refs", {}):
+                ref = np.asarray(panel["refs"][label], dtype=float)
+                ax.plot(x, ref, "--", color=line.get_color(), lw=1)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xticks(x)
         ax.set_xticklabels([f"{v:g}" for v in x])
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(panel["xlabel"])
-        ax.set_ylabel("MSE per circuit neuron")
+        ax.set_ylabel(panel.get("ylabel", "MSE per circuit neuron"))
         ax.set_title(panel["title"], fontsize=9)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, which="both")
