@@ -78,4 +78,5 @@ def test_error_sources_split():
     assert len(none) == len(off) == 3 and none[0] == pytest.approx(0, abs=1e-9)  # layer 1 exact
     assert off[-1] < none[-1]  # silencing the free neurons removes error
     assert max(out["free neurons firing, per block"][-1]) > 0
-    assert out["mean α"][0] == pytest.approx(1.0)
+    assert out["mean α, free neurons silenced: none"][0] == pytest.approx(1.0)
+    assert min(out["mean α, free neurons silenced: all"]) == pytest.approx(1.0, abs=1e-4)

@@ -437,8 +437,8 @@ def error_sources(net: CiS2Network, z: int, batch: int, seed: int) -> dict[str, 
     hosting no active circuit ("free") that fire are silenced after every ReLU — all of them (the
     post's Case-1 assumption: what is left is the noise through neurons shared with inactive
     circuits that stay off), only those of the indicator blocks (a0, a1), or the indicator ones
-    only in what the value rows read. Also mean α of the active circuits and the fraction of free
-    neurons that fire, per block."""
+    only in what the value rows read. Also mean α of the active circuits in each, and the fraction
+    of free neurons that fire (as built), per block."""
     x, mask = sample_inputs(net.circuits, batch, z, torch.Generator().manual_seed(seed))
     dev = net.positions.device
     x, mask = x.to(dev), mask.to(dev)
@@ -482,8 +482,8 @@ def error_sources(net: CiS2Network, z: int, batch: int, seed: int) -> dict[str, 
     for name in ("none", "all", "indicators", "indicators, for the values"):
         mse, alpha, fired = run(name)
         out[f"active MSE, free neurons silenced: {name}"] = mse
+        out[f"mean α, free neurons silenced: {name}"] = alpha
         if name == "none":
-            out["mean α"] = alpha
             out["free neurons firing, per block"] = fired
     v_e = decoded(net, exact[0])[0]
     out["payload variance"] = float(v_e.reshape(-1, v_e.shape[-1]).var(0).mean())

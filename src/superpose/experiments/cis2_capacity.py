@@ -766,7 +766,7 @@ register(
         full=FULL,
         runner=run_capacity,
         quick_seconds=11,  # measured: 10.5 s user + 0.6 s sys CPU, 43 s wall (load 7.4)
-        full_seconds=206,  # measured: 180 s user + 26 s sys CPU, 694 s wall (load ≈ 7)
+        full_seconds=214,  # measured: 179 s user + 35 s sys CPU, 318 s wall (load ≈ 4)
         paper="CiS2 (seed 001), capacity T ≲ D²/(d²z); issue 12",
     )
 )
