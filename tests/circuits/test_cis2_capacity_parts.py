@@ -94,7 +94,8 @@ def test_variant_slope_claim_is_its_own_and_flips():
     assert law.id == "frontier-slope-linked-z1-beta0.9-delta0.7" and law.passed
     assert "beta0.9-delta0.7" in law.statement
     assert not slope_claim("linked", 1, x, [500, 1000, 2000], 0.2, variant="snap4").passed
-    assert len({slope_claim("linked", 1, x, [1, 2, 4], 0.2, variant=v).id for v in VARIANTS}) == 4
+    ids = {slope_claim("linked", 1, x, [1, 2, 4], 0.2, variant=v).id for v in VARIANTS}
+    assert len(ids) == len(VARIANTS)
 
 
 def test_best_redundancy_takes_the_largest_T_and_reports_the_criterion():
@@ -125,3 +126,11 @@ def test_overlap_split_no_shared_positions_at_T_below_N_over_S():
         0 < out["inputs sharing"] < 1
         and out["z=2, two active circuits sharing a position"] > out["z=2, disjoint"]
     )
+
+
+def test_recentre_claim_flips_on_its_null():
+    from superpose.experiments.cis2_capacity import recentre_claim
+
+    run = {"without": [279, 741], "recentre": [412, 1090]}
+    assert recentre_claim(run, [1000, 2000]).passed
+    assert not recentre_claim({**run, "recentre": run["without"]}, [1000, 2000]).passed

@@ -51,6 +51,15 @@ class Robustness(FrozenConfig):
         "g·β/(2(g − 1)), so a steeper snap widens the on basin; a spuriously lit neuron then "
         "carries up to g/2× more",
     )
+    recentre: bool = Field(
+        False,
+        description="value re-centring: noise through the α gate reaches an active circuit's value "
+        "neuron (gate ḡ_i) and its a0/a1 neurons (gain g) at the same positions alike, cancels in "
+        "α = a0 − a1 but stays in a1; each value row j of layer l ≥ 2 adds "
+        "−λ_j·(a1 − a1_on·α), λ_j = Σ_i w_ji·ḡ_i/g (w_ji: the value mixing, ḡ_i: the mean gate "
+        "of layer l − 1), which is 0 in the exact circuits and removes the gate noise the values "
+        "carry forward",
+    )
 
 
 BETA_MAX = 0.9  # largest noise-sized β: the on basin α > β keeps the laws' mean α ≥ 0.9
@@ -476,6 +485,22 @@ def snap_indicator(circuits: SmallCircuits, gain: float) -> SmallCircuits:
     return SmallCircuits(w, b, circuits.kind, circuits.offset, circuits.inputs)
 
 
+def recentre_values(circuits: SmallCircuits) -> SmallCircuits:
+    """The generated circuits with value re-centring (Robustness.recentre): at layers l ≥ 2 each
+    value row j adds −λ_j·(a1 − a1_on·(a0 − a1)), λ_j = Σ_i w_ji·ḡ_i/g with ḡ_i the mean (over
+    circuits) weight of α in value row i at layer l − 1 and g its a0 gain; exact at α ∈ {0, 1}."""
+    if circuits.threshold is None or circuits.n_layers < 2:
+        return circuits
+    w, b = circuits.weights.clone(), circuits.biases.clone()
+    prev = w[:, :-1]
+    gate = (prev[..., 2:, 0] - prev[..., 2:, 1]).mean(0) / 2  # [L−1, d−2]: α weight per row
+    lam = torch.einsum("tlji,li->tlj", w[:, 1:, 2:, 2:], gate / prev[0, :, 0, 0].unsqueeze(-1))
+    a1_on = (prev[..., 1, 0] + b[:, :-1, 1]).unsqueeze(-1)  # [T, L−1, 1]
+    w[:, 1:, 2:, 0] += lam * a1_on
+    w[:, 1:, 2:, 1] -= lam * (1 + a1_on)
+    return SmallCircuits(w, b, circuits.kind, circuits.offset, circuits.inputs)
+
+
 def indicator_threshold(cfg: CiS2Config) -> float:
     """β the generated circuits get: cfg.indicator_threshold, or (robustness.threshold 'noise')
     clip(sigmas·σ, indicator_threshold, BETA_MAX) with σ = 2·sqrt(S·z·T·d²/D²) the predicted RMS of
@@ -544,6 +569,8 @@ def build_cis2(
             cfg.value_margin,
         )
         circuits = snap_indicator(circuits, cfg.robustness.indicator_gain)
+        if cfg.robustness.recentre:
+            circuits = recentre_values(circuits)
     if circuits.weights.shape[:3] != (cfg.circuits, cfg.layers, d):
         raise SuperposeError(
             f"circuits have shape [T, L, d] = {list(circuits.weights.shape[:3])}, config says {[cfg.circuits, cfg.layers, d]}"

@@ -435,6 +435,65 @@ def laws(net: CiS2Network, z: int, batch: int, seed: int) -> dict[str, Any]:
     }
 
 
+def error_sources(net: CiS2Network, z: int, batch: int, seed: int) -> dict[str, Any]:
+    """Where the active circuits' decoded error comes from, per layer (issue 12 item 2): their
+    decoded MSE in the network as built and in three copies of its forward pass in which neurons
+    hosting no active circuit ("free") that fire are silenced after every ReLU — all of them (the
+    post's Case-1 assumption: what is left is the noise through neurons shared with inactive
+    circuits that stay off), only those of the indicator blocks (a0, a1), or the indicator ones
+    only in what the value rows read. Also mean α of the active circuits in each, and the fraction
+    of free neurons that fire (as built), per block."""
+    x, mask = sample_inputs(net.circuits, batch, z, torch.Generator().manual_seed(seed))
+    dev = net.positions.device
+    x, mask = x.to(dev), mask.to(dev)
+    idx = mask.nonzero()[:, 1].view(batch, z)
+    cols = torch.arange(batch, device=dev).unsqueeze(1).expand(-1, z)
+    exact = exact_active(net, x, idx)
+    on = mask.unsqueeze(-1).expand(-1, -1, net.d).to(x)
+    d, N = net.d, net.block
+
+    def run(silence: str) -> tuple[list[float], list[float], list[list[float]]]:
+        mse, alpha, fired = [], [], []
+        r_t, A_t = x.permute(1, 2, 0).contiguous(), None
+        free_prev = None
+        for k in range(net.L):
+            pre = net._layer_t(r_t, k, A_t, relu=False)
+            if silence == "indicators, for the values" and free_prev is not None:
+                A_c = A_t.clone().view(d, N, batch)
+                A_c[:2] *= ~free_prev[:2]
+                pre_c = net._layer_t(
+                    net._read_t(A_c.view(-1, batch), k - 1), k, A_c.view(-1, batch), relu=False
+                )
+                pre.view(d, N, batch)[2:] = pre_c.view(d, N, batch)[2:]
+            A_t = torch.relu(pre)
+            free = ~(net.scatter(on, k).T > 0).view(d, N, batch)
+            lit = (A_t.view(d, N, batch) > 0) & free
+            fired.append((lit.sum((1, 2)) / free.sum((1, 2)).clamp_min(1)).tolist())
+            if silence in ("all", "indicators"):
+                kill = free.clone()
+                if silence == "indicators":
+                    kill[2:] = False
+                A_t = (A_t.view(d, N, batch) * ~kill).view(-1, batch)
+            free_prev = free
+            r_t = net._read_t(A_t, k)
+            v_r, a_r = decoded(net, r_t[idx, :, cols])
+            v_e, _ = decoded(net, exact[k])
+            mse.append(float((v_r - v_e).pow(2).mean()))
+            alpha.append(float(a_r.mean()) if a_r is not None else 1.0)
+        return mse, alpha, fired
+
+    out: dict[str, Any] = {}
+    for name in ("none", "all", "indicators", "indicators, for the values"):
+        mse, alpha, fired = run(name)
+        out[f"active MSE, free neurons silenced: {name}"] = mse
+        out[f"mean α, free neurons silenced: {name}"] = alpha
+        if name == "none":
+            out["free neurons firing, per block"] = fired
+    v_e = decoded(net, exact[0])[0]
+    out["payload variance"] = float(v_e.reshape(-1, v_e.shape[-1]).var(0).mean())
+    return out
+
+
 def criterion_vs_measured(cfg: Any, z: int, batch: int, seed: int) -> dict[str, Any]:
     """The regime criterion's prediction for cfg (a CiS2Config) at z active beside the measurement on
     the built (unverified) network: a0 switch-on per layer, predicted side vs measured inactive
@@ -567,6 +626,7 @@ __all__ = [
     "MIN_R2",
     "criterion_vs_measured",
     "decoded",
+    "error_sources",
     "exact_active",
     "fixed_positions",
     "free_a0",
