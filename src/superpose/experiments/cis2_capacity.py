@@ -21,6 +21,19 @@ below T* too (D = 1000, T = 200: layer MSE 0/0.13/0.36/0.58/1 of layer L's, line
 coarse (4 % in T, 0.03 in slope). The fixed-load switch-on spread's bar is the null's: the 95 %
 quantile of max/min when the per-input rates are exchanged between widths.
 
+Where the search starts (session of 2026-12-04, evening): the bisection used to be bracketed around
+the regime criterion's prediction, and near T* the laws' figures move with the inputs, so the start
+moved T*: the quick form (then batch 128) read D = 2000 as 669 from one start and 848 from another
+(slope 1.26 vs 1.60), value re-centring 388/840 or 249/1012 (slope 1.11 or 2.02). The search now
+brackets upwards from N/S (independent of the prediction it is compared with) and the quick form
+uses the full form's 512 inputs (28 s CPU): its T* are the full form's at D = 1000, 2000. Full form
+on it (207 s CPU): 9/22 — linked z = 1 272/712/1907 (slope 1.40), z = 2 53/240/1060 (2.16), z = 3
+41/102/251; linear 209/614/2083 (1.66), 49/178/745, 41/99/236; β = 0.9, δ = 0.7 534/1717/5331
+(1.66); re-centring 398/1105/2877 (1.43, pushes T* at every width); re-centring with β = 0.9,
+δ = 0.7, gain 2.5 566/1768/5331 (1.62). `linked-beats-linear-z1` now fails (1907 < 2083 at D =
+4000; it held at 2111 vs 1962 from the old start): a verdict inside the search's ±10 % at D =
+4000. The numbers in the paragraphs below are from the old start unless said.
+
 Why the active error compounds (cis2_regime.error_sources, z = 1, linked, 512 inputs; active
 decoded MSE per layer with the neurons hosting no active circuit that fire — "free" — silenced
 after every ReLU or not). Silenced, α stays exactly 1 (an active circuit's a0 and a1 share each
@@ -767,14 +780,14 @@ register(
         quick=Cis2CapacityConfig(
             widths=[1000, 2000],
             active=[1, 2],
-            batch=128,
+            batch=512,  # the full form's: at 128 the start of the bisection moved T* by ±25 %
             fixed_load=False,
             variants={**BEST, **RECENTRE},
             redundancies=[4, 5, 6, 7, 8],
         ),
         full=FULL,
         runner=run_capacity,
-        quick_seconds=11,  # measured: 10.5 s user + 0.6 s sys CPU, 43 s wall (load 7.4)
+        quick_seconds=28,  # measured: 28.0 s CPU (load ≈ 3)
         full_seconds=214,  # measured: 179 s user + 35 s sys CPU, 318 s wall (load ≈ 4)
         paper="CiS2 (seed 001), capacity T ≲ D²/(d²z); issue 12",
     )
