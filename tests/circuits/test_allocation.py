@@ -107,10 +107,10 @@ def test_affine_prefix_max_over_mean_at_most_1_05():
 
 
 @pytest.mark.parametrize(
-    ("n", "s"), [(150, 6), (100, 6), (500, 4), (100, 3), (150, 3), (250, 3), (750, 7)]
+    ("n", "s"), [(150, 6), (100, 6), (500, 4), (100, 3), (150, 3), (250, 3), (750, 7), (750, 4)]
 )
 def test_affine_balanced_at_every_t_where_measured(n, s):
-    """Cells where issue 12's balance holds at every T ≤ T_max (README table: 13 of 36)."""
+    """Cells where issue 12's balance holds at every T ≤ T_max (README table: 14 of 36)."""
     assert allocation.prefix_balanced(make_allocation("affine", n, s)).all()
 
 

@@ -474,8 +474,12 @@ def _affine_plane(n_neurons: int, size: int) -> Allocation:
     even = Allocation(_even_out(alloc.sets, N, protect=keep), N, "affine")
     tries = [even]
     if order_can_balance(even.sets, N):
-        tries.append(Allocation(even.sets[_level_order(even.sets, N, keep)], N, "affine"))
+        tries += [{}, {"window": 6}, {"behind": -2.0}]  # the last two only when close
     for a in tries:
+        if isinstance(a, dict):
+            if a and not 0 < fails <= 10:
+                break
+            a = Allocation(even.sets[_level_order(even.sets, N, keep, **a)], N, "affine")
         if (~prefix_balanced(a)).sum() < fails:
             best, fails = a, int((~prefix_balanced(a)).sum())
     check(best.sets, N)
@@ -574,11 +578,13 @@ def _take_under(sets: np.ndarray, cand: np.ndarray, u: np.ndarray, cap: int) -> 
     return np.concatenate(taken) if taken else np.zeros(0, np.int64)
 
 
-def _level_order(sets: np.ndarray, n_points: int, keep: int = 0) -> np.ndarray:
+def _level_order(
+    sets: np.ndarray, n_points: int, keep: int = 0, window: int = 3, behind: float = -1.0
+) -> np.ndarray:
     """Permutation of sets [T, S], the first `keep` in place, filling usage level by level: no
-    neuron passes the cap L until
-    the level is as full as greedy choice and one-row exchanges get it; rows through neurons
-    behind their share first, then the given order, then rows through the level's holes. Where
+    neuron passes the cap L until the level is as full as greedy choice and one-row exchanges get
+    it; rows through neurons more than -behind uses behind their share first, then the next
+    window·N/S rows of the given order, then rows through the level's holes. Where
     prefix_balanced allows a neuron two or more above L, the cap rises by half of that at once."""
     count, S = sets.shape
     deg = np.bincount(sets.ravel(), minlength=n_points).astype(float)
@@ -600,7 +606,7 @@ def _level_order(sets: np.ndarray, n_points: int, keep: int = 0) -> np.ndarray:
         if cap % 16 == 0:
             rows_of = [r[left[r]] for r in rows_of]
         lag = u - np.minimum(deg, np.maximum(placed / count * deg, placed * S / n_points))
-        want, lo = 3 * step * (n_points // S + 1), int(np.argmax(left))
+        want, lo = window * step * (n_points // S + 1), int(np.argmax(left))
         width = 2 * want
         while True:  # the first `want` rows left in the given order that fit under the cap
             head = np.flatnonzero(left[lo : lo + width]) + lo
@@ -609,12 +615,12 @@ def _level_order(sets: np.ndarray, n_points: int, keep: int = 0) -> np.ndarray:
                 break
             width *= 4
         head = head[:want]
-        behind = np.flatnonzero(lag < -1)
-        if len(behind):
-            first = rows_through(behind)
+        late_points = np.flatnonzero(lag < behind)
+        if len(late_points):
+            first = rows_through(late_points)
             first = first[(u[sets[first]] < cap).all(1) & ~np.isin(first, head)]
             first = first[np.argsort(lag[sets[first]].min(1), kind="stable")]
-            late = lag[sets[head]].min(1) < -1
+            late = lag[sets[head]].min(1) < behind
             head = np.concatenate([first, head[late], head[~late]])
         took = list(_take_under(sets, head, u, cap))
         left[took] = False
