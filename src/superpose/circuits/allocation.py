@@ -8,7 +8,9 @@ completed greedily: ≥ 92 % of the bound at the points issue 12 names, 74–99 
 N = 100…1000, see the README's table), 'random'
 (greedy random sets, rejecting any that would overlap an earlier one twice). Rows are in balanced
 order: the first T rows use the neurons about evenly (a fixed family of T circuits can take them);
-prefix_balanced says at which T issue 12's max/mean ≤ 1.05 holds.
+prefix_balanced says at which T issue 12's max/mean ≤ 1.05 holds, order_can_balance whether any
+order of a family can hold it. Where the affine order does not, its least used neurons are raised
+by point substitution and the rows after its first classes are ordered level by level.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Allocation:
 
 
 DENSE_MEAN = 20  # mean usage from which ⌈mean⌉ ≤ 1.05·mean: the 1.05 target is reachable
+KEEP_MEAN = 14  # the affine order's first rows up to this mean usage are never reordered
 
 
 def prefix_max_usage(sets: np.ndarray, n_neurons: int) -> np.ndarray:
@@ -74,6 +77,32 @@ def prefix_max_usage(sets: np.ndarray, n_neurons: int) -> np.ndarray:
     first = np.full(rank.max() + 1, len(sets))
     np.minimum.at(first, rank, when[order])  # the first set at which some neuron reaches usage j+1
     return np.searchsorted(np.sort(first), np.arange(len(sets)), side="right")
+
+
+def _allowed_max(t: np.ndarray, size: int, n_neurons: int, tol: float = 0.05) -> np.ndarray:
+    """The most usage prefix_balanced allows among the first t rows."""
+    mean = t * size / n_neurons
+    return np.where(
+        mean >= DENSE_MEAN,
+        np.floor((1 + tol) * mean + 1e-9),
+        np.ceil(mean - 1e-9) + 1,
+    ).astype(np.int64)
+
+
+def order_can_balance(sets: np.ndarray, n_neurons: int) -> bool:
+    """Whether some order of these rows might be balanced at every T (a necessary condition).
+
+    The first row lifting a neuron to usage L comes at some t with every other neuron at most
+    L − 1, so the usage before it, S·(t − 1), is at most Σ min(usage at T_max, L − 1); t is at
+    least the first T at which prefix_balanced allows L. Neurons in few rows fail it.
+    """
+    count, size = sets.shape
+    deg = np.sort(np.bincount(sets.ravel(), minlength=n_neurons))
+    allowed = _allowed_max(np.arange(1, count + 1), size, n_neurons)
+    levels = np.arange(1, deg[-1] + 1)
+    first = np.searchsorted(np.maximum.accumulate(allowed), levels)  # t − 1 at which L is allowed
+    below = np.minimum(deg[None, :], levels[:, None] - 1).sum(1)
+    return bool((size * first <= below).all())
 
 
 def prefix_balanced(alloc: Allocation, tol: float = 0.05) -> np.ndarray:
@@ -434,7 +463,27 @@ def _affine_plane(n_neurons: int, size: int) -> Allocation:
     # the main structure's parallel classes first, then what fills its gaps (evenly in each)
     main = packer.main_sets(N)
     times = np.concatenate([times[:main] / 2, 0.5 + times[main:] / 2])
-    return _finish(sets[np.argsort(times, kind="stable")], N, "affine")
+    alloc = _finish(sets[np.argsort(times, kind="stable")], N, "affine")
+    ok = prefix_balanced(alloc)
+    if ok.all():
+        return alloc
+    # the first rows (whole parallel classes of the top design) stay as they are, up to mean usage
+    # KEEP_MEAN; then the least used neurons are raised and the rest ordered level by level
+    keep = min(int(np.argmin(ok)), int(KEEP_MEAN * N / S))
+    best, fails = alloc, int((~ok).sum())
+    even = Allocation(_even_out(alloc.sets, N, protect=keep), N, "affine")
+    tries = [even]
+    if order_can_balance(even.sets, N):
+        tries += [{}, {"window": 6}, {"behind": -2.0}]  # the last two only when close
+    for a in tries:
+        if isinstance(a, dict):
+            if a and not 0 < fails <= 10:
+                break
+            a = Allocation(even.sets[_level_order(even.sets, N, keep, **a)], N, "affine")
+        if (~prefix_balanced(a)).sum() < fails:
+            best, fails = a, int((~prefix_balanced(a)).sum())
+    check(best.sets, N)
+    return best
 
 
 def _smooth(sets: np.ndarray, n_points: int) -> np.ndarray:
@@ -465,6 +514,183 @@ def _smooth(sets: np.ndarray, n_points: int) -> np.ndarray:
         done += int(ok.sum())
         waiting = cand[~ok]
     return np.concatenate(order)
+
+
+def _even_out(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
+    """Sets with the least used neurons raised by point substitution: a neuron d used less than
+    the mean takes the place of a neuron x used more in one of x's sets (the latest first, never
+    one of the first `protect`) whose other points share no set with d yet. Pairwise overlap
+    stays ≤ 1: x's sets meet only in x, and d's new pairs are new."""
+    sets = sets.copy()
+    S = sets.shape[1]
+    deg = np.bincount(sets.ravel(), minlength=n_points)
+    mean = deg.mean()
+    pairs = np.zeros((n_points, n_points), dtype=bool)  # pairs[a, b]: a and b share a set
+    i, j = np.triu_indices(S, 1)
+    pairs[sets[:, i], sets[:, j]] = pairs[sets[:, j], sets[:, i]] = True
+    late = sets[protect:]  # a view: substitutions write through
+    for d in np.argsort(deg, kind="stable"):
+        for end in range(len(late), 0, -4096):  # the latest sets first, 4096 at a time
+            if deg[d] >= int(mean):
+                break
+            part = late[max(0, end - 4096) : end]
+            busy = pairs[d][part] | (part == d)  # [*, S]: points d may not meet
+            donor = (deg[part] >= deg[d] + 2) & (deg[part] > mean)
+            fits = donor & (busy.sum(1, keepdims=True) == busy)  # a donor, its partners free
+            for r in np.flatnonzero(fits.any(1))[::-1]:
+                c = int(np.argmax(fits[r]))
+                x, row = part[r, c], part[r]
+                rest = row[np.arange(S) != c]
+                if (
+                    deg[d] >= int(mean)
+                    or deg[x] < deg[d] + 2
+                    or deg[x] <= mean
+                    or pairs[d, rest].any()
+                ):
+                    continue
+                row[c] = d
+                pairs[d, rest] = pairs[rest, d] = True
+                pairs[x, rest] = pairs[rest, x] = False
+                deg[x] -= 1
+                deg[d] += 1
+    return sets
+
+
+def _take_under(sets: np.ndarray, cand: np.ndarray, u: np.ndarray, cap: int) -> np.ndarray:
+    """Rows of cand (in priority order) taken greedily while no neuron's usage u passes cap; u is
+    updated. Vectorised over a window of 256: a pass takes the rows whose neurons stay ≤ cap even
+    counting every earlier row of the window, the others stay in front for the next pass."""
+    taken, S = [], sets.shape[1]
+    while len(cand):
+        head, cand = cand[:256], cand[256:]
+        head = head[(u[sets[head]] < cap).all(1)]
+        if not len(head):
+            continue
+        flat = sets[head].ravel()
+        by = np.argsort(flat, kind="stable")
+        rank = np.empty_like(flat)
+        rank[by] = np.arange(flat.size) - np.searchsorted(flat[by], flat[by])
+        ok = (u[flat] + rank < cap).reshape(-1, S).all(1)
+        ok[0] = True
+        u += np.bincount(sets[head[ok]].ravel(), minlength=len(u))
+        taken.append(head[ok])
+        cand = np.concatenate([head[~ok], cand])
+    return np.concatenate(taken) if taken else np.zeros(0, np.int64)
+
+
+def _level_order(
+    sets: np.ndarray, n_points: int, keep: int = 0, window: int = 3, behind: float = -1.0
+) -> np.ndarray:
+    """Permutation of sets [T, S], the first `keep` in place, filling usage level by level: no
+    neuron passes the cap L until the level is as full as greedy choice and one-row exchanges get
+    it; rows through neurons more than -behind uses behind their share first, then the next
+    window·N/S rows of the given order, then rows through the level's holes. Where
+    prefix_balanced allows a neuron two or more above L, the cap rises by half of that at once."""
+    count, S = sets.shape
+    deg = np.bincount(sets.ravel(), minlength=n_points).astype(float)
+    u = np.bincount(sets[:keep].ravel(), minlength=n_points)
+    left = np.arange(count) >= keep
+    by = np.argsort(sets.ravel(), kind="stable")
+    starts = np.searchsorted(sets.ravel()[by], np.arange(n_points + 1))
+    rows_of = [by[starts[j] : starts[j + 1]] // S for j in range(n_points)]
+    order, placed, cap = [np.arange(keep)], keep, int(u.max())
+
+    def rows_through(points: np.ndarray) -> np.ndarray:
+        mark = np.zeros(count, dtype=bool)
+        mark[np.concatenate([rows_of[j] for j in points])] = True
+        return np.flatnonzero(mark & left)
+
+    while placed < count:
+        step = max(1, (int(_allowed_max(np.array([placed + 1]), S, n_points)[0]) - cap) // 2)
+        cap += step
+        if cap % 16 == 0:
+            rows_of = [r[left[r]] for r in rows_of]
+        lag = u - np.minimum(deg, np.maximum(placed / count * deg, placed * S / n_points))
+        want, lo = window * step * (n_points // S + 1), int(np.argmax(left))
+        width = 2 * want
+        while True:  # the first `want` rows left in the given order that fit under the cap
+            head = np.flatnonzero(left[lo : lo + width]) + lo
+            head = head[(u[sets[head]] < cap).all(1)]
+            if len(head) >= want or lo + width >= count:
+                break
+            width *= 4
+        head = head[:want]
+        late_points = np.flatnonzero(lag < behind)
+        if len(late_points):
+            first = rows_through(late_points)
+            first = first[(u[sets[first]] < cap).all(1) & ~np.isin(first, head)]
+            first = first[np.argsort(lag[sets[first]].min(1), kind="stable")]
+            late = lag[sets[head]].min(1) < behind
+            head = np.concatenate([first, head[late], head[~late]])
+        took = list(_take_under(sets, head, u, cap))
+        left[took] = False
+        holes = np.flatnonzero(u < cap)
+        if len(holes):
+            more = rows_through(holes)
+            more = more[np.lexsort((more, lag[sets[more]].sum(1)))]
+            took += list(_take_under(sets, more, u, cap))
+            left[took] = False
+        if _allowed_max(np.array([placed + len(took) + 1]), S, n_points)[0] < cap + 2:
+            _exchange(sets, rows_of, u, cap, took, left)
+        order.append(np.array(took, dtype=np.int64))
+        placed += len(took)
+    return np.concatenate(order)
+
+
+def _exchange(sets, rows_of, u, cap, took, left, rounds=3) -> None:
+    """Fewer holes (neurons below cap) in a level: a row through a hole and one neuron at the cap
+    replaces the level's row through that neuron when refilling what it frees leaves fewer holes.
+    Updates u, took and left in place."""
+    owner = {int(j): r for r in took for j in sets[r]}
+
+    def put(r):
+        u[sets[r]] += 1
+        took.append(r)
+        left[r] = False
+        owner.update({int(j): r for j in sets[r]})
+
+    def drop(r):
+        u[sets[r]] -= 1
+        took.remove(r)
+        left[r] = True
+        for j in sets[r]:
+            if owner.get(int(j)) == r:
+                del owner[int(j)]
+
+    def free_rows(h):
+        rs = rows_of[h]
+        return rs[left[rs]]
+
+    for _ in range(rounds):
+        better = False
+        for h in np.flatnonzero(u < cap).tolist():
+            if u[h] >= cap:
+                continue
+            rs = free_rows(h)
+            block = u[sets[rs]] >= cap
+            for i in np.flatnonzero(block.sum(1) == 1)[:8].tolist():
+                r, r2 = rs[i], owner.get(int(sets[rs[i]][block[i]][0]))
+                if r2 is None:
+                    continue
+                before = int(np.maximum(cap - u, 0).sum())
+                drop(r2)
+                put(r)
+                added = []
+                for j in sets[r2].tolist():
+                    fits = free_rows(j)
+                    fits = fits[(u[sets[fits]] < cap).all(1)] if u[j] < cap else fits[:0]
+                    if len(fits):
+                        put(fits[0])
+                        added.append(fits[0])
+                if int(np.maximum(cap - u, 0).sum()) < before:
+                    better = True
+                    break
+                for a in added[::-1]:
+                    drop(a)
+                drop(r)
+                put(r2)
+        if not better:
+            break
 
 
 def random_sets(
