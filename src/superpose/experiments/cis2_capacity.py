@@ -27,12 +27,14 @@ moved T*: the quick form (then batch 128) read D = 2000 as 669 from one start an
 (slope 1.26 vs 1.60), value re-centring 388/840 or 249/1012 (slope 1.11 or 2.02). The search now
 brackets upwards from N/S (independent of the prediction it is compared with) and the quick form
 uses the full form's 512 inputs (28 s CPU): its T* are the full form's at D = 1000, 2000. Full form
-on it (207 s CPU): 9/22 — linked z = 1 272/712/1907 (slope 1.40), z = 2 53/240/1060 (2.16), z = 3
-41/102/251; linear 209/614/2083 (1.66), 49/178/745, 41/99/236; β = 0.9, δ = 0.7 534/1717/5331
-(1.66); re-centring 398/1105/2877 (1.43, pushes T* at every width); re-centring with β = 0.9,
-δ = 0.7, gain 2.5 566/1768/5331 (1.62). `linked-beats-linear-z1` now fails (1907 < 2083 at D =
-4000; it held at 2111 vs 1962 from the old start): a verdict inside the search's ±10 % at D =
-4000. The numbers in the paragraphs below are from the old start unless said.
+on it with the balanced allocations (alloc9; 278 s CPU): 10/22 — linked z = 1 272/712/2083 (slope
+1.47), z = 2 53/240/1091 (2.18), z = 3 41/102/251; linear 209/614/1964 (1.62), 49/178/814,
+41/99/236; β = 0.9, δ = 0.7 534/1717/5490 (1.68); re-centring 398/1105/2877 (1.43, pushes T* at
+every width); re-centring with β = 0.9, δ = 0.7, gain 2.5 566/1768/5490 (1.64). Verdicts inside the
+search's ±10 %: `linked-beats-linear-z1` (2083 vs 1964 at D = 4000; 1907 vs 2083 on the allocations
+before, 2111 vs 1962 from the old start) and the quick S-chosen-per-D slope (1.61 over D = 1000–
+2000, in its band by 0.01; the full form's 1.56 over 1000–4000 fails). The numbers in the
+paragraphs below are from the old start unless said.
 
 Why the active error compounds (cis2_regime.error_sources, z = 1, linked, 512 inputs; active
 decoded MSE per layer with the neurons hosting no active circuit that fire — "free" — silenced
