@@ -790,7 +790,7 @@ register(
         full=FULL,
         runner=run_capacity,
         quick_seconds=28,  # measured: 28.0 s CPU (load ≈ 3)
-        full_seconds=214,  # measured: 179 s user + 35 s sys CPU, 318 s wall (load ≈ 4)
+        full_seconds=278,  # measured: 278 s CPU on the balanced allocations (alloc9)
         paper="CiS2 (seed 001), capacity T ≲ D²/(d²z); issue 12",
     )
 )
