@@ -38,8 +38,9 @@ inactive error falls as 1/D. Nulls of the 1/D claims: the errors paired with the
 
 Measured on the allocations before alloc9's balanced order (which moves the values, not the
 verdicts: Case 1 enforced 1.12 / 1.01, active 0.07 / 0.01, λ = 0.02 inactive L / layer 1 2.9, 3.5,
-6.4, 11.9; README has them) (`superpose reproduce --quick/--full --only cis2-readout-scaling`; d = 4, S = 5, z = 2,
-L = 2; quick D = 800, 1,600, 3,200, batch 128; full to 6,400, batch 512; quick / full):
+6.4, 11.9; README has them) (`superpose reproduce --quick/--full --only cis2-readout-scaling`;
+d = 4, S = 5, z = 2, L = 2; quick D = 800, 1,600, 3,200, batch 128; full to 6,400, batch 512;
+quick / full):
 - λ = 0.02: layer-1 inactive 0.0121, 0.0058, 0.0030 against the post's z·d/D·E[a²] 0.0121,
   0.0061, 0.0030, exponent 0.998 / 1.000; last layer, Case 1 enforced 1.039 / 1.002; active
   0.055 / −0.016 (error 0.14–0.16 at every D; fixed T 1.49 / 1.72). Layer-2 a0 switch-on 29.0,
