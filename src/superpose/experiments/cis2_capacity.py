@@ -657,8 +657,8 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
         },
         notes=[
             f"T* is the largest T at which {'the laws hold at z' if cfg.test == 'laws' else 'the strict verification passes'} "
-            "(bisection on a log scale to 4 %, bracketed around the regime criterion's prediction, "
-            "between T = N/S, where no neuron is shared, and the allocation's capacity); the "
+            "(bisection on a log scale to 4 %, bracketed upwards from T = N/S, where no neuron is "
+            "shared, in steps of 1.6×, up to the allocation's capacity); the "
             "first failing T, the failed law with its figure and every T tried are kept in data.",
             f"Network: {cfg.net.allocation} allocation, {cfg.net.positions} positions, "
             f"{cfg.net.unembedding} readout, β = {cfg.net.indicator_threshold:g}, "
