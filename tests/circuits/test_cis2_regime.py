@@ -116,6 +116,15 @@ def test_regime_criterion_predicts_switch_on_and_side():
     assert predict_regime(2000, 4, 6, 50, 1, 3)["switch_on"][1] < 0.2 * predicted
 
 
+def test_regime_criterion_sees_the_last_layers_readouts():
+    # at L = 2 the noise the last layer's readouts feed forward is what its inactive error is
+    # measured on: cis2-readout-scaling's λ = 0.02 (measured inactive L/1 2.9) is outside, λ =
+    # 0.0025 (L/1 0.9) inside; comparing layer L's noise with layer 2's read 1 at any load
+    assert not predict_regime(800, 4, 5, 800, 2, 2)["inside"]
+    assert predict_regime(800, 4, 5, 100, 2, 2)["inside"]
+    assert predict_regime(800, 4, 5, 800, 2, 1)["noise_growth"] == 1.0
+
+
 def test_linked_dense_equals_structured(good):
     x, _ = sample_inputs(good.circuits, 8, 1, torch.Generator().manual_seed(1))
     for a, b in zip(good.forward(x), dense_forward(good.dense_module(), x), strict=True):
