@@ -721,9 +721,9 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
             "circuit that fire (mostly a0, 3–8 % of the block just above T*) reach the active "
             "circuits' value neurons through the α gate; silenced, the error is linear and flat in "
             "D at fixed load, α stays 1. Value re-centring (Robustness.recentre, exact in the small "
-            "circuits) subtracts that noise one layer later from a1: T* 279/741/2111 → "
-            "412/1090/2846 (slope 1.46 → 1.39), and the free firing itself binds (inactive "
-            "flatness, mean α); with β = 0.9, δ = 0.7, gain 2.5 552/1752/5369 (1.64). Module "
+            "circuits) subtracts that noise one layer later from a1: full form T* 272/712/2083 "
+            "→ 398/1105/2877 (slope 1.47 → 1.43), and the free firing itself binds (inactive "
+            "flatness, mean α); with β = 0.9, δ = 0.7, gain 2.5 566/1768/5490 (1.64). Module "
             "docstring: the numbers.",
             "S chosen per D (`redundancies`, its own slope claim): T*(S) is nearly flat in S for "
             "S = 4…10 at every width and the active linear fit breaks first at every S, so the best "
