@@ -480,8 +480,9 @@ def _affine_plane(n_neurons: int, size: int) -> Allocation:
             if a and not 0 < fails <= 10:
                 break
             a = Allocation(even.sets[_level_order(even.sets, N, keep, **a)], N, "affine")
-        if (~prefix_balanced(a)).sum() < fails:
-            best, fails = a, int((~prefix_balanced(a)).sum())
+        unbalanced = int((~prefix_balanced(a)).sum())
+        if unbalanced < fails:
+            best, fails = a, unbalanced
     check(best.sets, N)
     return best
 

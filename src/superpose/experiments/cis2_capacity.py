@@ -579,7 +579,7 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
         v_rows = map_grid(frontier_point, v_points, progress=ctx.progress, description=name)
         variant_rows[name] = v_rows
         claims.append(z1_slope([r["T"] for r in v_rows], frontier_cause(v_rows), name))
-        if change == RECENTRE["recentre"] and 1 in cfg.active:
+        if name in RECENTRE and 1 in cfg.active:
             base = [r["T"] for r in rows if (r["embedding"], r["active"]) == (e0, 1)]
             pushed = {"without": base, "recentre": [r["T"] for r in v_rows]}
             claims.append(

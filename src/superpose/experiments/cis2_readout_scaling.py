@@ -191,7 +191,7 @@ def readout_point(
     }
 
 
-def exponent(rows: list[dict[str, Any]], part: str) -> float | None:
+def fitted_exponent(rows: list[dict[str, Any]], part: str) -> float | None:
     """−slope of log rows[part] against log D (None when a value is 0: no power law to fit)."""
     y = [r[part] for r in rows]
     return -fit_loglog([r["D"] for r in rows], y)[0] if min(y) > 0 else None
@@ -248,7 +248,7 @@ def switch_on_constant_claim(rows: list[dict[str, Any]], load: float) -> Claim:
             "switch_on": y,
             "predicted_switch_on": pred,
             "predicted_slope": fit_loglog(x, pred)[0] if min(pred) > 0 else None,
-            "inactive_exponent": exponent(rows, "inactive"),
+            "inactive_exponent": fitted_exponent(rows, "inactive"),
             "inactive": [r["inactive"] for r in rows],
         },
         expected=f"|slope| ≤ {FLAT_BAND} (the half-width of issue 18's band, about 0); at fixed T "
@@ -330,7 +330,7 @@ def run(cfg: Cis2ReadoutScalingConfig, ctx: RunContext) -> ExperimentResult:
         return [{**r, "D": q["D"]} for r, q in zip(rs, rs[::-1], strict=True)]
 
     parts = (*INVERSE, "active", "switch_on", "predicted_switch_on")
-    by_load = {f"{lam:g}": {p: exponent(scan[lam], p) for p in parts} for lam in cfg.loads}
+    by_load = {f"{lam:g}": {p: fitted_exponent(scan[lam], p) for p in parts} for lam in cfg.loads}
     claims = [
         with_null(inverse_width_claim, rows, reversed_widths(rows), REVERSED, part, label, beside)
         for part, (label, beside) in INVERSE.items()
@@ -378,46 +378,40 @@ def run(cfg: Cis2ReadoutScalingConfig, ctx: RunContext) -> ExperimentResult:
             cfg.load,
         )
     )
-    fits, ys = {}, {}
-    for part in (*INVERSE, "active"):
-        slope, intercept = fit_loglog(cfg.widths, [r[part] for r in rows])
-        label = f"{part} (slope {slope:.2f})"
-        fits[label] = {"slope": slope, "intercept": intercept}
-        ys[label] = [r[part] for r in rows]
-    panels = [
-        {
-            "x": cfg.widths,
-            "ys": ys,
-            "fits": fits,
-            "xlabel": "width D",
-            "title": f"readout MSE at λ = {cfg.load:g} (outside)",
-        }
-    ]
-    for part, title, ylabel in (
-        ("inactive", "last-layer inactive MSE, per load", "MSE per circuit neuron"),
-        ("switch_on", "layer-2 a0 switch-on (dashed: criterion)", "share of free a0 neurons on"),
-    ):
-        fits, ys, refs = {}, {}, {}
-        for lam in cfg.loads:
-            y = [r[part] for r in scan[lam]]
+
+    def panel(series: dict[str, list[float]], refs: dict[str, list[float]] | None = None) -> dict:
+        """A loglog panel over the widths: each series (all values > 0) with its fitted slope in
+        its label, and its reference values (dashed) where given."""
+        out: dict[str, Any] = {"x": cfg.widths, "ys": {}, "fits": {}, "refs": {}}
+        for name, y in series.items():
             if min(y) <= 0:
                 continue
             slope, intercept = fit_loglog(cfg.widths, y)
-            label = f"λ = {lam:g} (slope {slope:.2f})"
-            fits[label], ys[label] = {"slope": slope, "intercept": intercept}, y
-            if part == "switch_on":
-                refs[label] = [r["predicted_switch_on"] for r in scan[lam]]
-        panels.append(
-            {
-                "x": cfg.widths,
-                "ys": ys,
-                "fits": fits,
-                "refs": refs,
-                "xlabel": "width D",
-                "ylabel": ylabel,
-                "title": title,
-            }
-        )
+            label = f"{name} (slope {slope:.2f})"
+            out["fits"][label], out["ys"][label] = {"slope": slope, "intercept": intercept}, y
+            if refs:
+                out["refs"][label] = refs[name]
+        return {**out, "xlabel": "width D"}
+
+    def per_load(part: str) -> dict[str, list[float]]:
+        return {f"λ = {lam:g}": [r[part] for r in scan[lam]] for lam in cfg.loads}
+
+    panels = [
+        {
+            **panel({part: [r[part] for r in rows] for part in (*INVERSE, "active")}),
+            "title": f"readout MSE at λ = {cfg.load:g} (outside)",
+        },
+        {
+            **panel(per_load("inactive")),
+            "ylabel": "MSE per circuit neuron",
+            "title": "last-layer inactive MSE, per load",
+        },
+        {
+            **panel(per_load("switch_on"), per_load("predicted_switch_on")),
+            "ylabel": "share of free a0 neurons on",
+            "title": "layer-2 a0 switch-on (dashed: criterion)",
+        },
+    ]
     fig = cplots.loglog_panels(
         panels,
         ctx.figure_path("readout_vs_width"),

@@ -50,7 +50,8 @@ def decomposition(parts: dict[str, Sequence[float]], path: str | Path, title: st
 
 def loglog_panels(panels: list[dict], path: str | Path, title: str) -> Path:
     """Panels of log-log scatter + fitted line; each dict: x, ys {label: values}, fits {label:
-    slope, intercept}, xlabel, title; optional ylabel, refs {label: values} (dashed, the label's colour, no fit)."""
+    slope, intercept}, xlabel, title; optional ylabel, refs {label: values} (dashed, the label's
+    colour, no fit)."""
     n = len(panels)
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.6), squeeze=False)
     for ax, panel in zip(axes[0], panels, strict=True):
