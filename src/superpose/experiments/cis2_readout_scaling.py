@@ -70,7 +70,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from typing import Any
+from typing import Annotated, Any
 
 import torch
 from pydantic import Field, model_validator
@@ -114,8 +114,9 @@ class Cis2ReadoutScalingConfig(FrozenConfig):
         description="the load the 1/D law is claimed at: the scan's lowest, with the least "
         "predicted switch-on (inside the builder's regime criterion up to D = 3,200)",
     )
-    scan: list[float] = Field(
-        [0.005, 0.01], description="further loads measured beside (reported and drawn, no claim)"
+    scan: list[Annotated[float, Field(gt=0, le=1)]] = Field(
+        [0.005, 0.01],
+        description="further loads T·d²/D² in (0, 1] measured beside (reported and drawn, no claim)",
     )
     batch: int = Field(128, ge=8, le=1_000_000, description="sampled inputs per width")
 
