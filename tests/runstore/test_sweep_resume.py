@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+# Runs of ~0.5 s here, longer than the store's commit window (store.COMMIT_SECONDS, 0.2 s), so a
+# commit holds about one run and a kill lands with runs left even on a machine several times faster:
+# 500-step runs (0.05 s here) let one commit take every run left, and a kill find nothing to cut.
 SPEC = {
     "name": "resume",
-    "toy": {"n_features": 4, "n_hidden": 2, "train": {"steps": 500, "batch_size": 128}},
+    "toy": {"n_features": 4, "n_hidden": 2, "train": {"steps": 5000, "batch_size": 1024}},
     "axes": {"features.sparsity": [0.0, 0.3, 0.6, 0.9]},
     "seeds": 2,
 }
@@ -104,11 +107,8 @@ def test_kill_9_then_rerun_finishes_only_the_rest(tmp_path, workers):
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path):
-    # Runs long enough (~0.5 s each) that the signal lands while runs are left: with the native step
-    # the 500-step runs of SPEC can all finish inside one polling interval on an idle machine.
-    slow = {**SPEC, "toy": {**SPEC["toy"], "train": {"steps": 5000, "batch_size": 1024}}}
     spec = tmp_path / "spec.yaml"
-    spec.write_text(yaml.safe_dump(slow))
+    spec.write_text(yaml.safe_dump(SPEC))
     store = tmp_path / "runs.db"
     proc = _kill_after(spec, store, 1, 1, sig=signal.SIGINT)
     assert proc.returncode == 130
