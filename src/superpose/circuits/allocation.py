@@ -4,8 +4,10 @@ Guarantees (checked on construction): exactly S distinct positions per circuit, 
 share at most one position. Pair counting bounds how many circuits fit: T ≤ N(N−1)/(S(S−1)).
 Schemes: 'prime' (the published prime-step scheme of CiS2), 'affine' (transversal designs from
 affine planes over GF(q), q any prime power, composed recursively with their groups filled and
-completed greedily: ≥ 92 % of the bound at the points issue 12 names, 74–99 % over S = 3…8 and
-N = 100…1000, see the README's table), 'random'
+completed greedily; where that stays below 85 % of the bound, a tabulated cyclic packing and an
+iterated local search on the uncovered pairs (_reach): ≥ 92 % of the bound at the points issue 12
+names, 80–99 % over S = 3…8 and N = 100…1000, ≥ 85 % in 33 of those 36 cells, see the README's
+table), 'random'
 (greedy random sets, rejecting any that would overlap an earlier one twice). Rows are in balanced
 order: the first T rows use the neurons about evenly (a fixed family of T circuits can take them);
 prefix_balanced says at which T issue 12's max/mean ≤ 1.05 holds, order_can_balance whether any
@@ -440,8 +442,8 @@ class _Packer:
 
 REACH = 0.85  # issue 12's capacity target: this fraction of the pair bound at every (N, S)
 _REPACK_MOVES = 2000  # the local search's work budget (moves) per allocation
-CLIQUE_WORK = 200  # points tried per clique search (dense leaves would take exponential time)
-_REPACK_MAX = 400  # iterated local search only up to this many neurons (Python-level moves)
+_CLIQUE_WORK = 200  # points tried per clique search (dense leaves would take exponential time)
+_REPACK_MAX = 400  # _reach only above _SMALL and up to this many neurons (Python-level moves)
 
 # Cyclic difference packings found offline by a min-conflicts search (like published tables of
 # difference families): base blocks in Z_N whose differences ±d (d ≠ N/2) are all distinct, so
@@ -491,6 +493,7 @@ def _repack(
     np.fill_diagonal(owner, -2)
     leave = [((1 << N) - 1) ^ (1 << i) for i in range(N)]  # bitsets of uncovered partners
     work = [0]  # points the current clique search may still try
+    locked = np.append(fixed, False)  # by set id; the last entry for every set added later
 
     def put(b: np.ndarray) -> int:
         store.append(b)
@@ -549,11 +552,8 @@ def _repack(
             break
         a = int(np.searchsorted(np.cumsum(deg), rng.integers(deg.sum()), side="right"))
         partners = points(leave[a])
-        K, hit, limit = (
-            [a, partners[rng.integers(len(partners))]],
-            np.zeros(0, np.int64),
-            1 + rng.integers(3),
-        )
+        K = [a, partners[rng.integers(len(partners))]]
+        hit, limit = np.zeros(0, np.int64), 1 + rng.integers(3)  # the sets K meets in a pair
         while len(K) < S:
             own = owner[:, K].copy()
             own[np.isin(own, hit)] = -1
@@ -561,9 +561,7 @@ def _repack(
             new = (
                 (srt >= 0) & np.concatenate([np.ones((N, 1), bool), srt[:, 1:] != srt[:, :-1]], 1)
             ).sum(1)
-            bar = (own == -2) | (
-                (own >= 0) & (own < len(fixed)) & fixed[np.maximum(own, 0) % len(fixed)]
-            )
+            bar = (own == -2) | locked[np.where((own >= 0) & (own < len(fixed)), own, len(fixed))]
             v = int(np.argmin(new + N * bar.any(1) + rng.random(N)))
             if bar[v].any() or len(hit) + new[v] > limit:
                 break
@@ -584,7 +582,7 @@ def _repack(
         for i in rng.permutation(len(freed)).tolist():
             x, y = freed[i]
             if leave[x] >> y & 1:
-                work[0] = CLIQUE_WORK
+                work[0] = _CLIQUE_WORK
                 found = clique(leave[x] & leave[y], S - 2)
                 if found is not None:
                     added.append(put(np.sort(np.array([x, y, *found]))))
@@ -626,7 +624,7 @@ def _affine_plane(n_neurons: int, size: int) -> Allocation:
     main = packer.main_sets(N)
     times = np.concatenate([times[:main] / 2, 0.5 + times[main:] / 2])
     goal = -(-round(REACH * 100) * pair_bound(N, S) // 100)  # ⌈85 % of the pair bound⌉
-    if len(sets) < goal and N <= _REPACK_MAX:
+    if len(sets) < goal and _SMALL < N <= _REPACK_MAX:
         sets, times = _reach(sets, times, N, S, goal)
     alloc = _finish(sets[np.argsort(times, kind="stable")], N, "affine")
     ok = prefix_balanced(alloc)
