@@ -196,7 +196,7 @@ def one_line(fn, *words):
 
 def test_circuits_that_do_not_fit_are_refused():
     many = [F.random_mlp(f"m{i}", 3, 2, i) for i in range(400)]
-    one_line(lambda: sp.compile(many, width=400), "compile:", "allocation's maximum 274")
+    one_line(lambda: sp.compile(many, width=400), "compile:", "allocation's maximum 281")
     one_line(lambda: sp.compile(many[:250], width=400, max_load=0.01), "compile:", "capacity")
     one_line(lambda: sp.compile([F.modadd(3)], width=100), "not a multiple", "d = 11", "99 or 110")
     ragged = [F.gate("and"), F.random_mlp("deep", 3, 2, 0)]
