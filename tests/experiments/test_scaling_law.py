@@ -81,6 +81,17 @@ def test_w_rate_falls_faster_only_above_lr_flat_from_and_only_those_widths_retra
         assert width_key(other, 1024) != width_key(cfg, 1024)  # one whose rate it changes
 
 
+def test_bias_rate_is_capped_and_only_capped_widths_retrain():
+    from superpose.experiments.scaling_law import width_key
+
+    cfg = ScalingLawConfig(n_features=4096, widths=[8, 256, 1024], bias_lr=2.0, bias_lr_cap=0.005)
+    assert cfg.b_lr(8) == 0.005 and cfg.b_lr(256) == 0.005  # 2/m = 0.25 and 0.0078: capped
+    assert cfg.b_lr(1024) == 2.0 / 1024  # below the cap: the paper's 2/m
+    other = cfg.replace(bias_lr_cap=0.01)
+    assert width_key(other, 1024) == width_key(cfg, 1024)  # a width the cap leaves alone
+    assert width_key(other, 8) != width_key(cfg, 8)  # one whose rate it changes
+
+
 @pytest.mark.parametrize(
     "bad",
     [

@@ -59,15 +59,6 @@ KNOWN_FAILING = {
     # top-features-monosemantic, judged from the features' side, holds at seeds 0–4 on this kernel
     # and the one before, p < 0.0005 (its neuron-level form failed 2 of 5 on each: see the module
     # note).
-    # scaling-law: the weak models do not keep the m most frequent features (1, 2, 24, 86, 165, 236 of them at
-    # m = 8…256, α = 1.25): the decay (∝ γ/√m per step) beats Adam's signal/noise (∝ √(batch·p_i))
-    # at small m and loses to it at large m; the paper's batch is 16–64× ours, its runs 20–40×
-    # longer. Their loss is that of the features they left out (the held left-out claim), so its
-    # exponent (0.62 / 0.83 at α = 1.25 / 1.5) misses E[v²]·Σ_(i>m) p_i's (0.42 / 0.60) by 0.20 /
-    # 0.23, beyond the tolerance (0.2). The full form (m = 8…1,024) fails it too since W's rate
-    # falls as m^-1 above m = 256 (errors 0.252 / 0.249; it held at 0.194 / 0.190 under m^-0.5 only
-    # because m = 1,024 had flattened): quick and full agree on all four verdicts.
-    "scaling-law": {"weak-superposition-exponent-tracks-alpha"},
 }
 
 

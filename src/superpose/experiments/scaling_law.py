@@ -15,47 +15,53 @@ findings, checked here from the run:
   line of "loss by unlearned"), and with those the features beyond the m most frequent it is
   E[v²]·Σ_{i>m} p_i ∝ m^(−(α−1)): the exponent tracks α (Fig. 5b).
 The paper (its code: exp-10 for n = 1,000, m = 10…100, 20,000 steps of batch 2,048; exp-17 for
-n = 10,240, m = 8…1,024, 40,000 steps of batch 8,192; AdamW with the decay above, values uniform on
-[0, 2], b ~ N(0, 1)). Its weak points (Fig. 5b) are α_m against α with the line α − 1; they are at
-γ ≈ 0.1–0.56 (their colours; exp-10's γ grid is linspace(−1, 1, 10)), and within 0.12 of
-E[v²]·Σ_{i>m} p_i's exponent at n = 1,000, m = 10…100 (0.44 at α = 1.25, 0.61 at 1.5 against the
-points' 0.40, 0.70): the tolerance 0.2 is their scatter. At γ = 1 its own exponent (Fig. 4b) is
+n = 10,240, m = 8…1,024, 40,000 steps of batch 8,192; AdamW with the decay above on W only,
+values uniform on [0, 2], b ~ N(0, 1); peak rates 0.01 for W and b at every m in exp-10,
+0.02·(8/m)^0.25 and 2/m in exp-17; linear warm-up, 10 % / 5 %, then cosine to 5 %). Its weak
+points (Fig. 5b) are α_m against α with the line α − 1; they are at γ ≈ 0.1–0.56 (their
+colours; exp-10's γ grid is linspace(−1, 1, 10)), and within 0.12 of E[v²]·Σ_{i>m} p_i's
+exponent at n = 1,000, m = 10…100 (0.44 at α = 1.25, 0.61 at 1.5 against the points' 0.40,
+0.70): the tolerance 0.2 is their scatter. At γ = 1 its own exponent (Fig. 4b) is
 ≈ 0–0.3 at every α: no tracking there.
 Nulls (the same check on them must fail): for the strong claims, a model without superposition on
 the same frequencies (only the m most frequent features kept: exponent 0.17 at α = 0.75, 0.59 at
 1.5); for the weak ones, the same models untrained (random unit vectors interfere as 1/m whatever
 α, exponent ≈ 1, and leave no feature out).
 
-Measured (quick form: n = 2,048, m = 8…256, 2,000 steps of batch 128, γ = −1 / +1; seeds 0 / 1):
-- strong: 1.083 / 1.095 at α = 0.75, 1.264 / 1.225 at α = 1.5 (no superposition: 0.17, 0.59). At α =
-  1.0 (a five-model run, not the claim's): 1.183 / 1.168 — the quick form's exponents sit above the
-  paper's 0.8–0.9 and above the full form's (an earlier branch, n = 10,240, m = 8…512: 1.001 at
-  α = 1.0, 1.086 at 1.5). They are not converged: at α = 1.25 the exponent was 1.10 after 300
-  steps, 1.19–1.20 after 1,000, 1.22 after 2,000; the local slopes curve (1,000 steps: 0.91, 1.11,
-  1.40, 1.41, 0.85 from m = 8→16 to 128→256).
-- weak, left-out features (held): the loss exponent is 0.621 / 0.827 at α = 1.25 / 1.5 (seed 0)
-  against 0.609 / 0.784 for E[v²]·Σ p_i over the features the run left out (‖W_i‖ ≤ 0.5); per
-  width the loss is 0.89–1.11× the left-out features' loss. Seed 1: 0.628 / 0.747 against
-  0.634 / 0.747.
-- weak, tracking α (fails, KNOWN_FAILING): against 0.418 / 0.595 for E[v²]·Σ_{i>m} p_i the errors
-  are 0.203 / 0.232 at seed 0 (0.210 / 0.152 at seed 1) — at the tolerance in the quick form,
-  beyond it in the full form (the earlier branch: 0.567 / 0.777 against 0.353 / 0.545). Cause:
-  the run does not keep the m most frequent features. Kept (‖W_i‖ > 0.5) at m = 8…256: 1, 2, 24, 86, 165, 236 (α =
-  1.25; 1, 2, 18, 62, 98, 132 at 1.5; the full form kept 0, 1, 3 at m = 8, 16, 32): at m ≥ 32
-  0.5–1.3·m, at m = 8…16 every feature but one or two dies. No fixed γ avoids it at this batch
-  (1,000 steps, kept at m = 8 / 16 / 256, exponent at α = 1.25): γ = 0.2: 5 / 30 / 1,615, 0.875;
-  0.5: 2 / 9 / 737, 0.719; 1: 0 / 3 / 304, 0.676; 1.5: 0 / 1 / 199, 0.641; 2: 0 / 1 / 153, 0.600
-  (predicted 0.418); training longer does not revive them (γ = 1, 3,000 steps: 0 at m = 8). Why:
-  the decay takes γ·lr·w per step from a weight w ~ 1/√m while Adam moves it by about
-  lr·(signal/noise of its gradient), so the decay is ∝ γ/√m against a signal/noise that grows
-  with the batch (√(batch·p_i) for a feature seen p_i·batch times per batch): small m loses every
-  feature, large m keeps more than m. The paper's batch is 16× ours (64× at n = 10,240) and its
-  runs 20–40× longer; a batch of 1,024 kept 3 / 7 / 12 at m = 8 / 16 / 32 after 500 steps (at 5×
-  the CPU per step). Values on [0, 2] as the paper's are these models with b/2, i.e. a bias rate
-  of 1/m: kept 1 / 3 / 24 at m = 8 / 16 / 32 (γ = 1, 1,000 steps) against 0 / 3 / 20 at 2/m — not
-  the cause.
-Quick form: 99 s CPU (one thread; 215 s wall at load 4–5), per width 9, 10, 11, 14, 20, 32 s.
+Measured (quick form: n = 2,048, m = 8…256, 4,000 steps of batch 64, b's rate capped at 0.005,
+γ = −1 / +1; seeds 0 / 1; 135 / 141 s CPU on one thread, per width 11, 11, 13, 17, 28, 50 s):
+- strong: 1.077 / 1.098 at α = 0.75, 1.231 / 1.208 at α = 1.5 (no superposition: 0.17, 0.59).
+  They are not converged (before the change, 2,000 steps of 128: at α = 1.25 the exponent was
+  1.10 after 300 steps, 1.19–1.20 after 1,000, 1.22 after 2,000).
+- weak, left-out features (held): loss exponents 0.432 / 0.576 (α = 1.25 / 1.5, seed 0) against
+  0.402 / 0.519 for E[v²]·Σ p_i over the features left out (‖W_i‖ ≤ 0.5); seed 1 0.464 / 0.520
+  against 0.460 / 0.494.
+- weak, tracking α (holds): against 0.418 / 0.595 for E[v²]·Σ_{i>m} p_i the errors are
+  0.014 / 0.019 at seed 0, 0.046 / 0.075 at seed 1. Kept (‖W_i‖ > 0.5) at m = 8…256: 4, 7, 19,
+  59, 111, 146 (α = 1.25; 3, 6, 15, 38, 63, 77 at 1.5; seed 0): 0.44–0.92·m at α = 1.25. The
+  wide widths keep fewer than m, so the loss flattens at the widest (0.0530 → 0.0514 from m =
+  128 to 256 at α = 1.25): the fit over m = 8…256 holds, its last local slope (0.04) does not.
+Before (2,000 steps of 128, b's rate 2/m: 99 s CPU) it failed, errors 0.203 / 0.232 (seed 0),
+0.210 / 0.152 (seed 1), with kept 1, 2, 24, 86, 165, 236 (α = 1.25). Why, traced at m = 8 (α =
+1.25, γ = 1): every vector shrinks to ≈ 0 within ~200 steps (interference of 2,048 random unit
+vectors in 8 dimensions, plus the decay); at b's rate 2/m = 0.25 all biases but the most frequent
+feature's reach −0.2…−0.8 meanwhile, and a feature with ‖W_i‖² v + b_i < 0 for every v gets no
+gradient again: 1 kept. At 0.005 the biases stay ≥ 0 and the features regrow one at a time from
+≈ 0, a few hundred steps each (the 3rd most frequent from step ≈ 600, the 1st from ≈ 900). The
+paper's exp-10 (the source of its Fig. 5) takes b's rate 0.01 on values [0, 2] at every m, i.e.
+0.005 here; its 20,000 steps leave time to regrow. Weak models alone, seed 0 (errors at α = 1.25
+/ 1.5; kept at m = 8): 2,000 × 128 at 2/m 0.242 / 0.190, 0–1; at 0.005 0.154 / 0.081, 1–3 (seed
+1: 0.214 / 0.038); at 0.0025 0.165 / 0.087; 4,000 × 128 at 2/m 0.231 / 0.136, 0–1 (steps alone
+do not revive them); 4,000 × 128 at 0.005 0.070 / 0.051, 4–6 (seed 1 0.101 / 0.013; twice the
+CPU); 4,000 × 64 at 0.005 0.013 / 0.070, 3. The cap at 2,000 × 128 in the four-model run: weak
+0.139 / 0.202 (seed 0, fails) and strong α = 0.75 1.210 (seed 1, fails the band). The paper's own
+init and rates (b ~ N(0, 1) on [0, 2], W and b at 0.01, 10 % warm-up) at batch 2,048, 5,000
+steps, γ = 0.333, α = 1.25: kept 2 at m = 8, 8 at m = 32 (loss 0.245, 0.216) — its b ~ N(0, 1)
+turns half the outputs on from the start; alone at 2,000 × 128 it kept 1–3 at m = 8…128.
+Scripts and logs: scale10-diag/.
 
+The full form now trains 4,000 steps of 128 with b's rate capped (the samples of its former
+2,000 of 256; not run since). What follows was measured before that change.
 Full form (n = 10,240, m = 8…1,024, 2,000 steps of batch 256), at the paper's rate lr·(8/m)^0.25
 at every width (branch scaling6, 3,088 s CPU; widths 78, 85, 107, 189, 206, 353, 672, 1,399 s): 3/4
 — strong 0.930 at α = 0.75 (held); at α = 1.5 0.913 (fails; 1.071 over m ≤ 512) because m = 1,024's
@@ -178,8 +184,21 @@ class ScalingLawConfig(FrozenConfig):
         1.0, gt=0, le=2, description="weight decay γ > 0 of the weak-superposition models"
     )
     expected_active: float = Field(1.0, gt=0, le=16, description="mean active features per sample")
-    steps: int = Field(2000, ge=10, le=1_000_000, description="optimiser steps per model")
-    batch_size: int = Field(128, ge=8, le=65_536, description="samples per step")
+    steps: int = Field(
+        4000,
+        ge=10,
+        le=1_000_000,
+        description="optimiser steps per model (the paper's 20,000–40,000). The weak models "
+        "shrink every feature to ≈ 0 in the first ~200 steps and regrow them one at a time, a "
+        "few hundred steps each: 2,000 steps regrew 1–3 at m = 8",
+    )
+    batch_size: int = Field(
+        64,
+        ge=8,
+        le=65_536,
+        description="samples per step (the paper's 2,048–8,192; ours at the quick form's CPU: "
+        "4,000 steps of 64 draw the samples of 2,000 of 128)",
+    )
     lr: float = Field(
         0.02,
         gt=0,
@@ -206,6 +225,15 @@ class ScalingLawConfig(FrozenConfig):
     )
     bias_lr: float = Field(
         2.0, gt=0, le=100, description="peak learning rate of b times m (the paper's 2/m)"
+    )
+    bias_lr_cap: float = Field(
+        0.005,
+        gt=0,
+        le=100,
+        description="largest peak learning rate of b: the paper's exp-10 (its weak-superposition "
+        "runs) takes 0.01 at values on [0, 2], 0.005 on our [0, 1]. Its exp-17's 2/m is 0.25 at "
+        "m = 8: while the weak models' vectors are ≈ 0 such a rate drives the biases below 0 and "
+        "those features' outputs stay off for good (kept 1–2 at m = 8…16)",
     )
     warmup: float = Field(
         0.05,
@@ -248,6 +276,11 @@ class ScalingLawConfig(FrozenConfig):
         if m <= k:
             return self.lr * (8 / m) ** 0.25
         return self.lr * (8 / k) ** 0.25 * (k / m) ** self.lr_wide_power
+
+    def b_lr(self, m: int) -> float:
+        """Peak learning rate of b at width m: bias_lr/m (the paper's exp-17), at most
+        bias_lr_cap (its exp-10)."""
+        return min(self.bias_lr / m, self.bias_lr_cap)
 
     def instances(self) -> list[tuple[float, float]]:
         """(γ, α) of each model, the strong-superposition ones first."""
@@ -385,11 +418,13 @@ def width_key(cfg: ScalingLawConfig, m: int) -> str:
     data = {
         k: v
         for k, v in cfg.to_dict().items()
-        if k not in ("widths", "lr_flat_from", "lr_wide_power")
+        if k not in ("widths", "lr_flat_from", "lr_wide_power", "bias_lr_cap")
     }
     data.update(m=m, training_version=TRAINING_VERSION)
     if m > cfg.lr_flat_from:  # the rule's rate where it acts: the widths it leaves keep their key
         data.update(w_lr=cfg.w_lr(m))
+    if cfg.b_lr(m) < cfg.bias_lr / m:  # likewise the cap on b's rate
+        data.update(b_lr=cfg.b_lr(m))
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return f"m{m}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
@@ -427,11 +462,12 @@ def train_width(
     eval_seed = cfg.seed + 7919 * m + 1
     # the paper's init for W (every feature vector of norm ≈ 1); biases 0, not its N(0, 1): with
     # those, half the outputs start on and after 300 steps the loss at m = 128 was still ~20
-    # (bias rate 2/m: too slow to turn them off in a run this short)
+    # (at b's rate, ≤ 2/m, too slow to turn them off in a run this short; alone at 2,000 steps
+    # of 128 the weak models kept 1–3 features at m = 8…128)
     W = torch.randn(inst, n, m, generator=gen, device=device).div_(math.sqrt(m))
     untrained_norms = W.norm(dim=2).cpu()  # the init is redrawn on a resume, then overwritten
     b = torch.zeros(inst, n, device=device)
-    peak = (cfg.w_lr(m), cfg.bias_lr / m)
+    peak = (cfg.w_lr(m), cfg.b_lr(m))
     opt = torch.optim.Adam([{"params": [W]}, {"params": [b]}], foreach=True)
     saved, start = load_state(state_path), 0
     if saved is not None:
@@ -722,12 +758,12 @@ register(
         full=ScalingLawConfig(
             n_features=10_240,
             widths=[8, 16, 32, 64, 128, 256, 512, 1024],
-            batch_size=256,
+            batch_size=128,  # 4,000 steps of 128: the samples of its former 2,000 of 256
         ),
         runner=run,
-        quick_seconds=99,  # measured: 98.9 s CPU, 215 s wall (load 4–5)
-        # measured: 3,396 s CPU summed over the widths (78, 85, 107, 189, 206, 353 from scale7's
-        # run; 813, 1,565 with lr_wide_power = 1)
+        quick_seconds=141,  # measured: 135 / 141 s CPU at seeds 0 / 1 (one thread)
+        # measured before the bias cap and 4,000 steps (same samples, not rerun since): 3,396 s CPU
+        # summed over the widths (78, 85, 107, 189, 206, 353; 813, 1,565 with lr_wide_power = 1)
         full_seconds=3_396,
         paper="Liu, Liu & Gore 2025, Fig. 1 (b, c) and Fig. 4 (model exponent against α)",
     )
