@@ -762,9 +762,9 @@ register(
         ),
         runner=run,
         quick_seconds=141,  # measured: 135 / 141 s CPU at seeds 0 / 1 (one thread)
-        # measured before the bias cap and 4,000 steps (same samples, not rerun since): 3,396 s CPU
-        # summed over the widths (78, 85, 107, 189, 206, 353; 813, 1,565 with lr_wide_power = 1)
-        full_seconds=3_396,
+        # measured on e63d603: 4,289 s CPU summed over the widths (100, 114, 110, 143, 229, 540,
+        # 1,035, 1,987), 4/4 claims
+        full_seconds=4_289,
         paper="Liu, Liu & Gore 2025, Fig. 1 (b, c) and Fig. 4 (model exponent against α)",
     )
 )
