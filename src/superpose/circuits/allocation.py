@@ -495,29 +495,21 @@ def _repack(
     work = [0]  # points the current clique search may still try
     locked = np.append(fixed, False)  # by set id; the last entry for every set added later
 
+    def cover(k: int, on: bool) -> int:
+        """Set k in (on) or out of the packing: its pairs' owner and the leave follow."""
+        b = store[k]
+        alive[k] = on
+        owner[np.ix_(b, b)] = k if on else -1
+        owner[b, b] = -2
+        mask = sum(1 << int(i) for i in b)
+        for i in b:
+            leave[i] = leave[i] & ~mask if on else leave[i] | mask ^ (1 << int(i))
+        return k
+
     def put(b: np.ndarray) -> int:
         store.append(b)
         alive.append(True)
-        return place(len(store) - 1)
-
-    def place(k: int) -> int:
-        b = store[k]
-        alive[k] = True
-        owner[np.ix_(b, b)] = k
-        owner[b, b] = -2
-        mask = sum(1 << int(i) for i in b)
-        for i in b:
-            leave[i] &= ~mask
-        return k
-
-    def take(k: int) -> None:
-        b = store[k]
-        alive[k] = False
-        owner[np.ix_(b, b)] = -1
-        owner[b, b] = -2
-        mask = sum(1 << int(i) for i in b)
-        for i in b:
-            leave[i] |= mask ^ (1 << int(i))
+        return cover(len(store) - 1, True)
 
     def points(bits: int) -> list[int]:
         out = []
@@ -542,7 +534,7 @@ def _repack(
         return None
 
     for k in range(len(store)):
-        place(k)
+        cover(k, True)
     count = len(store)
     for _ in range(moves):
         if count >= goal:
@@ -570,7 +562,7 @@ def _repack(
         if len(K) < S:
             continue
         for k in hit.tolist():
-            take(k)
+            cover(k, False)
         added = [put(np.sort(np.array(K)))]
         freed = [
             (int(b[i]), int(b[j]))
@@ -590,9 +582,9 @@ def _repack(
             count += len(added) - len(hit)
             continue
         for k in added:
-            take(k)
+            cover(k, False)
         for k in hit.tolist():
-            place(k)
+            cover(k, True)
     kept = np.array(alive[: len(sets)], dtype=bool)
     extra = [store[k] for k in range(len(sets), len(store)) if alive[k]]
     return kept, np.array(extra, dtype=np.int64).reshape(-1, S)
