@@ -4,10 +4,10 @@ Guarantees (checked on construction): exactly S distinct positions per circuit, 
 share at most one position. Pair counting bounds how many circuits fit: T ≤ N(N−1)/(S(S−1)).
 Schemes: 'prime' (the published prime-step scheme of CiS2), 'affine' (transversal designs from
 affine planes over GF(q), q any prime power, composed recursively with their groups filled and
-completed greedily; where that stays below 85 % of the bound, a tabulated cyclic packing and an
-iterated local search on the uncovered pairs (_reach): ≥ 92 % of the bound at the points issue 12
-names, 80–99 % over S = 3…8 and N = 100…1000, ≥ 85 % in 33 of those 36 cells, see the README's
-table), 'random'
+completed greedily; where that stays below 85 % of the bound, a tabulated cyclic packing or
+transversal design (from a tabulated difference matrix) and an iterated local search on the
+uncovered pairs (_reach): ≥ 92 % of the bound at the points issue 12 names, 80–99 % over
+S = 3…8 and N = 100…1000, ≥ 85 % in 34 of those 36 cells, see the README's table), 'random'
 (greedy random sets, rejecting any that would overlap an earlier one twice). Rows are in balanced
 order: the first T rows use the neurons about evenly (a fixed family of T circuits can take them);
 prefix_balanced says at which T issue 12's max/mean ≤ 1.05 holds, order_can_balance whether any
@@ -450,12 +450,47 @@ _REPACK_MAX = 400  # _reach only above _SMALL and up to this many neurons (Pytho
 # their N translates each share at most one neuron. Used where the affine recursion stays < 85 %.
 _CYCLIC = {
     (100, 7): ((4, 10, 15, 17, 37, 58, 75), (3, 15, 34, 64, 78, 79, 87)),
-    (150, 7): (
-        (0, 50, 76, 94, 107, 114, 128),
-        (0, 8, 24, 70, 103, 105, 135),
-        (18, 27, 37, 85, 86, 114, 126),
-    ),
 }
+
+
+# Difference matrices over Z_q found offline (an exact-cover search, 6 s, in the cyclic form the
+# Handbook of Combinatorial Designs uses where q is no prime power): M's columns c, each of length
+# S − 2; row i < S − 2 of the (q, S − 1; 1) matrix is 0, then M[c][(i + s) mod (S − 2)] for each c
+# and s < S − 2; the last row is 0. Any two rows differ by every element of Z_q once, so developed
+# over Z_q, with the column as one more coordinate, they give TD(S, q): (150, 7) takes TD(7, 21).
+_DIFFERENCE = {
+    (21, 7): ((1, 2, 13, 8, 10), (3, 18, 4, 7, 20), (5, 14, 12, 17, 6), (9, 15, 11, 19, 16)),
+}
+
+
+def _difference_design(q: int, size: int) -> np.ndarray:
+    """TD(S, q) from _DIFFERENCE[(q, S)]: blocks [q², S], point (x, y) being x·q + y."""
+    cols = np.array(_DIFFERENCE[(q, size)])  # [(q − 1)/(S − 2), S − 2]
+    shift = (np.arange(size - 2)[:, None] + np.arange(size - 2)[None, :]) % (size - 2)  # [i, s]
+    rows = np.zeros((size - 1, q), dtype=np.int64)
+    rows[:-1, 1:] = cols[:, shift].transpose(1, 0, 2).reshape(size - 2, -1)  # [i, c·(S−2) + s]
+    j, g = (a.ravel() for a in np.meshgrid(np.arange(q), np.arange(q), indexing="ij"))
+    return np.concatenate([(rows[:, j] + g) % q, j[None]]).T + np.arange(size) * q
+
+
+def _difference_td(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """TD(S, q) from a tabulated difference matrix (the largest q with S·q ≤ N), its groups
+    filled like the recursion's, the rest completed greedily and the neurons it leaves out raised
+    by point substitution (_even_out, until none is left): (sets, times), or None. The design
+    comes first in time, then what fills it, each spread over its neurons (_spread)."""
+    fits = [q for (q, k) in _DIFFERENCE if k == size and k * q <= n_points]
+    if not fits:
+        return None
+    q = max(fits)
+    design = _difference_design(q, size)
+    inner = _packer(size).build(q)[0]  # the recursion has planned every n ≤ N (_affine_plane)
+    groups = (np.arange(size)[:, None, None] * q + inner[None]).reshape(-1, size)
+    extra = np.concatenate([groups, _complete(np.concatenate([design, groups]), n_points, size)])
+    sets = np.concatenate([design, extra])
+    while not np.array_equal(raised := _even_out(sets, n_points), sets):
+        sets = raised
+    main, rest = sets[: len(design)], sets[len(design) :]
+    return sets, np.concatenate([_spread(main, n_points) / 2, 0.5 + _spread(rest, n_points) / 2])
 
 
 def _cyclic(n_points: int, size: int) -> np.ndarray | None:
@@ -646,7 +681,7 @@ def _reach(
     sets: np.ndarray, times: np.ndarray, n_points: int, size: int, goal: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the recursion stays below REACH of the pair bound: a tabulated cyclic packing
-    (greedily completed) when it holds more, then iterated local search (_repack) towards the goal,
+    (greedily completed) or transversal design (_difference_td) when it holds more, then iterated local search (_repack) towards the goal,
     the main structure (the first rows) kept as it is. Sets the search adds go after the main
     structure in time, spread evenly like a completion."""
     cyc = _cyclic(n_points, size)
@@ -654,6 +689,9 @@ def _reach(
         extra = _complete(cyc, n_points, size)
         sets = np.concatenate([cyc, extra])
         times = np.concatenate([_spread(cyc, n_points) / 2, 0.5 + _spread(extra, n_points) / 2])
+    td = _difference_td(n_points, size)
+    if td is not None and len(td[0]) > len(sets):
+        sets, times = td
     kept, extra = _repack(sets, n_points, size, goal, _REPACK_MOVES, times < 0.5)
     return (
         np.concatenate([sets[kept], extra]),
