@@ -681,9 +681,9 @@ def _reach(
     sets: np.ndarray, times: np.ndarray, n_points: int, size: int, goal: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the recursion stays below REACH of the pair bound: a tabulated cyclic packing
-    (greedily completed) or transversal design (_difference_td) when it holds more, then iterated local search (_repack) towards the goal,
-    the main structure (the first rows) kept as it is. Sets the search adds go after the main
-    structure in time, spread evenly like a completion."""
+    (greedily completed) or transversal design (_difference_td) when it holds more, then iterated
+    local search (_repack) towards the goal, the main structure (the first rows) kept as it is.
+    Sets the search adds go after the main structure in time, spread evenly like a completion."""
     cyc = _cyclic(n_points, size)
     if cyc is not None and len(cyc) > len(sets):
         extra = _complete(cyc, n_points, size)
