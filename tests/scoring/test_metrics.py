@@ -136,3 +136,28 @@ def test_network_truth(net):
         network_truth(object(), 0, 8, 1)
     with pytest.raises(SuperposeError, match="active = 0"):
         network_truth(net, 0, 8, 0)
+
+
+def test_bench_reference_computes_every_number_score_reports(truth0):
+    """The `score` benchmark's plain reference (one circuit, one matched pair at a time) gives the
+    same 11 numbers as `score`, so the benchmark times the same work; a dictionary with one latent
+    changed moves the numbers, and the comparison sees it."""
+    from superpose.bench.scoring import _naive
+    from superpose.scoring.dictionary import sae_from_tensors
+
+    W = random_dictionary(4 * truth0.n_groups, truth0.dim, seed=1)
+    W[0] = unit_rows(truth0.directions[:1])[0]  # one latent on a true direction
+    sae = sae_from_tensors(
+        {"W_dec": W, "W_enc": W.T.contiguous(), "b_enc": torch.full((len(W),), -0.1)}
+    )
+    plain, s = _naive(sae, truth0), score(sae, truth0)
+    assert len(plain) == 11 and all(abs(v - getattr(s, k)) < 1e-4 for k, v in plain.items())
+    W2 = W.clone()
+    W2[0] = W[1]
+    other = _naive(
+        sae_from_tensors(
+            {"W_dec": W2, "W_enc": W2.T.contiguous(), "b_enc": torch.full((len(W),), -0.1)}
+        ),
+        truth0,
+    )
+    assert any(abs(v - getattr(s, k)) >= 1e-4 for k, v in other.items())
