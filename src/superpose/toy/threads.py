@@ -31,15 +31,22 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def work_threads(macs: int) -> int:
+    """PyTorch's threads for CPU work whose largest product has `macs` multiply-adds: one below
+    PARALLEL_WORK (a waiting op costs more than a second thread gains), else up to the cores
+    (never more than PyTorch's own setting)."""
+    return 1 if macs < PARALLEL_WORK else max(1, min(cores(), torch.get_num_threads()))
+
+
 def step_threads(
     native: bool, device: torch.device, instances: int, batch: int, features: int, hidden: int
 ) -> int:
     """PyTorch's threads for a training loop: one with the native step (it has its own threads)
-    and on CUDA (the CPU only launches kernels); for the PyTorch step on the CPU, one below
-    PARALLEL_WORK, else up to the cores (never more than PyTorch's own setting)."""
-    if native or device.type != "cpu" or instances * batch * features * hidden < PARALLEL_WORK:
+    and on CUDA (the CPU only launches kernels); for the PyTorch step on the CPU, `work_threads`
+    of its matmul."""
+    if native or device.type != "cpu":
         return 1
-    return max(1, min(cores(), torch.get_num_threads()))
+    return work_threads(instances * batch * features * hidden)
 
 
 @contextlib.contextmanager
