@@ -12,7 +12,8 @@ S = 3…8 and N = 100…1000, ≥ 85 % in 34 of those 36 cells, see the README's
 order: the first T rows use the neurons about evenly (a fixed family of T circuits can take them);
 prefix_balanced says at which T issue 12's max/mean ≤ 1.05 holds, order_can_balance whether any
 order of a family can hold it. Where the affine order does not, its least used neurons are raised
-by point substitution and the rows after its first classes are ordered level by level.
+by point substitution and the rows after its first classes are ordered level by level; where that
+still fails, levels short of rows are repacked and searched (_rebalance).
 """
 
 from __future__ import annotations
@@ -659,7 +660,8 @@ def _affine_plane(n_neurons: int, size: int) -> Allocation:
         return alloc
     # the first rows (whole parallel classes of the top design) stay as they are, up to mean usage
     # KEEP_MEAN; then the least used neurons are raised and the rest ordered level by level
-    keep = min(int(np.argmin(ok)), int(KEEP_MEAN * N / S))
+    hold = min(int(KEEP_MEAN * N / S), len(alloc.sets))
+    keep = min(int(np.argmin(ok)), hold)
     best, fails = alloc, int((~ok).sum())
     even = Allocation(_even_out(alloc.sets, N, protect=keep), N, "affine")
     tries = [even]
@@ -673,7 +675,41 @@ def _affine_plane(n_neurons: int, size: int) -> Allocation:
         unbalanced = int((~prefix_balanced(a)).sum())
         if unbalanced < fails:
             best, fails = a, unbalanced
+    if fails:
+        best = _rebalance(best, fails, hold)
     check(best.sets, N)
+    return best
+
+
+_SEARCH_MOVES = 600  # _level_search's moves per level short of its rows
+
+
+def _rebalance(best: Allocation, fails: int, hold: int) -> Allocation:
+    """Level orders with _level_search after the first `hold` rows (kept byte-identical): on the
+    family evened out from `hold` (_even_out, then _lower_top where order_can_balance still
+    fails), as it is from one level before its first failing T after `hold`, evened out with
+    behind = −2, with window = 6 — the one failing prefix_balanced at the fewest T, if fewer than
+    `fails`. Which wins varies by cell; 4 are tried up to 3000 rows, 3 up to 6000, 2 up to
+    12000, else 1 (each 0.1–2 s)."""
+    sets, N = best.sets, best.n_neurons
+    count, S = sets.shape
+    bad = np.flatnonzero(~prefix_balanced(best))
+    bad = bad[bad >= hold]
+    if not len(bad):
+        return best
+    even = _even_out(sets, N, protect=hold)
+    if not order_can_balance(even, N):  # (where it can, lowering the top was measured to cost)
+        even = _lower_top(even, N, protect=hold)
+    late = max(hold, int(bad[0]) - N // S)
+    tries = [(even, hold, {})]
+    tries += [(sets, late, {})] if late > hold else []
+    tries += [(even, hold, {"behind": -2.0}), (even, hold, {"window": 6})]
+    n = 4 if count <= 3000 else 3 if count <= 6000 else 2 if count <= 12000 else 1
+    for fam, keep, kw in tries[:n]:
+        a = Allocation(fam[_level_order(fam, N, keep, search=_SEARCH_MOVES, **kw)], N, "affine")
+        unbalanced = int((~prefix_balanced(a)).sum())
+        if unbalanced < fails:
+            best, fails = a, unbalanced
     return best
 
 
@@ -769,6 +805,41 @@ def _even_out(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
     return sets
 
 
+def _lower_top(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
+    """Sets with the most used neurons lowered by point substitution, the converse of _even_out:
+    a neuron x used more than ⌈mean⌉ gives its place in one of its sets (the latest first, never
+    one of the first `protect`) to the least used neuron d below the mean and ≤ deg x − 2 that
+    shares no set with the other points. Where a few neurons sit above 1.05·mean at T_max, no order
+    is balanced at the last T (D/d = 100, S = 4: 32 of mean 30.4)."""
+    sets = sets.copy()
+    S = sets.shape[1]
+    deg = np.bincount(sets.ravel(), minlength=n_points)
+    top = np.ceil(deg.mean())
+    pairs = np.zeros((n_points, n_points), dtype=bool)  # pairs[a, b]: a and b share a set
+    i, j = np.triu_indices(S, 1)
+    pairs[sets[:, i], sets[:, j]] = pairs[sets[:, j], sets[:, i]] = True
+    late = sets[protect:]  # a view: substitutions write through
+    for x in np.argsort(-deg, kind="stable"):
+        if deg[x] <= top:
+            break
+        for r in np.flatnonzero((late == x).any(1))[::-1]:
+            if deg[x] <= top:
+                break
+            row = late[r]
+            c = int(np.argmax(row == x))
+            rest = row[np.arange(S) != c]
+            ok = ~pairs[:, rest].any(1) & (deg <= deg[x] - 2) & (deg < deg.mean())
+            ok[row] = False
+            if ok.any():
+                d = int(np.flatnonzero(ok)[np.argmin(deg[ok])])
+                row[c] = d
+                pairs[d, rest] = pairs[rest, d] = True
+                pairs[x, rest] = pairs[rest, x] = False
+                deg[x] -= 1
+                deg[d] += 1
+    return sets
+
+
 def _take_under(sets: np.ndarray, cand: np.ndarray, u: np.ndarray, cap: int) -> np.ndarray:
     """Rows of cand (in priority order) taken greedily while no neuron's usage u passes cap; u is
     updated. Vectorised over a window of 256: a pass takes the rows whose neurons stay ≤ cap even
@@ -792,13 +863,20 @@ def _take_under(sets: np.ndarray, cand: np.ndarray, u: np.ndarray, cap: int) -> 
 
 
 def _level_order(
-    sets: np.ndarray, n_points: int, keep: int = 0, window: int = 3, behind: float = -1.0
+    sets: np.ndarray,
+    n_points: int,
+    keep: int = 0,
+    window: int = 3,
+    behind: float = -1.0,
+    search: int = 0,
 ) -> np.ndarray:
     """Permutation of sets [T, S], the first `keep` in place, filling usage level by level: no
     neuron passes the cap L until the level is as full as greedy choice and one-row exchanges get
     it; rows through neurons more than -behind uses behind their share first, then the next
     window·N/S rows of the given order, then rows through the level's holes. Where
-    prefix_balanced allows a neuron two or more above L, the cap rises by half of that at once."""
+    prefix_balanced allows a neuron two or more above L, the cap rises by half of that at once.
+    With `search` > 0, one-row exchanges give way to _level_search: up to `search` moves in each
+    level holding fewer rows than prefix_balanced needs before L + 1, 30·search in all."""
     count, S = sets.shape
     deg = np.bincount(sets.ravel(), minlength=n_points).astype(float)
     u = np.bincount(sets[:keep].ravel(), minlength=n_points)
@@ -807,6 +885,8 @@ def _level_order(
     starts = np.searchsorted(sets.ravel()[by], np.arange(n_points + 1))
     rows_of = [by[starts[j] : starts[j + 1]] // S for j in range(n_points)]
     order, placed, cap = [np.arange(keep)], keep, int(u.max())
+    top = np.maximum.accumulate(_allowed_max(np.arange(1, count + 1), S, n_points))
+    spent = 0  # _level_search's moves so far
 
     def rows_through(points: np.ndarray) -> np.ndarray:
         mark = np.zeros(count, dtype=bool)
@@ -844,7 +924,12 @@ def _level_order(
             took += list(_take_under(sets, more, u, cap))
             left[took] = False
         if _allowed_max(np.array([placed + len(took) + 1]), S, n_points)[0] < cap + 2:
-            _exchange(sets, rows_of, u, cap, took, left)
+            need = int(np.searchsorted(top, cap + 1)) - placed  # rows before L + 1 is allowed
+            if not search:
+                _exchange(sets, rows_of, u, cap, took, left)
+            elif len(took) < need and spent < 30 * search:
+                _repack_level(sets, u, cap, took, left)
+                spent += _level_search(sets, rows_of, u, cap, took, left, need, search, seed=cap)
         order.append(np.array(took, dtype=np.int64))
         placed += len(took)
     return np.concatenate(order)
@@ -904,6 +989,106 @@ def _exchange(sets, rows_of, u, cap, took, left, rounds=3) -> None:
                 put(r2)
         if not better:
             break
+
+
+def _repack_level(sets, u, cap, took, left) -> None:
+    """The level rebuilt by most-constrained-first greedy, kept if it holds more rows: each step
+    takes the fitting row whose scarcest neuron (fewest fitting rows per unit of room below the
+    cap) is scarcest, the sum over its other neurons breaking ties. A random greedy packing of
+    S-sets leaves many holes; this leaves fewer (D/d = 1000, S = 7, first tight level: 172 rows
+    where the greedy takes 154). Updates u, took and left in place."""
+    n_points = len(u)
+    base = u.copy()
+    np.subtract.at(base, sets[np.array(took, dtype=np.int64)].ravel(), 1)
+    cand = np.concatenate([np.flatnonzero(left), np.array(took, dtype=np.int64)])
+    cand = cand[(base[sets[cand]] < cap).all(1)]
+    rows, v, alive, chosen = sets[cand], base.copy(), np.ones(len(cand), dtype=bool), []
+    while alive.any():
+        room = cap - v
+        opts = np.bincount(rows[alive].ravel(), minlength=n_points) / np.maximum(room, 1)
+        idx = np.flatnonzero(alive)
+        scarce = np.sort(np.where(room > 0, opts, np.inf)[rows[idx]], 1)
+        i = idx[int(np.argmin(scarce[:, 0] + 1e-3 * scarce[:, 1:].sum(1)))]
+        chosen.append(int(cand[i]))
+        v[rows[i]] += 1
+        alive[i] = False
+        if (v[rows[i]] >= cap).any():
+            alive &= (v[rows] < cap).all(1)
+    if len(chosen) > len(took):
+        left[np.array(took, dtype=np.int64)] = True
+        left[np.array(chosen, dtype=np.int64)] = False
+        u[:] = v
+        took[:] = chosen
+
+
+def _level_search(sets, rows_of, u, cap, took, left, need, moves, seed=0) -> int:
+    """More rows in a level short of `need` (the rows prefix_balanced needs before L + 1): plateau
+    local search on its holes. A move takes a random hole, a free row through it blocked by the
+    fewest (≤ 2) of the level's rows, swaps those out and refills what they free greedily; it is
+    kept when the holes do not grow (plateau moves let it escape where one-row exchanges stop).
+    Seeded; updates u, took and left in place; returns the moves made."""
+    rng = np.random.default_rng(seed)
+    owner: dict[int, set] = {}
+    level = set(took)
+
+    def put(r):
+        u[sets[r]] += 1
+        level.add(r)
+        left[r] = False
+        for j in sets[r].tolist():
+            owner.setdefault(j, set()).add(r)
+
+    def drop(r):
+        u[sets[r]] -= 1
+        level.discard(r)
+        left[r] = True
+        for j in sets[r].tolist():
+            owner[j].discard(r)
+
+    def free_rows(h):
+        rs = rows_of[h]
+        return rs[left[rs]]
+
+    for r in took:
+        for j in sets[r].tolist():
+            owner.setdefault(j, set()).add(r)
+    holes, made = int(np.maximum(cap - u, 0).sum()), 0
+    for made in range(moves):  # noqa: B007 (made is returned)
+        if len(level) >= need or holes == 0:
+            break
+        h = rng.choice(np.flatnonzero(u < cap))
+        rs = free_rows(h)
+        full = u[sets[rs]] >= cap
+        pick, out = None, None
+        for i in rng.permutation(np.flatnonzero(full.sum(1) <= 2))[:12].tolist():
+            block = [owner.get(j) for j in sets[rs[i]][full[i]].tolist()]
+            if all(block):
+                b = set().union(*block)
+                if out is None or len(b) < len(out):
+                    pick, out = int(rs[i]), b
+        if pick is None:
+            continue
+        for r in out:
+            drop(r)
+        put(pick)
+        added = [pick]
+        for r in out:
+            for j in sets[r].tolist():
+                fits = free_rows(j) if u[j] < cap else rows_of[j][:0]
+                fits = [f for f in fits[(u[sets[fits]] < cap).all(1)].tolist() if f not in out]
+                if fits:
+                    added.append(fits[rng.integers(len(fits))])
+                    put(added[-1])
+        now = int(np.maximum(cap - u, 0).sum())
+        if now <= holes:
+            holes = now
+            continue
+        for r in added[::-1]:
+            drop(r)
+        for r in out:
+            put(r)
+    took[:] = [r for r in took if r in level] + sorted(level.difference(took))
+    return made + 1
 
 
 def random_sets(
