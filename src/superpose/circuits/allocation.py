@@ -765,18 +765,35 @@ def _smooth(sets: np.ndarray, n_points: int) -> np.ndarray:
     return np.concatenate(order)
 
 
+def _substitution_state(sets: np.ndarray, n_points: int):
+    """(a copy of sets, usage per neuron [N], pairs [N, N]: a and b share a set) for point
+    substitution."""
+    sets = sets.copy()
+    S = sets.shape[1]
+    pairs = np.zeros((n_points, n_points), dtype=bool)
+    i, j = np.triu_indices(S, 1)
+    pairs[sets[:, i], sets[:, j]] = pairs[sets[:, j], sets[:, i]] = True
+    return sets, np.bincount(sets.ravel(), minlength=n_points), pairs
+
+
+def _substitute(row: np.ndarray, c: int, d: int, pairs: np.ndarray, deg: np.ndarray) -> None:
+    """Point substitution: neuron d takes row[c]'s place (the caller checked d meets none of the
+    row's other points); pairs and usage follow."""
+    x, rest = row[c], row[np.arange(len(row)) != c]
+    row[c] = d
+    pairs[d, rest] = pairs[rest, d] = True
+    pairs[x, rest] = pairs[rest, x] = False
+    deg[x] -= 1
+    deg[d] += 1
+
+
 def _even_out(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
     """Sets with the least used neurons raised by point substitution: a neuron d used less than
     the mean takes the place of a neuron x used more in one of x's sets (the latest first, never
     one of the first `protect`) whose other points share no set with d yet. Pairwise overlap
     stays ≤ 1: x's sets meet only in x, and d's new pairs are new."""
-    sets = sets.copy()
-    S = sets.shape[1]
-    deg = np.bincount(sets.ravel(), minlength=n_points)
-    mean = deg.mean()
-    pairs = np.zeros((n_points, n_points), dtype=bool)  # pairs[a, b]: a and b share a set
-    i, j = np.triu_indices(S, 1)
-    pairs[sets[:, i], sets[:, j]] = pairs[sets[:, j], sets[:, i]] = True
+    sets, deg, pairs = _substitution_state(sets, n_points)
+    S, mean = sets.shape[1], deg.mean()
     late = sets[protect:]  # a view: substitutions write through
     for d in np.argsort(deg, kind="stable"):
         for end in range(len(late), 0, -4096):  # the latest sets first, 4096 at a time
@@ -797,11 +814,7 @@ def _even_out(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
                     or pairs[d, rest].any()
                 ):
                     continue
-                row[c] = d
-                pairs[d, rest] = pairs[rest, d] = True
-                pairs[x, rest] = pairs[rest, x] = False
-                deg[x] -= 1
-                deg[d] += 1
+                _substitute(row, c, d, pairs, deg)
     return sets
 
 
@@ -811,13 +824,8 @@ def _lower_top(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
     one of the first `protect`) to the least used neuron d below the mean and ≤ deg x − 2 that
     shares no set with the other points. Where a few neurons sit above 1.05·mean at T_max, no order
     is balanced at the last T (D/d = 100, S = 4: 32 of mean 30.4)."""
-    sets = sets.copy()
-    S = sets.shape[1]
-    deg = np.bincount(sets.ravel(), minlength=n_points)
-    top = np.ceil(deg.mean())
-    pairs = np.zeros((n_points, n_points), dtype=bool)  # pairs[a, b]: a and b share a set
-    i, j = np.triu_indices(S, 1)
-    pairs[sets[:, i], sets[:, j]] = pairs[sets[:, j], sets[:, i]] = True
+    sets, deg, pairs = _substitution_state(sets, n_points)
+    S, top = sets.shape[1], np.ceil(deg.mean())
     late = sets[protect:]  # a view: substitutions write through
     for x in np.argsort(-deg, kind="stable"):
         if deg[x] <= top:
@@ -831,12 +839,7 @@ def _lower_top(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
             ok = ~pairs[:, rest].any(1) & (deg <= deg[x] - 2) & (deg < deg.mean())
             ok[row] = False
             if ok.any():
-                d = int(np.flatnonzero(ok)[np.argmin(deg[ok])])
-                row[c] = d
-                pairs[d, rest] = pairs[rest, d] = True
-                pairs[x, rest] = pairs[rest, x] = False
-                deg[x] -= 1
-                deg[d] += 1
+                _substitute(row, c, int(np.flatnonzero(ok)[np.argmin(deg[ok])]), pairs, deg)
     return sets
 
 
