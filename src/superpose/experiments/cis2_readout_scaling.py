@@ -38,7 +38,10 @@ inactive error falls as 1/D. Nulls of the 1/D claims: the errors paired with the
 
 Measured on the allocations before alloc9's balanced order (which moves the values, not the
 verdicts: Case 1 enforced 1.12 / 1.01, active 0.07 / 0.01, λ = 0.02 inactive L / layer 1 2.9, 3.5,
-6.4, 11.9; README has them) (`superpose reproduce --quick/--full --only cis2-readout-scaling`;
+6.4, 11.9; and again session 11's `_rebalance`, which reorders the rows past mean usage 14 that
+the loads 0.005–0.02 take at D = 800: layer-1 inactive 0.957 / 0.964, Case 1 enforced 0.816 /
+0.885, active −0.209 / 0.009, switch-on slope 0.010 / 0.031 (full 22.0, 21.7, 22.7, 23.3 %),
+λ = 0.02 inactive L / layer 1 2.1, 3.6, 6.3, 11.9; λ = 0.0025 unchanged; README has them) (`superpose reproduce --quick/--full --only cis2-readout-scaling`;
 d = 4, S = 5, z = 2, L = 2; quick D = 800, 1,600, 3,200, batch 128; full to 6,400, batch 512;
 quick / full):
 - λ = 0.02: layer-1 inactive 0.0121, 0.0058, 0.0030 against the post's z·d/D·E[a²] 0.0121,
