@@ -58,7 +58,8 @@ def _naive(sae, truth, threshold: float = 0.9, seed: int = 0) -> dict[str, float
     null = _plain_similarity(R, truth)
     r_, c_ = linear_sum_assignment(null.double().numpy(), maximize=True)
     chance(W.shape[0], truth.dim, truth.ranks, threshold)
-    ok = x.norm(dim=1) > 0
+    nx = x.norm(dim=1)
+    ok = nx > 0
     return {
         "mmcs": float(sim.max(0).values.mean()),
         "mmcs_latents": float(sim.max(1).values.mean()),
@@ -66,7 +67,7 @@ def _naive(sae, truth, threshold: float = 0.9, seed: int = 0) -> dict[str, float
         "mcc": float(sim[rows, cols].mean()),
         "recovered": int((sim.max(0).values >= threshold).sum()),
         "uniqueness": len(cos.argmax(1)[alive].unique()) / max(int(alive.sum()), 1),
-        "ml2r": float((x_hat.norm(dim=1)[ok] / x.norm(dim=1)[ok]).mean()),
+        "ml2r": float((x_hat.norm(dim=1)[ok] / nx[ok]).mean()),
         "explained_variance": float(
             1 - (x - x_hat).square().sum() / (x - x.mean(0)).square().sum()
         ),

@@ -829,7 +829,8 @@ def _lower_top(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
     shares no set with the other points. Where a few neurons sit above 1.05·mean at T_max, no order
     is balanced at the last T (D/d = 100, S = 4: 32 of mean 30.4)."""
     sets, deg, pairs = _substitution_state(sets, n_points)
-    S, top = sets.shape[1], np.ceil(deg.mean())
+    S, mean = sets.shape[1], deg.mean()  # a substitution moves a use: the mean stays
+    top = np.ceil(mean)
     late = sets[protect:]  # a view: substitutions write through
     for x in np.argsort(-deg, kind="stable"):
         if deg[x] <= top:
@@ -840,7 +841,7 @@ def _lower_top(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
             row = late[r]
             c = int(np.argmax(row == x))
             rest = row[np.arange(S) != c]
-            ok = ~pairs[:, rest].any(1) & (deg <= deg[x] - 2) & (deg < deg.mean())
+            ok = ~pairs[:, rest].any(1) & (deg <= deg[x] - 2) & (deg < mean)
             ok[row] = False
             if ok.any():
                 _substitute(row, c, int(np.flatnonzero(ok)[np.argmin(deg[ok])]), pairs, deg)

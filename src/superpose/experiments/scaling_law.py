@@ -61,7 +61,8 @@ turns half the outputs on from the start; alone at 2,000 × 128 it kept 1–3 at
 Scripts and logs: scale10-diag/.
 
 The full form now trains 4,000 steps of 128 with b's rate capped (the samples of its former
-2,000 of 256; not run since). What follows was measured before that change.
+2,000 of 256); run on e63d603: 4/4 claims, 4,289 s CPU (the README has its exponents). What
+follows was measured before that change.
 Full form (n = 10,240, m = 8…1,024, 2,000 steps of batch 256), at the paper's rate lr·(8/m)^0.25
 at every width (branch scaling6, 3,088 s CPU; widths 78, 85, 107, 189, 206, 353, 672, 1,399 s): 3/4
 — strong 0.930 at α = 0.75 (held); at α = 1.5 0.913 (fails; 1.071 over m ≤ 512) because m = 1,024's
