@@ -13,7 +13,8 @@ order: the first T rows use the neurons about evenly (a fixed family of T circui
 prefix_balanced says at which T issue 12's max/mean ≤ 1.05 holds, order_can_balance whether any
 order of a family can hold it. Where the affine order does not, its least used neurons are raised
 by point substitution and the rows after its first classes are ordered level by level; where that
-still fails, levels short of rows are repacked and searched (_rebalance).
+still fails, levels short of rows are repacked and searched (_rebalance), and neurons used more
+than any order allows at T_max are lowered by chains of point substitutions (_eject).
 """
 
 from __future__ import annotations
@@ -691,10 +692,11 @@ _REBALANCE_MAX = 50_000
 def _rebalance(best: Allocation, fails: int, hold: int) -> Allocation:
     """Level orders with _level_search after the first `hold` rows (kept byte-identical): on the
     family evened out from `hold` (_even_out, then _lower_top where order_can_balance still
-    fails), as it is from one level before its first failing T after `hold`, evened out with
-    behind = −2, with window = 6 — the one failing prefix_balanced at the fewest T, if fewer than
-    `fails`. Which wins varies by cell; 4 are tried up to 3000 rows, 3 up to 6000, 2 up to
-    12000, else 1 (each 0.1–2 s)."""
+    fails, then _eject where a neuron is still above what prefix_balanced allows at T_max), as
+    it is from one level before its first failing T after `hold`, evened out with behind = −2,
+    with window = 6 — the one failing prefix_balanced at the fewest T, if fewer than `fails`.
+    Which wins varies by cell; 4 are tried up to 3000 rows, 3 up to 6000, 2 up to 12000, else 1
+    (each 0.1–2 s)."""
     sets, N = best.sets, best.n_neurons
     count, S = sets.shape
     bad = np.flatnonzero(~prefix_balanced(best))
@@ -704,8 +706,8 @@ def _rebalance(best: Allocation, fails: int, hold: int) -> Allocation:
     even = _even_out(sets, N, protect=hold)
     if not order_can_balance(even, N):  # (where it can, lowering the top was measured to cost)
         even = _lower_top(even, N, protect=hold)
-        if even.size and np.bincount(even.ravel()).max() > _allowed_max(np.array([count]), S, N)[0]:
-            even = _eject(even, N, protect=hold)  # no order is balanced at T_max without it
+        if np.bincount(even.ravel()).max() > _allowed_max(np.array([count]), S, N)[0]:
+            even = _eject(even, N, protect=hold)  # else no order passes at T_max: only (250, 7)
     late = max(hold, int(bad[0]) - N // S)
     tries = [(even, hold, {})]
     tries += [(sets, late, {})] if late > hold else []
