@@ -208,6 +208,22 @@ def test_lower_top_makes_the_last_t_balanceable(monkeypatch):
     assert np.bincount(lower.ravel(), minlength=100).max() / (len(sets) * 4 / 100) <= 1.05
 
 
+def test_eject_balances_250_7_at_t_max(monkeypatch):
+    """(250, 7): no single substitution lowers the 8 neurons used 38 times (mean 35.28, 1.05·mean
+    = 37.04), so without _eject (the null) no order passes at T_max (1.077) and 407 T fail;
+    ejection chains take them to 37 (1.049 ≤ 1.05) and 341 T fail (≤ 350 asserted), keeping the
+    1260 sets, the guarantees and the first 500 rows (mean usage KEEP_MEAN)."""
+    alloc = make_allocation("affine", 250, 7)
+    monkeypatch.setattr(allocation, "_eject", lambda sets, n_points, protect=0: sets)
+    null = allocation._affine_plane.__wrapped__(250, 7)
+    check(alloc.sets, 250)
+    assert alloc.capacity == null.capacity == 1260
+    assert np.array_equal(alloc.sets[:500], null.sets[:500])
+    assert alloc.balance()["max_over_mean"] <= 1.05 < null.balance()["max_over_mean"]
+    assert (~allocation.prefix_balanced(alloc)).sum() <= 350
+    assert (~allocation.prefix_balanced(null)).sum() >= 400
+
+
 def test_order_can_balance_is_necessary():
     """A neuron in no set keeps the mean ≥ 20 below what a max one above ⌈mean⌉ needs: no order
     of AG(2, 23)'s lines plus 10 unused neurons is balanced, and prefix_balanced agrees."""

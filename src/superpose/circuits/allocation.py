@@ -13,7 +13,8 @@ order: the first T rows use the neurons about evenly (a fixed family of T circui
 prefix_balanced says at which T issue 12's max/mean ≤ 1.05 holds, order_can_balance whether any
 order of a family can hold it. Where the affine order does not, its least used neurons are raised
 by point substitution and the rows after its first classes are ordered level by level; where that
-still fails, levels short of rows are repacked and searched (_rebalance).
+still fails, levels short of rows are repacked and searched (_rebalance), and neurons used more
+than any order allows at T_max are lowered by chains of point substitutions (_eject).
 """
 
 from __future__ import annotations
@@ -691,10 +692,11 @@ _REBALANCE_MAX = 50_000
 def _rebalance(best: Allocation, fails: int, hold: int) -> Allocation:
     """Level orders with _level_search after the first `hold` rows (kept byte-identical): on the
     family evened out from `hold` (_even_out, then _lower_top where order_can_balance still
-    fails), as it is from one level before its first failing T after `hold`, evened out with
-    behind = −2, with window = 6 — the one failing prefix_balanced at the fewest T, if fewer than
-    `fails`. Which wins varies by cell; 4 are tried up to 3000 rows, 3 up to 6000, 2 up to
-    12000, else 1 (each 0.1–2 s)."""
+    fails, then _eject where a neuron is still above what prefix_balanced allows at T_max), as
+    it is from one level before its first failing T after `hold`, evened out with behind = −2,
+    with window = 6 — the one failing prefix_balanced at the fewest T, if fewer than `fails`.
+    Which wins varies by cell; 4 are tried up to 3000 rows, 3 up to 6000, 2 up to 12000, else 1
+    (each 0.1–2 s)."""
     sets, N = best.sets, best.n_neurons
     count, S = sets.shape
     bad = np.flatnonzero(~prefix_balanced(best))
@@ -704,6 +706,8 @@ def _rebalance(best: Allocation, fails: int, hold: int) -> Allocation:
     even = _even_out(sets, N, protect=hold)
     if not order_can_balance(even, N):  # (where it can, lowering the top was measured to cost)
         even = _lower_top(even, N, protect=hold)
+        if np.bincount(even.ravel()).max() > _allowed_max(np.array([count]), S, N)[0]:
+            even = _eject(even, N, protect=hold)  # else no order passes at T_max: only (250, 7)
     late = max(hold, int(bad[0]) - N // S)
     tries = [(even, hold, {})]
     tries += [(sets, late, {})] if late > hold else []
@@ -845,6 +849,64 @@ def _lower_top(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
             ok[row] = False
             if ok.any():
                 _substitute(row, c, int(np.flatnonzero(ok)[np.argmin(deg[ok])]), pairs, deg)
+    return sets
+
+
+def _eject(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
+    """Sets with the most used neurons lowered by ejection chains, where _lower_top finds no
+    single substitution: x gives its place in one of its sets R (never one of the first `protect`)
+    to a neuron e used at most deg x − 2 that meets no other point of R, or to a neuron d meeting
+    exactly one of them, w, once d gave its place in the set holding d and w to such an e. Either
+    way a use moves from x to e (the least used that fits) and every pair stays covered at most
+    once. Passes over the neurons, most used first, until one moves nothing (each move lowers
+    Σ usage²). At D/d = 250, S = 7 it takes the 8 neurons used 38 times (1.05·mean = 37.04) to
+    37, where _lower_top finds none."""
+    sets, deg, pairs = _substitution_state(sets, n_points)
+    S = sets.shape[1]
+    np.fill_diagonal(pairs, True)  # a point meets itself: it cannot join a set holding it
+    owner = np.full((n_points, n_points), -1, dtype=np.int64)  # the set covering each pair
+    i, j = np.triu_indices(S, 1)
+    at = np.repeat(np.arange(len(sets)), len(i))
+    owner[sets[:, i].ravel(), sets[:, j].ravel()] = at
+    owner[sets[:, j].ravel(), sets[:, i].ravel()] = at
+    cols = np.arange(S)
+
+    def move(r: int, c: int, e: int) -> None:
+        x, rest = sets[r][c], sets[r][cols != c]
+        owner[x, rest] = owner[rest, x] = -1
+        _substitute(sets[r], c, e, pairs, deg)
+        owner[e, rest] = owner[rest, e] = r
+
+    moved = True
+    while moved:
+        moved = False
+        for x in np.argsort(-deg, kind="stable").tolist():
+            best = None  # (usage of e, chain of (row, column, new point))
+            for r in (np.flatnonzero((sets[protect:] == x).any(1))[::-1] + protect).tolist():
+                c = int(np.argmax(sets[r] == x))
+                rest = sets[r][cols != c]
+                meet = pairs[:, rest]  # [N, S − 1]
+                d = np.flatnonzero(meet.sum(1) == 1)
+                r3 = owner[d, rest[np.argmax(meet[d], 1)]]
+                d, r3 = d[r3 >= protect], r3[r3 >= protect]
+                c3 = np.argmax(sets[r3] == d[:, None], 1)
+                rest3 = sets[r3][cols[None, :] != c3[:, None]].reshape(-1, S - 1)
+                # candidates: the row itself (e takes x's place), then each d's row (e takes d's)
+                ok = ~pairs[:, np.concatenate([rest[None], rest3])].any(2)  # [N, 1 + len(d)]
+                ok &= (deg <= deg[x] - 2)[:, None]
+                if not ok.any():
+                    continue
+                score = np.where(ok, deg[:, None], n_points * len(sets))
+                k = int(np.argmin(score.min(0)))
+                e = int(np.argmin(score[:, k]))
+                if best is None or deg[e] < best[0]:
+                    chain = [(r, c, e)] if k == 0 else [(int(r3[k - 1]), int(c3[k - 1]), e)]
+                    best = (deg[e], chain + ([] if k == 0 else [(r, c, int(d[k - 1]))]))
+            if best is not None:
+                for r, c, e in best[1]:
+                    move(r, c, e)
+                moved = True
+    np.fill_diagonal(pairs, False)
     return sets
 
 
