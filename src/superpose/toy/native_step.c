@@ -570,6 +570,7 @@ static __attribute__((noinline)) void block_rows(int n, size_t ld, const float *
     const float *restrict x[SB];
     for (int s = 0; s < SB; s++) x[s] = in + (size_t)s * ld;
     vf acc[SB][NV];
+#if NV <= 4 /* the sums in registers: each a chain over f */
     vh tail[SB]; /* the half tails (HALF_TAIL) */
     for (int s = 0; s < SB; s++) {
         for (int r = 0; r < NF; r++) acc[s][r] = out[s][r];
@@ -588,6 +589,21 @@ static __attribute__((noinline)) void block_rows(int n, size_t ld, const float *
         for (int r = 0; r < NF; r++) out[s][r] = acc[s][r];
         if (HALF_TAIL) set_lo(&out[s][NV - 1], tail[s]);
     }
+#else /* kept as it was: with its sums spilled, GCC adds products in pairs (m = 72), an order
+         any other form of this loop changes */
+    for (int s = 0; s < SB; s++)
+        for (int r = 0; r < NV; r++) acc[s][r] = out[s][r];
+    for (int f = 0; f < n; f++) {
+        if (flags && !(flags[f] & bit)) continue;
+        const vf *restrict row = rows + (size_t)f * NV;
+        for (int s = 0; s < SB; s++) {
+            const float xs = x[s][f];
+            for (int r = 0; r < NV; r++) acc[s][r] += xs * row[r];
+        }
+    }
+    for (int s = 0; s < SB; s++)
+        for (int r = 0; r < NV; r++) out[s][r] = acc[s][r];
+#endif
 }
 
 /* gb[f] += Σ_s G[s, f] over the SB samples of a block (G [SB, ld] floats) */
