@@ -51,7 +51,17 @@
 #endif
 #define NV ((MH + VW - 1) / VW)         /* vectors per padded row */
 #define MP (NV * VW)                    /* padded row length */
+/* a row whose last vector is at most half used (m = 20: lanes 16-19 of 16-31) takes that vector
+   as a half (VH floats): the same arithmetic on its lanes below VH, none on the padding above
+   (on AMD Zen 4 a 512-bit multiply-add costs two 256-bit ones) */
+#define VH (VW / 2)
+#define HALF_TAIL (VW == 16 && MH - (NV - 1) * VW <= VH)
+#define NF (NV - HALF_TAIL) /* whole vectors per row */
 typedef float vf __attribute__((vector_size(VW * 4)));
+typedef float vh __attribute__((vector_size(VH * 4)));
+/* the lower half of a vector; stored into the lower half (the upper one, padding, kept) */
+static inline vh lo(const vf *p) { vh x; memcpy(&x, p, sizeof x); return x; }
+static inline void set_lo(vf *p, vh x) { memcpy(p, &x, sizeof x); }
 /* samples per block on dense instances: each weight and gradient row is loaded once per block.
    Wide rows (WIDE: NV >= 8 vectors) take blocks of 32, and the block's dense products run as
    register-tiled matrix products: tiles of RT samples (or features) × 2 vectors in registers */
@@ -518,7 +528,18 @@ static inline float output_grad(int n, int out_relu, const float *restrict o,
 static inline void draw_row(vrng_t *vr, float *restrict u, const float *restrict p,
                             const float *restrict inv_p, int values, int n, float *restrict x) {
     fill_uniform(vr, u, n);
+#ifdef __FMA__
+    /* u / p computed whatever u is: computed only where u < p, it became a masked load that
+       merged into a register kept on the stack, a store and reload per vector. Signed values are
+       2 u / p − 1 rounded once, as the reassociating compiler has made feature_value(u / p) here
+       (with FMA; without, the loop as it was) */
+    for (int f = 0; f < n; f++) {
+        const float w = u[f] * inv_p[f], ws = __builtin_fmaf(u[f], 2.0f * inv_p[f], -1.0f);
+        x[f] = u[f] < p[f] ? (values == 0 ? w : (values == 1 ? ws : 1.0f)) : 0.0f;
+    }
+#else
     for (int f = 0; f < n; f++) x[f] = u[f] < p[f] ? feature_value(u[f] * inv_p[f], values) : 0.0f;
+#endif
 }
 
 /* h = a or ReLU(a), also as floats in hf (for the decoder); returns Σ_j |h_j| */
@@ -554,6 +575,27 @@ static __attribute__((noinline)) void block_rows(int n, size_t ld, const float *
     const float *restrict x[SB];
     for (int s = 0; s < SB; s++) x[s] = in + (size_t)s * ld;
     vf acc[SB][NV];
+#if NV <= 4 /* the sums in registers: each a chain over f */
+    vh tail[SB]; /* the half tails (HALF_TAIL) */
+    for (int s = 0; s < SB; s++) {
+        for (int r = 0; r < NF; r++) acc[s][r] = out[s][r];
+        tail[s] = lo(&out[s][NV - 1]);
+    }
+    for (int f = 0; f < n; f++) {
+        if (flags && !(flags[f] & bit)) continue;
+        const vf *restrict row = rows + (size_t)f * NV;
+        for (int s = 0; s < SB; s++) {
+            const float xs = x[s][f];
+            for (int r = 0; r < NF; r++) acc[s][r] += xs * row[r];
+            if (HALF_TAIL) tail[s] += xs * lo(row + NV - 1);
+        }
+    }
+    for (int s = 0; s < SB; s++) {
+        for (int r = 0; r < NF; r++) out[s][r] = acc[s][r];
+        if (HALF_TAIL) set_lo(&out[s][NV - 1], tail[s]);
+    }
+#else /* kept as it was: with its sums spilled, GCC adds products in pairs (m = 72), an order
+         any other form of this loop changes */
     for (int s = 0; s < SB; s++)
         for (int r = 0; r < NV; r++) acc[s][r] = out[s][r];
     for (int f = 0; f < n; f++) {
@@ -566,6 +608,7 @@ static __attribute__((noinline)) void block_rows(int n, size_t ld, const float *
     }
     for (int s = 0; s < SB; s++)
         for (int r = 0; r < NV; r++) out[s][r] = acc[s][r];
+#endif
 }
 
 /* gb[f] += Σ_s G[s, f] over the SB samples of a block (G [SB, ld] floats) */

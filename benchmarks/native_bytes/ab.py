@@ -1,0 +1,104 @@
+"""A/B: main's native_step.c against the worktree's, same process, alternating chunks.
+python ab.py N M I [rounds] [steps_per_chunk]; per path (dense / vector draws / geometric) and whole."""
+
+import ctypes
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from superpose.bench.toy import GeometryLoop
+from superpose.features import FeatureConfig, FeatureDistribution
+from superpose.toy import native
+
+n, m, I = (int(a) for a in sys.argv[1:4])
+rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 10
+chunk = int(sys.argv[5]) if len(sys.argv) > 5 else 50
+here = Path(__file__).resolve().parent
+
+
+def build(src: Path, tag: str):
+    out = Path(f"/tmp/nat12_{tag}_m{m}.so")
+    old = native.SOURCE
+    native.SOURCE = src
+    try:
+        native._build(native._compiler(), m, out)
+    finally:
+        native.SOURCE = old
+    lib = ctypes.CDLL(str(out))
+    lib.toy_step.restype = ctypes.c_int
+    lib.toy_step.argtypes = [ctypes.c_int] * 9 + [ctypes.c_float] + [ctypes.c_void_p] * 5
+    lib.toy_step.argtypes += [ctypes.c_uint64] + [ctypes.c_void_p] * 5
+    lib.hidden = m
+    return lib
+
+
+main_src = Path("/tmp/nat12_main_native_step.c")
+main_src.write_bytes(
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(here.parent.parent),
+            "show",
+            os.environ.get("BASE", "main") + ":src/superpose/toy/native_step.c",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+)
+libs = {
+    "main": build(main_src, "main"),
+    "new": build(here.parent.parent / "src/superpose/toy/native_step.c", "new"),
+}
+
+warm = Path(f"/tmp/nat12_warm_{n}_{m}_{I}.pt")
+loop = GeometryLoop(n, m, I, kernel="native")
+if warm.exists():
+    loop.model.load_state_dict(torch.load(warm))
+else:
+    loop.run(2000)
+    torch.save(loop.model.state_dict(), warm)
+model, dist, imp = loop.model, loop.dist, loop.importance
+pmax = dist.density.max(dim=1).values
+paths = {
+    "blocks p>=0.05": pmax >= 0.05,
+    "vector 0.02-0.05": (pmax >= 0.02) & (pmax < 0.05),
+    "geometric <0.02": pmax < 0.02,
+    "whole": pmax >= 0,
+}
+print(f"{n}->{m}x{I}:", {k: int(v.sum()) for k, v in paths.items()}, flush=True)
+for name, sel in paths.items():
+    idx = sel.nonzero().flatten()
+    if len(idx) == 0:
+        continue
+    sub = model.select_instances(idx)
+    one = FeatureDistribution(FeatureConfig(sparsity=(1 - dist.density[idx]).tolist()), len(idx), n)
+    steps = {
+        k: native.NativeStep(lib, sub, one, imp[idx], 0.0, 1024, threads=1)
+        for k, lib in libs.items()
+    }
+    # same bytes on the same seed
+    outs = {}
+    for k, st in steps.items():
+        l = st(torch.Generator().manual_seed(5))
+        outs[k] = (l.clone(), sub.W.grad.clone(), sub.b.grad.clone())
+    same = all(torch.equal(a, b) for a, b in zip(outs["main"], outs["new"], strict=False))
+    t = {k: [] for k in steps}
+    gen = torch.Generator().manual_seed(1)
+    for r in range(rounds):
+        for k in ("main", "new") if r % 2 == 0 else ("new", "main"):
+            c0 = time.process_time()
+            for _ in range(chunk):
+                steps[k](gen)
+            t[k].append((time.process_time() - c0) / chunk * 1e3)
+    med = {k: sorted(v)[len(v) // 2] for k, v in t.items()}
+    mn = {k: min(v) for k, v in t.items()}
+    print(
+        f"  {name:18s} n_inst={len(idx):3d} same_bytes={same} main {med['main']:.3f} ms new {med['new']:.3f} ms "
+        f"(median) ratio {med['main'] / med['new']:.3f}; min {mn['main']:.3f}/{mn['new']:.3f} = {mn['main'] / mn['new']:.3f}",
+        flush=True,
+    )
