@@ -1,14 +1,13 @@
-"""A/B: main's native_step.c against the worktree's, same process, alternating chunks.
+"""A/B: BASE's native_step.c (env, default main) against the working tree's, in one process,
+alternating chunks.
 python ab.py N M I [rounds] [steps_per_chunk]; per path (dense / vector draws / geometric) and whole."""
 
-import ctypes
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import torch
+from kernels import kernels
 
 from superpose.bench.toy import GeometryLoop
 from superpose.features import FeatureConfig, FeatureDistribution
@@ -17,45 +16,9 @@ from superpose.toy import native
 n, m, I = (int(a) for a in sys.argv[1:4])
 rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 10
 chunk = int(sys.argv[5]) if len(sys.argv) > 5 else 50
-here = Path(__file__).resolve().parent
+libs = kernels(m)
 
-
-def build(src: Path, tag: str):
-    out = Path(f"/tmp/nat12_{tag}_m{m}.so")
-    old = native.SOURCE
-    native.SOURCE = src
-    try:
-        native._build(native._compiler(), m, out)
-    finally:
-        native.SOURCE = old
-    lib = ctypes.CDLL(str(out))
-    lib.toy_step.restype = ctypes.c_int
-    lib.toy_step.argtypes = [ctypes.c_int] * 9 + [ctypes.c_float] + [ctypes.c_void_p] * 5
-    lib.toy_step.argtypes += [ctypes.c_uint64] + [ctypes.c_void_p] * 5
-    lib.hidden = m
-    return lib
-
-
-main_src = Path("/tmp/nat12_main_native_step.c")
-main_src.write_bytes(
-    subprocess.run(
-        [
-            "git",
-            "-C",
-            str(here.parent.parent),
-            "show",
-            os.environ.get("BASE", "main") + ":src/superpose/toy/native_step.c",
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-)
-libs = {
-    "main": build(main_src, "main"),
-    "new": build(here.parent.parent / "src/superpose/toy/native_step.c", "new"),
-}
-
-warm = Path(f"/tmp/nat12_warm_{n}_{m}_{I}.pt")
+warm = Path(f"/tmp/native_bytes_warm_{n}_{m}_{I}.pt")
 loop = GeometryLoop(n, m, I, kernel="native")
 if warm.exists():
     loop.model.load_state_dict(torch.load(warm))
@@ -86,11 +49,11 @@ for name, sel in paths.items():
     for k, st in steps.items():
         l = st(torch.Generator().manual_seed(5))
         outs[k] = (l.clone(), sub.W.grad.clone(), sub.b.grad.clone())
-    same = all(torch.equal(a, b) for a, b in zip(outs["main"], outs["new"], strict=False))
+    same = all(torch.equal(a, b) for a, b in zip(outs["base"], outs["new"], strict=False))
     t = {k: [] for k in steps}
     gen = torch.Generator().manual_seed(1)
     for r in range(rounds):
-        for k in ("main", "new") if r % 2 == 0 else ("new", "main"):
+        for k in ("base", "new") if r % 2 == 0 else ("new", "base"):
             c0 = time.process_time()
             for _ in range(chunk):
                 steps[k](gen)
@@ -98,7 +61,7 @@ for name, sel in paths.items():
     med = {k: sorted(v)[len(v) // 2] for k, v in t.items()}
     mn = {k: min(v) for k, v in t.items()}
     print(
-        f"  {name:18s} n_inst={len(idx):3d} same_bytes={same} main {med['main']:.3f} ms new {med['new']:.3f} ms "
-        f"(median) ratio {med['main'] / med['new']:.3f}; min {mn['main']:.3f}/{mn['new']:.3f} = {mn['main'] / mn['new']:.3f}",
+        f"  {name:18s} n_inst={len(idx):3d} same_bytes={same} base {med['base']:.3f} ms new {med['new']:.3f} ms "
+        f"(median) ratio {med['base'] / med['new']:.3f}; min {mn['base']:.3f}/{mn['new']:.3f} = {mn['base'] / mn['new']:.3f}",
         flush=True,
     )

@@ -8,11 +8,11 @@ import hashlib
 import sys
 
 import torch
+from kernels import hash_state, toy
 
 from superpose.bench.toy import GeometryLoop
-from superpose.features import FeatureConfig, FeatureDistribution
 from superpose.toy import native
-from superpose.toy.models import MODEL_KINDS, ToyModel
+from superpose.toy.models import MODEL_KINDS
 
 N = 24
 SP = [
@@ -35,72 +35,41 @@ FEATS = [
     ("uniform", {"structure": "exactly_k", "k": 3}),
     ("uniform", {"structure": "exactly_k", "k": 1}),
 ]
+# wider n (200 features: many output vectors) at the bench widths
+SP2 = [[s] * 200 for s in (0.0, 0.7, 0.9, 0.95, 0.97, 0.99, 0.999)]
 STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 120
 widths = [int(w) for w in sys.argv[2].split(",")] if len(sys.argv) > 2 else [2, 5, 20, 30, 50, 256]
+
+
+def trained(lib, setup, l1: float, batch: int, steps: int) -> str:
+    """sha256 of the losses of `steps` AdamW steps, then the parameters and gradients."""
+    model, dist, imp, gen = setup
+    step = native.NativeStep(lib, model, dist, imp, l1, batch, threads=1)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
+    h = hashlib.sha256()
+    for _ in range(steps):
+        h.update(step(gen).numpy().tobytes())
+        opt.step()
+    hash_state(h, model)
+    return h.hexdigest()
+
+
 all_h = hashlib.sha256()
-for m in widths:
+runs = [
+    (f"m={m}", m, SP, FEATS, lambda fi, m=m: 1000 * m + fi, lambda fi: 0.01 * (fi % 2), 203, STEPS)
+    for m in widths
+] + [
+    (f"n=200 m={m}", m, SP2, [FEATS[0], FEATS[3], FEATS[5]], lambda fi, m=m: 7 * m + fi,
+     lambda fi: 0.01 * fi, 301, STEPS // 2)
+    for m in (20, 30) if m in widths
+]  # fmt: skip
+for label, m, sp, feats_list, seed, l1, batch, steps in runs:
     lib = native.library(m)
     for kind in MODEL_KINDS:
-        for fi, (values, feats) in enumerate(FEATS):
-            gen = torch.Generator().manual_seed(1000 * m + fi)
-            model = ToyModel(kind, len(SP), N, m, gen)
-            with torch.no_grad():
-                model.b.normal_(0.0, 0.2, generator=gen)
-            dist = FeatureDistribution(
-                FeatureConfig(sparsity=SP, values=values, **feats), len(SP), N
-            )
-            imp = torch.rand(len(SP), N, generator=gen) + 0.1
-            l1 = 0.01 if fi % 2 else 0.0
-            step = native.NativeStep(lib, model, dist, imp, l1, 203, threads=1)
-            opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
-            h = hashlib.sha256()
-            for _ in range(STEPS):
-                loss = step(gen)
-                h.update(loss.numpy().tobytes())
-                opt.step()
-            for p in model.parameters():
-                h.update(p.detach().numpy().tobytes())
-                h.update(p.grad.numpy().tobytes())
-            d = h.hexdigest()
+        for fi, (values, feats) in enumerate(feats_list):
+            d = trained(lib, toy(kind, sp, m, values, feats, seed(fi)), l1(fi), batch, steps)
             all_h.update(d.encode())
-            print(f"m={m} {kind} {values} {feats.get('structure', 'indep')} {d[:16]}", flush=True)
-# wider n (200 features: many output vectors) at the bench widths, every kind
-SP2 = [
-    [0.0] * 200,
-    [0.7] * 200,
-    [0.9] * 200,
-    [0.95] * 200,
-    [0.97] * 200,
-    [0.99] * 200,
-    [0.999] * 200,
-]
-for m in [w for w in (20, 30) if w in widths]:
-    lib = native.library(m)
-    for kind in MODEL_KINDS:
-        for fi, (values, feats) in enumerate([FEATS[0], FEATS[3], FEATS[5]]):
-            gen = torch.Generator().manual_seed(7 * m + fi)
-            model = ToyModel(kind, len(SP2), 200, m, gen)
-            with torch.no_grad():
-                model.b.normal_(0.0, 0.2, generator=gen)
-            dist = FeatureDistribution(
-                FeatureConfig(sparsity=SP2, values=values, **feats), len(SP2), 200
-            )
-            imp = torch.rand(len(SP2), 200, generator=gen) + 0.1
-            step = native.NativeStep(lib, model, dist, imp, 0.01 * fi, 301, threads=1)
-            opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
-            h = hashlib.sha256()
-            for _ in range(STEPS // 2):
-                h.update(step(gen).numpy().tobytes())
-                opt.step()
-            for p in model.parameters():
-                h.update(p.detach().numpy().tobytes())
-                h.update(p.grad.numpy().tobytes())
-            d = h.hexdigest()
-            all_h.update(d.encode())
-            print(
-                f"n=200 m={m} {kind} {values} {feats.get('structure', 'indep')} {d[:16]}",
-                flush=True,
-            )
+            print(f"{label} {kind} {values} {feats.get('structure', 'indep')} {d[:16]}", flush=True)
 # the bench geometries
 for n, m, I, steps in [(200, 20, 20, 3 * STEPS), (400, 30, 50, STEPS)]:
     if widths != [2, 5, 20, 30, 50, 256]:
@@ -108,9 +77,7 @@ for n, m, I, steps in [(200, 20, 20, 3 * STEPS), (400, 30, 50, STEPS)]:
     loop = GeometryLoop(n, m, I, kernel="native")
     loop.run(steps)
     h = hashlib.sha256()
-    for p in loop.model.parameters():
-        h.update(p.detach().numpy().tobytes())
-        h.update(p.grad.numpy().tobytes())
+    hash_state(h, loop.model)
     h.update(loop.final_loss(eval_batch=1024).numpy().tobytes())
     d = h.hexdigest()
     all_h.update(d.encode())

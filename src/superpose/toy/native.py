@@ -58,14 +58,14 @@ FLAGS = ("-O3", "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros", "-
 ARCH = (("-march=native", "-mprefer-vector-width=512"), ("-march=native",), ())
 
 
-def _build(cc: str, hidden: int, target: Path) -> None:
-    """Compile SOURCE for hidden width `hidden` into `target` (atomically: concurrent
+def _build(cc: str, hidden: int, target: Path, source: Path = SOURCE) -> None:
+    """Compile `source` for hidden width `hidden` into `target` (atomically: concurrent
     processes may build at once)."""
     base = [cc, *FLAGS, f"-DMH={hidden}", "-fPIC", "-shared", "-pthread"]
     tmp = Path(tempfile.mkdtemp(dir=target.parent)) / target.name
     err = ""
     for arch in ARCH:
-        cmd = [*base, *arch, str(SOURCE), "-o", str(tmp), "-lm"]
+        cmd = [*base, *arch, str(source), "-o", str(tmp), "-lm"]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode == 0:
             os.replace(tmp, target)
@@ -74,20 +74,21 @@ def _build(cc: str, hidden: int, target: Path) -> None:
         lines = proc.stderr.splitlines()
         err = next((ln for ln in lines if "error" in ln), lines[-1] if lines else "")
     shutil.rmtree(tmp.parent, ignore_errors=True)
-    raise RuntimeError(f"{cc} could not compile {SOURCE.name}: {err}")
+    raise RuntimeError(f"{cc} could not compile {source.name}: {err}")
 
 
 @cache
-def library(hidden: int) -> ctypes.CDLL | None:
+def library(hidden: int, source: Path = SOURCE) -> ctypes.CDLL | None:
     """The step compiled for `hidden` hidden units, or None (with a warning) when this machine
-    cannot build it."""
+    cannot build it. `source`: another version of native_step.c (benchmarks/native_bytes
+    compares two); builds are cached by their source's bytes."""
     cc = _compiler()
     if cc is None:
         warnings.warn("no C compiler found: training with the PyTorch step", stacklevel=2)
         return None
-    source = SOURCE.read_bytes()
+    text = source.read_bytes()
     key = hashlib.sha256(
-        b"\0".join([source, cc.encode(), platform.machine().encode(), _cpu_id().encode()])
+        b"\0".join([text, cc.encode(), platform.machine().encode(), _cpu_id().encode()])
         + repr((FLAGS, ARCH)).encode()
         + hidden.to_bytes(4, "little")
     ).hexdigest()[:16]
@@ -96,7 +97,7 @@ def library(hidden: int) -> ctypes.CDLL | None:
     try:
         if not target.exists():
             root.mkdir(parents=True, exist_ok=True)
-            _build(cc, hidden, target)
+            _build(cc, hidden, target, source)
         lib = ctypes.CDLL(str(target))
     except (OSError, RuntimeError) as err:
         warnings.warn(f"native training step unavailable ({err}): using PyTorch", stacklevel=2)
