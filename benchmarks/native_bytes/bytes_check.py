@@ -1,7 +1,8 @@
 """Bytes check for native_step.c: sha256 of parameters, gradients and losses after training steps
 per config (widths 2, 5, 20, 30, 50, 256; every kind; independent / signed / boolean / correlated /
-anticorrelated / exactly-k features; n = 24 and 200; the two bench geometries). On main (49d25d6,
-AMD EPYC host) the last line reads ALL d2535043c292e4a0e48fe734e84aa16ca9ca4ea4618b3877f6ebea1accb8d237.
+anticorrelated / exactly-k features; n = 24, 100 and 200; the two bench geometries). On 49d25d6
+(AMD EPYC host) and since, the last line reads
+ALL 1d07286fe4d01cc034f852fb4a7179ab13d47f604ab1c15427c14f0ea55d60ee.
     PYTHONPATH=src python benchmarks/native_bytes/bytes_check.py"""
 
 import hashlib
@@ -37,6 +38,7 @@ FEATS = [
 ]
 # wider n (200 features: many output vectors) at the bench widths
 SP2 = [[s] * 200 for s in (0.0, 0.7, 0.9, 0.95, 0.97, 0.99, 0.999)]
+SP3 = [[s] * 100 for s in (0.0, 0.5, 0.7, 0.9, 0.97, 0.99)]
 STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 120
 widths = [int(w) for w in sys.argv[2].split(",")] if len(sys.argv) > 2 else [2, 5, 20, 30, 50, 256]
 
@@ -62,6 +64,10 @@ runs = [
     (f"n=200 m={m}", m, SP2, [FEATS[0], FEATS[3], FEATS[5]], lambda fi, m=m: 7 * m + fi,
      lambda fi: 0.01 * fi, 301, STEPS // 2)
     for m in (20, 30) if m in widths
+] + [  # n = 100: 4 features past whole vectors (abs-value's n), signed values too
+    (f"n=100 m={m}", m, SP3, [FEATS[0], FEATS[1], FEATS[2]], lambda fi, m=m: 11 * m + fi,
+     lambda fi: 0.01 * fi, 256, STEPS // 2)
+    for m in (20, 30, 50) if m in widths
 ]  # fmt: skip
 for label, m, sp, feats_list, seed, l1, batch, steps in runs:
     lib = native.library(m)

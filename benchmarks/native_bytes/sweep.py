@@ -1,5 +1,5 @@
 """Widths sweep: BASE's native_step.c (env, default main) against the working tree's, 2 steps per
-config (every kind, 4 feature kinds, n = 24 and 200), sha256 of losses and gradients, per width.
+config (every kind, 4 feature kinds, n = 24, 100 and 200), sha256 of losses and gradients, per width.
     PYTHONPATH=src python benchmarks/native_bytes/sweep.py [widths: a-b,c,...]
 Both at 1-80, 96, 100, 112, 120, 128, 136, 160, 200, 256, 300, 512: the same bytes on branch nat12."""
 
@@ -26,7 +26,7 @@ FEATS = [
 
 def run(lib, m):
     h = hashlib.sha256()
-    for N in (24, 200):
+    for N in (24, 100, 200):  # 100: a remainder of 4 past whole vectors
         SP = [[s] * N for s in (0.0, 0.5, 0.8, 0.9, 0.95, 0.97, 0.985, 0.995, 0.999)]
         for kind in MODEL_KINDS:
             for fi, (values, feats) in enumerate(FEATS):

@@ -528,18 +528,7 @@ static inline float output_grad(int n, int out_relu, const float *restrict o,
 static inline void draw_row(vrng_t *vr, float *restrict u, const float *restrict p,
                             const float *restrict inv_p, int values, int n, float *restrict x) {
     fill_uniform(vr, u, n);
-#ifdef __FMA__
-    /* u / p computed whatever u is: computed only where u < p, it became a masked load that
-       merged into a register kept on the stack, a store and reload per vector. Signed values are
-       2 u / p − 1 rounded once, as the reassociating compiler has made feature_value(u / p) here
-       (with FMA; without, the loop as it was) */
-    for (int f = 0; f < n; f++) {
-        const float w = u[f] * inv_p[f], ws = __builtin_fmaf(u[f], 2.0f * inv_p[f], -1.0f);
-        x[f] = u[f] < p[f] ? (values == 0 ? w : (values == 1 ? ws : 1.0f)) : 0.0f;
-    }
-#else
     for (int f = 0; f < n; f++) x[f] = u[f] < p[f] ? feature_value(u[f] * inv_p[f], values) : 0.0f;
-#endif
 }
 
 /* h = a or ReLU(a), also as floats in hf (for the decoder); returns Σ_j |h_j| */
