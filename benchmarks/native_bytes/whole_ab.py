@@ -1,6 +1,7 @@
-"""Whole 1000-step runs of the bench geometry from initialisation, BASE's kernel (env, default
-main) vs the working tree's,
-alternating; CPU seconds (process_time) and wall, threads as GeometryLoop picks (or THREADS)."""
+"""Whole runs of a bench geometry from initialisation, BASE's kernel (env, default main) against
+the working tree's, alternating; CPU seconds (process_time) and wall, threads as GeometryLoop picks
+(or env THREADS).
+    python whole_ab.py N M I steps repeats"""
 
 import os
 import sys

@@ -178,7 +178,7 @@ def test_affine_prefix_max_over_mean_at_most_1_05():
     ],
 )
 def test_affine_balanced_at_every_t_where_measured(n, s):
-    """Cells where issue 12's balance holds at every T ≤ T_max (README table: 18 of 36)."""
+    """Cells where issue 12's balance holds at every T ≤ T_max (README table: 17 of 36)."""
     assert allocation.prefix_balanced(make_allocation("affine", n, s)).all()
 
 

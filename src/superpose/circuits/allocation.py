@@ -1096,7 +1096,8 @@ def _level_search(sets, rows_of, u, cap, took, left, need, moves, seed=0) -> int
     local search on its holes. A move takes a random hole, a free row through it blocked by the
     fewest (≤ 2) of the level's rows, swaps those out and refills what they free greedily; it is
     kept when the holes do not grow (plateau moves let it escape where one-row exchanges stop).
-    Seeded; updates u, took and left in place; returns the moves made."""
+    Seeded; updates u, took and left in place; returns the moves charged to the budget (those
+    tried, plus one)."""
     rng = np.random.default_rng(seed)
     owner: dict[int, set] = {}
     level = set(took)
