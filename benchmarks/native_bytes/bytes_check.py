@@ -1,8 +1,11 @@
 """Bytes check for native_step.c: sha256 of parameters, gradients and losses after training steps
 per config (widths 2, 5, 20, 30, 50, 256; every kind; independent / signed / boolean / correlated /
 anticorrelated / exactly-k features; n = 24, 100 and 200; the two bench geometries). On 49d25d6
-(AMD EPYC host) and since, the last line reads
+(AMD EPYC host with AVX-512) and since, the last line reads
 ALL 1d07286fe4d01cc034f852fb4a7179ab13d47f604ab1c15427c14f0ea55d60ee.
+On an AVX2-only host (AMD EPYC, Zen 3; GCC 12): 746486df... on 77f0338; 095610d7... since session
+13's AVX2 paths, which regrouped sums on that instruction set only (machine_code.py: the same
+AVX-512 code at every width)
     PYTHONPATH=src python benchmarks/native_bytes/bytes_check.py"""
 
 import hashlib

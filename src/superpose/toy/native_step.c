@@ -34,7 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -72,6 +72,9 @@ static inline void set_lo(vf *p, vh x) { memcpy(p, &x, sizeof x); }
 #define SB 8
 #endif
 #define RT (VW == 16 ? 8 : 4) /* 16 accumulators of 32 registers (AVX-512), 8 of 16 (AVX2) */
+/* samples per pass of narrow blocks without AVX-512 (block_rows): BG × NV sums, a row and a
+   broadcast within 16 registers */
+#define BG (NV == 1 ? 8 : NV <= 3 ? 4 : 2)
 typedef int32_t vm __attribute__((vector_size(VW * 4)));
 
 typedef struct {
@@ -125,12 +128,18 @@ typedef uint32_t vu16 __attribute__((vector_size(64)));
 typedef int32_t vi16 __attribute__((vector_size(64)));
 typedef float vf16 __attribute__((vector_size(64)));
 static inline vu8 vrotl8(vu8 x, int k) { return (x << k) | (x >> (64 - k)); }
-#ifdef __clang__ /* lanes of two vectors, by index */
+typedef uint64_t vu4 __attribute__((vector_size(32)));
+typedef uint32_t vu32x8 __attribute__((vector_size(32)));
+static inline vu4 vrotl4(vu4 x, int k) { return (x << k) | (x >> (64 - k)); }
+#ifdef __clang__ /* lanes of two vectors, by index (of 16-lane vectors; SHUFFLE8 of 8) */
 #define SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#define SHUFFLE8(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
 #else
 #define SHUFFLE(a, b, ...) __builtin_shuffle(a, b, (vi16){__VA_ARGS__})
+#define SHUFFLE8(a, b, ...) __builtin_shuffle(a, b, (vi8){__VA_ARGS__})
 #endif
 static void fill_uniform(vrng_t *restrict v, float *restrict u, int count) {
+#ifdef __AVX512F__
     /* the state in whole registers (a memcpy into arrays went through the stack) */
     const vu8a *in = (const vu8a *)v;
     vu8 a0 = in[0], b0 = in[1], a1 = in[2], b1 = in[3], a2 = in[4], b2 = in[5], a3 = in[6],
@@ -142,31 +151,37 @@ static void fill_uniform(vrng_t *restrict v, float *restrict u, int count) {
         b2 ^= b0; b3 ^= b1; b1 ^= b2; b0 ^= b3; b2 ^= tb; b3 = vrotl8(b3, 45);
         /* two 24-bit integers per draw, bits 40-63 and 8-31: each 32-bit half shifted by 8 (exact
            as int32, and fast to convert), then the high halves before the low ones */
-#ifdef __AVX512F__
         const vf16 va = __builtin_convertvector((vi16)((vu16)oa >> 8), vf16) * 0x1.0p-24f;
         const vf16 vb = __builtin_convertvector((vi16)((vu16)ob >> 8), vf16) * 0x1.0p-24f;
         const vf16 hi = SHUFFLE(va, vb, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
         const vf16 lo = SHUFFLE(va, vb, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         memcpy(u + base, &hi, sizeof hi);
         memcpy(u + base + LANES, &lo, sizeof lo);
-#else
-        const vf8 ha = __builtin_convertvector(__builtin_convertvector(oa >> 40, vi8), vf8);
-        const vf8 hb = __builtin_convertvector(__builtin_convertvector(ob >> 40, vi8), vf8);
-        const vf8 la = __builtin_convertvector(
-            __builtin_convertvector((oa >> 8) & 0xFFFFFF, vi8), vf8);
-        const vf8 lb = __builtin_convertvector(
-            __builtin_convertvector((ob >> 8) & 0xFFFFFF, vi8), vf8);
-        const vf8 h0 = ha * 0x1.0p-24f, h1 = hb * 0x1.0p-24f;
-        const vf8 l0 = la * 0x1.0p-24f, l1 = lb * 0x1.0p-24f;
-        memcpy(u + base, &h0, sizeof h0);
-        memcpy(u + base + 8, &h1, sizeof h1);
-        memcpy(u + base + LANES, &l0, sizeof l0);
-        memcpy(u + base + LANES + 8, &l1, sizeof l1);
-#endif
     }
     vu8a *out = (vu8a *)v;
     out[0] = a0, out[1] = b0, out[2] = a1, out[3] = b1, out[4] = a2, out[5] = b2, out[6] = a3,
     out[7] = b3;
+#else /* 256-bit registers: 512-bit vectors lowered to AVX2 went through the general registers.
+         The streams in groups of 4 lanes, each group through every draw with its state in
+         registers: the same numbers in the same places */
+    uint64_t *s = (uint64_t *)v;
+    for (int g = 0; g < LANES; g += 4) {
+        vu4 w0, w1, w2, w3;
+        memcpy(&w0, s + g, sizeof w0), memcpy(&w1, s + LANES + g, sizeof w1);
+        memcpy(&w2, s + 2 * LANES + g, sizeof w2), memcpy(&w3, s + 3 * LANES + g, sizeof w3);
+        for (int base = 0; base < count; base += 2 * LANES) {
+            const vu4 o = vrotl4(w1 * 5, 7) * 9, t = w1 << 17;
+            w2 ^= w0; w3 ^= w1; w1 ^= w2; w0 ^= w3; w2 ^= t; w3 = vrotl4(w3, 45);
+            /* as above: each 32-bit half shifted by 8, the high halves (odd lanes) first */
+            const vf8 f = __builtin_convertvector((vi8)((vu32x8)o >> 8), vf8) * 0x1.0p-24f;
+            const vf8 hl = SHUFFLE8(f, f, 1, 3, 5, 7, 0, 2, 4, 6);
+            memcpy(u + base + g, &hl, 16);
+            memcpy(u + base + LANES + g, (const float *)&hl + 4, 16);
+        }
+        memcpy(s + g, &w0, sizeof w0), memcpy(s + LANES + g, &w1, sizeof w1);
+        memcpy(s + 2 * LANES + g, &w2, sizeof w2), memcpy(s + 3 * LANES + g, &w3, sizeof w3);
+    }
+#endif
 }
 
 /* positions skipped before the next candidate when candidates occur with probability p < 1 */
@@ -459,6 +474,16 @@ static void sum_rows_into(int nv, int count, const int *restrict idx, const floa
 /* x with the lanes where keep is false set to 0 */
 static inline vf keep_where(vm keep, vf x) { return (vf)((vm)x & keep); }
 
+#if defined(__AVX2__) && !defined(__AVX512F__)
+/* pack[m]: the numbers of m's set bits (of 8), in order, one per byte */
+static uint64_t pack[256];
+__attribute__((constructor)) static void fill_pack(void) {
+    for (int m = 0; m < 256; m++)
+        for (int b = 0, c = 0; b < 8; b++)
+            if (m >> b & 1) pack[m] |= (uint64_t)b << (8 * c++);
+}
+#endif
+
 /* the nonzero entries of x[0 .. n) as (index, value) lists; returns their number */
 static int compact_nonzero(int n, const float *restrict x, int *restrict idx,
                            float *restrict val) {
@@ -480,7 +505,20 @@ static int compact_nonzero(int n, const float *restrict x, int *restrict idx,
         q += c;
     }
 #else
-    for (int f = 0; f < n; f++) { /* branch-free */
+    int f = 0;
+#ifdef __AVX2__ /* by 8, branch-free: the nonzero lanes moved to the front by a permutation
+                   from a table (pack[mask]: the set lanes' numbers, a byte each); each store
+                   writes 8 entries from q <= f, inside [0, n) */
+    for (; f + 8 <= n; f += 8) {
+        const __m256 v = _mm256_loadu_ps(x + f);
+        const int nz = _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ));
+        const __m256i at = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)pack[nz]));
+        _mm256_storeu_ps(val + q, _mm256_permutevar8x32_ps(v, at));
+        _mm256_storeu_si256((__m256i *)(idx + q), _mm256_add_epi32(at, _mm256_set1_epi32(f)));
+        q += __builtin_popcount(nz);
+    }
+#endif
+    for (; f < n; f++) { /* branch-free */
         idx[q] = f;
         val[q] = x[f];
         q += x[f] != 0.0f;
@@ -564,7 +602,23 @@ static __attribute__((noinline)) void block_rows(int n, size_t ld, const float *
     const float *restrict x[SB];
     for (int s = 0; s < SB; s++) x[s] = in + (size_t)s * ld;
     vf acc[SB][NV];
-#if NV <= 4 /* the sums in registers: each a chain over f */
+#if NV <= 4 && VW == 8 /* AVX2: BG samples per pass over the rows, so that their sums and a
+                            row fit in its 16 registers; each sum the same chain over f */
+    for (int s0 = 0; s0 < SB; s0 += BG) {
+        for (int s = 0; s < BG; s++)
+            for (int r = 0; r < NV; r++) acc[s][r] = out[s0 + s][r];
+        for (int f = 0; f < n; f++) {
+            if (flags && !(flags[f] & bit)) continue;
+            const vf *restrict row = rows + (size_t)f * NV;
+            for (int s = 0; s < BG; s++) {
+                const float xs = x[s0 + s][f];
+                for (int r = 0; r < NV; r++) acc[s][r] += xs * row[r];
+            }
+        }
+        for (int s = 0; s < BG; s++)
+            for (int r = 0; r < NV; r++) out[s0 + s][r] = acc[s][r];
+    }
+#elif NV <= 4 /* the sums in registers: each a chain over f */
     vh tail[SB]; /* the half tails (HALF_TAIL) */
     for (int s = 0; s < SB; s++) {
         for (int r = 0; r < NF; r++) acc[s][r] = out[s][r];
@@ -634,11 +688,17 @@ static inline __attribute__((always_inline)) void unit_tile(int J, int E, int ge
         for (int e = 0; e < E; e++) gDT[(size_t)(j + u) * fv + e] = acc[u][e];
 }
 
+/* output vectors per tile: J × UT sums in registers (AVX2 has 16 of them, AVX-512 32) */
+#if VW == 8
+#define UT 4
+#else
+#define UT 8
+#endif
 #define UNIT_TILES(J)                                                                        \
     {                                                                                        \
         int v0 = 0;                                                                          \
-        for (; v0 + 8 <= fv; v0 += 8) unit_tile(J, 8, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0); \
-        if (v0 + 4 <= fv) unit_tile(J, 4, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0), v0 += 4; \
+        for (; v0 + UT <= fv; v0 += UT) unit_tile(J, UT, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0); \
+        if (UT > 4 && v0 + 4 <= fv) unit_tile(J, 4, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0), v0 += 4; \
         if (v0 + 2 <= fv) unit_tile(J, 2, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0), v0 += 2; \
         if (v0 < fv) unit_tile(J, 1, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0);    \
     }
@@ -883,7 +943,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             const float hsum = hidden_units(hidden_relu, a[s], h[s], hb + (size_t)s * MP);
             loss += (double)(J->l1 * hsum);
         }
-        if (WIDE)
+        if (WIDE || VW == 8) /* AVX2: SB × 2 sums would not fit in its 16 registers */
             decode_wide(fv2, hb, Dt, bv, O);
         else
             decode_block(fv2, hb, Dt, bv, O);
