@@ -153,8 +153,7 @@ def check_report(out, name):
         assert (out / name / fig).is_file()
 
 
-def test_quick_experiments_through_cli(tmp_path):
-    names = ["cis2-errors", "cis2-scaling", "cis1-vs-cis2"]
+def reproduce_through_cli(tmp_path, names):
     args = [a for n in names for a in ("--only", n)]
     proc = run_cli("reproduce", *args, "--out", str(tmp_path), "--no-progress")
     assert proc.returncode == 0, proc.stderr
@@ -162,11 +161,19 @@ def test_quick_experiments_through_cli(tmp_path):
         check_report(tmp_path, name)
 
 
+def test_quick_experiments_through_cli(tmp_path):
+    reproduce_through_cli(tmp_path, ["cis2-scaling", "cis1-vs-cis2"])
+
+
+@pytest.mark.slow
+def test_quick_cis2_errors_through_cli(tmp_path):
+    """Its quick form takes ~50 s (the default test runs its smoke form: test_nulls)."""
+    reproduce_through_cli(tmp_path, ["cis2-errors"])
+
+
 @pytest.mark.slow
 def test_quick_capacity_through_cli(tmp_path):
-    proc = run_cli("reproduce", "--only", "cis2-capacity", "--out", str(tmp_path), "--no-progress")
-    assert proc.returncode == 0, proc.stderr
-    check_report(tmp_path, "cis2-capacity")
+    reproduce_through_cli(tmp_path, ["cis2-capacity"])
 
 
 def test_cis_build_cli(tmp_path):
