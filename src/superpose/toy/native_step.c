@@ -296,7 +296,8 @@ static void decode_block(int nv, const float *restrict H, const vf *restrict Dt,
     }
 }
 
-/* wide blocks: the same, RT samples at a time (their sums in the same order: the same bits) */
+/* wide blocks, and every block with AVX2 (SB × 2 sums would not fit in its 16 registers): the
+   same, RT samples at a time (their sums in the same order: the same bits) */
 static void decode_wide(int nv, const float *restrict H, const vf *restrict Dt,
                         const vf *restrict b, vf *restrict O) {
     for (int v0 = 0; v0 < nv; v0 += 2) {
@@ -603,7 +604,10 @@ static __attribute__((noinline)) void block_rows(int n, size_t ld, const float *
     for (int s = 0; s < SB; s++) x[s] = in + (size_t)s * ld;
     vf acc[SB][NV];
 #if NV <= 4 && VW == 8 /* AVX2: BG samples per pass over the rows, so that their sums and a
-                            row fit in its 16 registers; each sum the same chain over f */
+                            row fit in its 16 registers; each sum the same chain over f. The
+                            #else form in passes (BG there for these, SB for the rest) would be
+                            one loop, but changes the code of its rows: m = 72 and 100 with
+                            AVX-512, 33-56 with AVX2 (machine_code.py) */
     for (int s0 = 0; s0 < SB; s0 += BG) {
         for (int s = 0; s < BG; s++)
             for (int r = 0; r < NV; r++) acc[s][r] = out[s0 + s][r];
@@ -943,7 +947,7 @@ static void run_instance(const job_t *J, int i, float *scratch, int *ibuf, int g
             const float hsum = hidden_units(hidden_relu, a[s], h[s], hb + (size_t)s * MP);
             loss += (double)(J->l1 * hsum);
         }
-        if (WIDE || VW == 8) /* AVX2: SB × 2 sums would not fit in its 16 registers */
+        if (WIDE || VW == 8)
             decode_wide(fv2, hb, Dt, bv, O);
         else
             decode_block(fv2, hb, Dt, bv, O);
