@@ -76,6 +76,18 @@ static inline void set_lo(vf *p, vh x) { memcpy(p, &x, sizeof x); }
    broadcast within 16 registers */
 #define BG (NV == 1 ? 8 : NV <= 3 ? 4 : 2)
 typedef int32_t vm __attribute__((vector_size(VW * 4)));
+/* AVX2 (PIN): a vector read once and used by several multiply-adds is pinned in a register
+   (IN_REG). Without it GCC folds the load into each multiply-add, one load per use, and the tiles
+   are bound by Zen 3's two 256-bit loads a cycle, not by its two multiply-adds (kernel 1.15x at
+   200->20x20). Each sum has the same terms in the same order, but GCC groups some differently
+   around the pinned values: AVX2 bytes move at some widths (sweep.py). The #else forms are the
+   AVX-512 code, unchanged (machine_code.py) */
+#if VW == 8 && defined(__AVX__) && defined(__GNUC__)
+#define PIN 1
+#define IN_REG(v) __asm__("" : "+x"(v))
+#else
+#define PIN 0
+#endif
 
 typedef struct {
     int I, n, B, kind, values, structure, set_size, k;
@@ -306,12 +318,23 @@ static void decode_wide(int nv, const float *restrict H, const vf *restrict Dt,
             const float *restrict hs = H + (size_t)s0 * MP;
             vf acc[RT][2];
             for (int s = 0; s < RT; s++) acc[s][0] = b[v0], acc[s][1] = b[v0 + 1];
-            for (int j = 0; j < MH; j++)
+            for (int j = 0; j < MH; j++) {
+#if PIN
+                vf d0 = tile[2 * j], d1 = tile[2 * j + 1];
+                IN_REG(d0);
+                IN_REG(d1);
+#else /* the loads as they were (a local pointer or copy changes the AVX-512 code) */
+#define d0 tile[2 * j]
+#define d1 tile[2 * j + 1]
+#endif
                 for (int s = 0; s < RT; s++) {
                     const float hj = hs[s * MP + j];
-                    acc[s][0] += hj * tile[2 * j];
-                    acc[s][1] += hj * tile[2 * j + 1];
+                    acc[s][0] += hj * d0;
+                    acc[s][1] += hj * d1;
                 }
+#undef d0
+#undef d1
+            }
             for (int s = 0; s < RT; s++) {
                 O[(size_t)(s0 + s) * nv + v0] = acc[s][0];
                 O[(size_t)(s0 + s) * nv + v0 + 1] = acc[s][1];
@@ -598,16 +621,53 @@ static inline void hidden_grad(int relu, float l1_b, const vf *restrict a, const
    [SB, ld] floats; rows [n, NV] and out [SB, NV] vectors), skipping the features whose `flags`
    lack `bit` (flags NULL: none skipped). Kept out of line: inside the step, the SB row pointers
    and the SB · NV sums lost their registers to the rest of it */
+#define PIN_ROWS (PIN && NV >= 2 && NV <= 4)
+#if PIN_ROWS
+/* samples per pass with the row pinned: C · NV sums, NV row vectors and a broadcast ≤ 16 */
+#define BGP (NV == 3 ? 3 : BG)
+/* out[s0 + s] += Σ_f x[s0 + s][f] rows[f] for C samples (a compile-time count), the row in
+   registers; each sum the same chain over f as in the forms below */
+static inline __attribute__((always_inline)) void rows_pass(int C, int s0, int n,
+    const float *restrict const *x, const int *restrict flags, int bit, const vf *restrict rows,
+    vf out[SB][NV]) {
+    vf acc[8][NV];
+    for (int s = 0; s < C; s++)
+        for (int r = 0; r < NV; r++) acc[s][r] = out[s0 + s][r];
+    for (int f = 0; f < n; f++) {
+        if (flags && !(flags[f] & bit)) continue;
+        vf row[NV];
+        for (int r = 0; r < NV; r++) {
+            row[r] = rows[(size_t)f * NV + r];
+            IN_REG(row[r]);
+        }
+        for (int s = 0; s < C; s++) {
+            const float xs = x[s0 + s][f];
+            for (int r = 0; r < NV; r++) {
+                acc[s][r] += xs * row[r];
+                IN_REG(acc[s][r]);
+            }
+        }
+    }
+    for (int s = 0; s < C; s++)
+        for (int r = 0; r < NV; r++) out[s0 + s][r] = acc[s][r];
+}
+#endif
+
 static __attribute__((noinline)) void block_rows(int n, size_t ld, const float *restrict in,
     const int *restrict flags, int bit, const vf *restrict rows, vf out[SB][NV]) {
     const float *restrict x[SB];
     for (int s = 0; s < SB; s++) x[s] = in + (size_t)s * ld;
-    vf acc[SB][NV];
-#if NV <= 4 && VW == 8 /* AVX2: BG samples per pass over the rows, so that their sums and a
+#if PIN_ROWS /* AVX2, rows of 2-4 vectors: passes with the row pinned (rows_pass) */
+    int s0 = 0;
+    for (; s0 + BGP <= SB; s0 += BGP) rows_pass(BGP, s0, n, x, flags, bit, rows, out);
+    if (SB % BGP) rows_pass(SB % BGP, s0, n, x, flags, bit, rows, out);
+#elif NV <= 4 && VW == 8 /* AVX2: BG samples per pass over the rows, so that their sums and a
                             row fit in its 16 registers; each sum the same chain over f. The
                             #else form in passes (BG there for these, SB for the rest) would be
                             one loop, but changes the code of its rows: m = 72 and 100 with
-                            AVX-512, 33-56 with AVX2 (machine_code.py) */
+                            AVX-512, 33-56 with AVX2 (machine_code.py). Kept for one-vector
+                            rows (m ≤ 8), where rows_pass measured no faster */
+    vf acc[SB][NV];
     for (int s0 = 0; s0 < SB; s0 += BG) {
         for (int s = 0; s < BG; s++)
             for (int r = 0; r < NV; r++) acc[s][r] = out[s0 + s][r];
@@ -623,6 +683,7 @@ static __attribute__((noinline)) void block_rows(int n, size_t ld, const float *
             for (int r = 0; r < NV; r++) out[s0 + s][r] = acc[s][r];
     }
 #elif NV <= 4 /* the sums in registers: each a chain over f */
+    vf acc[SB][NV];
     vh tail[SB]; /* the half tails (HALF_TAIL) */
     for (int s = 0; s < SB; s++) {
         for (int r = 0; r < NF; r++) acc[s][r] = out[s][r];
@@ -643,6 +704,7 @@ static __attribute__((noinline)) void block_rows(int n, size_t ld, const float *
     }
 #else /* kept as it was: with its sums spilled, GCC adds products in pairs (m = 72), an order
          any other form of this loop changes */
+    vf acc[SB][NV];
     for (int s = 0; s < SB; s++)
         for (int r = 0; r < NV; r++) acc[s][r] = out[s][r];
     for (int f = 0; f < n; f++) {
@@ -678,15 +740,35 @@ static inline __attribute__((always_inline)) void unit_tile(int J, int E, int ge
     for (int u = 0; u < J; u++)
         for (int e = 0; e < E; e++) acc[u][e] = gDT[(size_t)(j + u) * fv + e];
     for (int s = 0; s < SB; s++) {
+#if PIN
+        vf gs[8], xs[8];
+        for (int e = 0; e < E; e++) {
+            gs[e] = G[(size_t)s * fv + e];
+            IN_REG(gs[e]);
+        }
+#else
         const vf *gs = G + (size_t)s * fv, *xs = X + (size_t)s * fv;
+#endif
         for (int u = 0; u < J; u++) {
             const float hj = hb[s * MP + j + u];
             for (int e = 0; e < E; e++) acc[u][e] += hj * gs[e];
         }
+#if PIN
+        for (int e = 0; ge_out && e < E; e++) {
+            xs[e] = X[(size_t)s * fv + e];
+            IN_REG(xs[e]);
+        }
+        for (int u = 0; u < J; u++) /* each sum in the order it had: + h·G, then + dh·X */
+            for (int e = 0; e < E; e++) IN_REG(acc[u][e]);
+#endif
         for (int u = 0; ge_out && u < J; u++) {
             const float dj = dhb[s * MP + j + u];
             for (int e = 0; e < E; e++) acc[u][e] += dj * xs[e];
         }
+#if PIN
+        for (int u = 0; ge_out && u < J; u++)
+            for (int e = 0; e < E; e++) IN_REG(acc[u][e]);
+#endif
     }
     for (int u = 0; u < J; u++)
         for (int e = 0; e < E; e++) gDT[(size_t)(j + u) * fv + e] = acc[u][e];
@@ -706,8 +788,21 @@ static inline __attribute__((always_inline)) void unit_tile(int J, int E, int ge
         if (v0 + 2 <= fv) unit_tile(J, 2, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0), v0 += 2; \
         if (v0 < fv) unit_tile(J, 1, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0);    \
     }
-static __attribute__((noinline)) void by_hidden_unit(int fv, int ge_out, const float *restrict hb,
+static __attribute__((noinline)) void by_hidden_unit(int fv, int ge, const float *restrict hb,
     const float *restrict dhb, const vf *restrict G, const vf *restrict X, vf *restrict gDT) {
+#if PIN /* a copy for each ge_out, a constant in it: with a flag known only at run time, GCC
+           kept the pinned tiles' sums on the stack */
+    if (ge) {
+        const int ge_out = 1;
+        int j = 0;
+        for (; j + 2 <= MH; j += 2) UNIT_TILES(2)
+        if (j < MH) UNIT_TILES(1)
+        return;
+    }
+    const int ge_out = 0;
+#else
+    const int ge_out = ge;
+#endif
     int j = 0;
     for (; j + 2 <= MH; j += 2) UNIT_TILES(2)
     if (j < MH) UNIT_TILES(1)
