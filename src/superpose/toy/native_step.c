@@ -376,7 +376,13 @@ static inline __attribute__((always_inline)) void rows_tile(int w, int carry, in
         for (int c = 0; c < w; c++) acc[s][c] = carry ? o[s * NV + c] : (vf){0};
     for (int t = 0; t < q; t++) {
         const int f = lst ? lst[t] : f0 + t;
+#if PIN
+        vf r_0 = strip[2 * f], r_1 = strip[2 * f + 1];
+        IN_REG(r_0);
+        if (w == 2) IN_REG(r_1);
+#else
         const vf r_0 = strip[2 * f], r_1 = strip[2 * f + 1];
+#endif
         const float *restrict xf = x + (size_t)f * RT;
         for (int s = 0; s < RT; s++) {
             acc[s][0] += xf[s] * r_0;
@@ -444,7 +450,16 @@ static inline __attribute__((always_inline)) void outer_tile(int e_n, int w, int
     for (int e = 0; e < e_n; e++) acc[e][0] = acc[e][1] = (vf){0};
     for (int t = 0; t < q; t++) {
         const int s = list[t];
+#if PIN
+        vf vs[2] = {v[(size_t)s * NV + r0]};
+        IN_REG(vs[0]);
+        if (w == 2) {
+            vs[1] = v[(size_t)s * NV + r0 + 1];
+            IN_REG(vs[1]);
+        }
+#else
         const vf *restrict vs = v + (size_t)s * NV + r0;
+#endif
         const float *restrict xs = in + (size_t)s * ld + f0;
         for (int e = 0; e < e_n; e++) {
             acc[e][0] += xs[e] * vs[0];
