@@ -5,7 +5,8 @@ out. The same code means the same bytes on such hosts without running there: an 
 one instruction set (e.g. `#if VW == 8`, AVX2) can be checked to leave the others' code alone.
     PYTHONPATH=src python benchmarks/native_bytes/machine_code.py [arch] [widths: a,b,...]
 Session 13's AVX2 paths against 77f0338: the same code at every width of the default list, for
-icelake-server and sapphirerapids (GCC 12); different for znver3 (AVX2), as meant."""
+icelake-server and sapphirerapids (GCC 12); different for znver3 (AVX2), as meant. So too session
+14's pinned AVX2 tiles (PIN) against 54de748 and e65dc45."""
 
 import os
 import re
