@@ -803,24 +803,26 @@ static inline __attribute__((always_inline)) void unit_tile(int J, int E, int ge
         if (v0 + 2 <= fv) unit_tile(J, 2, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0), v0 += 2; \
         if (v0 < fv) unit_tile(J, 1, ge_out, j, fv, hb, dhb, G + v0, X + v0, gDT + v0);    \
     }
+#define EVERY_UNIT                                                                           \
+    {                                                                                        \
+        int j = 0;                                                                           \
+        for (; j + 2 <= MH; j += 2) UNIT_TILES(2)                                            \
+        if (j < MH) UNIT_TILES(1)                                                            \
+    }
 static __attribute__((noinline)) void by_hidden_unit(int fv, int ge, const float *restrict hb,
     const float *restrict dhb, const vf *restrict G, const vf *restrict X, vf *restrict gDT) {
 #if PIN /* a copy for each ge_out, a constant in it: with a flag known only at run time, GCC
            kept the pinned tiles' sums on the stack */
     if (ge) {
         const int ge_out = 1;
-        int j = 0;
-        for (; j + 2 <= MH; j += 2) UNIT_TILES(2)
-        if (j < MH) UNIT_TILES(1)
+        EVERY_UNIT
         return;
     }
     const int ge_out = 0;
 #else
     const int ge_out = ge;
 #endif
-    int j = 0;
-    for (; j + 2 <= MH; j += 2) UNIT_TILES(2)
-    if (j < MH) UNIT_TILES(1)
+    EVERY_UNIT
 }
 
 /* instances whose densest feature has at least this density run in blocks of samples */
