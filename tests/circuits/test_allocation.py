@@ -182,6 +182,36 @@ def test_affine_balanced_at_every_t_where_measured(n, s):
     assert allocation.prefix_balanced(make_allocation("affine", n, s)).all()
 
 
+def test_family_exchanges_rows_where_the_prefix_is_unbalanced():
+    """(250, 4) at T = 875 (mean 14.0): the first T rows put a neuron at 16 > ⌈mean⌉ + 1, the
+    null; family(T) exchanges some for later rows and is balanced, deterministic, rows distinct;
+    so at every T of (250, 4) and (250, 5), whose first rows fail at 1 and 4 T."""
+    alloc = make_allocation("affine", 250, 4)
+    cap = allocation.allowed_max(np.array([875]), 4, 250)[0]
+    assert np.bincount(alloc.sets[:875].ravel(), minlength=250).max() > cap  # the null
+    rows = allocation.family(alloc, 875)
+    assert len(rows) == 875 and (np.diff(rows) > 0).all() and rows[-1] >= 875
+    assert np.bincount(alloc.sets[rows].ravel(), minlength=250).max() <= cap
+    assert np.array_equal(allocation.family(alloc, 875), rows)
+    assert np.array_equal(allocation.family(alloc, 874), np.arange(874))  # balanced: the prefix
+    assert allocation.families_balanced(alloc).all()
+    assert not allocation.prefix_balanced(alloc).all()
+    # (250, 5): 4 T fail in the first rows, none in the families (README table)
+    alloc = make_allocation("affine", 250, 5)
+    assert allocation.families_balanced(alloc).all()
+    assert (~allocation.prefix_balanced(alloc)).sum() == 4
+
+
+def test_balance_room_says_where_no_family_is_balanced():
+    """(500, 7): 3 neurons outside the top design lie in few rows, so at T = 1492 (mean 20.9) the
+    uses under the bound, Σ min(usage at T_max, bound), fall short of S·T: no family of these
+    rows is balanced there, and family() returns the prefix, unbalanced."""
+    alloc = make_allocation("affine", 500, 7)
+    room = allocation.balance_room(alloc)
+    assert not room[1492 - 1] and room[1400 - 1]
+    assert np.array_equal(allocation.family(alloc, 1492), np.arange(1492))
+
+
 def test_rebalance_fills_short_levels(monkeypatch):
     """(250, 6): _rebalance (levels short of rows repacked most-constrained-first and searched)
     leaves ≤ 20 T unbalanced (15 measured) where the level order with one-row exchanges alone, the

@@ -9,12 +9,14 @@ transversal design (from a tabulated difference matrix) and an iterated local se
 uncovered pairs (_reach): ≥ 92 % of the bound at the points issue 12 names, 80–99 % over
 S = 3…8 and N = 100…1000, ≥ 85 % in 34 of those 36 cells, see the README's table), 'random'
 (greedy random sets, rejecting any that would overlap an earlier one twice). Rows are in balanced
-order: the first T rows use the neurons about evenly (a fixed family of T circuits can take them);
-prefix_balanced says at which T issue 12's max/mean ≤ 1.05 holds, order_can_balance whether any
-order of a family can hold it. Where the affine order does not, its least used neurons are raised
-by point substitution and the rows after its first classes are ordered level by level; where that
-still fails, levels short of rows are repacked and searched (_rebalance), and neurons used more
-than any order allows at T_max are lowered by chains of point substitutions (_eject).
+order: the first T rows use the neurons about evenly; prefix_balanced says at which T issue 12's
+max/mean ≤ 1.05 holds, order_can_balance whether any order of a family can hold it. Where the
+affine order does not, its least used neurons are raised by point substitution and the rows after
+its first classes are ordered level by level; where that still fails, levels short of rows are
+repacked and searched (_rebalance), and neurons used more than any order allows at T_max are
+lowered by chains of point substitutions (_eject). A network of T circuits takes `family(alloc,
+T)`: the first T rows, or where those are not balanced, those rows with some exchanged for later
+ones by a local search (balance_room says where no choice of rows can be balanced).
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ def prefix_max_usage(sets: np.ndarray, n_neurons: int) -> np.ndarray:
     return np.searchsorted(np.sort(first), np.arange(len(sets)), side="right")
 
 
-def _allowed_max(t: np.ndarray, size: int, n_neurons: int, tol: float = 0.05) -> np.ndarray:
+def allowed_max(t: np.ndarray, size: int, n_neurons: int, tol: float = 0.05) -> np.ndarray:
     """The most usage prefix_balanced allows among the first t rows."""
     mean = t * size / n_neurons
     return np.where(
@@ -102,7 +104,7 @@ def order_can_balance(sets: np.ndarray, n_neurons: int) -> bool:
     """
     count, size = sets.shape
     deg = np.sort(np.bincount(sets.ravel(), minlength=n_neurons))
-    allowed = _allowed_max(np.arange(1, count + 1), size, n_neurons)
+    allowed = allowed_max(np.arange(1, count + 1), size, n_neurons)
     levels = np.arange(1, deg[-1] + 1)
     first = np.searchsorted(np.maximum.accumulate(allowed), levels)  # t − 1 at which L is allowed
     below = np.minimum(deg[None, :], levels[:, None] - 1).sum(1)
@@ -117,6 +119,91 @@ def prefix_balanced(alloc: Allocation, tol: float = 0.05) -> np.ndarray:
     mean = np.arange(1, alloc.capacity + 1) * alloc.size / alloc.n_neurons
     dense = mean >= DENSE_MEAN
     return np.where(dense, top <= (1 + tol) * mean + 1e-9, top <= np.ceil(mean - 1e-9) + 1)
+
+
+# the exchange search of `family`: at most this many moves, fewer on large families (each move
+# scores every row: FAMILY_WORK row positions a search at most)
+FAMILY_MOVES = 20_000
+FAMILY_WORK = 4e8
+
+
+def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
+    """[T] indices, increasing, of the rows a fixed family of T circuits takes: the first T rows
+    where they are balanced (prefix_balanced's bound at T), else those rows with some exchanged
+    for later ones until they are — issue 12 asks balance of the T circuits a network hosts, not
+    of one order at every T at once. If the search finds none, the first T rows.
+
+    The search is weighted min-conflicts: a row through an overused neuron (drawn by weight) is
+    swapped for the unused row adding the least weight at neurons then at the bound, kept when that
+    is at most what leaves; when no row is, the overused neurons' weights grow by one. Seeded by T
+    (deterministic). Where the bound leaves few spare uses (mean usage just below (⌈mean⌉ + 1) /
+    1.05) it can fail, and where the neurons' usage at T_max leaves fewer than S·T uses under the
+    bound no family of these rows is balanced (balance_room).
+    """
+    sets, T, N = alloc.sets, n_circuits, alloc.n_neurons
+    cap = int(allowed_max(np.array([T]), alloc.size, N)[0])
+    u = np.bincount(sets[:T].ravel(), minlength=N)
+    if u.max() <= cap or np.minimum(alloc.usage(), cap).sum() < alloc.size * T:  # no room
+        return np.arange(T)
+    order = np.argsort(sets.ravel(), kind="stable")
+    by_neuron = order // alloc.size  # the rows through neuron v: by_neuron[start[v]:start[v + 1]]
+    start = np.searchsorted(sets.ravel()[order], np.arange(N + 1))
+    chosen = np.zeros(len(sets), bool)
+    chosen[:T] = True
+    weight = np.ones(N)
+    rng = np.random.default_rng(T)
+    for _ in range(min(FAMILY_MOVES, int(FAMILY_WORK / sets.size))):
+        over = np.flatnonzero(u > cap)
+        if not len(over):
+            return np.flatnonzero(chosen)
+        x = over[rng.choice(len(over), p=weight[over] / weight[over].sum())]
+        through = by_neuron[start[x] : start[x + 1]]
+        mine = through[chosen[through]]
+        r = mine[rng.integers(len(mine))]
+        after = u.copy()
+        after[sets[r]] -= 1
+        leaves = weight[sets[r]][u[sets[r]] > cap].sum()
+        cost = (weight * (after >= cap))[sets].sum(1)
+        cost[chosen] = np.inf
+        cost[through] = np.inf
+        if cost.min() > leaves:
+            weight[over] += 1
+            continue
+        best = np.flatnonzero(cost == cost.min())
+        s = best[rng.integers(len(best))]
+        chosen[r], chosen[s] = False, True
+        u = after
+        u[sets[s]] += 1
+    return np.flatnonzero(chosen) if u.max() <= cap else np.arange(T)
+
+
+def balance_room(alloc: Allocation) -> np.ndarray:
+    """[T_max] bool: is there room for a balanced family of t of these rows, t = 1 … T_max? A
+    neuron can take at most min(its usage at T_max, the bound at t) of the S·t uses (necessary,
+    not sufficient)."""
+    t = np.arange(1, alloc.capacity + 1)
+    cap = allowed_max(t, alloc.size, alloc.n_neurons)
+    deg = np.sort(alloc.usage())
+    below = np.searchsorted(deg, cap, side="right")  # neurons used at most cap times at T_max
+    room = np.concatenate([[0], np.cumsum(deg)])[below] + cap * (alloc.n_neurons - below)
+    return room >= alloc.size * t
+
+
+def family_max_usage(alloc: Allocation) -> np.ndarray:
+    """[T_max]: the most used neuron's usage in `family(alloc, t)`, for t = 1 … T_max."""
+    top = prefix_max_usage(alloc.sets, alloc.n_neurons)
+    cap = allowed_max(np.arange(1, alloc.capacity + 1), alloc.size, alloc.n_neurons)
+    for t in np.flatnonzero(top > cap) + 1:
+        rows = alloc.sets[family(alloc, int(t))]
+        top[t - 1] = np.bincount(rows.ravel(), minlength=alloc.n_neurons).max()
+    return top
+
+
+def families_balanced(alloc: Allocation) -> np.ndarray:
+    """[T_max] bool: is `family(alloc, t)` balanced, for t = 1 … T_max (issue 12's balance at
+    every T, of the families networks built on this allocation take)?"""
+    t = np.arange(1, alloc.capacity + 1)
+    return family_max_usage(alloc) <= allowed_max(t, alloc.size, alloc.n_neurons)
 
 
 def pair_bound(n_neurons: int, size: int) -> int:
@@ -706,7 +793,7 @@ def _rebalance(best: Allocation, fails: int, hold: int) -> Allocation:
     even = _even_out(sets, N, protect=hold)
     if not order_can_balance(even, N):  # (where it can, lowering the top was measured to cost)
         even = _lower_top(even, N, protect=hold)
-        if np.bincount(even.ravel()).max() > _allowed_max(np.array([count]), S, N)[0]:
+        if np.bincount(even.ravel()).max() > allowed_max(np.array([count]), S, N)[0]:
             even = _eject(even, N, protect=hold)  # else no order passes at T_max: only (250, 7)
     late = max(hold, int(bad[0]) - N // S)
     tries = [(even, hold, {})]
@@ -955,7 +1042,7 @@ def _level_order(
     starts = np.searchsorted(sets.ravel()[by], np.arange(n_points + 1))
     rows_of = [by[starts[j] : starts[j + 1]] // S for j in range(n_points)]
     order, placed, cap = [np.arange(keep)], keep, int(u.max())
-    top = np.maximum.accumulate(_allowed_max(np.arange(1, count + 1), S, n_points))
+    top = np.maximum.accumulate(allowed_max(np.arange(1, count + 1), S, n_points))
     spent = 0  # _level_search's moves so far
 
     def rows_through(points: np.ndarray) -> np.ndarray:
@@ -964,7 +1051,7 @@ def _level_order(
         return np.flatnonzero(mark & left)
 
     while placed < count:
-        step = max(1, (int(_allowed_max(np.array([placed + 1]), S, n_points)[0]) - cap) // 2)
+        step = max(1, (int(allowed_max(np.array([placed + 1]), S, n_points)[0]) - cap) // 2)
         cap += step
         if cap % 16 == 0:
             rows_of = [r[left[r]] for r in rows_of]
@@ -993,7 +1080,7 @@ def _level_order(
             more = more[np.lexsort((more, lag[sets[more]].sum(1)))]
             took += list(_take_under(sets, more, u, cap))
             left[took] = False
-        if _allowed_max(np.array([placed + len(took) + 1]), S, n_points)[0] < cap + 2:
+        if allowed_max(np.array([placed + len(took) + 1]), S, n_points)[0] < cap + 2:
             need = int(np.searchsorted(top, cap + 1)) - placed  # rows before L + 1 is allowed
             if not search:
                 _exchange(sets, rows_of, u, cap, took, left)
