@@ -178,7 +178,8 @@ def test_affine_prefix_max_over_mean_at_most_1_05():
     ],
 )
 def test_affine_balanced_at_every_t_where_measured(n, s):
-    """Cells where issue 12's balance holds at every T ≤ T_max (README table: 17 of 36)."""
+    """Cells where the first T rows are balanced at every T ≤ T_max (README table: 17 of 36; with
+    `family`, 20)."""
     assert allocation.prefix_balanced(make_allocation("affine", n, s)).all()
 
 
