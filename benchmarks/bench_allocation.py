@@ -6,9 +6,8 @@ pair bound), usage max/mean at T_max, the worst max/mean over every T ≤ T_max 
 ≥ 20 (below that ⌈mean⌉/mean alone exceeds 1.05 at some T), the worst excess of the max over the
 best possible ⌈mean⌉ at the T with mean < 20 — these three of `family(alloc, T)`, the rows a
 network of T circuits takes —, how many T it leaves unbalanced (issue 12's balance at every T),
-beside how many first-T prefixes fail `prefix_balanced` and at how many T no family of these rows
-has room to be balanced (`balance_room`), and the build's CPU seconds (the family searches not
-counted). Run: `python benchmarks/bench_allocation.py`
+beside how many first-T prefixes fail `prefix_balanced`, and the build's CPU seconds (the
+families not counted). Run: `python benchmarks/bench_allocation.py`
 (`--scheme prime` for the published scheme); prints a Markdown table. `--sweep STEP` prints instead,
 per S, the lowest fraction of the pair bound over D/d = 100, 100 + STEP, …, 1000.
 """
@@ -23,7 +22,6 @@ import numpy as np
 from superpose.circuits.allocation import (
     DENSE_MEAN,
     allowed_max,
-    balance_room,
     family_max_usage,
     make_allocation,
     pair_bound,
@@ -59,7 +57,6 @@ def row(scheme: str, n: int, size: int) -> dict:
         "excess": int((top - np.ceil(mean - 1e-9))[~dense].max()),
         "unbalanced": int((top > allowed_max(T, size, n)).sum()),
         "first": int((~prefix_balanced(alloc)).sum()),
-        "no room": int((~balance_room(alloc)).sum()),
         "seconds": seconds,
     }
 
@@ -87,16 +84,16 @@ def main() -> None:
     print(
         "| D/d | S | T_max | of pair bound | of Johnson bound | max/mean at T_max "
         "| worst max/mean (mean ≥ 20) | worst max − ⌈mean⌉ (mean < 20) | T unbalanced "
-        "| first T rows unbalanced | T without room | build CPU s |"
+        "| first T rows unbalanced | build CPU s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n, s in points:
         r = row(args.scheme, n, s)
         named = "**" if (n, s) in NAMED else ""
         print(
             f"| {named}{n}{named} | {named}{s}{named} | {r['T']} | {r['pair']:.1%} | {r['johnson']:.1%} "
             f"| {r['full']:.3f} | {r['worst']:.3f} | {r['excess']} "
-            f"| {r['unbalanced']} ({r['unbalanced'] / r['T']:.1%}) | {r['first']} | {r['no room']} "
+            f"| {r['unbalanced']} ({r['unbalanced'] / r['T']:.1%}) | {r['first']} "
             f"| {r['seconds']:.2f} |",
             flush=True,
         )

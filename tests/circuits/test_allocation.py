@@ -183,34 +183,51 @@ def test_affine_balanced_at_every_t_where_measured(n, s):
     assert allocation.prefix_balanced(make_allocation("affine", n, s)).all()
 
 
-def test_family_exchanges_rows_where_the_prefix_is_unbalanced():
+def test_family_balances_where_the_first_rows_do_not():
     """(250, 4) at T = 875 (mean 14.0): the first T rows put a neuron at 16 > ⌈mean⌉ + 1, the
-    null; family(T) exchanges some for later rows and is balanced, deterministic, rows distinct;
-    so at every T of (250, 4) and (250, 5), whose first rows fail at 1 and 4 T."""
+    null; family(T) lowers it by point substitution: a packing still, balanced, deterministic,
+    and where the first rows are balanced, those rows. So at every T of (250, 4), (250, 5)."""
     alloc = make_allocation("affine", 250, 4)
     cap = allocation.allowed_max(np.array([875]), 4, 250)[0]
     assert np.bincount(alloc.sets[:875].ravel(), minlength=250).max() > cap  # the null
     rows = allocation.family(alloc, 875)
-    assert len(rows) == 875 and (np.diff(rows) > 0).all() and rows[-1] >= 875
-    assert np.bincount(alloc.sets[rows].ravel(), minlength=250).max() <= cap
+    check(rows, 250)
+    assert rows.shape == (875, 4) and np.bincount(rows.ravel(), minlength=250).max() <= cap
     assert np.array_equal(allocation.family(alloc, 875), rows)
-    assert np.array_equal(allocation.family(alloc, 874), np.arange(874))  # balanced: the prefix
-    assert allocation.families_balanced(alloc).all()
-    assert not allocation.prefix_balanced(alloc).all()
-    # (250, 5): 4 T fail in the first rows, none in the families (README table)
-    alloc = make_allocation("affine", 250, 5)
-    assert allocation.families_balanced(alloc).all()
-    assert (~allocation.prefix_balanced(alloc)).sum() == 4
+    assert np.array_equal(allocation.family(alloc, 874), alloc.sets[:874])  # balanced already
+    for n, s, first_fail in [(250, 4, 1), (250, 5, 4)]:
+        alloc = make_allocation("affine", n, s)
+        assert allocation.families_balanced(alloc).all()
+        assert (~allocation.prefix_balanced(alloc)).sum() == first_fail
 
 
-def test_balance_room_says_where_no_family_is_balanced():
-    """(500, 7): 3 neurons outside the top design lie in few rows, so at T = 1492 (mean 20.9) the
-    uses under the bound, Σ min(usage at T_max, bound), fall short of S·T: no family of these
-    rows is balanced there, and family() returns the prefix, unbalanced."""
+def test_family_falls_back_to_ejection_chains_then_exchanged_rows():
+    """(100, 5), bound 21 (mean 20.65 and 20.75): at T = 413 point substitution alone leaves a
+    neuron above the bound and ejection chains close it; at T = 415 neither does on the first
+    rows, and after the exchange search they do."""
+    alloc = make_allocation("affine", 100, 5)
+
+    def top(rows):
+        return np.bincount(rows.ravel(), minlength=100).max()
+
+    for t, chains in [(413, True), (415, False)]:
+        lowered = allocation._lower_top(alloc.sets[:t], 100, top=21)
+        assert top(lowered) > 21  # the null: substitution alone
+        assert (top(allocation._eject(lowered, 100)) <= 21) == chains
+        rows = allocation.family(alloc, t)
+        check(rows, 100)
+        assert top(rows) <= 21
+
+
+def test_family_balances_where_no_subset_of_the_rows_can():
+    """(500, 7) at T = 1492 (mean 20.9, bound 21): 3 neurons outside the top design lie in few
+    rows, so Σ min(usage at T_max, 21) < S·T — no T of the allocation's rows are balanced (the
+    null) —, but point substitution makes new rows: the family is a packing and balanced."""
     alloc = make_allocation("affine", 500, 7)
-    room = allocation.balance_room(alloc)
-    assert not room[1492 - 1] and room[1400 - 1]
-    assert np.array_equal(allocation.family(alloc, 1492), np.arange(1492))
+    assert np.minimum(alloc.usage(), 21).sum() < 7 * 1492  # the null
+    rows = allocation.family(alloc, 1492)
+    check(rows, 500)
+    assert np.bincount(rows.ravel(), minlength=500).max() <= 21
 
 
 def test_rebalance_fills_short_levels(monkeypatch):

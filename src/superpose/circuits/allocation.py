@@ -15,8 +15,8 @@ affine order does not, its least used neurons are raised by point substitution a
 its first classes are ordered level by level; where that still fails, levels short of rows are
 repacked and searched (_rebalance), and neurons used more than any order allows at T_max are
 lowered by chains of point substitutions (_eject). A network of T circuits takes `family(alloc,
-T)`: the first T rows, or where those are not balanced, those rows with some exchanged for later
-ones by a local search (balance_room says where no choice of rows can be balanced).
+T)`: the first T rows, or where those are not balanced, those rows with their overused neurons
+replaced by point substitution, after exchanging rows for later ones where that alone fails.
 """
 
 from __future__ import annotations
@@ -128,22 +128,43 @@ FAMILY_WORK = 4e8
 
 
 def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
-    """[T] indices, increasing, of the rows a fixed family of T circuits takes: the first T rows
-    where they are balanced (prefix_balanced's bound at T), else those rows with some exchanged
-    for later ones until they are — issue 12 asks balance of the T circuits a network hosts, not
-    of one order at every T at once. If the search finds none, the first T rows.
-
-    The search is weighted min-conflicts: a row through an overused neuron (drawn by weight) is
-    swapped for the unused row adding the least weight at neurons then at the bound, kept when that
-    is at most what leaves; when no row is, the overused neurons' weights grow by one. Seeded by T
-    (deterministic). Where the bound leaves few spare uses (mean usage just below (⌈mean⌉ + 1) /
-    1.05) it can fail, and where the neurons' usage at T_max leaves fewer than S·T uses under the
-    bound no family of these rows is balanced (balance_room).
-    """
-    sets, T, N = alloc.sets, n_circuits, alloc.n_neurons
+    """[T, S] positions of the T circuits of a network on this allocation, balanced where that was
+    found (issue 12 asks balance of the T circuits a network hosts, not of one order at every T):
+    the first T rows where they are balanced (prefix_balanced's bound at T); else those rows with
+    the neurons above the bound lowered by point substitution (_lower_top: a neuron meeting none
+    of a row's other points among these T rows takes an overused one's place, so any two rows
+    still share ≤ 1 position), then by ejection chains (_eject); else the same after exchanging
+    rows for later ones (_swap_rows); else the first T rows."""
+    T, N = n_circuits, alloc.n_neurons
     cap = int(allowed_max(np.array([T]), alloc.size, N)[0])
+
+    def fits(rows: np.ndarray) -> bool:
+        return np.bincount(rows.ravel(), minlength=N).max() <= cap
+
+    first = alloc.sets[:T]
+    if fits(first):
+        return first
+    for start in ("first", "swapped"):
+        rows = first if start == "first" else alloc.sets[_swap_rows(alloc, T, cap)]
+        rows = _lower_top(rows, N, top=cap)
+        if fits(rows):
+            return rows
+        rows = _eject(rows, N)
+        if fits(rows):
+            return rows
+    return first
+
+
+def _swap_rows(alloc: Allocation, T: int, cap: int) -> np.ndarray:
+    """[T] indices, increasing: the first T rows with some exchanged for later ones by a weighted
+    min-conflicts search, toward every neuron at most `cap`. A row through an overused neuron
+    (drawn by weight) is swapped for the unused row adding the least weight at neurons then at the
+    bound, kept when that is at most what leaves; when no row is, the overused neurons' weights
+    grow by one. Seeded by T (deterministic); stops when balanced or after its moves, and does not
+    start where the neurons' usage at T_max leaves fewer than S·T uses under the bound."""
+    sets, N = alloc.sets, alloc.n_neurons
     u = np.bincount(sets[:T].ravel(), minlength=N)
-    if u.max() <= cap or np.minimum(alloc.usage(), cap).sum() < alloc.size * T:  # no room
+    if np.minimum(alloc.usage(), cap).sum() < alloc.size * T:  # no subset of the rows can
         return np.arange(T)
     order = np.argsort(sets.ravel(), kind="stable")
     by_neuron = order // alloc.size  # the rows through neuron v: by_neuron[start[v]:start[v + 1]]
@@ -155,7 +176,7 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
     for _ in range(min(FAMILY_MOVES, int(FAMILY_WORK / sets.size))):
         over = np.flatnonzero(u > cap)
         if not len(over):
-            return np.flatnonzero(chosen)
+            break
         x = over[rng.choice(len(over), p=weight[over] / weight[over].sum())]
         through = by_neuron[start[x] : start[x + 1]]
         mine = through[chosen[through]]
@@ -174,19 +195,7 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
         chosen[r], chosen[s] = False, True
         u = after
         u[sets[s]] += 1
-    return np.flatnonzero(chosen) if u.max() <= cap else np.arange(T)
-
-
-def balance_room(alloc: Allocation) -> np.ndarray:
-    """[T_max] bool: is there room for a balanced family of t of these rows, t = 1 … T_max? A
-    neuron can take at most min(its usage at T_max, the bound at t) of the S·t uses (necessary,
-    not sufficient)."""
-    t = np.arange(1, alloc.capacity + 1)
-    cap = allowed_max(t, alloc.size, alloc.n_neurons)
-    deg = np.sort(alloc.usage())
-    below = np.searchsorted(deg, cap, side="right")  # neurons used at most cap times at T_max
-    room = np.concatenate([[0], np.cumsum(deg)])[below] + cap * (alloc.n_neurons - below)
-    return room >= alloc.size * t
+    return np.flatnonzero(chosen)
 
 
 def family_max_usage(alloc: Allocation) -> np.ndarray:
@@ -194,7 +203,7 @@ def family_max_usage(alloc: Allocation) -> np.ndarray:
     top = prefix_max_usage(alloc.sets, alloc.n_neurons)
     cap = allowed_max(np.arange(1, alloc.capacity + 1), alloc.size, alloc.n_neurons)
     for t in np.flatnonzero(top > cap) + 1:
-        rows = alloc.sets[family(alloc, int(t))]
+        rows = family(alloc, int(t))
         top[t - 1] = np.bincount(rows.ravel(), minlength=alloc.n_neurons).max()
     return top
 
@@ -913,15 +922,19 @@ def _even_out(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
     return sets
 
 
-def _lower_top(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
+def _lower_top(
+    sets: np.ndarray, n_points: int, protect: int = 0, top: int | None = None
+) -> np.ndarray:
     """Sets with the most used neurons lowered by point substitution, the converse of _even_out:
-    a neuron x used more than ⌈mean⌉ gives its place in one of its sets (the latest first, never
-    one of the first `protect`) to the least used neuron d below the mean and ≤ deg x − 2 that
-    shares no set with the other points. Where a few neurons sit above 1.05·mean at T_max, no order
-    is balanced at the last T (D/d = 100, S = 4: 32 of mean 30.4)."""
+    a neuron x used more than `top` (default ⌈mean⌉) gives its place in one of its sets (the latest
+    first, never one of the first `protect`) to the least used neuron d below the mean (below
+    `top`, when given) and ≤ deg x − 2 that shares no set with the other points. Where a few
+    neurons sit above 1.05·mean at T_max, no order is balanced at the last T (D/d = 100, S = 4: 32
+    of mean 30.4)."""
     sets, deg, pairs = _substitution_state(sets, n_points)
     S, mean = sets.shape[1], deg.mean()  # a substitution moves a use: the mean stays
-    top = np.ceil(mean)
+    below = mean if top is None else top
+    top = np.ceil(mean) if top is None else top
     late = sets[protect:]  # a view: substitutions write through
     for x in np.argsort(-deg, kind="stable"):
         if deg[x] <= top:
@@ -932,7 +945,7 @@ def _lower_top(sets: np.ndarray, n_points: int, protect: int = 0) -> np.ndarray:
             row = late[r]
             c = int(np.argmax(row == x))
             rest = row[np.arange(S) != c]
-            ok = ~pairs[:, rest].any(1) & (deg <= deg[x] - 2) & (deg < mean)
+            ok = ~pairs[:, rest].any(1) & (deg <= deg[x] - 2) & (deg < below)
             ok[row] = False
             if ok.any():
                 _substitute(row, c, int(np.flatnonzero(ok)[np.argmin(deg[ok])]), pairs, deg)

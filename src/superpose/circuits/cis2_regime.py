@@ -59,9 +59,9 @@ DENSE_CHECK_MAX_FLOPS = 3e9  # the dense cross-check runs only below this cost
 def fixed_positions(
     alloc: Allocation, n_circuits: int, n_layers: int, gen: torch.Generator
 ) -> torch.Tensor:
-    """[L, T, S]: one fixed family — allocation.family: the allocation's first T sets, some
-    exchanged for later ones where those are not balanced — with circuits permuted over it per
-    layer (REFERENCE §2: the authors keep one family and permute circuits per layer).
+    """[L, T, S]: one fixed family — allocation.family: the allocation's first T sets, where
+    those are not balanced with their overused neurons replaced — with circuits permuted over it
+    per layer (REFERENCE §2: the authors keep one family and permute circuits per layer).
 
     The affine allocation lists whole parallel classes first, so its first T sets use every covered
     neuron ⌊T·S/(S·q)⌋ or ⌈…⌉ times; a fresh random subset per layer gives 0–16 at D=2000, T=557.
@@ -71,7 +71,7 @@ def fixed_positions(
             f"T = {n_circuits} circuits exceeds the {alloc.scheme} allocation's maximum "
             f"{alloc.capacity} for D/d = {alloc.n_neurons}, S = {alloc.size}"
         )
-    rows = torch.from_numpy(alloc.sets[family(alloc, n_circuits)])
+    rows = torch.from_numpy(family(alloc, n_circuits))
     return torch.stack([rows[torch.randperm(n_circuits, generator=gen)] for _ in range(n_layers)])
 
 
