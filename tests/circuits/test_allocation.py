@@ -195,6 +195,10 @@ def test_family_balances_where_the_first_rows_do_not():
     assert rows.shape == (875, 4) and np.bincount(rows.ravel(), minlength=250).max() <= cap
     assert np.array_equal(allocation.family(alloc, 875), rows)
     assert np.array_equal(allocation.family(alloc, 874), alloc.sets[:874])  # balanced already
+    # random placement and the published scheme are kept as they are
+    rand = allocation.random_sets(250, 4, target=875)
+    assert not allocation.prefix_balanced(rand).all()
+    assert np.array_equal(allocation.family(rand, len(rand.sets)), rand.sets)
     for n, s, first_fail in [(250, 4, 1), (250, 5, 4)]:
         alloc = make_allocation("affine", n, s)
         assert allocation.families_balanced(alloc).all()

@@ -128,9 +128,11 @@ FAMILY_WORK = 4e8
 
 
 def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
-    """[T, S] positions of the T circuits of a network on this allocation, balanced where that was
-    found (issue 12 asks balance of the T circuits a network hosts, not of one order at every T):
-    the first T rows where they are balanced (prefix_balanced's bound at T); else those rows with
+    """[T, S] positions of the T circuits of a network on this allocation: the first T rows, and
+    with the 'affine' scheme balanced where that was found ('prime' and 'random' are the published
+    scheme and random placement, kept as they are; issue 12 asks balance of the T circuits a
+    network hosts, not of one order at every T): the first T rows where they are balanced
+    (prefix_balanced's bound at T); else those rows with
     the neurons above the bound lowered by point substitution (_lower_top: a neuron meeting none
     of a row's other points among these T rows takes an overused one's place, so any two rows
     still share ≤ 1 position), then by ejection chains (_eject); else the same after exchanging
@@ -142,7 +144,7 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
         return np.bincount(rows.ravel(), minlength=N).max() <= cap
 
     first = alloc.sets[:T]
-    if fits(first):
+    if alloc.scheme != "affine" or fits(first):
         return first
     for start in ("first", "swapped"):
         rows = first if start == "first" else alloc.sets[_swap_rows(alloc, T, cap)]

@@ -99,8 +99,9 @@ class CiS2Config(FrozenConfig):
         "fixed",
         pattern="^(fixed|fresh)$",
         description="per-layer position sets: the allocation's first T sets with circuits permuted "
-        "over them per layer ('fixed'; balanced with the affine allocation) or a fresh random "
-        "subset of the allocation per layer ('fresh')",
+        "over them per layer ('fixed'; with the affine allocation balanced: where the first T "
+        "are not, their most used neurons are replaced) or a fresh random subset of the "
+        "allocation per layer ('fresh')",
     )
     embedding: str = Field(
         "linear",
