@@ -99,7 +99,7 @@ def test_fixed_positions_balance_usage_and_permute_per_layer():
     # the null: a fresh random subset of the allocation per layer is unbalanced
     rand = alloc.sets[np.random.default_rng(0).permutation(alloc.capacity)[:557]]
     assert np.bincount(rand.ravel(), minlength=500).max() >= use.max() + 4
-    # where the first T sets are unbalanced the family exchanges some (allocation.family)
+    # where the first T sets are unbalanced, allocation.family replaces their overused neurons
     alloc = make_allocation("affine", 250, 4)
     use = np.bincount(
         fixed_positions(alloc, 875, 1, torch.Generator())[0].reshape(-1), minlength=250

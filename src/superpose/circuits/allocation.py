@@ -115,10 +115,9 @@ def prefix_balanced(alloc: Allocation, tol: float = 0.05) -> np.ndarray:
     """[T_max] bool: are the first t rows balanced, for t = 1 … T_max? Issue 12 asks usage
     max/mean ≤ 1 + tol at every t. Where the mean is below DENSE_MEAN, ⌈mean⌉/mean itself exceeds
     1.05 at some t (no integer usage meets it), so there max − ⌈mean⌉ ≤ 1 is asked instead."""
+    t = np.arange(1, alloc.capacity + 1)
     top = prefix_max_usage(alloc.sets, alloc.n_neurons)
-    mean = np.arange(1, alloc.capacity + 1) * alloc.size / alloc.n_neurons
-    dense = mean >= DENSE_MEAN
-    return np.where(dense, top <= (1 + tol) * mean + 1e-9, top <= np.ceil(mean - 1e-9) + 1)
+    return top <= allowed_max(t, alloc.size, alloc.n_neurons, tol)
 
 
 # the exchange search of `family`: at most this many moves, fewer on large families (each move
@@ -143,18 +142,17 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
     def fits(rows: np.ndarray) -> bool:
         return np.bincount(rows.ravel(), minlength=N).max() <= cap
 
+    def lowered(rows: np.ndarray) -> np.ndarray:
+        rows = _lower_top(rows, N, top=cap)
+        return rows if fits(rows) else _eject(rows, N)
+
     first = alloc.sets[:T]
     if alloc.scheme != "affine" or fits(first):
         return first
-    for start in ("first", "swapped"):
-        rows = first if start == "first" else alloc.sets[_swap_rows(alloc, T, cap)]
-        rows = _lower_top(rows, N, top=cap)
-        if fits(rows):
-            return rows
-        rows = _eject(rows, N)
-        if fits(rows):
-            return rows
-    return first
+    rows = lowered(first)
+    if not fits(rows):
+        rows = lowered(alloc.sets[_swap_rows(alloc, T, cap)])
+    return rows if fits(rows) else first
 
 
 def _swap_rows(alloc: Allocation, T: int, cap: int) -> np.ndarray:
@@ -165,9 +163,9 @@ def _swap_rows(alloc: Allocation, T: int, cap: int) -> np.ndarray:
     grow by one. Seeded by T (deterministic); stops when balanced or after its moves, and does not
     start where the neurons' usage at T_max leaves fewer than S·T uses under the bound."""
     sets, N = alloc.sets, alloc.n_neurons
-    u = np.bincount(sets[:T].ravel(), minlength=N)
     if np.minimum(alloc.usage(), cap).sum() < alloc.size * T:  # no subset of the rows can
         return np.arange(T)
+    u = np.bincount(sets[:T].ravel(), minlength=N)
     order = np.argsort(sets.ravel(), kind="stable")
     by_neuron = order // alloc.size  # the rows through neuron v: by_neuron[start[v]:start[v + 1]]
     start = np.searchsorted(sets.ravel()[order], np.arange(N + 1))
