@@ -4,10 +4,11 @@ Guarantees (checked on construction): exactly S distinct positions per circuit, 
 share at most one position. Pair counting bounds how many circuits fit: T ≤ N(N−1)/(S(S−1)).
 Schemes: 'prime' (the published prime-step scheme of CiS2), 'affine' (transversal designs from
 affine planes over GF(q), q any prime power, composed recursively with their groups filled and
-completed greedily; where that stays below 85 % of the bound, a tabulated cyclic packing or
-transversal design (from a tabulated difference matrix) and an iterated local search on the
-uncovered pairs (_reach): ≥ 92 % of the bound at the points issue 12 names, 80–99 % over
-S = 3…8 and N = 100…1000, ≥ 85 % in 34 of those 36 cells, see the README's table), 'random'
+completed greedily; where that stays below 85 % of the bound, a tabulated cyclic packing, a
+transversal design from a tabulated difference matrix or one a little too large less its extra
+points, and an iterated local search on the uncovered pairs (_reach): ≥ 92 % of the bound at
+the points issue 12 names, 80–99 % over S = 3…8 and N = 100…1000, ≥ 85 % in 35 of those 36
+cells, see the README's table), 'random'
 (greedy random sets, rejecting any that would overlap an earlier one twice). Rows are in balanced
 order: the first T rows use the neurons about evenly; prefix_balanced says at which T issue 12's
 max/mean ≤ 1.05 holds, order_can_balance whether any order of a family can hold it. Where the
@@ -572,18 +573,49 @@ def _difference_design(q: int, size: int) -> np.ndarray:
 
 
 def _difference_td(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """TD(S, q) from a tabulated difference matrix (the largest q with S·q ≤ N), its groups
-    filled like the recursion's, the rest completed greedily and the neurons it leaves out raised
-    by point substitution (_even_out, until none is left): (sets, times), or None. The design
-    comes first in time, then what fills it, each spread over its neurons (_spread)."""
+    """TD(S, q) from a tabulated difference matrix (the largest q with S·q ≤ N), filled
+    (_filled_design), or None."""
     fits = [q for (q, k) in _DIFFERENCE if k == size and k * q <= n_points]
     if not fits:
         return None
     q = max(fits)
-    design = _difference_design(q, size)
-    inner = _packer(size).build(q)[0]  # the recursion has planned every n ≤ N (_affine_plane)
-    groups = (np.arange(size)[:, None, None] * q + inner[None]).reshape(-1, size)
-    extra = np.concatenate([groups, _complete(np.concatenate([design, groups]), n_points, size)])
+    return _filled_design(
+        _difference_design(q, size), np.arange(size * q).reshape(size, q), n_points
+    )
+
+
+def _truncated_td(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """TD(S, q) for the smallest prime power q ≥ S with S·q ≥ N, less cut = S·q − N < S points
+    of one block (one in each of the first groups), so that cut·(q − 1) + 1 blocks go (cut points
+    of one group would take cut·q), filled (_filled_design), or None. (150, 8): TD(8, 19) on 152
+    points less 2 keeps 324 of its 361 blocks, with 2 sets in each group 340 (85.2 % of the pair
+    bound), where the recursion's TD(8, 17) and the local search reach 328."""
+    S = size
+    q = next(q for q in range(max(S, -(-n_points // S)), n_points + 1) if _prime_power(q))
+    cut = S * q - n_points
+    if not 0 < cut < S:
+        return None
+    blocks, _ = _transversal(S, q)  # block 0 is y = 0, holding point x·q of every group x
+    gone = np.arange(cut) * q
+    keep = np.full(S * q, -1)
+    keep[np.setdiff1d(np.arange(S * q), gone)] = np.arange(n_points)
+    design = keep[blocks[~np.isin(blocks, gone).any(1)]]
+    groups = [keep[x * q + np.arange(int(x < cut), q)] for x in range(S)]
+    return _filled_design(design, groups, n_points)
+
+
+def _filled_design(
+    design: np.ndarray, groups: list[np.ndarray], n_points: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A transversal design's blocks [b, S] (every pair of different groups at most once) with
+    each group carrying the recursion's packing on its points, the rest completed greedily and the
+    neurons left out raised by point substitution (_even_out, until none is left): (sets, times).
+    The design comes first in time, then what fills it, each spread over its neurons (_spread)."""
+    S = design.shape[1]
+    packer = _packer(S)  # the recursion has planned every n ≤ N (_affine_plane)
+    fill = [g[packer.build(len(g))[0]] for g in groups]
+    fill = np.concatenate(fill).reshape(-1, S)
+    extra = np.concatenate([fill, _complete(np.concatenate([design, fill]), n_points, S)])
     sets = np.concatenate([design, extra])
     while not np.array_equal(raised := _even_out(sets, n_points), sets):
         sets = raised
@@ -821,17 +853,18 @@ def _reach(
     sets: np.ndarray, times: np.ndarray, n_points: int, size: int, goal: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the recursion stays below REACH of the pair bound: a tabulated cyclic packing
-    (greedily completed) or transversal design (_difference_td) when it holds more, then iterated
-    local search (_repack) towards the goal, the main structure (the first rows) kept as it is.
-    Sets the search adds go after the main structure in time, spread evenly like a completion."""
+    (greedily completed) or transversal design (_difference_td, _truncated_td) when it holds
+    more, then iterated local search (_repack) towards the goal, the main structure (the first
+    rows) kept as it is. Sets the search adds go after the main structure in time, spread evenly
+    like a completion."""
     cyc = _cyclic(n_points, size)
     if cyc is not None and len(cyc) > len(sets):
         extra = _complete(cyc, n_points, size)
         sets = np.concatenate([cyc, extra])
         times = np.concatenate([_spread(cyc, n_points) / 2, 0.5 + _spread(extra, n_points) / 2])
-    td = _difference_td(n_points, size)
-    if td is not None and len(td[0]) > len(sets):
-        sets, times = td
+    for td in (_difference_td(n_points, size), _truncated_td(n_points, size)):
+        if td is not None and len(td[0]) > len(sets):
+            sets, times = td
     kept, extra = _repack(sets, n_points, size, goal, _REPACK_MOVES, times < 0.5)
     return (
         np.concatenate([sets[kept], extra]),
