@@ -191,8 +191,8 @@ def test_affine_prefix_max_over_mean_at_most_1_05():
     ],
 )
 def test_affine_balanced_at_every_t_where_measured(n, s):
-    """Cells where the first T rows are balanced at every T ≤ T_max (README table: 17 of 36; with
-    `family`, 20)."""
+    """Cells where the first T rows are balanced at every T ≤ T_max (README table: 18 of 36 with
+    (150, 8); the families, `family`, in 33)."""
     assert allocation.prefix_balanced(make_allocation("affine", n, s)).all()
 
 

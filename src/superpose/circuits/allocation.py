@@ -966,8 +966,7 @@ def _lower_top(
     of mean 30.4)."""
     sets, deg, pairs = _substitution_state(sets, n_points)
     S, mean = sets.shape[1], deg.mean()  # a substitution moves a use: the mean stays
-    below = mean if top is None else top
-    top = np.ceil(mean) if top is None else top
+    below, top = (mean, np.ceil(mean)) if top is None else (top, top)
     late = sets[protect:]  # a view: substitutions write through
     for x in np.argsort(-deg, kind="stable"):
         if deg[x] <= top:
