@@ -6,9 +6,9 @@ Schemes: 'prime' (the published prime-step scheme of CiS2), 'affine' (transversa
 affine planes over GF(q), q any prime power, composed recursively with their groups filled and
 completed greedily; where that stays below 85 % of the bound, a tabulated cyclic packing, a
 transversal design from a tabulated difference matrix or one a little too large less its extra
-points, and an iterated local search on the uncovered pairs (_reach): ≥ 92 % of the bound at
-the points issue 12 names, 80–99 % over S = 3…8 and N = 100…1000, ≥ 85 % in 35 of those 36
-cells, see the README's table), 'random'
+points, the lines of a projective plane through a tabulated point set cut to S points, and an
+iterated local search on the uncovered pairs (_reach): ≥ 92 % of the bound at the points issue
+12 names, 85–99 % over S = 3…8 and N = 100…1000, see the README's table), 'random'
 (greedy random sets, rejecting any that would overlap an earlier one twice). Rows are in balanced
 order: the first T rows use the neurons about evenly; prefix_balanced says at which T issue 12's
 max/mean ≤ 1.05 holds, order_can_balance whether any order of a family can hold it. Where the
@@ -25,6 +25,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import combinations
 
 import numpy as np
 import torch
@@ -562,6 +563,52 @@ _DIFFERENCE = {
 }
 
 
+# Points of a projective plane found offline (simulated annealing: points swapped in and out to
+# raise the number of lines through ≥ S of them, then S-sets placed on the pairs that cutting those
+# lines to S points leaves free). (100, 8): 100 of the 183 points of PG(2, 13), numbered as in
+# _projective_lines, on which 150 lines hold 8–10 points, and 3 more sets of 8.
+# fmt: off
+_PLANE = {
+    (100, 8): (
+        13,
+        (
+            1, 3, 4, 5, 7, 9, 12, 17, 18, 19, 22, 23, 24, 25, 27, 28, 32, 34, 36, 37, 38, 40, 41,
+            42, 43, 46, 47, 48, 53, 54, 57, 59, 61, 62, 64, 65, 66, 68, 70, 71, 73, 76, 80, 81, 82,
+            83, 84, 88, 89, 91, 93, 98, 99, 101, 104, 105, 109, 110, 111, 113, 116, 117, 119, 121,
+            123, 124, 125, 126, 129, 130, 133, 134, 135, 136, 139, 140, 144, 145, 146, 150, 151,
+            153, 155, 156, 160, 163, 164, 165, 166, 168, 169, 172, 173, 175, 176, 177, 178, 180,
+            181, 182,
+        ),
+        (
+            (12, 18, 37, 43, 62, 68, 93, 175),
+            (7, 17, 27, 70, 80, 113, 123, 133),
+            (3, 48, 93, 124, 165, 172, 173, 177),
+        ),
+    ),
+}
+# fmt: on
+
+
+def _plane_subset(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The tabulated extra sets (_PLANE) and the lines of PG(2, q) through ≥ S of the tabulated
+    points, each cut to its first S-subset (in lexicographic order) that shares at most one point
+    with every extra set, a line without one left out; filled (_filled_design, no groups), or
+    None. (100, 8): 148 of the 150 lines and the 3 extra sets, 151 (85.8 % of the pair bound),
+    where the recursion's TD(8, 11) and the local search reach 141."""
+    if (n_points, size) not in _PLANE:
+        return None
+    q, points, extra = _PLANE[(n_points, size)]
+    points = np.array(points)
+    extra = np.searchsorted(points, extra)  # [e, S] as neurons: a point's rank
+    design = [*extra]
+    for line in _projective_lines(2, q):
+        on = np.searchsorted(points, line[np.isin(line, points)])
+        cut = (c for c in combinations(on.tolist(), size) if (np.isin(extra, c).sum(1) <= 1).all())
+        if len(on) >= size and (c := next(cut, None)) is not None:
+            design.append(np.array(c))
+    return _filled_design(np.array(design), [], n_points)
+
+
 def _difference_design(q: int, size: int) -> np.ndarray:
     """TD(S, q) from _DIFFERENCE[(q, S)]: blocks [q², S], point (x, y) being x·q + y."""
     cols = np.array(_DIFFERENCE[(q, size)])  # [(q − 1)/(S − 2), S − 2]
@@ -607,14 +654,15 @@ def _truncated_td(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | N
 def _filled_design(
     design: np.ndarray, groups: list[np.ndarray], n_points: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A transversal design's blocks [b, S] (every pair of different groups at most once) with
-    each group carrying the recursion's packing on its points, the rest completed greedily and the
-    neurons left out raised by point substitution (_even_out, until none is left): (sets, times).
-    The design comes first in time, then what fills it, each spread over its neurons (_spread)."""
+    """A design's blocks [b, S] (a transversal design's: every pair of different groups at most
+    once; or any packing, with no groups) with each group carrying the recursion's packing on its
+    points, the rest completed greedily and the neurons left out raised by point substitution
+    (_even_out, until none is left): (sets, times). The design comes first in time, then what
+    fills it, each spread over its neurons (_spread)."""
     S = design.shape[1]
     packer = _packer(S)  # the recursion has planned every n ≤ N (_affine_plane)
     fill = [g[packer.build(len(g))[0]] for g in groups]
-    fill = np.concatenate(fill).reshape(-1, S)
+    fill = np.concatenate([np.zeros((0, S), np.int64), *fill])
     extra = np.concatenate([fill, _complete(np.concatenate([design, fill]), n_points, S)])
     sets = np.concatenate([design, extra])
     while not np.array_equal(raised := _even_out(sets, n_points), sets):
@@ -853,16 +901,20 @@ def _reach(
     sets: np.ndarray, times: np.ndarray, n_points: int, size: int, goal: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the recursion stays below REACH of the pair bound: a tabulated cyclic packing
-    (greedily completed) or transversal design (_difference_td, _truncated_td) when it holds
-    more, then iterated local search (_repack) towards the goal, the main structure (the first
-    rows) kept as it is. Sets the search adds go after the main structure in time, spread evenly
-    like a completion."""
+    (greedily completed), transversal design (_difference_td, _truncated_td) or cut plane
+    (_plane_subset) when it holds more, then iterated local search (_repack) towards the goal, the
+    main structure (the first rows) kept as it is. Sets the search adds go after the main
+    structure in time, spread evenly like a completion."""
     cyc = _cyclic(n_points, size)
     if cyc is not None and len(cyc) > len(sets):
         extra = _complete(cyc, n_points, size)
         sets = np.concatenate([cyc, extra])
         times = np.concatenate([_spread(cyc, n_points) / 2, 0.5 + _spread(extra, n_points) / 2])
-    for td in (_difference_td(n_points, size), _truncated_td(n_points, size)):
+    for td in (
+        _difference_td(n_points, size),
+        _truncated_td(n_points, size),
+        _plane_subset(n_points, size),
+    ):
         if td is not None and len(td[0]) > len(sets):
             sets, times = td
     kept, extra = _repack(sets, n_points, size, goal, _REPACK_MOVES, times < 0.5)
