@@ -132,6 +132,28 @@ def test_plane_subset():
         check(np.concatenate([np.array(first), np.searchsorted(points, extra)]), 100)
 
 
+def test_grid_design(monkeypatch):
+    """(100, 5): the design over Z_10 × Z_10 is a packing of 480 sets, every neuron in 24 (the
+    Johnson bound), in 24 parallel classes, so its first T rows are balanced at every T and so is
+    the allocation; the recursion it replaces (the null) held 462 with 18 T unbalanced. One base
+    block's point moved repeats a difference (check() fails)."""
+    sets = allocation._grid_design(100, 5)
+    check(sets, 100)
+    assert len(sets) == 480 == _johnson_bound(100, 5)
+    assert (np.bincount(sets.ravel(), minlength=100) == 24).all()
+    assert all(len(np.unique(c)) == 100 for c in sets.reshape(24, 20, 5))
+    alloc = make_allocation("affine", 100, 5)
+    assert np.array_equal(alloc.sets, sets) and allocation.prefix_balanced(alloc).all()
+    blocks, short = allocation._GRID[(100, 5)]
+    moved = ((*blocks[0][0][:4], 91), blocks[0][1])  # 89 → 91: 91 − 90 = (0, 1) twice
+    monkeypatch.setitem(allocation._GRID, (100, 5), ((moved, *blocks[1:]), short))
+    with pytest.raises(SuperposeError):
+        check(allocation._grid_design(100, 5), 100)
+    monkeypatch.setattr(allocation, "_GRID", {})
+    null = allocation._affine_plane.__wrapped__(100, 5)
+    assert len(null.sets) == 462 and (~allocation.prefix_balanced(null)).sum() == 18
+
+
 def test_reach_is_deterministic_and_keeps_the_main_rows(monkeypatch):
     """Two builds give the same bytes; the search never removes the top design's rows, so the
     first rows (those experiments use) are the recursion's: at (250, 7) the first 500 (mean usage
@@ -207,8 +229,8 @@ def test_affine_prefix_max_over_mean_at_most_1_05():
     ],
 )
 def test_affine_balanced_at_every_t_where_measured(n, s):
-    """Cells where the first T rows are balanced at every T ≤ T_max (README table: 18 of 36 with
-    (150, 8); the families, `family`, in 33)."""
+    """Cells where the first T rows are balanced at every T ≤ T_max (README table: 19 of 36 with
+    (100, 5), test_grid_design; the families, `family`, in 35)."""
     assert allocation.prefix_balanced(make_allocation("affine", n, s)).all()
 
 
@@ -234,11 +256,12 @@ def test_family_balances_where_the_first_rows_do_not():
         assert (~allocation.prefix_balanced(alloc)).sum() == first_fail
 
 
-def test_family_falls_back_to_ejection_chains_then_exchanged_rows():
-    """(100, 5), bound 21 (mean 20.65 and 20.75): at T = 413 point substitution alone leaves a
-    neuron above the bound and ejection chains close it; at T = 415 neither does on the first
-    rows, and after the exchange search they do."""
-    alloc = make_allocation("affine", 100, 5)
+def test_family_falls_back_to_ejection_chains_then_exchanged_rows(monkeypatch):
+    """The recursion's (100, 5) (without the Z_10 × Z_10 design), bound 21 (mean 20.65 and 20.75):
+    at T = 413 point substitution alone leaves a neuron above the bound and ejection chains close
+    it; at T = 415 neither does on the first rows, and after the exchange search they do."""
+    monkeypatch.setattr(allocation, "_GRID", {})
+    alloc = allocation._affine_plane.__wrapped__(100, 5)
 
     def top(rows):
         return np.bincount(rows.ravel(), minlength=100).max()
@@ -250,6 +273,19 @@ def test_family_falls_back_to_ejection_chains_then_exchanged_rows():
         rows = allocation.family(alloc, t)
         check(rows, 100)
         assert top(rows) <= 21
+
+
+def test_family_takes_the_cyclic_packing_where_substitution_fails(monkeypatch):
+    """(150, 7) at T = 446 (mean 20.8, bound 21): substitution, ejection chains and exchanged
+    rows on TD(7, 21)'s 462 rows leave a neuron above 21 (the null: the cyclic table removed);
+    the cyclic packing's first 446 rows are a packing with every neuron at most 21."""
+    alloc = make_allocation("affine", 150, 7)
+    rows = allocation.family(alloc, 446)
+    check(rows, 150)
+    assert np.bincount(rows.ravel(), minlength=150).max() <= 21
+    monkeypatch.delitem(allocation._CYCLIC, (150, 7))
+    null = allocation.family(alloc, 446)
+    assert np.bincount(null.ravel(), minlength=150).max() > 21
 
 
 def test_family_balances_where_no_subset_of_the_rows_can():
