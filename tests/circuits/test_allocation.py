@@ -156,16 +156,30 @@ def test_grid_design(monkeypatch):
 
 def test_reach_is_deterministic_and_keeps_the_main_rows(monkeypatch):
     """Two builds give the same bytes; the search never removes the top design's rows, so the
-    first rows (those experiments use) are the recursion's: at (250, 7) the first 500 (mean usage
-    KEEP_MEAN), after which _rebalance reorders and evens out the family."""
+    first rows are the recursion's: at (250, 7) without its cyclic table (the local search's
+    1260) the first 500 (mean usage KEEP_MEAN), after which _rebalance reorders and evens out the
+    family."""
     n, s = 250, 7
-    first = make_allocation("affine", n, s).sets.copy()
-    allocation._affine_plane.cache_clear()
-    again = make_allocation("affine", n, s).sets
-    assert np.array_equal(again, first)
+    monkeypatch.delitem(allocation._CYCLIC, (n, s))
+    first = allocation._affine_plane.__wrapped__(n, s).sets
+    again = allocation._affine_plane.__wrapped__(n, s).sets
+    assert np.array_equal(again, first) and len(first) == 1260
     base = _recursion_only(n, s, monkeypatch).sets
     assert np.array_equal(first[:500], base[:500])
     assert len(first) > len(base)
+
+
+def test_cyclic_250_7_balances_every_family():
+    """(250, 7): the cyclic table (5 base blocks in Z_250, no difference a multiple of 25) gives
+    1250 sets, 35 per neuron, and a set in each coset of 25·Z_250: 1275 (86.0 % of the pair
+    bound; the local search reached 1260), every neuron in 35 or 36, and `family` balanced at
+    every T (10 T were not with the 1260); the same bytes in two builds."""
+    alloc = make_allocation("affine", 250, 7)
+    check(alloc.sets, 250)
+    assert alloc.capacity == 1275 and set(alloc.usage().tolist()) == {35, 36}
+    assert allocation.families_balanced(alloc).all()
+    allocation._affine_plane.cache_clear()
+    assert np.array_equal(make_allocation("affine", 250, 7).sets, alloc.sets)
 
 
 def test_cyclic_packings_are_packings():
@@ -326,11 +340,13 @@ def test_lower_top_makes_the_last_t_balanceable(monkeypatch):
 
 
 def test_eject_balances_250_7_at_t_max(monkeypatch):
-    """(250, 7): no single substitution lowers the 8 neurons used 38 times (mean 35.28, 1.05·mean
+    """(250, 7) from the recursion and local search: no single substitution lowers the 8 neurons used 38 times (mean 35.28, 1.05·mean
     = 37.04), so without _eject (the null) no order passes at T_max (1.077) and 407 T fail;
     ejection chains take them to 37 (1.049 ≤ 1.05) and 341 T fail (≤ 350 asserted), keeping the
-    1260 sets, the guarantees and the first 500 rows (mean usage KEEP_MEAN)."""
-    alloc = make_allocation("affine", 250, 7)
+    1260 sets, the guarantees and the first 500 rows (mean usage KEEP_MEAN). Built without the
+    cyclic table, which now gives (250, 7) 1275 sets."""
+    monkeypatch.delitem(allocation._CYCLIC, (250, 7))
+    alloc = allocation._affine_plane.__wrapped__(250, 7)
     monkeypatch.setattr(allocation, "_eject", lambda sets, n_points, protect=0: sets)
     null = allocation._affine_plane.__wrapped__(250, 7)
     check(alloc.sets, 250)

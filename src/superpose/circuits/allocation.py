@@ -563,6 +563,14 @@ _CYCLIC = {
         (0, 8, 24, 70, 103, 105, 135),
         (18, 27, 37, 85, 86, 114, 126),
     ),
+    # no difference a multiple of 25: each coset of 25·Z_250 (10 neurons) then takes one more set
+    (250, 7): (
+        (87, 99, 41, 69, 5, 96, 47),
+        (4, 198, 109, 150, 64, 88, 83),
+        (204, 187, 67, 68, 200, 78, 35),
+        (218, 40, 91, 128, 75, 187, 148),
+        (146, 69, 241, 92, 175, 54, 243),
+    ),
 }
 
 
@@ -944,7 +952,8 @@ def _rebalance(best: Allocation, fails: int, hold: int) -> Allocation:
     if not order_can_balance(even, N):  # (where it can, lowering the top was measured to cost)
         even = _lower_top(even, N, protect=hold)
         if np.bincount(even.ravel()).max() > allowed_max(np.array([count]), S, N)[0]:
-            even = _eject(even, N, protect=hold)  # else no order passes at T_max: only (250, 7)
+            even = _eject(even, N, protect=hold)  # else no order passes at T_max: (250, 7) by
+            # the local search (without its cyclic table)
     late = max(hold, int(bad[0]) - N // S)
     tries = [(even, hold, {})]
     tries += [(sets, late, {})] if late > hold else []
