@@ -79,13 +79,16 @@ def test_affine_reaches_85_percent_across_the_grid(n, s):
 def _recursion_only(n, s, monkeypatch):
     """The affine build without _reach (no cyclic table, no local search): the null."""
     monkeypatch.setattr(allocation, "_CYCLIC", {})
-    monkeypatch.setattr(allocation, "_REPACK_MAX", 0)
+    monkeypatch.setattr(allocation, "_REACH_MAX", 0)
     return allocation._affine_plane.__wrapped__(n, s)
 
 
 # Issue 12 item 3: ≥ 85 % of the pair bound in every cell of the bench's grid. The recursion alone
-# leaves six below it (74–83 %); _reach raises all six past it.
-@pytest.mark.parametrize(("n", "s"), [(100, 6), (100, 7), (250, 7), (150, 7), (150, 8), (100, 8)])
+# leaves six below it (74–83 %); _reach raises all six past it, and off the grid (110, 5) (67 %)
+# by TD(5, 23) less a whole block (_truncated_td; test_truncated_transversal_design: (470, 8)).
+@pytest.mark.parametrize(
+    ("n", "s"), [(100, 6), (100, 7), (250, 7), (150, 7), (150, 8), (100, 8), (110, 5)]
+)
 def test_reach_raises_small_cells_to_85_percent(n, s, monkeypatch):
     alloc = make_allocation("affine", n, s)
     check(alloc.sets, n)
@@ -105,6 +108,13 @@ def test_truncated_transversal_design():
     one_group = np.array([0, 1])  # points (0, 0) and (0, 1)
     assert (~np.isin(blocks, one_group).any(1)).sum() == 361 - 2 * 19
     assert allocation._truncated_td(152, 8) is None  # nothing to cut: the recursion's TD(8, 19)
+    # (470, 8), above the local search's _REPACK_MAX: TD(8, 59) less 2 points, 97 % of the bound,
+    # where the recursion's packing (the null) holds 74 %
+    allocation._packer(8).extend(470)
+    sets, _ = allocation._truncated_td(470, 8)
+    check(sets, 470)
+    assert len(sets) >= 0.95 * pair_bound(470, 8) > 0.85 * pair_bound(470, 8)
+    assert len(allocation._packer(8).build(470)[0]) < 0.8 * pair_bound(470, 8)
 
 
 def test_plane_subset():

@@ -9,7 +9,8 @@ completed greedily; a tabulated design over Z_10 × Z_10 where it holds more, in
 transversal design from a tabulated difference matrix or one a little too large less its extra
 points, the lines of a projective plane through a tabulated point set cut to S points, and an
 iterated local search on the uncovered pairs (_reach): ≥ 92 % of the bound at the points issue
-12 names, 85–99 % over S = 3…8 and N = 100…1000, see the README's table), 'random'
+12 names, 85–99 % on the README's grid of S = 3…8 and N = 100…1000, 78–99 % at every tenth N
+between, see its tables), 'random'
 (greedy random sets, rejecting any that would overlap an earlier one twice). Rows are in balanced
 order: the first T rows use the neurons about evenly; prefix_balanced says at which T issue 12's
 max/mean ≤ 1.05 holds, order_can_balance whether any order of a family can hold it. Where the
@@ -550,7 +551,8 @@ class _Packer:
 REACH = 0.85  # issue 12's capacity target: this fraction of the pair bound at every (N, S)
 _REPACK_MOVES = 2000  # the local search's work budget (moves) per allocation
 _CLIQUE_WORK = 200  # points tried per clique search (dense leaves would take exponential time)
-_REPACK_MAX = 400  # _reach only above _SMALL and up to this many neurons (Python-level moves)
+_REPACK_MAX = 400  # _reach's local search only up to this many neurons (Python-level moves)
+_REACH_MAX = 1000  # _reach (above _SMALL) up to this many neurons: issue 12's D/d ≤ 1000
 
 # Cyclic difference packings found offline by a min-conflicts search (like published tables of
 # difference families): base blocks in Z_N whose differences ±d (d ≠ N/2) are all distinct, so
@@ -698,22 +700,24 @@ def _difference_td(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | 
 
 
 def _truncated_td(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """TD(S, q) for the smallest prime power q ≥ S with S·q ≥ N, less cut = S·q − N < S points
-    of one block (one in each of the first groups), so that cut·(q − 1) + 1 blocks go (cut points
-    of one group would take cut·q), filled (_filled_design), or None. (150, 8): TD(8, 19) on 152
-    points less 2 keeps 324 of its 361 blocks, with 2 sets in each group 340 (85.2 % of the pair
-    bound), where the recursion's TD(8, 17) and the local search reach 328."""
+    """TD(S, q) for the smallest prime power q ≥ S with S·q ≥ N, less cut = S·q − N < q points:
+    whole blocks of one parallel class, then part of the next (one point in each of the first
+    groups), so that about cut·(q − 1) blocks go (cut points of one group would take cut·q),
+    filled (_filled_design), or None. (150, 8): TD(8, 19) on 152 points less 2 keeps 324 of its
+    361 blocks, with 2 sets in each group 340 (85.2 % of the pair bound), where the recursion's
+    TD(8, 17) and the local search reach 328; (470, 8): TD(8, 59) less 2, 3820 (97.1 %; the
+    recursion 74.3 %); (110, 5): TD(5, 23) less one block, 523 (87.3 %; 67.1 %)."""
     S = size
     q = next(q for q in range(max(S, -(-n_points // S)), n_points + 1) if _prime_power(q))
     cut = S * q - n_points
-    if not 0 < cut < S:
+    if not 0 < cut < q:
         return None
-    blocks, _ = _transversal(S, q)  # block 0 is y = 0, holding point x·q of every group x
-    gone = np.arange(cut) * q
+    blocks, _ = _transversal(S, q)  # block c of class 0 is y = c: point x·q + c of each group x
+    gone = (np.arange(cut) % S) * q + np.arange(cut) // S  # whole blocks of class 0, then part
     keep = np.full(S * q, -1)
     keep[np.setdiff1d(np.arange(S * q), gone)] = np.arange(n_points)
     design = keep[blocks[~np.isin(blocks, gone).any(1)]]
-    groups = [keep[x * q + np.arange(int(x < cut), q)] for x in range(S)]
+    groups = [g[g >= 0] for g in keep.reshape(S, q)]
     return _filled_design(design, groups, n_points)
 
 
@@ -898,7 +902,7 @@ def _affine_plane(n_neurons: int, size: int) -> Allocation:
     if grid is not None and len(grid) > len(sets):  # in classes: its first T rows are balanced
         sets, times = grid, np.arange(len(grid), dtype=float)
     goal = -(-round(REACH * 100) * pair_bound(N, S) // 100)  # ⌈85 % of the pair bound⌉
-    if len(sets) < goal and _SMALL < N <= _REPACK_MAX:
+    if len(sets) < goal and _SMALL < N <= _REACH_MAX:
         sets, times = _reach(sets, times, N, S, goal)
     alloc = _finish(sets[np.argsort(times, kind="stable")], N, "affine")
     ok = prefix_balanced(alloc)
@@ -972,9 +976,9 @@ def _reach(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the recursion stays below REACH of the pair bound: a tabulated cyclic packing
     (greedily completed), transversal design (_difference_td, _truncated_td) or cut plane
-    (_plane_subset) when it holds more, then iterated local search (_repack) towards the goal, the
-    main structure (the first rows) kept as it is. Sets the search adds go after the main
-    structure in time, spread evenly like a completion."""
+    (_plane_subset) when it holds more, then (up to _REPACK_MAX neurons) iterated local search
+    (_repack) towards the goal, the main structure (the first rows) kept as it is. Sets the
+    search adds go after the main structure in time, spread evenly like a completion."""
     cyc = _cyclic(n_points, size)
     if cyc is not None and len(cyc) > len(sets):
         extra = _complete(cyc, n_points, size)
@@ -987,6 +991,8 @@ def _reach(
     ):
         if td is not None and len(td[0]) > len(sets):
             sets, times = td
+    if n_points > _REPACK_MAX:
+        return sets, times
     kept, extra = _repack(sets, n_points, size, goal, _REPACK_MOVES, times < 0.5)
     return (
         np.concatenate([sets[kept], extra]),
