@@ -599,7 +599,8 @@ _GRID = {
 def _grid_design(n_points: int, size: int) -> np.ndarray | None:
     """The tabulated design over Z_10 × Z_10 (_GRID) in parallel classes, class after class
     (cosets of each subgroup of order 5, then each base block's translates by one coset of its
-    subgroup of order 20): [b, S], or None. The first T rows then use every neuron ⌊or⌈T·S/N⌉ times."""
+    subgroup of order 20): [b, S], or None. The first T rows then use every neuron ⌊T·S/N⌋ or
+    ⌈T·S/N⌉ times."""
     if (n_points, size) not in _GRID:
         return None
     blocks, short = _GRID[(n_points, size)]

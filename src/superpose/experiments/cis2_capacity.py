@@ -85,11 +85,11 @@ against 1.66 at S = 6: choosing S raises the small widths' T* more than the larg
 there passes the reference's z = 1 target, T = 557 at D = 1000.) So the builder keeps S as given.
 D = 1000, S = 7 (D/d = 250) takes a cyclic allocation since session 17 (1275 sets on all 250
 neurons; with the local search's 1260 the first 500 rows — the networks' — left 26 neurons
-unused, the recursion's top design TD(7, 32) covering 224): at T = 144–211
-its layer-L decoded MSE is 35–45 % lower (T = 211: 2.8–3.0·10⁻³ against 5.2–5.5·10⁻³, 512
-inputs, 3 seeds), yet the quick T* there reads 54 instead of 211: at T = 56 the MSE is 2·10⁻⁴ and
-the line fit's R² 0.944 on the bisection's inputs (0.957, 0.973 on two other seeds; 0.98–0.99 on
-the old allocation) — the linear-fit law's noise on tiny errors, not a worse network.
+unused, the recursion's top design TD(7, 32) covering 224): at T = 144–211 its layer-L decoded
+MSE is 35–45 % lower (T = 211: 2.8–3.0·10⁻³ against 5.2–5.5·10⁻³, 512 inputs, 3 seeds), yet the
+quick T* there reads 54 instead of 211: at T = 56 the MSE is 2·10⁻⁴ and the line fit's R² 0.944
+on the bisection's inputs (0.957, 0.973 on two other seeds; 0.98–0.99 on the old allocation) —
+the linear-fit law's noise on tiny errors, not a worse network.
 
 z ≥ 2 (the 1/z claim carries, at each T*(z), the layer-L decoded error split by whether two active
 circuits share a position at some layer). Full form, linked: the inputs whose active circuits
