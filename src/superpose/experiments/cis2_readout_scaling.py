@@ -44,6 +44,15 @@ the loads 0.005–0.02 take at D = 800: layer-1 inactive 0.957 / 0.964, Case 1 e
 λ = 0.02 inactive L / layer 1 2.1, 3.6, 6.3, 11.9; λ = 0.0025 unchanged; README has them) (`superpose reproduce --quick/--full --only cis2-readout-scaling`;
 d = 4, S = 5, z = 2, L = 2; quick D = 800, 1,600, 3,200, batch 128; full to 6,400, batch 512;
 quick / full):
+Session 17 moved D = 800's allocation (D/d = 200, S = 5: TD(5, 41) less one block, 1825 sets,
+where the local search had stopped at 1692, 85.0 %); its first rows now cover all 200 neurons
+(T = 50–400 left 15 unused),
+and at D = 800 the errors fall (quick: λ = 0.0025 inactive 0.0079 → 0.0069, switch-on 6.6 →
+5.4 %; λ = 0.02 layer 1 0.0113 → 0.0111). The verdicts stay; the quick exponents move: λ =
+0.0025 inactive 0.659 → 0.567 (the claim failed before and fails further: its narrowest width
+improved most), layer 1 0.823 → 0.769, Case 1 enforced 0.729 → 0.639; λ = 0.02 layer-1 0.957 →
+0.944, Case 1 enforced 0.816 → 0.820, active −0.209 → −0.227, switch-on slope 0.010 → 0.068
+(20.6, 21.6, 22.6 %). The numbers below are from before it unless said.
 - λ = 0.02: layer-1 inactive 0.0121, 0.0058, 0.0030 against the post's z·d/D·E[a²] 0.0121,
   0.0061, 0.0030, exponent 0.998 / 1.000; last layer, Case 1 enforced 1.039 / 1.002; active
   0.055 / −0.016 (error 0.14–0.16 at every D; fixed T 1.49 / 1.72). Layer-2 a0 switch-on 29.0,
