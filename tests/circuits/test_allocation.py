@@ -77,8 +77,10 @@ def test_affine_reaches_85_percent_across_the_grid(n, s):
 
 
 def _recursion_only(n, s, monkeypatch):
-    """The affine build without _reach (no cyclic table, no local search): the null."""
+    """The affine build without _reach (no cyclic table, no local search) and without the
+    Z_10 × Z_10 design: the null."""
     monkeypatch.setattr(allocation, "_CYCLIC", {})
+    monkeypatch.setattr(allocation, "_GRID", {})
     monkeypatch.setattr(allocation, "_REACH_MAX", 0)
     return allocation._affine_plane.__wrapped__(n, s)
 
@@ -159,8 +161,7 @@ def test_grid_design(monkeypatch):
     monkeypatch.setitem(allocation._GRID, (100, 5), ((moved, *blocks[1:]), short))
     with pytest.raises(SuperposeError):
         check(allocation._grid_design(100, 5), 100)
-    monkeypatch.setattr(allocation, "_GRID", {})
-    null = allocation._affine_plane.__wrapped__(100, 5)
+    null = _recursion_only(100, 5, monkeypatch)
     assert len(null.sets) == 462 and (~allocation.prefix_balanced(null)).sum() == 18
 
 
@@ -284,8 +285,7 @@ def test_family_falls_back_to_ejection_chains_then_exchanged_rows(monkeypatch):
     """The recursion's (100, 5) (without the Z_10 × Z_10 design), bound 21 (mean 20.65 and 20.75):
     at T = 413 point substitution alone leaves a neuron above the bound and ejection chains close
     it; at T = 415 neither does on the first rows, and after the exchange search they do."""
-    monkeypatch.setattr(allocation, "_GRID", {})
-    alloc = allocation._affine_plane.__wrapped__(100, 5)
+    alloc = _recursion_only(100, 5, monkeypatch)
 
     def top(rows):
         return np.bincount(rows.ravel(), minlength=100).max()
@@ -350,11 +350,11 @@ def test_lower_top_makes_the_last_t_balanceable(monkeypatch):
 
 
 def test_eject_balances_250_7_at_t_max(monkeypatch):
-    """(250, 7) from the recursion and local search: no single substitution lowers the 8 neurons used 38 times (mean 35.28, 1.05·mean
-    = 37.04), so without _eject (the null) no order passes at T_max (1.077) and 407 T fail;
-    ejection chains take them to 37 (1.049 ≤ 1.05) and 341 T fail (≤ 350 asserted), keeping the
-    1260 sets, the guarantees and the first 500 rows (mean usage KEEP_MEAN). Built without the
-    cyclic table, which now gives (250, 7) 1275 sets."""
+    """(250, 7) from the recursion and local search: no single substitution lowers the 8
+    neurons used 38 times (mean 35.28, 1.05·mean = 37.04), so without _eject (the null) no order
+    passes at T_max (1.077) and 407 T fail; ejection chains take them to 37 (1.049 ≤ 1.05) and
+    341 T fail (≤ 350 asserted), keeping the 1260 sets, the guarantees and the first 500 rows
+    (mean usage KEEP_MEAN). Built without the cyclic table, which now gives (250, 7) 1275 sets."""
     monkeypatch.delitem(allocation._CYCLIC, (250, 7))
     alloc = allocation._affine_plane.__wrapped__(250, 7)
     monkeypatch.setattr(allocation, "_eject", lambda sets, n_points, protect=0: sets)
