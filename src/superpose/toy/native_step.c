@@ -673,7 +673,8 @@ static __attribute__((noinline)) void block_rows(int n, size_t ld, const float *
     const float *restrict x[SB];
     for (int s = 0; s < SB; s++) x[s] = in + (size_t)s * ld;
 #if PIN_ROWS /* AVX2, rows of 2-4 vectors: passes with the row pinned (rows_pass), over the
-                 features listed once (a skip test in each pass mispredicted: ~30 % of this) */
+                 features listed once (a skip test in each pass mispredicted: ~30 % of this);
+                 the list on the stack, ≤ 400 KB at the configs' n ≤ 100,000 (run at that n) */
     int list[n], count = n;
     if (flags) {
         count = 0;
