@@ -159,8 +159,7 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
     rows = lowered(first)
     if not fits(rows):
         rows = lowered(alloc.sets[_swap_rows(alloc, T, cap)])
-    cyc = _cyclic(N, alloc.size)
-    if not fits(rows) and cyc is not None and len(cyc) >= T:
+    if not fits(rows) and (cyc := _cyclic(N, alloc.size)) is not None and len(cyc) >= T:
         rows = cyc[:T]
     return rows if fits(rows) else first
 

@@ -680,14 +680,10 @@ static __attribute__((noinline)) void block_rows(int n, size_t ld, const float *
         count = 0;
         for (int f = 0; f < n; f++) list[count] = f, count += (flags[f] & bit) != 0;
     }
+    const int *use = flags ? list : NULL;
     int s0 = 0;
-    for (; s0 + BGP <= SB; s0 += BGP)
-        if (flags) rows_pass(BGP, s0, count, x, list, rows, out);
-        else rows_pass(BGP, s0, n, x, NULL, rows, out);
-    if (SB % BGP) {
-        if (flags) rows_pass(SB % BGP, s0, count, x, list, rows, out);
-        else rows_pass(SB % BGP, s0, n, x, NULL, rows, out);
-    }
+    for (; s0 + BGP <= SB; s0 += BGP) rows_pass(BGP, s0, count, x, use, rows, out);
+    if (SB % BGP) rows_pass(SB % BGP, s0, count, x, use, rows, out);
 #elif NV <= 4 && VW == 8 /* AVX2: BG samples per pass over the rows, so that their sums and a
                             row fit in its 16 registers; each sum the same chain over f. The
                             #else form in passes (BG there for these, SB for the rest) would be
