@@ -733,13 +733,14 @@ def _truncated_td(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | N
 
 
 def _filled_design(
-    design: np.ndarray, groups: list[np.ndarray], n_points: int
+    design: np.ndarray, groups: list[np.ndarray], n_points: int, order: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """A design's blocks [b, S] (a transversal design's: every pair of different groups at most
     once; or any packing, with no groups) with each group carrying the recursion's packing on its
     points, the rest completed greedily and the neurons left out raised by point substitution
     (_even_out, until none is left): (sets, times). The design comes first in time, then what
-    fills it, each spread over its neurons (_spread)."""
+    fills it, each spread over its neurons (_spread; the design's times in [0, 1) by `order`
+    when given)."""
     S = design.shape[1]
     packer = _packer(S)  # the recursion has planned every n ≤ N (_affine_plane)
     fill = [g[packer.build(len(g))[0]] for g in groups]
@@ -749,7 +750,67 @@ def _filled_design(
     while not np.array_equal(raised := _even_out(sets, n_points), sets):
         sets = raised
     main, rest = sets[: len(design)], sets[len(design) :]
-    return sets, np.concatenate([_spread(main, n_points) / 2, 0.5 + _spread(rest, n_points) / 2])
+    first = _spread(main, n_points) if order is None else order
+    return sets, np.concatenate([first / 2, 0.5 + _spread(rest, n_points) / 2])
+
+
+def _arc_design(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Denniston's maximal arc of degree S in PG(2, q), S ≤ q = 2^h both powers of 2: the points of
+    AG(2, q) where the irreducible form x² + βxy + y² takes a value in an additive subgroup of
+    order S (the values below S: addition is XOR) meet every line in 0 or S points, so the
+    (S − 1)·q + S of them and the lines through S of them are a (v, S, 1)-BIBD — every pair once,
+    the pair bound — whose lines of one direction are a parallel class. The largest that fits N,
+    class after class, filled (_filled_design, no groups), or None. (120, 8): 255 sets, all of
+    the pair bound (the recursion 78 %); also (232, 8), (456, 8), (904, 8) and (3q + 4, 4)."""
+    S = size
+    if S < 2 or S & (S - 1):
+        return None
+    q = S
+    while (S - 1) * 2 * q + S <= n_points:
+        q *= 2
+    if (S - 1) * q + S > n_points:
+        return None
+    add, mul = _field(q)
+    t = np.arange(q)
+    sq = mul[t, t]
+    beta = next(b for b in t[1:] if (add[add[sq, mul[b, t]], 1] != 0).all())  # t² + βt + 1 ≠ 0
+    x, y = np.arange(q * q) % q, np.arange(q * q) // q  # point x + q·y, as _affine_lines numbers
+    on = add[add[sq[x], mul[beta, mul[x, y]]], sq[y]] < S  # [q²] on the arc
+    lines, direction = _affine_lines(2, q)
+    design, secant = _secants(lines, on, S)
+    order = np.argsort(direction[secant], kind="stable")
+    return _filled_design(design[order], [], n_points, np.arange(len(design)) / len(design))
+
+
+def _unital_design(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The Hermitian unital of PG(2, q²), q = S − 1 a prime power: the q³ + 1 points where
+    x^(q+1) + y^(q+1) + z^(q+1) = 0 meet every line in 1 or q + 1 points, so the lines through
+    S of them are a (q³ + 1, S, 1)-BIBD. Filled (_filled_design, no groups), or None (no prime
+    power q or too few neurons). (370, 8): the 2107 sets on 344 neurons, and what fills the
+    rest, where the recursion and the local search stop below 85 %; (126, 6): 525."""
+    q = size - 1
+    if q < 2 or _prime_power(q) is None or q**3 + 1 > n_points:
+        return None
+    Q = q * q
+    add, mul = _field(Q)
+    t = np.arange(Q)
+    norm = t.copy()
+    for _ in range(q):
+        norm = mul[norm, t]  # t^(q+1)
+    i = np.arange(Q * Q)  # _projective_lines' points: affine (x, y, 1), then (t, 1, 0), (1, 0, 0)
+    x = np.concatenate([i % Q, t, [1]])
+    y = np.concatenate([i // Q, np.ones(Q, np.int64), [0]])
+    z = np.concatenate([np.ones(Q * Q, np.int64), np.zeros(Q + 1, np.int64)])
+    on = add[add[norm[x], norm[y]], norm[z]] == 0
+    return _filled_design(_secants(_projective_lines(2, Q), on, size)[0], [], n_points)
+
+
+def _secants(lines: np.ndarray, on: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The lines [b, q] that meet the point set `on` [points] in S points, as S-sets of its
+    points numbered in order: ([s, S], which lines [b] bool)."""
+    secant = on[lines].sum(1) == size
+    rank = np.cumsum(on) - 1
+    return rank[lines[secant]][on[lines[secant]]].reshape(-1, size), secant
 
 
 def _cyclic(n_points: int, size: int) -> np.ndarray | None:
@@ -986,10 +1047,11 @@ def _reach(
     sets: np.ndarray, times: np.ndarray, n_points: int, size: int, goal: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the recursion stays below REACH of the pair bound: a tabulated cyclic packing
-    (greedily completed), transversal design (_difference_td, _truncated_td) or cut plane
-    (_plane_subset) when it holds more, then (up to _REPACK_MAX neurons) iterated local search
-    (_repack) towards the goal, the main structure (the first rows) kept as it is. Sets the
-    search adds go after the main structure in time, spread evenly like a completion."""
+    (greedily completed), transversal design (_difference_td, _truncated_td), cut plane
+    (_plane_subset), arc (_arc_design) or unital (_unital_design) when it holds more, then (up
+    to _REPACK_MAX neurons) iterated local search (_repack) towards the goal, the main structure
+    (the first rows) kept as it is. Sets the search adds go after the main structure in time,
+    spread evenly like a completion."""
     cyc = _cyclic(n_points, size)
     if cyc is not None and len(cyc) > len(sets):
         extra = _complete(cyc, n_points, size)
@@ -999,6 +1061,8 @@ def _reach(
         _difference_td(n_points, size),
         _truncated_td(n_points, size),
         _plane_subset(n_points, size),
+        _arc_design(n_points, size),
+        _unital_design(n_points, size),
     ):
         if td is not None and len(td[0]) > len(sets):
             sets, times = td
