@@ -710,6 +710,52 @@ def _difference_td(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | 
     )
 
 
+# V(m, t) vectors (Handbook of Combinatorial Designs, III.3): in GF(q), q = m·t + 1 (here prime),
+# for each k < m the differences a_(i+k) − a_i (subscripts mod m + 2, the first entry empty) fall
+# in distinct cosets of the subgroup of order t. They give TD(m + 2, (m + 1)·t + 1) less a hole of
+# t points per group (_holey_td), where (m + 1)·t + 1 is no prime power: kept where that is so.
+_VMT = {
+    (5, 14): (0, 1, 3, 9, 25, 54),  # TD(7, 85)
+    (6, 5): (0, 1, 7, 30, 12, 21, 15),  # TD(8, 36)
+    (6, 7): (0, 1, 3, 16, 35, 26, 36),  # TD(8, 50)
+    (6, 11): (0, 1, 3, 14, 7, 24, 27),  # TD(8, 78)
+    (6, 13): (0, 1, 3, 7, 55, 47, 34),  # TD(8, 92)
+    (6, 17): (0, 1, 3, 2, 14, 99, 29),  # TD(8, 120)
+    (6, 21): (0, 1, 4, 13, 66, 93, 45),  # TD(8, 148)
+}
+
+
+def _holey_td(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The largest tabulated TD(S, n) less a hole (_vmt_design, S·n ≤ N), filled (_filled_design:
+    its groups carry the recursion's packing, the hole's pairs are completed greedily), or None.
+    (290, 8): TD(8, 36) less TD(8, 5), 1271 blocks on 288 neurons, 1310 sets filled (87.6 % of
+    the pair bound), where the recursion and the local search stop at 81.8 %."""
+    fits = [(m, t) for (m, t) in _VMT if m + 2 == size and size * ((m + 1) * t + 1) <= n_points]
+    if not fits:
+        return None
+    design, n = _vmt_design(*max(fits, key=lambda mt: mt[1]))
+    return _filled_design(design, list(np.arange(size * n).reshape(size, n)), n_points)
+
+
+def _vmt_design(m: int, t: int) -> tuple[np.ndarray, int]:
+    """TD(m + 2, n) less a hole, n = (m + 1)·t + 1, from the tabulated V(m, t) over GF(q),
+    q = m·t + 1: the row (·, a_1, …, a_(m+1)) times each t-th root of unity, each of its m + 2
+    cyclic shifts, translated by every field element — the empty entry of column c in the rows of
+    root j being the point ∞_j of group c — and the constant rows. Every two points of different
+    groups share one block except two ∞ points (the hole, a TD(m + 2, t) left out): n² − t²
+    blocks [b, m + 2], point c·n + symbol (∞_j: symbol q + j), and n."""
+    S, q, n = m + 2, m * t + 1, (m + 1) * t + 1
+    w = next(g for g in range(2, q) if len({pow(g, e, q) for e in range(q - 1)}) == q - 1)
+    g = np.arange(q)
+    rows = [np.repeat(g[:, None], S, 1)]  # the constant rows
+    for j in range(t):
+        base = [None] + [pow(w, m * j, q) * a % q for a in _VMT[(m, t)]]
+        for s in range(S):
+            row = base[len(base) - s :] + base[: len(base) - s]
+            rows.append(np.stack([np.full(q, q + j) if v is None else (v + g) % q for v in row], 1))
+    return np.concatenate(rows) + np.arange(S) * n, n
+
+
 def _truncated_td(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
     """TD(S, q) for the smallest prime power q ≥ S with S·q ≥ N, less cut = S·q − N < q points:
     whole blocks of one parallel class, then part of the next (one point in each of the first
@@ -1047,7 +1093,7 @@ def _reach(
     sets: np.ndarray, times: np.ndarray, n_points: int, size: int, goal: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the recursion stays below REACH of the pair bound: a tabulated cyclic packing
-    (greedily completed), transversal design (_difference_td, _truncated_td), cut plane
+    (greedily completed), transversal design (_difference_td, _truncated_td, _holey_td), cut plane
     (_plane_subset), arc (_arc_design) or unital (_unital_design) when it holds more, then (up
     to _REPACK_MAX neurons) iterated local search (_repack) towards the goal, the main structure
     (the first rows) kept as it is. Sets the search adds go after the main structure in time,
@@ -1060,6 +1106,7 @@ def _reach(
     for td in (
         _difference_td(n_points, size),
         _truncated_td(n_points, size),
+        _holey_td(n_points, size),
         _plane_subset(n_points, size),
         _arc_design(n_points, size),
         _unital_design(n_points, size),
