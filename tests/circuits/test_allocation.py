@@ -88,11 +88,15 @@ def _recursion_only(n, s, monkeypatch):
 # Issue 12 item 3: ≥ 85 % of the pair bound in every cell of the bench's grid. The recursion alone
 # leaves six below it (74–83 %); _reach raises all six past it, and off the grid (110, 5) (67 %)
 # by TD(5, 23) less a whole block (_truncated_td; test_truncated_transversal_design: (470, 8)),
-# (170, 6) by its cyclic table and (120, 8) (78 %) by a maximal arc (test_arc_design; (370, 8):
-# test_unital_design).
+# (170, 6) by its cyclic table, (120, 8) (78 %) by a maximal arc (test_arc_design; (370, 8):
+# test_unital_design; (290, 8): test_holey_transversal_design) and (130, 7) (82 %) by TD(7, 18)
+# (test_td_7_18).
 @pytest.mark.parametrize(
     ("n", "s"),
-    [(100, 6), (100, 7), (250, 7), (150, 7), (150, 8), (100, 8), (110, 5), (170, 6), (120, 8)],
+    [
+        *[(100, 6), (100, 7), (250, 7), (150, 7), (150, 8), (100, 8), (110, 5), (170, 6)],
+        *[(120, 8), (130, 7)],
+    ],
 )
 def test_reach_raises_small_cells_to_85_percent(n, s, monkeypatch):
     alloc = make_allocation("affine", n, s)
@@ -216,6 +220,27 @@ def test_holey_transversal_design():
         mp.setattr(allocation, "_VMT", table)
         with pytest.raises(SuperposeError):
             check(allocation._vmt_design(6, 5)[0], 288)
+
+
+def test_td_7_18():
+    """Abel's quasi-difference matrix developed: 324 blocks on 7 groups of 18, every two points of
+    different groups in exactly one (TD(7, 18)); filled on 130 neurons, 345 sets with every
+    family balanced. Null: one element of the matrix changed — pairs repeat."""
+    design = allocation._td_7_18_design()
+    assert len(design) == 324 and design.max() < 126
+    a, b = np.triu_indices(126, 1)
+    assert (_pair_counts(design, 126)[a // 18 != b // 18] == 1).all()
+    allocation._packer(7).extend(130)
+    sets, times = allocation._td_7_18(130, 7)
+    check(sets, 130)
+    assert (times < 0.5).sum() == 324 and len(sets) == 345
+    assert allocation.families_balanced(make_allocation("affine", 130, 7)).all()
+    rows = list(allocation._TD_7_18)
+    rows[3] = rows[3].replace("102 122", "102 121")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(allocation, "_TD_7_18", tuple(rows))
+        with pytest.raises(SuperposeError):
+            check(allocation._td_7_18_design(), 126)
 
 
 def test_plane_subset():
