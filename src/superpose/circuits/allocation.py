@@ -711,9 +711,10 @@ def _difference_td(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | 
 
 
 # V(m, t) vectors (Handbook of Combinatorial Designs, III.3): in GF(q), q = m·t + 1 (here prime),
-# for each k < m the differences a_(i+k) − a_i (subscripts mod m + 2, the first entry empty) fall
-# in distinct cosets of the subgroup of order t. They give TD(m + 2, (m + 1)·t + 1) less a hole of
-# t points per group (_holey_td), where (m + 1)·t + 1 is no prime power: kept where that is so.
+# for each shift k the m differences a_(i+k) − a_i (subscripts mod m + 2, the first entry empty
+# and skipped) fall in the m distinct cosets of the subgroup of order t. They give
+# TD(m + 2, (m + 1)·t + 1) less a hole of t points per group (_vmt_design), kept here where
+# (m + 1)·t + 1 is no prime power (else the recursion has the whole TD).
 _VMT = {
     (5, 14): (0, 1, 3, 9, 25, 54),  # TD(7, 85)
     (6, 5): (0, 1, 7, 30, 12, 21, 15),  # TD(8, 36)
