@@ -17,6 +17,14 @@ from superpose.circuits.allocation import (
 )
 
 
+def _pair_counts(sets, n):
+    """[n(n − 1)/2] how many sets hold each pair (counted directly, not by check())."""
+    pairs = np.zeros((n, n), dtype=int)
+    i, j = np.triu_indices(sets.shape[1], 1)
+    np.add.at(pairs, (np.sort(sets, 1)[:, i], np.sort(sets, 1)[:, j]), 1)
+    return pairs[np.triu_indices(n, 1)]
+
+
 def brute_overlap_ok(sets):
     return all(len(set(a) & set(b)) <= 1 for a, b in itertools.combinations(sets.tolist(), 2))
 
@@ -65,10 +73,7 @@ def test_affine_reaches_90_percent_of_pair_bound_balanced(n, s):
     assert alloc.capacity >= 0.9 * pair_bound(n, s)
     assert alloc.capacity <= _johnson_bound(n, s)
     assert alloc.balance()["max_over_mean"] <= 1.05
-    pairs = np.zeros((n, n), dtype=int)  # independent of check(): count each pair's sets
-    i, j = np.triu_indices(s, 1)
-    np.add.at(pairs, (np.sort(alloc.sets, 1)[:, i], np.sort(alloc.sets, 1)[:, j]), 1)
-    assert pairs.max() == 1
+    assert _pair_counts(alloc.sets, n).max() == 1  # independent of check()
 
 
 @pytest.mark.parametrize(("n", "s"), [(100, 3), (150, 4), (100, 5), (500, 7), (1000, 8)])
@@ -126,14 +131,6 @@ def test_truncated_transversal_design():
     assert len(allocation._packer(8).build(470)[0]) < 0.8 * pair_bound(470, 8)
 
 
-def _pair_counts(sets, n):
-    """[n, n] how many sets hold each pair (counted directly, not by check())."""
-    pairs = np.zeros((n, n), dtype=int)
-    i, j = np.triu_indices(sets.shape[1], 1)
-    np.add.at(pairs, (np.sort(sets, 1)[:, i], np.sort(sets, 1)[:, j]), 1)
-    return pairs[np.triu_indices(n, 1)]
-
-
 def test_arc_design():
     """Denniston's arc of degree 8 in PG(2, 16): 120 points, and its 255 secant lines hold every
     pair exactly once (a (120, 8, 1)-BIBD, the pair bound) in 17 parallel classes of 15, class
@@ -179,10 +176,7 @@ def test_unital_design():
     frob = t.copy()
     for _ in range(6):
         frob = mul[frob, t]  # t^7
-    i = np.arange(49 * 49)
-    x = np.concatenate([i % 49, t, [1]])
-    y = np.concatenate([i // 49, np.ones(49, np.int64), [0]])
-    z = np.concatenate([np.ones(49 * 49, np.int64), np.zeros(50, np.int64)])
+    x, y, z = allocation._directions(3, 49).T
     other = add[add[frob[x], frob[y]], frob[z]] == 0
     met = np.unique(other[allocation._projective_lines(2, 49)].sum(1))
     assert len(set(met) - {1, 8}) > 0

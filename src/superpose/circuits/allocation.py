@@ -882,10 +882,7 @@ def _unital_design(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | 
     norm = t.copy()
     for _ in range(q):
         norm = mul[norm, t]  # t^(q+1)
-    i = np.arange(Q * Q)  # _projective_lines' points: affine (x, y, 1), then (t, 1, 0), (1, 0, 0)
-    x = np.concatenate([i % Q, t, [1]])
-    y = np.concatenate([i // Q, np.ones(Q, np.int64), [0]])
-    z = np.concatenate([np.ones(Q * Q, np.int64), np.zeros(Q + 1, np.int64)])
+    x, y, z = _directions(3, Q).T  # _projective_lines' points, as homogeneous coordinates
     on = add[add[norm[x], norm[y]], norm[z]] == 0
     return _filled_design(_secants(_projective_lines(2, Q), on, size)[0], [], n_points)
 
