@@ -1,6 +1,10 @@
 """The native (C) training step against the PyTorch step: same gradients on the same batch, the
 right feature distribution, determinism, and the fallbacks when it does not apply."""
 
+import os
+import signal
+import time
+
 import pytest
 import torch
 
@@ -217,6 +221,47 @@ def test_native_step_is_deterministic_and_thread_count_free(features):
     other = torch.Generator().manual_seed(1)
     native.NativeStep(native.library(5), model, dist, imp, 0.0, 200)(other)
     assert not torch.equal(model.W.grad, grads[0])
+
+
+def _step_bytes(threads: int, seed: int = 0) -> bytes:
+    """Loss and gradients of one native step on `threads` threads, as bytes."""
+    model, dist, imp, gen = _setup("relu_hidden", seed=seed)
+    loss = native.NativeStep(native.library(5), model, dist, imp, 0.0, 200, threads)(gen)
+    return b"".join(t.numpy().tobytes() for t in (loss, model.W.grad, model.b.grad))
+
+
+def test_steps_from_two_threads_at_once_give_their_own_bytes():
+    """The kernel's helper threads are kept between steps and serve one step at a time: steps
+    called from two Python threads at once (ctypes lets go of the GIL) each give the bytes they
+    give alone, the second running without helpers while the first holds them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = [_step_bytes(3, seed) for seed in range(8)]
+    with ThreadPoolExecutor(2) as ex:
+        together = list(ex.map(lambda seed: _step_bytes(3, seed), range(8)))
+    assert together == alone and len(set(alone)) == 8
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_child_steps_on_helpers_of_its_own():
+    """A child forked after steps on helper threads has none of them (fork copies one thread):
+    its own 2-thread step must start new ones and give the parent's bytes, not wait for the
+    parent's helpers (a hang, caught here by the time limit)."""
+    expected = _step_bytes(2)
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only on the same bytes
+        try:
+            os._exit(0 if _step_bytes(2) == expected else 1)
+        except BaseException:
+            os._exit(2)
+    deadline = time.monotonic() + 60
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child's native step hung")
+    assert os.waitstatus_to_exitcode(done[1]) == 0
 
 
 def _config(

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
@@ -1241,14 +1242,6 @@ static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *kept;
 static size_t kept_bytes;
 
-static float *take_scratch(size_t bytes) {
-    void *p = NULL;
-    pthread_mutex_lock(&keep_lock);
-    if (kept && kept_bytes >= bytes) p = kept, kept = NULL;
-    pthread_mutex_unlock(&keep_lock);
-    return p ? p : aligned_alloc(64, bytes);
-}
-
 static void give_scratch(void *p, size_t bytes) {
     pthread_mutex_lock(&keep_lock);
     if (p && bytes <= KEEP_BYTES && (!kept || kept_bytes < bytes)) {
@@ -1259,26 +1252,97 @@ static void give_scratch(void *p, size_t bytes) {
     free(p);
 }
 
-static void *worker(void *arg) {
-    job_t *J = (job_t *)arg;
-    const size_t n = J->n;
-    /* 64-byte aligned: the padded rows are read as whole vectors */
+/* Take instances from J until none is left, with `*scratch` (`*bytes` bytes, grown as
+   needed: a pool thread keeps its own from call to call, the caller's goes back to `kept`). */
+static void take_instances(job_t *J, float **scratch, size_t *bytes) {
     const int gram_room = J->n <= GRAM_MAX_N && J->n < J->B;
-    const size_t bytes = (scratch_floats(J->n, gram_room) * 4 + 63) / 64 * 64;
-    float *scratch = take_scratch(bytes);
-    int *ibuf = calloc((5 + SB + SB / RT) * n + SB + SB / RT, sizeof(int)); /* the exactly-k marks start and stay zero */
-    if (!scratch || !ibuf) {
+    /* 64-byte aligned: the padded rows are read as whole vectors */
+    const size_t need = (scratch_floats(J->n, gram_room) * 4 + 63) / 64 * 64;
+    if (*bytes < need) {
+        free(*scratch);
+        *scratch = aligned_alloc(64, need);
+        *bytes = *scratch ? need : 0;
+    }
+    int *ibuf = calloc((5 + SB + SB / RT) * J->n + SB + SB / RT, sizeof(int)); /* the exactly-k marks start and stay zero */
+    if (!*scratch || !ibuf) {
         __atomic_store_n(&J->failed, 1, __ATOMIC_SEQ_CST);
     } else {
         for (;;) {
             const int i = __atomic_fetch_add(&J->next, 1, __ATOMIC_SEQ_CST);
             if (i >= J->I) break;
-            run_instance(J, i, scratch, ibuf, gram_room);
+            run_instance(J, i, *scratch, ibuf, gram_room);
         }
     }
-    give_scratch(scratch, bytes);
     free(ibuf);
+}
+
+/* Helper threads, started on first use and kept: a thread started for every step cost ~0.15 ms
+   a step (its start, a fresh scratch and its page faults), more than a small model's whole
+   step. They sleep between steps; a step wakes `pool_want` of them. A forked child starts with
+   none (pthread_atfork). */
+enum { MAX_THREADS = 64 };
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER, pool_idle = PTHREAD_COND_INITIALIZER;
+static job_t *pool_job;
+static unsigned long pool_gen;             /* steps posted so far */
+static int pool_size, pool_want, pool_busy; /* threads started; woken for this step; still on it */
+static int pool_taken;                      /* a step holds the helpers (another runs alone) */
+static unsigned long pool_born[MAX_THREADS]; /* pool_gen when each thread was started */
+static int pool_forkable;
+
+/* Spin up to SPIN_NS until a new step is posted (gen != seen) or, with gen NULL, until the
+   step's helpers are done (pool_busy 0): a helper and its caller hand over in microseconds this
+   way, where sleeping and being woken costs tens of them. 1 when it happened. */
+#define SPIN_NS 200000L
+static int spin(const unsigned long *gen, unsigned long seen) {
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 1;; i++) {
+        if (gen ? __atomic_load_n(gen, __ATOMIC_ACQUIRE) != seen
+                : __atomic_load_n(&pool_busy, __ATOMIC_ACQUIRE) == 0)
+            return 1;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+        if (i % 64 == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > SPIN_NS) return 0;
+        }
+    }
+}
+
+static void *pool_thread(void *arg) {
+    const int slot = (int)(intptr_t)arg;
+    float *scratch = NULL;
+    size_t bytes = 0;
+    pthread_mutex_lock(&pool_lock);
+    unsigned long seen = pool_born[slot];
+    for (;;) {
+        if (pool_gen == seen) {
+            pthread_mutex_unlock(&pool_lock);
+            spin(&pool_gen, seen);
+            pthread_mutex_lock(&pool_lock);
+        }
+        while (pool_gen == seen) pthread_cond_wait(&pool_wake, &pool_lock);
+        seen = pool_gen;
+        if (slot >= pool_want) continue;
+        job_t *J = pool_job;
+        pthread_mutex_unlock(&pool_lock);
+        take_instances(J, &scratch, &bytes);
+        if (bytes > KEEP_BYTES) free(scratch), scratch = NULL, bytes = 0;
+        pthread_mutex_lock(&pool_lock);
+        if (__atomic_sub_fetch(&pool_busy, 1, __ATOMIC_RELEASE) == 0) pthread_cond_signal(&pool_idle);
+    }
     return NULL;
+}
+
+static void pool_prepare(void) { pthread_mutex_lock(&pool_lock), pthread_mutex_lock(&keep_lock); }
+static void pool_parent(void) { pthread_mutex_unlock(&keep_lock), pthread_mutex_unlock(&pool_lock); }
+static void pool_child(void) { /* the helpers are not copied into a forked child */
+    pool_size = pool_want = pool_busy = pool_taken = 0;
+    pool_wake = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
+    pool_idle = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
+    pthread_mutex_unlock(&keep_lock), pthread_mutex_unlock(&pool_lock);
 }
 
 /* The step for all I instances on `threads` threads. Returns 0, or 1 when out of memory. */
@@ -1288,13 +1352,40 @@ int toy_step(int threads, int I, int n, int B, int kind, int values, int structu
              uint64_t seed, float *gW, float *gW_out, float *gb, float *loss, float *x_out) {
     job_t J = {I, n, B, kind, values, structure, set_size, k, l1, W, W_out, b, imp, density, seed,
                gW, gW_out, gb, loss, x_out, 0, 0};
-    enum { MAX_THREADS = 64 };
-    pthread_t tid[MAX_THREADS];
-    int started = 0;
-    while (started < threads - 1 && started < I - 1 && started < MAX_THREADS &&
-           pthread_create(&tid[started], NULL, worker, &J) == 0)
-        started++;
-    worker(&J);
-    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    int helpers = threads - 1 < I - 1 ? threads - 1 : I - 1;
+    if (helpers > MAX_THREADS - 1) helpers = MAX_THREADS - 1;
+    if (helpers > 0) {
+        pthread_mutex_lock(&pool_lock);
+        if (!pool_forkable) pool_forkable = !pthread_atfork(pool_prepare, pool_parent, pool_child);
+        while (pool_size < helpers) {
+            pthread_t tid;
+            pool_born[pool_size] = pool_gen;
+            if (pthread_create(&tid, NULL, pool_thread, (void *)(intptr_t)pool_size)) break;
+            pthread_detach(tid);
+            pool_size++;
+        }
+        if (helpers > pool_size) helpers = pool_size;
+        if (pool_taken) helpers = 0; /* another thread's step has them */
+        if (helpers > 0) {
+            pool_job = &J, pool_want = pool_busy = helpers, pool_taken = 1;
+            __atomic_add_fetch(&pool_gen, 1, __ATOMIC_RELEASE);
+            pthread_cond_broadcast(&pool_wake);
+        }
+        pthread_mutex_unlock(&pool_lock);
+    }
+    pthread_mutex_lock(&keep_lock);
+    float *scratch = kept;
+    size_t bytes = kept_bytes;
+    kept = NULL, kept_bytes = 0;
+    pthread_mutex_unlock(&keep_lock);
+    take_instances(&J, &scratch, &bytes);
+    give_scratch(scratch, bytes);
+    if (helpers > 0) {
+        spin(NULL, 0);
+        pthread_mutex_lock(&pool_lock);
+        while (pool_busy > 0) pthread_cond_wait(&pool_idle, &pool_lock);
+        pool_taken = 0;
+        pthread_mutex_unlock(&pool_lock);
+    }
     return J.failed;
 }
