@@ -1279,8 +1279,8 @@ static void take_instances(job_t *J, float **scratch, size_t *bytes) {
 
 /* Helper threads, started on first use and kept: a thread started for every step cost ~0.15 ms
    a step (its start, a fresh scratch and its page faults), more than a small model's whole
-   step. They sleep between steps; a step wakes `pool_want` of them. A forked child starts with
-   none (pthread_atfork). */
+   step. Between steps they spin (below), then sleep; a step wakes `pool_want` of them and waits
+   for them. A forked child starts with none (pthread_atfork). */
 enum { MAX_THREADS = 64 };
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER, pool_idle = PTHREAD_COND_INITIALIZER;
