@@ -1277,7 +1277,7 @@ static void take_instances(job_t *J, float **scratch, size_t *bytes) {
     free(ibuf);
 }
 
-/* Helper threads, started on first use and kept: a thread started for every step cost ~0.15 ms
+/* Helper threads, started on first use and kept: a thread started for every step cost 0.1-0.2 ms
    a step (its start, a fresh scratch and its page faults), more than a small model's whole
    step. Between steps they spin (below), then sleep; a step wakes `pool_want` of them and waits
    for them. A forked child starts with none (pthread_atfork). */
