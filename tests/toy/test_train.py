@@ -1,8 +1,9 @@
 import pytest
 import torch
 
+from superpose.toy import train as train_module
 from superpose.toy.config import ToyConfig
-from superpose.toy.train import lr_factor, train
+from superpose.toy.train import lr_factor, optimizer_step, train
 
 
 def small(**kw) -> ToyConfig:
@@ -68,3 +69,53 @@ def test_schedules():
     assert lr_factor(cos, 99) < 0.01
     lin = TrainConfig(steps=100, schedule="linear")
     assert lr_factor(lin, 50) == pytest.approx(0.5)
+
+
+def _adam_run(cls, weight_decay: float, step) -> bytes:
+    """Parameters and state after 30 steps of `cls` (fused) with random gradients and a falling
+    lr, each step taken by `step(opt)`."""
+    gen = torch.Generator().manual_seed(0)
+    w = torch.randn(4, 3, 7, generator=gen, requires_grad=True)
+    b = torch.zeros(4, 7, requires_grad=True)
+    opt = cls([w, b], lr=0.01, weight_decay=weight_decay, fused=True)
+    for i in range(30):
+        w.grad, b.grad = torch.randn(w.shape, generator=gen), torch.randn(b.shape, generator=gen)
+        opt.param_groups[0]["lr"] = 0.01 * (1 - i / 30)
+        step(opt)
+    state = [t for p in (w, b) for t in opt.state[p].values()]
+    return b"".join(t.detach().numpy().tobytes() for t in (w, b, *state))
+
+
+@pytest.mark.parametrize(
+    "cls, weight_decay",
+    [(torch.optim.AdamW, 0.01), (torch.optim.Adam, 0.0), (torch.optim.Adam, 0.1)],
+)
+def test_optimizer_step_is_opt_step(cls, weight_decay, monkeypatch):
+    """The direct call of the fused op gives `opt.step()`'s bytes (parameters, moments, step
+    counts) and is taken after the first step; with the step count left alone (the null) it
+    does not."""
+    plain = _adam_run(cls, weight_decay, lambda opt: opt.step())
+    taken = []
+    real = train_module._direct_fused
+    monkeypatch.setattr(train_module, "_direct_fused", lambda opt: taken.append(1) or real(opt))
+    assert _adam_run(cls, weight_decay, optimizer_step) == plain
+    assert real(cls([torch.zeros(1, requires_grad=True)], fused=True)) is None  # no state yet
+    monkeypatch.setattr(torch, "_foreach_add_", lambda steps, one: None)
+    assert _adam_run(cls, weight_decay, optimizer_step) != plain
+    assert len(taken) == 60
+
+
+def test_optimizer_step_leaves_hooks_and_other_options_to_opt_step():
+    """Anything `opt.step()` would do beyond the fused op takes `opt.step()`: hooks, amsgrad,
+    a non-fused optimiser."""
+    w = torch.zeros(3, requires_grad=True)
+    w.grad = torch.ones(3)
+    fused = torch.optim.AdamW([w], fused=True)
+    fused.step()
+    assert train_module._direct_fused(fused) is not None
+    handle = fused.register_step_pre_hook(lambda opt, args, kwargs: None)
+    assert train_module._direct_fused(fused) is None
+    handle.remove()
+    for opt in (torch.optim.AdamW([w], fused=True, amsgrad=True), torch.optim.AdamW([w])):
+        opt.step()
+        assert train_module._direct_fused(opt) is None

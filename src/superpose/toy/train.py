@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,6 +103,71 @@ def make_optimizer(model: ToyModel, cfg: TrainConfig) -> torch.optim.Optimizer:
         return cls(params, foreach=True, **kwargs)
 
 
+def optimizer_step(opt: torch.optim.Optimizer) -> None:
+    """`opt.step()`. For a fused Adam or AdamW on the CPU whose state exists, the fused kernel that
+    `step` ends in is called directly — the same arithmetic, so the same bytes (tested) — without
+    its Python bookkeeping: 74 → 10 µs a step at 5→2×20 (whose native step takes ~350 µs), 115 →
+    53 µs at 200→20×20."""
+    op = _direct_fused(opt)
+    if op is None:
+        opt.step()
+        return
+    g = opt.param_groups[0]
+    params = g["params"]
+    states = [opt.state[p] for p in params]
+    steps = [s["step"] for s in states]
+    torch._foreach_add_(steps, 1)
+    op(
+        [p.detach() for p in params],
+        [p.grad for p in params],
+        [s["exp_avg"] for s in states],
+        [s["exp_avg_sq"] for s in states],
+        [],
+        steps,
+        amsgrad=False,
+        lr=g["lr"],
+        beta1=g["betas"][0],
+        beta2=g["betas"][1],
+        weight_decay=float(g["weight_decay"]),
+        eps=g["eps"],
+        maximize=False,
+    )
+
+
+_OPTIM = sys.modules[torch.optim.Optimizer.__module__]  # where torch keeps its global step hooks
+
+
+def _direct_fused(opt: torch.optim.Optimizer):
+    """torch's fused Adam(W) op where calling it is all `opt.step()` would do, else None: one
+    group of float32 CPU parameters with gradients and state, float hyperparameters, no amsgrad,
+    maximize, capturable, differentiable or hooks."""
+    if type(opt) not in (torch.optim.Adam, torch.optim.AdamW) or len(opt.param_groups) != 1:
+        return None
+    g = opt.param_groups[0]
+    flags = ("amsgrad", "maximize", "capturable", "differentiable")
+    if g.get("fused") is not True or any(g.get(k) for k in flags):
+        return None
+    hooks = (
+        getattr(opt, "_optimizer_step_pre_hooks", None),
+        getattr(opt, "_optimizer_step_post_hooks", None),
+        getattr(_OPTIM, "_global_optimizer_pre_hooks", None),
+        getattr(_OPTIM, "_global_optimizer_post_hooks", None),
+    )
+    if any(
+        h is None or len(h) for h in hooks
+    ):  # hooks to run, or a torch that keeps them elsewhere
+        return None
+    if not all(isinstance(v, float) for v in (g["lr"], *g["betas"], g["eps"])):
+        return None
+    for p in g["params"]:
+        state = opt.state.get(p)
+        if not state or p.grad is None or p.device.type != "cpu" or p.dtype != torch.float32:
+            return None
+    return getattr(
+        torch, "_fused_adamw_" if g.get("decoupled_weight_decay") else "_fused_adam_", None
+    )
+
+
 def train_step(
     model: ToyModel,
     opt: torch.optim.Optimizer,
@@ -119,14 +185,14 @@ def train_step(
     (`grads_fn`: compiled, or None for eager)."""
     if native is not None:
         loss = native(generator)
-        opt.step()
+        optimizer_step(opt)
         return loss
     x = dist.sample(cfg.batch_size, generator, feature_major=True, reuse=True)
     if grads_fn is None:
         loss = model.loss_and_grads(x, importance, cfg.l1_hidden, need_loss=need_loss)
     else:
         loss = _compiled_step(grads_fn, model, x, importance, cfg.l1_hidden, need_loss)
-    opt.step()
+    optimizer_step(opt)
     return loss
 
 
