@@ -27,6 +27,7 @@ from superpose.bench.toy import SIZES, GeometryLoop
 from superpose.features import FeatureConfig, FeatureDistribution
 from superpose.toy.native import NativeStep, library
 from superpose.toy.threads import torch_threads
+from superpose.toy.train import optimizer_step
 
 CATEGORIES = {
     "matmul (bmm)": ("aten::bmm", "aten::mm", "aten::baddbmm"),
@@ -95,7 +96,7 @@ def profile_native(n: int, m: int, inst: int, steps: int, warm: int) -> None:
             t0 = time.perf_counter()
             loop.native(gen)
             t1 = time.perf_counter()
-            loop.opt.step()
+            optimizer_step(loop.opt)  # as `train_step` takes it
             kernel, adam = kernel + t1 - t0, adam + time.perf_counter() - t1
     total = time.perf_counter() - start
     print(f"{n}→{m}×{inst} native, after {warm} steps: {total / steps * 1e3:.1f} ms per step")
