@@ -190,7 +190,7 @@ def test_holey_transversal_design():
     packing holds less. Null: one entry of V(6, 5) changed — the developed rows share pairs."""
     for (m, t), vec in allocation._VMT.items():
         q = m * t + 1
-        w = next(g for g in range(2, q) if len({pow(g, e, q) for e in range(q - 1)}) == q - 1)
+        w = allocation._primitive_root(q)
         log = {pow(w, e, q): e for e in range(q - 1)}
         row = [None, *vec]
         for k in range(1, m + 1):

@@ -299,6 +299,11 @@ def _prime_power(q: int) -> tuple[int, int] | None:
     return None
 
 
+def _primitive_root(q: int) -> int:
+    """The smallest generator of GF(q)'s multiplicative group, q prime."""
+    return next(g for g in range(2, q) if len({pow(g, e, q) for e in range(q - 1)}) == q - 1)
+
+
 @lru_cache(maxsize=64)
 def _field(q: int) -> tuple[np.ndarray, np.ndarray]:
     """Addition and multiplication tables [q, q] of GF(q); element i is the base-p digits of i.
@@ -746,7 +751,7 @@ def _vmt_design(m: int, t: int) -> tuple[np.ndarray, int]:
     groups share one block except two ∞ points (the hole, a TD(m + 2, t) left out): n² − t²
     blocks [b, m + 2], point c·n + symbol (∞_j: symbol q + j), and n."""
     S, q, n = m + 2, m * t + 1, (m + 1) * t + 1
-    w = next(g for g in range(2, q) if len({pow(g, e, q) for e in range(q - 1)}) == q - 1)
+    w = _primitive_root(q)
     g = np.arange(q)
     rows = [np.repeat(g[:, None], S, 1)]  # the constant rows
     for j in range(t):
