@@ -135,6 +135,44 @@ def test_a_small_run_writes_claims_and_figures(tmp_path, monkeypatch):
     assert again["claims"] == rec["claims"] and again["data"]["loss"] == rec["data"]["loss"]
 
 
+def test_widths_train_in_worker_processes_with_the_same_numbers(tmp_path, monkeypatch):
+    """ctx.workers = 2: the widths train in spawned processes (training is switched off in this
+    one, so the run only passes if they did), with the numbers of one after another."""
+    from superpose.experiments import scaling_law
+
+    exp = get_experiment("scaling-law")
+    cfg = ScalingLawConfig(
+        n_features=128, widths=[4, 8, 16], steps=40, batch_size=32, eval_batch=256
+    )
+    alone = run_experiment(exp, RunContext(tmp_path / "alone", progress=False), cfg)
+    monkeypatch.setattr(scaling_law, "train_width", None)
+    ctx = RunContext(tmp_path / "pool", progress=False, device=torch.device("cpu"), workers=2)
+    pooled = run_experiment(exp, ctx, cfg)
+    assert pooled["status"] == "ok", pooled.get("traceback")
+    assert pooled["claims"] == alone["claims"]
+    assert pooled["data"]["loss"] == alone["data"]["loss"]
+    assert pooled["data"]["exponent"] == alone["data"]["exponent"]
+    for saved in sorted((tmp_path / "alone" / "widths").glob("*.pt")):
+        a, b = torch.load(saved), torch.load(tmp_path / "pool" / "widths" / saved.name)
+        assert all(torch.equal(a[k], b[k]) for k in a if k != "cpu_seconds")
+
+
+def test_cpu_seconds_counts_finished_child_processes():
+    """A child's CPU is counted once it has ended (an experiment's worker processes); this
+    process's own clock alone does not see it."""
+    import subprocess
+    import sys
+    import time
+
+    from superpose.experiments.base import cpu_seconds
+
+    before, own = cpu_seconds(), time.process_time()
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"
+    subprocess.run([sys.executable, "-c", burn], check=True)
+    assert cpu_seconds() - before >= 0.3
+    assert time.process_time() - own < 0.1
+
+
 def dense_batch(active, shape):
     i, s, f, v = active
     x = torch.zeros(shape)

@@ -59,7 +59,9 @@ def reproduce(
             "default: the CPU cores available. Every experiment runs PyTorch on one thread "
             "whatever --jobs is (the last digits of a parallel sum depend on the thread count), "
             "so results and report are the same bytes as with --jobs 1 (one after another in "
-            "this process), run times aside.",
+            "this process), run times aside. An experiment that runs alone may run its "
+            "independent parts (scaling-law's widths) in up to this many processes, again one "
+            "PyTorch thread each.",
         ),
     ] = None,
     device: DeviceOpt = "auto",
@@ -99,7 +101,7 @@ def reproduce(
     if workers > 1:
         records = _run_parallel(todo, len(exps), out, quick, str(dev), workers)
     else:
-        records = list(_run_here(todo, len(exps), out, quick, dev, progress))
+        records = list(_run_here(todo, len(exps), out, quick, dev, progress, jobs or _cores()))
     failed = sum(rec["status"] != "ok" for rec in records)
     index = render(out)
     console.print(f"report: {index} ({time.perf_counter() - start:.0f} s)", markup=False)
@@ -120,17 +122,24 @@ def _outcome(rec: dict) -> None:
 
 
 def _run_here(
-    todo: list[tuple[int, Experiment]], total: int, out: Path, quick: bool, dev, progress: bool
+    todo: list[tuple[int, Experiment]],
+    total: int,
+    out: Path,
+    quick: bool,
+    dev,
+    progress: bool,
+    parts: int,
 ) -> Iterator[dict]:
-    """One experiment after another in this process, PyTorch on one thread as in a worker; the
-    report after each."""
+    """One experiment after another in this process, PyTorch on one thread as in a worker (an
+    experiment with independent parts may run them in `parts` processes); the report after
+    each."""
     from ..experiments import RunContext, run_experiment
     from ..report import render
     from ..toy.threads import torch_threads
 
     for i, exp in todo:
         console.print(f"[{i}/{total}] {exp.name} ({'quick' if quick else 'full'}) …", markup=False)
-        ctx = RunContext(out / exp.name, quick=quick, device=dev, progress=progress)
+        ctx = RunContext(out / exp.name, quick=quick, device=dev, progress=progress, workers=parts)
         with torch_threads(1):
             rec = run_experiment(exp, ctx, exp.config(quick))
         _outcome(rec)

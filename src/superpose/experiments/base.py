@@ -88,6 +88,17 @@ def with_null(
     )
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process (all its threads) and of its child processes that have ended
+    (an experiment's worker processes, once its pool is shut down)."""
+    try:
+        import resource
+    except ImportError:  # not on a Unix
+        return time.process_time()
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
+
+
 @dataclass
 class RunContext:
     """Where and how an experiment runs."""
@@ -96,6 +107,10 @@ class RunContext:
     quick: bool = True
     device: torch.device = field(default_factory=lambda: resolve_device("auto"))
     progress: bool = True
+    # processes the experiment may run its independent parts in (each on one PyTorch thread, so
+    # the numbers are those of one after another): `superpose reproduce` gives an experiment
+    # that runs alone --jobs (default: the cores), one of several in parallel workers 1
+    workers: int = 1
 
     def figure_path(self, name: str) -> Path:
         return self.out_dir / f"{name}.png"
@@ -229,7 +244,7 @@ def run_experiment(
     ctx.out_dir.mkdir(parents=True, exist_ok=True)
     config = config if config is not None else exp.config(ctx.quick)
     dump_yaml(config, ctx.out_dir / "config.yaml")
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu = time.perf_counter(), cpu_seconds()
     record: dict[str, Any] = {
         "name": exp.name,
         "title": exp.title,
@@ -257,9 +272,9 @@ def run_experiment(
             data=to_jsonable(result.data),
             notes=result.notes,
         )
-    # wall time, and this process's CPU time (all its threads): on a shared machine the wall time
-    # says little, the CPU time what the run costs
-    record.update(seconds=time.perf_counter() - start, cpu_seconds=time.process_time() - cpu)
+    # wall time, and the CPU time of this process (all its threads) and of the processes it ran
+    # parts in: on a shared machine the wall time says little, the CPU time what the run costs
+    record.update(seconds=time.perf_counter() - start, cpu_seconds=cpu_seconds() - cpu)
     atomic_write(ctx.out_dir / "result.json", json.dumps(record, indent=2))
     return record
 
