@@ -25,8 +25,16 @@ def _pair_counts(sets, n):
     return pairs[np.triu_indices(n, 1)]
 
 
-def brute_overlap_ok(sets):
-    return all(len(set(a) & set(b)) <= 1 for a, b in itertools.combinations(sets.tolist(), 2))
+def overlap_ok(sets):
+    """No two sets share two neurons, i.e. no pair of neurons lies in two sets: a check by the
+    sets' pairs, O(T·S²), where comparing every two sets took 15 s at T = 7140."""
+    pairs = [p for row in sets.tolist() for p in itertools.combinations(sorted(row), 2)]
+    return len(pairs) == len(set(pairs))
+
+
+def test_overlap_check_catches_two_shared_neurons():
+    assert overlap_ok(np.array([[0, 1, 2], [2, 3, 4], [0, 3, 5]]))
+    assert not overlap_ok(np.array([[0, 1, 2], [3, 4, 5], [5, 2, 1]]))
 
 
 @settings(max_examples=25, deadline=None)
@@ -45,7 +53,7 @@ def test_guarantees_hold_for_many_sizes(n, s, scheme):
     assert sets.shape[1] == s
     assert all(len(set(row)) == s for row in sets.tolist())
     assert sets.min() >= 0 and sets.max() < n
-    assert brute_overlap_ok(sets)
+    assert overlap_ok(sets)
     assert alloc.capacity <= pair_bound(n, s)
     assert alloc.balance()["max"] >= alloc.balance()["mean"]
 
