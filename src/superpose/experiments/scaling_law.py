@@ -517,14 +517,12 @@ def width_result(
     out_dir/widths/ once finished: a killed run (`superpose reproduce --full` stopped) resumes with
     the widths it finished and the training state of the one it was in, and a rerun of a finished
     one recomputes its claims from them (a change of config or TRAINING_VERSION retrains)."""
-    folder = ctx.out_dir / "widths"
-    folder.mkdir(parents=True, exist_ok=True)
-    key = width_key(cfg, m)
-    done = folder / f"{key}.pt"
+    done = width_file(cfg, m, ctx)
+    done.parent.mkdir(parents=True, exist_ok=True)
     saved = load_state(done)
     if saved is not None:
         return saved
-    state = folder / f"{key}.state.pt"
+    state = done.with_suffix(".state.pt")
     out = train_width(cfg, m, density, gamma, ctx.device, state)
     result = {
         "loss": out["loss"],
@@ -538,14 +536,21 @@ def width_result(
     return result
 
 
+def width_file(cfg: ScalingLawConfig, m: int, ctx: RunContext) -> Path:
+    """Where width m's finished results are kept (out_dir/widths/<key>.pt)."""
+    return ctx.out_dir / "widths" / f"{width_key(cfg, m)}.pt"
+
+
 def width_results(
     cfg: ScalingLawConfig, density: torch.Tensor, gamma: torch.Tensor, ctx: RunContext
 ) -> list[dict[str, torch.Tensor]]:
     """`width_result` at every width of cfg.widths, in order. On the CPU with ctx.workers > 1 the
     widths train in that many spawned processes, the widest (longest) first, each on one PyTorch
     thread as here: the same numbers as one after another, in about half the wall time on 2
-    cores (quick form: the widths take 9–40 % of the CPU each)."""
-    workers = min(ctx.workers, len(cfg.widths)) if ctx.device.type == "cpu" else 1
+    cores (quick form: the widths take 9–40 % of the CPU each). Widths finished before are read
+    here."""
+    todo = [m for m in cfg.widths if not width_file(cfg, m, ctx).is_file()]
+    workers = min(ctx.workers, len(todo)) if ctx.device.type == "cpu" else 1
     if workers <= 1:
         return [width_result(cfg, m, density, gamma, ctx) for m in cfg.widths]
     from ..sweep.worker import spawn_pool
@@ -553,9 +558,12 @@ def width_results(
     with spawn_pool(workers) as pool:
         futures = {
             m: pool.submit(width_result, cfg, m, density, gamma, ctx)
-            for m in sorted(cfg.widths, reverse=True)
+            for m in sorted(todo, reverse=True)
         }
-        return [futures[m].result() for m in cfg.widths]
+        return [
+            futures[m].result() if m in futures else width_result(cfg, m, density, gamma, ctx)
+            for m in cfg.widths
+        ]
 
 
 def claim_strong_inverse_width(exponents: dict[float, float], gamma: float) -> Claim:
