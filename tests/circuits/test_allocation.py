@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -260,8 +262,7 @@ def test_plane_subset():
     assert (times < 0.5).sum() == len(sets) == 151
     alloc = make_allocation("affine", 100, 8).sets.copy()
     assert {tuple(sorted(r)) for r in alloc} == {tuple(r) for r in np.sort(sets, 1)}
-    allocation._affine_plane.cache_clear()
-    assert np.array_equal(make_allocation("affine", 100, 8).sets, alloc)
+    assert np.array_equal(allocation._affine_plane.__wrapped__(100, 8).sets, alloc)
     first = [np.searchsorted(points, np.intersect1d(line, points))[:8] for line in lines[on >= 8]]
     with pytest.raises(SuperposeError):
         check(np.concatenate([np.array(first), np.searchsorted(points, extra)]), 100)
@@ -312,8 +313,7 @@ def test_cyclic_250_7_balances_every_family():
     check(alloc.sets, 250)
     assert alloc.capacity == 1275 and set(alloc.usage().tolist()) == {35, 36}
     assert allocation.families_balanced(alloc).all()
-    allocation._affine_plane.cache_clear()
-    assert np.array_equal(make_allocation("affine", 250, 7).sets, alloc.sets)
+    assert np.array_equal(allocation._affine_plane.__wrapped__(250, 7).sets, alloc.sets)
 
 
 def test_cyclic_packings_are_packings():
@@ -533,8 +533,7 @@ def test_prefix_balanced_flips_on_order():
 def test_affine_is_deterministic_and_fields_are_fields():
     first = make_allocation("affine", 300, 5).sets.copy()
     allocation._packer.cache_clear()
-    allocation._affine_plane.cache_clear()
-    assert np.array_equal(make_allocation("affine", 300, 5).sets, first)
+    assert np.array_equal(allocation._affine_plane.__wrapped__(300, 5).sets, first)
     for q in (4, 8, 9, 16, 25, 27):
         add, mul = allocation._field(q)
         nonzero = mul[1:, 1:]
@@ -563,3 +562,45 @@ def test_layer_positions_repermute_and_limit():
 def test_unknown_scheme():
     with pytest.raises(SuperposeError, match="known: prime, affine, random"):
         make_allocation("magic", 100, 3)
+
+
+def test_allocation_cache_reads_back_what_was_built_and_nothing_damaged(tmp_path, monkeypatch):
+    """A build kept in the cache folder is read back by the next process (here: the in-process
+    caches cleared and the builder made to fail) with the same bytes; a damaged file is built
+    again and replaced, never read; "off" and N < KEEP_FROM always build; another source (or
+    numpy) gives another file."""
+    monkeypatch.setenv(allocation.CACHE_ENV, str(tmp_path))
+    allocation._affine_kept.cache_clear()
+    built = allocation.affine_plane(100, 3).sets
+    (kept,) = tmp_path.iterdir()
+
+    def cannot_build(n, s):
+        raise AssertionError("built again")
+
+    monkeypatch.setattr(allocation, "_affine_plane", cannot_build)
+    allocation._affine_kept.cache_clear()
+    assert np.array_equal(allocation.affine_plane(100, 3).sets, built)  # read back
+    whole = kept.read_bytes()
+    changed = built.copy()
+    changed[0, 0] = changed[0, 1]
+    with np.load(kept) as arrays:  # a readable file whose rows are not the ones its digest names
+        allocation._save_npz(kept, sets=changed, sha256=arrays["sha256"])
+    for damaged in (kept.read_bytes(), whole[: len(whole) // 2], whole[:-40] + bytes(40), b""):
+        kept.write_bytes(damaged)
+        allocation._affine_kept.cache_clear()
+        with pytest.raises(AssertionError, match="built again"):
+            allocation.affine_plane(100, 3)
+    monkeypatch.undo()
+    monkeypatch.setenv(allocation.CACHE_ENV, str(tmp_path))
+    allocation._affine_kept.cache_clear()
+    assert np.array_equal(allocation.affine_plane(100, 3).sets, built)
+    assert kept.read_bytes() == whole  # replaced whole
+    for env, n in (("off", 100), (str(tmp_path), 99)):
+        monkeypatch.setenv(allocation.CACHE_ENV, env)
+        assert allocation._kept_path(n, 3) is None
+    monkeypatch.setenv(allocation.CACHE_ENV, str(tmp_path))
+    other = tmp_path / "other.py"
+    other.write_bytes(Path(allocation.__file__).read_bytes() + b"\n")
+    monkeypatch.setattr(allocation, "__file__", str(other))
+    assert allocation._kept_path(100, 3) != kept
+    allocation._affine_kept.cache_clear()

@@ -95,6 +95,12 @@ def atomic_write(path: str | Path, data: bytes | str | Callable[[Path], None]) -
     return path
 
 
+def cache_dir(*parts: str) -> Path:
+    """superpose's cache folder, $XDG_CACHE_HOME/superpose (else ~/.cache/superpose), and `parts`
+    below it: what is only kept to save time (a compiled step, a trained zoo entry, an allocation)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "superpose", *parts)
+
+
 def is_temp(name: str) -> bool:
     """A leftover of a write cut short (ours, hidden, never a user's file)."""
     return name.startswith(".") and name.endswith(TEMP_SUFFIX)

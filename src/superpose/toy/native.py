@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 
 from ..base.errors import SuperposeError
+from ..base.files import cache_dir
 from ..features import FeatureDistribution
 from .limits import AUTO_MAX_HIDDEN, unusable, why_not
 from .limits import MAX_HIDDEN as MAX_HIDDEN  # re-exported
@@ -92,7 +93,7 @@ def library(hidden: int, source: Path = SOURCE) -> ctypes.CDLL | None:
         + repr((FLAGS, ARCH)).encode()
         + hidden.to_bytes(4, "little")
     ).hexdigest()[:16]
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "superpose"
+    root = cache_dir()
     target = root / f"native_step-m{hidden}-{key}.so"
     try:
         if not target.exists():

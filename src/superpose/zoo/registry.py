@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..base.errors import SuperposeError
+from ..base.files import cache_dir
 from .entry import Layer, ZooEntry
 
 
@@ -243,7 +244,7 @@ def cache_root() -> Path:
     """Where trained entries are kept: $SUPERPOSE_ZOO_CACHE, else $XDG_CACHE_HOME/superpose/zoo."""
     if os.environ.get("SUPERPOSE_ZOO_CACHE"):
         return Path(os.environ["SUPERPOSE_ZOO_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "superpose" / "zoo"
+    return cache_dir("zoo")
 
 
 def _cached(
