@@ -137,6 +137,25 @@ def test_export_files_and_refusals(entries, tmp_path):
     assert (tmp_path / "other" / "mine.txt").read_text() == "keep"
 
 
+def test_an_export_is_the_same_bytes_every_time(entries, tmp_path):
+    """Every file of two exports of an entry is byte-identical, and its tensors and metadata load
+    as saved; the plain save_file orders the metadata differently between saves (the null)."""
+    from safetensors import safe_open
+    from safetensors.torch import save
+
+    for name in ("tms-5-2", "cis2"):
+        first, again = tmp_path / f"{name}1", tmp_path / f"{name}2"
+        zoo.export(entries[name], first)
+        zoo.export(entries[name], again)
+        for path in first.iterdir():
+            assert path.read_bytes() == (again / path.name).read_bytes(), path.name
+        with safe_open(str(first / "weights.safetensors"), "pt") as fh:
+            assert fh.metadata()["sha256"] == entries[name].content_hash
+            assert all(torch.equal(fh.get_tensor(k), v) for k, v in entries[name].weights.items())
+    meta = {"name": "x", "version": "1", "sha256": "0"}
+    assert len({save({"w": torch.zeros(2)}, metadata=meta) for _ in range(20)}) > 1
+
+
 def test_bad_input_is_one_line(entries):
     with pytest.raises(SuperposeError, match="unknown entry 'nope'; known: cis2"):
         zoo.load("nope")

@@ -16,6 +16,8 @@ import json
 from importlib import resources
 from pathlib import Path
 
+import torch
+
 from .entry import ZooEntry
 
 FILES = (
@@ -59,10 +61,23 @@ groups = t[f"layer{{k}}.group"]            # circuit/feature of each direction
 """
 
 
+def save_sorted(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> None:
+    """`safetensors.torch.save_file` with the header's metadata in sorted key order. safetensors
+    writes it from a Rust HashMap, whose order changes from save to save (3 keys: 6 orders in 20
+    saves), so an export of the same entry differed in its bytes; the tensors' part is kept."""
+    from safetensors.torch import save
+
+    data = save(tensors, metadata=metadata)
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + n])
+    header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+    text += b" " * (-len(text) % 8)  # as safetensors pads it: tensors stay 8-byte aligned
+    path.write_bytes(len(text).to_bytes(8, "little") + text + data[8 + n :])
+
+
 def export(entry: ZooEntry, out: str | Path) -> dict[str, Path]:
     """Write the export of `entry` into `out` (new or a previous export; all files at once)."""
-    from safetensors.torch import save_file
-
     from ..base.files import staged_folder
 
     out = Path(out)
@@ -76,9 +91,9 @@ def export(entry: ZooEntry, out: str | Path) -> dict[str, Path]:
         for name in ("model.py", "sampler.py"):
             (tmp / name).write_text((plain / name).read_text())
         meta = {"name": entry.name, "version": str(entry.version), "sha256": entry.content_hash}
-        save_file(entry.weights, str(tmp / "weights.safetensors"), metadata=meta)
+        save_sorted(entry.weights, tmp / "weights.safetensors", meta)
         tensors = {**entry.truth_tensors(), **entry.sampler_tensors}
-        save_file(tensors, str(tmp / "ground_truth.safetensors"), metadata=meta)
+        save_sorted(tensors, tmp / "ground_truth.safetensors", meta)
         (tmp / "ground_truth.json").write_text(json.dumps(truth))
         (tmp / "README.md").write_text(
             README.format(
