@@ -25,9 +25,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.integrate import trapezoid
-from scipy.optimize import linear_sum_assignment
-from scipy.special import betainc
 
 from ..base.errors import SuperposeError
 from ..toy.threads import torch_threads, work_threads
@@ -39,6 +36,8 @@ _GRID = np.linspace(0.0, 1.0, 20001)
 
 def _max_cdf(r: int, D: int, k: int) -> np.ndarray:
     """CDF on _GRID of the largest projection norm of k random unit vectors on an r-dim subspace."""
+    from scipy.special import betainc  # scipy on first use: 0.4 s of every command's start
+
     if not 0 < r < D:
         raise SuperposeError(f"chance level needs 0 < subspace rank r = {r} < D = {D}")
     F = betainc(r / 2, (D - r) / 2, _GRID**2)
@@ -63,6 +62,9 @@ class Chance:
 
 def chance(k: int, D: int, ranks: list[int] | torch.Tensor, threshold: float = 0.9) -> Chance:
     """Chance level of a random k-latent dictionary in D dims against circuits of `ranks` (one each)."""
+    from scipy.integrate import trapezoid
+    from scipy.special import betainc
+
     ranks = [int(r) for r in ranks]
     n = len(ranks)
     means, sqs, rec = [], [], 0.0
@@ -167,6 +169,8 @@ def similarity(decoder: torch.Tensor, truth: Truth) -> torch.Tensor:
 
 def match(sim: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """One-to-one latent↔circuit matching maximising total similarity: (latents, circuits)."""
+    from scipy.optimize import linear_sum_assignment
+
     rows, cols = linear_sum_assignment(sim.double().numpy(), maximize=True)
     return rows, cols
 
