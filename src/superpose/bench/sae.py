@@ -32,17 +32,18 @@ def sparse_data(n: int, D: int, seed: int = 0) -> torch.Tensor:
 
 
 def _plain(X: torch.Tensor, cfg, start: dict[str, torch.Tensor]) -> tuple[dict, float]:
-    """The usual TopK SAE loop from `start` (W_enc, b_enc, W_dec, b_dec): (weights, last loss)."""
+    """The usual TopK SAE loop from `start` (W_enc, b_enc, W_dec, b_dec) on train_sae's
+    minibatches: (weights, last loss)."""
     from torch import nn
 
+    from ..scoring.sae import init_sae
+
+    _, draw, gen = init_sae(X, cfg)  # the sampler and generator train_sae's steps take over
     p = {n: nn.Parameter(t.clone()) for n, t in start.items()}
     opt = torch.optim.Adam(p.values(), lr=cfg.lr)
-    gen = torch.Generator().manual_seed(cfg.seed)  # as train_sae draws: its init, b_dec, batches
-    torch.randn(cfg.latents, X.shape[1], generator=gen)
-    torch.randint(len(X), (min(4096, 4 * cfg.batch),), generator=gen)
     loss = torch.tensor(0.0)
     for _step in range(cfg.steps):
-        x = X[torch.randint(len(X), (cfg.batch,), generator=gen)]
+        x = draw(cfg.batch, gen)
         pre = (x - p["b_dec"]) @ p["W_enc"] + p["b_enc"]
         val, idx = pre.topk(cfg.k, dim=-1)
         z = torch.zeros_like(pre).scatter(-1, idx, torch.relu(val))
@@ -56,11 +57,10 @@ def _plain(X: torch.Tensor, cfg, start: dict[str, torch.Tensor]) -> tuple[dict, 
 
 
 def start_weights(X: torch.Tensor, cfg) -> dict[str, torch.Tensor]:
-    """train_sae's initial weights (one step from them at lr 0 is the start itself)."""
-    from ..scoring.sae import train_sae
+    """train_sae's initial weights."""
+    from ..scoring.sae import init_sae
 
-    start = train_sae(X, cfg.replace(steps=1, lr=1e-30)).sae.tensors()
-    return {n: t for n, t in start.items() if n != "k"}
+    return {n: t for n, t in init_sae(X, cfg)[0].tensors().items() if n != "k"}
 
 
 def one_step_agrees(X: torch.Tensor, cfg, start: dict[str, torch.Tensor]) -> bool:

@@ -97,11 +97,12 @@ def reproduce(
                 console.print(f"[{i}/{len(exps)}] {exp.name}: done before, kept", markup=False)
                 continue
         todo.append((i, exp))
-    workers = min(jobs or _cores(), len(todo))
+    jobs = jobs or _cores()
+    workers = min(jobs, len(todo))
     if workers > 1:
         records = _run_parallel(todo, len(exps), out, quick, str(dev), workers)
     else:
-        records = list(_run_here(todo, len(exps), out, quick, dev, progress, jobs or _cores()))
+        records = list(_run_here(todo, len(exps), out, quick, dev, progress, jobs))
     failed = sum(rec["status"] != "ok" for rec in records)
     index = render(out)
     console.print(f"report: {index} ({time.perf_counter() - start:.0f} s)", markup=False)

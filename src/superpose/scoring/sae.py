@@ -157,6 +157,16 @@ def train_sae(data: torch.Tensor | Sampler, cfg: SAEConfig) -> SAEResult:
     """Train an SAE on activations `data` ([n, D], or a sampler (batch, generator) → [batch, D]).
     PyTorch runs on one thread unless batch × D × latents is large (toy/threads.py: on a loaded
     machine a second thread mostly waits and spins)."""
+    sae, draw, gen = init_sae(data, cfg)
+    dim = sae.W_dec.shape[1]
+    with torch_threads(step_threads(False, torch.device("cpu"), 1, cfg.batch, dim, cfg.latents)):
+        return _fit(sae, draw, cfg, gen)
+
+
+def init_sae(data: torch.Tensor | Sampler, cfg: SAEConfig) -> tuple[SAE, Sampler, torch.Generator]:
+    """train_sae's start: the SAE at its initial weights (unit decoder rows, encoder = their
+    transpose, b_dec the data's mean), the minibatch sampler, and the generator as the training
+    steps take it over."""
     draw, dim = _sampler(data)
     gen = torch.Generator().manual_seed(cfg.seed)
     sae = SAE(dim, cfg.latents, cfg.kind, cfg.k)
@@ -165,8 +175,7 @@ def train_sae(data: torch.Tensor | Sampler, cfg: SAEConfig) -> SAEResult:
         sae.W_dec.copy_(W / W.norm(dim=1, keepdim=True))
         sae.W_enc.copy_(sae.W_dec.T)
         sae.b_dec.copy_(draw(min(4096, 4 * cfg.batch), gen).mean(0))
-    with torch_threads(step_threads(False, torch.device("cpu"), 1, cfg.batch, dim, cfg.latents)):
-        return _fit(sae, draw, cfg, gen)
+    return sae, draw, gen
 
 
 def _fit(sae: SAE, draw: Sampler, cfg: SAEConfig, gen: torch.Generator) -> SAEResult:
@@ -225,4 +234,4 @@ def _resample(
                 opt.state[p][moment][idx] = 0.0
 
 
-__all__ = ["SAE", "SAEConfig", "SAEResult", "sae_size", "train_sae"]
+__all__ = ["SAE", "SAEConfig", "SAEResult", "init_sae", "sae_size", "train_sae"]
