@@ -101,13 +101,13 @@ def _recursion_only(n, s, monkeypatch):
 # leaves six below it (74–83 %); _reach raises all six past it, and off the grid (110, 5) (67 %)
 # by TD(5, 23) less a whole block (_truncated_td; test_truncated_transversal_design: (470, 8)),
 # (170, 6) by its cyclic table, (120, 8) (78 %) by a maximal arc (test_arc_design; (370, 8):
-# test_unital_design; (290, 8): test_holey_transversal_design) and (130, 7) (82 %) by TD(7, 18)
-# (test_td_7_18).
+# test_unital_design; (290, 8): test_holey_transversal_design), (130, 7) (82 %) by TD(7, 18)
+# (test_td_7_18) and (170, 8) (74 %) by TD(8, 19) with a split group (test_split_td).
 @pytest.mark.parametrize(
     ("n", "s"),
     [
         *[(100, 6), (100, 7), (250, 7), (150, 7), (150, 8), (100, 8), (110, 5), (170, 6)],
-        *[(120, 8), (130, 7)],
+        *[(120, 8), (130, 7), (170, 8)],
     ],
 )
 def test_reach_raises_small_cells_to_85_percent(n, s, monkeypatch):
@@ -136,6 +136,29 @@ def test_truncated_transversal_design():
     check(sets, 470)
     assert len(sets) >= 0.95 * pair_bound(470, 8) > 0.85 * pair_bound(470, 8)
     assert len(allocation._packer(8).build(470)[0]) < 0.8 * pair_bound(470, 8)
+
+
+def test_split_td():
+    """(170, 8): TD(8, 19) with the 18 neurons past it in group 7's place on the blocks of slope
+    ≥ 10, and the tabulated sets: a packing of ≥ 85 % of the pair bound, every neuron used. The null: on TD(8, 19) kept whole (nothing moved) the tabulated sets share
+    pairs with its blocks (kept whole, it holds at most 420: the comment above _SPLIT). The
+    allocation's rows are these sets, but for its balancing's substitutions (1 today); the
+    design's blocks of slope < 10 stay, but for the few where _even_out lets a neuron below the
+    mean take a busier one's place (12 of 190 today)."""
+    sets, _ = allocation._split_td(170, 8)
+    check(sets, 170)
+    assert len(sets) >= 0.85 * pair_bound(170, 8) and (np.bincount(sets.ravel()) > 0).all()
+    blocks, slope = allocation._transversal(8, 19)
+    kept = {tuple(b) for b in np.sort(blocks[slope < 10], 1)}
+    assert len(kept & {tuple(b) for b in np.sort(sets, 1)}) >= 0.9 * len(kept)
+    alloc = make_allocation("affine", 170, 8).sets  # its rows balanced in order: a few moved
+    same = {tuple(r) for r in np.sort(alloc, 1)} & {tuple(r) for r in np.sort(sets, 1)}
+    check(alloc, 170)
+    assert len(alloc) == len(sets) and len(same) >= 0.95 * len(sets)
+    extra = np.array(allocation._SPLIT[(170, 8)][2])
+    with pytest.raises(SuperposeError):
+        check(np.concatenate([blocks, extra]), 170)
+    assert allocation._split_td(171, 8) is None
 
 
 def test_arc_design():

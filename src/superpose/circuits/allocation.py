@@ -826,6 +826,77 @@ def _truncated_td(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | N
     return _filled_design(design, groups, n_points)
 
 
+# TD(S, q) with a split group, found offline (a search in C over the extra sets minimising the pairs
+# covered twice, a weight per pair raised where it sticks, the design's blocks fixed): the N − S·q
+# neurons past the design take the place of the last group's points 1…N − S·q in the blocks of slope
+# ≥ u (those blocks meet only there, so they stay a packing), which frees each moved point's pairs
+# with those blocks' points for sets of its own, and with it the hole's pairs to both. (170, 8): q =
+# 19, u = 10; kept whole, TD(8, 19) with its 18-neuron hole holds at most 420 (the sets meeting a
+# group lie in its 19 neurons and the hole, at most 9, and the hole's 153 pairs are shared); the
+# recursion and the local search reach 417.
+# fmt: off
+_SPLIT = {
+    (170, 8): (
+        19,
+        10,
+        (
+        (0, 2, 3, 5, 14, 148, 153, 160), (0, 4, 7, 9, 138, 150, 155, 162),
+        (0, 10, 12, 15, 141, 146, 158, 165), (1, 4, 6, 11, 16, 135, 142, 159),
+        (1, 5, 10, 13, 139, 151, 156, 163), (2, 9, 13, 16, 18, 140, 147, 152),
+        (3, 6, 8, 10, 17, 18, 144, 168), (5, 7, 12, 17, 134, 136, 143, 167),
+        (7, 11, 14, 18, 145, 157, 164, 169), (8, 11, 13, 15, 137, 149, 154, 161),
+        (19, 20, 21, 27, 32, 142, 148, 163), (19, 23, 25, 29, 37, 146, 161, 167),
+        (20, 24, 26, 37, 147, 156, 162, 168), (20, 28, 33, 34, 136, 149, 152, 157),
+        (21, 22, 26, 33, 35, 143, 158, 164), (21, 23, 34, 36, 138, 153, 159, 165),
+        (22, 23, 24, 28, 30, 145, 151, 166), (24, 31, 35, 36, 139, 154, 160, 167),
+        (25, 30, 32, 36, 134, 140, 155, 168), (25, 31, 33, 135, 141, 148, 162, 169),
+        (27, 28, 29, 35, 137, 144, 150, 159), (38, 42, 47, 53, 146, 151, 157, 162),
+        (38, 43, 44, 48, 54, 147, 153, 158), (38, 46, 52, 56, 136, 145, 150, 156),
+        (39, 48, 49, 52, 137, 142, 162, 167), (39, 54, 55, 143, 148, 154, 159, 168),
+        (40, 45, 49, 53, 138, 154, 158, 163), (40, 46, 51, 54, 139, 144, 155, 169),
+        (41, 44, 46, 49, 50, 134, 159, 164), (41, 47, 51, 55, 135, 140, 145, 160),
+        (42, 43, 51, 52, 141, 152, 161, 166), (42, 45, 50, 55, 56, 149, 155, 165),
+        (57, 61, 64, 68, 143, 151, 152, 155), (57, 65, 69, 73, 136, 140, 144, 148),
+        (58, 61, 62, 72, 144, 156, 160, 164), (58, 66, 73, 74, 145, 161, 165, 168),
+        (59, 62, 69, 74, 137, 141, 153, 157), (59, 63, 67, 70, 138, 142, 145, 149),
+        (60, 63, 64, 71, 74, 158, 162, 166), (60, 67, 68, 75, 135, 139, 146, 150),
+        (62, 66, 70, 71, 75, 134, 154, 169), (64, 65, 72, 75, 147, 159, 163, 167),
+        (76, 78, 79, 81, 88, 149, 156, 159), (76, 80, 89, 90, 92, 93, 144, 154),
+        (77, 78, 90, 94, 145, 148, 155, 158), (77, 79, 82, 83, 92, 150, 157, 160),
+        (77, 80, 84, 86, 87, 138, 164, 167), (81, 83, 87, 93, 135, 151, 158, 161),
+        (81, 84, 90, 91, 139, 142, 152, 168), (82, 87, 88, 91, 94, 136, 162, 165),
+        (83, 85, 86, 88, 89, 137, 163, 166), (85, 91, 92, 140, 143, 146, 153, 156),
+        (95, 97, 106, 136, 142, 153, 155, 161), (95, 99, 101, 104, 110, 140, 157, 159),
+        (95, 103, 107, 109, 112, 148, 165, 167), (96, 100, 104, 106, 109, 111, 145, 162),
+        (96, 101, 107, 113, 135, 152, 154, 156), (97, 99, 105, 150, 152, 163, 165, 169),
+        (98, 103, 105, 111, 113, 137, 139, 158), (98, 104, 108, 149, 153, 164, 166, 168),
+        (100, 102, 113, 141, 143, 147, 149, 160), (102, 106, 108, 110, 112, 134, 138, 151),
+        (114, 115, 116, 121, 122, 151, 159, 160), (114, 117, 129, 131, 146, 147, 154, 155),
+        (115, 118, 119, 130, 131, 148, 156, 157), (115, 127, 129, 132, 144, 145, 152, 153),
+        (116, 117, 118, 120, 132, 149, 150, 158), (117, 119, 123, 134, 160, 161, 162, 163),
+        (118, 122, 124, 125, 135, 136, 163, 164), (119, 120, 121, 126, 127, 137, 164, 165),
+        (122, 123, 127, 128, 138, 139, 140, 166), (123, 124, 126, 129, 130, 141, 167, 168),
+        (125, 126, 128, 131, 132, 142, 143, 169), (133, 134, 135, 144, 147, 157, 165, 166),
+        (133, 136, 137, 138, 146, 160, 168, 169), (133, 140, 141, 142, 150, 151, 154, 164),
+        ),
+    ),
+}
+# fmt: on
+
+
+def _split_td(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """TD(S, q) with its last group split as tabulated (_SPLIT), and the tabulated extra sets,
+    filled (_filled_design, no groups), or None."""
+    if (n_points, size) not in _SPLIT:
+        return None
+    q, u, extra = _SPLIT[(n_points, size)]
+    blocks, slope = _transversal(size, q)
+    y = blocks[:, -1] - (size - 1) * q  # the last group's symbol
+    moved = (slope >= u) & (y >= 1) & (y <= n_points - size * q)
+    blocks[moved, -1] = size * q + y[moved] - 1
+    return _filled_design(np.concatenate([blocks, np.array(extra)]), [], n_points)
+
+
 def _filled_design(
     design: np.ndarray, groups: list[np.ndarray], n_points: int, order: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1185,8 +1256,8 @@ def _reach(
     sets: np.ndarray, times: np.ndarray, n_points: int, size: int, goal: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the recursion stays below REACH of the pair bound: a tabulated cyclic packing
-    (greedily completed), transversal design (_difference_td, _truncated_td, _holey_td,
-    _td_7_18), cut plane (_plane_subset), arc (_arc_design) or unital (_unital_design) when it
+    (greedily completed), transversal design (_difference_td, _truncated_td, _split_td,
+    _holey_td, _td_7_18), cut plane (_plane_subset), arc (_arc_design) or unital (_unital_design) when it
     holds more, then (up to _REPACK_MAX neurons) iterated local search (_repack) towards the
     goal, the main structure (the first rows) kept as it is. Sets the search adds go after the
     main structure in time, spread evenly like a completion."""
@@ -1198,6 +1269,7 @@ def _reach(
     for td in (
         _difference_td(n_points, size),
         _truncated_td(n_points, size),
+        _split_td(n_points, size),
         _holey_td(n_points, size),
         _td_7_18(n_points, size),
         _plane_subset(n_points, size),
