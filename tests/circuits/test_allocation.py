@@ -140,11 +140,12 @@ def test_truncated_transversal_design():
 
 def test_split_td():
     """(170, 8): TD(8, 19) with the 18 neurons past it in group 7's place on the blocks of slope
-    ≥ 10, and the tabulated sets: a packing of ≥ 85 % of the pair bound, every neuron used. The null: on TD(8, 19) kept whole (nothing moved) the tabulated sets share
-    pairs with its blocks (kept whole, it holds at most 420: the comment above _SPLIT). The
-    allocation's rows are these sets, but for its balancing's substitutions (1 today); the
-    design's blocks of slope < 10 stay, but for the few where _even_out lets a neuron below the
-    mean take a busier one's place (12 of 190 today)."""
+    ≥ 10, and the tabulated sets: a packing of ≥ 85 % of the pair bound, every neuron used. The
+    null: on TD(8, 19) kept whole (nothing moved) the tabulated sets share pairs with its blocks
+    (kept whole, it holds at most 420: the comment above _SPLIT). The allocation's rows are these
+    sets, but for its balancing's substitutions (1 today); the design's blocks of slope < 10
+    stay, but for the few where _even_out lets a neuron below the mean take a busier one's place
+    (12 of 190 today)."""
     sets, _ = allocation._split_td(170, 8)
     check(sets, 170)
     assert len(sets) >= 0.85 * pair_bound(170, 8) and (np.bincount(sets.ravel()) > 0).all()
