@@ -138,6 +138,11 @@ def test_truncated_transversal_design():
     assert len(allocation._packer(8).build(470)[0]) < 0.8 * pair_bound(470, 8)
 
 
+def _row_set(rows: np.ndarray) -> set[tuple]:
+    """The rows [n, S] as a set of sorted tuples (sets compared whatever their order)."""
+    return {tuple(r) for r in np.sort(rows, 1)}
+
+
 def test_split_td():
     """(170, 8): TD(8, 19) with the 18 neurons past it in group 7's place on the blocks of slope
     ≥ 10, and the tabulated sets: a packing of ≥ 85 % of the pair bound, every neuron used. The
@@ -150,10 +155,10 @@ def test_split_td():
     check(sets, 170)
     assert len(sets) >= 0.85 * pair_bound(170, 8) and (np.bincount(sets.ravel()) > 0).all()
     blocks, slope = allocation._transversal(8, 19)
-    kept = {tuple(b) for b in np.sort(blocks[slope < 10], 1)}
-    assert len(kept & {tuple(b) for b in np.sort(sets, 1)}) >= 0.9 * len(kept)
+    kept = _row_set(blocks[slope < 10])
+    assert len(kept & _row_set(sets)) >= 0.9 * len(kept)
     alloc = make_allocation("affine", 170, 8).sets  # its rows balanced in order: a few moved
-    same = {tuple(r) for r in np.sort(alloc, 1)} & {tuple(r) for r in np.sort(sets, 1)}
+    same = _row_set(alloc) & _row_set(sets)
     check(alloc, 170)
     assert len(alloc) == len(sets) and len(same) >= 0.95 * len(sets)
     extra = np.array(allocation._SPLIT[(170, 8)][2])
@@ -285,7 +290,7 @@ def test_plane_subset():
     check(sets, 100)
     assert (times < 0.5).sum() == len(sets) == 151
     alloc = make_allocation("affine", 100, 8).sets.copy()
-    assert {tuple(sorted(r)) for r in alloc} == {tuple(r) for r in np.sort(sets, 1)}
+    assert _row_set(alloc) == _row_set(sets)
     assert np.array_equal(allocation._affine_plane.__wrapped__(100, 8).sets, alloc)
     first = [np.searchsorted(points, np.intersect1d(line, points))[:8] for line in lines[on >= 8]]
     with pytest.raises(SuperposeError):
