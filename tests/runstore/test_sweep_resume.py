@@ -125,25 +125,34 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path):
 # first run waits until the store is made and planned: a new store is made by the store thread
 # while the first runs go, and its making syncs the disk several times, so on a slow disk (a fresh
 # machine writing back what it just installed) it outlasted the whole 3 s grid and no batch was
-# committed before its end. The runs timed from then on are the grid the tests are about.
+# committed before its end. Run 20 waits until a first batch is committed (at ~0.2 s, with runs
+# 0–19 in it): on a fresh clone's CI the 600-run grid once ended before the test saw a batch
+# committed with 10 runs finished after it; with the pause, every batch after the first is open
+# while the test looks. The runs timed from then on are the grid the tests are about.
 _BATCH_CHILD = """
 import sqlite3, sys, time
 from superpose.sweep import map_grid
 
-def planned(n):
+def count(where):
     try:
         con = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
         try:
-            return con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == n
+            return con.execute(f"SELECT COUNT(*) FROM runs {where}").fetchone()[0]
         finally:
             con.close()
     except sqlite3.OperationalError:  # not made yet
-        return False
+        return -1
+
+def wait_until(done):
+    deadline = time.monotonic() + 60
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 def run(point):
-    deadline = time.monotonic() + 60
-    while point["x"] == 0 and not planned(len(seconds)) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    if point["x"] == 0:
+        wait_until(lambda: count("") == len(seconds))
+    if point["x"] == 20:
+        wait_until(lambda: count("WHERE status = 'ok'") > 0)
     t = time.perf_counter()
     while time.perf_counter() - t < point["seconds"]:
         pass
@@ -174,11 +183,13 @@ def test_kill_9_mid_batch_loses_only_the_open_batch_and_resumes_to_the_same_resu
     seconds = [0.005] * 600
     store, finished = tmp_path / "runs.db", tmp_path / "finished.txt"
     proc = _batch_child(tmp_path, seconds)
-    deadline = time.monotonic() + 120
+    deadline, seen = time.monotonic() + 120, []
     while True:  # some runs committed, and more finished since the last commit
-        assert proc.poll() is None and time.monotonic() < deadline, "the grid ended first"
+        ended = proc.poll() is not None or time.monotonic() > deadline
+        assert not ended, f"the grid ended first; (committed, finished) as polled: {seen[-20:]}"
         committed = len(_finished(store))
-        if committed and len(_lines(finished)) >= committed + 10:
+        seen.append((committed, len(_lines(finished))))
+        if committed and seen[-1][1] >= committed + 10:
             break
         time.sleep(0.01)
     proc.kill()
