@@ -1,5 +1,7 @@
 """cis2-capacity's parts: the laws-based frontier and the fixed-load claims (each can fail)."""
 
+import torch
+
 from superpose.circuits.cis2 import CiS2Config
 from superpose.circuits.cis2_regime import frontier, predicted_frontier
 from superpose.experiments.cis2_capacity import fixed_load_claims
@@ -134,3 +136,18 @@ def test_recentre_claim_flips_on_its_null():
     run = {"without": [279, 741], "recentre": [412, 1090]}
     assert recentre_claim(run, [1000, 2000]).passed
     assert not recentre_claim({**run, "recentre": run["without"]}, [1000, 2000]).passed
+
+
+def test_noise_sized_beta_is_the_fixed_network_below_its_threshold():
+    """robustness_claim's measured β: below T = β₀²·D²/(16·S·z·d²) (81 at D = 1000, S = 6, z = 2,
+    d = 4) the noise-sized threshold is β₀ and builds the same network, so T* there cannot move;
+    above it β and the network differ (the null)."""
+    from superpose.circuits.cis2 import Robustness, build_cis2, indicator_threshold
+
+    base = CiS2Config(width=1000, redundancy=6, layers=2, max_active=2, embedding="linked")
+    for T, same in ((53, True), (81, True), (82, False)):
+        fixed = base.replace(circuits=T)
+        noise = fixed.replace(robustness=Robustness(threshold="noise"))
+        assert (indicator_threshold(noise) == 0.5) is same
+        a, b = (build_cis2(c, verify=False).dense_module().state_dict() for c in (fixed, noise))
+        assert all(torch.equal(a[k], b[k]) for k in a) is same

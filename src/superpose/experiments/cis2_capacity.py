@@ -123,7 +123,7 @@ from pydantic import Field
 
 from ..base.config import FrozenConfig
 from ..base.fitting import fit_loglog
-from ..circuits.cis2 import CiS2Config, Robustness, build_cis2
+from ..circuits.cis2 import CiS2Config, Robustness, build_cis2, indicator_threshold
 from ..circuits.cis2_regime import decoded, free_a0, frontier, laws
 from ..circuits.errors import margin_noise_scale
 from ..circuits.small import sample_inputs
@@ -335,8 +335,10 @@ def best_redundancy(rows: list[dict[str, Any]], widths: list[int]) -> tuple[list
     return best, cause
 
 
-def robustness_claim(found: dict[str, dict[int, int]], width: int) -> Claim:
-    """The noise-sized threshold keeps the laws to a larger T than the fixed one at every z."""
+def robustness_claim(found: dict[str, dict[int, Any]], width: int) -> Claim:
+    """The noise-sized threshold keeps the laws to a larger T than the fixed one at every z. Where
+    2σ < β₀ (T < β₀²·D²/(16·S·z·d²): 81 at D = 1000, z = 2) the noise-sized β is β₀ and the two
+    networks are the same, so a T* there cannot move: the β measured at the fixed T* says where."""
     fixed, robust = found["fixed"], found["noise"]
     ok = all(robust[z] > fixed[z] for z in fixed)
     return Claim(
@@ -344,7 +346,13 @@ def robustness_claim(found: dict[str, dict[int, int]], width: int) -> Claim:
         statement=f"At D={width} an on-indicator threshold sized from the predicted noise "
         "(β = clip(2σ, β₀, 0.9), σ = 2·sqrt(S·z·T·d²/D²)) keeps the laws to a larger T than the "
         "post's fixed β = 0.5, at every z measured.",
-        measured={"T* fixed β": fixed, "T* noise-sized β": robust},
+        measured={
+            "T* fixed β": fixed,
+            "T* noise-sized β": robust,
+            "noise-sized β at the fixed T* (where it is β₀, the same network)": found.get(
+                "β at the fixed T*", {}
+            ),
+        },
         expected="noise-sized T* > fixed T* at every z (the null: fixed compared with itself)",
         passed=bool(ok),
     )
@@ -558,6 +566,16 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
             if r["embedding"] == e0 and r["width"] == cfg.widths[0]
         },
         "noise": {p["active"]: r["T"] for p, r in zip(robust_points, robust_rows, strict=True)},
+    }
+    by_z["β at the fixed T*"] = {  # β₀ where 2σ < β₀: there the two networks are the same
+        p["active"]: indicator_threshold(
+            CiS2Config.model_validate(p["net"]).replace(
+                width=p["width"],
+                max_active=p["active"],
+                circuits=max(by_z["fixed"][p["active"]], 1),
+            )
+        )
+        for p in robust_points
     }
     claims.append(
         with_null(
