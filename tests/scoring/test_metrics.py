@@ -163,6 +163,26 @@ def test_bench_reference_computes_every_number_score_reports(truth0):
     assert any(abs(v - getattr(s, k)) >= 1e-4 for k, v in other.items())
 
 
+def test_score_encodes_the_activations_once(truth0):
+    """The reconstruction reuses the latent activations: one encoding per score (two before), the
+    same numbers as encoding again."""
+    from dataclasses import replace
+
+    from superpose.scoring.dictionary import sae_from_tensors
+
+    W = random_dictionary(4 * truth0.n_groups, truth0.dim, seed=1)
+    sae = sae_from_tensors(
+        {"W_dec": W, "W_enc": W.T.contiguous(), "b_enc": torch.full((len(W),), -0.1)}
+    )
+    calls = []
+    counted = replace(sae, encode=lambda x: calls.append(1) or sae.encode(x))
+    s = score(counted, truth0)
+    assert len(calls) == 1
+    z = sae.latent_acts(truth0.acts)
+    assert torch.equal(sae.reconstruct(truth0.acts, z), sae.reconstruct(truth0.acts))
+    assert s.ml2r == score(sae, truth0).ml2r
+
+
 def test_score_runs_on_threads_chosen_for_the_work(truth0, monkeypatch):
     """Small scoring work runs on one thread, not the process's two (on a busy machine a second
     thread only waits: 600 against 82 ms here), and the setting is restored."""

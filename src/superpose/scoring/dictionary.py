@@ -49,9 +49,11 @@ class Dictionary:
         with torch.no_grad():
             return self.encode(acts).detach().float()
 
-    def reconstruct(self, acts: torch.Tensor) -> torch.Tensor | None:
-        """decode(encode(acts)) → [batch, D]; with codes, codes @ decoder (None when unknown)."""
-        z = self.latent_acts(acts)
+    def reconstruct(self, acts: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor | None:
+        """decode(encode(acts)) → [batch, D]; with codes, codes @ decoder (None when unknown).
+        z: `latent_acts(acts)` when already computed (saves encoding twice)."""
+        if z is None:
+            z = self.latent_acts(acts)
         if z is None:
             return None
         if self.decode is None:

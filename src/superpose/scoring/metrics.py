@@ -260,7 +260,7 @@ def _score(
                 )
             alive = (z > fire).any(0)
             out.dead_fraction = 1 - float(alive.float().mean())
-            x_hat = dic.reconstruct(truth.acts)
+            x_hat = dic.reconstruct(truth.acts, z)
             assert x_hat is not None
             x = truth.acts
             nx = x.norm(dim=1)
