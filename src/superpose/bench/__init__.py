@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -40,6 +41,13 @@ class BenchRow:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ratio": self.ratio, "within": self.within}
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds, value) of `fn()`."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    value = fn()
+    return time.perf_counter() - t0, time.process_time() - c0, value
 
 
 BenchFn = Callable[[bool], list[BenchRow]]

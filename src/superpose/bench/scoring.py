@@ -18,12 +18,12 @@ read 1.03–1.75× between runs.
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 import torch
 from scipy.optimize import linear_sum_assignment
 
-from . import BenchRow, register
+from . import BenchRow, register, timed
 
 ROUNDS = 3  # each side timed this many times, in turn: a first call pays for warming up
 
@@ -100,18 +100,18 @@ def bench_score(quick: bool) -> list[BenchRow]:
     sae = sae_from_tensors(
         {"W_dec": W, "W_enc": W.T.contiguous(), "b_enc": torch.full((4 * T,), -0.1)}
     )
-    ours, ref, cpu = [], [], []
+    sides = {"ours": lambda: score(sae, truth), "reference": lambda: _naive(sae, truth)}
+    wall: dict[str, list[float]] = {k: [] for k in sides}
+    cpu: dict[str, list[float]] = {k: [] for k in sides}
+    value: dict[str, Any] = {}
     for r in range(ROUNDS):  # in turn, each side first every other round; the fastest kept
-        for side in (0, 1) if r % 2 == 0 else (1, 0):
-            t0, c0 = time.perf_counter(), time.process_time()
-            if side == 0:
-                s = score(sae, truth)
-                ours.append(time.perf_counter() - t0)
-                cpu.append(time.process_time() - c0)
-            else:
-                plain = _naive(sae, truth)
-                ref.append(time.perf_counter() - t0)
+        for side in sorted(sides, reverse=r % 2 == 1):
+            w, c, value[side] = timed(sides[side])
+            wall[side].append(w)
+            cpu[side].append(c)
+    s, plain = value["ours"], value["reference"]
     same = all(abs(v - getattr(s, name)) < 1e-4 for name, v in plain.items())
+    ours, ref = wall["ours"], wall["reference"]
     each = ", ".join(f"{b / a:.2f}" for a, b in zip(ours, ref, strict=True))
     return [
         BenchRow(
@@ -122,6 +122,6 @@ def bench_score(quick: bool) -> list[BenchRow]:
             note=("the same 11 numbers" if same else "VALUES DIFFER")
             + f" (MMCS, MCC and its chance level, F1, ML2R, …); fastest of {ROUNDS} rounds each, "
             f"timed in turn (rounds {each}); "
-            f"ours {min(cpu):.2f} s CPU",
+            f"ours {min(cpu['ours']):.2f} s CPU",
         )
     ]

@@ -28,10 +28,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import time
 from pathlib import Path
 
-from . import BenchRow, register
+from . import BenchRow, register, timed
 
 
 def _work(point: dict) -> dict:
@@ -55,13 +54,6 @@ def _keeping_loop(points: list[dict], path: Path, sync: bool = True) -> list[dic
         if sync:
             os.fsync(f.fileno())
     return out
-
-
-def _timed(fn) -> tuple[float, float, object]:
-    """(wall seconds, CPU seconds, value) of `fn()`."""
-    t0, c0 = time.perf_counter(), time.process_time()
-    value = fn()
-    return time.perf_counter() - t0, time.process_time() - c0, value
 
 
 @register(
@@ -88,25 +80,25 @@ def bench_sweep_store(quick: bool) -> list[BenchRow]:
                 ("store", lambda r=r: map_grid(_work, points, store=folder / f"runs{r}.db",
                                                progress=False)),
             ):  # fmt: skip
-                w, c, value = _timed(run)
+                w, c, value = timed(run)
                 assert value == plain
                 wall[side].append(w)
                 cpu[side].append(c)
             wall["one run"].append(
-                _timed(
+                timed(
                     lambda r=r: map_grid(_work, points[:1], store=folder / f"one{r}.db",
                                          progress=False)
                 )[0]
             )  # fmt: skip
             if workers > 1:
-                w, _, value = _timed(
+                w, _, value = timed(
                     lambda r=r: map_grid(_work, points, store=folder / f"pool{r}.db",
                                          progress=False, workers=workers)
                 )  # fmt: skip
                 assert value == plain
                 wall["pool"].append(w)
         resumed = [
-            _timed(lambda: map_grid(_work, points, store=folder / "runs0.db", progress=False))
+            timed(lambda: map_grid(_work, points, store=folder / "runs0.db", progress=False))
             for _ in range(repeats)
         ]
         assert all(value == plain for _, _, value in resumed)

@@ -1259,8 +1259,8 @@ def _reach(
     (greedily completed), transversal design (_difference_td, _truncated_td, _split_td,
     _holey_td, _td_7_18), cut plane (_plane_subset), arc (_arc_design) or unital
     (_unital_design) when it holds more, then (up to _REPACK_MAX neurons) iterated local search
-    (_repack) towards the goal, the main structure (the first rows) kept as it is. Sets the search adds go after the
-    main structure in time, spread evenly like a completion."""
+    (_repack) towards the goal, the main structure (the first rows) kept as it is. Sets the search
+    adds go after the main structure in time, spread evenly like a completion."""
     cyc = _cyclic(n_points, size)
     if cyc is not None and len(cyc) > len(sets):
         extra = _complete(cyc, n_points, size)
