@@ -561,6 +561,7 @@ _REPACK_MOVES = 2000  # the local search's work budget (moves) per allocation
 _CLIQUE_WORK = 200  # points tried per clique search (dense leaves would take exponential time)
 _REPACK_MAX = 400  # _reach's local search only up to this many neurons (Python-level moves)
 _REACH_MAX = 1000  # _reach (above _SMALL) up to this many neurons: issue 12's D/d ≤ 1000
+_CHOICE_WORK = 20_000  # search steps of _arc_less's choice of extra sets (exact at (110, 7): 16)
 
 # Cyclic difference packings found offline by a min-conflicts search (like published tables of
 # difference families): base blocks in Z_N whose differences ±d (d ≠ N/2) are all distinct, so
@@ -919,14 +920,29 @@ def _filled_design(
     return sets, np.concatenate([first / 2, 0.5 + _spread(rest, n_points) / 2])
 
 
+def _denniston(degree: int, q: int) -> np.ndarray:
+    """Denniston's maximal arc of `degree` in PG(2, q), both powers of 2: the points of AG(2, q)
+    where the irreducible form x² + βxy + y² takes a value in an additive subgroup of order
+    `degree` (the values below it: addition is XOR) meet every line in 0 or `degree` points, so
+    its (degree − 1)·q + degree points, numbered in order, and the lines through `degree` of them
+    are a (v, degree, 1)-BIBD: its blocks [b, degree], direction after direction (each
+    direction's lines a parallel class)."""
+    add, mul = _field(q)
+    t = np.arange(q)
+    sq = mul[t, t]
+    beta = next(b for b in t[1:] if (add[add[sq, mul[b, t]], 1] != 0).all())  # t² + βt + 1 ≠ 0
+    x, y = np.arange(q * q) % q, np.arange(q * q) // q  # point x + q·y, as _affine_lines numbers
+    on = add[add[sq[x], mul[beta, mul[x, y]]], sq[y]] < degree  # [q²] on the arc
+    lines, direction = _affine_lines(2, q)
+    design, secant = _secants(lines, on, degree)
+    return design[np.argsort(direction[secant], kind="stable")]
+
+
 def _arc_design(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Denniston's maximal arc of degree S in PG(2, q), S ≤ q = 2^h both powers of 2: the points of
-    AG(2, q) where the irreducible form x² + βxy + y² takes a value in an additive subgroup of
-    order S (the values below S: addition is XOR) meet every line in 0 or S points, so the
-    (S − 1)·q + S of them and the lines through S of them are a (v, S, 1)-BIBD — every pair once,
-    the pair bound — whose lines of one direction are a parallel class. The largest that fits N,
-    class after class, filled (_filled_design, no groups), or None. (120, 8): 255 sets, all of
-    the pair bound (the recursion 78 %); also (232, 8), (456, 8), (904, 8) and (3q + 4, 4)."""
+    """Denniston's maximal arc of degree S (_denniston), S ≤ q both powers of 2: the largest that
+    fits N, class after class, filled (_filled_design, no groups), or None. (120, 8): 255 sets,
+    all of the pair bound (the recursion 78 %); also (232, 8), (456, 8), (904, 8) and
+    (3q + 4, 4)."""
     S = size
     if S < 2 or S & (S - 1):
         return None
@@ -935,16 +951,78 @@ def _arc_design(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | Non
         q *= 2
     if (S - 1) * q + S > n_points:
         return None
-    add, mul = _field(q)
-    t = np.arange(q)
-    sq = mul[t, t]
-    beta = next(b for b in t[1:] if (add[add[sq, mul[b, t]], 1] != 0).all())  # t² + βt + 1 ≠ 0
-    x, y = np.arange(q * q) % q, np.arange(q * q) // q  # point x + q·y, as _affine_lines numbers
-    on = add[add[sq[x], mul[beta, mul[x, y]]], sq[y]] < S  # [q²] on the arc
-    lines, direction = _affine_lines(2, q)
-    design, secant = _secants(lines, on, S)
-    order = np.argsort(direction[secant], kind="stable")
-    return _filled_design(design[order], [], n_points, np.arange(len(design)) / len(design))
+    design = _denniston(S, q)
+    return _filled_design(design, [], n_points, np.arange(len(design)) / len(design))
+
+
+def _arc_less(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Denniston's arc of degree S + 1 (_denniston; S + 1 a power of 2), the smallest that holds N
+    neurons, less its r = v − N > 0 extra points: those of one secant A, then the rest on a secant
+    B through a point of A (r ≤ 2S + 1). A secant that loses one point keeps an S-set, one that
+    loses none drops a point; a secant M through a lost point of B and one of A keeps S − 1 points,
+    which make another set with a point z when every line from z to them lost nothing and drops z.
+    The most such sets that agree on the dropped points (one per line) and share ≤ 1 neuron are
+    chosen by a depth-first search (exact within _CHOICE_WORK steps, its first path the greedy
+    choice); the other lines drop their most used point. Filled
+    (_filled_design), or None. (110, 7): 239 + 7 = 246 sets (86.3 % of the pair bound; TD(7, 16)
+    less two points keeps 239 and caps its completions there)."""
+    S, k = size, size + 1
+    if S < 3 or k & (k - 1):
+        return None
+    q = k
+    while S * q + k < n_points:
+        q *= 2
+    v = S * q + k
+    r = v - n_points
+    if not 0 < r <= 2 * S + 1:
+        return None
+    lines = _denniston(k, q)
+    inc = np.zeros((v, len(lines)), bool)  # [point, line]
+    inc[lines, np.arange(len(lines))[:, None]] = True
+    a = lines[0]
+    gone = np.zeros(v, bool)
+    gone[a[:r]] = True
+    if r > k:
+        b = lines[np.flatnonzero(inc[a[0]])[1]]  # the next secant through A's first point
+        gone[b[b != a[0]][: r - k]] = True
+    lost = gone[lines].sum(1)  # [lines] points each line loses
+    cands = []  # (line M, point z, the lines from z to M's points, the new set)
+    for m in np.flatnonzero(lost == 2):
+        keep = lines[m][~gone[lines[m]]].tolist()
+        for z in np.flatnonzero(~gone & ~inc[:, m]).tolist():
+            via = {int(np.flatnonzero(inc[z] & inc[p])[0]) for p in keep}
+            if (lost[list(via)] == 0).all():
+                cands.append((m, z, via, {*keep, z}))
+
+    def fits(i: int, j: int) -> bool:
+        (m, z, via, new), (m2, z2, via2, new2) = cands[i], cands[j]
+        return m != m2 and (z == z2 or not via & via2) and len(new & new2) <= 1
+
+    best: list[int] = []
+    work = [_CHOICE_WORK]
+
+    def grow(chosen: list[int], start: int) -> None:  # the largest pairwise-fitting choice
+        nonlocal best
+        work[0] -= 1
+        if len(chosen) > len(best):
+            best = chosen
+        for j in range(start, len(cands)):
+            if len(chosen) + len(cands) - j <= len(best) or work[0] <= 0:
+                return
+            if all(fits(i, j) for i in chosen):
+                grow([*chosen, j], j + 1)
+
+    grow([], 0)
+    drop = {line: cands[i][1] for i in best for line in cands[i][2]}
+    sets = [sorted(cands[i][3]) for i in best] + [p[~gone[p]].tolist() for p in lines[lost == 1]]
+    use = np.bincount(np.array(sets, dtype=np.int64).ravel(), minlength=v)
+    for line in np.flatnonzero(lost == 0).tolist():
+        p = lines[line]
+        out = drop.get(line, p[np.argmax(use[p])])
+        sets.append(p[p != out].tolist())
+        use[sets[-1]] += 1
+    rank = np.cumsum(~gone) - 1
+    return _filled_design(rank[np.array(sets, dtype=np.int64)], [], n_points)
 
 
 def _unital_design(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -1257,7 +1335,7 @@ def _reach(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the recursion stays below REACH of the pair bound: a tabulated cyclic packing
     (greedily completed), transversal design (_difference_td, _truncated_td, _split_td,
-    _holey_td, _td_7_18), cut plane (_plane_subset), arc (_arc_design) or unital
+    _holey_td, _td_7_18), cut plane (_plane_subset), arc (_arc_design, _arc_less) or unital
     (_unital_design) when it holds more, then (up to _REPACK_MAX neurons) iterated local search
     (_repack) towards the goal, the main structure (the first rows) kept as it is. Sets the search
     adds go after the main structure in time, spread evenly like a completion."""
@@ -1274,6 +1352,7 @@ def _reach(
         _td_7_18(n_points, size),
         _plane_subset(n_points, size),
         _arc_design(n_points, size),
+        _arc_less(n_points, size),
         _unital_design(n_points, size),
     ):
         if td is not None and len(td[0]) > len(sets):
