@@ -561,7 +561,7 @@ _REPACK_MOVES = 2000  # the local search's work budget (moves) per allocation
 _CLIQUE_WORK = 200  # points tried per clique search (dense leaves would take exponential time)
 _REPACK_MAX = 400  # _reach's local search only up to this many neurons (Python-level moves)
 _REACH_MAX = 1000  # _reach (above _SMALL) up to this many neurons: issue 12's D/d ≤ 1000
-_CHOICE_WORK = 20_000  # search steps of _arc_less's choice of extra sets (exact at (110, 7): 16)
+_CHOICE_WORK = 2000  # steps of _arc_less's search for extra sets (exact at (110, 7) in 167)
 
 # Cyclic difference packings found offline by a min-conflicts search (like published tables of
 # difference families): base blocks in Z_N whose differences ±d (d ≠ N/2) are all distinct, so
@@ -962,8 +962,8 @@ def _arc_less(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
     loses none drops a point; a secant M through a lost point of B and one of A keeps S − 1 points,
     which make another set with a point z when every line from z to them lost nothing and drops z.
     The most such sets that agree on the dropped points (one per line) and share ≤ 1 neuron are
-    chosen by a depth-first search (exact within _CHOICE_WORK steps, its first path the greedy
-    choice); the other lines drop their most used point. Filled
+    chosen by a depth-first search (its first path the greedy choice; exact unless it takes more
+    than _CHOICE_WORK steps); the other lines drop their most used point. Filled
     (_filled_design), or None. (110, 7): 239 + 7 = 246 sets (86.3 % of the pair bound; TD(7, 16)
     less two points keeps 239 and caps its completions there)."""
     S, k = size, size + 1
@@ -999,15 +999,15 @@ def _arc_less(n_points: int, size: int) -> tuple[np.ndarray, np.ndarray] | None:
         return m != m2 and (z == z2 or not via & via2) and len(new & new2) <= 1
 
     best: list[int] = []
-    work = [_CHOICE_WORK]
+    work = _CHOICE_WORK
 
     def grow(chosen: list[int], start: int) -> None:  # the largest pairwise-fitting choice
-        nonlocal best
-        work[0] -= 1
+        nonlocal best, work
+        work -= 1
         if len(chosen) > len(best):
             best = chosen
         for j in range(start, len(cands)):
-            if len(chosen) + len(cands) - j <= len(best) or work[0] <= 0:
+            if len(chosen) + len(cands) - j <= len(best) or work <= 0:
                 return
             if all(fits(i, j) for i in chosen):
                 grow([*chosen, j], j + 1)
