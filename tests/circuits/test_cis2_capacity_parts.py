@@ -73,7 +73,13 @@ def test_full_form_code_path_on_tiny_sizes(tmp_path):
 
     net = FULL.net.replace(layers=2, redundancy=4, verify_batch=16)
     cfg = FULL.replace(
-        net=net, widths=[240, 480], active=[1, 2], batch=16, redundancies=[3, 4, 8], variants={}
+        net=net,
+        widths=[240, 480],
+        active=[1, 2],
+        batch=16,
+        redundancies=[3, 4, 8],
+        variants={},
+        allocation={"named": [(100, 5)], "widths": [100], "sizes": [3], "balanced_widths": []},
     )
     res = run_capacity(cfg, RunContext(tmp_path, progress=False))
     ids = {c.id for c in res.claims}

@@ -134,15 +134,49 @@ def test_cis1_claims_flip():
     assert not c12.claim_layer1((0.0, 0.0), ("CiS1", "CiS2")).passed
 
 
+#: issue 12's allocation targets on a few small cells (its own test: test_allocation_claims_flip)
+TINY_ALLOCATION = {"named": [(100, 5)], "widths": [100], "sizes": [3, 4], "balanced_widths": [100]}
+
+
 def test_capacity_runner_on_a_tiny_grid(tmp_path):
     from superpose.experiments.base import RunContext
 
     net = c2c.Cis2CapacityConfig().net.replace(layers=2, redundancy=4, verify_batch=16)
-    cfg = c2c.Cis2CapacityConfig(net=net, widths=[240, 480], embeddings=["linear", "linked"])
+    cfg = c2c.Cis2CapacityConfig(
+        net=net, widths=[240, 480], embeddings=["linear", "linked"], allocation=TINY_ALLOCATION
+    )
     res = c2c.run_capacity(cfg, RunContext(tmp_path, progress=False))
-    assert len(res.claims) == 6 and res.figures[0].is_file()  # + the noise-sized threshold
+    # + the noise-sized threshold and the three allocation claims
+    assert len(res.claims) == 9 and res.figures[0].is_file()
     assert all(r["T"] > 0 for r in res.data["frontier"])
     assert all(c.null is not None and not c.null.passed for c in res.claims)
+
+
+def test_allocation_claims_flip(tmp_path):
+    """Issue 12's allocation targets as claims: the affine scheme meets them on small cells and the
+    prime-step null fails each; a cell doctored below the bound's fraction, or with one unbalanced
+    T, fails them."""
+    from superpose.experiments import _allocation as al
+    from superpose.experiments.base import RunContext
+
+    claims = al.allocation_claims(
+        al.AllocationTargets(**TINY_ALLOCATION), RunContext(tmp_path, progress=False)
+    )
+    assert [c.id for c in claims] == [
+        "allocation-named-points",
+        "allocation-every-cell",
+        "allocation-balanced-every-T",
+    ]
+    assert all(c.passed and not c.null.passed for c in claims)
+    grid = [(100, 3), (100, 4), (100, 5)]
+    cells = {c: al.allocation_cell({"scheme": "affine", "n": c[0], "size": c[1], "balance": True})
+             for c in grid}  # fmt: skip
+    assert al.every_cell_claim(cells, grid, 0.85).passed and al.balance_claim(cells, grid).passed
+    low = {**cells, (100, 4): {**cells[(100, 4)], "T": int(0.84 * cells[(100, 4)]["bound"])}}
+    assert not al.every_cell_claim(low, grid, 0.85).passed
+    assert not al.named_claim(low, [(100, 4)], 0.9).passed
+    off = {**cells, (100, 5): {**cells[(100, 5)], "unbalanced T": 1}}
+    assert not al.balance_claim(off, grid).passed
 
 
 def check_report(out, name):

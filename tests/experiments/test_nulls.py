@@ -80,7 +80,12 @@ SMOKE = {
         "z_values": [1, 2, 4],
         "batch": 32,
     },
-    "cis2-capacity": {"widths": [400, 800], "net.layers": 3, "batch": 32},
+    "cis2-capacity": {
+        "widths": [400, 800],
+        "net.layers": 3,
+        "batch": 32,
+        "allocation": {"named": [(100, 5)], "widths": [100], "sizes": [3, 4]},
+    },
     "cis2-readout-scaling": {"widths": [400, 800, 1200], "batch": 16},
     "scaling-law": {
         "n_features": 128,

@@ -4,7 +4,9 @@ For each width D, number of active circuits z and embedding, the largest T at wh
 hold at z (inactive error layer L / layer 1 ≤ 2, active error at most linear — R² of a line ≥ 0.95 —,
 decoded R² ≥ 0.9 at every layer, mean α ≥ 0.9 at layer L; `test: verify` uses the strict
 verification instead), found by bisection (circuits.cis2_regime.frontier). The capacity law says
-T* ∝ D²/(d²z): slope 2 of log T* against log D.
+T* ∝ D²/(d²z): slope 2 of log T* against log D. Issue 12's allocation targets (item 3) are claims
+here too (_allocation: the fraction of the pair bound at the named points and in every cell of a
+grid, balance at every T; the prime-step scheme their null).
 
 Why the slope falls short of 2 at z = 1 (measured along the frontier; each slope claim carries it):
 the a0 pre-activation noise at T* matches the capacity law's 2·sqrt(S·z·T·d²/D²) within 5 % at
@@ -130,6 +132,7 @@ from ..circuits.small import sample_inputs
 from ..plots import circuits as cplots
 from ..sweep import map_grid
 from . import register
+from ._allocation import AllocationTargets, allocation_claims
 from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
 REVERSED = "the widths reversed (each T* paired with another width)"
@@ -193,6 +196,11 @@ class Cis2CapacityConfig(FrozenConfig):
         description="constructions whose z = 1 frontier is measured at every width with the first "
         "embedding, each a name and the net fields it changes (e.g. {'indicator_threshold': 0.9, "
         "'robustness': {'indicator_gain': 4}}); each gets its own slope claim",
+    )
+    allocation: AllocationTargets = Field(
+        AllocationTargets(),
+        description="issue 12's allocation targets, claims of this run: the fraction of the pair "
+        "bound at the named points and in every cell, and balance at every T",
     )
 
 
@@ -649,6 +657,7 @@ def run_capacity(cfg: Cis2CapacityConfig, ctx: RunContext) -> ExperimentResult:
             with_null(first_order_claim, load_rows, null_rows, kind, bar),
             with_null(compounding_claim, load_rows, null_rows, kind),
         ]
+    claims += allocation_claims(cfg.allocation, ctx)
     first = found[(e0, z0)]
     law = [D * D / (d * d * z0) for D in cfg.widths]
     scale = first[0] / law[0] if first[0] else 1.0
@@ -795,6 +804,9 @@ FULL = Cis2CapacityConfig(
     batch=512,
     variants=VARIANTS,
     redundancies=[3, 4, 5, 6, 7, 8, 10, 12],
+    allocation=AllocationTargets(
+        widths=list(range(100, 1001, 10)), balanced_widths=[100, 150, 250, 500, 750, 1000]
+    ),
 )
 
 register(
@@ -802,7 +814,8 @@ register(
         name="cis2-capacity",
         title="CiS2 frontier: the largest T at which the laws hold, vs D (capacity T ≲ D²/(d²z))",
         description="For each D, z and embedding, bisect T for the largest network passing the strict "
-        "verification; fit log T* against log D (slope 2) and against D²/(d²z).",
+        "verification; fit log T* against log D (slope 2) and against D²/(d²z). Also issue 12's "
+        "allocation targets: the fraction of the pair bound, and balance at every T.",
         config_cls=Cis2CapacityConfig,
         quick=Cis2CapacityConfig(
             widths=[1000, 2000],
@@ -814,7 +827,7 @@ register(
         ),
         full=FULL,
         runner=run_capacity,
-        quick_seconds=28,  # measured: 28.0 s CPU (load ≈ 3)
+        quick_seconds=55,  # measured: 54.7 s CPU, the allocations built afresh (session 26)
         full_seconds=278,  # measured: 278 s CPU on the balanced allocations (alloc9)
         paper="CiS2 (seed 001), capacity T ≲ D²/(d²z); issue 12",
     )
