@@ -828,7 +828,7 @@ register(
         full=FULL,
         runner=run_capacity,
         quick_seconds=55,  # measured: 54.7 s CPU, the allocations built afresh (session 26)
-        full_seconds=278,  # measured: 278 s CPU on the balanced allocations (alloc9)
+        full_seconds=1820,  # measured: 278 s CPU (alloc9) + 1541 s, the allocation claims afresh
         paper="CiS2 (seed 001), capacity T ≲ D²/(d²z); issue 12",
     )
 )
