@@ -214,6 +214,8 @@ def _swap_rows(alloc: Allocation, T: int, cap: int) -> np.ndarray:
 def family_max_usage(alloc: Allocation) -> np.ndarray:
     """[T_max]: the most used neuron's usage in `family(alloc, t)`, for t = 1 … T_max."""
     top = prefix_max_usage(alloc.sets, alloc.n_neurons)
+    if alloc.scheme != "affine":  # `family` takes the first t rows as they are: `top` is exact
+        return top
     cap = allowed_max(np.arange(1, alloc.capacity + 1), alloc.size, alloc.n_neurons)
     for t in np.flatnonzero(top > cap) + 1:
         rows = family(alloc, int(t))
