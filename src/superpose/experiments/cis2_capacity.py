@@ -121,7 +121,10 @@ z = 2 (T = 136) 0.862 against 0.760 on all inputs, z = 3 (91) 0.735 / 0.632; D =
 there), z = 3 (694) 0.934 / 0.859. So the overlap alone stops the law at D = 2000, z = 2 and
 D = 4000, z = 3; at D = 1000 and at D = 2000, z = 3 the disjoint inputs fail the R² law too (the
 other active circuits reach them through the links and the neurons they share with inactive
-circuits), and no overlap fix restores 1/z there. Tried (prototype, not in the library): a
+circuits), and no overlap fix restores 1/z there. Nor is it free firing: with the free neurons
+silenced after every ReLU (error_sources) z = 2's layer-L error stays 0.229 → 0.215 of the payload
+variance (D = 1000, T = 136; z = 1, T = 272: 0.039 → 0.013), and β = 0.5 … 0.9 leaves the
+disjoint inputs' R² at 0.860–0.873. Tried (prototype, not in the library): a
 first-order readout correction of the value rows, U_t − Σ_a O_ta·U_a/(S(1 − κ)) with O_ta the
 positions t and a share — the first term of a series for the inverse of a Gram matrix that is
 singular in superposition (T·d > D) — made it worse: at D = 1000, z = 2, T = 53 min decoded R²
