@@ -164,6 +164,16 @@ def test_cli_sweep_runs_report_and_errors(tmp_path):
     runner.invoke(app, ["runs", "export", str(store), "--out", str(tmp_path / "r.jsonl")])
     lines = (tmp_path / "r.jsonl").read_text().splitlines()
     assert len(lines) == 4 and json.loads(lines[0])["config"]["kind"] == "toy"
+    kept = store.read_bytes()
+    for out, fmt in ((store, "csv"), (store.with_name("runs.db-wal"), "jsonl")):
+        res = runner.invoke(app, ["runs", "export", str(store), "--out", str(out), "--format", fmt])
+        assert isinstance(res.exception, SuperposeError) and "is the run store" in str(
+            res.exception
+        )
+    res = runner.invoke(app, ["runs", "export", str(store), "--out", str(tmp_path / "x.jsonl"),
+                              "--format", "csv"])  # fmt: skip
+    assert isinstance(res.exception, SuperposeError) and "make them agree" in str(res.exception)
+    assert store.read_bytes() == kept and not (tmp_path / "x.jsonl").exists()
     res = runner.invoke(app, ["report", "--store", str(store), "--out", str(tmp_path / "rep")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "rep" / "figures" / "loss.png").is_file()

@@ -23,6 +23,7 @@ runs_app = typer.Typer(
 )
 
 StoreArg = Annotated[Path, typer.Argument(help="Run store file (made by `superpose sweep`).")]
+_STORE_FILES = ("-wal", "-shm", "-journal", ".lock")  # SQLite's and the writer lock's, beside it
 
 
 def _open(store: Path):
@@ -108,10 +109,19 @@ def runs_export(
     ] = None,
 ) -> None:
     """Write all runs to CSV (axes + scalar metrics, one row each) or JSON Lines (everything)."""
-    fmt = fmt or out.suffix.lstrip(".").lower()
+    suffix = out.suffix.lstrip(".").lower()
+    fmt = fmt or suffix
     if fmt not in ("csv", "jsonl"):
         raise SuperposeError(
             f"--format must be csv or jsonl (got {fmt!r}; or name OUT *.csv/*.jsonl)"
+        )
+    if suffix in ("csv", "jsonl") and suffix != fmt:
+        raise SuperposeError(f"{out}: a .{suffix} file, but --format {fmt}; make them agree")
+    real = store.resolve()
+    if out.resolve() in {real, *(real.with_name(real.name + s) for s in _STORE_FILES)}:
+        raise SuperposeError(
+            f"{out}: is the run store {store} (or one of its files); choose another --out "
+            "(nothing was changed)"
         )
     with _open(store) as db:
         runs = db.runs()
