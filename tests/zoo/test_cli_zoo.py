@@ -49,3 +49,14 @@ def test_score_bad_input_is_one_line(tmp_path):
     )
     assert_one_line_error(run_cli("zoo", "export", "nope", "--out", str(tmp_path / "x")), "nope")
     assert not (tmp_path / "x").exists()
+    for option, value in (("--l1", "inf"), ("--k", "1000000000"), ("--seed", str(10**20))):
+        assert_one_line_error(
+            run_cli("score", "tms-5-2", "--train-sae", "topk", option, value), option
+        )
+    mine = tmp_path / "mine"  # someone's folder: refused before any scoring, nothing replaced
+    mine.mkdir()
+    (mine / "score.json").write_text("my notes")
+    (mine / "notes.txt").write_text("mine")
+    proc = run_cli("score", "tms-5-2", "--dictionary", str(bad), "--out", str(mine))
+    assert_one_line_error(proc, "notes.txt", "not a previous save")
+    assert (mine / "score.json").read_text() == "my notes"

@@ -32,15 +32,21 @@ def score(
     train_sae: Annotated[
         str | None, typer.Option(help="Train an SAE on each scored layer first: topk or relu.")
     ] = None,
-    latents: Annotated[int, typer.Option(min=0, help="Trained SAE size (0: 4·T).")] = 0,
+    latents: Annotated[
+        int, typer.Option(min=0, max=1_000_000, help="Trained SAE size (0: 4·T).")
+    ] = 0,
     k: Annotated[
         int,
         typer.Option(
-            min=0, help="TopK: latents kept (0: mean circuits on × directions per circuit)."
+            min=0,
+            max=100_000,
+            help="TopK: latents kept (0: mean circuits on × directions per circuit).",
         ),
     ] = 0,
-    l1: Annotated[float, typer.Option(min=0, help="ReLU SAE: L1 penalty.")] = 1e-3,
-    steps: Annotated[int, typer.Option(min=1, help="Trained SAE: optimiser steps.")] = 2000,
+    l1: Annotated[float, typer.Option(min=0, max=1000, help="ReLU SAE: L1 penalty.")] = 1e-3,
+    steps: Annotated[
+        int, typer.Option(min=1, max=10_000_000, help="Trained SAE: optimiser steps.")
+    ] = 2000,
     layer: Annotated[
         int, typer.Option(min=0, help="Layer to score, 1-based (0: every layer with truth).")
     ] = 0,
@@ -50,15 +56,22 @@ def score(
             min=0, help="Circuits on per input (0: the network's z; learned models: their p)."
         ),
     ] = 0,
-    samples: Annotated[int, typer.Option(min=16, help="Inputs the scores use.")] = 2000,
+    samples: Annotated[
+        int, typer.Option(min=16, max=1_000_000, help="Inputs the scores use.")
+    ] = 2000,
     threshold: Annotated[
         float,
         typer.Option(min=0.01, max=1.0, help="Similarity at which a circuit counts as recovered."),
     ] = 0.9,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the inputs and of a trained SAE.")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, max=2**62, help="Seed of the inputs and of a trained SAE.")
+    ] = 0,
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for score.json and figures (and sae_layerL.safetensors)."),
+        typer.Option(
+            help="Folder for score.json and figures (and sae_layerL.safetensors): new, or a "
+            "previous score's (anything else in it is refused before scoring)."
+        ),
     ] = None,
 ) -> None:
     """Score a dictionary against NET's ground truth: MMCS, Hungarian MCC, circuits recovered,
@@ -78,6 +91,11 @@ def score(
         layers = [entry.layer_index(layer)]
     else:
         layers = [i for i, l in enumerate(entry.layers) if l.truth]
+    if out is not None:  # refuse before scoring, not after
+        from ..base.files import check_out_folder
+
+        n = len(entry.layers)
+        check_out_folder(out, _saved(n))
     z = active or None
     results = []
     for l in layers:
@@ -142,6 +160,14 @@ def score(
             similarity_matrix(r, out / f"similarity_layer{l + 1}.png")
         recovery_vs_layer({results[0].name: results}, out / "recovery_vs_layer.png", f"{net}")
         console.print(f"scores and figures saved to {out}")
+
+
+def _saved(n_layers: int) -> set[str]:
+    """The files a score of a network with n_layers writes into --out."""
+    per_layer = ("similarity_layer{}.png", "sae_layer{}.safetensors")
+    return {"score.json", "recovery_vs_layer.png"} | {
+        f.format(l) for l in range(1, n_layers + 1) for f in per_layer
+    }
 
 
 def _target(net: str) -> Any:
