@@ -151,6 +151,24 @@ def test_resume_runs_again_over_a_damaged_result_json(tmp_path):
     assert json.loads((folder / "result.json").read_text())["name"] == "nonlinear-compression"
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["reproduce", "--only", "nonlinear-compression", "--out", "mine", "--no-progress"],
+        ["report", "--store", "s.db", "--out", "mine"],
+    ],
+)
+def test_a_report_into_a_users_folder_is_refused_before_anything_runs(tmp_path, args):
+    _store(tmp_path / "s.db")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "index.html").write_text("my page")
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    before = tree(tmp_path)
+    line = one_line(run(*args, cwd=tmp_path), 2)
+    assert "notes.txt" in line and "not a previous save" in line
+    assert tree(tmp_path) == before
+
+
 @pytest.mark.parametrize("data", [b'{"status": "ok"', b"[1, 2]", b"\xff\xfe\x00binary", b"{}"])
 def test_read_record_treats_damaged_results_as_not_done(tmp_path, data):
     from superpose.report import load_records, read_record, render

@@ -44,9 +44,13 @@ def reproduce(
             "(names: `superpose experiments`).",
         ),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Report folder (index.html + one folder each).")] = Path(
-        "report"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Report folder (index.html + one folder each): new, or a previous report's "
+            "(anything else in it is refused before running)."
+        ),
+    ] = Path("report"),
     resume: Annotated[
         bool,
         typer.Option(help="Skip experiments already finished in OUT with the same config."),
@@ -73,15 +77,15 @@ def reproduce(
     stops them all, and finished experiments are kept (--resume skips them next time).
     """
     from ..base.device import resolve_device
-    from ..base.errors import SuperposeError
+    from ..base.files import check_out_folder
     from ..experiments import get_experiment, registry
+    from ..plots.interactive import ASSETS
     from ..report import read_record, render
 
     names = list(only) if only else list(registry())
     exps = [get_experiment(n) for n in names]
     dev = resolve_device(device)
-    if out.exists() and not out.is_dir():
-        raise SuperposeError(f"{out}: exists and is not a folder (--out needs a folder)")
+    check_out_folder(out, {"index.html", ASSETS, *registry()})  # a report's, or refused
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     todo: list[tuple[int, Experiment]] = []
