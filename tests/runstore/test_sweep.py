@@ -195,6 +195,9 @@ def test_cli_sweep_runs_report_and_errors(tmp_path):
         ("name: x\ntoy: {}\naxes: {n_hidden: []}\n", "empty grid"),
         ("name: x\ntoy: {}\nsweeps: 3\n", "field 'sweeps': unknown field"),
         ("name: x\nexperiment: nope\n", "unknown experiment 'nope'"),
+        ("name: x\ntoy: {}\naxes: {n_hidden: {range: [0, 1e300, 1e-300]}}\n", "no finite count"),
+        ("name: x\ntoy: {}\naxes: {n_hidden: {linspace: [1, 2, 1000000000]}}\n", "1,000,000"),
+        ("name: " + "[" * 5000 + "x" + "]" * 5000 + "\n", "nested too deeply"),
     ],
 )
 def test_cli_bad_specs_give_one_line_errors(tmp_path, text, msg):

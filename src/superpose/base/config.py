@@ -94,6 +94,8 @@ def read_yaml(path: str | Path) -> Any:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise SuperposeError(f"{path}: not valid YAML{where}") from None
+    except RecursionError:
+        raise SuperposeError(f"{path}: nested too deeply to be a config") from None
     return data
 
 

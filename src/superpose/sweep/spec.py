@@ -94,10 +94,19 @@ def axis_values(name: str, spec: list[Any] | dict[str, list[int | float]]) -> li
                 f"axis {name!r}: {form} takes three numbers [a, b, n] (got {args})"
             )
         a, b, n = args
+        if not all(math.isfinite(x) for x in args):
+            raise SuperposeError(f"axis {name!r}: {form} takes finite numbers (got {args})")
+        if form != "range" and isinstance(n, int) and n > MAX_RUNS:
+            raise SuperposeError(
+                f"axis {name!r}: {form} count {n} is more than a sweep may run ({MAX_RUNS:,})"
+            )
         if form == "range":
             if n == 0:
                 raise SuperposeError(f"axis {name!r}: range step must not be 0")
-            count = max(0, math.ceil((b - a) / n))
+            steps = (b - a) / n
+            if not math.isfinite(steps):
+                raise SuperposeError(f"axis {name!r}: range [{a}, {b}, {n}] has no finite count")
+            count = max(0, math.ceil(steps))
             values = [a + i * n for i in range(min(count, MAX_RUNS + 1))]
             if all(isinstance(x, int) for x in args):
                 values = [int(v) for v in values]
