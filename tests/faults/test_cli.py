@@ -132,6 +132,21 @@ def test_axis_form_error_keeps_its_brackets(tmp_path):
     assert "[a, b, n]" in line or "[1, 2]" in line
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "construction: deep_boolean\nm: 1000000\nd: 1000\n",  # was killed by the OOM killer
+        "construction: cis1\nwidth: 1000000\nneurons: 1000\n",
+        "construction: cis1\ncircuits: 1000000\n",
+    ],
+)
+def test_build_too_big_for_memory_is_refused_before_allocating(tmp_path, text):
+    (tmp_path / "b.yaml").write_text(text)
+    line = one_line(run("build", "b.yaml", "--out", "o", cwd=tmp_path), 2)
+    assert "memory" in line and "lower" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.yaml"]
+
+
 def test_build_with_a_bad_config_leaves_no_folder(tmp_path):
     (tmp_path / "b.yaml").write_text("construction: uand\nm: -3\n")
     line = one_line(run("build", "b.yaml", "--out", "o", cwd=tmp_path), 2)

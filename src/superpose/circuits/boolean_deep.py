@@ -615,6 +615,17 @@ def verify_deep(net: DeepBoolean, batch: int, seed: int) -> dict[str, Any]:
 def build_deep_construction(cfg: DeepBooleanConfig) -> DeepBooleanNet:
     """Build and verify: a failing network is refused with one line unless cfg.allow_unverified
     (then returned marked unverified: `verified` False, ground_truth.json says why)."""
+    from ..base.memory import check_memory
+
+    # dense [d, m] connections, readouts and embeddings per layer, then the verification: measured
+    # peaks 19–21 bytes per d·m·depth (session 27)
+    need = 24 * cfg.d * cfg.m * cfg.depth
+    check_memory(
+        need,
+        "building this deep boolean network",
+        "lower m, d or depth",
+        str(resolve_device(cfg.device)),
+    )
     net = DeepBooleanNet(cfg, build_deep(cfg))
     net.verification = settle("deep boolean", net.check(), cfg.allow_unverified)
     return net

@@ -178,6 +178,11 @@ def build_cis1(cfg: CiS1Config, mlp: SmallCircuits | None = None) -> CiS1Network
         raise SuperposeError(f"circuit_width d = {d} exceeds width D = {D}")
     if cfg.max_active > T:
         raise SuperposeError(f"max_active z = {cfg.max_active} exceeds circuits T = {T}")
+    from ..base.memory import check_memory
+
+    # the embeddings [T, D, d] and their QR, then the verification's streams: measured peaks
+    # 8–14 bytes per T·D·d (session 27)
+    check_memory(16 * T * D * d, "building this CiS1 network", "lower circuits or width")
     gen = torch.Generator().manual_seed(cfg.seed + 1)
     q, _ = torch.linalg.qr(torch.randn(T, D, d, generator=gen))
     sets = M // m
