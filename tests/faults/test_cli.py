@@ -147,6 +147,38 @@ def test_build_too_big_for_memory_is_refused_before_allocating(tmp_path, text):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.yaml"]
 
 
+def _damage_weights(folder: Path) -> None:
+    (folder / "weights.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{garbage")
+
+
+def _drop_a_tensor(folder: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    tensors = load_file(str(folder / "weights.safetensors"))
+    tensors.pop(sorted(tensors)[0])
+    save_file(tensors, str(folder / "weights.safetensors"))
+
+
+def _fewer_circuits(folder: Path) -> None:
+    text = (folder / "config.yaml").read_text().replace("circuits: 30", "circuits: 29")
+    (folder / "config.yaml").write_text(text)
+
+
+@pytest.mark.parametrize("damage", [_damage_weights, _drop_a_tensor, _fewer_circuits])
+def test_score_on_a_damaged_built_network_is_one_line(tmp_path, damage):
+    import torch
+    from safetensors.torch import save_file
+
+    (tmp_path / "c.yaml").write_text(
+        "construction: cis2\nwidth: 400\ncircuits: 30\nlayers: 2\nmax_active: 1\n"
+    )
+    assert run("build", "c.yaml", "--out", "net", cwd=tmp_path).returncode == 0
+    save_file({"W_dec": torch.randn(40, 400)}, str(tmp_path / "sae.safetensors"))
+    damage(tmp_path / "net")
+    line = one_line(run("score", "net", "--dictionary", "sae.safetensors", cwd=tmp_path), 2)
+    assert "net/" in line or "net:" in line
+
+
 def test_build_with_a_bad_config_leaves_no_folder(tmp_path):
     (tmp_path / "b.yaml").write_text("construction: uand\nm: -3\n")
     line = one_line(run("build", "b.yaml", "--out", "o", cwd=tmp_path), 2)

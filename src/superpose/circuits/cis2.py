@@ -678,6 +678,14 @@ class CiS2(SmallCircuitsNet):
 
     @classmethod
     def from_tensors(cls, config: CiS2Config, tensors: dict[str, torch.Tensor]) -> CiS2:
+        T, L, d, S = config.circuits, config.layers, config.circuit_width, config.redundancy
+        for name, want in (("circuit_weights", (T, L, d, d)), ("positions", (L, T, S))):
+            got = tuple(tensors[name].shape) if name in tensors else None
+            if got != want:
+                raise SuperposeError(
+                    f"{name} is {list(got) if got else 'missing'}, config.yaml's circuits, "
+                    f"layers, circuit_width and redundancy say {list(want)}"
+                )
         kind = tensors.get("circuit_kind")
         kind = bytes(kind.tolist()).decode() if kind is not None else config.circuit_kind
         circuits = SmallCircuits(tensors["circuit_weights"], tensors["circuit_biases"], kind)

@@ -253,4 +253,23 @@ def load_construction(folder: str | Path) -> Construction:
     if not weights.is_file():
         raise SuperposeError(f"{weights}: missing (save_construction writes it)")
     _entry(config.construction)  # imports the module that defines the class
-    return _CLASSES[config.construction].from_tensors(config, load_file(str(weights)))
+    try:
+        tensors = load_file(str(weights))
+    except Exception as err:  # safetensors' own error type differs between its versions
+        raise SuperposeError(
+            f"{weights}: not a readable safetensors file ({_first_line(err)}); build it again"
+        ) from None
+    try:
+        return _CLASSES[config.construction].from_tensors(config, tensors)
+    except SuperposeError as err:
+        raise SuperposeError(f"{folder}: {err}") from None
+    except (KeyError, IndexError, ValueError, TypeError, RuntimeError) as err:
+        raise SuperposeError(
+            f"{weights}: does not match {folder / 'config.yaml'} ({type(err).__name__}: "
+            f"{_first_line(err)}); build it again"
+        ) from None
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return (text.splitlines() or [""])[0][:160]
