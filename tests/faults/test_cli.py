@@ -114,6 +114,8 @@ def test_usage_errors_are_one_line(tmp_path, args):
         ("seed: 18446744073709551616\n", "seed"),
         ("n_features: 100000\nn_hidden: 100000\nn_instances: 1000000\n", "memory"),
         ("[1, 2\n", "YAML"),
+        ("n_features: 5\nn_hidden: 2\ntrain: {steps: 20, l1_hidden: 1.0e308}\n", "diverged"),
+        ("n_features: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
     ],
 )
 def test_bad_config_values_are_one_line_naming_the_file(tmp_path, text, expect):

@@ -19,7 +19,10 @@ def train(
     progress: ProgressOpt = True,
 ) -> None:
     """Train a batch of toy models from CONFIG and save them to OUT."""
+    import torch
+
     from ..base.config import load_yaml
+    from ..base.errors import SuperposeError
     from ..base.files import check_out_folder
     from ..toy.config import ToyConfig
     from ..toy.io import FILES, save_trained
@@ -30,6 +33,13 @@ def train(
         cfg = cfg.replace(device=device)
     check_out_folder(out, FILES)  # refuse before training, not after
     result = train_models(cfg, progress=progress)
+    bad = (~torch.isfinite(result.final_loss)).nonzero().flatten().tolist()
+    if bad:  # a model of NaNs is not saved as if it were one
+        shown = ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else "")
+        raise SuperposeError(
+            f"{config}: training diverged (final loss not finite in instance(s) {shown}); lower "
+            "train.lr, importance or the train penalties (l1_hidden, weight_decay); nothing was saved"
+        )
     save_trained(result, out)
     losses = ", ".join(f"{v:.4g}" for v in result.final_loss.tolist()[:10])
     console.print(f"trained {cfg.instances} instance(s) in {result.seconds:.1f} s; loss {losses}")
