@@ -241,6 +241,9 @@ def test_bad_files_and_names_are_one_line(tmp_path):
     odd = tmp_path / "odd.safetensors"
     save_file({"0.weight": torch.ones(2, 2), "scale": torch.ones(1)}, str(odd))
     one_line(lambda: sp.compile([odd], width=400), "odd.safetensors", "'scale'")
+    scalar = tmp_path / "scalar.safetensors"  # a 0-d weight and no bias (was an IndexError)
+    save_file({"0.weight": torch.tensor(1.0)}, str(scalar))
+    one_line(lambda: sp.compile([scalar], width=400), "scalar.safetensors", "2-D")
     dup = [F.gate("and"), F.gate("and")]
     one_line(lambda: sp.compile(dup, width=400), "both named 'and'")
     one_line(lambda: sp.compile(F.gate("and"), width=400), "must be a list")

@@ -212,7 +212,7 @@ def load_circuit(path: str | Path, name: str | None = None) -> Circuit:
     pairs = [
         (
             tensors[p + "weight"],
-            tensors.get(p + "bias", torch.zeros(tensors[p + "weight"].shape[0])),
+            tensors.get(p + "bias", torch.zeros(tensors[p + "weight"].shape[:1].numel())),
         )
         for p in layers
     ]
