@@ -108,6 +108,19 @@ def test_bad_dictionaries_are_one_line_errors(tmp_path, truth0):
         score(torch.randn(10, 999), truth0)
     with pytest.raises(SuperposeError, match="W_enc must be"):
         score({"W_dec": torch.randn(10, 1000), "W_enc": torch.randn(10, 1000)}, truth0)
+    W = torch.randn(10, 1000)
+    for bad, words in (  # each was a traceback from deep in the scorer, or scored silently
+        ({"W_dec": torch.full((10, 1000), float("nan"))}, "W_dec holds NaN"),
+        ({"W_dec": torch.randn(0, 1000)}, "k, D ≥ 1"),
+        ({"W_dec": W, "W_enc": W.T, "b_enc": torch.zeros(3)}, "b_enc must be"),
+        ({"W_dec": W, "b_dec": torch.zeros(3)}, "b_dec must be"),
+        ({"W_dec": W, "W_enc": torch.full((1000, 10), float("nan"))}, "W_enc holds NaN"),
+        ({"W_dec": W, "W_enc": W.T, "k": torch.tensor(-3)}, "k must be"),
+        ({"W_dec": W, "W_enc": W.T, "k": torch.tensor([1, 2])}, "k must be"),
+        ({"W_dec": W, "W_enc": W.T, "k": torch.tensor(float("nan"))}, "k must be"),
+    ):
+        with pytest.raises(SuperposeError, match=words):
+            score(bad, truth0)
     with pytest.raises(SuperposeError, match="no such dictionary"):
         score(tmp_path / "nope.safetensors", truth0)
     (tmp_path / "bad.safetensors").write_text("not a tensor file")

@@ -69,19 +69,30 @@ def sae_from_tensors(t: Mapping[str, torch.Tensor], name: str = "sae") -> Dictio
             f"{name}: no 'W_dec' tensor (have {sorted(t)}); an SAE needs W_dec [k, D]"
         )
     W_dec = t["W_dec"].detach().float()
-    if W_dec.ndim != 2:
-        raise SuperposeError(f"{name}: W_dec must be [k, D], got {list(W_dec.shape)}")
+    if W_dec.ndim != 2 or 0 in W_dec.shape:
+        raise SuperposeError(f"{name}: W_dec must be [k, D], k, D ≥ 1, got {list(W_dec.shape)}")
     k, D = W_dec.shape
+    shapes = {"W_enc": [D, k], "b_enc": [k], "b_dec": [D]}
+    for key, want in shapes.items():
+        if key in t and list(t[key].shape) != want:
+            raise SuperposeError(
+                f"{name}: {key} must be {want} to match W_dec [k, D] = {[k, D]}, got "
+                f"{list(t[key].shape)}"
+            )
+    for key in ("W_dec", *shapes):
+        if key in t and not torch.isfinite(t[key]).all():
+            raise SuperposeError(f"{name}: {key} holds NaN or infinite values")
+    top = None
+    if "k" in t:
+        kt = t["k"]
+        if kt.numel() != 1 or not torch.isfinite(kt.float()).all() or not 1 <= float(kt) <= k:
+            raise SuperposeError(f"{name}: k must be one number in 1..{k} (the latents kept)")
+        top = int(kt)
     b_dec = t["b_dec"].detach().float() if "b_dec" in t else torch.zeros(D)
     if "W_enc" not in t:
         return Dictionary(W_dec, name=name)
     W_enc = t["W_enc"].detach().float()
-    if W_enc.shape != (D, k):
-        raise SuperposeError(
-            f"{name}: W_enc must be [D, k] = {[D, k]} to match W_dec, got {list(W_enc.shape)}"
-        )
     b_enc = t["b_enc"].detach().float() if "b_enc" in t else torch.zeros(k)
-    top = int(t["k"]) if "k" in t else None
 
     def encode(x: torch.Tensor) -> torch.Tensor:
         pre = (x - b_dec) @ W_enc + b_enc
