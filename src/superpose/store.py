@@ -226,6 +226,7 @@ class RunStore:
         self.real = Path(os.path.realpath(self.path))
         self.writer = writer
         self._lock_fd: int | None = None
+        self._made_lock: Path | None = None  # the lock file, when this open made it
         self._batch = threading.RLock()  # the connection, shared with the store thread
         self._failed: BaseException | None = None  # the store thread's error, for the next call
         self._thread: threading.Thread | None = None  # the store thread (`start`), kept once
@@ -276,10 +277,10 @@ class RunStore:
             elif not tables:
                 raise SuperposeError(f"{self.path}: not a superpose run store (no runs table)")
         except SuperposeError:
-            self._unlock()
+            self._unlock(refused=True)
             raise
         except sqlite3.DatabaseError as err:
-            self._unlock()
+            self._unlock(refused=True)
             raise SuperposeError(f"{self.path}: cannot open as a run store ({err})") from None
 
     # locking -----------------------------------------------------------------------------------
@@ -288,7 +289,11 @@ class RunStore:
 
         lock_path = self.real.with_name(self.real.name + ".lock")
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:  # made here: removed again if the store is refused (`_unlock(refused=True)`)
+                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+                self._made_lock = lock_path
+            except FileExistsError:
+                fd = os.open(lock_path, os.O_RDWR)
         except OSError as err:
             raise SuperposeError(
                 f"{self.path}: cannot write a run store here ({err.strerror or err})"
@@ -305,7 +310,12 @@ class RunStore:
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
 
-    def _unlock(self) -> None:
+    def _unlock(self, refused: bool = False) -> None:
+        """Release the writer lock; `refused`: the file is no run store, so a lock file this open
+        made goes too (removed while still held: no other writer can have it)."""
+        if refused and self._made_lock is not None and self._lock_fd is not None:
+            with suppress(OSError):
+                self._made_lock.unlink()
         if self._lock_fd is not None:
             with suppress(OSError):
                 os.close(self._lock_fd)  # closing releases the flock

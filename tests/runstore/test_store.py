@@ -102,6 +102,12 @@ def test_bad_store_paths_give_one_line_errors(tmp_path):
         RunStore(other, writer=True, create=True)
     tables = sqlite3.connect(other).execute("SELECT name FROM sqlite_master").fetchall()
     assert tables == [("people",)]
+    # a refused file gets no lock file beside it; one that was there before stays
+    assert not (tmp_path / "junk.db.lock").exists() and not (tmp_path / "other.db.lock").exists()
+    (tmp_path / "other.db.lock").write_text("")
+    with pytest.raises(SuperposeError, match="not a superpose run store"):
+        RunStore(other, writer=True, create=True)
+    assert (tmp_path / "other.db.lock").exists()
     if os.geteuid() != 0:  # root writes anywhere
         ro = tmp_path / "ro"
         ro.mkdir()
