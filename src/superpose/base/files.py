@@ -63,9 +63,12 @@ def atomic_write(path: str | Path, data: bytes | str | Callable[[Path], None]) -
     """Write `path` whole or not at all: bytes, text (UTF-8), or `data(tmp_path)` writing a file.
 
     The temp file sits in the same folder (so `os.replace` is atomic), is fsynced before the
-    rename and gets the umask's permissions. OS errors become one line naming `path`.
+    rename and gets the umask's permissions. OS errors become one line naming `path`. A symlink
+    at `path` stays: the file it points to is the one replaced.
     """
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     if path.is_dir():
         raise SuperposeError(f"{path}: is a folder, expected a file path")
     try:
