@@ -15,7 +15,9 @@ def bench(
     only: Annotated[
         list[str] | None,
         typer.Option(
-            metavar="NAME…", help="Run only these benchmarks: --only a b, or --only a --only b."
+            metavar="NAME…",
+            help="Run only these benchmarks: --only a b, or --only a --only b (names: the first "
+            "column of the table, e.g. toy-train, sweep-store; an unknown name lists them all).",
         ),
     ] = None,
     quick: Annotated[

@@ -41,7 +41,9 @@ def _fmt(v: object) -> str:
 @runs_app.command("ls", cls=ListCommand)
 def runs_ls(
     store: StoreArg,
-    status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only runs with this status: pending, ok or error.")
+    ] = None,
     metric: Annotated[
         list[str] | None,
         typer.Option(

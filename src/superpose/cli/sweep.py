@@ -16,7 +16,9 @@ def sweep(
         Path, typer.Option(help="Run store file (SQLite); made, with its folders, if absent.")
     ],
     executor: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
-    workers: Annotated[int, typer.Option(help="Runs in parallel (processes or Ray tasks).")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, max=1024, help="Runs in parallel (processes or Ray tasks).")
+    ] = 1,
     retry_failed: Annotated[
         bool, typer.Option(help="Run again the runs that failed before (default: keep errors).")
     ] = False,
