@@ -181,6 +181,20 @@ def test_score_on_a_damaged_built_network_is_one_line(tmp_path, damage):
     assert "net/" in line or "net:" in line
 
 
+def test_a_config_kept_in_out_is_not_replaced_by_the_save(tmp_path):
+    (tmp_path / "proj").mkdir()
+    mine = "# my notes\n" + TOY
+    (tmp_path / "proj" / "config.yaml").write_text(mine)
+    line = one_line(run("train", "proj/config.yaml", "--out", "proj", cwd=tmp_path), 2)
+    assert "would replace it" in line
+    assert (tmp_path / "proj" / "config.yaml").read_text() == mine
+    assert [p.name for p in (tmp_path / "proj").iterdir()] == ["config.yaml"]
+    # a previous save's own config.yaml (the dump the save writes) may be trained again in place
+    assert run("train", "proj/config.yaml", "--out", "p2", cwd=tmp_path).returncode == 0
+    proc = run("train", "p2/config.yaml", "--out", "p2", "--no-progress", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_build_with_a_bad_config_leaves_no_folder(tmp_path):
     (tmp_path / "b.yaml").write_text("construction: uand\nm: -3\n")
     line = one_line(run("build", "b.yaml", "--out", "o", cwd=tmp_path), 2)

@@ -99,6 +99,16 @@ def read_yaml(path: str | Path) -> Any:
     return data
 
 
+def unless_dump(path: str | Path, config: FrozenConfig) -> list[Path]:
+    """[path], unless its text is already what `dump_yaml(config)` writes (a previous save's
+    config.yaml, which a new save may replace: nothing of the user's is lost)."""
+    try:
+        same = Path(path).read_text() == yaml.safe_dump(config.to_dict(), sort_keys=False)
+    except (OSError, UnicodeDecodeError):
+        same = False
+    return [] if same else [Path(path)]
+
+
 def dump_yaml(config: FrozenConfig, path: str | Path) -> None:
     from .files import atomic_write
 

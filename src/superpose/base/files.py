@@ -109,16 +109,23 @@ def is_temp(name: str) -> bool:
     return name.startswith(".") and name.endswith(TEMP_SUFFIX)
 
 
-def check_out_folder(out: str | Path, owned: Iterable[str]) -> None:
-    """Refuse an output folder that is a file, or holds anything but files named in `owned`."""
+def check_out_folder(out: str | Path, owned: Iterable[str], inputs: Iterable[Path] = ()) -> None:
+    """Refuse an output folder that is a file, or holds anything but files named in `owned`, or
+    where the save would replace one of the command's `inputs` (a config kept in --out)."""
     out = Path(out)
+    owned = set(owned)
+    for given in inputs:
+        if Path(given).resolve() in {(out / name).resolve() for name in owned}:
+            raise SuperposeError(
+                f"{given}: the save into {out} would replace it; give another --out or keep the "
+                "config elsewhere (nothing was changed)"
+            )
     if out.exists() and not out.is_dir():
         raise SuperposeError(f"{out}: exists and is not a folder (--out needs a folder)")
     if out.is_dir():
-        allowed = set(owned)
         try:
             foreign = sorted(
-                p.name for p in out.iterdir() if p.name not in allowed and not is_temp(p.name)
+                p.name for p in out.iterdir() if p.name not in owned and not is_temp(p.name)
             )
         except OSError as err:
             raise SuperposeError(f"{out}: cannot read the folder ({err.strerror or err})") from None

@@ -22,12 +22,14 @@ def build(
 ) -> None:
     """Build, verify and save the network of CONFIG (cis1, cis2, uand, chosen_gates, deep_boolean):
     config.yaml, weights.safetensors, ground_truth.json and its measured errors."""
+    from ..base.config import unless_dump
     from ..base.files import check_out_folder
     from ..circuits.construction import build as build_net
     from ..circuits.construction import load_construction_config, save_construction, saved_files
 
     cfg = load_construction_config(config)
-    check_out_folder(out, saved_files(cfg.construction))  # refuse before building, not after
+    # refused before building, not after; so is a config the save would replace
+    check_out_folder(out, saved_files(cfg.construction), unless_dump(config, cfg))
     net = build_net(cfg)
     measured = net.measure(batch)
     save_construction(net, out, measured)

@@ -26,7 +26,7 @@ def compile_(
 ) -> None:
     """Compile SPEC's circuits into one network (CiS2 construction, on-indicators added), verify it
     at every z ≤ max_active and save config.yaml, weights.safetensors, ground_truth.json, errors.json."""
-    from ..base.config import read_yaml
+    from ..base.config import read_yaml, unless_dump
     from ..base.errors import SuperposeError
     from ..base.files import check_out_folder
     from ..circuits.compiler import build_compiled
@@ -36,7 +36,8 @@ def compile_(
     if isinstance(data, dict):
         data.setdefault("construction", "compiled")
     cfg = construction_config(data, str(spec))
-    check_out_folder(out, saved_files("compiled"))  # refuse before building, not after
+    # refused before building, not after; so is a spec the save would replace
+    check_out_folder(out, saved_files("compiled"), unless_dump(spec, cfg))
     if cfg.construction != "compiled":
         raise SuperposeError(
             f"{spec}: field 'construction' is {cfg.construction!r}; compile reads 'compiled' specs "

@@ -21,7 +21,7 @@ def train(
     """Train a batch of toy models from CONFIG and save them to OUT."""
     import torch
 
-    from ..base.config import load_yaml
+    from ..base.config import load_yaml, unless_dump
     from ..base.errors import SuperposeError
     from ..base.files import check_out_folder
     from ..toy.config import ToyConfig
@@ -31,7 +31,8 @@ def train(
     cfg = load_yaml(ToyConfig, config)
     if device is not None:
         cfg = cfg.replace(device=device)
-    check_out_folder(out, FILES)  # refuse before training, not after
+    # refused before training, not after; so is a config the save would replace
+    check_out_folder(out, FILES, unless_dump(config, cfg))
     result = train_models(cfg, progress=progress)
     bad = (~torch.isfinite(result.final_loss)).nonzero().flatten().tolist()
     if bad:  # a model of NaNs is not saved as if it were one
