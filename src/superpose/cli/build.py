@@ -17,7 +17,10 @@ def build(
     ],
     out: Annotated[Path, typer.Option(help="Folder for weights, ground truth and errors.")],
     batch: Annotated[
-        int, typer.Option(min=8, help="Sampled inputs for the error statistics saved beside.")
+        int,
+        typer.Option(
+            min=8, max=100_000, help="Sampled inputs for the error statistics saved beside."
+        ),
     ] = 256,
 ) -> None:
     """Build, verify and save the network of CONFIG (cis1, cis2, uand, chosen_gates, deep_boolean):

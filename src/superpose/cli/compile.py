@@ -21,7 +21,10 @@ def compile_(
     ],
     out: Annotated[Path, typer.Option(help="Folder for weights, ground truth and errors.")],
     batch: Annotated[
-        int, typer.Option(min=8, help="Sampled inputs for the error statistics saved beside.")
+        int,
+        typer.Option(
+            min=8, max=100_000, help="Sampled inputs for the error statistics saved beside."
+        ),
     ] = 256,
 ) -> None:
     """Compile SPEC's circuits into one network (CiS2 construction, on-indicators added), verify it
