@@ -88,6 +88,14 @@ def test_train_replaces_a_previous_save_whole_with_umask_permissions(tmp_path):
 
 
 # 2. usage errors -----------------------------------------------------------------------------------
+def test_bad_device_option_names_the_option(tmp_path):
+    (tmp_path / "c.yaml").write_text(TOY)
+    for args in (["train", "c.yaml", "--out", "v"], ["reproduce", "--only", "tms-basic"]):
+        line = one_line(run(*args, "--device", "nope", cwd=tmp_path), 2)
+        assert "'--device'" in line and "cuda:N" in line and "<replace>" not in line
+    assert [p.name for p in tmp_path.iterdir()] == ["c.yaml"]
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
@@ -19,7 +20,18 @@ def print_table(table: Table) -> None:
     out.print(table)
 
 
+def device_value(value: str | None) -> str | None:
+    """--device checked where it is given: auto, cpu, cuda or cuda:N."""
+    if value is not None and not re.fullmatch(r"auto|cpu|cuda(:\d{1,3})?", value):
+        raise typer.BadParameter(f"must be auto, cpu, cuda or cuda:N (got {value!r})")
+    return value
+
+
 DeviceOpt = Annotated[
-    str, typer.Option(help="Device: auto (CUDA when present, else CPU), cpu, cuda or cuda:N.")
+    str,
+    typer.Option(
+        callback=device_value,
+        help="Device: auto (CUDA when present, else CPU), cpu, cuda or cuda:N.",
+    ),
 ]
 ProgressOpt = Annotated[bool, typer.Option(help="Show progress bars.")]

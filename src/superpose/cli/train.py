@@ -7,14 +7,17 @@ from typing import Annotated
 
 import typer
 
-from ._common import ProgressOpt, console
+from ._common import ProgressOpt, console, device_value
 
 
 def train(
     config: Annotated[Path, typer.Argument(help="Toy-model config YAML (see configs/).")],
     out: Annotated[Path, typer.Option(help="Folder to write config, weights and metrics into.")],
     device: Annotated[
-        str | None, typer.Option(help="Override the config's device (auto, cpu, cuda, cuda:N).")
+        str | None,
+        typer.Option(
+            callback=device_value, help="Override the config's device (auto, cpu, cuda, cuda:N)."
+        ),
     ] = None,
     progress: ProgressOpt = True,
 ) -> None:
