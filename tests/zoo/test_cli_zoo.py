@@ -22,9 +22,10 @@ def test_zoo_list_and_export(tmp_path):
 
 
 def test_score_trains_a_topk_sae_on_a_zoo_entry(tmp_path):
+    (tmp_path / "tms-5-2").mkdir()  # a folder named like the entry (an export) does not hide it
     proc = run_cli(
         "score", "tms-5-2", "--train-sae", "topk", "--k", "1", "--latents", "5",
-        "--steps", "200", "--samples", "500", "--out", str(tmp_path / "s"),
+        "--steps", "200", "--samples", "500", "--out", str(tmp_path / "s"), cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "MMCS (circuits)" in proc.stdout and "layer 2" in proc.stdout

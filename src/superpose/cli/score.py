@@ -175,8 +175,8 @@ def _target(net: str) -> Any:
     from ..zoo import from_construction, load, names
 
     path = Path(net)
-    if net in names() and not path.exists():
-        return load(net)
+    if net in names() and not (path / "config.yaml").is_file():  # not a built network's folder
+        return load(net)  # (e.g. `zoo export NAME --out NAME` beside it)
     if not path.is_dir():
         raise SuperposeError(
             f"NET {net!r}: neither a zoo entry ({', '.join(names())}) nor a built network's folder"
