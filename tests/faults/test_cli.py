@@ -203,6 +203,19 @@ def test_a_config_kept_in_out_is_not_replaced_by_the_save(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("command", "text", "words"),
+    [
+        ("build", "construction: cis2\nwidth: 2000\ncircuit_width: 1024\n", "divisible"),
+        ("train", "n_features: 20\nn_hidden: 5\nimportance: [1, 2, 3]\n", "3 entries"),
+    ],
+)
+def test_errors_of_the_work_a_config_asked_for_name_the_file(tmp_path, command, text, words):
+    (tmp_path / "c.yaml").write_text(text)
+    line = one_line(run(command, "c.yaml", "--out", "o", cwd=tmp_path), 2)
+    assert line.startswith("error: c.yaml: ") and words in line
+
+
 def test_build_with_a_bad_config_leaves_no_folder(tmp_path):
     (tmp_path / "b.yaml").write_text("construction: uand\nm: -3\n")
     line = one_line(run("build", "b.yaml", "--out", "o", cwd=tmp_path), 2)

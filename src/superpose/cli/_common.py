@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from ..base.errors import SuperposeError
 
 console = Console(stderr=True)
 
@@ -18,6 +23,17 @@ def print_table(table: Table) -> None:
     if not out.is_terminal:
         out = Console(width=160)
     out.print(table)
+
+
+@contextmanager
+def about(config: Path) -> Iterator[None]:
+    """Errors of the work a config file asked for name that file (unless they already do)."""
+    try:
+        yield
+    except SuperposeError as err:
+        if str(err).startswith(str(config)):
+            raise
+        raise SuperposeError(f"{config}: {err}") from None
 
 
 def device_value(value: str | None) -> str | None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import console
+from ._common import about, console
 
 
 def build(
@@ -33,7 +33,8 @@ def build(
     cfg = load_construction_config(config)
     # refused before building, not after; so is a config the save would replace
     check_out_folder(out, saved_files(cfg.construction), unless_dump(config, cfg))
-    net = build_net(cfg)
+    with about(config):
+        net = build_net(cfg)
     measured = net.measure(batch)
     save_construction(net, out, measured)
     console.print(f"{net.summary(measured)}; saved to {out}", markup=False)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import ProgressOpt, console, device_value
+from ._common import ProgressOpt, about, console, device_value
 
 
 def train(
@@ -36,7 +36,8 @@ def train(
         cfg = cfg.replace(device=device)
     # refused before training, not after; so is a config the save would replace
     check_out_folder(out, FILES, unless_dump(config, cfg))
-    result = train_models(cfg, progress=progress)
+    with about(config):
+        result = train_models(cfg, progress=progress)
     bad = (~torch.isfinite(result.final_loss)).nonzero().flatten().tolist()
     if bad:  # a model of NaNs is not saved as if it were one
         shown = ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else "")
