@@ -255,19 +255,25 @@ def sharing(net: Any, mask: torch.Tensor) -> torch.Tensor:
     return same.flatten(2).any(2).any(0)
 
 
+def point_network(point: dict[str, Any]) -> tuple[CiS2Config, Any]:
+    """The config and network of one scan point (width, T, active, embedding), built without the
+    strict verification: these points lie past T*, where the laws are measured, not required."""
+    cfg = CiS2Config.model_validate(point["net"]).replace(
+        width=point["width"],
+        circuits=point["T"],
+        max_active=point["active"],
+        embedding=point["embedding"],
+        max_load=100,
+    )
+    return cfg, build_cis2(cfg, verify=False)
+
+
 def ceiling_point(point: dict[str, Any]) -> dict[str, Any]:
     """At the T the 1/z law asks for at one (D, z, embedding) — point["T"] = T*(1)/z —, the active
     circuits' decoded R² at every layer over all inputs and over the inputs whose active circuits
     share no position at any layer: the most a perfect fix of the embedding overlap could give (the
     laws ask for R² ≥ 0.9 at every layer). 4× the law checks' inputs: the split keeps part."""
-    cfg = CiS2Config.model_validate(point["net"]).replace(
-        width=point["width"],
-        max_active=point["active"],
-        embedding=point["embedding"],
-        circuits=point["T"],
-        max_load=100,
-    )
-    net = build_cis2(cfg, verify=False)  # measured past T*(z), where the laws are known to fail
+    cfg, net = point_network(point)
     batch = 4 * point["batch"]
     gen = torch.Generator().manual_seed(cfg.seed + 5)
     x, mask = sample_inputs(net.circuits, batch, cfg.max_active, gen)
@@ -322,14 +328,7 @@ def overlap_split(net: Any, active: int, batch: int, seed: int) -> dict[str, flo
 
 def fixed_load_point(point: dict[str, Any]) -> dict[str, Any]:
     """Laws, measured a0 switch-on and the regime criterion of one network (T ∝ D² scan)."""
-    cfg = CiS2Config.model_validate(point["net"]).replace(
-        width=point["width"],
-        circuits=point["T"],
-        max_active=point["active"],
-        embedding=point["embedding"],
-        max_load=100,
-    )
-    net = build_cis2(cfg, verify=False)
+    cfg, net = point_network(point)
     z, batch = cfg.max_active, point["batch"]
     x, mask = sample_inputs(net.circuits, batch, z, torch.Generator().manual_seed(cfg.seed + 5))
     found = laws(net, z, batch, cfg.seed + 5)
