@@ -459,6 +459,11 @@ class RunStore:
         meta = {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
         if "axes" in meta and not isinstance(meta["axes"], list):
             raise _BadCell("meta 'axes' is not a list")
+        if meta and meta.get("schema_version") != SCHEMA_VERSION:  # read by no other version
+            raise SuperposeError(
+                f"{self.path}: store schema {meta.get('schema_version')!r}, "
+                f"this superpose reads {SCHEMA_VERSION}"
+            )
         return meta
 
     @_guarded
@@ -477,11 +482,6 @@ class RunStore:
                     [(k, json.dumps(to_jsonable(v, exact=True))) for k, v in rows.items()],
                 )
             return
-        if meta.get("schema_version") != SCHEMA_VERSION:
-            raise SuperposeError(
-                f"{self.path}: store schema {meta.get('schema_version')!r}, "
-                f"this superpose reads {SCHEMA_VERSION}"
-            )
         if meta.get("sweep_id") != sweep_id:
             raise SuperposeError(
                 f"{self.path}: holds another sweep ({meta.get('description', '?')}, id "

@@ -90,6 +90,13 @@ def test_reproduce_tms_basic_quick_end_to_end(tmp_path):
     assert again.returncode == 0 and "done before, kept" in again.stderr
 
 
+def test_reproduce_runs_a_name_given_twice_once(tmp_path):
+    proc = run_cli("reproduce", "--only", "nonlinear-compression", "--only",
+                   "nonlinear-compression", "--out", str(tmp_path / "r"), "--no-progress")  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "[1/1] nonlinear-compression" in proc.stderr and "[2/2]" not in proc.stderr
+
+
 def test_score_scores_a_dictionary_file_against_a_built_network(tmp_path):
     import torch
     from safetensors.torch import save_file

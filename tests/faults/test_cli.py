@@ -292,6 +292,19 @@ def _bad_page(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def test_a_store_of_another_schema_is_one_line_for_readers_too(tmp_path):
+    _store(tmp_path / "s.db")
+    con = sqlite3.connect(tmp_path / "s.db")
+    con.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    con.commit()
+    con.close()
+    before = tree(tmp_path)
+    for args in (["runs", "ls", "s.db"], ["runs", "export", "s.db", "--out", "o.csv"]):
+        line = one_line(run(*args, cwd=tmp_path), 2)
+        assert "store schema 99" in line
+    assert tree(tmp_path) == before
+
+
 @pytest.mark.parametrize("damage", [_bad_cell, _bad_page])
 @pytest.mark.parametrize(
     "args",

@@ -51,7 +51,7 @@ def bench(
             raise SuperposeError(
                 f"{out}: cannot make folder {out.parent} ({err.strerror})"
             ) from None
-    rows = run_benchmarks(list(only) if only else None, quick=quick)
+    rows = run_benchmarks(list(dict.fromkeys(only)) if only else None, quick=quick)
     table = Table("benchmark", "task", "superpose (s)", "reference (s)", "speed-up", "note")
     for r in rows:
         ref = "—" if r.reference_s is None else f"{r.reference_s:.3g}"

@@ -82,7 +82,7 @@ def reproduce(
     from ..plots.interactive import ASSETS
     from ..report import read_record, render
 
-    names = list(only) if only else list(registry())
+    names = list(dict.fromkeys(only)) if only else list(registry())  # each once, in order
     exps = [get_experiment(n) for n in names]
     dev = resolve_device(device)
     check_out_folder(out, {"index.html", ASSETS, *registry()})  # a report's, or refused
