@@ -35,6 +35,7 @@ from .base.errors import SuperposeError
 from .base.files import sync
 
 SCHEMA_VERSION = 1
+SIDE_FILES = ("-wal", "-shm", "-journal", ".lock")  # beside a store: SQLite's and the writer lock
 # a batch of finished runs is committed this long after its first run finished: a transaction per
 # run cost ~45 µs CPU and several writes, about 4% of a millisecond run's work
 COMMIT_SECONDS = 0.2

@@ -23,7 +23,6 @@ runs_app = typer.Typer(
 )
 
 StoreArg = Annotated[Path, typer.Argument(help="Run store file (made by `superpose sweep`).")]
-_STORE_FILES = ("-wal", "-shm", "-journal", ".lock")  # SQLite's and the writer lock's, beside it
 
 
 def _open(store: Path):
@@ -119,8 +118,10 @@ def runs_export(
         )
     if suffix in ("csv", "jsonl") and suffix != fmt:
         raise SuperposeError(f"{out}: a .{suffix} file, but --format {fmt}; make them agree")
+    from ..store import SIDE_FILES
+
     real = store.resolve()
-    if out.resolve() in {real, *(real.with_name(real.name + s) for s in _STORE_FILES)}:
+    if out.resolve() in {real, *(real.with_name(real.name + s) for s in SIDE_FILES)}:
         raise SuperposeError(
             f"{out}: is the run store {store} (or one of its files); choose another --out "
             "(nothing was changed)"

@@ -94,8 +94,7 @@ def score(
     if out is not None:  # refuse before scoring, not after
         from ..base.files import check_out_folder
 
-        n = len(entry.layers)
-        check_out_folder(out, _saved(n))
+        check_out_folder(out, _saved(len(entry.layers)))
     z = active or None
     results = []
     for l in layers:
