@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from .errors import SuperposeError
 
@@ -21,6 +21,17 @@ class FrozenConfig(BaseModel):
     model_config = ConfigDict(
         frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """`n_features: true` is a slip, not 1 (pydantic's lax mode would take it as 1)."""
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, bool) for v in values) and not _admits_bool(
+            cls.model_fields[info.field_name].annotation
+        ):
+            raise ValueError("true/false is not allowed here (a number or name is)")
+        return value
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -36,6 +47,17 @@ class FrozenConfig(BaseModel):
         for key, value in changes.items():
             set_dotted(data, key, value)
         return validate(type(self), data, source="<replace>")
+
+
+def _admits_bool(annotation: Any) -> bool:
+    """Whether a field's type takes true/false (bool or Any somewhere in it; not Literal[1])."""
+    if annotation is bool or annotation is Any:
+        return True
+    return any(
+        _admits_bool(a)
+        for a in get_args(annotation)
+        if a is bool or not isinstance(a, int | float | str)
+    )
 
 
 def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
@@ -89,14 +111,63 @@ def read_yaml(path: str | Path) -> Any:
     except UnicodeDecodeError:
         raise SuperposeError(f"{path}: not a text file (config must be UTF-8 YAML)") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_ConfigLoader)
+    except _DuplicateKey as err:
+        raise SuperposeError(f"{path}: {err}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise SuperposeError(f"{path}: not valid YAML{where}") from None
     except RecursionError:
         raise SuperposeError(f"{path}: nested too deeply to be a config") from None
+    if _expanded_size(data, MAX_VALUES) > MAX_VALUES:
+        raise SuperposeError(
+            f"{path}: its aliases (*name) expand to over {MAX_VALUES:,} values; "
+            "too large to be a config"
+        )
     return data
+
+
+MAX_VALUES = 1_000_000  # a config's values once aliases are expanded (an alias bomb is refused)
+
+
+class _DuplicateKey(yaml.YAMLError):
+    pass
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """yaml.safe_load that refuses a key given twice in one mapping (YAML keeps the last silently,
+    so a second `circuits:` would quietly replace the first); `<<` merges may still override."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key, line = self.construct_object(key_node, deep=True), key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise _DuplicateKey(
+                        f"field {key!r} given twice (lines {seen[key]} and {line}); keep one"
+                    )
+                seen[key] = line
+            except TypeError:  # an unhashable key: the base class says so
+                continue
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(data: Any, limit: int) -> int:
+    """How many values `data` holds with shared (aliased) parts counted each time; stops past
+    `limit`, so a few lines of nested aliases never take long to count."""
+    count, stack = 0, [data]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def unless_dump(path: str | Path, config: FrozenConfig) -> list[Path]:
