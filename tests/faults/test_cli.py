@@ -58,6 +58,42 @@ def test_train_into_a_folder_of_other_files_refuses_and_keeps_them(tmp_path):
     assert tree(tmp_path) == before and (tmp_path / "v" / "sub").is_dir()
 
 
+def test_a_save_over_another_construction_keeps_none_of_its_files(tmp_path):
+    """cis1 writes no errors.json: the cis2 save's would have stayed, describing other weights."""
+    common = "width: 64\ncircuit_width: 4\ncircuits: 4\nlayers: 2\nmax_active: 1\n"
+    (tmp_path / "c2.yaml").write_text("construction: cis2\nredundancy: 3\n" + common)
+    (tmp_path / "c1.yaml").write_text(
+        "construction: cis1\nneurons: 64\ncircuit_neurons: 4\n" + common
+    )
+    assert run("build", "c2.yaml", "--out", "net", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "net" / "errors.json").exists()
+    assert run("build", "c1.yaml", "--out", "net", cwd=tmp_path).returncode == 0
+    names = sorted(p.name for p in (tmp_path / "net").iterdir())
+    assert names == ["config.yaml", "ground_truth.json", "weights.safetensors"]
+
+
+def test_a_folder_of_a_users_files_with_saved_names_is_refused(tmp_path):
+    """The user's own config.yaml (and nothing else) in --out was replaced by the save's."""
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "config.yaml").write_text(TOY + "# my notes\n")
+    (tmp_path / "c.yaml").write_text(TOY)
+    before = tree(tmp_path)
+    line = one_line(run("train", "c.yaml", "--out", "proj", "--no-progress", cwd=tmp_path))
+    assert "proj: holds config.yaml but is not a previous save" in line
+    assert tree(tmp_path) == before
+
+
+def test_a_folder_where_the_save_writes_a_file_is_refused_before_any_work(tmp_path):
+    """Replacing the others first and failing on it left a mixed folder (old weights, new config)."""
+    (tmp_path / "v" / "weights.safetensors").mkdir(parents=True)
+    (tmp_path / "v" / "metrics.json").write_text('{"schema_version": 1}')
+    (tmp_path / "c.yaml").write_text(TOY)
+    before = tree(tmp_path)
+    line = one_line(run("train", "c.yaml", "--out", "v", "--no-progress", cwd=tmp_path))
+    assert "weights.safetensors: is a folder where the save writes a file" in line
+    assert tree(tmp_path) == before
+
+
 def test_train_out_dot_never_empties_the_folder(tmp_path):
     (tmp_path / "c.yaml").write_text(TOY)
     (tmp_path / "notes.txt").write_text("mine")
@@ -124,6 +160,18 @@ def test_usage_errors_are_one_line(tmp_path, args):
         ("[1, 2\n", "YAML"),
         ("n_features: 5\nn_hidden: 2\ntrain: {steps: 20, l1_hidden: 1.0e308}\n", "diverged"),
         ("n_features: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        ("n_features: 5\nn_hidden: 2\nn_hidden: 3\n", "'n_hidden' given twice (lines 2 and 3)"),
+        ("n_features: true\nn_hidden: 2\n", "field 'n_features': true/false is not allowed"),
+        ("features: {sparsity: [0.5, false]}\n", "field 'features.sparsity': true/false"),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"  # an alias bomb: 10^7 values from 7 lines
+            + "".join(
+                f"{b}: &{b} [{', '.join(['*' + a] * 10)}]\n"
+                for a, b in zip("abcdef", "bcdefg", strict=True)
+            )
+            + "n_features: *g\n",
+            "expand to over 1,000,000 values",
+        ),
     ],
 )
 def test_bad_config_values_are_one_line_naming_the_file(tmp_path, text, expect):

@@ -8,6 +8,7 @@ into place), both with the permissions the user's umask gives a new file (not th
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -109,9 +110,19 @@ def is_temp(name: str) -> bool:
     return name.startswith(".") and name.endswith(TEMP_SUFFIX)
 
 
-def check_out_folder(out: str | Path, owned: Iterable[str], inputs: Iterable[Path] = ()) -> None:
+def check_out_folder(
+    out: str | Path,
+    owned: Iterable[str],
+    inputs: Iterable[Path] = (),
+    folders: Iterable[str] = (),
+    marker: tuple[str, str] | None = None,
+) -> None:
     """Refuse an output folder that is a file, or holds anything but files named in `owned`, or
-    where the save would replace one of the command's `inputs` (a config kept in --out)."""
+    where the save would replace one of the command's `inputs` (a config kept in --out). Each
+    owned name is a file unless named in `folders`; one of the other kind in its place is refused
+    too (replacing it would fail half-way, leaving a mixed folder). With `marker` (file, key), a
+    folder holding owned names is a previous save only if that file is a JSON object with that key
+    (a user's own config.yaml or README.md is not replaced because a save writes one too)."""
     out = Path(out)
     owned = set(owned)
     for given in inputs:
@@ -135,20 +146,50 @@ def check_out_folder(out: str | Path, owned: Iterable[str], inputs: Iterable[Pat
                 f"{out}: folder holds files that are not a previous save ({shown}); "
                 "give a new or empty folder (nothing was changed)"
             )
+        present = sorted(name for name in owned if (out / name).exists())
+        if marker and present and not _marked(out / marker[0], marker[1]):
+            raise SuperposeError(
+                f"{out}: holds {', '.join(present[:3])} but is not a previous save (its "
+                f"{marker[0]} is missing or not ours); give a new or empty folder (nothing was "
+                "changed)"
+            )
+        folders = set(folders)
+        for name in present:
+            path = out / name
+            if path.is_dir() != (name in folders):
+                kind, other = ("folder", "file") if path.is_dir() else ("file", "folder")
+                raise SuperposeError(
+                    f"{path}: is a {kind} where the save writes a {other}; give a new or empty "
+                    "folder (nothing was changed)"
+                )
+
+
+def _marked(path: Path, key: str) -> bool:
+    """Whether `path` is a JSON object holding `key` (a save's own record of itself)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and key in data
 
 
 @contextmanager
-def staged_folder(out: str | Path, owned: Iterable[str]) -> Iterator[Path]:
+def staged_folder(
+    out: str | Path, owned: Iterable[str], marker: tuple[str, str] | None = None
+) -> Iterator[Path]:
     """Yield a fresh temp folder to write files into; on success they land in `out` at once.
 
     `out` new: the temp folder is made beside it and renamed to `out`. `out` an existing folder
     holding only `owned` files (a previous save): the temp folder is made inside it (same file
-    system, writable whenever `out` is) and each file replaces its old version. Anything else in
-    `out` is refused before anything is written; on failure only the temp folder is removed.
+    system, writable whenever `out` is), each file replaces its old version and an owned file this
+    save does not write (the previous save's, e.g. the errors of another construction) is removed,
+    so the folder holds one save. Anything else in `out` (or owned names without the save's
+    `marker`, see `check_out_folder`) is refused before anything is written; on failure only the
+    temp folder is removed.
     """
     out = Path(out)
     owned = set(owned)
-    check_out_folder(out, owned)
+    check_out_folder(out, owned, marker=marker)
     existed = out.is_dir()
     try:
         if not existed:
@@ -172,6 +213,8 @@ def staged_folder(out: str | Path, owned: Iterable[str]) -> Iterator[Path]:
             for name in written:
                 os.replace(tmp / name, out / name)
             tmp.rmdir()
+            for name in sorted(owned - set(written)):
+                (out / name).unlink(missing_ok=True)
         else:
             os.chmod(tmp, folder_mode())
             os.replace(tmp, out)

@@ -199,6 +199,9 @@ def build(config: FrozenConfig) -> Construction:
     return _entry(config.construction).build(config)
 
 
+SAVE_MARKER = ("ground_truth.json", "schema_version")  # how a previous save is recognised
+
+
 def saved_files(name: str) -> tuple[str, ...]:
     """The files `save_construction` writes for construction `name` (a previous save holds only
     these, so a folder holding anything else is refused)."""
@@ -218,7 +221,7 @@ def save_construction(
 
     out = Path(out)
     tensors = {k: v.detach().contiguous().cpu() for k, v in net.tensors().items()}
-    with staged_folder(out, saved_files(net.name)) as tmp:
+    with staged_folder(out, saved_files(net.name), SAVE_MARKER) as tmp:
         dump_yaml(net.config, tmp / "config.yaml")
         save_file(
             tensors,

@@ -27,12 +27,19 @@ def build(
     config.yaml, weights.safetensors, ground_truth.json and its measured errors."""
     from ..base.config import unless_dump
     from ..base.files import check_out_folder
+    from ..circuits.construction import (
+        SAVE_MARKER,
+        load_construction_config,
+        save_construction,
+        saved_files,
+    )
     from ..circuits.construction import build as build_net
-    from ..circuits.construction import load_construction_config, save_construction, saved_files
 
     cfg = load_construction_config(config)
     # refused before building, not after; so is a config the save would replace
-    check_out_folder(out, saved_files(cfg.construction), unless_dump(config, cfg))
+    check_out_folder(
+        out, saved_files(cfg.construction), unless_dump(config, cfg), marker=SAVE_MARKER
+    )
     with about(config):
         net = build_net(cfg)
     measured = net.measure(batch)

@@ -33,14 +33,19 @@ def compile_(
     from ..base.errors import SuperposeError
     from ..base.files import check_out_folder
     from ..circuits.compiler import build_compiled
-    from ..circuits.construction import construction_config, save_construction, saved_files
+    from ..circuits.construction import (
+        SAVE_MARKER,
+        construction_config,
+        save_construction,
+        saved_files,
+    )
 
     data = read_yaml(spec)
     if isinstance(data, dict):
         data.setdefault("construction", "compiled")
     cfg = construction_config(data, str(spec))
     # refused before building, not after; so is a spec the save would replace
-    check_out_folder(out, saved_files("compiled"), unless_dump(spec, cfg))
+    check_out_folder(out, saved_files("compiled"), unless_dump(spec, cfg), marker=SAVE_MARKER)
     if cfg.construction != "compiled":
         raise SuperposeError(
             f"{spec}: field 'construction' is {cfg.construction!r}; compile reads 'compiled' specs "

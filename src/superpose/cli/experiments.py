@@ -85,7 +85,7 @@ def reproduce(
     names = list(dict.fromkeys(only)) if only else list(registry())  # each once, in order
     exps = [get_experiment(n) for n in names]
     dev = resolve_device(device)
-    check_out_folder(out, {"index.html", ASSETS, *registry()})  # a report's, or refused
+    check_out_folder(out, {"index.html", ASSETS, *registry()}, folders={ASSETS, *registry()})
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     todo: list[tuple[int, Experiment]] = []

@@ -27,6 +27,6 @@ def report(
     from ..plots.interactive import ASSETS
     from ..report import render_sweep
 
-    check_out_folder(out, {"index.html", "figures", ASSETS})
+    check_out_folder(out, {"index.html", "figures", ASSETS}, folders={"figures", ASSETS})
     index = render_sweep(store, out)
     console.print(f"report: {index}", markup=False)

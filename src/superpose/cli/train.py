@@ -28,14 +28,14 @@ def train(
     from ..base.errors import SuperposeError
     from ..base.files import check_out_folder
     from ..toy.config import ToyConfig
-    from ..toy.io import FILES, save_trained
+    from ..toy.io import FILES, SAVE_MARKER, save_trained
     from ..toy.train import train as train_models
 
     cfg = load_yaml(ToyConfig, config)
     if device is not None:
         cfg = cfg.replace(device=device)
     # refused before training, not after; so is a config the save would replace
-    check_out_folder(out, FILES, unless_dump(config, cfg))
+    check_out_folder(out, FILES, unless_dump(config, cfg), marker=SAVE_MARKER)
     with about(config):
         result = train_models(cfg, progress=progress)
     bad = (~torch.isfinite(result.final_loss)).nonzero().flatten().tolist()

@@ -42,11 +42,11 @@ def export(
     from ..base.files import check_out_folder
     from ..zoo import export as export_entry
     from ..zoo import load
-    from ..zoo.export import FILES
+    from ..zoo.export import FILES, SAVE_MARKER
     from ..zoo.registry import spec
 
     spec(name)  # an unknown name is one line before anything is built
-    check_out_folder(out, FILES)  # refuse before building, not after
+    check_out_folder(out, FILES, marker=SAVE_MARKER)  # refuse before building, not after
     entry = load(name)
     paths = export_entry(entry, out)
     size = sum(p.stat().st_size for p in paths.values())

@@ -22,6 +22,7 @@ from .train import TrainResult
 
 SCHEMA_VERSION = 1
 FILES = ("config.yaml", "weights.safetensors", "metrics.json")
+SAVE_MARKER = ("metrics.json", "schema_version")  # how a previous save is recognised
 
 
 def weights_hash(path: Path) -> str:
@@ -35,7 +36,7 @@ def save_trained(result: TrainResult, out: str | Path) -> Path:
     anything else is refused before anything is written (see `staged_folder`).
     """
     out = Path(out)
-    with staged_folder(out, FILES) as tmp:
+    with staged_folder(out, FILES, SAVE_MARKER) as tmp:
         dump_yaml(result.config, tmp / "config.yaml")
         weights = {k: v.detach().cpu().contiguous() for k, v in result.model.weights().items()}
         weights["importance"] = result.importance.cpu().contiguous()

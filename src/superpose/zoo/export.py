@@ -28,6 +28,7 @@ FILES = (
     "ground_truth.safetensors",
     "README.md",
 )
+SAVE_MARKER = ("ground_truth.json", "content_sha256")  # how a previous export is recognised
 
 README = """# {name} (superpose zoo, version {version})
 
@@ -87,7 +88,7 @@ def export(entry: ZooEntry, out: str | Path) -> dict[str, Path]:
         f"- {r['layer']} `{r['name']}` (width {r['width']}): {r['truth'] or 'no ground truth'}"
         for r in truth["layers"]
     )
-    with staged_folder(out, FILES) as tmp:
+    with staged_folder(out, FILES, SAVE_MARKER) as tmp:
         for name in ("model.py", "sampler.py"):
             (tmp / name).write_text((plain / name).read_text())
         meta = {"name": entry.name, "version": str(entry.version), "sha256": entry.content_hash}
