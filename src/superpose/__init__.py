@@ -2,6 +2,8 @@
 
 The curated public API, loaded on first use (so `superpose --help` never imports torch). Subpackages
 (`superpose.toy`, `superpose.circuits`, `superpose.experiments`, …) are never shadowed by a name here.
+Every builder here returns a verified network (or refuses with one line); the unverified layer
+builders behind them stay in `superpose.circuits.boolean` and `.boolean_deep` for studies.
 """
 
 from __future__ import annotations
@@ -19,16 +21,17 @@ _WHERE = {
     "BooleanLayer": "circuits.boolean",
     "ChosenGatesConfig": "circuits.boolean",
     "UAndConfig": "circuits.boolean",
-    "build_chosen_gates": "circuits.boolean",
-    "build_uand": "circuits.boolean",
+    "build_chosen_gates": "circuits.uand:build_chosen_gates_construction",
+    "build_uand": "circuits.uand:build_uand_construction",
     "DeepBooleanConfig": "circuits.boolean_deep",
-    "build_deep": "circuits.boolean_deep",
+    "build_deep": "circuits.boolean_deep:build_deep_construction",
     "CiS2Config": "circuits.cis2",
     "CiS2Network": "circuits.cis2",
     "build_cis2": "circuits.cis2",
     "run_profile": "circuits.errors",
     "compile": "circuits.compiler",
     "Construction": "circuits.construction",
+    "build": "circuits.construction",
     "load_construction": "circuits.construction",
     "save_construction": "circuits.construction",
     "CiS1Config": "circuits.cis1",
@@ -59,8 +62,9 @@ __all__ = ["__version__", *sorted(_WHERE)]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    if name in _WHERE:  # "module" (the same name there) or "module:name"
+        module, _, attr = _WHERE[name].partition(":")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr or name)
     try:  # a subpackage or module not imported yet: `superpose.experiments` is the package
         return importlib.import_module(f"{__name__}.{name}")
     except ModuleNotFoundError as err:

@@ -81,3 +81,41 @@ def test_unknown_or_missing_construction_is_one_line():
         construction_config({"construction": "nope"}, "c.yaml")
     with pytest.raises(SuperposeError, match=r"c\.yaml: field 'construction' is missing"):
         construction_config({"width": 3}, "c.yaml")
+
+
+def test_weights_edited_after_the_save_are_refused(tmp_path):
+    """CiS2 reads its structure, not the dense layers a plain-torch user reads: a flipped layer
+    there loaded as verified. Now the saved hash is checked (and a damaged record refused)."""
+    from safetensors.torch import load_file, save_file
+
+    net = build(construction_config({"construction": "cis2", **SMALL["cis2"]}, "test"))
+    paths = save_construction(net, tmp_path)
+    tensors = load_file(paths["weights"])
+    tensors["layer2.weight"] = -tensors["layer2.weight"]
+    save_file(tensors, paths["weights"])
+    with pytest.raises(SuperposeError, match="not the weights saved with"):
+        load_construction(tmp_path)
+    paths["ground_truth"].write_text("{")
+    with pytest.raises(SuperposeError, match="not the ground truth a save writes"):
+        load_construction(tmp_path)
+
+
+def test_the_public_builders_return_verified_networks():
+    """sp.build_uand / build_deep / build_chosen_gates returned the bare layer, never checked
+    (a config that `superpose build` refuses came back as if it worked)."""
+    import superpose as sp
+
+    for name, builder in [("uand", sp.build_uand), ("deep_boolean", sp.build_deep),
+                          ("chosen_gates", sp.build_chosen_gates)]:  # fmt: skip
+        cfg = construction_config({"construction": name, **SMALL[name]}, "test")
+        assert builder(cfg).verified
+    bad = construction_config({"construction": "deep_boolean", "m": 400, "d": 200, "s": 3}, "t")
+    with pytest.raises(SuperposeError, match="deep boolean verification failed"):
+        sp.build_deep(bad)
+    cfg = construction_config({"construction": "chosen_gates", **SMALL["chosen_gates"]}, "test")
+    mine = torch.tensor([[0, 1], [2, 3]])
+    with pytest.raises(SuperposeError, match="2 given, the config's n_gates is 20"):
+        sp.build_chosen_gates(cfg, mine)
+    net = sp.build_chosen_gates(cfg.replace(n_gates=2), mine)
+    assert net.verified and net.layer.gates.tolist() == mine.tolist()
+    assert sp.build is build

@@ -247,7 +247,9 @@ def save_construction(
 
 
 def load_construction(folder: str | Path) -> Construction:
-    """Read back a saved construction (its config names which one)."""
+    """Read back a saved construction (its config names which one). Weights that are not the
+    ones saved (ground_truth.json's weights_sha256) are refused: the dense layers a plain-torch
+    user reads are not rebuilt from the structure, so an edit there would go unseen."""
     from safetensors.torch import load_file
 
     folder = Path(folder)
@@ -255,6 +257,14 @@ def load_construction(folder: str | Path) -> Construction:
     weights = folder / "weights.safetensors"
     if not weights.is_file():
         raise SuperposeError(f"{weights}: missing (save_construction writes it)")
+    recorded = _recorded_hash(folder / "ground_truth.json")
+    with open(weights, "rb") as fh:
+        actual = hashlib.file_digest(fh, "sha256").hexdigest()
+    if recorded is not None and recorded != actual:
+        raise SuperposeError(
+            f"{weights}: not the weights saved with {folder / 'ground_truth.json'} (its "
+            "weights_sha256 differs: edited or damaged); build it again"
+        )
     _entry(config.construction)  # imports the module that defines the class
     try:
         tensors = load_file(str(weights))
@@ -271,6 +281,21 @@ def load_construction(folder: str | Path) -> Construction:
             f"{weights}: does not match {folder / 'config.yaml'} ({type(err).__name__}: "
             f"{_first_line(err)}); build it again"
         ) from None
+
+
+def _recorded_hash(truth: Path) -> str | None:
+    """The weights_sha256 a save recorded in ground_truth.json (None: no such file; a damaged
+    one is refused, since it can no longer vouch for the weights)."""
+    if not truth.exists():
+        return None
+    try:
+        recorded = json.loads(truth.read_text())["weights_sha256"]
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, KeyError, TypeError):
+        raise SuperposeError(
+            f"{truth}: not the ground truth a save writes (no weights_sha256 readable); build it "
+            "again"
+        ) from None
+    return str(recorded)
 
 
 def _first_line(err: BaseException) -> str:

@@ -282,14 +282,21 @@ def _build(net: _BooleanConstruction) -> _BooleanConstruction:
 
 
 def build_uand_construction(cfg: UAndConfig) -> UAnd:
+    """Build and verify a U-AND layer (`sp.build_uand`; the layer itself is `.layer`)."""
     return _build(UAnd(cfg, build_uand(cfg)))
 
 
-def build_chosen_gates_construction(cfg: ChosenGatesConfig) -> ChosenGates:
-    """Draws `n_gates` distinct random gates (seed + 1), then builds and verifies the layer."""
-    gates = random_gates(
-        cfg.m, cfg.n_gates, cfg.fan_in, make_generator(cfg.seed + 1, torch.device("cpu"))
-    )
+def build_chosen_gates_construction(
+    cfg: ChosenGatesConfig, gates: torch.Tensor | None = None
+) -> ChosenGates:
+    """Build and verify a layer of chosen gates (`sp.build_chosen_gates`): `gates` [n_gates,
+    fan_in] feature indices, or (None) `n_gates` distinct random gates drawn with seed + 1."""
+    if gates is None:
+        gates = random_gates(
+            cfg.m, cfg.n_gates, cfg.fan_in, make_generator(cfg.seed + 1, torch.device("cpu"))
+        )
+    elif len(gates) != cfg.n_gates:  # the saved config would describe another network
+        raise SuperposeError(f"gates: {len(gates)} given, the config's n_gates is {cfg.n_gates}")
     return _build(ChosenGates(cfg, build_chosen_gates(cfg, gates)))
 
 
