@@ -64,6 +64,11 @@ def test_config_that_does_not_fit_the_weights(tmp_path, trained):
     folder = save_trained(trained, tmp_path / "m")
     text = (folder / "config.yaml").read_text().replace("n_hidden: 3", "n_hidden: 4")
     (folder / "config.yaml").write_text(text)
+    with pytest.raises(SuperposeError, match="not the config these weights were trained with"):
+        load_trained(folder)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    del metrics["config_hash"]  # a save from before config hashes: the shapes still disagree
+    (folder / "metrics.json").write_text(json.dumps(metrics))
     with pytest.raises(SuperposeError, match="shape"):
         load_trained(folder)
 
@@ -91,3 +96,12 @@ def test_malformed_files_end_in_one_clean_error(tmp_path_factory, trained, which
     with pytest.raises(SuperposeError) as info:
         load_trained(folder)
     assert "\n" not in str(info.value)
+
+
+def test_an_edited_config_is_refused(tmp_path, trained):
+    """config.yaml changed after training (sparsity 0.9 → 0.5) loaded as if the weights were its."""
+    folder = save_trained(trained, tmp_path / "m")
+    path = folder / "config.yaml"
+    path.write_text(path.read_text().replace("0.9", "0.5"))
+    with pytest.raises(SuperposeError, match="not the config these weights were trained with"):
+        load_trained(folder)

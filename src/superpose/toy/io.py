@@ -52,6 +52,7 @@ def save_trained(result: TrainResult, out: str | Path) -> Path:
             "final_loss": to_jsonable(result.final_loss),
             "restart_losses": to_jsonable(result.restart_losses),
             "weights_sha256": weights_hash(tmp / "weights.safetensors"),
+            "config_hash": result.config.config_hash(),
             "measurements": to_jsonable(measures),
         }
         atomic_write(tmp / "metrics.json", json.dumps(metrics, indent=1))
@@ -78,6 +79,13 @@ def load_trained(folder: str | Path, device: str = "cpu") -> tuple[ToyConfig, To
         raise SuperposeError(
             f"{folder / 'weights.safetensors'}: content hash does not match metrics.json "
             "(file changed or corrupted)"
+        )
+    if (
+        metrics.get("config_hash", config.config_hash()) != config.config_hash()
+    ):  # older saves: none
+        raise SuperposeError(
+            f"{folder / 'config.yaml'}: not the config these weights were trained with (its hash "
+            "differs from metrics.json's config_hash: edited?); train again, or put back the saved one"
         )
     if metrics.get("model") != config.model:
         raise SuperposeError(
