@@ -113,4 +113,3 @@ def test_arbitrary_text_files_end_in_one_clean_error(tmp_path_factory, text):
         load_yaml(ToyConfig, path)
     except SuperposeError as err:
         assert "\n" not in str(err)
-

@@ -63,6 +63,27 @@ def test_map_grid_store_resumes_keeps_failures_and_round_trips_tensors(tmp_path)
         assert a["y"] == b["y"] and torch.equal(a["t"], b["t"]) and b["t"].dtype == torch.float32
 
 
+def test_resuming_after_the_function_changed_says_so(tmp_path, monkeypatch, capsys):
+    """The store kept results of f before an edit and handed them back without a word."""
+    import importlib
+    import sys
+
+    module = tmp_path / "gridfn.py"
+    module.write_text("def f(p):\n    return {'y': p['a'] * 10}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    gridfn = importlib.import_module("gridfn")
+    store, points = tmp_path / "s.db", [{"a": 1}, {"a": 2}]
+    assert map_grid(gridfn.f, points, store=store, progress=False) == [{"y": 10}, {"y": 20}]
+    map_grid(gridfn.f, points, store=store, progress=False)
+    assert "changed" not in capsys.readouterr().err
+    module.write_text("def f(p):\n    return {'y': p['a'] * 10 + 1}\n")
+    gridfn = importlib.reload(gridfn)
+    assert map_grid(gridfn.f, points, store=store, progress=False) == [{"y": 10}, {"y": 20}]
+    err = capsys.readouterr().err
+    assert f"{store}: gridfn.f changed since its stored runs were made" in err
+    sys.modules.pop("gridfn")
+
+
 def test_map_grid_pool_equals_serial_and_dedupes(tmp_path):
     points = [{"x": i} for i in range(4)] + [{"x": 1}]
     serial = map_grid(_sq, points, progress=False)

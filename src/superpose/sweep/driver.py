@@ -9,6 +9,7 @@ at most 0.2 s: `store.COMMIT_SECONDS`).
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -72,6 +73,17 @@ def fn_name(fn: Callable[..., Any]) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
+def fn_code(fn: Callable[..., Any]) -> str:
+    """A hash of `fn`'s source (its bytecode when it has none), kept with a store's sweep so that
+    resuming after an edit of `fn` says the stored results came from the code before."""
+    try:
+        text = inspect.getsource(fn).encode()
+    except (OSError, TypeError):
+        code = getattr(fn, "__code__", None)
+        text = code.co_code if code is not None else repr(fn).encode()
+    return hashlib.sha256(text).hexdigest()[:16]
+
+
 def map_grid(
     fn: Callable[[Point], dict[str, Any]],
     points: Sequence[Point],
@@ -94,7 +106,12 @@ def map_grid(
     tasks = [Task(_digest(t), q, q, t) for p in points for q in [dict(p)] for t in [encode(q)]]
     keys = sorted({t.key for t in tasks})
     sweep_id = point_key({"fn": fn_name(fn), "keys": keys})
-    info = {"description": description, "kind": "map_grid", "fn": fn_name(fn)}
+    info = {
+        "description": description,
+        "kind": "map_grid",
+        "fn": fn_name(fn),
+        "fn_code": fn_code(fn),
+    }
     out = run_tasks(
         fn,
         tasks,
@@ -179,6 +196,12 @@ def run_tasks(
             db.start(lambda: (db.claim(sid, info), db.plan(planned, texts if known else None)))
         elif db is not None:
             db.claim(sid, info)
+            made_by = db.meta().get("fn_code")
+            if made_by and info.get("fn_code", made_by) != made_by:  # reused, but not silently
+                sys.stderr.write(
+                    f"note: {store}: {info.get('fn')} changed since its stored runs were made; "
+                    "their results are reused as they are (a new store runs them again)\n"
+                )
             db.plan(planned)
             prior = {r.key: r for status in ("ok", "error") for r in db.runs(status)}
             todo = []
