@@ -1,5 +1,6 @@
 """The compiler: user circuits and families into one verified CiS2 network (issue 13 item 1)."""
 
+import hashlib
 import itertools
 import json
 
@@ -274,6 +275,11 @@ def test_doctored_network_is_refused(three, tmp_path, key, words):
     else:
         t.view(-1)[-3] += 0.25  # a small change: the circuit still computes, the file lies
     save_file(tensors, str(path))
+    one_line(lambda: load_construction(tmp_path / "n"), "weights_sha256 differs")
+    truth = tmp_path / "n" / "ground_truth.json"  # doctored with its hash: the content checks
+    record = json.loads(truth.read_text())
+    record["weights_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    truth.write_text(json.dumps(record))
     one_line(lambda: load_construction(tmp_path / "n"), *words)
 
 
