@@ -55,6 +55,20 @@ def test_bad_config_names_file_field_and_range(tmp_path, change, field, words):
     assert "\n" not in msg
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"importance": [1.0, 0.5], "importance_decay": None},  # 2 per-feature values, 5 features
+        {"importance": [[1.0] * 5, [1.0] * 4], "importance_decay": None},  # ragged rows
+        {"features": {"sparsity": [[0.5] * 5, [0.5] * 6]}},
+    ],
+)
+def test_per_feature_lists_must_fit_n_features(tmp_path, change):
+    """Caught by the config, not as a tensor error from torch when training starts."""
+    with pytest.raises(SuperposeError, match="values per instance, n_features is 5"):
+        load_yaml(ToyConfig, write(tmp_path, {**GOOD, **change}))
+
+
 def test_inconsistent_instance_counts(tmp_path):
     data = {**GOOD, "n_instances": 3}
     with pytest.raises(SuperposeError, match="n_instances"):

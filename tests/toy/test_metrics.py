@@ -52,3 +52,11 @@ def test_summarize_is_per_instance():
     out = metrics.summarize(W, torch.zeros(4, 6))
     assert out["feature_dimensionality"].shape == (4, 6)
     assert out["dimensions_per_feature"].shape == (4,)
+
+
+def test_nan_weights_give_nan_dimensionality_not_zero():
+    """NaN failed the `denom > EPS` test and read as an unrepresented feature (0)."""
+    W = torch.zeros(2, 2, 3)
+    W[1] = float("nan")
+    D = metrics.feature_dimensionality(W)
+    assert torch.equal(D[0], torch.zeros(3)) and D[1].isnan().all()

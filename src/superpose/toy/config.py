@@ -99,6 +99,24 @@ class ToyConfig(FrozenConfig):
         return self
 
     @model_validator(mode="after")
+    def _lists_fit_the_features(self):
+        """A per-feature list (importance, or rows of [instances][features]) has n_features
+        entries: caught here, not as a tensor error when training starts."""
+        for value, name, along in (
+            (self.importance, "importance", "features"),
+            (self.features.sparsity, "features.sparsity", "instances"),
+        ):
+            if not isinstance(value, list) or not value:
+                continue
+            rows = value if isinstance(value[0], list) else [value] if along == "features" else []
+            lengths = sorted({len(r) for r in rows} - {self.n_features})
+            if lengths:
+                raise ValueError(
+                    f"{name}: {lengths[0]} values per instance, n_features is {self.n_features}"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _native_kernel_applies(self):
         if self.train.kernel == "native":
             reason = why_not(self.device, self.n_hidden)

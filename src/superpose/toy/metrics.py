@@ -51,7 +51,8 @@ def feature_dimensionality(W: torch.Tensor) -> torch.Tensor:
     """D_i = ‖W_i‖² / Σ_j (Ŵ_i · W_j)²: [instances, features]; 0 for unrepresented features."""
     norms2 = feature_norms(W).square()
     denom = normalized_overlaps(W).square().sum(-1)
-    return torch.where(denom > EPS, norms2 / denom.clamp_min(EPS), torch.zeros_like(norms2))
+    # NaN weights give NaN (a `denom > EPS` test would have read them as unrepresented: 0)
+    return torch.where(denom <= EPS, torch.zeros_like(norms2), norms2 / denom.clamp_min(EPS))
 
 
 def represented(W: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
