@@ -105,3 +105,9 @@ def test_an_edited_config_is_refused(tmp_path, trained):
     path.write_text(path.read_text().replace("0.9", "0.5"))
     with pytest.raises(SuperposeError, match="not the config these weights were trained with"):
         load_trained(folder)
+
+
+def test_a_device_that_is_not_here_is_one_line(tmp_path, trained):
+    folder = save_trained(trained, tmp_path / "m")
+    with pytest.raises(SuperposeError, match="'gpu' is not a device"):
+        load_trained(folder, device="gpu")

@@ -11,6 +11,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ..base.config import dump_yaml, load_yaml
+from ..base.device import resolve_device
 from ..base.errors import SuperposeError
 from ..base.files import atomic_write, staged_folder
 from ..base.serial import to_jsonable
@@ -61,6 +62,7 @@ def save_trained(result: TrainResult, out: str | Path) -> Path:
 
 def load_trained(folder: str | Path, device: str = "cpu") -> tuple[ToyConfig, ToyModel, dict]:
     """Load a saved model folder, checking schema, hash and shapes; clear one-line errors."""
+    device = str(resolve_device(str(device)))  # one line for a device not here, before reading
     folder = Path(folder)
     for name in FILES:
         if not (folder / name).is_file():
