@@ -1,6 +1,7 @@
 """`superpose compile SPEC --out DIR`: families and a user's .safetensors circuit in one verified
 network; bad specs and bad circuit files end in one line."""
 
+import hashlib
 import json
 
 import pytest
@@ -113,6 +114,12 @@ def test_compile_chains_user_circuits_in_series(tmp_path):
     tensors = load_file(str(tmp_path / "net" / "weights.safetensors"))
     tensors["user0.1.weight"] = tensors["user0.1.weight"] + 0.5
     save_file(tensors, str(tmp_path / "net" / "weights.safetensors"))
+    proc = run_cli("score", "net", "--dictionary", "none.safetensors", cwd=tmp_path)
+    assert_one_line_error(proc, "weights_sha256 differs")
+    truth["weights_sha256"] = hashlib.sha256(  # doctored with its hash: the stage checks
+        (tmp_path / "net" / "weights.safetensors").read_bytes()
+    ).hexdigest()
+    (tmp_path / "net" / "ground_truth.json").write_text(json.dumps(truth))
     proc = run_cli("score", "net", "--dictionary", "none.safetensors", cwd=tmp_path)
     assert_one_line_error(proc, "circuits[0].stages[1]", "'b'", "doctored")
 

@@ -255,7 +255,7 @@ def test_a_config_kept_in_out_is_not_replaced_by_the_save(tmp_path):
     ("command", "text", "words"),
     [
         ("build", "construction: cis2\nwidth: 2000\ncircuit_width: 1024\n", "divisible"),
-        ("train", "n_features: 20\nn_hidden: 5\nimportance: [1, 2, 3]\n", "3 entries"),
+        ("train", "n_features: 20\nn_hidden: 5\nimportance: [1, 2, 3]\n", "3 values per instance"),
     ],
 )
 def test_errors_of_the_work_a_config_asked_for_name_the_file(tmp_path, command, text, words):
@@ -430,7 +430,7 @@ def test_load_trained_refuses_edited_kind_int64_and_nan(tmp_path):
         return change
 
     for change, match in (
-        (kind, "disagrees"),
+        (kind, "not the config these weights were trained with"),
         (weights(lambda w: w.to(torch.int64)), "int64"),
         (weights(lambda w: w.fill_(float("nan"))), "NaN"),
     ):
