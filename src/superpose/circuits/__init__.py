@@ -31,6 +31,7 @@ _WHERE = {
     "Sample": "construction",
     "build": "construction",
     "load_construction": "construction",
+    "load_construction_config": "construction",
     "register_construction": "construction",
     "save_construction": "construction",
     "CiS1Config": "cis1",
