@@ -175,6 +175,14 @@ def test_names_and_input_domains_of_user_circuits():
     one_line(lambda: sp.compile([xor], width=400, inputs="onehot:3"), "onehot:3", "groups of 3")
 
 
+def test_parameters_that_require_grad_compile():
+    """(weight, bias) pairs of a module's parameters compile (numpy() refused them)."""
+    torch.manual_seed(0)
+    lin = nn.Linear(2, 2)
+    net = sp.compile([[(lin.weight, lin.bias)]], width=400)
+    assert torch.allclose(net.circuits[0].weights[0], lin.weight.detach())
+
+
 def test_same_seed_same_bytes():
     mix = [F.random_mlp("a", 2, 2, 0), F.gate("or")]
     a, b = sp.compile(mix, width=400), sp.compile(mix, width=400)

@@ -131,6 +131,8 @@ class CompiledConfig(FrozenConfig):
 
 
 def _tensor(value: Any, where: str) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):  # a module's parameters: weights are data here
+        value = value.detach().cpu()
     try:
         return torch.as_tensor(np.asarray(value, dtype=np.float32))
     except (TypeError, ValueError) as err:
