@@ -218,6 +218,17 @@ def test_circuits_that_do_not_fit_are_refused():
     )
 
 
+def test_constant_circuits_are_one_line():
+    """Circuits whose outputs never vary leave verification nothing to measure (was a
+    ZeroDivisionError): a dead ReLU, all-zero weights."""
+    dead = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    with torch.no_grad():
+        dead[0].bias.fill_(-100.0)
+    zero = [(torch.zeros(2, 2), torch.zeros(2))]
+    for circuits in ([dead], [dead, zero]):
+        one_line(lambda c=circuits: sp.compile(c, width=400), "compile:", "no variance", "biases")
+
+
 @pytest.mark.parametrize(
     ("circuit", "words"),
     [

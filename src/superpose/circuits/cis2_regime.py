@@ -314,6 +314,12 @@ def verify_cis2(net: CiS2Network, max_active: int, batch: int, seed: int) -> dic
                         "circuit on (must be exact: the inputs are embedded directly)"
                     )
         per_z[z] = rows
+        if rows["payload_var"][0] == 0:  # R² and the flatness floor are measured against it
+            raise SuperposeError(
+                "the circuits' outputs carry no variance on their sampled inputs (each computes a "
+                "constant: dead ReLUs or zero weights), so there is nothing to verify; change "
+                "their weights or biases so some ReLU follows the inputs, or their input domain"
+            )
         where = f"with z={z} active"
         for k in range(net.L):
             lay = f"at layer {k + 1} {where}"
