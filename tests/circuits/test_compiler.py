@@ -172,6 +172,10 @@ def test_names_and_input_domains_of_user_circuits():
     out = net.outputs(net.embed({"my_xor": table}))["my_xor"]
     assert torch.equal(out.round(), torch.tensor([[0.0], [1], [1], [0]]))
     one_line(lambda: sp.compile([xor], width=400, names=["a", "b"]), "names has 2 entries")
+    # a str is not a list of names (was the circuits 'a' and 'b', or a zip() ValueError)
+    two = [xor, F.gate("and")]
+    for names in ("ab", "abc", ["a", 2], 7):
+        one_line(lambda n=names: sp.compile(two, width=400, names=n), "names must be a list of 2")
     one_line(lambda: sp.compile([xor], width=400, inputs="onehot:3"), "onehot:3", "groups of 3")
 
 
