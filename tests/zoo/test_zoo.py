@@ -174,6 +174,19 @@ def test_bad_input_is_one_line(entries):
         entries["tms-5-2"].sample(4, active=2)
 
 
+def test_active_above_max_active_is_refused():
+    """z above what the network is verified for is one line (was sampled and scored)."""
+    small = zoo.load("cis2", width=400, circuits=60, layers=2)
+    assert small.max_active == 1 and small.truth(2, samples=16, active=1).active.sum() == 16
+    words = "verified for at most 1 active circuits"
+    with pytest.raises(SuperposeError, match=words):
+        small.truth(layer=2, samples=16, active=20)
+    with pytest.raises(SuperposeError, match=words):
+        small.sample(16, active=2)
+    with pytest.raises(SuperposeError, match=words):
+        sp.score(torch.randn(8, 400), small, layer=1, samples=16, active=2)
+
+
 def test_score_accepts_an_entry_and_its_name(entries):
     truth = entries["tms-5-2"].truth(1, samples=128)
     dic = truth.directions.clone()

@@ -91,8 +91,19 @@ def bench_score(quick: bool) -> list[BenchRow]:
     from ..zoo import from_construction
 
     D, T, batch = (1000, 200, 512) if quick else (2000, 1000, 2048)
+    # scored at z = 2, where this network fails the strict verification (decoded R² 0.90 and 0.79
+    # < 0.9): a timing, so it is built for z ≤ 2 unverified, not trusted (a zoo entry refuses z
+    # above its max_active)
     net = build(
-        CiS2Config(width=D, circuits=T, layers=2, max_active=1, allocation="random", seed=0)
+        CiS2Config(
+            width=D,
+            circuits=T,
+            layers=2,
+            max_active=2,
+            allocation="random",
+            seed=0,
+            allow_unverified=True,
+        )
     )
     entry = from_construction(net, f"cis2 T={T}")
     truth = entry.truth(2, samples=batch, seed=0, active=2)

@@ -77,23 +77,21 @@ class ZooEntry:
 
     def sample(self, batch: int, seed: int = 0, active: int | None = None) -> dict[str, Any]:
         """`batch` inputs: {"x", "active": per layer [batch, n] bool, "exact": per layer values}
-        (None where a layer has no truth). active: circuits on per input (built networks)."""
+        (None where a layer has no truth). active: circuits on per input (built networks: 1 …
+        max_active, what the network is verified for)."""
         if self.max_active == 0 and active is not None:
             raise SuperposeError(
                 f"zoo {self.name}: active = {active}: a learned model draws each feature on with "
                 f"its probability (p = {self.sampler.get('p')}); leave active unset"
             )
         z = active if active is not None else self.max_active
-        if self.max_active and not 1 <= z <= self._most_active:
+        if self.max_active and not 1 <= z <= self.max_active:
             raise SuperposeError(
-                f"zoo {self.name}: active = {z}: must be in [1, {self._most_active}]"
+                f"zoo {self.name}: active = {z}: the network is verified for at most "
+                f"{self.max_active} active circuits (active must be in [1, {self.max_active}])"
             )
         x, on, exact = self.sample_fn(batch, z, torch.Generator().manual_seed(seed))
         return {"x": x, "active": on, "exact": exact}
-
-    @property
-    def _most_active(self) -> int:
-        return int(self.sampler.get("circuits") or self.sampler.get("features") or 1)
 
     # --- ground truth --------------------------------------------------------------------------
     def layer_index(self, layer: int | str | None) -> int:
