@@ -101,6 +101,26 @@ def test_custom_circuits_are_embedded_as_given():
     assert build_cis2(SMALL, circuits=custom, verify=False).circuits is custom
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        ((1, 0, 0), "batch = 0: must be an integer in [1, 10000000]"),
+        ((1, -3, 0), "batch = -3"),
+        ((1, 2.5, 0), "batch = 2.5 (float)"),
+        ((1, "8", 0), "batch = '8' (str)"),
+        ((1, 8, 1.5), "seed = 1.5 (float): must be an integer in [0, 18446744073709551615]"),
+        ((1, 8, 2**70), "seed = 1180591620717411303424"),
+        ((0, 8, 0), "z = 0: must be an integer in [1, 100]"),
+        ((2.5, 8, 0), "z = 2.5 (float)"),
+    ],
+)
+def test_run_profile_checks_its_counts(net, args, words):
+    """Was a reshape/max()/rand()/manual_seed traceback from torch."""
+    with pytest.raises(SuperposeError) as err:
+        run_profile(net, *args)
+    assert str(err.value).startswith("run_profile: ") and words in str(err.value)
+
+
 def test_save_writes_weights_and_ground_truth(net, tmp_path):
     errors = {"z=1": run_profile(net, 1, 8, 0).to_dict()}
     paths = save_construction(CiS2(SMALL, net), tmp_path, errors)

@@ -128,6 +128,13 @@ def test_bad_dictionaries_are_one_line_errors(tmp_path, truth0):
         score(tmp_path / "bad.safetensors", truth0)
     with pytest.raises(SuperposeError, match="cannot score"):
         score(42, truth0)
+    for kwargs, words in (  # were manual_seed's RuntimeError/overflow and range()'s TypeError
+        ({"seed": 1.5}, r"score: seed = 1.5 \(float\): must be an integer in \[0, "),
+        ({"seed": 2**70}, r"seed = 1180591620717411303424"),
+        ({"null_draws": "2"}, r"null_draws = '2' \(str\): must be an integer in \[0, 1000\]"),
+    ):
+        with pytest.raises(SuperposeError, match=words):
+            score(W, truth0, **kwargs)
 
 
 def test_figures(tmp_path, truth0):

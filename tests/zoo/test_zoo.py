@@ -187,6 +187,28 @@ def test_active_above_max_active_is_refused():
         sp.score(torch.randn(8, 400), small, layer=1, samples=16, active=2)
 
 
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "8", True, 2**70])
+def test_sample_counts_and_seeds_are_checked(bad):
+    """Counts and seeds outside their range are one line naming the argument (were torch's
+    reshape, negative-dimension, rand() and manual_seed errors)."""
+    small = zoo.load("cis2", width=400, circuits=60, layers=2)
+    rng = r"must be an integer in \[1, 10000000\]"
+    with pytest.raises(SuperposeError, match=f"batch = .*{rng}"):
+        small.sample(bad)
+    with pytest.raises(SuperposeError, match=f"samples = .*{rng}"):
+        small.truth(2, samples=bad)
+    with pytest.raises(SuperposeError, match=f"score: samples = .*{rng}"):
+        sp.score(torch.randn(8, 400), small, layer=1, samples=bad)
+    if bad != 0:  # seed 0 is a seed
+        seeds = r"seed = .*must be an integer in \[0, 18446744073709551615\]"
+        with pytest.raises(SuperposeError, match=seeds):
+            small.sample(8, seed=bad)
+        with pytest.raises(SuperposeError, match=seeds):
+            small.truth(2, samples=8, seed=bad)
+        with pytest.raises(SuperposeError, match=seeds):
+            sp.score(torch.randn(8, 400), small, layer=1, samples=8, seed=bad)
+
+
 def test_score_accepts_an_entry_and_its_name(entries):
     truth = entries["tms-5-2"].truth(1, samples=128)
     dic = truth.directions.clone()

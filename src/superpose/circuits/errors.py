@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .cis2 import CiS2Network
-from .small import sample_inputs
+from .small import MAX_SAMPLES, MAX_SEED, int_arg, sample_inputs
 
 PARTS = ("total", "overlap", "relu", "propagation")
 
@@ -102,6 +102,9 @@ def measure(
 
 def run_profile(net: CiS2Network, z: int, batch: int, seed: int) -> ErrorProfile:
     """Sample `batch` inputs with exactly z circuits on and measure the error profile."""
+    z = int_arg("run_profile", "z", z, 1, net.T)
+    batch = int_arg("run_profile", "batch", batch, 1, MAX_SAMPLES)
+    seed = int_arg("run_profile", "seed", seed, 0, MAX_SEED)
     x, mask = sample_inputs(net.circuits, batch, z, torch.Generator().manual_seed(seed))
     device = net.positions.device
     return measure(net, x.to(device), mask.to(device))

@@ -209,8 +209,12 @@ def score(
     activation exceeds this; null_draws: random dictionaries of the same shape scored for the MCC
     chance level (0 skips it).
     """
+    from ..circuits.small import MAX_SEED, int_arg
+
     if not 0 < threshold <= 1:
         raise SuperposeError(f"threshold = {threshold}: must be in (0, 1]")
+    null_draws = int_arg("score", "null_draws", null_draws, 0, 1000)
+    seed = int_arg("score", "seed", seed, 0, MAX_SEED)
     dic: Dictionary = as_dictionary(dictionary)
     # PyTorch's threads chosen for the work, not inherited (toy/threads.py): with another process
     # on the second core, 800 latents against 200 circuits took 600 ms on two threads, 82 on one

@@ -31,9 +31,11 @@ def score(
     layer: 1-based layer (or its name) of the entry; samples/active: the inputs the scores use.
     Keyword arguments go to `superpose.scoring.score` (threshold, fire, null_draws, seed).
     """
+    from ..circuits.small import MAX_SAMPLES, int_arg
     from ..scoring import Truth
     from ..scoring import score as score_truth
 
+    samples = int_arg("score", "samples", samples, 1, MAX_SAMPLES)
     if isinstance(target, str):
         target = load(target)
     if isinstance(target, ZooEntry):

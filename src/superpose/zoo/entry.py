@@ -79,17 +79,21 @@ class ZooEntry:
         """`batch` inputs: {"x", "active": per layer [batch, n] bool, "exact": per layer values}
         (None where a layer has no truth). active: circuits on per input (built networks: 1 …
         max_active, what the network is verified for)."""
+        from ..circuits.small import MAX_SAMPLES, MAX_SEED, int_arg
+
+        where = f"zoo {self.name}"
+        batch = int_arg(where, "batch", batch, 1, MAX_SAMPLES)
+        seed = int_arg(where, "seed", seed, 0, MAX_SEED)
         if self.max_active == 0 and active is not None:
             raise SuperposeError(
-                f"zoo {self.name}: active = {active}: a learned model draws each feature on with "
+                f"{where}: active = {active}: a learned model draws each feature on with "
                 f"its probability (p = {self.sampler.get('p')}); leave active unset"
             )
         z = active if active is not None else self.max_active
-        if self.max_active and not 1 <= z <= self.max_active:
-            raise SuperposeError(
-                f"zoo {self.name}: active = {z}: the network is verified for at most "
-                f"{self.max_active} active circuits (active must be in [1, {self.max_active}])"
-            )
+        if self.max_active:
+            most = self.max_active
+            why = f"the network is verified for at most {most} active circuits"
+            z = int_arg(where, "active", z, 1, most, why)
         x, on, exact = self.sample_fn(batch, z, torch.Generator().manual_seed(seed))
         return {"x": x, "active": on, "exact": exact}
 
@@ -134,8 +138,10 @@ class ZooEntry:
     ) -> Any:
         """The scorer's Truth of a layer on `samples` sampled inputs (directions, groups,
         activations, which circuits are on, their exact values)."""
+        from ..circuits.small import MAX_SAMPLES, int_arg
         from ..scoring.truth import Truth
 
+        samples = int_arg(f"zoo {self.name}", "samples", samples, 1, MAX_SAMPLES)
         i = self.layer_index(layer)
         dirs, groups = self.directions(i + 1)
         s = self.sample(samples, seed, active)
