@@ -10,6 +10,7 @@ from superpose.base.errors import SuperposeError
 from superpose.circuits.cis2 import CiS2Config, build_cis2
 from superpose.circuits.small import sample_inputs
 from superpose.scoring import (
+    Dictionary,
     Truth,
     chance,
     cis2_truth,
@@ -128,6 +129,28 @@ def test_bad_dictionaries_are_one_line_errors(tmp_path, truth0):
         score(tmp_path / "bad.safetensors", truth0)
     with pytest.raises(SuperposeError, match="cannot score"):
         score(42, truth0)
+    nan = W.clone()
+    nan[3, 7] = float("nan")
+    comp = torch.randn(4, 1000, 3)
+    comp[0, 0, 0] = float("inf")
+
+    class NanEncoder:  # an SAE whose encoder gives NaN
+        W_dec = W
+
+        def encode(self, x):
+            return torch.full((x.shape[0], 10), float("nan"))
+
+        def decode(self, z):
+            return z @ W
+
+    # were scipy's "matrix contains invalid numeric entries", SVD's error, a NaN explained variance
+    for bad in (nan, comp):
+        with pytest.raises(SuperposeError, match="dictionary: the tensor holds NaN or infinite"):
+            score(bad, truth0)
+    with pytest.raises(SuperposeError, match="dictionary: decoder holds NaN"):
+        score(Dictionary(nan), truth0)
+    with pytest.raises(SuperposeError, match="NanEncoder: latent activations hold NaN"):
+        score(NanEncoder(), truth0)
     for kwargs, words in (  # were manual_seed's RuntimeError/overflow and range()'s TypeError
         ({"seed": 1.5}, r"score: seed = 1.5 \(float\): must be an integer in \[0, "),
         ({"seed": 2**70}, r"seed = 1180591620717411303424"),

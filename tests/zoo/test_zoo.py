@@ -170,6 +170,8 @@ def test_bad_input_is_one_line(entries):
         SuperposeError, match=r"\[10, 999\] but cis2 layer 1 \(layer1\) has width D = 1000"
     ):
         sp.score(torch.randn(10, 999), entries["cis2"], layer=1)
+    with pytest.raises(SuperposeError, match="dictionary: the tensor holds NaN"):  # was scipy's
+        sp.score(torch.full((10, 1000), float("nan")), entries["cis2"], layer=1, samples=16)
     with pytest.raises(SuperposeError, match="leave active unset"):
         entries["tms-5-2"].sample(4, active=2)
 

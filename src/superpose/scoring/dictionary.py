@@ -36,6 +36,12 @@ class Dictionary:
     codes: torch.Tensor | None = None
     name: str = "dictionary"
 
+    def __post_init__(self) -> None:
+        for key in ("decoder", "codes"):
+            t = getattr(self, key)
+            if t is not None and not torch.isfinite(t).all():
+                raise SuperposeError(f"{self.name}: {key} holds NaN or infinite values")
+
     @property
     def n_latents(self) -> int:
         return self.decoder.shape[0]
@@ -143,6 +149,8 @@ def as_dictionary(obj: Any, name: str | None = None) -> Dictionary:
         return load_safetensors(obj)
     if isinstance(obj, torch.Tensor):
         label = name or "dictionary"
+        if not torch.isfinite(obj).all():
+            raise SuperposeError(f"{label}: the tensor holds NaN or infinite values")
         if obj.ndim == 2:
             return Dictionary(obj.detach().float(), name=label)
         if obj.ndim == 3:

@@ -262,6 +262,8 @@ def _score(
                 raise SuperposeError(
                     f"{dic.name}: latent activations are {list(z.shape)}, expected [batch, {k}]"
                 )
+            if not torch.isfinite(z).all():
+                raise SuperposeError(f"{dic.name}: latent activations hold NaN or infinite values")
             alive = (z > fire).any(0)
             out.dead_fraction = 1 - float(alive.float().mean())
             x_hat = dic.reconstruct(truth.acts, z)
