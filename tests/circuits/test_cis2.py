@@ -121,6 +121,20 @@ def test_run_profile_checks_its_counts(net, args, words):
     assert str(err.value).startswith("run_profile: ") and words in str(err.value)
 
 
+def test_run_profile_takes_a_construction_and_refuses_the_rest(net, tmp_path):
+    """load_construction's CiS2 (its .net) is profiled like the network (was an AttributeError);
+    anything else is one line."""
+    wrapped = CiS2(SMALL.replace(allow_unverified=True), net)
+    save_construction(wrapped, tmp_path)
+    loaded = load_construction(tmp_path)
+    assert run_profile(loaded, 2, 8, 0).to_dict() == run_profile(net, 2, 8, 0).to_dict()
+    for bad in (None, "net", net.circuits):
+        with pytest.raises(
+            SuperposeError, match=r"run_profile: net must be a CiS2 network .*, got "
+        ):
+            run_profile(bad, 1, 8, 0)
+
+
 def test_save_writes_weights_and_ground_truth(net, tmp_path):
     errors = {"z=1": run_profile(net, 1, 8, 0).to_dict()}
     paths = save_construction(CiS2(SMALL, net), tmp_path, errors)

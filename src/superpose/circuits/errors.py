@@ -13,9 +13,11 @@ active at layer l ≈ l·(z−1)·d/D·⟨a²⟩ + (l−1)·c_w·z·T·d²/D², 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
+from ..base.errors import SuperposeError
 from .cis2 import CiS2Network
 from .small import MAX_SAMPLES, MAX_SEED, int_arg, sample_inputs
 
@@ -100,8 +102,16 @@ def measure(
     return prof
 
 
-def run_profile(net: CiS2Network, z: int, batch: int, seed: int) -> ErrorProfile:
-    """Sample `batch` inputs with exactly z circuits on and measure the error profile."""
+def run_profile(net: Any, z: int, batch: int, seed: int) -> ErrorProfile:
+    """Sample `batch` inputs with exactly z circuits on and measure the error profile. net: a
+    CiS2Network or a construction holding one (`load_construction`'s CiS2, a compiled network)."""
+    if isinstance(getattr(net, "net", None), CiS2Network):
+        net = net.net
+    if not isinstance(net, CiS2Network):
+        raise SuperposeError(
+            f"run_profile: net must be a CiS2 network (build_cis2, or a cis2 or compiled "
+            f"construction), got {type(net).__name__}"
+        )
     z = int_arg("run_profile", "z", z, 1, net.T)
     batch = int_arg("run_profile", "batch", batch, 1, MAX_SAMPLES)
     seed = int_arg("run_profile", "seed", seed, 0, MAX_SEED)
