@@ -229,5 +229,14 @@ def test_a_variant_is_a_smaller_network_of_the_same_family():
     assert small.name == "cis2[circuits=60,layers=2,width=400]" and small.family == "cis2"
     assert [l.width for l in small.layers] == [400, 400]
     assert small.directions(1)[0].shape == (60 * 4, 400)
+    # its description (README.md, ground_truth.json) states its own numbers, not the default's
+    # "150 rotation circuits … width 1000"
+    text = small.description
+    assert "60 rotation circuits" in text and "2-layer MLP of width 400" in text, text
+    assert small.ground_truth()["description"] == text
+    assert "150 rotation circuits" in zoo.SPECS["cis2"].description
+    tms = zoo.SPECS["tms-5-2"]
+    text = tms.describe(tms.config().replace(n_features=6, **{"train.steps": 2000}))
+    assert "6 features in 2 dimensions" in text and "2000 steps" in text and "pentagon" not in text
     with pytest.raises(SuperposeError, match="zoo cis2: unknown config field 'wdth'"):
         zoo.load("cis2", wdth=400)

@@ -29,9 +29,14 @@ class Spec:
     name: str
     version: int
     family: str
-    description: str
+    describe: Callable[[Any], str]  # config → what the entry is, in that config's numbers
     config: Callable[[], Any]  # the entry's config (built lazily: imports core packages)
     build: Callable[[Spec], ZooEntry]
+
+    @property
+    def description(self) -> str:
+        """What the entry is, from its config (a variant states its own numbers)."""
+        return self.describe(self.config())
 
 
 # --- plain architectures ---------------------------------------------------------------------
@@ -551,6 +556,74 @@ def _deep_config() -> Any:
     return DeepBooleanConfig(m=100, d=2000, s=2, depth=3, k=8, k_correct=8, theta=0.45, margin=0.4)
 
 
+def _cis2_text(c: Any) -> str:
+    return (
+        f"CiS2: {c.circuits} {c.circuit_kind} circuits (d={c.circuit_width}, with on-indicators) "
+        f"in a {c.layers}-layer MLP of width {c.width}, z={c.max_active}, {c.embedding} "
+        "embedding; strictly verified"
+    )
+
+
+def _compiled_text(c: Any) -> str:
+    from ..circuits.compiler import _from_file, _shape_only, resolve
+
+    def shape(spec: Any, name: str) -> Any:  # a user circuit: its recorded widths, else its file
+        return (_shape_only if spec.widths else _from_file)(spec, name)
+
+    circuits = resolve(c, shape)
+    families = list(dict.fromkeys(s.family for s in c.circuits))
+    return (
+        f"sp.compile: {len(circuits)} circuits of {len(families)} families "
+        f"({', '.join(families)}) in a {max(x.depth for x in circuits)}-layer network of width "
+        f"{c.width}, z ≤ {c.max_active}; strictly verified"
+    )
+
+
+def _cis1_text(c: Any) -> str:
+    return (
+        f"CiS1: {c.circuits} small residual circuits (d={c.circuit_width}, "
+        f"m={c.circuit_neurons}) in a {c.layers}-layer residual MLP, D={c.width}, M={c.neurons}"
+    )
+
+
+def _uand_text(c: Any) -> str:
+    return (
+        f"U-AND: all {c.m * (c.m - 1) // 2} pairwise ANDs of {c.m} boolean features ({c.s} on) "
+        f"in one ReLU layer of {c.d} neurons, read out linearly"
+    )
+
+
+def _deep_text(c: Any) -> str:
+    return (
+        f"A {c.depth}-layer {c.circuit} AND/OR circuit on {c.m} wires ({c.s} on at the input) "
+        f"emulated in superposition in width {c.d}, with an error-correction layer after each"
+    )
+
+
+def _tms_text(c: Any) -> str:
+    shape = " (the pentagon)" if (c.n_features, c.n_hidden) == (5, 2) else ""
+    return (
+        f"Toy model of superposition (ReLU output): {c.n_features} features in {c.n_hidden} "
+        f"dimensions, sparsity {c.features.sparsity:g}, trained {c.train.steps} steps{shape}"
+    )
+
+
+def _resid_text(c: Any) -> str:
+    labels = "x + ReLU(x)" if c.labels == "noisy" else "W_EᵀW_E x + ReLU(x) (no embedding noise)"
+    return (
+        f"Residual-MLP compressed computation (Braun et al.): {c.features} features, residual "
+        f"{c.d_embed}, {c.neurons} neurons, p={c.p:g}, labels {labels}; trained {c.steps} steps"
+    )
+
+
+def _resid_naive_text(c: Any) -> str:
+    n = min(c.neurons, c.features)
+    return (
+        f"The naive baseline for resid-mlp: {n} neurons compute ReLU of {n} of its {c.features} "
+        f"features, the other {c.features - n} get nothing"
+    )
+
+
 SPECS: dict[str, Spec] = {
     s.name: s
     for s in (
@@ -558,8 +631,7 @@ SPECS: dict[str, Spec] = {
             "cis2",
             1,
             "cis2",
-            "CiS2: 150 rotation circuits (d=4, with on-indicators) in a 3-layer MLP of width "
-            "1000, z=1, linked embedding; strictly verified",
+            _cis2_text,
             _cis2(width=1000, circuits=150, layers=3),
             _construction,
         ),
@@ -567,8 +639,7 @@ SPECS: dict[str, Spec] = {
             "cis2-large",
             1,
             "cis2",
-            "CiS2: the reference's 557 circuits in a 5-layer MLP of width 2000 (configs/"
-            "cis2-verified.yaml), z=1; strictly verified",
+            _cis2_text,
             _cis2(width=2000, circuits=557, layers=5),
             _construction,
         ),
@@ -576,9 +647,7 @@ SPECS: dict[str, Spec] = {
             "compiled-mix",
             1,
             "compiled",
-            "sp.compile: 500 circuits of five families (rotations, random MLPs, AND/OR/XOR gates, "
-            "chained MLPs) in a 4-layer network of width 2000, z ≤ 2 (configs/compile-mix.yaml); "
-            "strictly verified",
+            _compiled_text,
             _compiled_config,
             _construction,
         ),
@@ -586,7 +655,7 @@ SPECS: dict[str, Spec] = {
             "cis1",
             1,
             "cis1",
-            "CiS1: 100 small residual circuits (d=4, m=4) in a 3-layer residual MLP, D=M=1000",
+            _cis1_text,
             _cis1_config,
             _construction,
         ),
@@ -594,8 +663,7 @@ SPECS: dict[str, Spec] = {
             "uand",
             2,
             "uand",
-            "U-AND: all 1770 pairwise ANDs of 60 boolean features (2 on) in one ReLU layer of "
-            "1000 neurons, read out linearly",
+            _uand_text,
             _uand_config,
             _construction,
         ),
@@ -603,8 +671,7 @@ SPECS: dict[str, Spec] = {
             "deep-boolean",
             2,  # v2: a direction per readout sign (v1: one indicator per wire, capped at 1/√2)
             "deep_boolean",
-            "A 3-layer random AND/OR circuit on 100 wires (2 on at the input) emulated in "
-            "superposition in width 2000, with an error-correction layer after each",
+            _deep_text,
             _deep_config,
             _construction,
         ),
@@ -612,8 +679,7 @@ SPECS: dict[str, Spec] = {
             "tms-5-2",
             1,
             "tms",
-            "Toy model of superposition (ReLU output): 5 features in 2 dimensions, sparsity "
-            "0.9, trained 10k steps (the pentagon)",
+            _tms_text,
             lambda: _tms_config(5, 2, 0.9),
             _tms,
         ),
@@ -621,8 +687,7 @@ SPECS: dict[str, Spec] = {
             "tms-40-10",
             1,
             "tms",
-            "Toy model of superposition (ReLU output): 40 features in 10 dimensions, sparsity "
-            "0.97, trained 10k steps",
+            _tms_text,
             lambda: _tms_config(40, 10, 0.97),
             _tms,
         ),
@@ -630,8 +695,7 @@ SPECS: dict[str, Spec] = {
             "resid-mlp",
             1,
             "resid_mlp",
-            "Residual-MLP compressed computation (Braun et al.): 100 features, residual 1000, "
-            "50 neurons, p=0.01, labels x + ReLU(x); trained 10k steps",
+            _resid_text,
             lambda: _resid_config("noisy"),
             _resid,
         ),
@@ -639,7 +703,7 @@ SPECS: dict[str, Spec] = {
             "resid-mlp-clean",
             1,
             "resid_mlp",
-            "Its control: labels W_EᵀW_E x + ReLU(x) (no embedding-noise term); trained 10k steps",
+            _resid_text,
             lambda: _resid_config("clean"),
             _resid,
         ),
@@ -647,8 +711,7 @@ SPECS: dict[str, Spec] = {
             "resid-mlp-naive",
             1,
             "resid_mlp",
-            "The naive baseline for resid-mlp: 50 neurons compute ReLU of 50 features "
-            "(half identity), the other 50 get nothing",
+            _resid_naive_text,
             lambda: _resid_config("noisy"),
             _resid,
         ),
