@@ -174,6 +174,10 @@ def test_bad_input_is_one_line(entries):
         sp.score(torch.full((10, 1000), float("nan")), entries["cis2"], layer=1, samples=16)
     with pytest.raises(SuperposeError, match="leave active unset"):
         entries["tms-5-2"].sample(4, active=2)
+    truth = entries["cis2"].truth(1, samples=16)  # already sampled: these were ignored silently
+    for given in ({"samples": 64}, {"active": 1}, {"layer": 2}):
+        with pytest.raises(SuperposeError, match="a Truth already holds its own"):
+            sp.score(torch.randn(10, 1000), truth, **given)
 
 
 def test_active_above_max_active_is_refused():

@@ -22,27 +22,33 @@ def score(
     dictionary: Any,
     target: Any,
     layer: int | str | None = None,
-    samples: int = 2000,
+    samples: int | None = None,
     active: int | None = None,
     **kwargs: Any,
 ) -> Any:
     """Score `dictionary` (any form the scorer accepts) against a zoo entry, its name, or a Truth.
 
-    layer: 1-based layer (or its name) of the entry; samples/active: the inputs the scores use.
+    layer: 1-based layer (or its name) of the entry; samples (default 2000)/active: the inputs the
+    scores use (a Truth holds its own: giving them with one is refused, not ignored).
     Keyword arguments go to `superpose.scoring.score` (threshold, fire, null_draws, seed).
     """
     from ..circuits.small import MAX_SAMPLES, int_arg
     from ..scoring import Truth
     from ..scoring import score as score_truth
 
-    samples = int_arg("score", "samples", samples, 1, MAX_SAMPLES)
     if isinstance(target, str):
         target = load(target)
     if isinstance(target, ZooEntry):
+        samples = int_arg("score", "samples", 2000 if samples is None else samples, 1, MAX_SAMPLES)
         target = target.truth(layer, samples=samples, seed=kwargs.get("seed", 0), active=active)
     elif not isinstance(target, Truth):
         raise SuperposeError(
             f"score: target must be a zoo entry, its name or a Truth, got {type(target).__name__}"
+        )
+    elif layer is not None or active is not None or samples is not None:
+        raise SuperposeError(  # a Truth is already sampled: these would be ignored silently
+            "score: layer, samples and active choose the inputs of a zoo entry; a Truth already "
+            "holds its own (make it with entry.truth(layer, samples=…, active=…))"
         )
     return score_truth(dictionary, target, **kwargs)
 
