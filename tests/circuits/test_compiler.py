@@ -177,6 +177,7 @@ def test_names_and_input_domains_of_user_circuits():
     for names in ("ab", "abc", ["a", 2], 7):
         one_line(lambda n=names: sp.compile(two, width=400, names=n), "names must be a list of 2")
     one_line(lambda: sp.compile([xor], width=400, inputs="onehot:3"), "onehot:3", "groups of 3")
+    one_line(lambda: sp.compile([xor], width=400, inputs=7), "inputs must be a domain name")
 
 
 def test_parameters_that_require_grad_compile():

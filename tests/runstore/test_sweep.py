@@ -110,6 +110,9 @@ def test_map_grid_bad_arguments(tmp_path):
     with pytest.raises(SuperposeError, match="holds another sweep"):
         map_grid(_sq, [{"x": 2}], store=tmp_path / "a.db", progress=False)
     assert map_grid(_sq, [], progress=False) == []
+    with pytest.raises(SuperposeError, match="point 1 is of type int"):  # was 'int' not iterable
+        map_grid(_sq, [{"x": 1}, 2], progress=False)
+    assert map_grid(_sq, ({"x": i} for i in range(2)), progress=False)[1]["y"] == 1  # any iterable
 
 
 def test_axis_forms():

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from superpose.base.errors import SuperposeError
 from superpose.toy import train as train_module
 from superpose.toy.config import ToyConfig
 from superpose.toy.train import lr_factor, optimizer_step, train
@@ -124,3 +125,8 @@ def test_optimizer_step_leaves_hooks_and_other_options_to_opt_step():
     for opt in (torch.optim.AdamW([w], fused=True, amsgrad=True), torch.optim.AdamW([w])):
         opt.step()
         assert train_module._direct_fused(opt) is None
+
+
+def test_a_config_that_is_not_a_toyconfig_is_one_line():
+    with pytest.raises(SuperposeError, match=r"config must be a ToyConfig.*got dict"):
+        train({"n_features": 5})

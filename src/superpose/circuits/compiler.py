@@ -782,6 +782,11 @@ def compile(
                 f"compile: names must be a list of {len(found)} strings (one per circuit), "
                 f"got {got}"
             )
+    if inputs is not None and not isinstance(inputs, str | Sequence):
+        raise SuperposeError(
+            f"compile: inputs must be a domain name or a list of one per circuit, got "
+            f"{type(inputs).__name__}"
+        )
     for key, given in (("names", names), ("inputs", inputs)):
         if given is not None and not isinstance(given, str) and len(given) != len(found):
             raise SuperposeError(

@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,13 @@ def map_grid(
     finished points are committed to a run store and reused when the grid is run again. If any
     point fails, the others still run (and are stored) and a `GridError` names the first failure.
     """
+    points = list(points)  # once, whatever iterable it is
+    odd = next((i for i, p in enumerate(points) if not isinstance(p, Mapping)), None)
+    if odd is not None:
+        raise SuperposeError(
+            f"map_grid: each point must be a dict of JSON values (what fn receives), point "
+            f"{odd} is of type {type(points[odd]).__name__}"
+        )
     tasks = [Task(_digest(t), q, q, t) for p in points for q in [dict(p)] for t in [encode(q)]]
     keys = sorted({t.key for t in tasks})
     sweep_id = point_key({"fn": fn_name(fn), "keys": keys})

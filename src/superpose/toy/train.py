@@ -12,6 +12,7 @@ import torch
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..base.device import make_generator, resolve_device
+from ..base.errors import SuperposeError
 from ..features import FeatureDistribution, per_instance_feature
 from .compiled import compiled_grads, use_compile
 from .config import ToyConfig, TrainConfig
@@ -246,6 +247,12 @@ def train(config: ToyConfig, progress: bool = True, description: str = "training
     import time
 
     from ..base.memory import check_memory
+
+    if not isinstance(config, ToyConfig):
+        raise SuperposeError(
+            f"train: config must be a ToyConfig (sp.ToyConfig(...), or sp.load_yaml(sp.ToyConfig, "
+            f"path)), got {type(config).__name__}"
+        )
 
     cfg = config.train
     device = resolve_device(config.device)
