@@ -130,3 +130,10 @@ def test_optimizer_step_leaves_hooks_and_other_options_to_opt_step():
 def test_a_config_that_is_not_a_toyconfig_is_one_line():
     with pytest.raises(SuperposeError, match=r"config must be a ToyConfig.*got dict"):
         train({"n_features": 5})
+
+
+def test_the_progress_bar_leaves_stdout_to_the_caller(capsys):
+    """The bar wrote a blank line to stdout when it stopped (piped output began with it)."""
+    cfg = ToyConfig(n_features=5, n_hidden=2, train={"steps": 5, "batch_size": 16})
+    train(cfg, progress=True)
+    assert capsys.readouterr().out == ""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -276,6 +277,7 @@ def _progress_bar(enabled: bool, keep: bool) -> Progress:
         TimeRemainingColumn(),
         disable=not enabled,
         transient=not keep,
+        console=Console(stderr=True),  # a bar is not output: stdout stays the caller's
     )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..base.device import make_generator, resolve_device
@@ -296,6 +297,7 @@ def train(config: ToyConfig, progress: bool = True, description: str = "training
         TimeRemainingColumn(),
         disable=not progress,
         transient=True,
+        console=Console(stderr=True),  # a bar is not output: stdout stays the caller's
     )
     tick = max(1, cfg.steps // 100)
     threads = step_threads(
