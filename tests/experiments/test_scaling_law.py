@@ -49,9 +49,14 @@ def test_claims_pass_on_their_property_and_fail_on_the_null():
     strong = {0.75: -1.0, 1.0: -0.95}
     weak = {1.25: -0.3, 1.5: -0.55}
     predicted = {0.75: -0.1, 1.0: -0.2, 1.25: -0.32, 1.5: -0.56}
-    claim = with_null(claim_strong_inverse_width, strong, predicted, "no superposition", -1.0)
-    assert claim.passed and not claim.null.passed
-    assert not claim_strong_inverse_width({0.75: -1.0, 1.0: -1.3}, -1.0).passed  # every α
+    widths, untrained = [8, 16, 32], [40.0, 20.0, 10.0]  # random vectors: 1/m as well
+    trained = {a: ([0.4 * (8 / m) ** -e for m in widths], untrained) for a, e in strong.items()}
+    as_untrained = {a: (untrained, untrained) for a in strong}
+    claim = with_null(claim_strong_inverse_width, trained, as_untrained, "untrained", widths, -1.0)
+    assert claim.passed and not claim.null.passed  # the null's exponent is 1.0: in the band
+    assert claim.null.measured["exponent"][0.75] == pytest.approx(1.0)
+    steep = {**trained, 1.0: ([0.4 * (8 / m) ** 1.3 for m in widths], untrained)}
+    assert not claim_strong_inverse_width(steep, widths, -1.0).passed  # every α
     claim = with_null(claim_strong_rises, {1.5: -1.1}, {1.5: -0.56}, "no superposition", -1.0)
     assert claim.passed and not claim.null.passed
     assert not claim_strong_rises({1.5: -1.1, 2.0: -0.98}, -1.0).passed  # every α

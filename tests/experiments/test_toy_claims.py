@@ -44,11 +44,13 @@ def test_vulnerability_claims_flip():
 
 def test_superposition_removed_only_at_large_norms_flips():
     eps = [0.0, 0.1, 0.2, 0.4, 0.8]
-    assert claim_removed_only_at_large_norms((eps, torch.tensor([5.7, 5.8, 5.2, 2.6, 0.9]))).passed
+    rep = torch.tensor([20, 20, 20, 15, 8])  # reported, not judged
+    claim = claim_removed_only_at_large_norms((eps, torch.tensor([5.7, 5.8, 5.2, 2.6, 0.9]), rep))
+    assert claim.passed and claim.measured["features with ‖W_i‖ > 0.5 per ε"]["0.8"] == 8
     early = torch.tensor([5.7, 5.8, 0.9, 0.8, 0.7])  # gone already at a small attack
-    assert not claim_removed_only_at_large_norms((eps, early)).passed
+    assert not claim_removed_only_at_large_norms((eps, early, rep)).passed
     never = torch.tensor([5.7, 5.8, 5.2, 2.6, 1.4])
-    assert not claim_removed_only_at_large_norms((eps, never)).passed
+    assert not claim_removed_only_at_large_norms((eps, never, rep)).passed
 
 
 def test_adversarial_training_without_attack_is_plain_training():
@@ -168,3 +170,14 @@ def test_abs_gains_of_exact_abs_circuit():
     assert float(pos) == 1.0 and float(neg) == 1.0
     assert metrics.abs_computed(W_in, W_out).all()
     assert not metrics.abs_computed(W_in[:, :1], W_out[:, :, :1]).all()  # half-wave only
+
+
+def test_clean_labels_claim_needs_a_model_that_learned():
+    """'Does not beat naive' alone held for any model that never trained (its init's loss is
+    2× naive); it now also asks for a loss below an MLP's that outputs nothing (p/6)."""
+    from superpose.experiments.resid_mlp_baseline import claim_clean_does_not
+
+    naive, silent = 0.000833, 0.001667  # F = 100, N = 50, p = 0.01
+    assert claim_clean_does_not([(0.000907, 4e-6)], naive, silent, 3.0).passed  # the run's
+    assert not claim_clean_does_not([(0.001686, 7e-6)], naive, silent, 3.0).passed  # untrained
+    assert not claim_clean_does_not([(0.00070, 4e-6)], naive, silent, 3.0).passed  # beats naive

@@ -145,24 +145,32 @@ NO_SUPERPOSITION = 1.0
 SMALL_NORM = 0.2
 
 
-def claim_removed_only_at_large_norms(curve: tuple[list[float], torch.Tensor]) -> Claim:
-    """Adversarial training removes superposition only at large attack norms: features per
-    dimension fall to ≤ NO_SUPERPOSITION at some ε ≤ 0.8 (the paper's 80 %) and stay above it at
-    every ε ≤ SMALL_NORM. curve: (ε [norms], features per dimension [norms])."""
-    norms, per_dim = curve
+def claim_removed_only_at_large_norms(
+    curve: tuple[list[float], torch.Tensor, torch.Tensor],
+) -> Claim:
+    """Adversarial training removes superposition, as the paper measures it, only at large attack
+    norms: features per dimension fall to ≤ NO_SUPERPOSITION at some ε ≤ 0.8 (the paper's 80 %)
+    and stay above it at every ε ≤ SMALL_NORM. curve: (ε [norms], features per dimension [norms],
+    features with ‖W_i‖ > 0.5 [norms]); the last is reported beside, not judged: the paper's
+    measure is the Frobenius one, and at ε = 0.8 more features than dimensions keep small norms."""
+    norms, per_dim, represented = curve
     gone = [e for e, d in zip(norms, per_dim.tolist(), strict=True) if d <= NO_SUPERPOSITION]
     first = min(gone) if gone else None
     ok = first is not None and SMALL_NORM < first <= 0.8
     return Claim(
         id="adversarial-training-removes-superposition-only-at-large-norms",
         statement="Training on analytic optimal attacks (against a random feature, norm ε × the "
-        "input's norm) removes superposition only when the attacks are large: features per "
-        "dimension ‖W‖²_F / m reach a model without superposition's (≤ 1) at ε ≤ 0.8 and not "
-        f"at any ε ≤ {SMALL_NORM:g}.",
+        "input's norm) removes superposition, measured as the paper does, only when the attacks "
+        "are large: features per dimension ‖W‖²_F / m reach a model without superposition's (≤ 1) "
+        f"at ε ≤ 0.8 and not at any ε ≤ {SMALL_NORM:g} (features with ‖W_i‖ > 0.5 are reported "
+        "beside: more of them than dimensions may remain, with small norms).",
         measured={
             "first ε with ≤ 1 feature per dimension": first,
             "features per dimension per ε": dict(
                 zip(map(str, norms), per_dim.tolist(), strict=True)
+            ),
+            "features with ‖W_i‖ > 0.5 per ε": dict(
+                zip(map(str, norms), represented.tolist(), strict=True)
             ),
         },
         expected=f"{SMALL_NORM:g} < first ε ≤ 0.8 (the paper: 80 % of the input norm to remove "
@@ -279,8 +287,8 @@ def run(cfg: AdversarialConfig, ctx: RunContext) -> ExperimentResult:
             ),
             with_null(
                 claim_removed_only_at_large_norms,
-                (eps, adv_per_dim),
-                (eps, adv_per_dim[:1].expand(len(eps))),
+                (eps, adv_per_dim, adv_rep),
+                (eps, adv_per_dim[:1].expand(len(eps)), adv_rep[:1].expand(len(eps))),
                 "no adversarial training: the ε = 0 model at every ε",
             ),
         ],

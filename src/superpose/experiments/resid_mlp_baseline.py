@@ -3,16 +3,27 @@
 Braun et al.'s compressed-computation model (100 features, 50 neurons) is trained twice per seed:
 on their labels y = x + ReLU(x) ("noisy": the MLP must also undo the embedding noise (W_EᵀW_E − I)x)
 and on the clean control y = W_EᵀW_E x + ReLU(x) (Bhagat et al.). Each is compared with the naive
-baseline (F − N)/F · p/6, within the evaluation's own standard error.
+baseline (F − N)/F · p/6, within the evaluation's own standard error. "Does not beat" alone
+held for a model that never trained (its init: 0.001686 per feature, 2.0× naive), so the clean
+claim also asks that the model learned: its loss significantly below an MLP's that outputs nothing
+(p/6 = 0.001667; trained: 0.000907, 1.09× naive, quick form, seed 0).
 """
 
 from __future__ import annotations
 
+import torch
 from pydantic import Field
 
 from ..base.config import FrozenConfig
 from ..plots import plt, save_figure
-from ..toy.resid_mlp import ResidMLPConfig, evaluate, naive_loss, naive_model, train_resid_mlp
+from ..toy.resid_mlp import (
+    ResidMLPConfig,
+    evaluate,
+    init_resid_mlp,
+    naive_loss,
+    naive_model,
+    train_resid_mlp,
+)
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext, with_null
 
@@ -38,14 +49,23 @@ def claim_noisy_beats(noisy: list[tuple[float, float]], naive: float, w: float) 
     )
 
 
-def claim_clean_does_not(clean: list[tuple[float, float]], naive: float, w: float) -> Claim:
+def claim_clean_does_not(
+    clean: list[tuple[float, float]], naive: float, silent: float, w: float
+) -> Claim:
+    """Not below the naive baseline, and below an MLP that outputs nothing (`silent`, p/6 per
+    feature): a model that learned nothing does not beat naive either, and must not pass."""
     best = min(m + w * se for m, se in clean)
+    worst = max(m + w * se for m, se in clean)
     return Claim(
         id="clean-labels-do-not-beat-naive",
-        statement="With clean labels (no embedding-noise term) the advantage over the naive baseline vanishes (Bhagat et al.).",
-        measured={"loss per feature (mean, se) per seed": clean, "naive": naive},
-        expected=f"loss + {w:g}·se ≥ naive for every seed",
-        passed=best >= naive,
+        statement="With clean labels (no embedding-noise term) the advantage over the naive baseline vanishes (Bhagat et al.): the trained model does not beat it, though it learned (its loss is below an MLP's that outputs nothing).",
+        measured={
+            "loss per feature (mean, se) per seed": clean,
+            "naive": naive,
+            "MLP outputting nothing (p/6)": silent,
+        },
+        expected=f"naive ≤ loss + {w:g}·se < p/6 for every seed",
+        passed=best >= naive and worst < silent,
     )
 
 
@@ -96,11 +116,16 @@ def run(cfg: ResidMLPBaselineConfig, ctx: RunContext) -> ExperimentResult:
     )
     path = save_figure(fig, ctx.figure_path("resid_mlp_vs_naive"))
     ratio = {k: [m / naive for m, _ in v] for k, v in final.items()}
-    # the clean claim says "does not beat": its null is a model that does, by construction
+    # the clean claim says "does not beat, but learned": its nulls are a model that beats naive
+    # by construction and the model before training (which beats nothing)
     wider = cfg.model.replace(
         labels="clean", neurons=min(2 * cfg.model.neurons, cfg.model.features)
     )
     wider_net = evaluate(naive_model(wider), cfg.model.eval_batch, 7)
+    clean = cfg.model.replace(labels="clean", seed=cfg.seeds[0])
+    untrained = evaluate(
+        init_resid_mlp(clean, torch.Generator().manual_seed(clean.seed)), cfg.model.eval_batch, 7
+    )
     return ExperimentResult(
         claims=[
             with_null(
@@ -114,10 +139,11 @@ def run(cfg: ResidMLPBaselineConfig, ctx: RunContext) -> ExperimentResult:
             with_null(
                 claim_clean_does_not,
                 final["clean"],
-                [wider_net],
+                [wider_net, untrained],
                 f"the naive network with {wider.neurons} neurons, clean labels (beats the "
-                "N-neuron baseline by construction)",
+                "N-neuron baseline by construction), and the model untrained (its init)",
                 naive,
+                cfg.model.p / 6,
                 cfg.se_width,
             ),
         ],

@@ -138,16 +138,22 @@ def evaluate(model: ResidMLP, n: int, seed: int) -> tuple[float, float]:
     return float(losses.mean()), float(losses.std() / math.sqrt(n)) if n > 1 else 0.0
 
 
-def train_resid_mlp(cfg: ResidMLPConfig) -> ResidMLPResult:
-    """Train (A, B) with AdamW + cosine decay; W_E stays frozen. Deterministic per seed."""
+def init_resid_mlp(cfg: ResidMLPConfig, gen: torch.Generator) -> ResidMLP:
+    """The untrained model training starts from: nn.Linear's default init in the residual
+    stream, folded into feature space (the null a trained model is measured against)."""
     W_E = embedding(cfg)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    D, F, N = cfg.d_embed, cfg.features, cfg.neurons
-    # nn.Linear's default init in the residual stream, folded into feature space
+    D, N = cfg.d_embed, cfg.neurons
     W_in = (2 * torch.rand(N, D, generator=gen) - 1) / math.sqrt(D)
     W_out = (2 * torch.rand(D, N, generator=gen) - 1) / math.sqrt(N)
-    A = (W_in @ W_E).requires_grad_()
-    B = (W_E.T @ W_out).requires_grad_()
+    return ResidMLP(cfg, W_E, W_in @ W_E, W_E.T @ W_out)
+
+
+def train_resid_mlp(cfg: ResidMLPConfig) -> ResidMLPResult:
+    """Train (A, B) with AdamW + cosine decay; W_E stays frozen. Deterministic per seed."""
+    gen = torch.Generator().manual_seed(cfg.seed)
+    F = cfg.features
+    start = init_resid_mlp(cfg, gen)
+    W_E, A, B = start.W_E, start.A.requires_grad_(), start.B.requires_grad_()
     model = ResidMLP(cfg, W_E, A, B)
     opt = torch.optim.AdamW([A, B], lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -177,6 +183,7 @@ __all__ = [
     "ResidMLPResult",
     "embedding",
     "evaluate",
+    "init_resid_mlp",
     "naive_loss",
     "naive_model",
     "sample_features",
