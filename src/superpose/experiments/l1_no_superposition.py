@@ -249,7 +249,8 @@ def run(cfg: L1Config, ctx: RunContext) -> ExperimentResult:
         with_null(
             claim_l1_costs_loss,
             (float(loss[0]), None if i is None else float(loss[i])),
-            (null_loss, None if at_m(W0) is None else float("inf")),
+            # the untrained weights are the null at every λ: their loss is the one measured
+            (null_loss, None if at_m(W0) is None else null_loss),
             kind,
             no_sup,
         ),
