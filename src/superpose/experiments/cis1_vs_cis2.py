@@ -157,11 +157,15 @@ def run(cfg: Cis1VsCis2Config, ctx: RunContext) -> ExperimentResult:
     claims = [
         with_null(claim_linear, e2, e1, swapped + " (CiS1)", "CiS2", "CiS1"),
         with_null(claim_blows_up, e1, e2, swapped + " (CiS2)", "CiS1", "CiS2"),
+        # null: CiS2 with two circuits on, whose layer 1 carries the embedding overlap (its
+        # exactness at z = 1 is what the claim checks; roles swapped when z = 2 is not run)
         with_null(
             claim_layer1,
             (first1, first2),
-            (first2, first1),
-            "roles swapped (CiS2 as the one with read-in error)",
+            (first1, e2[2][0]) if 2 in e2 else (first2, first1),
+            "CiS2 with two circuits on (the embedding overlap reaches layer 1)"
+            if 2 in e2
+            else "roles swapped (CiS2 as the one with read-in error)",
             ("CiS1", "CiS2"),
         ),
     ]
