@@ -60,3 +60,16 @@ def test_nan_weights_give_nan_dimensionality_not_zero():
     W[1] = float("nan")
     D = metrics.feature_dimensionality(W)
     assert torch.equal(D[0], torch.zeros(3)) and D[1].isnan().all()
+
+
+def test_the_public_measures_take_numpy_and_refuse_other_shapes_in_one_line():
+    """A NumPy W raised AttributeError ('norm'), an int or 1-D tensor a torch/IndexError."""
+    import pytest
+
+    from superpose.base.errors import SuperposeError
+
+    W = torch.randn(2, 3, 5)
+    assert torch.allclose(metrics.interference(W.numpy()), metrics.interference(W))
+    for bad in (torch.zeros(5), torch.zeros(1, 3, 5, dtype=torch.int64), [[1.0]], None):
+        with pytest.raises(SuperposeError, match=r"W must be a float tensor \[instances, hidden"):
+            metrics.feature_dimensionality(bad)

@@ -5,9 +5,42 @@ W: [instances, hidden, features]; column W_i (W[:, :, i]) is feature i's directi
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
 import torch
 
+from ..base.errors import SuperposeError
+
 EPS = 1e-12
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _takes_weights(fn: F) -> F:
+    """The public measures' door: W as a float tensor [instances, hidden, features] (a NumPy
+    array is taken as one), else one line naming the measure and what came (an AttributeError
+    from deep inside before)."""
+
+    @functools.wraps(fn)
+    def wrapper(W: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(W, np.ndarray):
+            W = torch.from_numpy(W)
+        if not isinstance(W, torch.Tensor) or W.ndim != 3 or not W.is_floating_point():
+            got = (
+                f"a {W.dtype} tensor of shape {list(W.shape)}"
+                if isinstance(W, torch.Tensor)
+                else type(W).__name__
+            )
+            raise SuperposeError(
+                f"{fn.__name__}: W must be a float tensor [instances, hidden, features] (one "
+                f"model: W[None]), got {got}"
+            )
+        return fn(W, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
 
 #: fractions at which per-feature dimensionality "sticks" (TMS, uniform superposition)
 STICKY_FRACTIONS: dict[str, float] = {
@@ -20,6 +53,7 @@ STICKY_FRACTIONS: dict[str, float] = {
 }
 
 
+@_takes_weights
 def feature_norms(W: torch.Tensor) -> torch.Tensor:
     """‖W_i‖: [instances, features]."""
     return W.norm(dim=-2)
@@ -36,17 +70,20 @@ def normalized_overlaps(W: torch.Tensor) -> torch.Tensor:
     return gram(W) / norms[..., :, None]
 
 
+@_takes_weights
 def interference(W: torch.Tensor) -> torch.Tensor:
     """Σ_{j≠i} (Ŵ_i · W_j)²: [instances, features]. Large (≳ 0.1–1) means i is in superposition."""
     o2 = normalized_overlaps(W).square()
     return o2.sum(-1) - o2.diagonal(dim1=-2, dim2=-1)
 
 
+@_takes_weights
 def dimensions_per_feature(W: torch.Tensor) -> torch.Tensor:
     """D* = m / ‖W‖²_F: [instances]."""
     return W.shape[-2] / W.square().sum((-1, -2)).clamp_min(EPS)
 
 
+@_takes_weights
 def feature_dimensionality(W: torch.Tensor) -> torch.Tensor:
     """D_i = ‖W_i‖² / Σ_j (Ŵ_i · W_j)²: [instances, features]; 0 for unrepresented features."""
     norms2 = feature_norms(W).square()
@@ -66,6 +103,7 @@ def neuron_feature_shares(W: torch.Tensor) -> torch.Tensor:
     return w2 / w2.sum(-1, keepdim=True).clamp_min(EPS)
 
 
+@_takes_weights
 def polysemanticity(
     W: torch.Tensor, share: float = 0.1, dead_norm: float = 1e-2, positive: bool = False
 ) -> torch.Tensor:
