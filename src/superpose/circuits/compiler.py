@@ -771,17 +771,15 @@ def compile(
     if isinstance(circuits, nn.Module | str | Path) or not isinstance(circuits, Sequence):
         raise SuperposeError("compile: circuits must be a list (one entry per circuit)")
     found = [as_circuit(c, t) for t, c in enumerate(circuits)]
-    if names is not None:
-        if isinstance(names, str) or not isinstance(names, Sequence):
-            got = f"{names!r:.40}" if isinstance(names, str) else type(names).__name__
-        else:
-            odd = [type(n).__name__ for n in names if not isinstance(n, str)]
-            got = f"{type(names).__name__} holding {odd[0]}" if odd else ""
-        if got:
-            raise SuperposeError(
-                f"compile: names must be a list of {len(found)} strings (one per circuit), "
-                f"got {got}"
-            )
+    if names is not None and (
+        isinstance(names, str)
+        or not isinstance(names, Sequence)
+        or not all(isinstance(n, str) for n in names)
+    ):
+        raise SuperposeError(
+            f"compile: names must be a list of {len(found)} strings (one per circuit), got "
+            f"{names!r:.40}"
+        )
     if inputs is not None and not isinstance(inputs, str | Sequence):
         raise SuperposeError(
             f"compile: inputs must be a domain name or a list of one per circuit, got "

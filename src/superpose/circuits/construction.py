@@ -230,9 +230,7 @@ def save_construction(
         )
         meta = {"schema_version": SCHEMA_VERSION, "library_version": __version__}
         truth = {**meta, "construction": net.name, **net.ground_truth()}
-        truth["weights_sha256"] = hashlib.sha256(
-            (tmp / "weights.safetensors").read_bytes()
-        ).hexdigest()
+        truth["weights_sha256"] = _sha256(tmp / "weights.safetensors")
         atomic_write(tmp / "ground_truth.json", json.dumps(truth))
         if measured:
             atomic_write(tmp / net.report_file, json.dumps(measured, indent=1))
@@ -258,9 +256,7 @@ def load_construction(folder: str | Path) -> Construction:
     if not weights.is_file():
         raise SuperposeError(f"{weights}: missing (save_construction writes it)")
     recorded = _recorded_hash(folder / "ground_truth.json")
-    with open(weights, "rb") as fh:
-        actual = hashlib.file_digest(fh, "sha256").hexdigest()
-    if recorded is not None and recorded != actual:
+    if recorded is not None and recorded != _sha256(weights):
         raise SuperposeError(
             f"{weights}: not the weights saved with {folder / 'ground_truth.json'} (its "
             "weights_sha256 differs: edited or damaged); build it again"
@@ -296,6 +292,11 @@ def _recorded_hash(truth: Path) -> str | None:
             "again"
         ) from None
     return str(recorded)
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:  # streamed: a large network's weights are not read into memory
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _first_line(err: BaseException) -> str:

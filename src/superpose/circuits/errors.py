@@ -17,9 +17,9 @@ from typing import Any
 
 import torch
 
-from ..base.errors import SuperposeError
+from ..base.errors import MAX_SAMPLES, MAX_SEED, SuperposeError, int_arg
 from .cis2 import CiS2Network
-from .small import MAX_SAMPLES, MAX_SEED, int_arg, sample_inputs
+from .small import sample_inputs
 
 PARTS = ("total", "overlap", "relu", "propagation")
 

@@ -11,10 +11,8 @@ the value neurons 2..d−1: pre_j = Σ_k M_jk v_k + g·α − δ with v_k = a_k 
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import nn
@@ -249,24 +247,6 @@ def sample_inputs(
         vals = torch.cat([ind, v + OFFSET], -1)
     x.scatter_(1, idx.unsqueeze(-1).expand(-1, -1, d), vals)
     return x, mask
-
-
-MAX_SAMPLES = 10_000_000  # most inputs one call samples (batches, samples)
-MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed's largest
-
-
-def int_arg(where: str, name: str, value: Any, lo: int, hi: int, why: str = "") -> int:
-    """`value` as an int in [lo, hi], else one line naming the argument, what was given and the
-    range (why: the reason for the range, appended)."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and lo <= value <= hi:
-        return int(value)
-    given = " ".join(repr(value).split())
-    given = given if len(given) <= 40 else given[:37] + "..."
-    kind = "" if isinstance(value, numbers.Integral) else f" ({type(value).__name__})"
-    tail = f" ({why})" if why else ""
-    raise SuperposeError(
-        f"{where}: {name} = {given}{kind}: must be an integer in [{lo}, {hi}]{tail}"
-    )
 
 
 def _check_sizes(T: int, L: int, d: int) -> None:

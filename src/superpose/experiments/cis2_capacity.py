@@ -143,10 +143,10 @@ from pydantic import Field
 from ..base.config import FrozenConfig
 from ..base.fitting import fit_loglog
 from ..circuits.cis2 import CiS2Config, Robustness, build_cis2, indicator_threshold
-from ..circuits.cis2_regime import _r2 as r2
 from ..circuits.cis2_regime import decoded, free_a0, frontier, laws
 from ..circuits.errors import margin_noise_scale
 from ..circuits.small import sample_inputs
+from ..circuits.verification import r2
 from ..plots import circuits as cplots
 from ..sweep import map_grid
 from . import register

@@ -209,7 +209,7 @@ def score(
     activation exceeds this; null_draws: random dictionaries of the same shape scored for the MCC
     chance level (0 skips it).
     """
-    from ..circuits.small import MAX_SEED, int_arg
+    from ..base.errors import MAX_SEED, int_arg
 
     if not 0 < threshold <= 1:
         raise SuperposeError(f"threshold = {threshold}: must be in (0, 1]")

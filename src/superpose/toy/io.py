@@ -82,9 +82,8 @@ def load_trained(folder: str | Path, device: str = "cpu") -> tuple[ToyConfig, To
             f"{folder / 'weights.safetensors'}: content hash does not match metrics.json "
             "(file changed or corrupted)"
         )
-    if (
-        metrics.get("config_hash", config.config_hash()) != config.config_hash()
-    ):  # older saves: none
+    saved = metrics.get("config_hash")  # None in saves made before it was recorded
+    if saved is not None and saved != config.config_hash():
         raise SuperposeError(
             f"{folder / 'config.yaml'}: not the config these weights were trained with (its hash "
             "differs from metrics.json's config_hash: edited?); train again, or put back the saved one"

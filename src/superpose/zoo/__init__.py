@@ -32,7 +32,7 @@ def score(
     scores use (a Truth holds its own: giving them with one is refused, not ignored).
     Keyword arguments go to `superpose.scoring.score` (threshold, fire, null_draws, seed).
     """
-    from ..circuits.small import MAX_SAMPLES, int_arg
+    from ..base.errors import MAX_SAMPLES, int_arg
     from ..scoring import Truth
     from ..scoring import score as score_truth
 

@@ -79,7 +79,7 @@ class ZooEntry:
         """`batch` inputs: {"x", "active": per layer [batch, n] bool, "exact": per layer values}
         (None where a layer has no truth). active: circuits on per input (built networks: 1 …
         max_active, what the network is verified for)."""
-        from ..circuits.small import MAX_SAMPLES, MAX_SEED, int_arg
+        from ..base.errors import MAX_SAMPLES, MAX_SEED, int_arg
 
         where = f"zoo {self.name}"
         batch = int_arg(where, "batch", batch, 1, MAX_SAMPLES)
@@ -138,7 +138,7 @@ class ZooEntry:
     ) -> Any:
         """The scorer's Truth of a layer on `samples` sampled inputs (directions, groups,
         activations, which circuits are on, their exact values)."""
-        from ..circuits.small import MAX_SAMPLES, int_arg
+        from ..base.errors import MAX_SAMPLES, int_arg
         from ..scoring.truth import Truth
 
         samples = int_arg(f"zoo {self.name}", "samples", samples, 1, MAX_SAMPLES)
