@@ -145,6 +145,66 @@ def test_correlated_claims_flip():
     assert claim_local_orthogonal_bases(small, 3).measured["random regroupings p"] >= 0.05
 
 
+def untrained_draws(n: int, m: int, draws: int) -> torch.Tensor:
+    """`draws` independent untrained weights [draws, m, n] (the correlated claims' null)."""
+    from superpose.experiments.base import untrained
+
+    toy = ToyConfig(n_features=n, n_hidden=m, features={"sparsity": [0.9] * draws}, seed=3)
+    return untrained(toy).W.detach()
+
+
+def test_correlated_thresholds_are_the_nulls_tail():
+    """Each threshold of the correlated claims is the 1 % tail of its statistic on the untrained
+    null: about 1 % of untrained models pass it (not 0 %: the bar is not stricter than the null
+    needs; not more: the null fails), and the claim fails on them."""
+    from superpose.experiments.correlated import (
+        NULL_TAIL,
+        claim_anticorrelated_antipodal,
+        claim_correlated_orthogonal,
+        claim_hexagon_when_sparse,
+        claim_local_orthogonal_bases,
+        claim_pca_when_dense,
+        sorted_angle_gaps,
+        within_set_null_tail,
+    )
+
+    def at_tail(passed: torch.Tensor) -> bool:
+        return NULL_TAIL / 3 <= float(passed.float().mean()) <= 2.5 * NULL_TAIL
+
+    draws = 6000  # the claims' statistics vectorised over draws; the claims on a few hundred
+    pairs = untrained_draws(4, 2, draws)
+    orth, anti = claim_correlated_orthogonal(pairs), claim_anticorrelated_antipodal(pairs)
+    assert not orth.passed and not anti.passed  # the null fails
+    assert at_tail(torch.tensor(orth.measured["mean |cos| within pairs per sparsity"]) < 0.11)
+    assert at_tail(torch.tensor(anti.measured["mean cos within pairs per sparsity"]) < -0.97)
+    assert "< 0.11 at every" in orth.expected and "< -0.97 at every" in anti.expected
+
+    six = untrained_draws(6, 2, draws)
+    six = six / metrics.feature_norms(six)[:, None, :]  # all represented: only directions count
+    gaps = torch.stack([sorted_angle_gaps(w) for w in six])
+    assert at_tail(((gaps - 60).abs() < 30.0).all(-1))  # the gap condition alone
+    hexagon = torch.tensor([claim_hexagon_when_sparse(w[None]).passed for w in six[:300]])
+    assert float(hexagon.float().mean()) <= NULL_TAIL  # with pair cos > 0 too: rarer still
+    assert claim_hexagon_when_sparse(six[:1]).expected.startswith("6 represented, gaps 60 ± 30°")
+    # PCA: exactly 2 pairs represented (the fewest the claim accepts: the most a null can pass)
+    two = six * torch.tensor([1, 1, 1, 1, 0.1, 0.1])
+    assert at_tail((metrics.pair_cosines(two, 2)[:, :2] > 0.951).all(-1))
+    pca = torch.tensor([claim_pca_when_dense(w[None]).passed for w in two[:300]])
+    assert float(pca.float().mean()) <= 2.5 * NULL_TAIL
+    assert "each with cos > 0.951" in claim_pca_when_dense(two[:1]).expected
+
+    large = untrained_draws(20, 10, 2000)
+    tail = within_set_null_tail(10, 20, 10)
+    assert 0.21 < tail < 0.23  # the value the docstring states
+    unit = large / metrics.feature_norms(large)[:, None, :]
+    cos = (unit.transpose(-1, -2) @ unit).abs()
+    same = (torch.arange(20)[:, None] // 10 == torch.arange(20)[None, :] // 10) & ~torch.eye(
+        20, dtype=torch.bool
+    )
+    assert at_tail(cos[:, same].mean(-1) < tail)
+    assert not claim_local_orthogonal_bases(large[:1], 10).passed
+
+
 def test_asymmetric_motif_detected_only_when_present():
     m, n = 4, 3
     W_in, W_out = torch.zeros(1, m, n), torch.zeros(1, n, m)
