@@ -3,7 +3,9 @@ import math
 import torch
 
 from superpose.experiments import RunContext, get_experiment, run_experiment
+from superpose.experiments.base import same_norms_random
 from superpose.experiments.nonuniform_pentagon import (
+    PENTAGON_TOL_DEG,
     collapse_claim,
     crossing_claim,
     pentagon_claim,
@@ -20,11 +22,24 @@ def polygon(angles_deg, norms=None):
     return W * (torch.tensor(norms) if norms is not None else 1.0)
 
 
+def test_pentagon_bar_is_the_random_directions_tail():
+    """The regular-pentagon bar is the 1 % tail of its null (random directions, the same norms):
+    about 1 % of random draws pass it, and a pentagon off by more than the bar fails."""
+    pent = polygon([0, 72, 144, 216, 288])
+    draws = same_norms_random(pent.expand(20_000, 2, 5), seed=1)
+    err = torch.tensor([pentagon_error(w) for w in draws])
+    assert 0.005 <= float((err <= PENTAGON_TOL_DEG).float().mean()) <= 0.015
+    assert not pentagon_claim(draws[0], 0.05).passed
+    off = PENTAGON_TOL_DEG + 1
+    assert not pentagon_claim(polygon([0, 72 + off, 144, 216, 288]), 0.05).passed
+    assert pentagon_claim(polygon([0, 72 + off - 2, 144, 216, 288]), 0.05).passed
+
+
 def test_geometry_claims_pass_on_ideal_shapes_and_flip_on_doctored_ones():
     pent = polygon([0, 72, 144, 216, 288])
     assert pentagon_error(pent) < 1e-3
     assert pentagon_claim(pent, 0.05).passed
-    assert not pentagon_claim(polygon([0, 60, 144, 216, 288]), 0.05).passed
+    assert not pentagon_claim(polygon([0, 30, 144, 216, 288]), 0.05).passed
     digons = polygon([0, 90, 180, 270, 45], norms=[1, 1, 1, 1, 0.0])
     assert collapse_claim(digons, 0.001).passed
     assert not collapse_claim(pent, 0.001).passed  # a pentagon has not collapsed
