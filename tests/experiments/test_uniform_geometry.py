@@ -4,12 +4,16 @@ import torch
 from superpose.base.errors import SuperposeError
 from superpose.experiments import RunContext, get_experiment, run_experiment
 from superpose.experiments.uniform_geometry import (
+    DSTAR_NOISE,
     constant_rate,
     dense_claim,
+    half_ratio,
     one_plateau_claim,
     one_plateau_widths,
+    one_ratio,
     plateau_claim,
     plateau_widths,
+    ratio_bar,
     sticky_claim,
     sticky_share,
     sum_claim,
@@ -26,20 +30,41 @@ def test_plateau_claim_holds_on_a_curve_that_sticks_and_flips_on_a_smooth_one():
     mid = (smooth < 0.6) & (smooth > 0.25)
     sticky[mid] = 0.53 - 0.06 * (x[mid] - x[mid].min()) / (x[mid].max() - x[mid].min())
     sticky = torch.cummin(sticky, 0).values
-    assert plateau_claim(plateau_widths(INV, sticky)).passed
-    assert not plateau_claim(plateau_widths(INV, smooth)).passed
+    bar = ratio_bar(INV, constant_rate(INV, sticky), plateau_widths, half_ratio)
+    assert plateau_claim(plateau_widths(INV, sticky), bar).passed
+    assert not plateau_claim(plateau_widths(INV, smooth), bar).passed
 
 
 def test_one_plateau_claim_holds_when_dstar_stays_at_one_and_fails_on_a_constant_fall():
     x = torch.log(INV)
     sticky = torch.where(x < 1.0, 1.0 - 0.02 * x, 0.98 - 0.8 * (x - 1.0)).clamp_min(0.1)
-    assert one_plateau_claim(one_plateau_widths(INV, sticky)).passed
     smooth = constant_rate(INV, sticky)  # same ends, constant rate: the null
+    bar = ratio_bar(INV, smooth, one_plateau_widths, one_ratio)
+    assert one_plateau_claim(one_plateau_widths(INV, sticky), bar).passed
     assert abs(float(smooth[0]) - float(sticky[0])) < 1e-6
     assert abs(float(smooth[-1]) - float(sticky[-1])) < 1e-6
-    assert not one_plateau_claim(one_plateau_widths(INV, smooth)).passed
-    assert not plateau_claim(plateau_widths(INV, smooth)).passed
-    assert not one_plateau_claim(one_plateau_widths(INV, torch.full_like(x, 0.6))).passed
+    assert not one_plateau_claim(one_plateau_widths(INV, smooth), bar).passed
+    assert not plateau_claim(plateau_widths(INV, smooth), 1.0 + 1e-6).passed  # exactly 1
+    assert not one_plateau_claim(one_plateau_widths(INV, torch.full_like(x, 0.6)), bar).passed
+
+
+def test_plateau_bars_are_the_noisy_nulls_99th_percentile():
+    """The plateau bars: about 1 % of constant-rate curves with D*'s seed noise (fresh draws, not
+    the bar's own) reach them, while the old fixed bar 1.5 was reached by several times more."""
+    inv = torch.tensor([1, 1.15, 1.3, 1.45, 1.6, 1.8, 2, 2.3, 2.7, 3.2, 4, 5, 7, 10, 30.0])
+    smooth = constant_rate(inv, torch.tensor([1.01] + [0.5] * 13 + [0.106]))
+    gen = torch.Generator().manual_seed(123)
+    noisy = smooth + DSTAR_NOISE * torch.randn(3000, len(inv), generator=gen)
+    for widths_fn, ratio_fn, claim in (
+        (plateau_widths, half_ratio, plateau_claim),
+        (one_plateau_widths, one_ratio, one_plateau_claim),
+    ):
+        bar = ratio_bar(inv, smooth, widths_fn, ratio_fn)
+        assert bar > 1.2
+        share = torch.tensor([claim(widths_fn(inv, y), bar).passed for y in noisy]).float().mean()
+        assert 0.003 <= float(share) <= 0.025, (claim.__name__, bar, float(share))
+    ratios = torch.tensor([half_ratio(plateau_widths(inv, y)) or 0.0 for y in noisy])
+    assert float((ratios >= 1.5).float().mean()) > 0.03  # the old bar let the noisy null through
 
 
 def test_sum_claim_needs_every_instance_within_its_bar():
