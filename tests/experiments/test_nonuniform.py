@@ -5,6 +5,7 @@ import torch
 from superpose.experiments import RunContext, get_experiment, run_experiment
 from superpose.experiments.base import same_norms_random
 from superpose.experiments.nonuniform_pentagon import (
+    DIGON_COS,
     PENTAGON_TOL_DEG,
     collapse_claim,
     crossing_claim,
@@ -33,6 +34,26 @@ def test_pentagon_bar_is_the_random_directions_tail():
     off = PENTAGON_TOL_DEG + 1
     assert not pentagon_claim(polygon([0, 72 + off, 144, 216, 288]), 0.05).passed
     assert pentagon_claim(polygon([0, 72 + off - 2, 144, 216, 288]), 0.05).passed
+
+
+def test_digon_bar_is_the_random_directions_tail():
+    """The digon bar (every other feature's best partner below DIGON_COS) is the 1 % tail of its
+    null (random directions, the same norms: the varied one at zero): about 1 % of random draws
+    pass the claim; a pair off antipodal by more than arccos(−DIGON_COS) = 9.9° fails."""
+    digons = polygon([0, 90, 180, 270, 45], norms=[1, 1, 1, 1, 0.0])
+    draws = same_norms_random(digons.expand(20_000, 2, 5), seed=1)
+    passed = torch.tensor([collapse_claim(w, 0.001).passed for w in draws])
+    assert 0.005 <= float(passed.float().mean()) <= 0.015
+    assert not collapse_claim(draws[0], 0.001).passed
+    off = math.degrees(math.acos(-DIGON_COS))
+    near = polygon([0, 90, 180 + off - 1, 270, 45], norms=[1, 1, 1, 1, 0.0])
+    assert collapse_claim(near, 0.001).passed
+    assert not collapse_claim(
+        polygon([0, 90, 180 + off + 1, 270, 45], norms=[1, 1, 1, 1, 0.0]), 0.001
+    ).passed
+    # the norm parts: the varied feature still represented, or another one not, is no collapse
+    assert not collapse_claim(polygon([0, 90, 180, 270, 45], norms=[1, 1, 1, 1, 0.6]), 0.001).passed
+    assert not collapse_claim(polygon([0, 90, 180, 270, 45], norms=[1, 1, 1, 0.4, 0]), 0.001).passed
 
 
 def test_geometry_claims_pass_on_ideal_shapes_and_flip_on_doctored_ones():
