@@ -3,9 +3,12 @@ import torch
 
 from superpose.base.errors import SuperposeError
 from superpose.experiments import RunContext, get_experiment, run_experiment
+from superpose.experiments.base import untrained
 from superpose.experiments.uniform_geometry import (
+    DENSE_DRAWS,
     DSTAR_NOISE,
     constant_rate,
+    dense_bar,
     dense_claim,
     half_ratio,
     one_plateau_claim,
@@ -17,7 +20,9 @@ from superpose.experiments.uniform_geometry import (
     sticky_claim,
     sticky_share,
     sum_claim,
+    toy_config,
 )
+from superpose.toy import metrics
 
 INV = torch.logspace(0, 2, 41)
 
@@ -74,9 +79,26 @@ def test_sum_claim_needs_every_instance_within_its_bar():
     assert not sum_claim(torch.tensor([0.94, 1.0, 1.0]), bars).passed
 
 
+def test_dense_bar_is_the_untrained_tail():
+    """The D* ≈ 1 bar is the 1 % tail of |D* − 1| over untrained models of the run's shape: about
+    1 % of fresh untrained models (other seeds) pass the claim, the run's own untrained model fails
+    it, and the old bar, 0.1, was met by none."""
+    toy = toy_config(get_experiment("uniform-geometry").quick)
+    bar = dense_bar(toy)
+    assert 0.40 < bar < 0.44  # the quick form: D* of untrained models ≈ 0.55 ± 0.012
+    fresh = toy.replace(seed=toy.seed + 2, **{"features.sparsity": [0.0] * DENSE_DRAWS})
+    dstar = metrics.dimensions_per_feature(untrained(fresh).W.detach())
+    share = torch.tensor([dense_claim(float(d), bar).passed for d in dstar]).float().mean()
+    assert 0.003 <= float(share) <= 0.02
+    assert not dense_claim(
+        float(metrics.dimensions_per_feature(untrained(toy).W.detach())[0]), bar
+    ).passed
+    assert not bool(((dstar - 1).abs() < 0.1).any())
+
+
 def test_dense_and_sticky_claims_flip():
-    assert dense_claim(1.02).passed
-    assert not dense_claim(0.6).passed
+    assert dense_claim(1.02, 0.42).passed
+    assert not dense_claim(0.55, 0.42).passed
     at_half = torch.full((100,), 0.5)
     assert sticky_share(at_half)["total"] == 1.0
     assert sticky_claim(at_half, 1.5).passed
