@@ -3,7 +3,7 @@ import torch
 
 from superpose.base.errors import SuperposeError
 from superpose.experiments import RunContext, get_experiment, run_experiment
-from superpose.experiments.base import untrained
+from superpose.experiments.base import same_norms_random, untrained
 from superpose.experiments.uniform_geometry import (
     DENSE_DRAWS,
     DSTAR_NOISE,
@@ -19,6 +19,7 @@ from superpose.experiments.uniform_geometry import (
     ratio_bar,
     sticky_claim,
     sticky_share,
+    sum_bars,
     sum_claim,
     toy_config,
 )
@@ -77,6 +78,22 @@ def test_sum_claim_needs_every_instance_within_its_bar():
     assert sum_claim(torch.tensor([1.0, 0.97, 1.02]), bars).passed
     assert not sum_claim(torch.tensor([1.0, 0.8, 1.02]), bars).passed
     assert not sum_claim(torch.tensor([0.94, 1.0, 1.0]), bars).passed
+
+
+def test_sum_bars_are_the_random_directions_tail():
+    """Σ D_i ≈ m: each instance's bar is the 1 % tail of its null (random directions with the
+    same norms, 100 draws as in the run): ~1 % of fresh draws come within it, per instance."""
+    gen = torch.Generator().manual_seed(0)
+    W = torch.randn(3, 20, 200, generator=gen) * torch.rand(3, 1, 200, generator=gen)
+    m = W.shape[-2]
+    null = [metrics.feature_dimensionality(same_norms_random(W, 1 + d)) for d in range(100)]
+    bars = sum_bars(torch.stack([R.sum(-1) / m for R in null]))
+    fresh = torch.stack(
+        [metrics.feature_dimensionality(same_norms_random(W, 1000 + d)) for d in range(1000)]
+    )
+    share = ((fresh.sum(-1) / m - 1).abs() < bars).float().mean(0)
+    assert bool(((share > 0.001) & (share < 0.04)).all()), share
+    assert not sum_claim(fresh[0].sum(-1) / m, bars).passed
 
 
 def test_dense_bar_is_the_untrained_tail():

@@ -239,9 +239,18 @@ def one_plateau_claim(widths: dict[str, float | None], bar: float) -> Claim:
     )
 
 
-#: "≈ m": Σ D_i within 10 % of m, the fixed bar dstar-one-when-dense had before it came from its
-#: null (`dense_bar`)
-SUM_TOLERANCE = 0.1
+#: "≈ m": the paper states no tolerance ("add up to the number of embedding dimensions"), so the bar
+#: at each sparsity is this tail of |Σ D_i / m − 1| over random directions with the trained column
+#: norms (`sum_bars`). It was capped at 0.1, the fixed bar dstar-one-when-dense had before it came
+#: from its null, with no source of its own: the cap bound at 10 of the quick form's 14 sparse
+#: settings, where the null's 1st percentile is 0.13–0.27 (0.07–0.09 at the others).
+SUM_TAIL = 0.01
+
+
+def sum_bars(null_sums: torch.Tensor) -> torch.Tensor:
+    """The SUM_TAIL quantile of |Σ D_i / m − 1| over the null's draws, per instance.
+    null_sums: [draws, instances] Σ D_i / m of random directions with the trained norms."""
+    return (null_sums - 1).abs().quantile(SUM_TAIL, dim=0)
 
 
 def sum_claim(ratios: torch.Tensor, bars: torch.Tensor) -> Claim:
@@ -252,9 +261,9 @@ def sum_claim(ratios: torch.Tensor, bars: torch.Tensor) -> Claim:
         statement="In the sparse regime the feature dimensionalities add up to the number of "
         "hidden dimensions, Σ_i D_i ≈ m, at every sparsity: the features are packed efficiently.",
         measured={"sum_over_m": ratios.tolist(), "worst_deviation": float(dev.max())},
-        expected=f"|Σ D_i / m − 1| below min({SUM_TOLERANCE}, the 1st percentile of the same "
-        "deviation over 100 draws of random directions with the trained column norms) at every "
-        "1/(1−S) > 1",
+        expected=f"|Σ D_i / m − 1| below the 1st percentile of the same deviation over 100 draws "
+        "of random directions with the trained column norms (the paper: Σ D_i = m), at every "
+        f"1/(1−S) > 1: bars {float(bars.min()):.2g}–{float(bars.max()):.2g}",
         passed=bool((dev < bars).all()),
     )
 
@@ -331,7 +340,6 @@ def run(cfg: UniformGeometryConfig, ctx: RunContext) -> ExperimentResult:
     # two nulls: D_i spread uniformly over [0, 1] (contrast 1) and random directions of the
     # trained norms (their 99th percentile); the claim must beat both
     bar = max(1.0, float(contrasts.quantile(0.99)))
-    sum_bars = (null_sums - 1).abs().quantile(0.01, dim=0).clamp_max(SUM_TOLERANCE)
     random_Di = metrics.feature_dimensionality(same_norms_random(W, toy.seed))
     random_kind = "random directions with the trained column norms"
     pooled = torch.cat([R[polytope] for R in draws])  # the null's D_i: all 100 draws
@@ -359,7 +367,7 @@ def run(cfg: UniformGeometryConfig, ctx: RunContext) -> ExperimentResult:
             Di[sparse].sum(-1) / m,
             random_Di[sparse].sum(-1) / m,
             random_kind,
-            sum_bars,
+            sum_bars(null_sums),
         ),
         with_null(
             sticky_claim, Di[polytope], pooled, random_kind + " (the 100 draws' D_i pooled)", bar
