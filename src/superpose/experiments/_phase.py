@@ -3,6 +3,7 @@ theoretical phase diagrams; each experiment's module registers its case with `re
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Literal
 
 import torch
@@ -48,38 +49,64 @@ class PhaseConfig(FrozenConfig):
     seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
-def mc_table(case: str, samples: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Closed-form and stratified Monte Carlo losses of every candidate's weights over a 3×3 grid
-    of (importance, density): ([9, candidates], [9, candidates])."""
+def mc_table(case: str, samples: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Closed-form losses, stratified Monte Carlo losses and the Monte Carlo's standard errors (from
+    its samples) of every candidate's weights over a 3×3 grid of (importance, density): three
+    [9, candidates] tensors."""
     n, _ = theory.CASES[case]
-    closed, mc = [], []
+    closed, mc, se = [], [], []
     for r in (0.3, 1.0, 3.0):
         for p in (0.03, 0.3, 1.0):
             closed.append(theory.candidate_losses(case, torch.tensor(r), torch.tensor(p)))
             imp = torch.tensor(theory.case_importance(case, r))
             dens = torch.full((n,), p)
-            mc.append(
-                torch.tensor(
-                    [
-                        float(
-                            theory.stratified_mc_loss(
-                                c.weight(), torch.zeros(n), imp, dens, samples, seed + k
-                            )
-                        )
-                        for k, c in enumerate(theory.CANDIDATES[case])
-                    ]
+            est = [
+                theory.stratified_mc_estimate(
+                    c.weight(), torch.zeros(n), imp, dens, samples, seed + k
                 )
-            )
-    return torch.stack(closed).double(), torch.stack(mc).double()
+                for k, c in enumerate(theory.CANDIDATES[case])
+            ]
+            mc.append(torch.stack([e[0] for e in est]))
+            se.append(torch.stack([e[1] for e in est]))
+    return torch.stack(closed).double(), torch.stack(mc), torch.stack(se)
 
 
-def mc_check(table: tuple[torch.Tensor, torch.Tensor], shift: int = 0) -> dict[str, float]:
-    """Largest relative error of the closed forms against the Monte Carlo estimate of the same
-    weights' loss (`mc_table`). `shift` > 0 pairs each closed form with the Monte Carlo loss of the
-    candidate `shift` places on (the null: a comparison that cannot agree by construction)."""
-    closed, mc = table
-    err = (closed - mc.roll(-shift, dims=1)).abs() / mc.roll(-shift, dims=1).abs().clamp_min(1e-30)
-    return {"max_relative_error": float(err.max())}
+#: The paper gives the closed forms ("we can analytically determine the loss") and no tolerance for
+#: checking them, so the bar is the Monte Carlo's own error: every closed form within `mc_bar`
+#: standard errors of its estimate, the family-wise MC_TAIL tail of max |z| over the table's
+#: comparisons when the closed forms are right (Bonferroni: |z| > Φ⁻¹(1 − MC_TAIL / 2K) for one of
+#: K has probability ≤ MC_TAIL). It tightens with the sample count: 3.56 SE over 2x1's 27
+#: comparisons, 3.64 over 3x2's 36, a relative error of ~1.35 % at the quick form's 100,000 samples
+#: (relative SE ≤ 0.374 %), ~0.95 % at the full form's 200,000 (≤ 0.265 %), ~14 % at the smoke
+#: test's 1000. Measured max |z|: 1.71 (2x1), 1.88 (3x2) quick, 0.71 and 1.65 full; their nulls
+#: 13,158 and 13,460 quick. The SE is honest: over 300 fresh 2x1 tables at 2000 samples the z's sd
+#: is 0.99, 1.2 % of |z| exceed 2.576, 2 tables (0.7 %) fail the bar. The old bar, a relative
+#: error < 1 %, had no source: 2.7 SE at the quick form's samples, 3.8 at the full form's, 0.26 at
+#: 1000 (there the right closed forms failed it on noise: max relative error 3–10 %).
+MC_TAIL = 0.01
+
+
+def mc_bar(comparisons: int) -> float:
+    """The |z| bar of closed-forms-match-monte-carlo over `comparisons` closed forms (MC_TAIL)."""
+    return NormalDist().inv_cdf(1 - MC_TAIL / (2 * comparisons))
+
+
+def mc_check(
+    table: tuple[torch.Tensor, torch.Tensor, torch.Tensor], shift: int = 0
+) -> dict[str, float]:
+    """How far the closed forms are from the Monte Carlo estimates of the same weights' loss
+    (`mc_table`), in its standard errors (max |z|) and relatively. `shift` > 0 pairs each closed
+    form with the Monte Carlo loss of the candidate `shift` places on (the null: a comparison that
+    cannot agree by construction)."""
+    closed, mc, se = table
+    mc, se = mc.roll(-shift, dims=1), se.roll(-shift, dims=1)
+    diff = (closed - mc).abs()
+    return {
+        "max_z": float((diff / se.clamp_min(1e-300)).max()),
+        "max_relative_error": float((diff / mc.abs().clamp_min(1e-30)).max()),
+        "max_relative_se": float((se / mc.abs().clamp_min(1e-30)).max()),
+        "comparisons": closed.numel(),
+    }
 
 
 def agreement(empirical: torch.Tensor, theoretical: torch.Tensor) -> dict[str, float]:
@@ -121,13 +148,18 @@ def sampled_check(cfg: PhaseConfig, device: str) -> dict[str, list]:
 
 
 def mc_claim(mc: dict[str, float]) -> Claim:
+    """mc: `mc_check`'s measures; the bar is `mc_bar` of its comparison count."""
+    bar = mc_bar(int(mc["comparisons"]))
     return Claim(
         id="closed-forms-match-monte-carlo",
         statement="The closed-form expected loss of every candidate solution agrees with a "
         "Monte Carlo estimate of the same weights' loss.",
         measured=mc,
-        expected="max relative error < 1 % (3×3 grid of importance × density)",
-        passed=mc["max_relative_error"] < 0.01,
+        expected=f"max |closed − MC| < {bar:.2f} standard errors of the MC estimate over the "
+        f"{int(mc['comparisons'])} closed forms (3×3 grid of importance × density; the "
+        f"{MC_TAIL:.0%} family-wise tail of the MC's noise, Bonferroni; the paper states no "
+        "tolerance)",
+        passed=mc["max_z"] < bar,
     )
 
 

@@ -85,6 +85,36 @@ def case_importance(case: str, extra: float) -> list[float]:
     return [1.0] * (n - 1) + [float(extra)]
 
 
+def stratified_mc_estimate(
+    W: torch.Tensor,
+    b: torch.Tensor,
+    importance: torch.Tensor,
+    density: torch.Tensor,
+    samples: int = 200_000,
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Monte Carlo estimate of the expected loss of one ReLU-output model (W [hidden, features],
+    b / importance / density [features]) stratified over activity patterns: each pattern's
+    probability is exact, its values are sampled (`samples` per pattern), so rare patterns at low
+    density are not lost to noise. Returns (estimate, its standard error), 0-d float64 tensors: the
+    error from the samples' spread in each pattern, √(Σ_pattern prob² · var / samples)."""
+    n = W.shape[-1]
+    if n > 12:
+        raise SuperposeError(f"n_features={n}: stratified Monte Carlo supports at most 12")
+    gen = make_generator(seed, W.device)
+    total = torch.zeros((), dtype=torch.float64)
+    variance = torch.zeros((), dtype=torch.float64)
+    for code in range(1 << n):
+        active = torch.tensor([(code >> i) & 1 for i in range(n)], dtype=torch.bool)
+        prob = torch.where(active, density, 1 - density).double().prod()
+        x = torch.rand(samples, n, generator=gen, device=W.device) * active.to(W.device)
+        out = torch.relu(x @ W.T @ W + b)
+        err = ((x - out).square() * importance).sum(-1).double().cpu()
+        total = total + prob * err.mean()
+        variance = variance + prob.square() * err.var() / samples
+    return total, variance.sqrt()
+
+
 def stratified_mc_loss(
     W: torch.Tensor,
     b: torch.Tensor,
@@ -93,20 +123,5 @@ def stratified_mc_loss(
     samples: int = 200_000,
     seed: int = 0,
 ) -> torch.Tensor:
-    """Monte Carlo estimate of the expected loss of one ReLU-output model (W [hidden, features],
-    b / importance / density [features]) stratified over activity patterns: each pattern's
-    probability is exact, its values are sampled (`samples` per pattern), so rare patterns at low
-    density are not lost to noise. Returns a 0-d float64 tensor."""
-    n = W.shape[-1]
-    if n > 12:
-        raise SuperposeError(f"n_features={n}: stratified Monte Carlo supports at most 12")
-    gen = make_generator(seed, W.device)
-    total = torch.zeros((), dtype=torch.float64)
-    for code in range(1 << n):
-        active = torch.tensor([(code >> i) & 1 for i in range(n)], dtype=torch.bool)
-        prob = torch.where(active, density, 1 - density).double().prod()
-        x = torch.rand(samples, n, generator=gen, device=W.device) * active.to(W.device)
-        out = torch.relu(x @ W.T @ W + b)
-        err = ((x - out).square() * importance).sum(-1).double().mean()
-        total = total + prob * err.cpu()
-    return total
+    """The estimate of `stratified_mc_estimate` alone: a 0-d float64 tensor."""
+    return stratified_mc_estimate(W, b, importance, density, samples, seed)[0]
