@@ -1,8 +1,10 @@
+import numpy as np
 import pytest
 import torch
 
 from superpose.experiments import RunContext, get_experiment, run_experiment
 from superpose.experiments.nonlinear_compression import (
+    SLOPE_TAIL,
     beats_linear_claim,
     nonlinear_mse,
     quantisation_claim,
@@ -40,3 +42,24 @@ def test_experiment_runs(tmp_path):
     rec = run_experiment(exp, RunContext(tmp_path, device=torch.device("cpu"), progress=False), cfg)
     assert rec["status"] == "ok", rec.get("error")
     assert all(c["passed"] and not c["null"]["passed"] for c in rec["claims"])
+
+
+def test_slope_band_is_the_fits_interval():
+    """The band of "slope −2" is the fitted slope's 99 % interval (t × its standard error): a
+    noiseless 1/Z² passes and a noiseless Z^−1.9 fails (no scatter, no band); with independent
+    noise on the points about 1 % of true 1/Z² laws fail; the linear code (slope −0.38, band
+    0.41) fails."""
+    zs = [2, 3, 4, 6, 8]
+    assert quantisation_claim([1 / (12 * z**2) for z in zs], zs).passed
+    assert not quantisation_claim([1 / (12 * z**1.9) for z in zs], zs).passed
+    rng = np.random.default_rng(0)
+    law = np.array([1 / (12 * z**2) for z in zs])
+    draws = 3000
+    fails = sum(
+        not quantisation_claim(list(law * np.exp(rng.normal(0, 0.01, 5))), zs).passed
+        for _ in range(draws)
+    )
+    assert 0.3 * SLOPE_TAIL < fails / draws < 2 * SLOPE_TAIL
+    linear = [nonlinear_mse(z, 1e-4, 50_000, linear=True) for z in zs]
+    null = quantisation_claim(linear, zs)
+    assert not null.passed and null.measured["band"] > 0.3
