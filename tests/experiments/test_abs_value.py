@@ -14,6 +14,7 @@ from superpose.experiments.abs_value import (
     claim_superposition_grows,
     claim_top_features_monosemantic,
     no_superposition_baseline,
+    one_neuron_short,
 )
 
 
@@ -49,11 +50,11 @@ def test_polysemantic_neurons_grow_flips():
 
 def test_small_model_and_dense_claims_flip():
     W_in, W_out = exact([3], n=3)
-    assert claim_small_model_pairs((W_in, W_out, 1e-6), 1.0).passed
-    assert not claim_small_model_pairs((W_in, W_out, 0.5), 1.0).passed  # loss not near zero
+    assert claim_small_model_pairs((W_in, W_out, 1e-6), 1.0, 0.2).passed
+    assert not claim_small_model_pairs((W_in, W_out, 0.5), 1.0, 0.2).passed  # loss not near zero
     half = W_in.clone()
     half[0, 1] = 0.0  # feature 0 has no negative-side neuron
-    assert not claim_small_model_pairs((half, W_out, 1e-6), 1.0).passed
+    assert not claim_small_model_pairs((half, W_out, 1e-6), 1.0, 0.2).passed
     imp = 0.8 ** torch.arange(60.0)
     W_in, W_out = exact([20])
     assert claim_dense_monosemantic((W_in, W_out, 1.0), imp).passed
@@ -107,3 +108,40 @@ def test_config_groups_ordered():
     for kwargs in bad:
         with pytest.raises(ValidationError):
             AbsValueConfig(**kwargs)
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.7])
+def test_small_model_bar_is_one_neuron_short(sparsity):
+    """The small model's loss bar is the loss of the best model lacking one of the 2n neurons
+    (ReLU(−x) of the least important feature; the rest exact): the closed form matches that
+    model's sampled loss, no nearby output gain or bias does better, and it is 0.2098 × the best
+    constant's for the run's n = 3, I = 0.8^i, dense."""
+    imp = 0.8 ** torch.arange(3.0)
+    p = 1 - sparsity
+    b = p / (4 - 1.5 * p)
+    W_in, W_out = exact([3], n=3)
+    W_in, W_out = W_in[0, :5], W_out[0, :, :5]  # neuron 5 (ReLU(−x_2)) missing
+
+    def loss(gain: float, bias: float) -> float:
+        g = torch.Generator().manual_seed(0)
+        u = torch.rand(400_000, 3, generator=g) * 2 - 1
+        x = torch.where(torch.rand(400_000, 3, generator=g) < p, u, 0.0)
+        out_w = W_out.clone()
+        out_w[2, 4] = gain
+        y = torch.relu(torch.relu(x @ W_in.T) @ out_w.T + torch.tensor([0.0, 0.0, bias]))
+        return float(((y - x.abs()) ** 2 * imp).sum(-1).mean())
+
+    best = loss(1 - 1.5 * b, b)
+    assert best == pytest.approx(one_neuron_short(imp, sparsity), rel=0.01)
+    assert all(
+        loss(1 - 1.5 * b + dg, b + db) > best
+        for dg, db in [(0.05, 0), (-0.05, 0), (0, 0.05), (0, -0.05)]
+    )
+    constant = float(no_superposition_baseline(imp, torch.tensor([sparsity]), 0)[0])
+    bar = one_neuron_short(imp, sparsity) / constant
+    if sparsity == 0.0:
+        assert round(bar, 4) == 0.2098
+    W_in, W_out = exact([3], n=3)
+    assert claim_small_model_pairs((W_in, W_out, 0.99 * bar * constant), constant, bar).passed
+    short = one_neuron_short(imp, sparsity)  # one neuron short: not below the bar
+    assert not claim_small_model_pairs((W_in, W_out, short), constant, bar).passed

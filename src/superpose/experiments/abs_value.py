@@ -218,12 +218,28 @@ def neuron_sides(W_in: torch.Tensor, W_out: torch.Tensor, share: float = 0.9) ->
     return torch.stack([pos, neg], -1)
 
 
+def one_neuron_short(importance: torch.Tensor, sparsity: float) -> float:
+    """Loss of the best model one neuron short of computing every |x_i|: |x_i| needs two neurons
+    (ReLU(x_i) + ReLU(−x_i)), and with one of them missing the cheapest to lose is a side of the
+    least important feature. Its output is then ReLU(a·ReLU(x) + b): on the positive side a·x + b,
+    elsewhere b (the other sign, or x = 0 w.p. 1 − p), whose best (a, b) = (1 − 3b/2, p/(4 − 1.5p))
+    costs I_min (p/6 − p²/(16 − 6p)) (1/15 per unit of importance when dense, against 1/12 for
+    the best constant). importance: [features]; p = 1 − sparsity."""
+    p = 1.0 - float(sparsity)
+    return float(importance.min()) * (p / 6 - p * p / (16 - 6 * p))
+
+
 def claim_small_model_pairs(
-    model: tuple[torch.Tensor, torch.Tensor, float], constant: float, factor: float = 0.01
+    model: tuple[torch.Tensor, torch.Tensor, float], constant: float, bar: float
 ) -> Claim:
     """n=3, m=6: every feature has a positive-side and a negative-side monosemantic neuron and the
-    loss is < factor × the best constant output's. model: (W_in [1, hidden, features], W_out
-    [1, features, hidden], loss)."""
+    loss is < bar × the best constant output's. model: (W_in [1, hidden, features], W_out
+    [1, features, hidden], loss). The paper says the model "performs absolute value exactly" and
+    gives no tolerance; the bar is `one_neuron_short` / constant, the loss of the best model
+    lacking one of the 2n neurons the paper's construction needs (0.2098 × the constant in the
+    quick and full forms: I = 0.8^i, dense, 0.64/15 against 2.44/12): "close to zero" is below
+    what dropping any one of them costs. The trained model: 8.2e-5 × (quick, seed 0); its null,
+    the init weights, 2.65×. The old bar, 0.01, had no source."""
     W_in, W_out, loss = model
     sides = neuron_sides(W_in, W_out)[0]  # [features, 2]
     ratio = loss / max(constant, 1e-12)
@@ -233,9 +249,10 @@ def claim_small_model_pairs(
         "ReLU(−x_i): each feature gets a positive-side and a negative-side monosemantic neuron, "
         "and the loss is close to zero.",
         measured={"features with both sides": int(sides.all(-1).sum()), "loss / constant": ratio},
-        expected=f"all {sides.shape[0]} features; loss < {factor:g} × the best constant output's "
-        "(the paper: 'performs absolute value exactly'; the constant is the null's loss)",
-        passed=bool(sides.all()) and ratio < factor,
+        expected=f"all {sides.shape[0]} features; loss < {bar:.3g} × the best constant output's "
+        "(the loss of the best model one neuron short of ReLU(x_i) + ReLU(−x_i) for every "
+        "feature; the paper: 'performs absolute value exactly'; the constant is the null's loss)",
+        passed=bool(sides.all()) and ratio < bar,
     )
 
 
@@ -441,6 +458,8 @@ def run(cfg: AbsValueConfig, ctx: RunContext) -> ExperimentResult:
             ),
             kind,
             small_constant,
+            one_neuron_short(small.importance[0].cpu(), cfg.small.features.sparsity)
+            / small_constant,
         ),
         with_null(
             claim_dense_monosemantic,
