@@ -157,7 +157,7 @@ def mc_claim(mc: dict[str, float]) -> Claim:
         measured=mc,
         expected=f"max |closed − MC| < {bar:.2f} standard errors of the MC estimate over the "
         f"{int(mc['comparisons'])} closed forms (3×3 grid of importance × density; the "
-        f"{MC_TAIL:.0%} family-wise tail of the MC's noise, Bonferroni; the paper states no "
+        f"{MC_TAIL * 100:g} % family-wise tail of the MC's noise, Bonferroni; the paper states no "
         "tolerance)",
         passed=mc["max_z"] < bar,
     )

@@ -111,9 +111,9 @@ def quantisation_claim(mse: list[float], levels: list[int]) -> Claim:
             "band": band,
             "mse": dict(zip(map(str, levels), mse, strict=True)),
         },
-        expected=f"log-log slope of MSE vs Z within {band:.3g} of −2 (its {1 - SLOPE_TAIL:.0%} "
-        f"interval from the fit over the {len(levels)} levels: t × its standard error; the paper "
-        "states no exponent)",
+        expected=f"log-log slope of MSE vs Z within {band:.3g} of −2 (its "
+        f"{(1 - SLOPE_TAIL) * 100:g} % interval from the fit over the {len(levels)} levels: t × "
+        "its standard error; the paper states no exponent)",
         passed=abs(slope + 2) <= band + ROUNDING,
     )
 
