@@ -113,15 +113,3 @@ def stratified_mc_estimate(
         total = total + prob * err.mean()
         variance = variance + prob.square() * err.var() / samples
     return total, variance.sqrt()
-
-
-def stratified_mc_loss(
-    W: torch.Tensor,
-    b: torch.Tensor,
-    importance: torch.Tensor,
-    density: torch.Tensor,
-    samples: int = 200_000,
-    seed: int = 0,
-) -> torch.Tensor:
-    """The estimate of `stratified_mc_estimate` alone: a 0-d float64 tensor."""
-    return stratified_mc_estimate(W, b, importance, density, samples, seed)[0]
