@@ -6,6 +6,8 @@ trained weights so a test can feed it weights that lack the property.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from pydantic import Field, model_validator
 
@@ -97,19 +99,63 @@ def claim_superposition_when_sparse(
     )
 
 
+#: the largest drop in the represented count along sparsity (below the most at any denser setting)
+#: that the count's own seed noise gives a curve whose mean rises: each sparsity is its own
+#: independently seeded instance, so the 1 % tail of max_drop over curves built from one seed per
+#: sparsity. Measured on the quick form (40 seeds per sparsity, GROWTH_SEED_COUNTS: seed-to-seed SD
+#: 0–0.95, means 5.0 7.4 9.3 10.3 11.5 12.6 13.1, rising at every step): P(max drop ≥ 1) = 31 %,
+#: ≥ 2 = 7.9 %, ≥ 3 = 0.8 %, ≥ 4 = 0, so its 99th percentile is 2. The paper states no tolerance
+#: ("as sparsity increases, we see superposition emerge"). Was 1 (no source), which 6 of those 40
+#: seeds' own curves fail (all 40 hold 2). Its null: the quick run's counts in a random sparsity
+#: order hold it 1.5 % of the time (0.7 % with the rest of the claim).
+GROWTH_SLACK = 2
+
+#: represented counts of 40 independently seeded quick-form ReLU models per sparsity (SPARSITIES;
+#: one hex digit per seed, seeds 0 and 1 of 20 instances per sparsity), from which GROWTH_SLACK is
+#: computed (growth_slack)
+GROWTH_SEED_COUNTS = [
+    "5555555555555555555555555555555555555555",
+    "7799877967789776777778887777887877888877",
+    "a99a9999a989a99a998aa99a9a9a999a9aa999aa",
+    "abbaaabaababaaaabbaaaaaaaabbbaaaabbaaaaa",
+    "cccbcccbbbbbcdabbbccccbbcbbcccccbcacccba",
+    "dddddeddddbceccdbcdcdeecdcdccddcddcbadcd",
+    "edbddcdcddccdcfdddfbecedbeeeddedfeeddcde",
+]
+
+
+def max_drop(counts: torch.Tensor) -> torch.Tensor:
+    """Largest fall of a count below its running maximum along the last dim (0 if non-decreasing)."""
+    return (counts.cummax(-1).values - counts).max(-1).values
+
+
+def growth_slack(
+    seed_counts: torch.Tensor, tail: float = 0.01, draws: int = 200_000, seed: int = 0
+) -> int:
+    """The (1 − tail) quantile of max_drop over curves that take each sparsity's count from an
+    independent seed. seed_counts: [seeds, sparsities]."""
+    gen = torch.Generator().manual_seed(seed)
+    pick = torch.randint(seed_counts.shape[0], (draws, seed_counts.shape[1]), generator=gen)
+    drops = max_drop(seed_counts.gather(0, pick)).float()
+    return int(drops.sort().values[math.ceil((1 - tail) * draws) - 1])
+
+
 def claim_more_features_when_sparser(W: torch.Tensor, m: int, tag: str = "") -> Claim:
     """Represented features grow with sparsity from the linear model's m when dense (the paper: the
-    dense ReLU model is like the linear one): at most m at the densest, never fewer (−1 slack) than
-    at a denser setting, and more at the sparsest than at the densest."""
+    dense ReLU model is like the linear one): at most m at the densest, never more than
+    GROWTH_SLACK (the count's seed noise) below the most at a denser setting, and more at the
+    sparsest than at the densest."""
     n_rep = metrics.represented(W).sum(1)
-    running_max = n_rep.cummax(0).values
-    ok = bool(n_rep[0] <= m and (n_rep >= running_max - 1).all() and n_rep[-1] > n_rep[0])
+    drop = int(max_drop(n_rep))
+    ok = bool(n_rep[0] <= m and drop <= GROWTH_SLACK and n_rep[-1] > n_rep[0])
     return Claim(
         id=f"relu-more-features-when-sparser{tag}",
         statement="The ReLU-output model represents m features when dense, like the linear model, "
         "and more as sparsity grows.",
-        measured=n_rep.tolist(),
-        expected=f"≤ {m} at the densest, non-decreasing along sparsity (slack 1), last > first",
+        measured={"represented per sparsity": n_rep.tolist(), "largest drop": drop},
+        expected=f"≤ {m} at the densest; along sparsity never more than {GROWTH_SLACK} below the "
+        "most at a denser setting (the 1 % tail of the largest drop that the count's seed-to-seed "
+        "noise gives a rising curve: 40 seeds per sparsity of the quick form); last > first",
         passed=ok,
     )
 
