@@ -10,13 +10,20 @@ from superpose.experiments.adversarial import (
     claim_vulnerability_rises,
 )
 from superpose.experiments.privileged_basis import (
+    PAPER_SHARE,
+    POLY_ALPHA,
+    PrivilegedBasisConfig,
     claim_basis_aligned,
     claim_monosemantic_when_dense,
     claim_more_features_than_neurons,
     claim_polysemantic_when_sparse,
+    second_share,
+    share_bar,
+    shift_p,
 )
 from superpose.toy import metrics
 from superpose.toy.config import ToyConfig
+from superpose.toy.models import ToyModel
 
 
 def mono(n=10, m=5):
@@ -85,6 +92,31 @@ def test_privileged_basis_claims_flip():
     assert not claim_monosemantic_when_dense(swapped).passed
     assert not claim_polysemantic_when_sparse(swapped).passed
     assert not claim_more_features_than_neurons(swapped).passed
+
+
+def test_share_bar_is_the_untrained_tail():
+    """The share bar is the 1 % tail of untrained models: ~1 % of fresh untrained models have every
+    neuron monosemantic at it; the old 0.1 left none so, and 0.5 leaves every model so."""
+    model = PrivilegedBasisConfig().model
+    assert abs(share_bar(model) - PAPER_SHARE) < 0.003
+    gen = torch.Generator().manual_seed(3)
+    W = ToyModel(model.model, 20_000, 10, 5, gen).W.detach()
+    assert 0.006 < float((second_share(W) < PAPER_SHARE).float().mean()) < 0.014
+    assert float((second_share(W) < 0.1).float().mean()) < 0.001
+    assert bool((second_share(W) < 0.5).all())
+
+
+def test_polysemantic_shift_bar_could_fail():
+    assert abs(shift_p(5, 0, 5, 5) - 1 / 252) < 1e-12
+    assert abs(shift_p(5, 0, 5, 4) - 5 / 210) < 1e-12
+    assert shift_p(5, 0, 5, 3) > POLY_ALPHA  # half the alive neurons, the old bar: chance
+    three = poly()
+    three[3:] = mono()[3:]  # 3 of 5 neurons polysemantic at the sparsest
+    four = poly()
+    four[4:] = mono()[4:]
+    assert claim_polysemantic_when_sparse(torch.stack([mono(), four])).passed
+    c = claim_polysemantic_when_sparse(torch.stack([mono(), three]))
+    assert not c.passed and c.measured["polysemantic"] == 3
 
 
 def test_basis_aligned_flips_under_rotation():
