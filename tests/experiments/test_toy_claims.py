@@ -58,6 +58,13 @@ def test_superposition_removed_only_at_large_norms_flips():
     assert not claim_removed_only_at_large_norms((eps, early, rep)).passed
     never = torch.tensor([5.7, 5.8, 5.2, 2.6, 1.4])
     assert not claim_removed_only_at_large_norms((eps, never, rep)).passed
+    # gone at half the paper's norm: the old bar (kept only at ε ≤ 0.2) passed it, the paper's not
+    half = torch.tensor([5.7, 5.8, 5.2, 0.95, 0.9])
+    assert not claim_removed_only_at_large_norms((eps, half, rep)).passed
+    # a grid without the paper's 0.8 cannot show it
+    assert not claim_removed_only_at_large_norms(
+        ([0.0, 0.4, 1.6], torch.tensor([5.2, 2.6, 0.9]), rep[2:])
+    ).passed
 
 
 def test_adversarial_training_without_attack_is_plain_training():

@@ -141,30 +141,36 @@ def claim_tracks_features_per_dim(curves: tuple[torch.Tensor, torch.Tensor]) -> 
 #: features per dimension ‖W‖²_F / m of a model without superposition (m features of norm 1 in
 #: m dimensions): at or below it superposition is gone
 NO_SUPERPOSITION = 1.0
-#: attack norms up to this fraction of the input norm count as "reasonable": the paper needed 80 %
-#: ("unreasonably large") to remove superposition; a quarter of that must not remove it
-SMALL_NORM = 0.2
+#: the attack norm the paper needed to remove superposition ("attacks had to be made unreasonably
+#: large (80% input L2 norm) to fully eliminate it"): read literally, no smaller attack removed it,
+#: so every tested ε below it must leave superposition and ε = 0.8 must remove it. Was a bar of
+#: 0.2, "a quarter of" 80 % (no source), under which removal at ε = 0.4 (half the paper's norm)
+#: passed; the paper gives no smaller 'reasonable' bar than its own, so none is added. Quick (S =
+#: 0.99): 2.64 features per dimension at ε = 0.4, 0.85 at 0.8; null (no adversarial training: the
+#: ε = 0 model at every ε) 5.68 throughout, never removed
+PAPER_NORM = 0.8
 
 
 def claim_removed_only_at_large_norms(
     curve: tuple[list[float], torch.Tensor, torch.Tensor],
 ) -> Claim:
-    """Adversarial training removes superposition, as the paper measures it, only at large attack
-    norms: features per dimension fall to ≤ NO_SUPERPOSITION at some ε ≤ 0.8 (the paper's 80 %)
-    and stay above it at every ε ≤ SMALL_NORM. curve: (ε [norms], features per dimension [norms],
+    """Adversarial training removes superposition, as the paper measures it, only at the paper's
+    attack norm: features per dimension fall to ≤ NO_SUPERPOSITION at ε = PAPER_NORM (which the
+    grid must hold) and stay above it at every ε below. curve: (ε [norms], features per dimension [norms],
     features with ‖W_i‖ > 0.5 [norms]); the last is reported beside, not judged: the paper's
     measure is the Frobenius one, and at ε = 0.8 more features than dimensions keep small norms."""
     norms, per_dim, represented = curve
     gone = [e for e, d in zip(norms, per_dim.tolist(), strict=True) if d <= NO_SUPERPOSITION]
     first = min(gone) if gone else None
-    ok = first is not None and SMALL_NORM < first <= 0.8
+    ok = first is not None and abs(first - PAPER_NORM) < 1e-9
     return Claim(
         id="adversarial-training-removes-superposition-only-at-large-norms",
         statement="Training on analytic optimal attacks (against a random feature, norm ε × the "
         "input's norm) removes superposition, measured as the paper does, only when the attacks "
-        "are large: features per dimension ‖W‖²_F / m reach a model without superposition's (≤ 1) "
-        f"at ε ≤ 0.8 and not at any ε ≤ {SMALL_NORM:g} (features with ‖W_i‖ > 0.5 are reported "
-        "beside: more of them than dimensions may remain, with small norms).",
+        "are as large as the paper's: features per dimension ‖W‖²_F / m reach a model without "
+        f"superposition's (≤ 1) at ε = {PAPER_NORM:g} and at no smaller ε (features with "
+        "‖W_i‖ > 0.5 are reported beside: more of them than dimensions may remain, with small "
+        "norms).",
         measured={
             "first ε with ≤ 1 feature per dimension": first,
             "features per dimension per ε": dict(
@@ -174,8 +180,8 @@ def claim_removed_only_at_large_norms(
                 zip(map(str, norms), represented.tolist(), strict=True)
             ),
         },
-        expected=f"{SMALL_NORM:g} < first ε ≤ 0.8 (the paper: 80 % of the input norm to remove "
-        "it fully)",
+        expected=f"first ε = {PAPER_NORM:g} (the paper: attacks 'had to be made unreasonably large "
+        "(80% input L2 norm) to fully eliminate it', so no smaller one does)",
         passed=ok,
     )
 
@@ -254,7 +260,7 @@ def run(cfg: AdversarialConfig, ctx: RunContext) -> ExperimentResult:
         eps, adv_rep / cfg.model.n_hidden, "s--", color="C2", label="represented (‖W_i‖ > 0.5) / m"
     )
     ax.axhline(NO_SUPERPOSITION, color="grey", ls=":", label="no superposition (1)")
-    ax.axvspan(0, SMALL_NORM, color="C1", alpha=0.1, label=f"ε ≤ {SMALL_NORM:g}")
+    ax.axvline(PAPER_NORM, color="C1", ls="--", label=f"the paper's ε = {PAPER_NORM:g}")
     ax.set_xlabel("training attack norm ε (fraction of the input's L2 norm)")
     ax.set_ylabel("features per dimension")
     ax.legend(fontsize=8)
