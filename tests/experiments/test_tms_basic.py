@@ -9,7 +9,9 @@ from superpose.experiments import get_experiment, run_experiment
 from superpose.experiments.base import RunContext
 from superpose.experiments.tms_basic import (
     GROWTH_SEED_COUNTS,
+    GROWTH_SEED_COUNTS_N80,
     GROWTH_SLACK,
+    GROWTH_SLACK_N80,
     claim_least_important_superposed_first,
     claim_linear_top_m,
     claim_more_features_when_sparser,
@@ -79,12 +81,20 @@ def test_growth_slack_is_the_seed_noise_tail():
     # the old slack 1 fails about 8 % of such curves
     assert (max_drop(seeds.gather(0, pick)) > 1).float().mean() > 0.05
 
+    # n=80: the counts rise 6–10 per step against an SD ≤ 1.6, so no drop is noise
+    n80 = torch.tensor(GROWTH_SEED_COUNTS_N80)
+    assert growth_slack(n80) == GROWTH_SLACK_N80 == 0
+
 
 def test_growth_bar_could_fail():
     assert claim_more_features_when_sparser(counted([5, 7, 10, 10, 12, 13, 12]), 5).passed
     assert claim_more_features_when_sparser(counted([5, 7, 10, 10, 12, 13, 11]), 5).passed
     drop3 = claim_more_features_when_sparser(counted([5, 7, 10, 10, 12, 13, 10]), 5)
     assert not drop3.passed and drop3.measured["largest drop"] == 3
+    n80 = [20, 27, 33, 42, 52, 58, 67]
+    assert claim_more_features_when_sparser(counted(n80, 80, 20), 20, "-n80", 0).passed
+    n80[5] = 51  # one below the denser 52
+    assert not claim_more_features_when_sparser(counted(n80, 80, 20), 20, "-n80", 0).passed
     # null: the quick run's counts in a random sparsity order rarely hold it
     quick = torch.tensor([5, 7, 10, 10, 12, 13, 12])
     gen = torch.Generator().manual_seed(0)

@@ -124,6 +124,23 @@ GROWTH_SEED_COUNTS = [
 ]
 
 
+#: the same for the rescaled n=80, m=20 model (full form only): its counts rise 6–10 per sparsity
+#: step against a seed-to-seed SD of 0–1.6 (6 seeds per sparsity, the full form's 10,000 steps at
+#: lr 1e-3, one restart each, GROWTH_SEED_COUNTS_N80: means 20.0 27.2 33.5 42.0 51.7 59.0 66.8),
+#: so no curve built from them drops at all: its 1 % tail is 0 and the n=80 claim allows no drop
+GROWTH_SLACK_N80 = 0
+
+#: represented counts of those 6 seeds (rows: seeds; columns: SPARSITIES)
+GROWTH_SEED_COUNTS_N80 = [
+    [20, 27, 32, 42, 51, 58, 69],
+    [20, 27, 33, 43, 52, 59, 68],
+    [20, 27, 35, 42, 52, 58, 67],
+    [20, 28, 34, 42, 52, 62, 65],
+    [20, 27, 34, 41, 51, 59, 65],
+    [20, 27, 33, 42, 52, 58, 67],
+]
+
+
 def max_drop(counts: torch.Tensor) -> torch.Tensor:
     """Largest fall of a count below its running maximum along the last dim (0 if non-decreasing)."""
     return (counts.cummax(-1).values - counts).max(-1).values
@@ -140,22 +157,24 @@ def growth_slack(
     return int(drops.sort().values[math.ceil((1 - tail) * draws) - 1])
 
 
-def claim_more_features_when_sparser(W: torch.Tensor, m: int, tag: str = "") -> Claim:
+def claim_more_features_when_sparser(
+    W: torch.Tensor, m: int, tag: str = "", slack: int = GROWTH_SLACK
+) -> Claim:
     """Represented features grow with sparsity from the linear model's m when dense (the paper: the
     dense ReLU model is like the linear one): at most m at the densest, never more than
-    GROWTH_SLACK (the count's seed noise) below the most at a denser setting, and more at the
-    sparsest than at the densest."""
+    `slack` (the count's seed noise: GROWTH_SLACK at n=20, GROWTH_SLACK_N80 at n=80) below the
+    most at a denser setting, and more at the sparsest than at the densest."""
     n_rep = metrics.represented(W).sum(1)
     drop = int(max_drop(n_rep))
-    ok = bool(n_rep[0] <= m and drop <= GROWTH_SLACK and n_rep[-1] > n_rep[0])
+    ok = bool(n_rep[0] <= m and drop <= slack and n_rep[-1] > n_rep[0])
     return Claim(
         id=f"relu-more-features-when-sparser{tag}",
         statement="The ReLU-output model represents m features when dense, like the linear model, "
         "and more as sparsity grows.",
         measured={"represented per sparsity": n_rep.tolist(), "largest drop": drop},
-        expected=f"≤ {m} at the densest; along sparsity never more than {GROWTH_SLACK} below the "
-        "most at a denser setting (the 1 % tail of the largest drop that the count's seed-to-seed "
-        "noise gives a rising curve: 40 seeds per sparsity of the quick form); last > first",
+        expected=f"≤ {m} at the densest; along sparsity never more than {slack} below the most "
+        "at a denser setting (the 1 % tail of the largest drop that the count's seed-to-seed "
+        f"noise gives a rising curve, measured at n={W.shape[-1]}); last > first",
         passed=ok,
     )
 
@@ -267,6 +286,7 @@ def run(cfg: TmsBasicConfig, ctx: RunContext) -> ExperimentResult:
                 untrained_kind,
                 m,
                 tag,
+                GROWTH_SLACK_N80 if large else GROWTH_SLACK,
             ),
             with_null(
                 claim_least_important_superposed_first,
