@@ -105,7 +105,42 @@ from .base import (
     untrained,
     with_null,
 )
-from .tms_basic import ORDER_ALPHA, order_test
+from .tms_basic import ORDER_ALPHA, max_drop, order_test
+
+#: computed counts of the quick form at seeds 0–19 (rows: seeds; columns: S = 0, 0.5, 0.9, 0.97,
+#: 0.99, 0.997), one restart each as the quick form trains (2026-12-06, ~17 s CPU per seed)
+GROWTH_SEED_COUNTS = [
+    [20, 20, 20, 20, 26, 28],
+    [20, 19, 20, 22, 25, 29],
+    [20, 19, 20, 19, 23, 29],
+    [20, 19, 19, 18, 24, 26],
+    [20, 19, 20, 21, 22, 28],
+    [20, 19, 19, 19, 22, 29],
+    [20, 20, 20, 18, 24, 28],
+    [20, 20, 19, 19, 25, 29],
+    [20, 19, 20, 19, 25, 29],
+    [20, 20, 19, 19, 23, 30],
+    [20, 19, 20, 19, 26, 28],
+    [20, 20, 20, 19, 25, 31],
+    [20, 19, 21, 20, 24, 32],
+    [20, 20, 20, 19, 23, 29],
+    [20, 19, 20, 21, 25, 28],
+    [20, 20, 19, 18, 24, 28],
+    [20, 20, 20, 20, 23, 29],
+    [20, 19, 20, 21, 25, 29],
+    [20, 20, 19, 19, 25, 30],
+    [20, 20, 19, 17, 26, 29],
+]
+
+#: the growth claim's slack is the computed count's own seed noise (the paper states no
+#: tolerance): the 1 % tail of the largest drop below the running max over curves taking each
+#: sparsity's count from an independent seed (tms_basic.growth_slack over GROWTH_SEED_COUNTS,
+#: 200,000 curves): P(drop ≥ 2) 22 %, ≥ 3 5.7 %, ≥ 4 0.26 %, so 3. The counts at S = 0 … 0.97
+#: sit at 20 (means 20.0, 19.5, 19.7, 19.35; SD 0, 0.5, 0.6, 1.2) and a seed's own curve drops 0–3
+#: below them (seeds 3, 6, 15: 2; seed 19: 20 → 17). Was 1 (no source), which 4 of these 20
+#: seeds' own curves fail. Measured on the quick form; the full form (best of 8, 7 sparsities,
+#: ~243 s a seed) uses the same bar unmeasured
+GROWTH_SLACK = 3
 
 
 class SparsityGroup(FrozenConfig):
@@ -182,24 +217,29 @@ def no_superposition_baseline(
     return rest * (p / 3 - p.square() / 4)
 
 
-def claim_superposition_grows(weights: tuple[torch.Tensor, ...], m: int) -> Claim:
-    """Features whose |x| is computed grow with sparsity (never fewer than at a denser setting,
-    slack 1) and exceed the m/2 a model without superposition can compute, at the sparsest.
+def claim_superposition_grows(
+    weights: tuple[torch.Tensor, ...], m: int, slack: int = GROWTH_SLACK
+) -> Claim:
+    """Features whose |x| is computed grow with sparsity (never more than `slack` below the most
+    at a denser setting: the count's seed noise, GROWTH_SLACK) and exceed the m/2 a model without
+    superposition can compute, at the sparsest.
     weights: (W_in [instances, hidden, features], W_out [instances, features, hidden]), densest
     first, optionally with each instance's loss / no-superposition loss [instances] (reported: a
     ratio ≥ 1 marks a model that failed to train, see the module note)."""
     computed = metrics.abs_computed(*weights[:2]).sum(-1)
-    running = computed.cummax(0).values
-    ok = bool((computed >= running - 1).all()) and int(computed[-1]) > m // 2
-    measured = computed.tolist()
+    drop = int(max_drop(computed))
+    ok = drop <= slack and int(computed[-1]) > m // 2
+    measured = {"computed": computed.tolist(), "largest drop": drop}
     if len(weights) > 2:
-        measured = {"computed": measured, "loss / no-superposition": weights[2].tolist()}
+        measured["loss / no-superposition"] = weights[2].tolist()
     return Claim(
         id="superposition-grows-with-sparsity",
         statement=f"The number of features whose |x| is computed (both gains > 0.5) grows with "
         f"sparsity and exceeds m/2 = {m // 2} (two neurons per feature) at the sparsest.",
         measured=measured,
-        expected=f"non-decreasing (slack 1), last > {m // 2} (a model that failed to train "
+        expected=f"along sparsity never more than {slack} below the most at a denser setting "
+        "(the 1 % tail of the largest drop that the count's seed-to-seed noise gives, quick form, "
+        f"seeds 0–{len(GROWTH_SEED_COUNTS) - 1}), last > {m // 2} (a model that failed to train "
         "computes fewer: see its loss ratio)",
         passed=ok,
     )
