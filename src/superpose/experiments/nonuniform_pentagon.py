@@ -19,6 +19,7 @@ from pydantic import Field
 from ..base.config import FrozenConfig
 from ..plots import plt, save_figure
 from ..plots.geometry import competing_losses, geometry_panels
+from ..toy import metrics
 from ..toy.exact import ExactTrainConfig, train_exact
 from . import register
 from .base import Claim, Experiment, ExperimentResult, RunContext, same_norms_random, with_null
@@ -41,7 +42,7 @@ class NonuniformConfig(FrozenConfig):
     seed: int = Field(0, ge=0, le=2**63 - 1, description="random seed")
 
 
-def angle_gaps(W: torch.Tensor, min_norm: float = 0.5) -> torch.Tensor:
+def angle_gaps(W: torch.Tensor, min_norm: float = metrics.REPRESENTED) -> torch.Tensor:
     """Angular gaps (degrees) between consecutive represented features of W [2, features], in
     counter-clockwise order; the gap after feature i is at the position of i in that order."""
     keep = (W.norm(dim=0) >= min_norm).nonzero().flatten()
@@ -71,11 +72,8 @@ def digon_collapse(W: torch.Tensor, varied: int = VARIED) -> dict[str, float]:
     }
 
 
-#: ‖W_i‖ above this: feature i is represented. Not the digon claim's own bar: the project's shared
-#: convention (`toy.metrics.represented`, also `angle_gaps` here and tms-basic, correlated,
-#: uniform-geometry), so "the varied feature at zero" is "not represented" and the four others are.
-REPRESENTED_NORM = 0.5
-
+#: The digon claim's norms use the project's 'represented' (metrics.REPRESENTED), not a bar of its
+#: own: "the varied feature at zero" is "not represented" and the four others are.
 #: The paper shows the four other features in two antipodal pairs (cos = −1) and states no
 #: tolerance, so the bar is the 1 % tail of the statistic on the claim's null, random directions
 #: (the trained norms): the worst best-partner cosine of four isotropic directions has its 1st
@@ -88,9 +86,9 @@ DIGON_COS = -0.985
 def is_digon(W: torch.Tensor) -> bool:
     c = digon_collapse(W)
     return (
-        c["varied_norm"] < REPRESENTED_NORM
+        c["varied_norm"] < metrics.REPRESENTED
         and c["worst_partner_cos"] < DIGON_COS
-        and c["min_other_norm"] > REPRESENTED_NORM
+        and c["min_other_norm"] > metrics.REPRESENTED
     )
 
 
@@ -130,7 +128,7 @@ def collapse_claim(W: torch.Tensor, density: float) -> Claim:
         statement=f"At density {density:g} of the varied feature the pentagon has collapsed to two "
         "antipodal pairs (digons) with the varied feature at zero.",
         measured=c,
-        expected=f"varied ‖W‖ < {REPRESENTED_NORM:g} and every other > {REPRESENTED_NORM:g} (the "
+        expected=f"varied ‖W‖ < {metrics.REPRESENTED:g} and every other > {metrics.REPRESENTED:g} (the "
         f"project's 'represented'); every other feature has a partner with cos < {DIGON_COS:g} "
         "(the 1st percentile of random directions; the paper: −1)",
         passed=is_digon(W),
@@ -205,7 +203,7 @@ def deformation_figure(W: torch.Tensor, density: torch.Tensor, base: float, path
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
     norm = plt.Normalize(math.log10(float(density.min())), math.log10(float(density.max())))
     for w, d in zip(W, density, strict=True):
-        if w[:, VARIED].norm() < 0.5:
+        if w[:, VARIED].norm() < metrics.REPRESENTED:
             continue
         turn = math.pi / 2 - math.atan2(float(w[1, VARIED]), float(w[0, VARIED]))
         rot = torch.tensor([[math.cos(turn), -math.sin(turn)], [math.sin(turn), math.cos(turn)]])
@@ -282,7 +280,7 @@ def run(cfg: NonuniformConfig, ctx: RunContext) -> ExperimentResult:
         ),
     ]
     # the sparsest density below the base at which the best model still represents the varied one
-    below = [k for k in range(base) if W_best[k][:, VARIED].norm() >= 0.5]
+    below = [k for k in range(base) if W_best[k][:, VARIED].norm() >= metrics.REPRESENTED]
     sparse = below[0] if below else None
     figures.append(deformation_figure(W_best, dv, cfg.base_density, ctx.figure_path("deformation")))
     rnd = "random directions with the trained feature norms"

@@ -92,7 +92,11 @@ def feature_dimensionality(W: torch.Tensor) -> torch.Tensor:
     return torch.where(denom <= EPS, torch.zeros_like(norms2), norms2 / denom.clamp_min(EPS))
 
 
-def represented(W: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+#: ‖W_i‖ above this: feature i is represented (the project's shared convention)
+REPRESENTED = 0.5
+
+
+def represented(W: torch.Tensor, threshold: float = REPRESENTED) -> torch.Tensor:
     """Feature i is represented when ‖W_i‖ > threshold: bool [instances, features]."""
     return feature_norms(W) > threshold
 
@@ -140,7 +144,7 @@ def superposed(
     return represented(W, threshold) & (interference(W) >= min_interference)
 
 
-def represented_by_neurons(W: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+def represented_by_neurons(W: torch.Tensor, threshold: float = REPRESENTED) -> torch.Tensor:
     """ReLU hidden layer, inputs ≥ 0: feature i drives some neuron, ‖ReLU(W_i)‖ > threshold:
     bool [instances, features]."""
     return feature_norms(W.clamp_min(0.0)) > threshold
