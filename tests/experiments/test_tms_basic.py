@@ -70,7 +70,7 @@ def counted(counts: list[int], n: int = 20, m: int = 5) -> torch.Tensor:
 
 
 def test_growth_slack_is_the_seed_noise_tail():
-    seeds = torch.tensor([[int(c, 16) for c in row] for row in GROWTH_SEED_COUNTS]).T
+    seeds = torch.tensor(GROWTH_SEED_COUNTS)
     assert seeds.shape == (40, 7)
     assert growth_slack(seeds) == GROWTH_SLACK == 2
     # a rising mean with that noise falls GROWTH_SLACK + 1 below its running max < 1 % of the time
