@@ -9,7 +9,9 @@ network of T circuits takes —, how many T it leaves unbalanced (issue 12's bal
 beside how many first-T prefixes fail `prefix_balanced`, and the build's CPU seconds (the
 families not counted). Run: `python benchmarks/bench_allocation.py`
 (`--scheme prime` for the published scheme); prints a Markdown table. `--sweep STEP` prints instead,
-per S, the lowest fraction of the pair bound over D/d = 100, 100 + STEP, …, 1000.
+per S, the lowest fraction of the pair bound over D/d = 100, 100 + STEP, …, 1000; with `--balance`
+also, per S, the cells whose families are unbalanced at some T and how many T (what the full form of
+`cis2-capacity` checks; hours of CPU at STEP 10, most of it in the T that stay unbalanced).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 from superpose.circuits.allocation import (
     DENSE_MEAN,
     allowed_max,
+    families_balanced,
     family_max_usage,
     make_allocation,
     pair_bound,
@@ -67,19 +70,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scheme", default="affine")
     parser.add_argument("--sweep", type=int, default=0, help="step of the D/d sweep (0: table)")
+    parser.add_argument(
+        "--balance", action="store_true", help="with --sweep: also the families' balance at every T"
+    )
     args = parser.parse_args()
     if args.sweep:
-        print("| S | lowest of pair bound | at D/d | D/d below 85 % |")
-        print("|---|---|---|---|")
+        balance = " | cells with T unbalanced | T unbalanced / T checked | cells (T unbalanced)"
+        print(
+            "| S | lowest of pair bound | at D/d | D/d below 85 %"
+            + (balance if args.balance else "")
+            + " |"
+        )
+        print("|---|---|---|---" + ("|---|---|---" if args.balance else "") + "|")
         for s in GRID_S:
-            fracs = {
-                n: make_allocation(args.scheme, n, s).capacity / pair_bound(n, s)
+            allocs = {
+                n: make_allocation(args.scheme, n, s)
                 for n in range(100, 1001, args.sweep)
                 if s * (s - 1) < n
             }
+            fracs = {n: a.capacity / pair_bound(n, s) for n, a in allocs.items()}
             low = min(fracs, key=fracs.get)
             below = ", ".join(str(n) for n, f in fracs.items() if f < 0.85) or "none"
-            print(f"| {s} | {fracs[low]:.1%} | {low} | {below} |", flush=True)
+            line = f"| {s} | {fracs[low]:.1%} | {low} | {below}"
+            if args.balance:
+                bad = {n: int((~families_balanced(a)).sum()) for n, a in allocs.items()}
+                cells = ", ".join(f"{n} ({k})" for n, k in bad.items() if k) or "none"
+                checked = sum(a.capacity for a in allocs.values())
+                line += f" | {sum(k > 0 for k in bad.values())} | {sum(bad.values())} / {checked} | {cells}"
+            print(line + " |", flush=True)
         return
     points = [(n, s) for s in GRID_S for n in GRID_N if s * (s - 1) < n]
     points += [p for p in NAMED if p not in points]

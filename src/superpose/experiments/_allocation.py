@@ -120,8 +120,12 @@ def allocation_claims(cfg: AllocationTargets, ctx: RunContext) -> list[Claim]:
         points = [
             {"scheme": scheme, "n": n, "size": s, "balance": (n, s) in where} for n, s in every
         ]
-        rows = map_grid(
-            allocation_cell, points, progress=ctx.progress, description=f"allocation: {scheme}"
+        rows = map_grid(  # cells are independent: the experiment's worker processes share them
+            allocation_cell,
+            points,
+            progress=ctx.progress,
+            description=f"allocation: {scheme}",
+            workers=ctx.workers,
         )
         results[scheme] = dict(zip(every, rows, strict=True))
     ours, null = results["affine"], results["prime"]

@@ -888,8 +888,8 @@ FULL = Cis2CapacityConfig(
     batch=512,
     variants=VARIANTS,
     redundancies=[3, 4, 5, 6, 7, 8, 10, 12],
-    allocation=AllocationTargets(
-        widths=list(range(100, 1001, 10)), balanced_widths=[100, 150, 250, 500, 750, 1000]
+    allocation=AllocationTargets(  # issue 12: ≥ 85 % and balance at every T in every cell
+        widths=list(range(100, 1001, 10)), balanced_widths=list(range(100, 1001, 10))
     ),
 )
 
