@@ -11,8 +11,6 @@ at S = 0, 0.9, 0.99, 0.999 (S = 0.9 is below its rotations); linear hidden 3.27,
 
 from __future__ import annotations
 
-import math
-
 import torch
 from pydantic import Field
 
@@ -91,11 +89,10 @@ POLY_ALPHA = 0.05
 def shift_p(n_dense: int, poly_dense: int, n_sparse: int, poly_sparse: int) -> float:
     """One-sided Fisher exact p: the chance that dealing the poly_dense + poly_sparse polysemantic
     labels at random over the n_dense + n_sparse alive neurons puts ≥ poly_sparse at the sparsest."""
-    total, k = n_dense + n_sparse, poly_dense + poly_sparse
-    return sum(
-        math.comb(n_sparse, j) * math.comb(n_dense, k - j)
-        for j in range(poly_sparse, min(k, n_sparse) + 1)
-    ) / math.comb(total, k)
+    from scipy.stats import fisher_exact  # on first use: scipy's import is slow
+
+    table = [[poly_sparse, n_sparse - poly_sparse], [poly_dense, n_dense - poly_dense]]
+    return float(fisher_exact(table, alternative="greater").pvalue)
 
 
 def claim_monosemantic_when_dense(W: torch.Tensor, share: float = PAPER_SHARE) -> Claim:

@@ -187,7 +187,7 @@ def growth_slack(
     gen = torch.Generator().manual_seed(seed)
     pick = torch.randint(seed_counts.shape[0], (draws, seed_counts.shape[1]), generator=gen)
     drops = max_drop(seed_counts.gather(0, pick)).float()
-    return int(drops.sort().values[math.ceil((1 - tail) * draws) - 1])
+    return int(drops.kthvalue(math.ceil((1 - tail) * draws)).values)
 
 
 def claim_more_features_when_sparser(
