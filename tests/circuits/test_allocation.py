@@ -394,11 +394,14 @@ def test_multiplier_packing():
 def test_cyclic_packings_are_packings():
     """Each tabulated base-block family develops over Z_N into N·b sets, every neuron in S·b;
     a base block with one point moved repeats a difference and fails check()."""
-    for (n, s), base in allocation._CYCLIC.items():
-        sets = allocation._cyclic(n, s)
-        check(sets, n)
+    tables = [*allocation._CYCLIC.items(), *allocation._CYCLIC_FAMILY.items()]
+    for (n, s), base in tables:
+        sets = allocation._translates(np.array(base), n).reshape(-1, s)
         assert len(sets) == n * len(base)
         assert (np.bincount(sets.ravel(), minlength=n) == s * len(base)).all()
+        extra = allocation._subgroup_rows(n, s)  # with the subgroup blocks: still a packing
+        check(np.concatenate([sets, extra]), n)
+        assert np.bincount(extra.ravel(), minlength=n).max() <= 1
     bad = np.array([[4, 10, 15, 17, 37, 58, 76]])  # (100, 7)'s first block, 75 → 76
     with pytest.raises(SuperposeError):
         check(
@@ -508,6 +511,32 @@ def test_family_takes_the_cyclic_packing_where_substitution_fails(monkeypatch):
     monkeypatch.delitem(allocation._CYCLIC, (150, 7))
     null = allocation.family(alloc, 446)
     assert np.bincount(null.ravel(), minlength=150).max() > 21
+
+
+def test_family_takes_whole_cosets_of_a_cyclic_packing():
+    """(130, 6) at T = 474 (mean 21.9, bound 22): the allocation's first rows (the null), its
+    substitutions and exchanges, and the cyclic packing's first 474 translates (the second null)
+    all use some neuron more than 22 times; whole cosets (B, r mod h) chosen by the integer
+    program are a packing with every neuron at most 22."""
+    alloc = make_allocation("affine", 130, 6)
+    top = lambda rows: np.bincount(rows.ravel(), minlength=130).max()  # noqa: E731
+    assert top(alloc.sets[:474]) > 22
+    base = np.array(allocation._CYCLIC_FAMILY[(130, 6)])
+    assert top(allocation._translates(base, 130).transpose(1, 0, 2).reshape(-1, 6)[:474]) > 22
+    rows = allocation.family(alloc, 474)
+    check(rows, 130)
+    assert len(rows) == 474 and top(rows) <= 22
+
+
+def test_subgroup_blocks_add_one_use_where_the_cyclic_packing_is_one_short(monkeypatch):
+    """(160, 7) at T = 500 (mean 21.9, bound 22): the cyclic packing's 480 rows use every neuron
+    21 times, too few rows (the null: without the subgroup blocks, no choice); its 20 rows
+    inside the cosets of 10·Z_160 complete a packing of 500 rows, every neuron at most 22."""
+    rows = allocation._coset_rows(160, 7, 500, 22)
+    check(rows, 160)
+    assert len(rows) == 500 and np.bincount(rows.ravel(), minlength=160).max() <= 22
+    monkeypatch.setitem(allocation._SUBGROUP_BLOCKS, (160, 7), (1, ()))
+    assert allocation._coset_rows(160, 7, 500, 22) is None
 
 
 def test_family_balances_where_no_subset_of_the_rows_can():

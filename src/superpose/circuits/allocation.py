@@ -20,7 +20,8 @@ repacked and searched (_rebalance), and neurons used more than any order allows 
 lowered by chains of point substitutions (_eject). A network of T circuits takes `family(alloc,
 T)`: the first T rows, or where those are not balanced, those rows with their overused neurons
 replaced by point substitution, after exchanging rows for later ones where that alone fails, or
-else a tabulated cyclic packing's first T rows.
+else a tabulated cyclic packing's first T rows, or whole cosets of its translates chosen by an
+integer program.
 """
 
 from __future__ import annotations
@@ -146,7 +147,9 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
     still share ≤ 1 position), then by ejection chains (_eject); else the same after exchanging
     rows for later ones (_swap_rows); else the first T rows of the tabulated cyclic packing
     (_cyclic), which uses every neuron equally (at (150, 7), T = 446–448 with bound 21, its 450
-    sets where TD(7, 21)'s 462 would not do); else the first T rows."""
+    sets where TD(7, 21)'s 462 would not do); else whole cosets of a tabulated cyclic packing's
+    translates (_coset_rows: (130, 6) at T = 474, bound 22, among others); else the first T
+    rows."""
     T, N = n_circuits, alloc.n_neurons
     cap = int(allowed_max(np.array([T]), alloc.size, N)[0])
 
@@ -165,6 +168,8 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
         rows = lowered(alloc.sets[_swap_rows(alloc, T, cap)])
     if not fits(rows) and (cyc := _cyclic(N, alloc.size)) is not None and len(cyc) >= T:
         rows = cyc[:T]
+    if not fits(rows) and (cosets := _coset_rows(N, alloc.size, T, cap)) is not None:
+        rows = cosets
     return rows if fits(rows) else first
 
 
@@ -1060,8 +1065,151 @@ def _cyclic(n_points: int, size: int) -> np.ndarray | None:
     base = _CYCLIC.get((n_points, size))
     if base is None:
         return None
-    base = np.array(base, dtype=np.int64)
-    return np.sort((base[None, :, :] + np.arange(n_points)[:, None, None]) % n_points, 2).reshape(
+    return (
+        _translates(np.array(base, dtype=np.int64), n_points).transpose(1, 0, 2).reshape(-1, size)
+    )
+
+
+def _translates(base: np.ndarray, n_points: int, count: int | None = None) -> np.ndarray:
+    """[b, count, S]: each base block ([b, S]) translated by 0 … count − 1 (all N by default)
+    over Z_N, each row sorted."""
+    by = np.arange(n_points if count is None else count)
+    return np.sort((base[:, None, :] + by[None, :, None]) % n_points, 2)
+
+
+# Cyclic packings for `family` alone, where no T rows of the allocation balance at some T, found
+# offline by simulated annealing over the base blocks' elements (cost: repeated differences;
+# 10^8–10^9 moves, seconds to minutes in C), the one kept per cell whose cosets balance the most
+# of those T: each base block's translates x ≡ r (mod h) use the neurons p ≡ ρ (mod h) equally, so
+# whole cosets chosen by a small integer program (_coset_rows) keep every neuron at the bound.
+# Of the 198 T (in 17 cells of D/d = 100 … 1000, S = 3 … 8) left unbalanced before, they balance
+# 89: all of (130, 6), (140, 6), (160, 7) and (200, 7); (210, 8) 14 of 28, (220, 8) 1 of 2, (230, 8)
+# 7 of 19, (280, 8) 32 of 41, (290, 8) 14 of 19. The rest need more rows than b·N or a bound
+# above b·S, or no whole number of cosets of width N/h (h ≤ _COSET_MAX) fits between T and the
+# bound, or the program finds none; no packing was found at (180, 7), (180, 8) and (190, 8) (84 of
+# 89 or 94 difference classes), none sought at (170, 7) and (170, 8) (all 84: a perfect family).
+_CYCLIC_FAMILY = {
+    (130, 6): (
+        (20, 4, 27, 128, 6, 61),
+        (82, 128, 56, 91, 110, 51),
+        (61, 13, 111, 73, 17, 60),
+        (50, 11, 77, 35, 60, 80),
+    ),
+    (140, 6): (
+        (107, 85, 79, 8, 47, 131),
+        (95, 37, 129, 16, 137, 4),
+        (2, 92, 105, 61, 18, 16),
+        (15, 101, 130, 16, 26, 83),
+    ),
+    (160, 7): (
+        (127, 41, 112, 104, 98, 139, 40),
+        (116, 50, 103, 127, 78, 34, 71),
+        (26, 65, 22, 68, 17, 0, 101),
+    ),
+    (200, 7): (
+        (179, 156, 125, 167, 42, 196, 86),
+        (158, 22, 125, 16, 186, 117, 173),
+        (141, 0, 155, 123, 73, 21, 145),
+        (23, 24, 135, 186, 48, 108, 43),
+    ),
+    (210, 8): (
+        (79, 7, 194, 166, 123, 20, 98, 163),
+        (108, 84, 104, 130, 157, 74, 22, 69),
+        (51, 151, 40, 184, 72, 22, 114, 34),
+    ),
+    (220, 8): (
+        (152, 71, 128, 213, 168, 159, 52, 179),
+        (174, 153, 156, 189, 90, 107, 218, 179),
+        (60, 73, 32, 85, 38, 179, 30, 175),
+    ),
+    (230, 8): (
+        (79, 226, 191, 227, 28, 208, 0, 55),
+        (147, 7, 17, 114, 139, 19, 176, 71),
+        (86, 175, 56, 160, 126, 79, 100, 217),
+    ),
+    (280, 8): (
+        (81, 188, 205, 177, 279, 141, 136, 231),
+        (21, 9, 240, 209, 189, 195, 92, 130),
+        (39, 251, 165, 173, 152, 150, 143, 21),
+        (94, 239, 17, 182, 255, 98, 258, 183),
+    ),
+    (290, 8): (
+        (240, 22, 98, 186, 228, 75, 17, 135),
+        (59, 41, 124, 20, 10, 132, 9, 35),
+        (195, 113, 14, 110, 269, 7, 256, 229),
+        (134, 244, 164, 178, 180, 40, 197, 235),
+    ),
+}
+# Blocks inside the subgroup mZ_N (disjoint S-sets of its N/m elements) for cells whose
+# _CYCLIC_FAMILY packing has no difference in mZ_N: their translates by 0 … m − 1 lie in distinct
+# cosets and share no pair with the translates of the base blocks, so they add ≤ 1 use per
+# neuron where the cyclic packing's b·S uses are one short of the bound.
+_SUBGROUP_BLOCKS: dict[tuple[int, int], tuple[int, tuple[tuple[int, ...], ...]]] = {
+    (160, 7): (10, (tuple(range(0, 70, 10)), tuple(range(70, 140, 10)))),  # 20 rows
+    (280, 8): (35, (tuple(range(0, 280, 35)),)),  # 35 rows: a parallel class
+}
+# the integer program's branch-and-bound nodes (HiGHS, deterministic: the same rows in every
+# process; 0.01–3 s a T in these cells)
+_COSET_NODES = 5000
+_COSET_MAX = 40  # the largest h tried (b·h binary variables)
+
+
+def _coset_rows(n_points: int, size: int, n_circuits: int, cap: int) -> np.ndarray | None:
+    """[T, S]: T rows of the tabulated cyclic packing (_CYCLIC_FAMILY, else _CYCLIC) with no
+    neuron in more than `cap`, or None. The translates x ≡ r (mod h) of base block B use neuron
+    p as often as B holds elements ≡ p − r (mod h), so the choice of whole cosets (B, r) is an
+    integer program over b·h variables; with the cell's subgroup blocks (_SUBGROUP_BLOCKS), each
+    of their rows is one more variable and each neuron has its own bound. h runs over N's
+    divisors up to _COSET_MAX; the first with a choice of ≥ T rows wins (its first T: the
+    cosets' rows in translate order, then the subgroup blocks' rows)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp  # on first use: scipy is slow
+
+    base = _CYCLIC_FAMILY.get((n_points, size), _CYCLIC.get((n_points, size)))
+    if base is None:
+        return None
+    base = np.array(base, dtype=np.int64)  # [b, S]
+    b = len(base)
+    rows = _translates(base, n_points)
+    extra = _subgroup_rows(n_points, size)  # [E, S]
+    inc = np.zeros((n_points, len(extra)))  # [N, E]: neuron p in extra row e
+    inc[extra.ravel(), np.repeat(np.arange(len(extra)), size)] = 1
+    most = n_points * cap // size  # rows the bound allows at most
+    for h in range(1, _COSET_MAX + 1):
+        width = n_points // h  # rows per coset
+        if n_points % h or most // width * width + len(extra) < n_circuits:
+            continue  # no whole number of cosets fits between T and the bound
+        residues = np.arange(h)
+        use = np.zeros((h, b, h))  # [ρ, B, r]: neuron ≡ ρ's uses by the coset (B, r)
+        for j in range(b):
+            for e in base[j]:
+                use[residues, j, (residues - e) % h] += 1
+        use = use.reshape(h, -1)
+        if len(extra):  # one bound per neuron
+            use = np.concatenate([use[np.arange(n_points) % h], inc], 1)
+        count = np.concatenate([np.full(b * h, width), np.ones(len(extra))])
+        res = milp(
+            np.ones(len(count)),  # the fewest cosets and rows holding ≥ T rows
+            constraints=[
+                LinearConstraint(use, 0, cap),
+                LinearConstraint(count[None, :], n_circuits, np.inf),
+            ],
+            integrality=np.ones(len(count)),
+            bounds=Bounds(0, 1),
+            options={"node_limit": _COSET_NODES},
+        )
+        if res.x is not None:
+            x = np.round(res.x).astype(bool)
+            chosen = x[: b * h].reshape(b, h)[:, np.arange(n_points) % h]
+            picked = np.concatenate([rows.transpose(1, 0, 2)[chosen.T], extra[x[b * h :]]])
+            return picked[:n_circuits]  # translate order, then the subgroup blocks
+    return None
+
+
+def _subgroup_rows(n_points: int, size: int) -> np.ndarray:
+    """[E, S]: each tabulated subgroup block K ⊂ mZ_N (_SUBGROUP_BLOCKS) translated by
+    c = 0 … m − 1, one row per coset of mZ_N; none where the cell has none."""
+    m, blocks = _SUBGROUP_BLOCKS.get((n_points, size), (1, ()))
+    return _translates(np.array(blocks, dtype=np.int64).reshape(-1, size), n_points, m).reshape(
         -1, size
     )
 
