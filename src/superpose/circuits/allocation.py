@@ -1083,11 +1083,12 @@ def _translates(base: np.ndarray, n_points: int, count: int | None = None) -> np
 # of those T: each base block's translates x ≡ r (mod h) use the neurons p ≡ ρ (mod h) equally, so
 # whole cosets chosen by a small integer program (_coset_rows) keep every neuron at the bound.
 # Of the 198 T (in 17 cells of D/d = 100 … 1000, S = 3 … 8) left unbalanced before, they balance
-# 89: all of (130, 6), (140, 6), (160, 7) and (200, 7); (210, 8) 14 of 28, (220, 8) 1 of 2, (230, 8)
-# 7 of 19, (280, 8) 32 of 41, (290, 8) 14 of 19. The rest need more rows than b·N or a bound
-# above b·S, or no whole number of cosets of width N/h (h ≤ _COSET_MAX) fits between T and the
-# bound, or the program finds none; no packing was found at (180, 7), (180, 8) and (190, 8) (84 of
-# 89 or 94 difference classes), none sought at (170, 7) and (170, 8) (all 84: a perfect family).
+# 134 with the subgroup blocks below: all of (130, 6), (140, 6), (160, 7), (180, 7), (200, 7),
+# (210, 8), (220, 8), (230, 8) and (240, 8); (170, 7) 12 of 29, (280, 8) 32 of 41, (290, 8) 15 of
+# 19. The rest need more rows than the packing and its subgroup blocks hold or a bound above
+# b·S + 1; no packing was found at (180, 8), (190, 8) (b = 3: 84 of 89 or 94 difference classes)
+# or (270, 8) (b = 4: 112 of 134), none sought at (170, 8) (all 84: a perfect family), and
+# (300, 7) fails at T_max alone.
 _CYCLIC_FAMILY = {
     (130, 6): (
         (20, 4, 27, 128, 6, 61),
@@ -1106,6 +1107,16 @@ _CYCLIC_FAMILY = {
         (116, 50, 103, 127, 78, 34, 71),
         (26, 65, 22, 68, 17, 0, 101),
     ),
+    (170, 7): (
+        (150, 77, 148, 166, 133, 111, 42),
+        (44, 86, 130, 55, 19, 32, 151),
+        (148, 143, 100, 157, 96, 149, 55),
+    ),
+    (180, 7): (
+        (86, 109, 35, 5, 69, 171, 0),
+        (82, 129, 171, 121, 108, 28, 110),
+        (76, 31, 146, 9, 179, 24, 173),
+    ),
     (200, 7): (
         (179, 156, 125, 167, 42, 196, 86),
         (158, 22, 125, 16, 186, 117, 173),
@@ -1113,19 +1124,24 @@ _CYCLIC_FAMILY = {
         (23, 24, 135, 186, 48, 108, 43),
     ),
     (210, 8): (
-        (79, 7, 194, 166, 123, 20, 98, 163),
-        (108, 84, 104, 130, 157, 74, 22, 69),
-        (51, 151, 40, 184, 72, 22, 114, 34),
+        (164, 50, 94, 51, 12, 171, 173, 151),
+        (181, 40, 100, 69, 204, 8, 185, 5),
+        (61, 163, 6, 46, 56, 204, 188, 180),
     ),
     (220, 8): (
-        (152, 71, 128, 213, 168, 159, 52, 179),
-        (174, 153, 156, 189, 90, 107, 218, 179),
-        (60, 73, 32, 85, 38, 179, 30, 175),
+        (164, 97, 108, 56, 63, 35, 105, 47),
+        (20, 217, 136, 99, 30, 15, 1, 204),
+        (216, 210, 120, 186, 121, 73, 184, 159),
     ),
     (230, 8): (
-        (79, 226, 191, 227, 28, 208, 0, 55),
-        (147, 7, 17, 114, 139, 19, 176, 71),
-        (86, 175, 56, 160, 126, 79, 100, 217),
+        (48, 21, 153, 155, 68, 169, 125, 83),
+        (181, 107, 170, 102, 46, 210, 218, 71),
+        (219, 212, 195, 119, 131, 122, 174, 141),
+    ),
+    (240, 8): (
+        (37, 112, 160, 203, 216, 77, 158, 30),
+        (170, 175, 209, 68, 190, 35, 46, 133),
+        (38, 169, 100, 170, 118, 97, 91, 186),
     ),
     (280, 8): (
         (81, 188, 205, 177, 279, 141, 136, 231),
@@ -1134,19 +1150,28 @@ _CYCLIC_FAMILY = {
         (94, 239, 17, 182, 255, 98, 258, 183),
     ),
     (290, 8): (
-        (240, 22, 98, 186, 228, 75, 17, 135),
-        (59, 41, 124, 20, 10, 132, 9, 35),
-        (195, 113, 14, 110, 269, 7, 256, 229),
-        (134, 244, 164, 178, 180, 40, 197, 235),
+        (68, 162, 118, 111, 158, 240, 87, 105),
+        (82, 207, 79, 81, 191, 96, 181, 145),
+        (118, 211, 10, 113, 232, 265, 173, 141),
+        (106, 279, 37, 178, 212, 133, 254, 45),
     ),
 }
 # Blocks inside the subgroup mZ_N (disjoint S-sets of its N/m elements) for cells whose
 # _CYCLIC_FAMILY packing has no difference in mZ_N: their translates by 0 … m − 1 lie in distinct
 # cosets and share no pair with the translates of the base blocks, so they add ≤ 1 use per
-# neuron where the cyclic packing's b·S uses are one short of the bound.
+# neuron where the cyclic packing's b·S uses are one short of the bound, and give the integer
+# program a choice per neuron: with them (210, 8), (220, 8), (230, 8) and (240, 8) balance at every
+# T (14, 1, 7 and 0 of their 28, 2, 19 and 2 T with the best packings found without them).
 _SUBGROUP_BLOCKS: dict[tuple[int, int], tuple[int, tuple[tuple[int, ...], ...]]] = {
     (160, 7): (10, (tuple(range(0, 70, 10)), tuple(range(70, 140, 10)))),  # 20 rows
+    (170, 7): (10, (tuple(range(0, 70, 10)), tuple(range(70, 140, 10)))),  # 20 rows
+    (180, 7): (12, (tuple(range(0, 84, 12)), tuple(range(84, 168, 12)))),  # 24 rows
+    (210, 8): (21, (tuple(range(0, 168, 21)),)),  # 21 rows
+    (220, 8): (20, (tuple(range(0, 160, 20)),)),  # 20 rows
+    (230, 8): (23, (tuple(range(0, 184, 23)),)),  # 23 rows
+    (240, 8): (30, (tuple(range(0, 240, 30)),)),  # 30 rows: a parallel class
     (280, 8): (35, (tuple(range(0, 280, 35)),)),  # 35 rows: a parallel class
+    (290, 8): (29, (tuple(range(0, 232, 29)),)),  # 29 rows
 }
 # the integer program's branch-and-bound nodes (HiGHS, deterministic: the same rows in every
 # process; 0.01–3 s a T in these cells)
