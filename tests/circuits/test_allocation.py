@@ -502,15 +502,21 @@ def test_family_falls_back_to_ejection_chains_then_exchanged_rows(monkeypatch):
 
 def test_family_takes_the_cyclic_packing_where_substitution_fails(monkeypatch):
     """(150, 7) at T = 446 (mean 20.8, bound 21): substitution, ejection chains and exchanged
-    rows on TD(7, 21)'s 462 rows leave a neuron above 21 (the null: the cyclic table removed);
-    the cyclic packing's first 446 rows are a packing with every neuron at most 21."""
+    rows on TD(7, 21)'s 462 rows leave a neuron above 21 (the null: the cyclic table removed, and
+    no redraws); the cyclic packing's first 446 rows are a packing with every neuron at most 21.
+    Redrawn rows (the last step, without the table) balance it too."""
     alloc = make_allocation("affine", 150, 7)
+    top = lambda rows: np.bincount(rows.ravel(), minlength=150).max()  # noqa: E731
     rows = allocation.family(alloc, 446)
     check(rows, 150)
-    assert np.bincount(rows.ravel(), minlength=150).max() <= 21
+    assert top(rows) <= 21
+    assert np.array_equal(rows, allocation._cyclic(150, 7)[:446])
     monkeypatch.delitem(allocation._CYCLIC, (150, 7))
-    null = allocation.family(alloc, 446)
-    assert np.bincount(null.ravel(), minlength=150).max() > 21
+    redrawn = allocation.family(alloc, 446)
+    check(redrawn, 150)
+    assert top(redrawn) <= 21
+    monkeypatch.setattr(allocation, "REDRAW_KINDS", 0)
+    assert top(allocation.family(alloc, 446)) > 21
 
 
 def test_family_takes_whole_cosets_of_a_cyclic_packing():
@@ -537,6 +543,36 @@ def test_subgroup_blocks_add_one_use_where_the_cyclic_packing_is_one_short(monke
     assert len(rows) == 500 and np.bincount(rows.ravel(), minlength=160).max() <= 22
     monkeypatch.setitem(allocation._SUBGROUP_BLOCKS, (160, 7), (1, ()))
     assert allocation._coset_rows(160, 7, 500, 22) is None
+
+
+def test_family_redraws_whole_rows_where_substitution_fails():
+    """(300, 7) at T_max = 1902 (mean 44.4, bound 46): one neuron is used 47 times in the whole
+    allocation, and neither point substitution nor ejection chains lower it (the null); _redraw
+    gives one of its rows to 7 neurons used less, no two sharing a row once it is gone: a
+    packing of 1902 rows, every neuron at most 46, the same in a second call."""
+    alloc = make_allocation("affine", 300, 7)
+    top = lambda rows: np.bincount(rows.ravel(), minlength=300).max()  # noqa: E731
+    assert alloc.capacity == 1902 and top(alloc.sets) == 47
+    lowered = allocation._eject(allocation._lower_top(alloc.sets, 300, top=46), 300)
+    assert top(lowered) == 47  # the null
+    rows = allocation.family(alloc, 1902)
+    check(rows, 300)
+    assert len(rows) == 1902 and top(rows) == 46
+    assert (rows != lowered).any(1).sum() >= 1
+    assert np.array_equal(allocation.family(alloc, 1902), rows)
+
+
+def test_redraw_moves_sideways_and_uphill_where_no_redraw_lowers(monkeypatch):
+    """(190, 8) at T = 494 (mean 20.8, bound 21): the substituted rows keep a neuron at 22, and
+    so do redraws that must each lower the usage above the bound (the null: REDRAW_KINDS = 1);
+    with sideways and uphill moves (tabu search) the family is a packing, every neuron ≤ 21."""
+    alloc = make_allocation("affine", 190, 8)
+    top = lambda rows: np.bincount(rows.ravel(), minlength=190).max()  # noqa: E731
+    rows = allocation.family(alloc, 494)
+    check(rows, 190)
+    assert len(rows) == 494 and top(rows) <= 21
+    monkeypatch.setattr(allocation, "REDRAW_KINDS", 1)
+    assert top(allocation.family(alloc, 494)) > 21
 
 
 def test_family_balances_where_no_subset_of_the_rows_can():

@@ -148,8 +148,9 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
     rows for later ones (_swap_rows); else the first T rows of the tabulated cyclic packing
     (_cyclic), which uses every neuron equally (at (150, 7), T = 446–448 with bound 21, its 450
     sets where TD(7, 21)'s 462 would not do); else whole cosets of a tabulated cyclic packing's
-    translates (_coset_rows: (130, 6) at T = 474, bound 22, among others); else the first T
-    rows."""
+    translates (_coset_rows: (130, 6) at T = 474, bound 22, among others); else the substituted
+    rows, first then exchanged, with whole rows redrawn (_redraw: (300, 7) at T_max); else the
+    first T rows."""
     T, N = n_circuits, alloc.n_neurons
     cap = int(allowed_max(np.array([T]), alloc.size, N)[0])
 
@@ -164,12 +165,17 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
     if alloc.scheme != "affine" or fits(first):
         return first
     rows = lowered(first)
-    if not fits(rows):
-        rows = lowered(alloc.sets[_swap_rows(alloc, T, cap)])
+    if fits(rows):
+        return rows
+    starts = [rows, lowered(alloc.sets[_swap_rows(alloc, T, cap)])]
+    rows = starts[1]
     if not fits(rows) and (cyc := _cyclic(N, alloc.size)) is not None and len(cyc) >= T:
         rows = cyc[:T]
     if not fits(rows) and (cosets := _coset_rows(N, alloc.size, T, cap)) is not None:
         rows = cosets
+    for start in starts:
+        if not fits(rows):
+            rows = _redraw(start, N, cap, seed=T)
     return rows if fits(rows) else first
 
 
@@ -214,6 +220,95 @@ def _swap_rows(alloc: Allocation, T: int, cap: int) -> np.ndarray:
         u = after
         u[sets[s]] += 1
     return np.flatnonzero(chosen)
+
+
+# _redraw's tabu search: moves, nodes of each clique search, moves a lowered neuron stays tabu
+REDRAW_MOVES = 100
+REDRAW_WORK = 20_000
+REDRAW_TABU = 7
+REDRAW_KINDS = 3  # moves lowering the usage above cap, keeping it, raising it by one
+
+
+def _redraw(rows: np.ndarray, n_points: int, cap: int, seed: int = 0) -> np.ndarray:
+    """[T, S]: rows with the neurons above `cap` lowered by redrawing whole rows, where point
+    substitution and ejection chains (one or two points at a time) stop. A move gives a row
+    through an overused neuron to S neurons, no two of them sharing a row once it is gone (an
+    S-clique of the graph of unused pairs: any two rows still share ≤ 1 position), least used
+    first: one that lowers the usage above cap if any, else one that keeps it (sideways), else one
+    that raises it by one (uphill); neurons a move lowered stay out of the last two kinds for
+    REDRAW_TABU moves. A tabu search of REDRAW_MOVES moves, seeded (deterministic); returns the
+    rows with the least usage above cap met."""
+    rows, u, pairs = _substitution_state(rows, n_points)
+    rng = np.random.default_rng(seed)
+    lowered = np.full(n_points, -REDRAW_TABU)  # the move at which each neuron last lost a use
+    best, least = rows.copy(), np.maximum(u - cap, 0).sum()
+    for move in range(REDRAW_MOVES):
+        if least == 0:
+            break
+        through = rng.permutation(np.flatnonzero((u[rows] > cap).any(1)))
+        for extra, r in ((e, r) for e in range(REDRAW_KINDS) for r in through):
+            row = rows[r]
+            left = u.copy()
+            left[row] -= 1
+            hot = left >= cap  # a neuron the new row would take above cap
+            ok = (left <= cap) & ~(hot & (lowered > move - REDRAW_TABU) & (extra > 0))
+            ok[row[u[row] > cap]] = False
+            free = ~pairs
+            free[np.ix_(row, row)] = True  # the row's own pairs are free once it is gone
+            free &= ok[:, None] & ok[None, :]
+            np.fill_diagonal(free, False)
+            order = np.flatnonzero(ok)
+            order = order[np.lexsort((rng.random(len(order)), left[order]))]
+            allow = int((u[row] > cap).sum()) - 1 + extra  # neurons of `hot` the row may take
+            new = _clique(free, order, rows.shape[1], hot, allow)
+            if new is not None:
+                pairs[np.ix_(row, row)] = False
+                pairs[np.ix_(new, new)] = True
+                np.fill_diagonal(pairs, False)
+                lowered[np.setdiff1d(row, new)] = move
+                u = left
+                u[new] += 1
+                rows[r] = np.sort(new)
+                break
+        else:
+            break  # no move of any kind
+        if (now := np.maximum(u - cap, 0).sum()) < least:
+            best, least = rows.copy(), now
+    return best
+
+
+def _clique(
+    adjacent: np.ndarray, order: np.ndarray, size: int, hot: np.ndarray, allow: int
+) -> np.ndarray | None:
+    """[size] vertices pairwise adjacent (bool [N, N]) among `order`, tried in that order, at most
+    `allow` of them in `hot` (bool [N]); None if there is none, or none within REDRAW_WORK nodes.
+    Neighbourhoods are Python-int bitsets, bit i standing for order[i]."""
+    packed = np.packbits(adjacent[np.ix_(order, order)], axis=1, bitorder="little")
+    near = [int.from_bytes(b.tobytes(), "little") for b in packed]
+    hot_at = hot[order].tolist()
+    chosen: list[int] = []
+    work = 0
+
+    def grow(cand: int, need: int, spare: int) -> bool:
+        nonlocal work
+        if need == 0:
+            return True
+        work += 1
+        if work > REDRAW_WORK:
+            return False
+        while cand.bit_count() >= need:
+            low = cand & -cand  # the next vertex in order; later branches go without it
+            cand ^= low
+            i = low.bit_length() - 1
+            if hot_at[i] > spare:
+                continue
+            chosen.append(i)
+            if grow(cand & near[i], need - 1, spare - hot_at[i]):
+                return True
+            chosen.pop()
+        return False
+
+    return order[chosen] if grow((1 << len(order)) - 1, size, allow) else None
 
 
 def family_max_usage(alloc: Allocation) -> np.ndarray:
