@@ -149,8 +149,8 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
     (_cyclic), which uses every neuron equally (at (150, 7), T = 446–448 with bound 21, its 450
     sets where TD(7, 21)'s 462 would not do); else whole cosets of a tabulated cyclic packing's
     translates (_coset_rows: (130, 6) at T = 474, bound 22, among others); else the substituted
-    rows, first then exchanged, with whole rows redrawn (_redraw: (300, 7) at T_max); else the
-    first T rows."""
+    rows, first then exchanged, with whole rows redrawn (_redraw: (300, 7) at T_max; N ≤ 1000); else
+    the first T rows."""
     T, N = n_circuits, alloc.n_neurons
     cap = int(allowed_max(np.array([T]), alloc.size, N)[0])
 
@@ -173,7 +173,7 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
         rows = cyc[:T]
     if not fits(rows) and (cosets := _coset_rows(N, alloc.size, T, cap)) is not None:
         rows = cosets
-    for start in starts:
+    for start in starts if N <= _REACH_MAX else []:  # the sweep's widths (cost ∝ N² a move)
         if not fits(rows):
             rows = _redraw(start, N, cap, seed=T)
     return rows if fits(rows) else first
