@@ -21,7 +21,7 @@ lowered by chains of point substitutions (_eject). A network of T circuits takes
 T)`: the first T rows, or where those are not balanced, those rows with their overused neurons
 replaced by point substitution, after exchanging rows for later ones where that alone fails, or
 else a tabulated cyclic packing's first T rows, or whole cosets of its translates chosen by an
-integer program.
+integer program, or else rows redrawn whole by a tabu search (_redraw).
 """
 
 from __future__ import annotations
@@ -173,9 +173,10 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
         rows = cyc[:T]
     if not fits(rows) and (cosets := _coset_rows(N, alloc.size, T, cap)) is not None:
         rows = cosets
-    for start in starts if N <= _REACH_MAX else []:  # the sweep's widths (cost ∝ N² a move)
-        if not fits(rows):
-            rows = _redraw(start, N, cap, seed=T)
+    if N <= _REACH_MAX:  # the sweep's widths (a move costs ∝ N²)
+        for start in starts:
+            if not fits(rows):
+                rows = _redraw(start, N, cap, seed=T)
     return rows if fits(rows) else first
 
 
@@ -253,15 +254,16 @@ def _redraw(rows: np.ndarray, n_points: int, cap: int, seed: int = 0) -> np.ndar
             hot = left >= cap  # a neuron the new row would take above cap
             ok = (left <= cap) & ~(hot & (lowered > move - REDRAW_TABU) & (extra > 0))
             ok[row[u[row] > cap]] = False
-            free = ~pairs
-            free[np.ix_(row, row)] = True  # the row's own pairs are free once it is gone
-            free &= ok[:, None] & ok[None, :]
-            np.fill_diagonal(free, False)
             order = np.flatnonzero(ok)
             order = order[np.lexsort((rng.random(len(order)), left[order]))]
+            free = ~pairs[np.ix_(order, order)]  # the graph of unused pairs among them, in order
+            mine = np.isin(order, row)
+            free[np.ix_(mine, mine)] = True  # the row's own pairs are free once it is gone
+            np.fill_diagonal(free, False)
             allow = int((u[row] > cap).sum()) - 1 + extra  # neurons of `hot` the row may take
-            new = _clique(free, order, rows.shape[1], hot, allow)
+            new = _clique(free, rows.shape[1], hot[order], allow)
             if new is not None:
+                new = order[new]
                 pairs[np.ix_(row, row)] = False
                 pairs[np.ix_(new, new)] = True
                 np.fill_diagonal(pairs, False)
@@ -277,15 +279,13 @@ def _redraw(rows: np.ndarray, n_points: int, cap: int, seed: int = 0) -> np.ndar
     return best
 
 
-def _clique(
-    adjacent: np.ndarray, order: np.ndarray, size: int, hot: np.ndarray, allow: int
-) -> np.ndarray | None:
-    """[size] vertices pairwise adjacent (bool [N, N]) among `order`, tried in that order, at most
-    `allow` of them in `hot` (bool [N]); None if there is none, or none within REDRAW_WORK nodes.
-    Neighbourhoods are Python-int bitsets, bit i standing for order[i]."""
-    packed = np.packbits(adjacent[np.ix_(order, order)], axis=1, bitorder="little")
+def _clique(adjacent: np.ndarray, size: int, hot: np.ndarray, allow: int) -> np.ndarray | None:
+    """[size] indices of vertices pairwise adjacent (bool [n, n]), tried in index order, at most
+    `allow` of them in `hot` (bool [n]); None if there is none, or none within REDRAW_WORK nodes.
+    Neighbourhoods are Python-int bitsets."""
+    packed = np.packbits(adjacent, axis=1, bitorder="little")
     near = [int.from_bytes(b.tobytes(), "little") for b in packed]
-    hot_at = hot[order].tolist()
+    hot_at = hot.tolist()
     chosen: list[int] = []
     work = 0
 
@@ -308,7 +308,7 @@ def _clique(
             chosen.pop()
         return False
 
-    return order[chosen] if grow((1 << len(order)) - 1, size, allow) else None
+    return np.array(chosen) if grow((1 << len(adjacent)) - 1, size, allow) else None
 
 
 def family_max_usage(alloc: Allocation) -> np.ndarray:
@@ -1182,8 +1182,8 @@ def _translates(base: np.ndarray, n_points: int, count: int | None = None) -> np
 # (210, 8), (220, 8), (230, 8) and (240, 8); (170, 7) 12 of 29, (280, 8) 32 of 41, (290, 8) 15 of
 # 19. The rest need more rows than the packing and its subgroup blocks hold or a bound above
 # b·S + 1; no packing was found at (180, 8), (190, 8) (b = 3: 84 of 89 or 94 difference classes)
-# or (270, 8) (b = 4: 112 of 134), none sought at (170, 8) (all 84: a perfect family), and
-# (300, 7) fails at T_max alone.
+# or (270, 8) (b = 4: 112 of 134), none sought at (170, 8) (all 84: a perfect family). _redraw,
+# after them, balances 28 of the 64 T left (36 in (170, 7), (170, 8), (180, 8), (280, 8) fail).
 _CYCLIC_FAMILY = {
     (130, 6): (
         (20, 4, 27, 128, 6, 61),
