@@ -545,6 +545,24 @@ def test_subgroup_blocks_add_one_use_where_the_cyclic_packing_is_one_short(monke
     assert allocation._coset_rows(160, 7, 500, 22) is None
 
 
+def test_family_adds_runs_where_the_cyclic_packing_holds_too_few_rows(monkeypatch):
+    """(170, 7) at T = 531 (mean 21.9, bound 22): the cyclic packing and its subgroup blocks hold
+    530 rows (the null: no choice of them reaches T); base blocks avoiding the differences 1 … 6
+    leave room for a class of runs {x, …, x + 6}: 510 translates and 21 runs are a packing with
+    every neuron at most 22. Runs of step 2, whose differences the blocks use, are not (the
+    second null)."""
+    alloc = make_allocation("affine", 170, 7)
+    assert allocation._coset_rows(170, 7, 531, 22) is None
+    rows = allocation.family(alloc, 531)
+    check(rows, 170)
+    assert len(rows) == 531 and np.bincount(rows.ravel(), minlength=170).max() <= 22
+    assert np.array_equal(rows, allocation._run_rows(170, 7)[:531])
+    n, _, blocks = allocation._RUNS[(170, 7)]
+    monkeypatch.setitem(allocation._RUNS, (170, 7), (n, (2,), blocks))
+    with pytest.raises(SuperposeError):
+        check(allocation._run_rows(170, 7), 170)
+
+
 def test_family_redraws_whole_rows_where_substitution_fails():
     """(300, 7) at T_max = 1902 (mean 44.4, bound 46): one neuron is used 47 times in the whole
     allocation, and neither point substitution nor ejection chains lower it (the null); _redraw

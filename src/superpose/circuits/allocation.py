@@ -148,9 +148,10 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
     rows for later ones (_swap_rows); else the first T rows of the tabulated cyclic packing
     (_cyclic), which uses every neuron equally (at (150, 7), T = 446–448 with bound 21, its 450
     sets where TD(7, 21)'s 462 would not do); else whole cosets of a tabulated cyclic packing's
-    translates (_coset_rows: (130, 6) at T = 474, bound 22, among others); else the substituted
-    rows, first then exchanged, with whole rows redrawn (_redraw: (300, 7) at T_max; N ≤ 1000); else
-    the first T rows."""
+    translates (_coset_rows: (130, 6) at T = 474, bound 22, among others); else the first T rows
+    of a tabulated packing with classes of runs (_run_rows: (170, 7) at T = 531, where the cyclic
+    packing holds 530); else the substituted rows, first then exchanged, with whole rows redrawn
+    (_redraw: (300, 7) at T_max; N ≤ 1000); else the first T rows."""
     T, N = n_circuits, alloc.n_neurons
     cap = int(allowed_max(np.array([T]), alloc.size, N)[0])
 
@@ -173,6 +174,8 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
         rows = cyc[:T]
     if not fits(rows) and (cosets := _coset_rows(N, alloc.size, T, cap)) is not None:
         rows = cosets
+    if not fits(rows) and (runs := _run_rows(N, alloc.size)) is not None and len(runs) >= T:
+        rows = runs[:T]
     if N <= _REACH_MAX:  # the sweep's widths (a move costs ∝ N²)
         for start in starts:
             if not fits(rows):
@@ -1183,7 +1186,8 @@ def _translates(base: np.ndarray, n_points: int, count: int | None = None) -> np
 # 19. The rest need more rows than the packing and its subgroup blocks hold or a bound above
 # b·S + 1; no packing was found at (180, 8), (190, 8) (b = 3: 84 of 89 or 94 difference classes)
 # or (270, 8) (b = 4: 112 of 134), none sought at (170, 8) (all 84: a perfect family). _redraw,
-# after them, balances 28 of the 64 T left (36 in (170, 7), (170, 8), (180, 8), (280, 8) fail).
+# after them, balances 28 of the 64 T left; _RUNS (170, 7) one more (35 in (170, 7), (170, 8),
+# (180, 8), (280, 8) fail).
 _CYCLIC_FAMILY = {
     (130, 6): (
         (20, 4, 27, 128, 6, 61),
@@ -1332,6 +1336,51 @@ def _subgroup_rows(n_points: int, size: int) -> np.ndarray:
     return _translates(np.array(blocks, dtype=np.int64).reshape(-1, size), n_points, m).reshape(
         -1, size
     )
+
+
+# Packings for `family` alone where T needs more rows under the bound than the cyclic packings
+# and their subgroup blocks hold, and the pairs those leave unused hold no S-clique to add: base
+# blocks over Z_n (in N/n halves: neuron h·n + x) whose differences avoid those of the runs
+# {x, x + d, …, x + (S − 1)d}, so that each step d adds a class of disjoint runs to every half
+# (one more use per neuron). Found offline by the annealer of _CYCLIC_FAMILY with the runs'
+# difference classes forbidden. (N, S): (n, steps, base blocks, each a tuple of elements per
+# half). Not found (annealer, SAT): (170, 7) with a second step, for T = 553–555; (280, 8) beside
+# its subgroup blocks; (170, 8) and (180, 8) over two halves.
+_RUNS: dict[
+    tuple[int, int], tuple[int, tuple[int, ...], tuple[tuple[tuple[int, ...], ...], ...]]
+] = {
+    (170, 7): (  # 510 + 24 rows: T = 531 at bound 22
+        170,
+        (1,),
+        (
+            ((80, 14, 40, 113, 89, 59, 48),),
+            ((1, 11, 53, 99, 134, 121, 114),),
+            ((79, 43, 107, 16, 130, 169, 155),),
+        ),
+    ),
+}
+
+
+def _run_rows(n_points: int, size: int) -> np.ndarray | None:
+    """[b·n + runs, S]: the tabulated packing's translates (_RUNS; block after block), then for
+    each step d and each half its runs (r + d·(S·m + j) mod n: the cosets of d·Z_n cut into
+    runs of S), or None."""
+    if (n_points, size) not in _RUNS:
+        return None
+    n, steps, blocks = _RUNS[(n_points, size)]
+    t = np.arange(n)[:, None]
+    rows = [
+        np.concatenate(
+            [h * n + (np.array(part, dtype=np.int64) + t) % n for h, part in enumerate(b)], 1
+        )
+        for b in blocks
+    ]
+    for d in steps:
+        g = np.gcd(d, n)
+        start = np.arange(g)[:, None, None] + d * size * np.arange(n // g // size)[None, :, None]
+        run = ((start + d * np.arange(size)) % n).reshape(-1, size)
+        rows += [h * n + run for h in range(n_points // n)]
+    return np.sort(np.concatenate(rows), 1)
 
 
 # Packings developed over Z_p, p = N + 1 prime, from one base block B and a multiplier m of order
