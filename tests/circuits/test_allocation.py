@@ -563,6 +563,7 @@ def test_family_adds_runs_where_the_cyclic_packing_holds_too_few_rows(monkeypatc
         check(allocation._run_rows(170, 7), 170)
 
 
+@pytest.mark.slow  # ~15 s; _redraw also runs in the (190, 8) and (150, 7) tests
 def test_family_redraws_whole_rows_where_substitution_fails():
     """(300, 7) at T_max = 1902 (mean 44.4, bound 46): one neuron is used 47 times in the whole
     allocation, and neither point substitution nor ejection chains lower it (the null); _redraw
@@ -630,6 +631,7 @@ def test_lower_top_makes_the_last_t_balanceable(monkeypatch):
     assert np.bincount(lower.ravel(), minlength=100).max() / (len(sets) * 4 / 100) <= 1.05
 
 
+@pytest.mark.slow  # ~14 s: builds (250, 7) twice; ejection chains also run in the (100, 5) test
 def test_eject_balances_250_7_at_t_max(monkeypatch):
     """(250, 7) from the recursion and local search: no single substitution lowers the 8
     neurons used 38 times (mean 35.28, 1.05·mean = 37.04), so without _eject (the null) no order
