@@ -557,8 +557,8 @@ def test_family_adds_runs_where_the_cyclic_packing_holds_too_few_rows(monkeypatc
     check(rows, 170)
     assert len(rows) == 531 and np.bincount(rows.ravel(), minlength=170).max() <= 22
     assert np.array_equal(rows, allocation._run_rows(170, 7)[:531])
-    n, _, blocks = allocation._RUNS[(170, 7)]
-    monkeypatch.setitem(allocation._RUNS, (170, 7), (n, (2,), blocks))
+    _, blocks = allocation._RUNS[(170, 7)]
+    monkeypatch.setitem(allocation._RUNS, (170, 7), ((2,), blocks))
     with pytest.raises(SuperposeError):
         check(allocation._run_rows(170, 7), 170)
 

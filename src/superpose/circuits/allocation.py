@@ -21,7 +21,8 @@ lowered by chains of point substitutions (_eject). A network of T circuits takes
 T)`: the first T rows, or where those are not balanced, those rows with their overused neurons
 replaced by point substitution, after exchanging rows for later ones where that alone fails, or
 else a tabulated cyclic packing's first T rows, or whole cosets of its translates chosen by an
-integer program, or else rows redrawn whole by a tabu search (_redraw).
+integer program, or a tabulated packing with classes of runs (_run_rows), or else rows redrawn
+whole by a tabu search (_redraw).
 """
 
 from __future__ import annotations
@@ -1340,47 +1341,36 @@ def _subgroup_rows(n_points: int, size: int) -> np.ndarray:
 
 # Packings for `family` alone where T needs more rows under the bound than the cyclic packings
 # and their subgroup blocks hold, and the pairs those leave unused hold no S-clique to add: base
-# blocks over Z_n (in N/n halves: neuron h·n + x) whose differences avoid those of the runs
-# {x, x + d, …, x + (S − 1)d}, so that each step d adds a class of disjoint runs to every half
-# (one more use per neuron). Found offline by the annealer of _CYCLIC_FAMILY with the runs'
-# difference classes forbidden. (N, S): (n, steps, base blocks, each a tuple of elements per
-# half). Not found (annealer, SAT): (170, 7) with a second step, for T = 553–555; (280, 8) beside
-# its subgroup blocks; (170, 8) and (180, 8) over two halves.
-_RUNS: dict[
-    tuple[int, int], tuple[int, tuple[int, ...], tuple[tuple[tuple[int, ...], ...], ...]]
-] = {
+# blocks over Z_N whose differences avoid those of the runs {x, x + d, …, x + (S − 1)d}, so that
+# each step d adds a class of disjoint runs (one more use per neuron). Found offline by the
+# annealer of _CYCLIC_FAMILY with the runs' difference classes forbidden. (N, S): (steps, base
+# blocks). Not found (annealer, SAT): (170, 7) with a second step, for T = 553–555; (280, 8)
+# beside its subgroup blocks; (170, 8) and (180, 8) over Z_(N/2) × Z_2 with runs in each half.
+_RUNS: dict[tuple[int, int], tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]] = {
     (170, 7): (  # 510 + 24 rows: T = 531 at bound 22
-        170,
         (1,),
         (
-            ((80, 14, 40, 113, 89, 59, 48),),
-            ((1, 11, 53, 99, 134, 121, 114),),
-            ((79, 43, 107, 16, 130, 169, 155),),
+            (80, 14, 40, 113, 89, 59, 48),
+            (1, 11, 53, 99, 134, 121, 114),
+            (79, 43, 107, 16, 130, 169, 155),
         ),
     ),
 }
 
 
 def _run_rows(n_points: int, size: int) -> np.ndarray | None:
-    """[b·n + runs, S]: the tabulated packing's translates (_RUNS; block after block), then for
-    each step d and each half its runs (r + d·(S·m + j) mod n: the cosets of d·Z_n cut into
-    runs of S), or None."""
+    """[b·N + runs, S]: the tabulated packing's translates (_RUNS; block after block), then for
+    each step d its runs (r + d·(S·m + j) mod N: the cosets of d·Z_N cut into runs of S), or
+    None."""
     if (n_points, size) not in _RUNS:
         return None
-    n, steps, blocks = _RUNS[(n_points, size)]
-    t = np.arange(n)[:, None]
-    rows = [
-        np.concatenate(
-            [h * n + (np.array(part, dtype=np.int64) + t) % n for h, part in enumerate(b)], 1
-        )
-        for b in blocks
-    ]
+    steps, blocks = _RUNS[(n_points, size)]
+    rows = [_translates(np.array(blocks, dtype=np.int64), n_points).reshape(-1, size)]
     for d in steps:
-        g = np.gcd(d, n)
-        start = np.arange(g)[:, None, None] + d * size * np.arange(n // g // size)[None, :, None]
-        run = ((start + d * np.arange(size)) % n).reshape(-1, size)
-        rows += [h * n + run for h in range(n_points // n)]
-    return np.sort(np.concatenate(rows), 1)
+        g = np.gcd(d, n_points)
+        start = np.arange(g)[:, None, None] + d * size * np.arange(n_points // g // size)[:, None]
+        rows.append(np.sort((start + d * np.arange(size)) % n_points, 2).reshape(-1, size))
+    return np.concatenate(rows)
 
 
 # Packings developed over Z_p, p = N + 1 prime, from one base block B and a multiplier m of order
