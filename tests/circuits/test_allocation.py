@@ -563,6 +563,30 @@ def test_family_adds_runs_where_the_cyclic_packing_holds_too_few_rows(monkeypatc
         check(allocation._run_rows(170, 7), 170)
 
 
+def test_family_takes_a_difference_family_design_where_the_packings_hold_too_few_rows():
+    """(170, 7) at T = 555 (mean 22.9, bound 23) and 578 (mean 23.8, bound 24): the cyclic
+    packing, its subgroup blocks and the runs hold 534 rows. The four base blocks over GF(169)
+    are a difference family: their 676 translates hold every pair of GF(169) exactly once. Less
+    the tabulated rows, every point is at most one above the bound, and the unused neuron 169
+    takes one place of each such point (_fresh): a packing of T rows, every neuron at most the
+    bound. The null: leaving out the last rows instead, the points above the bound are too many
+    or too far above it for _fresh."""
+    q, _, left_out = allocation._DESIGN[(170, 7)]
+    design = allocation._design(170, 7)
+    check(design, 170)
+    assert len(design) * 21 == q * (q - 1) // 2  # every pair once
+    assert len(allocation._run_rows(170, 7)) < 555
+    alloc = make_allocation("affine", 170, 7)
+    for T, cap in ((555, 23), (578, 24)):
+        rows = allocation.family(alloc, T)
+        check(rows, 170)
+        assert len(rows) == T and np.bincount(rows.ravel(), minlength=170).max() <= cap
+        assert np.array_equal(rows, allocation._design_rows(170, 7, T, cap))
+        kept = np.delete(design, list(left_out[T]), 0)
+        assert np.bincount(kept.ravel(), minlength=170).max() == cap + 1  # _fresh lowers them
+        assert allocation._fresh(design[:T], 170, cap) is None  # the null
+
+
 @pytest.mark.slow  # ~15 s; _redraw also runs in the (190, 8) and (150, 7) tests
 def test_family_redraws_whole_rows_where_substitution_fails():
     """(300, 7) at T_max = 1902 (mean 44.4, bound 46): one neuron is used 47 times in the whole

@@ -21,8 +21,9 @@ lowered by chains of point substitutions (_eject). A network of T circuits takes
 T)`: the first T rows, or where those are not balanced, those rows with their overused neurons
 replaced by point substitution, after exchanging rows for later ones where that alone fails, or
 else a tabulated cyclic packing's first T rows, or whole cosets of its translates chosen by an
-integer program, or a tabulated packing with classes of runs (_run_rows), or else rows redrawn
-whole by a tabu search (_redraw).
+integer program, or a tabulated packing with classes of runs (_run_rows), or a tabulated
+difference-family design less tabulated rows (_design_rows), or else rows redrawn whole by a tabu
+search (_redraw).
 """
 
 from __future__ import annotations
@@ -151,8 +152,10 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
     sets where TD(7, 21)'s 462 would not do); else whole cosets of a tabulated cyclic packing's
     translates (_coset_rows: (130, 6) at T = 474, bound 22, among others); else the first T rows
     of a tabulated packing with classes of runs (_run_rows: (170, 7) at T = 531, where the cyclic
-    packing holds 530); else the substituted rows, first then exchanged, with whole rows redrawn
-    (_redraw: (300, 7) at T_max; N ≤ 1000); else the first T rows."""
+    packing holds 530); else the rows of a tabulated (q, S, 1) design less the rows tabulated for
+    T, an unused neuron relieving the points left one above the bound (_design_rows: (170, 7) at
+    T = 532–578 over GF(169)); else the substituted rows, first then exchanged, with whole rows
+    redrawn (_redraw: (300, 7) at T_max; N ≤ 1000); else the first T rows."""
     T, N = n_circuits, alloc.n_neurons
     cap = int(allowed_max(np.array([T]), alloc.size, N)[0])
 
@@ -177,6 +180,8 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
         rows = cosets
     if not fits(rows) and (runs := _run_rows(N, alloc.size)) is not None and len(runs) >= T:
         rows = runs[:T]
+    if not fits(rows) and (design := _design_rows(N, alloc.size, T, cap)) is not None:
+        rows = design
     if N <= _REACH_MAX:  # the sweep's widths (a move costs ∝ N²)
         for start in starts:
             if not fits(rows):
@@ -1187,8 +1192,8 @@ def _translates(base: np.ndarray, n_points: int, count: int | None = None) -> np
 # 19. The rest need more rows than the packing and its subgroup blocks hold or a bound above
 # b·S + 1; no packing was found at (180, 8), (190, 8) (b = 3: 84 of 89 or 94 difference classes)
 # or (270, 8) (b = 4: 112 of 134), none sought at (170, 8) (all 84: a perfect family). _redraw,
-# after them, balances 28 of the 64 T left; _RUNS (170, 7) one more (35 in (170, 7), (170, 8),
-# (180, 8), (280, 8) fail).
+# after them, balances 28 of the 64 T left; _RUNS (170, 7) one more and _DESIGN its other 8 (27 in
+# (170, 8), (180, 8), (280, 8) fail).
 _CYCLIC_FAMILY = {
     (130, 6): (
         (20, 4, 27, 128, 6, 61),
@@ -1344,7 +1349,8 @@ def _subgroup_rows(n_points: int, size: int) -> np.ndarray:
 # blocks over Z_N whose differences avoid those of the runs {x, x + d, …, x + (S − 1)d}, so that
 # each step d adds a class of disjoint runs (one more use per neuron). Found offline by the
 # annealer of _CYCLIC_FAMILY with the runs' difference classes forbidden. (N, S): (steps, base
-# blocks). Not found (annealer, SAT): (170, 7) with a second step, for T = 553–555; (280, 8)
+# blocks). Not found (annealer, SAT): (170, 7) with a second step, for T = 553–555 (_DESIGN
+# balances those); (280, 8)
 # beside its subgroup blocks; (170, 8) and (180, 8) over Z_(N/2) × Z_2 with runs in each half.
 _RUNS: dict[tuple[int, int], tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]] = {
     (170, 7): (  # 510 + 24 rows: T = 531 at bound 22
@@ -1371,6 +1377,119 @@ def _run_rows(n_points: int, size: int) -> np.ndarray | None:
         start = np.arange(g)[:, None, None] + d * size * np.arange(n_points // g // size)[:, None]
         rows.append(np.sort((start + d * np.arange(size)) % n_points, 2).reshape(-1, size))
     return np.concatenate(rows)
+
+
+# Designs for `family` alone where the packings above hold too few rows under the bound: a (q, S, 1)
+# difference family over GF(q), q < N (elements numbered as in _field: base-p digits), whose q
+# translates of each base block put every pair of GF(q) in exactly one row and every point in
+# (q − 1)/(S − 1) rows; for a T, the rows to leave out so that every point is at most one above
+# the bound (a simulated annealing over which rows to leave out, 10^8 moves in C, offline), the
+# points still above it then each giving one place to an unused neuron (_fresh). (170, 7): the
+# four base blocks are {0} ∪ aC ∪ bC for C the cube roots of unity of GF(169) (an exact cover of
+# the 56 cosets of C by the differences, found in 0.02 s); a T up to the key with the key's bound
+# takes the first T rows. (N, S): (q, base blocks, {T: rows left out}).
+_DESIGN: dict[tuple[int, int], tuple[int, tuple[tuple[int, ...], ...], dict[int, tuple[int, ...]]]]
+# fmt: off
+_DESIGN = {
+    (170, 7): (
+        169,
+        ((0, 1, 3, 9, 13, 39, 117), (0, 60, 167, 137, 31, 80, 71), (0, 18, 41, 123, 99, 115, 150),
+         (0, 63, 163, 138, 28, 84, 70)),
+        {
+            555: (
+                2, 8, 14, 17, 21, 24, 25, 36, 42, 46, 57, 68, 71, 79, 87, 89, 92, 94, 103, 107,
+                113, 119, 122, 128, 135, 142, 156, 163, 166, 175, 182, 200, 210, 213, 234, 235,
+                236, 245, 247, 253, 257, 261, 263, 265, 272, 275, 282, 286, 290, 299, 313, 319,
+                320, 323, 324, 331, 339, 344, 345, 347, 356, 363, 364, 368, 376, 379, 388, 389,
+                392, 394, 401, 406, 407, 415, 418, 420, 427, 442, 444, 446, 453, 457, 459, 460,
+                466, 470, 471, 475, 477, 480, 486, 492, 504, 514, 522, 523, 526, 527, 534, 535,
+                536, 538, 553, 554, 578, 580, 584, 587, 591, 593, 596, 608, 619, 626, 640, 644,
+                652, 656, 659, 664, 671,
+            ),
+            578: (
+                1, 5, 16, 18, 41, 46, 51, 58, 59, 74, 76, 80, 81, 87, 92, 98, 114, 121, 128, 144,
+                148, 156, 158, 168, 177, 180, 184, 195, 201, 215, 227, 237, 238, 239, 245, 251,
+                254, 265, 279, 290, 292, 296, 306, 314, 315, 318, 323, 324, 325, 326, 336, 341,
+                342, 347, 351, 361, 363, 365, 372, 381, 383, 405, 410, 411, 417, 420, 440, 444,
+                454, 457, 458, 471, 486, 488, 496, 500, 504, 508, 509, 530, 535, 548, 575, 578,
+                582, 586, 587, 612, 615, 616, 617, 622, 626, 635, 643, 653, 658, 668,
+            ),
+        },
+    ),
+}
+# fmt: on
+_FRESH_NODES = 10_000  # _fresh's search: rows tried at most
+
+
+def _design(n_points: int, size: int) -> np.ndarray:
+    """[b·q, S]: the tabulated design (_DESIGN): the q translates over GF(q) of each base block,
+    base block after base block, each row sorted."""
+    q, base, _ = _DESIGN[(n_points, size)]
+    add, _ = _field(q)
+    return np.sort(add[np.array(base)[:, None, :], np.arange(q)[None, :, None]], 2).reshape(
+        -1, size
+    )
+
+
+def _design_rows(n_points: int, size: int, n_circuits: int, cap: int) -> np.ndarray | None:
+    """[T, S]: the tabulated design's rows less those left out at the least tabulated T' ≥ T
+    whose bound is `cap`, the first T, with the points above `cap` lowered by _fresh; or None."""
+    if (n_points, size) not in _DESIGN:
+        return None
+    left_out = _DESIGN[(n_points, size)][2]
+    key = min(
+        (
+            t
+            for t in left_out
+            if t >= n_circuits and allowed_max(np.array([t]), size, n_points)[0] == cap
+        ),
+        default=None,
+    )
+    if key is None:
+        return None
+    rows = np.delete(_design(n_points, size), list(left_out[key]), 0)
+    return _fresh(rows[:n_circuits], n_points, cap)
+
+
+def _fresh(rows: np.ndarray, n_points: int, cap: int) -> np.ndarray | None:
+    """Rows with each neuron used cap + 1 times giving one place to the first unused neuron f, in
+    rows whose other points are pairwise disjoint (f's pairs are then all new): a depth-first
+    search, the neurons with the fewest rows first; None where a neuron is above cap + 1, more
+    than cap are, or no choice is found within _FRESH_NODES rows tried."""
+    deg = np.bincount(rows.ravel(), minlength=n_points)
+    over = np.flatnonzero(deg > cap)
+    unused = np.flatnonzero(deg == 0)
+    if not len(over):
+        return rows
+    if deg.max() > cap + 1 or len(over) > cap or not len(unused):
+        return None
+    holds = [np.flatnonzero((rows == x).any(1)) for x in over]
+    order = np.argsort([len(h) for h in holds], kind="stable")
+    chosen: list[int] = []
+    tried = 0
+
+    def search(i: int, taken: set[int]) -> bool:
+        nonlocal tried
+        if i == len(order):
+            return True
+        x = over[order[i]]
+        for r in holds[order[i]]:
+            tried += 1
+            rest = set(rows[r].tolist()) - {int(x)}
+            if tried > _FRESH_NODES or rest & taken or r in chosen:
+                continue
+            chosen.append(int(r))
+            if search(i + 1, taken | rest):
+                return True
+            chosen.pop()
+        return False
+
+    if not search(0, set()):
+        return None
+    out = rows.copy()
+    for x, r in zip(over[order], chosen, strict=True):
+        out[r, out[r] == x] = unused[0]
+    return np.sort(out, 1)
 
 
 # Packings developed over Z_p, p = N + 1 prime, from one base block B and a multiplier m of order
