@@ -22,7 +22,7 @@ T)`: the first T rows, or where those are not balanced, those rows with their ov
 replaced by point substitution, after exchanging rows for later ones where that alone fails, or
 else a tabulated cyclic packing's first T rows, or whole cosets of its translates chosen by an
 integer program, or a tabulated packing with classes of runs (_run_rows), or a tabulated
-difference-family design less tabulated rows (_design_rows), or else rows redrawn whole by a tabu
+design less tabulated rows (_design_rows), or else rows redrawn whole by a tabu
 search (_redraw).
 """
 
@@ -152,10 +152,10 @@ def family(alloc: Allocation, n_circuits: int) -> np.ndarray:
     sets where TD(7, 21)'s 462 would not do); else whole cosets of a tabulated cyclic packing's
     translates (_coset_rows: (130, 6) at T = 474, bound 22, among others); else the first T rows
     of a tabulated packing with classes of runs (_run_rows: (170, 7) at T = 531, where the cyclic
-    packing holds 530); else the rows of a tabulated (q, S, 1) design less the rows tabulated for
-    T, an unused neuron relieving the points left one above the bound (_design_rows: (170, 7) at
-    T = 532–578 over GF(169)); else the substituted rows, first then exchanged, with whole rows
-    redrawn (_redraw: (300, 7) at T_max; N ≤ 1000); else the first T rows."""
+    packing holds 530); else the rows of a tabulated design less the rows tabulated for T, an
+    unused neuron relieving the points left one above the bound (_design_rows: (170, 7) at T =
+    532–578 over GF(169), (180, 8) at 489–492); else the substituted rows, first then exchanged,
+    with whole rows redrawn (_redraw: (300, 7) at T_max; N ≤ 1000); else the first T rows."""
     T, N = n_circuits, alloc.n_neurons
     cap = int(allowed_max(np.array([T]), alloc.size, N)[0])
 
@@ -1192,8 +1192,8 @@ def _translates(base: np.ndarray, n_points: int, count: int | None = None) -> np
 # 19. The rest need more rows than the packing and its subgroup blocks hold or a bound above
 # b·S + 1; no packing was found at (180, 8), (190, 8) (b = 3: 84 of 89 or 94 difference classes)
 # or (270, 8) (b = 4: 112 of 134), none sought at (170, 8) (all 84: a perfect family). _redraw,
-# after them, balances 28 of the 64 T left; _RUNS (170, 7) one more and _DESIGN its other 8 (27 in
-# (170, 8), (180, 8), (280, 8) fail).
+# after them, balances 28 of the 64 T left; _RUNS (170, 7) one more, _DESIGN its other 8 and
+# (180, 8)'s 489–492 (23 in (170, 8), (180, 8), (280, 8) fail).
 _CYCLIC_FAMILY = {
     (130, 6): (
         (20, 4, 27, 128, 6, 61),
@@ -1379,64 +1379,76 @@ def _run_rows(n_points: int, size: int) -> np.ndarray | None:
     return np.concatenate(rows)
 
 
-# Designs for `family` alone where the packings above hold too few rows under the bound: a (q, S, 1)
-# difference family over GF(q), q < N (elements numbered as in _field: base-p digits), whose q
-# translates of each base block put every pair of GF(q) in exactly one row and every point in
-# (q − 1)/(S − 1) rows; for a T, the rows to leave out so that every point is at most one above
-# the bound (a simulated annealing over which rows to leave out, 10^8 moves in C, offline), the
-# points still above it then each giving one place to an unused neuron (_fresh). (170, 7): the
-# four base blocks are {0} ∪ aC ∪ bC for C the cube roots of unity of GF(169) (an exact cover of
-# the 56 cosets of C by the differences, found in 0.02 s); a T up to the key with the key's bound
-# takes the first T rows. (N, S): (q, base blocks, {T: rows left out}).
-_DESIGN: dict[tuple[int, int], tuple[int, tuple[tuple[int, ...], ...], dict[int, tuple[int, ...]]]]
-# fmt: off
+# Designs for `family` alone where the packings above hold too few rows under the bound: rows on
+# neurons 0 … N − 2 holding every pair at most once, neuron N − 1 unused (_design). For a T, the
+# rows to leave out so that every point is at most one above the bound (_LEFT_OUT: a simulated
+# annealing over which rows to leave out, 10^8 moves in C, offline); the points still above it
+# then each give one place to the unused neuron (_fresh). A T up to a key with the key's bound
+# takes the first T rows. (170, 7): a (169, 7, 1) difference family over GF(169) (elements
+# numbered as in _field: base-p digits), whose 169 translates of each base block put every pair in
+# exactly one row and every point in 28; its base blocks are {0} ∪ aC ∪ bC for C the cube roots of
+# unity (an exact cover of the 56 cosets of C by the blocks' differences, found in 0.02 s).
+# (180, 8): the multiplier packing over Z_181 (_MULTIPLIER) less its rows through 179 and 180
+# (496 rows, every neuron but 179 in 22 or 23). (N, S): (q, base blocks).
 _DESIGN = {
     (170, 7): (
         169,
-        ((0, 1, 3, 9, 13, 39, 117), (0, 60, 167, 137, 31, 80, 71), (0, 18, 41, 123, 99, 115, 150),
-         (0, 63, 163, 138, 28, 84, 70)),
-        {
-            555: (
-                2, 8, 14, 17, 21, 24, 25, 36, 42, 46, 57, 68, 71, 79, 87, 89, 92, 94, 103, 107,
-                113, 119, 122, 128, 135, 142, 156, 163, 166, 175, 182, 200, 210, 213, 234, 235,
-                236, 245, 247, 253, 257, 261, 263, 265, 272, 275, 282, 286, 290, 299, 313, 319,
-                320, 323, 324, 331, 339, 344, 345, 347, 356, 363, 364, 368, 376, 379, 388, 389,
-                392, 394, 401, 406, 407, 415, 418, 420, 427, 442, 444, 446, 453, 457, 459, 460,
-                466, 470, 471, 475, 477, 480, 486, 492, 504, 514, 522, 523, 526, 527, 534, 535,
-                536, 538, 553, 554, 578, 580, 584, 587, 591, 593, 596, 608, 619, 626, 640, 644,
-                652, 656, 659, 664, 671,
-            ),
-            578: (
-                1, 5, 16, 18, 41, 46, 51, 58, 59, 74, 76, 80, 81, 87, 92, 98, 114, 121, 128, 144,
-                148, 156, 158, 168, 177, 180, 184, 195, 201, 215, 227, 237, 238, 239, 245, 251,
-                254, 265, 279, 290, 292, 296, 306, 314, 315, 318, 323, 324, 325, 326, 336, 341,
-                342, 347, 351, 361, 363, 365, 372, 381, 383, 405, 410, 411, 417, 420, 440, 444,
-                454, 457, 458, 471, 486, 488, 496, 500, 504, 508, 509, 530, 535, 548, 575, 578,
-                582, 586, 587, 612, 615, 616, 617, 622, 626, 635, 643, 653, 658, 668,
-            ),
-        },
+        (
+            (0, 1, 3, 9, 13, 39, 117),
+            (0, 60, 167, 137, 31, 80, 71),
+            (0, 18, 41, 123, 99, 115, 150),
+            (0, 63, 163, 138, 28, 84, 70),
+        ),
     ),
+}
+# (N, S): {T: the design's rows left out}
+# fmt: off
+_LEFT_OUT: dict[tuple[int, int], dict[int, tuple[int, ...]]] = {
+    (170, 7): {
+        555: (
+            2, 8, 14, 17, 21, 24, 25, 36, 42, 46, 57, 68, 71, 79, 87, 89, 92, 94, 103, 107,
+            113, 119, 122, 128, 135, 142, 156, 163, 166, 175, 182, 200, 210, 213, 234, 235,
+            236, 245, 247, 253, 257, 261, 263, 265, 272, 275, 282, 286, 290, 299, 313, 319,
+            320, 323, 324, 331, 339, 344, 345, 347, 356, 363, 364, 368, 376, 379, 388, 389,
+            392, 394, 401, 406, 407, 415, 418, 420, 427, 442, 444, 446, 453, 457, 459, 460,
+            466, 470, 471, 475, 477, 480, 486, 492, 504, 514, 522, 523, 526, 527, 534, 535,
+            536, 538, 553, 554, 578, 580, 584, 587, 591, 593, 596, 608, 619, 626, 640, 644,
+            652, 656, 659, 664, 671,
+        ),
+        578: (
+            1, 5, 16, 18, 41, 46, 51, 58, 59, 74, 76, 80, 81, 87, 92, 98, 114, 121, 128, 144,
+            148, 156, 158, 168, 177, 180, 184, 195, 201, 215, 227, 237, 238, 239, 245, 251,
+            254, 265, 279, 290, 292, 296, 306, 314, 315, 318, 323, 324, 325, 326, 336, 341,
+            342, 347, 351, 361, 363, 365, 372, 381, 383, 405, 410, 411, 417, 420, 440, 444,
+            454, 457, 458, 471, 486, 488, 496, 500, 504, 508, 509, 530, 535, 548, 575, 578,
+            582, 586, 587, 612, 615, 616, 617, 622, 626, 635, 643, 653, 658, 668,
+        ),
+    },
+    (180, 8): {492: (42, 147, 288, 323)},
 }
 # fmt: on
 _FRESH_NODES = 10_000  # _fresh's search: rows tried at most
 
 
-def _design(n_points: int, size: int) -> np.ndarray:
-    """[b·q, S]: the tabulated design (_DESIGN): the q translates over GF(q) of each base block,
-    base block after base block, each row sorted."""
-    q, base, _ = _DESIGN[(n_points, size)]
-    add, _ = _field(q)
-    return np.sort(add[np.array(base)[:, None, :], np.arange(q)[None, :, None]], 2).reshape(
-        -1, size
-    )
+def _design(n_points: int, size: int) -> np.ndarray | None:
+    """[R, S]: the tabulated design (_DESIGN: the q translates over GF(q) of each base block, base
+    block after base block; else the multiplier packing over Z_(N+1) less its rows through N − 1
+    and N), each row sorted; or None."""
+    if (n_points, size) in _DESIGN:
+        q, base = _DESIGN[(n_points, size)]
+        add, _ = _field(q)
+        rows = add[np.array(base)[:, None, :], np.arange(q)[None, :, None]].reshape(-1, size)
+        return np.sort(rows, 1)
+    if (n_points, size) in _MULTIPLIER:
+        rows = _multiplier_design(*_MULTIPLIER[(n_points, size)])
+        return rows[(rows < n_points - 1).all(1)]
+    return None
 
 
 def _design_rows(n_points: int, size: int, n_circuits: int, cap: int) -> np.ndarray | None:
     """[T, S]: the tabulated design's rows less those left out at the least tabulated T' ≥ T
     whose bound is `cap`, the first T, with the points above `cap` lowered by _fresh; or None."""
-    if (n_points, size) not in _DESIGN:
-        return None
-    left_out = _DESIGN[(n_points, size)][2]
+    left_out = _LEFT_OUT.get((n_points, size), {})
     key = min(
         (
             t
