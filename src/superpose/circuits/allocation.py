@@ -1350,8 +1350,8 @@ def _subgroup_rows(n_points: int, size: int) -> np.ndarray:
 # each step d adds a class of disjoint runs (one more use per neuron). Found offline by the
 # annealer of _CYCLIC_FAMILY with the runs' difference classes forbidden. (N, S): (steps, base
 # blocks). Not found (annealer, SAT): (170, 7) with a second step, for T = 553–555 (_DESIGN
-# balances those); (280, 8)
-# beside its subgroup blocks; (170, 8) and (180, 8) over Z_(N/2) × Z_2 with runs in each half.
+# balances those); (280, 8) beside its subgroup blocks; (170, 8) and (180, 8) over Z_(N/2) × Z_2
+# with runs in each half.
 _RUNS: dict[tuple[int, int], tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]] = {
     (170, 7): (  # 510 + 24 rows: T = 531 at bound 22
         (1,),
