@@ -1487,8 +1487,10 @@ def _fresh(rows: np.ndarray, n_points: int, cap: int) -> np.ndarray | None:
         x = over[order[i]]
         for r in holds[order[i]]:
             tried += 1
+            if tried > _FRESH_NODES:
+                return False
             rest = set(rows[r].tolist()) - {int(x)}
-            if tried > _FRESH_NODES or rest & taken or r in chosen:
+            if rest & taken or r in chosen:
                 continue
             chosen.append(int(r))
             if search(i + 1, taken | rest):
