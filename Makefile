@@ -32,13 +32,15 @@ bench: setup
 	$(BIN)/superpose bench
 
 # Scheduled-style check (not run in CI): the newest release of every dependency, upper bounds
-# ignored, in a separate venv, then the tests: finds the next API break before users do.
+# ignored, in a separate venv, then the tests: finds the next API break before users do. torch is
+# TORCH as in setup (PyPI's newest torch is a multi-GB CUDA build: `make latest TORCH=torch`).
 LATEST ?= .venv-latest
 latest:
 	rm -rf $(LATEST)
 	$(PY) -m venv $(LATEST)
 	$(LATEST)/bin/pip install -q -U pip
-	$(LATEST)/bin/pip install -q -U $$($(PY) -c "import re, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print(' '.join(re.split(r'[<>=!~ ;\[]', r)[0] for r in p['dependencies'] + p['optional-dependencies']['dev']))")
+	$(LATEST)/bin/pip install -q "$(TORCH)"
+	$(LATEST)/bin/pip install -q -U $$($(PY) -c "import re, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; names = (re.split(r'[<>=!~ ;\[]', r)[0] for r in p['dependencies'] + p['optional-dependencies']['dev']); print(' '.join(n for n in names if n != 'torch'))")
 	$(LATEST)/bin/pip install -q --no-deps -e .
 	$(LATEST)/bin/pip freeze | grep -v -e '^-e ' -e '^torch==' > $(LATEST)/tested-versions.txt
 	$(LATEST)/bin/pytest
