@@ -243,6 +243,8 @@ def test_steps_from_two_threads_at_once_give_their_own_bytes():
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+# forking a process with threads is what this test is about (Python ≥ 3.12 warns of it)
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_steps_on_helpers_of_its_own():
     """A child forked after steps on helper threads has none of them (fork copies one thread):
     its own 2-thread step must start new ones and give the parent's bytes, not wait for the
