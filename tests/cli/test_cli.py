@@ -34,6 +34,28 @@ def test_help_explains_every_command():
         assert cmd in proc.stdout
 
 
+def test_version_names_superpose_python_torch_and_numpy_without_importing_torch():
+    """One line on stdout, the versions read from the package metadata; torch is not imported."""
+    import platform
+    from importlib.metadata import version
+
+    from superpose.base.version import __version__
+
+    proc = run_cli("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (
+        f"superpose {__version__} (Python {platform.python_version()}, torch {version('torch')}, "
+        f"numpy {version('numpy')})\n"
+    )
+    probe = (
+        "import sys; from superpose.cli import main; sys.argv = ['superpose', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\nprint('torch' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": os.path.join(os.path.dirname(__file__), "..", "..", "src")}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert done.stdout.splitlines()[-1] == "False", done.stdout + done.stderr
+
+
 def test_train_bad_config_is_one_line(tmp_path):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(yaml.safe_dump({"model": "relu_output", "n_hidden": -1}))

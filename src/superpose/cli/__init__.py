@@ -7,6 +7,7 @@ here imports torch at import time, so `superpose --help` is quick.
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -22,6 +23,49 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def version_line() -> str:
+    """superpose's version beside Python's and the installed torch's and numpy's (read from the
+    package metadata, so torch is not imported): what a bug report or a saved result needs."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ..base.version import __version__
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return (
+        f"superpose {__version__} (Python {platform.python_version()}, torch {installed('torch')}, "
+        f"numpy {installed('numpy')})"
+    )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(version_line())  # stdout, as --version conventionally prints
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print superpose's version and those of Python, torch and numpy, then exit.",
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
 app.command()(train.train)
 app.command()(experiments.experiments)
 app.command(cls=ListCommand)(experiments.reproduce)  # --only a b
