@@ -6,14 +6,18 @@ import sys
 import yaml
 
 
+def cli_env() -> dict[str, str]:
+    """The environment with this tree's src first on PYTHONPATH (the code under test)."""
+    return {**os.environ, "PYTHONPATH": os.path.join(os.path.dirname(__file__), "..", "..", "src")}
+
+
 def run_cli(*args, cwd=None):
-    env = {**os.environ, "PYTHONPATH": os.path.join(os.path.dirname(__file__), "..", "..", "src")}
     return subprocess.run(
         [sys.executable, "-m", "superpose", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env=env,
+        env=cli_env(),
         timeout=600,
     )
 
@@ -51,8 +55,9 @@ def test_version_names_superpose_python_torch_and_numpy_without_importing_torch(
         "import sys; from superpose.cli import main; sys.argv = ['superpose', '--version']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\nprint('torch' in sys.modules)"
     )
-    env = {**os.environ, "PYTHONPATH": os.path.join(os.path.dirname(__file__), "..", "..", "src")}
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=cli_env()
+    )
     assert done.stdout.splitlines()[-1] == "False", done.stdout + done.stderr
 
 
