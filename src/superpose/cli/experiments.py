@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 
 def experiments() -> None:
-    """List the registered experiments with their expected run times."""
+    """List the registered experiments with the CPU seconds each form took (one core each)."""
     from ..experiments import registry
 
-    table = Table("name", "title", "quick (s)", "full (s)")
+    table = Table("name", "title", "quick (CPU s)", "full (CPU s)")
     for name, exp in registry().items():
         table.add_row(name, exp.title, f"{exp.quick_seconds:g}", f"{exp.full_seconds:g}")
     print_table(table)

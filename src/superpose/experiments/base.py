@@ -150,7 +150,10 @@ class Experiment:
     quick: FrozenConfig
     full: FrozenConfig
     runner: Callable[[Any, RunContext], ExperimentResult]
-    quick_seconds: float  # expected runtime of the quick form on 2 CPU cores
+    # CPU seconds of a run on one core, measured: the quick form in the quick report on af2661f
+    # (session 36, an AVX2 host, two workers), the full form in the README's "Full report" table.
+    # `superpose experiments` shows them and `reproduce` starts the longest first.
+    quick_seconds: float
     full_seconds: float
     paper: str = ""  # where in the source the result is
 

@@ -238,8 +238,8 @@ register(
         quick=CapacityConfig(),
         full=CapacityConfig(ds=[100, 200, 400, 800, 1600], fan_ins=[2, 3, 4], eval_gates=1000),
         runner=run_capacity,
-        quick_seconds=20,
-        full_seconds=300,
+        quick_seconds=7,
+        full_seconds=78,
         paper="Hänni et al., chosen gates; Adler & Shavit 2024 lower bound",
     )
 )

@@ -218,8 +218,8 @@ register(
         quick=Cis1VsCis2Config(batch=128),
         full=Cis1VsCis2Config(batch=1024).replace(**{"cis2.layers": 10}),
         runner=run,
-        quick_seconds=30,
-        full_seconds=240,
+        quick_seconds=3,
+        full_seconds=22,
         paper="CiS1 (seed 000) and CiS2 (seed 001) §'what was wrong'",
     )
 )

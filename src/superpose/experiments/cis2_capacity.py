@@ -911,8 +911,8 @@ register(
         ),
         full=FULL,
         runner=run_capacity,
-        quick_seconds=55,  # measured: 54.7 s CPU, the allocations built afresh (session 26)
-        full_seconds=1850,  # measured: 278 s CPU (alloc9) + 1541 s, the allocation claims afresh
+        quick_seconds=47,
+        full_seconds=1848,
         # + 29 s, the 1/z ceilings (12 networks, session 27)
         paper="CiS2 (seed 001), capacity T ≲ D²/(d²z); issue 12",
     )

@@ -553,8 +553,8 @@ register(
         quick=Cis2ErrorsConfig(batch=2048),
         full=Cis2ErrorsConfig(batch=4096),
         runner=run_errors,
-        quick_seconds=54,
-        full_seconds=120,  # at batch 4096: about twice the 52 s measured at 2048 (extrapolated)
+        quick_seconds=48,
+        full_seconds=100,
         paper="CiS2 (seed 001), error calculation and summary",
     )
 )

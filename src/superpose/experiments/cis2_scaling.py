@@ -281,8 +281,8 @@ register(
             batch=1024, T_values=[150, 300, 600, 1200, 2400], D_values=[1200, 2400, 4800, 9600]
         ),
         runner=run_scaling,
-        quick_seconds=5,  # 4.9 s CPU measured at load ~7 (full: 40.2 s), 4 networks per point
-        full_seconds=40,
+        quick_seconds=8,
+        full_seconds=32,
         paper="CiS2 (seed 001), error summary",
     )
 )

@@ -246,8 +246,8 @@ register(
         ),
         full=CompressedSensingConfig(),
         runner=run,
-        quick_seconds=15,
-        full_seconds=900,
+        quick_seconds=14,
+        full_seconds=77,
         paper="TMS appendix 'Connection between compressed sensing lower bounds and the toy model'",
     )
 )

@@ -330,8 +330,8 @@ register(
         ),
         full=CorrelatedConfig(),
         runner=run,
-        quick_seconds=12,  # measured CPU time (11.3 s)
-        full_seconds=240,
+        quick_seconds=8,
+        full_seconds=57,
         paper="TMS §'Correlated and anticorrelated features'",
     )
 )

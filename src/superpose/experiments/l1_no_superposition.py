@@ -279,7 +279,7 @@ register(
         runner=run,
         # measured CPU time at load ~7 on 2 cores: quick 5.5 s, full 27.4 s
         quick_seconds=6,
-        full_seconds=27,
+        full_seconds=23,
         paper="TMS §'Approach 1: creating models without superposition'",
     )
 )

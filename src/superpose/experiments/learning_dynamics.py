@@ -395,8 +395,8 @@ register(
             }
         ),
         runner=run,
-        quick_seconds=25,  # measured CPU time (24.5 s), both phenomena
-        full_seconds=200,
+        quick_seconds=19,
+        full_seconds=77,
         paper="TMS §'Superposition and learning dynamics' (energy-level jumps; phenomenon 2)",
     )
 )

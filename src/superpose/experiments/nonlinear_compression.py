@@ -169,8 +169,8 @@ register(
         quick=NonlinearCompressionConfig(samples=400_000),
         full=NonlinearCompressionConfig(samples=4_000_000),
         runner=run,
-        quick_seconds=3,
-        full_seconds=30,
+        quick_seconds=2,
+        full_seconds=13,
         paper="TMS appendix 'Nonlinear compression'",
     )
 )

@@ -353,8 +353,8 @@ register(
             continue_steps=400,
         ),
         runner=run,
-        quick_seconds=14,
-        full_seconds=800,
+        quick_seconds=8,
+        full_seconds=208,
         paper="TMS 'Non-uniform superposition', perturbing a single feature",
     )
 )

@@ -3,4 +3,4 @@ n=2, m=1, empirical vs theoretical (shared code in `_phase.py`)."""
 
 from ._phase import register_case
 
-register_case("2x1", 20, 10, 40)
+register_case("2x1", 20, 5, 8)

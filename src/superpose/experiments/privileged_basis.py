@@ -301,8 +301,8 @@ register(
         ),
         full=PrivilegedBasisConfig(),
         runner=run,
-        quick_seconds=9,  # measured CPU time, the linear-hidden model included
-        full_seconds=300,
+        quick_seconds=7,
+        full_seconds=95,
         paper="TMS §'Superposition in a privileged basis'",
     )
 )

@@ -173,8 +173,8 @@ register(
         ),
         full=ResidMLPBaselineConfig().replace(seeds=[0, 1, 2]),
         runner=run,
-        quick_seconds=40,
-        full_seconds=900,
+        quick_seconds=10,
+        full_seconds=305,
         paper="Braun et al. 2025 (APD, residual MLP); Bhagat et al. 2025 (compressed computation is not CiS)",
     )
 )

@@ -359,8 +359,8 @@ register(
         # 1000 steps. full: 2000 s CPU, measured as three processes over the targets (uand +
         # deep-boolean 540 s, load 3–8; cis2, cis1, tms-40-10, resid-mlp-naive 240 s and
         # cis2-large + compiled-mix 1220 s, load ~2); the previous trainer took 2407 s
-        quick_seconds=20,
-        full_seconds=2000,
+        quick_seconds=21,
+        full_seconds=1776,
         paper="REFERENCE §6 (SAE benchmarks on known features: Sharkey et al. 2022, Cunningham et al. 2023, SynthSAEBench); the zoo's entries",
     )
 )

@@ -806,10 +806,8 @@ register(
             batch_size=128,  # 4,000 steps of 128: the samples of its former 2,000 of 256
         ),
         runner=run,
-        quick_seconds=141,  # measured: 135 / 141 s CPU at seeds 0 / 1 (one thread)
-        # measured on e63d603: 4,289 s CPU summed over the widths (100, 114, 110, 143, 229, 540,
-        # 1,035, 1,987), 4/4 claims
-        full_seconds=4_289,
+        quick_seconds=221,
+        full_seconds=4289,
         paper="Liu, Liu & Gore 2025, Fig. 1 (b, c) and Fig. 4 (model exponent against α)",
     )
 )

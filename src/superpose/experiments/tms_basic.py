@@ -345,8 +345,8 @@ register(
         ),
         full=TmsBasicConfig().replace(**{"model.train.restarts": 3, "large.train.restarts": 3}),
         runner=run,
-        quick_seconds=8,  # measured CPU time (7.4 s)
-        full_seconds=700,
+        quick_seconds=6,
+        full_seconds=95,
         paper="TMS §2, figure 'demonstrating superposition' (and its n=80 rescaled version)",
     )
 )

@@ -267,8 +267,8 @@ register(
         quick=UAndDeepConfig(),
         full=UAndDeepConfig(ds=[1000, 2000, 4000], m_over_d=[0.25, 0.5, 0.75, 1.0, 1.5, 2.0]),
         runner=run_deep,
-        quick_seconds=25,  # measured: 20 s wall, 15 s CPU, 5.0 GB peak (load 2; the d = 4000 point)
-        full_seconds=150,  # measured: 71–143 s wall, 54 s CPU, 5.0 GB peak (load 3–5)
+        quick_seconds=28,  # 5.0 GB peak (the d = 4000 point)
+        full_seconds=54,  # 5.0 GB peak
         paper="Hänni et al., error-correction layers (construction reconstructed, judged by measurement)",
     )
 )

@@ -217,8 +217,8 @@ register(
             }
         ),
         runner=run_errors,
-        quick_seconds=10,
-        full_seconds=120,
+        quick_seconds=1,
+        full_seconds=11,
         paper="Hänni et al., U-AND construction (basis and superposed inputs)",
     )
 )

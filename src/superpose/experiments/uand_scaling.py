@@ -265,8 +265,8 @@ register(
             grid=24,
         ),
         runner=run_scaling,
-        quick_seconds=40,
-        full_seconds=1200,
+        quick_seconds=31,
+        full_seconds=662,
         paper="Hänni et al., abstract: Õ(m^{2/3}) neurons with inputs in superposition",
     )
 )

@@ -441,8 +441,8 @@ register(
         ),
         full=UniformGeometryConfig(),
         runner=run,
-        quick_seconds=26,
-        full_seconds=3600,
+        quick_seconds=12,
+        full_seconds=194,
         paper="TMS 'The geometry of superposition', uniform superposition",
     )
 )
