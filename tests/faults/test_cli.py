@@ -14,6 +14,9 @@ import pytest
 
 from superpose.base.errors import SuperposeError
 
+# in `make faults` (CI runs it after `make test`), not in the default `pytest`, which ran it twice
+pytestmark = pytest.mark.faults
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 TOY = "n_features: 5\nn_hidden: 2\ntrain: {steps: 5, batch_size: 16}\n"
 
