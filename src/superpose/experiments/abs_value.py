@@ -576,8 +576,6 @@ register(
             }
         ),
         runner=run,
-        # measured CPU time: quick 32 s, full 243 s (S = 0.5 alone, best of 8; load 2–3); quick
-        # 54 s with the dense best of 3 and 58 s with its best of 8 on an AVX2 host (session 14)
         quick_seconds=61,
         full_seconds=272,
         paper="TMS §'Computation in superposition'",

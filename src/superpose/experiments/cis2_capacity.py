@@ -913,7 +913,6 @@ register(
         runner=run_capacity,
         quick_seconds=47,
         full_seconds=1848,
-        # + 29 s, the 1/z ceilings (12 networks, session 27)
         paper="CiS2 (seed 001), capacity T ≲ D²/(d²z); issue 12",
     )
 )

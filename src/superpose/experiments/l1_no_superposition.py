@@ -277,7 +277,6 @@ register(
         quick=L1Config().replace(**{"model.train.restarts": 4, "l1": [0.0, 0.1, 0.12]}),
         full=L1Config().replace(**{"model.train.restarts": 10}),
         runner=run,
-        # measured CPU time at load ~7 on 2 cores: quick 5.5 s, full 27.4 s
         quick_seconds=6,
         full_seconds=23,
         paper="TMS §'Approach 1: creating models without superposition'",

@@ -354,11 +354,8 @@ register(
         ),
         full=SaeRecoversCircuitsConfig(),
         runner=run,
-        # quick: 22.9 s CPU (user + sys, the whole `superpose reproduce --quick --only` process,
-        # load ~6; 20.0 s in the run), 15.8 s (load ~2.9) before deep-boolean's quick SAE trained
-        # 1000 steps. full: 2000 s CPU, measured as three processes over the targets (uand +
-        # deep-boolean 540 s, load 3–8; cis2, cis1, tms-40-10, resid-mlp-naive 240 s and
-        # cis2-large + compiled-mix 1220 s, load ~2); the previous trainer took 2407 s
+        # full: measured as three processes over the targets (uand + deep-boolean, load 3–8; cis2,
+        # cis1, tms-40-10, resid-mlp-naive; cis2-large + compiled-mix, load ~2)
         quick_seconds=21,
         full_seconds=1776,
         paper="REFERENCE §6 (SAE benchmarks on known features: Sharkey et al. 2022, Cunningham et al. 2023, SynthSAEBench); the zoo's entries",
