@@ -26,7 +26,7 @@ test: setup
 # Fault tests: kill -9 during start-up, mid-run and during writes; corrupt and symlinked stores;
 # the command line under bad usage and bad files (a couple of minutes).
 faults: setup
-	$(BIN)/pytest -m "not slow" tests/faults/test_kill.py tests/faults/test_cli.py
+	$(BIN)/pytest -m "faults and not slow" tests/faults
 
 bench: setup
 	$(BIN)/superpose bench

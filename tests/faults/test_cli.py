@@ -14,7 +14,7 @@ import pytest
 
 from superpose.base.errors import SuperposeError
 
-# in `make faults` (CI runs it after `make test`), not in the default `pytest`, which ran it twice
+# run by `make faults` (the `faults` marker; CI runs it after `make test`), not by the default `pytest`
 pytestmark = pytest.mark.faults
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
