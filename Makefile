@@ -4,6 +4,9 @@ VENV ?= .venv
 # CPU build from this machine's disk; override e.g. TORCH=torch for a CUDA build.
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
+# Test workers (pytest-xdist): one per core, at most 4 (each imports its own torch); WORKERS=
+# runs the tests in one process.
+WORKERS ?= -n auto --maxprocesses 4
 
 .PHONY: setup demo test faults bench latest constraints
 setup: $(VENV)/.installed
@@ -21,12 +24,12 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest $(WORKERS)
 
 # Fault tests: kill -9 during start-up, mid-run and during writes; corrupt and symlinked stores;
 # the command line under bad usage and bad files (a couple of minutes).
 faults: setup
-	$(BIN)/pytest -m "faults and not slow" tests/faults
+	$(BIN)/pytest $(WORKERS) -m "faults and not slow" tests/faults
 
 bench: setup
 	$(BIN)/superpose bench
