@@ -46,8 +46,8 @@ latest:
 	$(LATEST)/bin/pip install -q -U $$($(PY) -c "import re, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; names = (re.split(r'[<>=!~ ;\[]', r)[0] for r in p['dependencies'] + p['optional-dependencies']['dev']); print(' '.join(n for n in names if n != 'torch'))")
 	$(LATEST)/bin/pip install -q --no-deps -e .
 	$(LATEST)/bin/pip freeze | grep -v -e '^-e ' -e '^torch==' > $(LATEST)/tested-versions.txt
-	$(LATEST)/bin/pytest
-	$(LATEST)/bin/pytest -m "not slow" tests/faults/test_cli.py
+	$(LATEST)/bin/pytest $(WORKERS)
+	$(LATEST)/bin/pytest $(WORKERS) -m "not slow" tests/faults/test_cli.py
 
 # Record the venv's versions as the tested ones (after `make test` passed in it).
 constraints: setup
