@@ -22,9 +22,7 @@ def _allocation_cache(tmp_path_factory):
     by its workers (writes are atomic): never read from, nor written into, a user's cache."""
     from superpose.circuits.allocation import CACHE_ENV
 
-    run = tmp_path_factory.getbasetemp()
-    folder = (run.parent if WORKER else run) / "allocations"
-    folder.mkdir(exist_ok=True)
+    run = tmp_path_factory.getbasetemp()  # the cache makes its folder when it first writes
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(CACHE_ENV, str(folder))
+        mp.setenv(CACHE_ENV, str((run.parent if WORKER else run) / "allocations"))
         yield
