@@ -44,15 +44,21 @@ STRUCTURED = [
 ]
 
 
-def _setup(kind, values="uniform", hidden=5, batch=61, seed=0, features=None):
+# more features: samples with a vector draw's worth (32) of active features or more, whose
+# values (and anticorrelated sets' members) the kernel draws from its vector streams; at 0.4 the
+# count crosses that line from sample to sample
+WIDE = [[0.0] * 96, [0.4] * 96, [0.9] * 96]
+
+
+def _setup(kind, values="uniform", hidden=5, batch=61, seed=0, features=None, sparsity=SPARSITY):
     gen = torch.Generator().manual_seed(seed)
-    inst = len(SPARSITY)
-    model = ToyModel(kind, inst, N, hidden, gen)
+    inst, n = len(sparsity), len(sparsity[0])
+    model = ToyModel(kind, inst, n, hidden, gen)
     with torch.no_grad():
         model.b.normal_(0.0, 0.2, generator=gen)
-    config = FeatureConfig(sparsity=SPARSITY, values=values, **(features or {}))
-    dist = FeatureDistribution(config, inst, N)
-    importance = torch.rand(inst, N, generator=gen) + 0.1
+    config = FeatureConfig(sparsity=sparsity, values=values, **(features or {}))
+    dist = FeatureDistribution(config, inst, n)
+    importance = torch.rand(inst, n, generator=gen) + 0.1
     return model, dist, importance, gen
 
 
@@ -189,11 +195,14 @@ def test_native_batches_follow_the_feature_distribution(values):
 
 
 @pytest.mark.parametrize("values", ["uniform", "signed"])
-@pytest.mark.parametrize("features", STRUCTURED)
-def test_native_structured_batches_follow_their_distribution(features, values):
-    model, dist, imp, gen = _setup("relu_output", values, features=features)
+@pytest.mark.parametrize(
+    ("features", "sparsity"),
+    [*((f, SPARSITY) for f in STRUCTURED), *((f, WIDE) for f in STRUCTURED[:2])],
+)  # WIDE for the sets: exactly-k's k stays below a vector draw
+def test_native_structured_batches_follow_their_distribution(features, values, sparsity):
+    model, dist, imp, gen = _setup("relu_output", values, features=features, sparsity=sparsity)
     batch = 4096
-    x = torch.zeros(len(SPARSITY), batch, N)
+    x = torch.zeros(len(sparsity), batch, len(sparsity[0]))
     native.NativeStep(native.library(5), model, dist, imp, 0.0, batch)(gen, x_out=x)
     marginal, joint = _law(dist)
     assert _worst_z(x, marginal, values, joint) < 5.5
@@ -209,15 +218,19 @@ def test_native_structured_batches_follow_their_distribution(features, values):
         assert _worst_z(shuffled, marginal, values, joint) > 5.5
 
 
-@pytest.mark.parametrize("features", [None, STRUCTURED[1], STRUCTURED[3]])
-def test_native_step_is_deterministic_and_thread_count_free(features):
+@pytest.mark.parametrize(
+    ("features", "sparsity"),
+    [(None, SPARSITY), (STRUCTURED[1], SPARSITY), (STRUCTURED[3], SPARSITY),
+     (STRUCTURED[0], WIDE), (STRUCTURED[1], WIDE)],
+)  # fmt: skip
+def test_native_step_is_deterministic_and_thread_count_free(features, sparsity):
     grads = []
     for threads in (1, 2, 3, 2):
-        model, dist, imp, gen = _setup("relu_hidden", features=features)
+        model, dist, imp, gen = _setup("relu_hidden", features=features, sparsity=sparsity)
         native.NativeStep(native.library(5), model, dist, imp, 0.0, 200, threads)(gen)
         grads.append(model.W.grad)
     assert all(torch.equal(grads[0], g) for g in grads[1:])
-    model, dist, imp, _ = _setup("relu_hidden", features=features)
+    model, dist, imp, _ = _setup("relu_hidden", features=features, sparsity=sparsity)
     other = torch.Generator().manual_seed(1)
     native.NativeStep(native.library(5), model, dist, imp, 0.0, 200)(other)
     assert not torch.equal(model.W.grad, grads[0])
