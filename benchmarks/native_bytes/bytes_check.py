@@ -5,7 +5,9 @@ anticorrelated / exactly-k features; n = 24, 100 and 200; the two bench geometri
 ALL 1d07286fe4d01cc034f852fb4a7179ab13d47f604ab1c15427c14f0ea55d60ee.
 On an AVX2-only host (AMD EPYC, Zen 3; GCC 12): 746486df... on 77f0338; 095610d7... since session
 13's AVX2 paths, which regrouped sums on that instruction set only (machine_code.py: the same
-AVX-512 code at every width); 10435cd2... since session 14's pinned AVX2 tiles (the same again)
+AVX-512 code at every width); 10435cd2... since session 14's pinned AVX2 tiles (the same again);
+6fd28fd7... since session 38's vector draws for structured samples with 32 or more active
+features (only the 8 n=200 correlated lines moved; the AVX-512 hash moves with them, not measured)
     PYTHONPATH=src python benchmarks/native_bytes/bytes_check.py"""
 
 import hashlib
