@@ -262,13 +262,13 @@ static int draw_structured(structured_t *S, rng_t *rng, vrng_t *vr, float *u, in
                 S->pos += 1 + geometric_gap(rng, S->log_q, S->total);
             }
         }
-        if (S->structure == 2 && on >= VECTOR_DRAWS) /* each on set's member, from u */
-            fill_uniform(vr, u, on);
+        const int vector_members = S->structure == 2 && on >= VECTOR_DRAWS;
+        if (vector_members) fill_uniform(vr, u, on); /* each on set's member, from u */
         for (int t = 0; t < on; t++) {
             const int f0 = S->sets[t] * size;
             if (S->structure == 1) {
                 for (int f = f0; f < f0 + size; f++) act_f[k++] = f;
-            } else if (on >= VECTOR_DRAWS) {
+            } else if (vector_members) {
                 const int member = (int)(u[t] * (float)size);
                 act_f[k++] = f0 + (member < size ? member : size - 1);
             } else {
