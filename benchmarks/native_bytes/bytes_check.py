@@ -1,13 +1,16 @@
 """Bytes check for native_step.c: sha256 of parameters, gradients and losses after training steps
 per config (widths 2, 5, 20, 30, 50, 256; every kind; independent / signed / boolean / correlated /
 anticorrelated / exactly-k features; n = 24, 100 and 200; the two bench geometries). On 49d25d6
-(AMD EPYC host with AVX-512) and since, the last line reads
-ALL 1d07286fe4d01cc034f852fb4a7179ab13d47f604ab1c15427c14f0ea55d60ee.
+(AMD EPYC host with AVX-512) and up to session 37 (adfab85; again on an AMD EPYC Zen 4 host in
+session 39), the last line reads
+ALL 1d07286fe4d01cc034f852fb4a7179ab13d47f604ab1c15427c14f0ea55d60ee; since session 38's vector
+draws for structured samples with 32 or more active features (only the 8 n=200 correlated lines
+moved, as on AVX2) ALL 3cfb0f24c8fd4e2ce8984129e8b5c80f4996b1472987b4aa745d06a2a8d05048.
 On an AVX2-only host (AMD EPYC, Zen 3; GCC 12): 746486df... on 77f0338; 095610d7... since session
 13's AVX2 paths, which regrouped sums on that instruction set only (machine_code.py: the same
 AVX-512 code at every width); 10435cd2... since session 14's pinned AVX2 tiles (the same again);
 6fd28fd7... since session 38's vector draws for structured samples with 32 or more active
-features (only the 8 n=200 correlated lines moved; the AVX-512 hash moves with them, not measured)
+features (the same 8 lines)
     PYTHONPATH=src python benchmarks/native_bytes/bytes_check.py"""
 
 import hashlib
