@@ -10,7 +10,10 @@ On an AVX2-only host (AMD EPYC, Zen 3; GCC 12): 746486df... on 77f0338; 095610d7
 13's AVX2 paths, which regrouped sums on that instruction set only (machine_code.py: the same
 AVX-512 code at every width); 10435cd2... since session 14's pinned AVX2 tiles (the same again);
 6fd28fd7... since session 38's vector draws for structured samples with 32 or more active
-features (the same 8 lines)
+features (the same 8 lines). On an AMD Zen 4 host, where the widths up to 20 that are not
+multiples of 8 take the AVX2 build (session 39, superpose.toy.native.ZEN4_AVX2_WIDTHS): their lines
+are the AVX2 hosts' and the rest the AVX-512 hosts', ALL 5b563005... (every width built for AVX2
+there gives the AVX2 hosts' 6fd28fd7..., line for line)
     PYTHONPATH=src python benchmarks/native_bytes/bytes_check.py"""
 
 import hashlib

@@ -337,3 +337,22 @@ def test_no_compiler_means_the_torch_step(monkeypatch, tmp_path):
             native.native_step("native", model, dist, imp, 0.0, 8)
     finally:
         native.library.cache_clear()
+
+
+def _cpuinfo(vendor: str, family: int, flags: str) -> str:
+    block = f"processor\t: 0\nvendor_id\t: {vendor}\ncpu family\t: {family}\nflags\t\t: {flags}\n"
+    return block + "\n" + block.replace(": 0", ": 1")
+
+
+def test_the_avx2_build_is_chosen_only_on_zen4_at_its_widths(monkeypatch):
+    zen4 = _cpuinfo("AuthenticAMD", 25, "fpu sse2 avx2 avx512f avx512vl")
+    assert native._zen4(zen4)
+    assert not native._zen4(_cpuinfo("AuthenticAMD", 25, "fpu sse2 avx2"))  # Zen 3
+    assert not native._zen4(_cpuinfo("AuthenticAMD", 26, "avx2 avx512f"))  # Zen 5: whole 512 bits
+    assert not native._zen4(_cpuinfo("GenuineIntel", 6, "avx2 avx512f"))
+    assert not native._zen4("")
+    monkeypatch.setattr(native, "ZEN4_AVX2_WIDTHS", frozenset({20}))
+    for on_zen4 in (True, False):
+        monkeypatch.setattr(native, "_zen4", lambda text, on=on_zen4: on)
+        assert native._arch(20) == ((native.AVX2, *native.ARCH) if on_zen4 else native.ARCH)
+        assert native._arch(21) == native.ARCH

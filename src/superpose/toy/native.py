@@ -57,6 +57,36 @@ FLAGS = ("-O3", "-fno-math-errno", "-fno-trapping-math", "-fno-signed-zeros", "-
 # half of them by default; the step's own vector types use them whole either way), then without
 # (compilers that do not know the option), then without -march=native (nor that)
 ARCH = (("-march=native", "-mprefer-vector-width=512"), ("-march=native",), ())
+AVX2 = ("-march=native", "-mno-avx512f")
+# AMD Zen 4 runs each 512-bit operation as two 256-bit halves. There, at hidden widths up to 20
+# that are not multiples of 8, the step built without AVX-512 (its AVX2 code, 8-float vectors)
+# trained 1.10x faster in whole runs (geometric mean; 0.98-1.31x by width, in two geometries),
+# while at 16, 24 and from 32 the AVX-512 build is the faster (1.1-1.45x; at 21-31 a tie):
+# benchmarks/native_bytes/isa_sweep.py. Elsewhere, and on other CPUs, AVX-512 where present.
+ZEN4_AVX2_WIDTHS = frozenset(m for m in range(1, 21) if m % 8)
+
+
+def _zen4(cpuinfo: str) -> bool:
+    """Whether /proc/cpuinfo's first CPU is an AMD family-25 core with AVX-512 (Zen 4)."""
+    first = cpuinfo.split("\n\n", 1)[0].splitlines()
+    fields = {k.strip(): v.strip() for k, _, v in (ln.partition(":") for ln in first)}
+    flags = fields.get("flags", "").split()
+    return (
+        fields.get("vendor_id") == "AuthenticAMD"
+        and fields.get("cpu family") == "25"
+        and ("avx512f" in flags)
+    )
+
+
+def _arch(hidden: int) -> tuple[tuple[str, ...], ...]:
+    """The instruction-set options to try in turn for width `hidden` on this machine."""
+    if hidden in ZEN4_AVX2_WIDTHS:
+        try:
+            if _zen4(Path("/proc/cpuinfo").read_text()):
+                return (AVX2, *ARCH)
+        except OSError:
+            pass
+    return ARCH
 
 
 def _build(cc: str, hidden: int, target: Path, source: Path = SOURCE) -> None:
@@ -65,7 +95,7 @@ def _build(cc: str, hidden: int, target: Path, source: Path = SOURCE) -> None:
     base = [cc, *FLAGS, f"-DMH={hidden}", "-fPIC", "-shared", "-pthread"]
     tmp = Path(tempfile.mkdtemp(dir=target.parent)) / target.name
     err = ""
-    for arch in ARCH:
+    for arch in _arch(hidden):
         cmd = [*base, *arch, str(source), "-o", str(tmp), "-lm"]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode == 0:
@@ -90,7 +120,7 @@ def library(hidden: int, source: Path = SOURCE) -> ctypes.CDLL | None:
     text = source.read_bytes()
     key = hashlib.sha256(
         b"\0".join([text, cc.encode(), platform.machine().encode(), _cpu_id().encode()])
-        + repr((FLAGS, ARCH)).encode()
+        + repr((FLAGS, _arch(hidden))).encode()
         + hidden.to_bytes(4, "little")
     ).hexdigest()[:16]
     root = cache_dir()
