@@ -72,21 +72,18 @@ def z_q2(q: int, w1: int, w2: int) -> tuple[list, Callable, Callable, Callable, 
     )
 
 
-def search(form: tuple, k: int, b1: int, limit: int = 3) -> tuple[list[str], str, float]:
-    """Run the C search on a group form; its solutions, its node count and its seconds."""
+def search(exe: Path, form: tuple, k: int, b1: int, limit: int = 3) -> tuple[list[str], str, float]:
+    """Run the compiled C search on a group form; its solutions, its node count and its seconds."""
     els, add, neg, mul, order = form
     cls = classes(els, add, neg, mul, order)
     assert max(cls) == k * (k - 1) // 2, (max(cls), k)
     idx = {e: i for i, e in enumerate(els)}
     rows = [" ".join(str(idx[add(a, neg(b))]) for b in els) for a in els]
     text = "\n".join([str(len(els)), *rows, " ".join(map(str, cls))]) + "\n"
-    with tempfile.TemporaryDirectory() as tmp:
-        exe = Path(tmp) / "df"
-        subprocess.run(["cc", "-O2", "-o", exe, HERE / "single_orbit_df.c"], check=True)
-        start = time.perf_counter()
-        out = subprocess.run(
-            [exe, str(k), str(b1), str(limit)], input=text, capture_output=True, text=True
-        )
+    start = time.perf_counter()
+    out = subprocess.run(
+        [exe, str(k), str(b1), str(limit)], input=text, capture_output=True, text=True
+    )
     return out.stdout.split("\n")[:-1], out.stderr.strip(), time.perf_counter() - start
 
 
@@ -111,12 +108,15 @@ def main() -> None:
         ("(169,8,1), Z_13², diag(3, 9)", z_q2(13, 3, 9), 8, 0),
     ]
     only = sys.argv[1:]
-    for name, form, k, b1 in cases:
-        if only and not any(o in name for o in only):
-            continue
-        found, stats, seconds = search(form, k, b1)
-        assert all(is_family(form, list(map(int, f.split()[1:]))) for f in found)
-        print(f"{name}: {found[:1] or 'none'}; {stats}, {seconds:.1f} s", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = Path(tmp) / "df"
+        subprocess.run(["cc", "-O2", "-o", exe, HERE / "single_orbit_df.c"], check=True)
+        for name, form, k, b1 in cases:
+            if only and not any(o in name for o in only):
+                continue
+            found, stats, seconds = search(exe, form, k, b1)
+            assert all(is_family(form, list(map(int, f.split()[1:]))) for f in found)
+            print(f"{name}: {found[:1] or 'none'}; {stats}, {seconds:.1f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,8 @@
 code), width by width, alternating; on an AMD Zen 4 host this measures ZEN4_AVX2_WIDTHS in
 superpose.toy.native (the widths where the AVX2 build is >= 1.05x, median wall over rounds).
 Geometry n = r·m features (at least 5; r = 10 by default), m hidden, I instances (20), batch 1024,
-threads as
-GeometryLoop picks; whole runs from initialisation of 1.5 s (200 to 1,000 steps), as models
-sparsify while they train.
+threads as GeometryLoop picks; whole runs from initialisation of 1.5 s (200 to 1,000 steps), as
+models sparsify while they train.
     python isa_sweep.py [WIDTHS, default 1-32] [ROUNDS, default 4] [r] [I]"""
 
 import statistics

@@ -37,10 +37,18 @@ VALUES = ("uniform", "signed", "boolean")
 STRUCTURES = ("independent", "correlated", "anticorrelated", "exactly_k")
 
 
-def _cpu_id() -> str:
+@cache
+def _cpuinfo() -> str | None:
+    """/proc/cpuinfo, read once (None where there is none)."""
     try:
-        text = Path("/proc/cpuinfo").read_text()
+        return Path("/proc/cpuinfo").read_text()
     except OSError:
+        return None
+
+
+def _cpu_id() -> str:
+    text = _cpuinfo()
+    if text is None:
         return platform.processor()
     return next((ln for ln in text.splitlines() if ln.startswith(("flags", "Features"))), "")
 
@@ -80,22 +88,20 @@ def _zen4(cpuinfo: str) -> bool:
 
 def _arch(hidden: int) -> tuple[tuple[str, ...], ...]:
     """The instruction-set options to try in turn for width `hidden` on this machine."""
-    if hidden in ZEN4_AVX2_WIDTHS:
-        try:
-            if _zen4(Path("/proc/cpuinfo").read_text()):
-                return (AVX2, *ARCH)
-        except OSError:
-            pass
+    if hidden in ZEN4_AVX2_WIDTHS and _zen4(_cpuinfo() or ""):
+        return (AVX2, *ARCH)
     return ARCH
 
 
-def _build(cc: str, hidden: int, target: Path, source: Path = SOURCE) -> None:
-    """Compile `source` for hidden width `hidden` into `target` (atomically: concurrent
-    processes may build at once)."""
+def _build(
+    cc: str, hidden: int, target: Path, source: Path, archs: tuple[tuple[str, ...], ...]
+) -> None:
+    """Compile `source` for hidden width `hidden` into `target`, with the first of `archs` the
+    compiler takes (atomically: concurrent processes may build at once)."""
     base = [cc, *FLAGS, f"-DMH={hidden}", "-fPIC", "-shared", "-pthread"]
     tmp = Path(tempfile.mkdtemp(dir=target.parent)) / target.name
     err = ""
-    for arch in _arch(hidden):
+    for arch in archs:
         cmd = [*base, *arch, str(source), "-o", str(tmp), "-lm"]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode == 0:
@@ -118,9 +124,10 @@ def library(hidden: int, source: Path = SOURCE) -> ctypes.CDLL | None:
         warnings.warn("no C compiler found: training with the PyTorch step", stacklevel=2)
         return None
     text = source.read_bytes()
+    archs = _arch(hidden)
     key = hashlib.sha256(
         b"\0".join([text, cc.encode(), platform.machine().encode(), _cpu_id().encode()])
-        + repr((FLAGS, _arch(hidden))).encode()
+        + repr((FLAGS, archs)).encode()
         + hidden.to_bytes(4, "little")
     ).hexdigest()[:16]
     root = cache_dir()
@@ -128,7 +135,7 @@ def library(hidden: int, source: Path = SOURCE) -> ctypes.CDLL | None:
     try:
         if not target.exists():
             root.mkdir(parents=True, exist_ok=True)
-            _build(cc, hidden, target, source)
+            _build(cc, hidden, target, source, archs)
         lib = ctypes.CDLL(str(target))
     except (OSError, RuntimeError) as err:
         warnings.warn(f"native training step unavailable ({err}): using PyTorch", stacklevel=2)
