@@ -13,7 +13,8 @@ AVX-512 code at every width); 10435cd2... since session 14's pinned AVX2 tiles (
 features (the same 8 lines). On an AMD Zen 4 host, where the widths up to 20 that are not
 multiples of 8 take the AVX2 build (session 39, superpose.toy.native.ZEN4_AVX2_WIDTHS): their lines
 are the AVX2 hosts' and the rest the AVX-512 hosts', ALL 5b563005... (every width built for AVX2
-there gives the AVX2 hosts' 6fd28fd7..., line for line)
+there gives the AVX2 hosts' 6fd28fd7..., line for line); since session 40 every Zen 4 build is
+tuned for Ice Lake (ZEN4_TUNE), which regroups sums in 206 of the 230 lines: ALL 2275e4a2...
     PYTHONPATH=src python benchmarks/native_bytes/bytes_check.py"""
 
 import hashlib

@@ -1,10 +1,11 @@
 """Whole runs of the step built with AVX-512 against the same source built without it (its AVX2
 code), width by width, alternating; on an AMD Zen 4 host this measures ZEN4_AVX2_WIDTHS in
 superpose.toy.native (the widths where the AVX2 build is >= 1.05x, median wall over rounds).
+With --tune: each width's build as chosen, without and with ZEN4_TUNE (-mtune=icelake-server).
 Geometry n = r·m features (at least 5; r = 10 by default), m hidden, I instances (20), batch 1024,
 threads as GeometryLoop picks; whole runs from initialisation of 1.5 s (200 to 1,000 steps), as
 models sparsify while they train.
-    python isa_sweep.py [WIDTHS, default 1-32] [ROUNDS, default 4] [r] [I]"""
+    python isa_sweep.py [--tune] [WIDTHS, default 1-32] [ROUNDS, default 4] [r] [I]"""
 
 import statistics
 import sys
@@ -13,16 +14,31 @@ import time
 from superpose.bench.toy import GeometryLoop
 from superpose.toy import native
 
-widths = (
-    [int(w) for w in sys.argv[1].split(",")] if len(sys.argv) > 1 and sys.argv[1] else range(1, 33)
+tune = "--tune" in sys.argv
+args = [a for a in sys.argv[1:] if a != "--tune"]
+widths = [int(w) for w in args[0].split(",")] if args and args[0] else range(1, 33)
+rounds = int(args[1]) if len(args) > 1 else 4
+per_hidden = int(args[2]) if len(args) > 2 else 10
+instances = int(args[3]) if len(args) > 3 else 20
+chosen_arch = native._arch
+
+
+def untuned(hidden: int) -> tuple:
+    return tuple(a for a in chosen_arch(hidden) if native.ZEN4_TUNE not in a)
+
+
+builds = (
+    {
+        "untuned": untuned,
+        "tuned": lambda hidden: ((*untuned(hidden)[0], native.ZEN4_TUNE), *untuned(hidden)),
+    }
+    if tune
+    else {
+        "avx512": lambda hidden: native.ARCH,
+        "avx2": lambda hidden: (native.AVX2, *native.ARCH),
+    }
 )
-rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 4
-per_hidden = int(sys.argv[3]) if len(sys.argv) > 3 else 10
-instances = int(sys.argv[4]) if len(sys.argv) > 4 else 20
-builds = {
-    "avx512": lambda hidden: native.ARCH,
-    "avx2": lambda hidden: (native.AVX2, *native.ARCH),
-}
+first, second = builds
 chosen = []
 for m in widths:
     libs = {}
@@ -32,7 +48,7 @@ for m in widths:
         libs[name] = native.library(m)
     n = max(5, per_hidden * m)
     probe = GeometryLoop(n, m, instances, kernel="native")
-    probe.native.lib = libs["avx512"]
+    probe.native.lib = libs[first]
     per_step = probe.run(20) / 20
     steps = min(1000, max(200, int(1.5 / per_step)))
     wall = {name: [] for name in libs}
@@ -43,11 +59,11 @@ for m in widths:
             start = time.perf_counter()
             loop.run(steps)
             wall[name].append(time.perf_counter() - start)
-    ratio = statistics.median(wall["avx512"]) / statistics.median(wall["avx2"])
-    rounds_text = ", ".join(
-        f"{a / b:.2f}" for a, b in zip(wall["avx512"], wall["avx2"], strict=True)
+    ratio = statistics.median(wall[first]) / statistics.median(wall[second])
+    rounds_text = ", ".join(f"{a / b:.2f}" for a, b in zip(wall[first], wall[second], strict=True))
+    print(
+        f"m={m:3d} n={n:4d} {steps:5d} steps: {first}/{second} {ratio:.3f} (rounds {rounds_text})"
     )
-    print(f"m={m:3d} n={n:4d} {steps:5d} steps: avx512/avx2 {ratio:.3f} (rounds {rounds_text})")
     if ratio >= 1.05:
         chosen.append(m)
-print("AVX2 >= 1.05x at", chosen)
+print(f"{second} >= 1.05x at", chosen)

@@ -344,7 +344,7 @@ def _cpuinfo(vendor: str, family: int, flags: str) -> str:
     return block + "\n" + block.replace(": 0", ": 1")
 
 
-def test_the_avx2_build_is_chosen_only_on_zen4_at_its_widths(monkeypatch):
+def test_the_zen4_builds_are_chosen_only_on_zen4(monkeypatch):
     zen4 = _cpuinfo("AuthenticAMD", 25, "fpu sse2 avx2 avx512f avx512vl")
     assert native._zen4(zen4)
     assert not native._zen4(_cpuinfo("AuthenticAMD", 25, "fpu sse2 avx2"))  # Zen 3
@@ -354,5 +354,7 @@ def test_the_avx2_build_is_chosen_only_on_zen4_at_its_widths(monkeypatch):
     monkeypatch.setattr(native, "ZEN4_AVX2_WIDTHS", frozenset({20}))
     for on_zen4 in (True, False):
         monkeypatch.setattr(native, "_zen4", lambda text, on=on_zen4: on)
-        assert native._arch(20) == ((native.AVX2, *native.ARCH) if on_zen4 else native.ARCH)
-        assert native._arch(21) == native.ARCH
+        tuned = ((*native.AVX2, native.ZEN4_TUNE), native.AVX2, *native.ARCH)
+        assert native._arch(20) == (tuned if on_zen4 else native.ARCH)
+        tuned = ((*native.ARCH[0], native.ZEN4_TUNE), *native.ARCH)
+        assert native._arch(21) == (tuned if on_zen4 else native.ARCH)

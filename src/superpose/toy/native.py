@@ -72,6 +72,11 @@ AVX2 = ("-march=native", "-mno-avx512f")
 # while at 16, 24 and from 32 the AVX-512 build is the faster (1.1-1.45x; at 21-31 a tie):
 # benchmarks/native_bytes/isa_sweep.py. Elsewhere, and on other CPUs, AVX-512 where present.
 ZEN4_AVX2_WIDTHS = frozenset(m for m in range(1, 21) if m % 8)
+# GCC 12 takes Zen 4 for Zen 3 (-march=native tunes for znver3). Tuned for Ice Lake instead, both
+# builds trained faster there in whole runs alternating (GCC 12): 1.01-1.15x at widths 2-50, 128
+# and 256, 1.02-1.03x at 200->20x20 and 400->30x50, a tie at 800->80x10 (isa_sweep.py --tune;
+# profile_train.md). It changes the Zen 4 bytes (each build still the same every run).
+ZEN4_TUNE = "-mtune=icelake-server"
 
 
 def _zen4(cpuinfo: str) -> bool:
@@ -88,9 +93,10 @@ def _zen4(cpuinfo: str) -> bool:
 
 def _arch(hidden: int) -> tuple[tuple[str, ...], ...]:
     """The instruction-set options to try in turn for width `hidden` on this machine."""
-    if hidden in ZEN4_AVX2_WIDTHS and _zen4(_cpuinfo() or ""):
-        return (AVX2, *ARCH)
-    return ARCH
+    if not _zen4(_cpuinfo() or ""):
+        return ARCH
+    archs = (AVX2, *ARCH) if hidden in ZEN4_AVX2_WIDTHS else ARCH
+    return ((*archs[0], ZEN4_TUNE), *archs)
 
 
 def _build(
