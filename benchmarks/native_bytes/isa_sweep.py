@@ -30,7 +30,7 @@ def untuned(hidden: int) -> tuple:
 builds = (
     {
         "untuned": untuned,
-        "tuned": lambda hidden: ((*untuned(hidden)[0], native.ZEN4_TUNE), *untuned(hidden)),
+        "tuned": lambda hidden: native._tuned(untuned(hidden)),
     }
     if tune
     else {

@@ -91,12 +91,16 @@ def _zen4(cpuinfo: str) -> bool:
     )
 
 
+def _tuned(archs: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+    """`archs` with ZEN4_TUNE added to the first (the rest follow where a compiler refuses it)."""
+    return ((*archs[0], ZEN4_TUNE), *archs)
+
+
 def _arch(hidden: int) -> tuple[tuple[str, ...], ...]:
     """The instruction-set options to try in turn for width `hidden` on this machine."""
     if not _zen4(_cpuinfo() or ""):
         return ARCH
-    archs = (AVX2, *ARCH) if hidden in ZEN4_AVX2_WIDTHS else ARCH
-    return ((*archs[0], ZEN4_TUNE), *archs)
+    return _tuned((AVX2, *ARCH) if hidden in ZEN4_AVX2_WIDTHS else ARCH)
 
 
 def _build(
